@@ -1,0 +1,121 @@
+# Makefile: build, run, test, bench, install, deps, fuzz and soak for
+# iotconfig, a FastCGI responder for ESP32 device configs.
+#
+#   make run    build and serve on $(HOST):$(PORT) under lighttpd
+#   make test   every test (unit, end to end, sanitizers, fuzz smoke, ...)
+#
+# Both install missing Debian packages first (make deps).
+
+VERSION := $(shell cat VERSION)
+
+# --- settings for `make run` (each can be overridden on the command line) ---
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PROCS ?= 4
+ESP32_CONFIGS_DIR ?= $(CURDIR)/data/configs
+CORS_ORIGINS ?=
+DEBUG ?= false
+MAX_BODY_BYTES ?= 1048576
+METRICS_FILE ?=
+SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+PKGS := fcgi json-c nettle
+# _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
+CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
+	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
+WARN := -std=c11 -Wall -Wextra -Werror
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+CFLAGS_release := $(WARN) -O2 $(HARDEN)
+LDFLAGS_release := -pie -Wl,-z,relro,-z,now
+CFLAGS_asan := $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+LDFLAGS_asan := -fsanitize=address,undefined
+
+SRC := $(wildcard src/*.c)
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+BIN := cgi-bin/iotconfig.fcgi
+ASAN_BIN := build/asan/iotconfig.fcgi
+
+.PHONY: all
+all: $(BIN)
+
+# --- one set of objects per build variant ---------------------------------
+define variant
+build/$(1)/%.o: src/%.c | build/$(1)/.dir
+	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+build/$(1)/openapi_blob.o: src/openapi_blob.S conf/openapi.json | build/$(1)/.dir
+	$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
+build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o
+	rm -f $$@ && ar rcs $$@ $$^
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h | build/$(1)/tests/.dir
+	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
+		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
+-include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
+endef
+$(eval $(call variant,release))
+$(eval $(call variant,asan))
+
+%/.dir:
+	mkdir -p $* && touch $@
+
+$(BIN): build/release/main.o build/release/lib.a
+	$(CC) $^ -o $@ $(LDFLAGS_release) $(PKG_LIBS)
+
+$(ASAN_BIN): build/asan/main.o build/asan/lib.a
+	$(CC) $^ -o $@ $(LDFLAGS_asan) $(PKG_LIBS)
+
+UNIT_release := $(patsubst tests/unit/%.c,build/release/tests/%,$(UNIT_SRC))
+UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+
+# --- dependencies ------------------------------------------------------------
+.PHONY: deps deps-run deps-test deps-bench
+deps: deps-test
+deps-run:
+	@sh mk/deps.sh run
+deps-test:
+	@NEED_NPM=1 sh mk/deps.sh test
+deps-bench:
+	@sh mk/deps.sh bench
+
+# --- run ---------------------------------------------------------------------
+RUN_DIR := $(CURDIR)/data/run
+.PHONY: run
+run: deps-run
+	@$(MAKE) --no-print-directory $(BIN)
+	@mkdir -p "$(ESP32_CONFIGS_DIR)" "$(RUN_DIR)"
+	@echo "iotconfig $(VERSION): http://$(HOST):$(PORT)/api/configs  (configs in $(ESP32_CONFIGS_DIR); Ctrl-C stops)"
+	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
+		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
+		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
+		IOTCONFIG_ROOT="$(CURDIR)" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
+		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" \
+		lighttpd -D -f conf/lighttpd.conf
+
+# --- tests -------------------------------------------------------------------
+.PHONY: test test-unit test-e2e test-asan
+test: deps-test
+	@$(MAKE) --no-print-directory test-unit test-e2e test-asan
+	@echo "make test: all suites passed"
+
+test-unit: $(UNIT_release)
+	sh tests/unit/run.sh $(UNIT_release)
+
+test-e2e: $(BIN)
+	IOTCONFIG_BIN=$(CURDIR)/$(BIN) bats tests/e2e
+
+test-asan: $(UNIT_asan) $(ASAN_BIN)
+	ASAN_OPTIONS=detect_leaks=1 sh tests/unit/run.sh $(UNIT_asan)
+	IOTCONFIG_BIN=$(CURDIR)/$(ASAN_BIN) IOTCONFIG_SANITIZED=1 bats tests/e2e
+
+.PHONY: clean
+clean:
+	rm -rf build $(BIN)

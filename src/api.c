@@ -1,0 +1,227 @@
+/*
+ * api.c: pieces the config handlers share: store failures as client
+ * errors, validators (ETag, Last-Modified) and conditional requests
+ * (RFC 9110 section 13), and the write path common to the wrapped and raw
+ * PUT routes.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conditional.h"
+#include "digest.h"
+#include "jsonbody.h"
+#include "log.h"
+#include "summary.h"
+
+int
+api_open_dir(struct api_ctx *ctx, int *dirfd)
+{
+	struct store_result r;
+	if (store_open_dir(ctx->settings->configs_dir, dirfd, &r) != 0)
+		return api_store_error(ctx, &r);
+	return 0;
+}
+
+int
+api_store_error(struct api_ctx *ctx, const struct store_result *r)
+{
+	const char *dir = ctx->settings->configs_dir ? ctx->settings->configs_dir : "(unset)";
+	const char *op = r->op ? r->op : "storage";
+	const char *why = r->sys_errno ? strerror(r->sys_errno) : store_status_text(r->status);
+	char message[200];
+	switch (r->status) {
+	case STORE_NOT_CONFIGURED:
+		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, "Config storage is not configured",
+			      "ESP32_CONFIGS_DIR is not set");
+		break;
+	case STORE_DIR_MISSING:
+	case STORE_DIR_NOT_DIR:
+		snprintf(message, sizeof message, "Config directory %.120s %s", dir,
+			 store_status_text(r->status));
+		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
+		break;
+	case STORE_ACCESS:
+		snprintf(message, sizeof message, "Permission denied on config directory %.120s",
+			 dir);
+		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
+		break;
+	case STORE_NOT_FOUND:
+		snprintf(message, sizeof message, "Config %s was not found", ctx->mac);
+		api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
+			      "no file %s.json in the config directory", ctx->mac);
+		break;
+	case STORE_NOT_REGULAR:
+	case STORE_TOO_LARGE:
+		snprintf(message, sizeof message, "Config file %s.json cannot be read", ctx->mac);
+		api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "the file %s",
+			      store_status_text(r->status));
+		break;
+	case STORE_NO_SPACE:
+		snprintf(message, sizeof message, "No space left to store config %s", ctx->mac);
+		api_error_set(&ctx->err, ERR_INSUFFICIENT_STORAGE, message, "%s: %s", op, why);
+		break;
+	case STORE_OK:
+	case STORE_PRECONDITION:
+	case STORE_IO:
+		snprintf(message, sizeof message, "Storage error: %s failed", op);
+		api_error_set(&ctx->err, ERR_STORAGE_ERROR, message, "%s: %s", op, why);
+		break;
+	}
+	if (r->status != STORE_NOT_FOUND)
+		log_msg(LOG_ERROR, "storage failure mac=%s op=\"%s\" status=\"%s\" errno=\"%s\"",
+			ctx->mac[0] ? ctx->mac : "-", op, store_status_text(r->status), why);
+	return -1;
+}
+
+void
+api_etag(const struct buf *bytes, char out[40])
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	digest_fingerprint(bytes->data ? bytes->data : "", bytes->len, hex);
+	snprintf(out, 40, "\"%s\"", hex);
+}
+
+bool
+api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime)
+{
+	const struct http_request *req = ctx->req;
+	bool fresh;
+	if (req->if_none_match != NULL) {
+		fresh = cond_etag_matches(req->if_none_match, etag, true);
+	} else {
+		time_t since;
+		fresh = req->if_modified_since != NULL &&
+			cond_parse_http_date(req->if_modified_since, &since) && mtime <= since;
+	}
+	if (!fresh)
+		return false;
+	ctx->res->status = 304;
+	return true;
+}
+
+void
+api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime)
+{
+	http_header(ctx->res, "ETag", "%s", etag);
+	if (mtime > 0) {
+		char date[HTTP_DATE_LEN + 1];
+		cond_format_http_date(mtime, date);
+		http_header(ctx->res, "Last-Modified", "%s", date);
+	}
+	http_header(ctx->res, "Cache-Control", "no-cache");
+}
+
+bool
+api_precond_needed(const struct api_precond *p)
+{
+	return p->if_match != NULL || p->if_none_match != NULL || !p->allow_overwrite;
+}
+
+int
+api_precond_check(const struct buf *current, void *arg)
+{
+	struct api_precond *p = arg;
+	char etag[40];
+	if (current != NULL)
+		api_etag(current, etag);
+	const char *cur = current ? etag : NULL;
+	if (p->if_match != NULL && !cond_etag_matches(p->if_match, cur, false)) {
+		p->refused = ERR_PRECONDITION_FAILED;
+		return -1;
+	}
+	if (p->if_none_match != NULL && cond_etag_matches(p->if_none_match, cur, true)) {
+		p->refused = ERR_PRECONDITION_FAILED;
+		return -1;
+	}
+	if (!p->allow_overwrite && current != NULL) {
+		p->refused = ERR_RECORD_EXISTS;
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_precond_error(struct api_ctx *ctx, const struct api_precond *p)
+{
+	char message[160];
+	if (p->refused == ERR_RECORD_EXISTS) {
+		snprintf(message, sizeof message, "Config %s already exists", ctx->mac);
+		api_error_set(&ctx->err, ERR_RECORD_EXISTS, message,
+			      "allow_overwrite is false and the config exists");
+	} else {
+		snprintf(message, sizeof message, "Precondition failed for config %s", ctx->mac);
+		api_error_set(&ctx->err, ERR_PRECONDITION_FAILED, message, "%s",
+			      p->if_match ? "If-Match does not match the current config"
+					  : "If-None-Match matches the current config");
+	}
+	return -1;
+}
+
+int
+api_read_json_body(struct api_ctx *ctx, json_object **out)
+{
+	*out = NULL;
+	if (http_read_body(ctx->req, ctx->settings->max_body_bytes, &ctx->err) != 0)
+		return -1;
+	const struct buf *body = ctx->req->body;
+	if (body->len == 0) {
+		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is empty",
+			      "send a JSON object");
+		return -1;
+	}
+	struct jsonbody_error je;
+	if (jsonbody_parse_object(body->data, body->len, out, &je) != 0) {
+		enum api_error_kind kind =
+			je.status == JSONBODY_NOMEM ? ERR_INTERNAL : ERR_VALIDATION_FAILED;
+		api_error_set(&ctx->err, kind,
+			      je.status == JSONBODY_NOT_OBJECT ? "Request body is not a JSON object"
+							       : "Request body is not valid JSON",
+			      "%s", je.message);
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
+		     bool allow_overwrite)
+{
+	struct api_precond pre = {
+		.if_match = ctx->req->if_match,
+		.if_none_match = ctx->req->if_none_match,
+		.allow_overwrite = allow_overwrite,
+		.refused = ERR_NONE,
+	};
+	struct store_precond sp = {.check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	bool created = false;
+	int rc = store_write(dirfd, ctx->mac, bytes, len, api_precond_needed(&pre) ? &sp : NULL,
+			     &created, &r);
+	close(dirfd);
+	if (rc != 0) {
+		if (r.status == STORE_PRECONDITION)
+			return api_precond_error(ctx, &pre);
+		return api_store_error(ctx, &r);
+	}
+	log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s", ctx->mac, len,
+		created ? "true" : "false", ctx->req->remote_user ? ctx->req->remote_user : "-");
+	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
+	char etag[40];
+	api_etag(&stored, etag);
+	struct http_response *res = ctx->res;
+	res->body->len = 0;
+	if (summary_append_config(res->body, ctx->mac, config) != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering the response");
+		return -1;
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	http_header(res, "ETag", "%s", etag);
+	return 0;
+}

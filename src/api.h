@@ -1,0 +1,82 @@
+/*
+ * api.h: what every handler receives and the helpers they share. A
+ * handler fills ctx->res and returns 0, or fills ctx->err and returns -1;
+ * the router turns that error into the response (http_set_error).
+ */
+#ifndef IOTCONFIG_API_H
+#define IOTCONFIG_API_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+#include "mac.h"
+#include "metrics.h"
+#include "settings.h"
+#include "store.h"
+
+struct api_ctx {
+	const struct settings *settings;
+	struct http_request *req;
+	struct http_response *res;
+	struct api_error err;
+	char mac[MAC_CANONICAL_LEN + 1]; /* the route's {mac}, normalised */
+	char param[128];                 /* the route's other parameter, decoded */
+	const char *verb;                /* "get", "save", "delete": for messages */
+	struct buf *file;                /* scratch: a config file's bytes */
+	struct buf *scratch;             /* scratch: precondition reads, rendering */
+};
+
+typedef int (*api_handler)(struct api_ctx *ctx);
+
+/* api_configs.c: the wrapped JSON routes */
+int api_configs_list(struct api_ctx *ctx);
+int api_config_get(struct api_ctx *ctx);
+int api_config_put(struct api_ctx *ctx);
+int api_config_delete(struct api_ctx *ctx);
+/* api_raw.c: what devices fetch */
+int api_raw_get(struct api_ctx *ctx);
+int api_raw_put(struct api_ctx *ctx);
+/* api_health.c, api_metrics.c, api_docs.c */
+int api_health(struct api_ctx *ctx);
+int api_metrics(struct api_ctx *ctx);
+int api_docs_redirect(struct api_ctx *ctx);
+int api_docs_openapi(struct api_ctx *ctx);
+int api_docs_swagger(struct api_ctx *ctx);
+
+/* api.c: shared pieces */
+/* Opens the config directory or sets the matching error. */
+int api_open_dir(struct api_ctx *ctx, int *dirfd);
+/* Maps a store failure to the error a client sees. */
+int api_store_error(struct api_ctx *ctx, const struct store_result *r);
+/* Quoted strong ETag of exact bytes: "\"<32 hex>\"". */
+void api_etag(const struct buf *bytes, char out[40]);
+/*
+ * Answers 304 when the request's If-None-Match (or, without it,
+ * If-Modified-Since) says the client's copy is current. Returns true when
+ * it did.
+ */
+bool api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime);
+/* ETag, Last-Modified (when mtime > 0) and Cache-Control for a config. */
+void api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime);
+/* Precondition for PUT/DELETE from If-Match / If-None-Match / allow_overwrite. */
+struct api_precond {
+	const char *if_match;
+	const char *if_none_match;
+	bool allow_overwrite;
+	enum api_error_kind refused; /* set when the check refuses */
+};
+int api_precond_check(const struct buf *current, void *arg);
+bool api_precond_needed(const struct api_precond *p);
+/* Sets the 412/409 error for a refused precondition. */
+int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
+/* Stores bytes (already validated) under ctx->mac and answers the GET shape. */
+int api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
+			 bool allow_overwrite);
+/* Reads and validates the request body as a JSON object. */
+int api_read_json_body(struct api_ctx *ctx, json_object **out);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * api_configs.c: the wrapped JSON routes the admin UI and scripts use:
+ *   GET    /api/configs          list of summaries, sorted by MAC
+ *   GET    /api/configs/{mac}    summary fields plus "content"
+ *   PUT    /api/configs/{mac}    {"content":{...},"allow_overwrite":bool}
+ *   DELETE /api/configs/{mac}    204
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "jsonbody.h"
+#include "log.h"
+#include "summary.h"
+
+/* Streams the list from the catalog without copying it into one buffer. */
+static int
+write_list(struct transport *tx, void *arg)
+{
+	const char *tail = arg;
+	if (transport_write(tx, "{\"configs\":[", 12) != 0)
+		return -1;
+	size_t n = catalog_count();
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const char *e = catalog_entry(i, &len);
+		if ((i > 0 && transport_write(tx, ",", 1) != 0) || transport_write(tx, e, len) != 0)
+			return -1;
+	}
+	return transport_write(tx, tail, strlen(tail));
+}
+
+int
+api_configs_list(struct api_ctx *ctx)
+{
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	int rc = catalog_refresh(dirfd, ctx->file, &r);
+	close(dirfd);
+	if (rc != 0)
+		return api_store_error(ctx, &r);
+	/* The tail lives in the response body buffer until the stream is written. */
+	struct http_response *res = ctx->res;
+	res->body->len = 0;
+	size_t n = catalog_count();
+	if (buf_printf(res->body, "],\"count\":%zu}", n) != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering the list");
+		return -1;
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	res->stream = write_list;
+	res->stream_arg = res->body->data;
+	res->stream_len = 12 + catalog_bytes() + (n > 0 ? n - 1 : 0) + res->body->len;
+	return 0;
+}
+
+/* Reads and parses the config; a file that is not a JSON object is CONFIG_UNREADABLE. */
+static int
+load_config(struct api_ctx *ctx, struct store_file_info *info, json_object **out)
+{
+	*out = NULL;
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	int rc = store_read(dirfd, ctx->mac, ctx->file, info, &r);
+	close(dirfd);
+	if (rc != 0)
+		return api_store_error(ctx, &r);
+	struct jsonbody_error je;
+	if (jsonbody_parse_object(ctx->file->data, ctx->file->len, out, &je) != 0) {
+		char message[160];
+		snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object",
+			 ctx->mac);
+		api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "%s", je.message);
+		log_msg(LOG_WARN, "unreadable config file=%s.json reason=\"%s\"", ctx->mac,
+			je.message);
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_config_get(struct api_ctx *ctx)
+{
+	struct store_file_info info;
+	json_object *config;
+	if (load_config(ctx, &info, &config) != 0)
+		return -1;
+	char etag[40];
+	api_etag(ctx->file, etag);
+	api_validator_headers(ctx, etag, info.mtime);
+	if (api_not_modified(ctx, etag, info.mtime)) {
+		json_object_put(config);
+		return 0;
+	}
+	struct http_response *res = ctx->res;
+	res->body->len = 0;
+	int rc = summary_append_config(res->body, ctx->mac, config);
+	json_object_put(config);
+	if (rc != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering the config");
+		return -1;
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	return 0;
+}
+
+int
+api_config_put(struct api_ctx *ctx)
+{
+	if (!http_media_type_is(ctx->req->content_type, "application/json")) {
+		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
+			      "send Content-Type: application/json with a JSON body");
+		return -1;
+	}
+	json_object *body;
+	if (api_read_json_body(ctx, &body) != 0)
+		return -1;
+	json_object *content = NULL, *overwrite = NULL;
+	bool allow_overwrite = true;
+	int rc = -1;
+	if (!json_object_object_get_ex(body, "content", &content)) {
+		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
+			      "\"content\" is required");
+	} else if (!json_object_is_type(content, json_type_object)) {
+		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
+			      "\"content\" must be a JSON object");
+	} else if (json_object_object_get_ex(body, "allow_overwrite", &overwrite) &&
+		   !json_object_is_type(overwrite, json_type_boolean)) {
+		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
+			      "\"allow_overwrite\" must be true or false");
+	} else {
+		if (overwrite != NULL)
+			allow_overwrite = json_object_get_boolean(overwrite);
+		ctx->file->len = 0;
+		if (jsonbody_append_pretty(ctx->file, content) != 0)
+			api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory",
+				      "rendering the config");
+		else
+			rc = api_store_and_answer(ctx, ctx->file->data, ctx->file->len, content,
+						  allow_overwrite);
+	}
+	json_object_put(body);
+	return rc;
+}
+
+int
+api_config_delete(struct api_ctx *ctx)
+{
+	struct api_precond pre = {
+		.if_match = ctx->req->if_match,
+		.if_none_match = ctx->req->if_none_match,
+		.allow_overwrite = true,
+		.refused = ERR_NONE,
+	};
+	struct store_precond sp = {.check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	int rc = store_delete(dirfd, ctx->mac, api_precond_needed(&pre) ? &sp : NULL, &r);
+	close(dirfd);
+	if (rc != 0) {
+		if (r.status == STORE_PRECONDITION)
+			return api_precond_error(ctx, &pre);
+		return api_store_error(ctx, &r);
+	}
+	log_msg(LOG_INFO, "config deleted mac=%s user=%s", ctx->mac,
+		ctx->req->remote_user ? ctx->req->remote_user : "-");
+	ctx->res->status = 204;
+	return 0;
+}

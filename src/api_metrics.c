@@ -1,0 +1,31 @@
+/*
+ * api_metrics.c: GET /metrics in the Prometheus text format 0.0.4. The
+ * files gauge is counted at scrape time through the list cache, so edits
+ * made by hand are reflected; an unusable directory counts as 0 files.
+ */
+#include <unistd.h>
+
+#include "api.h"
+#include "catalog.h"
+
+int
+api_metrics(struct api_ctx *ctx)
+{
+	long files = 0;
+	struct store_result r;
+	int dirfd;
+	if (store_open_dir(ctx->settings->configs_dir, &dirfd, &r) == 0) {
+		if (catalog_refresh(dirfd, ctx->file, &r) == 0)
+			files = (long)catalog_count();
+		close(dirfd);
+	}
+	struct http_response *res = ctx->res;
+	res->body->len = 0;
+	if (metrics_render(res->body, files) != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering metrics");
+		return -1;
+	}
+	res->status = 200;
+	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return 0;
+}

@@ -1,0 +1,342 @@
+/*
+ * catalog.c: the list cache.
+ *
+ * Entries live in one array, found through an open-addressing index keyed
+ * by the MAC's 48-bit value; their JSON lives in one arena buffer (offset +
+ * length), which avoids a heap block per device and is compacted when more
+ * than half of it is stale. The MAC-ordered view is rebuilt only when
+ * membership or validity changed, so listing an unchanged directory does no
+ * sorting. Memory at 10,000 devices is about 170 bytes each.
+ *
+ * Process-owned state: the cache itself (catalog_cache).
+ */
+#include "catalog.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "jsonbody.h"
+#include "log.h"
+#include "mac.h"
+#include "summary.h"
+
+struct entry {
+	uint64_t mac;
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	size_t off; /* into the arena; valid entries only */
+	uint32_t len;
+	uint32_t gen;
+	bool valid;
+};
+
+static struct {
+	struct entry *v;
+	size_t n, cap;
+	uint32_t *index; /* slot = entry index + 1, 0 = empty */
+	size_t index_cap;
+	uint32_t *order; /* indexes of valid entries, by MAC */
+	size_t norder;
+	size_t order_cap;
+	bool order_dirty;
+	size_t bytes; /* live JSON bytes */
+	struct buf arena;
+	uint32_t gen;
+	dev_t dir_dev;
+	ino_t dir_ino;
+	/* during a refresh */
+	int dirfd;
+	struct buf *scratch;
+	bool changed;
+} catalog_cache;
+
+static size_t
+slot_of(uint64_t mac, size_t cap)
+{
+	uint64_t h = mac * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 20) & (cap - 1);
+}
+
+static int
+index_rebuild(size_t want)
+{
+	size_t cap = 64;
+	while (cap < want * 2)
+		cap *= 2;
+	uint32_t *idx = calloc(cap, sizeof *idx);
+	if (idx == NULL)
+		return -1;
+	for (size_t i = 0; i < catalog_cache.n; i++) {
+		size_t s = slot_of(catalog_cache.v[i].mac, cap);
+		while (idx[s] != 0)
+			s = (s + 1) & (cap - 1);
+		idx[s] = (uint32_t)i + 1;
+	}
+	free(catalog_cache.index);
+	catalog_cache.index = idx;
+	catalog_cache.index_cap = cap;
+	return 0;
+}
+
+static long
+lookup(uint64_t mac)
+{
+	if (catalog_cache.index == NULL)
+		return -1;
+	size_t s = slot_of(mac, catalog_cache.index_cap);
+	while (catalog_cache.index[s] != 0) {
+		uint32_t i = catalog_cache.index[s] - 1;
+		if (catalog_cache.v[i].mac == mac)
+			return (long)i;
+		s = (s + 1) & (catalog_cache.index_cap - 1);
+	}
+	return -1;
+}
+
+void
+catalog_clear(void)
+{
+	free(catalog_cache.v);
+	free(catalog_cache.index);
+	free(catalog_cache.order);
+	buf_free(&catalog_cache.arena);
+	memset(&catalog_cache, 0, sizeof catalog_cache);
+}
+
+/* Reads and renders one file into entry e (identity from the read itself). */
+static void
+load_entry(struct entry *e, const char *name, const struct store_file_info *listed)
+{
+	char mac[MAC_CANONICAL_LEN + 1];
+	memcpy(mac, name, MAC_CANONICAL_LEN);
+	mac[MAC_CANONICAL_LEN] = '\0';
+	bool was_valid = e->valid;
+	if (was_valid)
+		catalog_cache.bytes -= e->len;
+	e->valid = false;
+	e->ino = listed->ino;
+	e->size = listed->size;
+	e->mtime_ns = listed->mtime_ns;
+	e->ctime_ns = listed->ctime_ns;
+
+	struct store_result r;
+	struct store_file_info info;
+	struct buf *text = catalog_cache.scratch;
+	if (store_read(catalog_cache.dirfd, mac, text, &info, &r) != 0) {
+		log_msg(LOG_WARN, "list skips file=%s reason=\"%s\" op=\"%s\"", name,
+			store_status_text(r.status), r.op ? r.op : "");
+		catalog_cache.changed |= was_valid;
+		return;
+	}
+	e->ino = info.ino;
+	e->size = info.size;
+	e->mtime_ns = info.mtime_ns;
+	e->ctime_ns = info.ctime_ns;
+	json_object *obj = NULL;
+	struct jsonbody_error je;
+	if (jsonbody_parse_object(text->data, text->len, &obj, &je) != 0) {
+		log_msg(LOG_WARN, "list skips file=%s reason=\"not a valid JSON object: %s\"", name,
+			je.message);
+		catalog_cache.changed |= was_valid;
+		return;
+	}
+	struct buf *arena = &catalog_cache.arena;
+	size_t off = arena->len;
+	int rc = buf_append(arena, "{", 1);
+	if (rc == 0)
+		rc = summary_append_fields(arena, mac, obj);
+	if (rc == 0)
+		rc = buf_append(arena, "}", 1);
+	json_object_put(obj);
+	if (rc != 0) {
+		arena->len = off;
+		log_msg(LOG_ERROR, "list skips file=%s reason=\"out of memory\"", name);
+		catalog_cache.changed |= was_valid;
+		return;
+	}
+	e->off = off;
+	e->len = (uint32_t)(arena->len - off);
+	e->valid = true;
+	catalog_cache.bytes += e->len;
+	catalog_cache.changed = true;
+}
+
+static int
+visit(const char *name, const struct store_file_info *info, void *arg)
+{
+	(void)arg;
+	uint64_t mac = mac_value(name);
+	long i = lookup(mac);
+	if (i >= 0) {
+		struct entry *e = &catalog_cache.v[i];
+		e->gen = catalog_cache.gen;
+		if (e->ino != info->ino || e->size != info->size || e->mtime_ns != info->mtime_ns ||
+		    e->ctime_ns != info->ctime_ns)
+			load_entry(e, name, info);
+		return 0;
+	}
+	if (catalog_cache.n == catalog_cache.cap) {
+		size_t cap = catalog_cache.cap ? catalog_cache.cap * 2 : 64;
+		struct entry *v = realloc(catalog_cache.v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		catalog_cache.v = v;
+		catalog_cache.cap = cap;
+	}
+	if ((catalog_cache.n + 1) * 2 > catalog_cache.index_cap &&
+	    index_rebuild(catalog_cache.n + 1) != 0)
+		return -1;
+	struct entry *e = &catalog_cache.v[catalog_cache.n];
+	memset(e, 0, sizeof *e);
+	e->mac = mac;
+	e->gen = catalog_cache.gen;
+	size_t s = slot_of(mac, catalog_cache.index_cap);
+	while (catalog_cache.index[s] != 0)
+		s = (s + 1) & (catalog_cache.index_cap - 1);
+	catalog_cache.index[s] = (uint32_t)catalog_cache.n + 1;
+	catalog_cache.n++;
+	load_entry(e, name, info);
+	catalog_cache.changed = true;
+	return 0;
+}
+
+/* Drops entries not seen in this walk. */
+static int
+sweep_unseen(void)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < catalog_cache.n; i++) {
+		struct entry *e = &catalog_cache.v[i];
+		if (e->gen != catalog_cache.gen) {
+			if (e->valid)
+				catalog_cache.bytes -= e->len;
+			catalog_cache.changed = true;
+			continue;
+		}
+		catalog_cache.v[kept++] = *e;
+	}
+	if (kept == catalog_cache.n)
+		return 0;
+	catalog_cache.n = kept;
+	return index_rebuild(kept);
+}
+
+/* Rewrites the arena with live entries only, once it is mostly stale. */
+static int
+compact_arena(void)
+{
+	struct buf *arena = &catalog_cache.arena;
+	if (arena->len < 65536 || arena->len < 2 * catalog_cache.bytes)
+		return 0;
+	struct buf fresh;
+	buf_init(&fresh);
+	if (buf_reserve(&fresh, catalog_cache.bytes + 1) != 0)
+		return -1;
+	for (size_t i = 0; i < catalog_cache.n; i++) {
+		struct entry *e = &catalog_cache.v[i];
+		if (!e->valid)
+			continue;
+		size_t off = fresh.len;
+		if (buf_append(&fresh, arena->data + e->off, e->len) != 0) {
+			buf_free(&fresh);
+			return -1;
+		}
+		e->off = off;
+	}
+	buf_free(arena);
+	*arena = fresh;
+	return 0;
+}
+
+static int
+by_mac(const void *a, const void *b)
+{
+	uint64_t x = catalog_cache.v[*(const uint32_t *)a].mac;
+	uint64_t y = catalog_cache.v[*(const uint32_t *)b].mac;
+	return (x > y) - (x < y);
+}
+
+static int
+rebuild_order(void)
+{
+	if (catalog_cache.order_cap < catalog_cache.n) {
+		uint32_t *o = realloc(catalog_cache.order, catalog_cache.n * sizeof *o);
+		if (o == NULL)
+			return -1;
+		catalog_cache.order = o;
+		catalog_cache.order_cap = catalog_cache.n;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < catalog_cache.n; i++)
+		if (catalog_cache.v[i].valid)
+			catalog_cache.order[k++] = (uint32_t)i;
+	if (k > 1) /* order is NULL while the directory is empty; qsort(NULL, 0) is undefined */
+		qsort(catalog_cache.order, k, sizeof *catalog_cache.order, by_mac);
+	catalog_cache.norder = k;
+	return 0;
+}
+
+int
+catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
+{
+	struct stat st;
+	if (fstat(dirfd, &st) == 0 &&
+	    (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
+		catalog_clear();
+		catalog_cache.dir_dev = st.st_dev;
+		catalog_cache.dir_ino = st.st_ino;
+		catalog_cache.order_dirty = true;
+	}
+	catalog_cache.gen++;
+	catalog_cache.dirfd = dirfd;
+	catalog_cache.scratch = scratch;
+	catalog_cache.changed = false;
+	int rc = store_list(dirfd, visit, NULL, r);
+	if (rc == 0 && sweep_unseen() != 0)
+		rc = -1;
+	if (rc == 0 && compact_arena() != 0)
+		rc = -1;
+	if (catalog_cache.changed || catalog_cache.order_dirty) {
+		/* The walk moved entries (sweep) even on failure: keep the view consistent. */
+		if (rebuild_order() != 0)
+			rc = -1;
+		catalog_cache.order_dirty = rc != 0;
+	}
+	catalog_cache.scratch = NULL;
+	if (rc != 0) {
+		/* A partial walk leaves entries unmarked: start afresh next time. */
+		catalog_clear();
+		if (r->status == STORE_OK) {
+			r->status = STORE_IO;
+			r->sys_errno = ENOMEM;
+			r->op = "list cache";
+		}
+	}
+	return rc;
+}
+
+size_t
+catalog_count(void)
+{
+	return catalog_cache.norder;
+}
+
+const char *
+catalog_entry(size_t i, size_t *len)
+{
+	const struct entry *e = &catalog_cache.v[catalog_cache.order[i]];
+	*len = e->len;
+	return catalog_cache.arena.data + e->off;
+}
+
+size_t
+catalog_bytes(void)
+{
+	return catalog_cache.bytes;
+}

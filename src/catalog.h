@@ -1,0 +1,33 @@
+/*
+ * catalog.h: this process's cache of list entries. Each valid config file
+ * is kept as its rendered list-entry JSON, keyed by MAC and by the file's
+ * identity (inode, size, mtime and ctime in nanoseconds). A refresh stats
+ * every file but reads and parses only those whose identity changed, and
+ * forgets those that disappeared, so out-of-band edits, renames and deletes
+ * are seen at the next request while an unchanged directory costs one
+ * directory walk.
+ */
+#ifndef IOTCONFIG_CATALOG_H
+#define IOTCONFIG_CATALOG_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "store.h"
+
+/* Brings the cache in line with the directory; scratch holds file contents. */
+int catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r);
+
+/* Valid configs after the last refresh. */
+size_t catalog_count(void);
+
+/* The i-th valid entry in MAC order (0 <= i < catalog_count()), as JSON. */
+const char *catalog_entry(size_t i, size_t *len);
+
+/* Sum of the lengths of all valid entries. */
+size_t catalog_bytes(void);
+
+/* Drops everything (tests; also used when the directory is replaced). */
+void catalog_clear(void);
+
+#endif

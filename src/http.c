@@ -1,0 +1,428 @@
+/*
+ * http.c: request intake and the single response writer.
+ *
+ * Request ids: a client's X-Request-ID is echoed (and logged) only when it
+ * is 1..128 characters of [A-Za-z0-9._:/+=@-]; anything else, CR/LF
+ * included, is replaced by a fresh UUID, so a header value can never be
+ * split into new response headers or log lines.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Process-owned: generator for request UUIDs, seeded once from getrandom. */
+static uint64_t http_uuid_state[2];
+static bool http_uuid_seeded;
+
+static uint64_t
+uuid_next(void)
+{
+	/* xorshift128+: fast, and only needs to make ids distinct, not secret. */
+	uint64_t s1 = http_uuid_state[0];
+	const uint64_t s0 = http_uuid_state[1];
+	http_uuid_state[0] = s0;
+	s1 ^= s1 << 23;
+	http_uuid_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return http_uuid_state[1] + s0;
+}
+
+static void
+uuid_v4(char out[37])
+{
+	if (!http_uuid_seeded) {
+		if (getrandom(http_uuid_state, sizeof http_uuid_state, 0) !=
+		    (ssize_t)sizeof http_uuid_state) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			http_uuid_state[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+			http_uuid_state[1] = (uint64_t)ts.tv_sec * 0x9e3779b97f4a7c15ull;
+		}
+		if ((http_uuid_state[0] | http_uuid_state[1]) == 0)
+			http_uuid_state[0] = 1;
+		http_uuid_seeded = true;
+	}
+	uint64_t hi = uuid_next(), lo = uuid_next();
+	hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+	lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+	snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
+		 (unsigned)((hi >> 16) & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
+		 (unsigned long long)(lo & 0xffffffffffffull));
+}
+
+static bool
+request_id_acceptable(const char *s)
+{
+	size_t n = 0;
+	for (; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  strchr("._:/+=@-", c) != NULL;
+		if (!ok || n >= HTTP_REQUEST_ID_MAX)
+			return false;
+	}
+	return n > 0;
+}
+
+static enum http_method
+parse_method(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {
+		{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD}, {"PUT", HTTP_PUT},
+		{"DELETE", HTTP_DELETE},   {"OPTIONS", HTTP_OPTIONS}, {"POST", HTTP_POST},
+		{"PATCH", HTTP_PATCH},
+	};
+	if (m != NULL)
+		for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+			if (strcmp(m, methods[i].name) == 0)
+				return methods[i].method;
+	return HTTP_OTHER;
+}
+
+const char *
+http_method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET:
+		return "GET";
+	case HTTP_HEAD:
+		return "HEAD";
+	case HTTP_PUT:
+		return "PUT";
+	case HTTP_DELETE:
+		return "DELETE";
+	case HTTP_OPTIONS:
+		return "OPTIONS";
+	case HTTP_POST:
+		return "POST";
+	case HTTP_PATCH:
+		return "PATCH";
+	case HTTP_OTHER:
+		break;
+	}
+	return "OTHER";
+}
+
+int
+http_method_index(enum http_method m)
+{
+	int i = 0;
+	while (i < HTTP_METHOD_COUNT - 1 && (1u << i) != (unsigned)m)
+		i++;
+	return i;
+}
+
+void
+http_methods_list(unsigned mask, char *out, size_t n)
+{
+	static const enum http_method order[] = {HTTP_GET,    HTTP_HEAD, HTTP_PUT,
+						 HTTP_DELETE, HTTP_POST, HTTP_PATCH, HTTP_OPTIONS};
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		if (!(mask & order[i]))
+			continue;
+		int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+				 http_method_name(order[i]));
+		if (w < 0 || (size_t)w >= n - used)
+			return;
+		used += (size_t)w;
+	}
+}
+
+void
+http_request_load(struct http_request *req, struct transport *tx, struct buf *body)
+{
+	memset(req, 0, sizeof *req);
+	req->tx = tx;
+	req->body = body;
+	req->method = parse_method(transport_param(tx, "REQUEST_METHOD"));
+
+	const char *uri = transport_param(tx, "REQUEST_URI");
+	if (uri == NULL || uri[0] == '\0') {
+		uri = transport_param(tx, "SCRIPT_NAME");
+		if (uri == NULL)
+			uri = "/";
+	}
+	/* absolute-form request-target: drop scheme and authority */
+	if (uri[0] != '/') {
+		const char *scheme_end = strstr(uri, "://");
+		const char *slash = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+		uri = slash ? slash : "/";
+	}
+	req->path = uri;
+	req->path_len = strcspn(uri, "?#");
+
+	req->content_type = transport_param(tx, "CONTENT_TYPE");
+	req->content_length = transport_param(tx, "CONTENT_LENGTH");
+	req->origin = transport_param(tx, "HTTP_ORIGIN");
+	req->if_match = transport_param(tx, "HTTP_IF_MATCH");
+	req->if_none_match = transport_param(tx, "HTTP_IF_NONE_MATCH");
+	req->if_modified_since = transport_param(tx, "HTTP_IF_MODIFIED_SINCE");
+	req->acr_method = transport_param(tx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	req->remote_user = transport_param(tx, "REMOTE_USER");
+
+	const char *rid = transport_param(tx, "HTTP_X_REQUEST_ID");
+	if (rid != NULL && request_id_acceptable(rid)) {
+		snprintf(req->request_id, sizeof req->request_id, "%s", rid);
+	} else {
+		req->request_id_replaced = rid != NULL;
+		uuid_v4(req->request_id);
+	}
+}
+
+bool
+http_media_type_is(const char *ct, const char *type)
+{
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strlen(type);
+	if (strncasecmp(ct, type, n) != 0)
+		return false;
+	const char *rest = ct + n;
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	return *rest == '\0' || *rest == ';';
+}
+
+/* Discards up to `left` body bytes so the web server sees the request consumed. */
+static void
+drain(struct transport *tx, unsigned long long left)
+{
+	char sink[16384];
+	while (left > 0) {
+		ssize_t n = transport_read(tx, sink, left < sizeof sink ? (size_t)left : sizeof sink);
+		if (n <= 0)
+			return;
+		left -= (unsigned long long)n;
+	}
+}
+
+int
+http_read_body(struct http_request *req, size_t max, struct api_error *err)
+{
+	struct buf *b = req->body;
+	b->len = 0;
+	const char *cl = req->content_length;
+	if (cl == NULL || cl[0] == '\0')
+		return 0;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long want = strtoull(cl, &end, 10);
+	if (cl[0] < '0' || cl[0] > '9' || errno != 0 || *end != '\0') {
+		api_error_set(err, ERR_BAD_REQUEST, "Invalid Content-Length",
+			      "Content-Length must be a non-negative decimal number of bytes");
+		return -1;
+	}
+	if (want > max) {
+		/* Bounded drain; beyond it the web server simply sees the connection close. */
+		if (want <= 64ull * 1024 * 1024)
+			drain(req->tx, want);
+		api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
+			      "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)", want,
+			      max);
+		return -1;
+	}
+	if (buf_reserve(b, (size_t)want) != 0) {
+		api_error_set(err, ERR_INTERNAL, "Out of memory", "cannot hold a %llu-byte body",
+			      want);
+		return -1;
+	}
+	while (b->len < want) {
+		ssize_t n = transport_read(req->tx, b->data + b->len, (size_t)want - b->len);
+		if (n < 0) {
+			api_error_set(err, ERR_BAD_REQUEST, "Request body could not be read",
+				      "the connection failed after %zu of %llu bytes", b->len, want);
+			return -1;
+		}
+		if (n == 0) {
+			api_error_set(err, ERR_BAD_REQUEST, "Request body shorter than announced",
+				      "received %zu of the %llu bytes announced by Content-Length",
+				      b->len, want);
+			return -1;
+		}
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+void
+http_response_init(struct http_response *res, struct buf *body)
+{
+	res->status = 200;
+	res->content_type = NULL;
+	res->hlen = 0;
+	res->headers[0] = '\0';
+	res->headers_overflow = false;
+	res->body = body;
+	body->len = 0;
+	res->stream = NULL;
+	res->stream_arg = NULL;
+	res->stream_len = 0;
+}
+
+int
+http_header(struct http_response *res, const char *name, const char *fmt, ...)
+{
+	size_t room = sizeof res->headers - res->hlen;
+	int n = snprintf(res->headers + res->hlen, room, "%s: ", name);
+	if (n < 0 || (size_t)n >= room) {
+		res->headers_overflow = true;
+		res->headers[res->hlen] = '\0';
+		return -1;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(res->headers + res->hlen + n, room - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)(n + m + 2) >= room) {
+		res->headers_overflow = true;
+		res->headers[res->hlen] = '\0';
+		return -1;
+	}
+	res->hlen += (size_t)(n + m);
+	memcpy(res->headers + res->hlen, "\r\n", 3);
+	res->hlen += 2;
+	return 0;
+}
+
+int
+http_set_json(struct http_response *res, int status, const char *json, size_t len)
+{
+	res->status = status;
+	res->content_type = "application/json";
+	res->body->len = 0;
+	res->stream = NULL;
+	return buf_append(res->body, json, len);
+}
+
+void
+http_set_error(struct http_response *res, const struct api_error *err, const char *request_id)
+{
+	json_object *o = json_object_new_object();
+	json_object *details = json_object_new_object();
+	int rc = -1;
+	if (o != NULL && details != NULL) {
+		json_object_object_add(details, "message", json_object_new_string(err->detail));
+		json_object_object_add(o, "error", json_object_new_string(err->message));
+		json_object_object_add(o, "code",
+				       json_object_new_string(api_error_code(err->kind)));
+		json_object_object_add(o, "details", details);
+		details = NULL;
+		json_object_object_add(o, "correlationId", json_object_new_string(request_id));
+		size_t n = 0;
+		const char *s = json_object_to_json_string_length(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+		if (s != NULL)
+			rc = http_set_json(res, api_error_status(err->kind), s, n);
+	}
+	json_object_put(details);
+	json_object_put(o);
+	if (rc != 0) {
+		static const char fallback[] =
+			"{\"error\":\"Out of memory\",\"code\":\"INTERNAL_ERROR\","
+			"\"details\":{\"message\":\"out of memory\"},\"correlationId\":null}";
+		res->body->len = 0;
+		if (buf_append(res->body, fallback, sizeof fallback - 1) != 0)
+			res->body->len = 0;
+		res->status = 500;
+		res->content_type = "application/json";
+	}
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return "Status";
+	}
+}
+
+int
+http_send(const struct http_request *req, struct http_response *res)
+{
+	bool bodiless = res->status == 204 || res->status == 304;
+	size_t body_len = res->stream ? res->stream_len : res->body->len;
+	char head[2048];
+	int n = snprintf(head, sizeof head, "Status: %d %s\r\nX-Request-ID: %s\r\n", res->status,
+			 reason_phrase(res->status), req->request_id);
+	if (n < 0 || (size_t)n >= sizeof head)
+		return -1;
+	size_t used = (size_t)n;
+	if (!bodiless) {
+		n = snprintf(head + used, sizeof head - used, "Content-Length: %zu\r\n", body_len);
+		if (n < 0 || (size_t)n >= sizeof head - used)
+			return -1;
+		used += (size_t)n;
+		if (res->content_type != NULL) {
+			n = snprintf(head + used, sizeof head - used, "Content-Type: %s\r\n",
+				     res->content_type);
+			if (n < 0 || (size_t)n >= sizeof head - used)
+				return -1;
+			used += (size_t)n;
+		}
+	}
+	if (res->headers_overflow)
+		log_msg(LOG_ERROR, "response headers truncated status=%d", res->status);
+	if (used + res->hlen + 2 > sizeof head)
+		return -1;
+	memcpy(head + used, res->headers, res->hlen);
+	used += res->hlen;
+	memcpy(head + used, "\r\n", 2);
+	used += 2;
+	if (transport_write(req->tx, head, used) != 0)
+		return -1;
+	if (bodiless || req->method == HTTP_HEAD)
+		return 0;
+	if (res->stream)
+		return res->stream(req->tx, res->stream_arg);
+	return transport_write(req->tx, res->body->data, res->body->len);
+}

@@ -1,0 +1,94 @@
+/*
+ * http.h: one request in, one response out. A request is read from the
+ * transport's CGI parameters (method, raw URI, the headers the handlers
+ * use) plus a bounded body; a response is a status, headers and a body
+ * that always leave through http_send(), which also adds the headers every
+ * response carries (Content-Length, X-Request-ID) and omits the body for
+ * HEAD, 204 and 304. http_set_error() is the one place an api_error becomes
+ * a JSON error response.
+ */
+#ifndef IOTCONFIG_HTTP_H
+#define IOTCONFIG_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+#include "transport.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_PUT = 1 << 2,
+	HTTP_DELETE = 1 << 3,
+	HTTP_OPTIONS = 1 << 4,
+	HTTP_POST = 1 << 5,
+	HTTP_PATCH = 1 << 6,
+	HTTP_OTHER = 1 << 7,
+};
+#define HTTP_METHOD_COUNT 8
+
+#define HTTP_REQUEST_ID_MAX 128
+
+struct http_request {
+	struct transport *tx;
+	enum http_method method;
+	const char *path; /* raw request path, not decoded, without the query */
+	size_t path_len;
+	const char *content_type;
+	const char *content_length;
+	const char *origin;
+	const char *if_match;
+	const char *if_none_match;
+	const char *if_modified_since;
+	const char *acr_method; /* Access-Control-Request-Method */
+	const char *remote_user;
+	char request_id[HTTP_REQUEST_ID_MAX + 1];
+	bool request_id_replaced; /* the client sent one we could not echo */
+	struct buf *body;
+};
+
+struct http_response {
+	int status;
+	const char *content_type;
+	char headers[1536]; /* extra "Name: value\r\n" lines */
+	size_t hlen;
+	bool headers_overflow;
+	struct buf *body;
+	/* Instead of body: a writer producing exactly stream_len bytes. */
+	int (*stream)(struct transport *tx, void *arg);
+	void *stream_arg;
+	size_t stream_len;
+};
+
+/* Reads the current request's parameters; body will hold the body once read. */
+void http_request_load(struct http_request *req, struct transport *tx, struct buf *body);
+
+/*
+ * Reads the whole body (Content-Length bytes) into req->body. Bodies over
+ * max are drained and refused with ERR_PAYLOAD_TOO_LARGE; a malformed
+ * Content-Length or a body shorter than announced is ERR_BAD_REQUEST.
+ */
+int http_read_body(struct http_request *req, size_t max, struct api_error *err);
+
+/* Is the media type of a Content-Type value `type` (parameters ignored)? */
+bool http_media_type_is(const char *content_type, const char *type);
+
+const char *http_method_name(enum http_method m);
+int http_method_index(enum http_method m);
+/* "GET, HEAD, PUT" for a method mask, in a fixed order. */
+void http_methods_list(unsigned mask, char *out, size_t n);
+
+void http_response_init(struct http_response *res, struct buf *body);
+/* Adds one header line; values are the caller's (never raw client input). */
+int http_header(struct http_response *res, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Replaces the response with the JSON error for err. */
+void http_set_error(struct http_response *res, const struct api_error *err,
+		    const char *request_id);
+/* Sets a JSON body (status and content type too). */
+int http_set_json(struct http_response *res, int status, const char *json, size_t len);
+int http_send(const struct http_request *req, struct http_response *res);
+
+#endif

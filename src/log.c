@@ -1,0 +1,92 @@
+/*
+ * log.c: the process's log writer. Each line is built in a stack buffer and
+ * written with a single write(2) so lines from several responder processes
+ * sharing one error log never interleave (lines stay below PIPE_BUF).
+ *
+ * Process-owned state: whether debug lines are on, and the id of the request
+ * being served (set by the accept loop, read by every log call).
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool log_debug_on;
+static char log_request_id[80] = "-";
+
+void
+log_init(bool debug)
+{
+	log_debug_on = debug;
+}
+
+bool
+log_debug_enabled(void)
+{
+	return log_debug_on;
+}
+
+void
+log_set_request_id(const char *id)
+{
+	if (id == NULL || id[0] == '\0')
+		id = "-";
+	snprintf(log_request_id, sizeof log_request_id, "%s", id);
+}
+
+static const char *
+level_name(enum log_level level)
+{
+	switch (level) {
+	case LOG_DEBUG:
+		return "DEBUG";
+	case LOG_INFO:
+		return "INFO";
+	case LOG_WARN:
+		return "WARN";
+	case LOG_ERROR:
+		return "ERROR";
+	}
+	return "?";
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level == LOG_DEBUG && !log_debug_on)
+		return;
+	int saved_errno = errno;
+	char line[1024];
+	struct timespec now;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, now.tv_nsec / 1000000, level_name(level), log_request_id);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	size_t head = (size_t)n;
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + head, sizeof line - head - 1, fmt, ap);
+	va_end(ap);
+	size_t len = head;
+	if (m > 0)
+		len += (size_t)m < sizeof line - head - 1 ? (size_t)m : sizeof line - head - 2;
+	for (size_t i = head; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f)
+			line[i] = '?';
+	}
+	line[len++] = '\n';
+	/* A log line that cannot be written has nowhere else to go. */
+	ssize_t w = write(STDERR_FILENO, line, len);
+	if (w < 0)
+		errno = saved_errno;
+	errno = saved_errno;
+}

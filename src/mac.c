@@ -1,0 +1,77 @@
+/*
+ * mac.c: MAC address grammar. The accepted forms are those an ESP32 prints
+ * (AA:BB:CC:DD:EE:FF) and the canonical file-name form (aa-bb-cc-dd-ee-ff).
+ * Because the canonical form is the only thing ever used to build a file
+ * name, no request can name a file outside the config directory.
+ */
+#include "mac.h"
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+mac_normalise(const char *in, size_t len, char out[MAC_CANONICAL_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	if (in == NULL || len != MAC_CANONICAL_LEN)
+		return false;
+	char sep = in[2];
+	if (sep != ':' && sep != '-')
+		return false;
+	for (size_t i = 0; i < MAC_CANONICAL_LEN; i++) {
+		if (i % 3 == 2) {
+			if (in[i] != sep)
+				return false;
+			out[i] = '-';
+			continue;
+		}
+		int v = hexval((unsigned char)in[i]);
+		if (v < 0)
+			return false;
+		out[i] = digits[v];
+	}
+	out[MAC_CANONICAL_LEN] = '\0';
+	return true;
+}
+
+bool
+mac_is_config_filename(const char *name, size_t len)
+{
+	if (len != MAC_CANONICAL_LEN + 5)
+		return false;
+	const char *ext = name + MAC_CANONICAL_LEN;
+	if (ext[0] != '.' || ext[1] != 'j' || ext[2] != 's' || ext[3] != 'o' || ext[4] != 'n')
+		return false;
+	for (size_t i = 0; i < MAC_CANONICAL_LEN; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (i % 3 == 2) {
+			if (c != '-')
+				return false;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+uint64_t
+mac_value(const char *canonical)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < MAC_CANONICAL_LEN; i++) {
+		if (i % 3 == 2)
+			continue;
+		int h = hexval((unsigned char)canonical[i]);
+		v = (v << 4) | (uint64_t)(h < 0 ? 0 : h);
+	}
+	return v;
+}

@@ -1,0 +1,234 @@
+/*
+ * main.c: the responder process. Once per process: settings, logging, the
+ * transport, the shared metrics mapping, and a sweep of temp files left by
+ * writers that died. Then a single-threaded accept loop: one request at a
+ * time, each read, routed, answered and counted.
+ *
+ * The web server owns the processes: it decides how many run, restarts
+ * them, and stops them with SIGTERM. SIGTERM, SIGINT and SIGUSR1 let the
+ * request in flight finish and then exit 0; a process waiting for a
+ * request has nothing in flight and exits at once (_exit is async-signal
+ * safe, and waiting in libfcgi's accept() cannot be interrupted
+ * otherwise without a race between checking a flag and blocking). The
+ * handlers use SA_RESTART so no read, write or fsync of a request being
+ * served is cut short.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "buf.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "settings.h"
+#include "store.h"
+#include "transport.h"
+
+#ifndef IOTCONFIG_VERSION
+#define IOTCONFIG_VERSION "0.0.0"
+#endif
+
+#define EXIT_CONFIG 78       /* EX_CONFIG: bad settings */
+#define BUF_KEEP (256 * 1024) /* buffers above this are released after a request */
+
+/* Process-owned: set by the signal handler / the accept loop. */
+static volatile sig_atomic_t main_stop;
+static volatile sig_atomic_t main_idle;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+	if (main_idle)
+		_exit(0);
+}
+
+static int
+install_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGUSR1, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: iotconfig.fcgi [--version | --routes | --check | --help]\n"
+		     "Run by a web server as a FastCGI or CGI program; see iotconfig.fcgi(8).\n");
+}
+
+static uint64_t
+monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sweep_temps(const struct settings *s)
+{
+	struct store_result r;
+	int dirfd;
+	if (store_open_dir(s->configs_dir, &dirfd, &r) != 0) {
+		if (r.status != STORE_NOT_CONFIGURED)
+			log_msg(LOG_WARN, "config directory unusable at start dir=%s reason=\"%s\"",
+				s->configs_dir, store_status_text(r.status));
+		return;
+	}
+	unsigned removed = 0;
+	if (store_sweep_temps(dirfd, &removed, &r) != 0)
+		log_msg(LOG_WARN, "temp file sweep failed op=\"%s\" errno=\"%s\"", r.op,
+			strerror(r.sys_errno));
+	else if (removed > 0)
+		log_msg(LOG_INFO, "removed abandoned temp files count=%u", removed);
+	close(dirfd);
+}
+
+struct loop_buffers {
+	struct buf body, out, file, scratch;
+};
+
+static void
+serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b)
+{
+	uint64_t t0 = monotonic_ns();
+	struct http_request req;
+	struct http_response res;
+	http_request_load(&req, tx, &b->body);
+	log_set_request_id(req.request_id);
+	if (req.request_id_replaced)
+		log_msg(LOG_WARN, "X-Request-ID replaced: not 1-%d characters of [A-Za-z0-9._:/+=@-]",
+			HTTP_REQUEST_ID_MAX);
+	http_response_init(&res, &b->out);
+	struct api_ctx ctx = {
+		.settings = s,
+		.req = &req,
+		.res = &res,
+		.file = &b->file,
+		.scratch = &b->scratch,
+	};
+	struct router_outcome outcome;
+	router_handle(&ctx, &outcome);
+	if (http_send(&req, &res) != 0)
+		log_msg(LOG_WARN, "response not delivered status=%d (client or server went away)",
+			res.status);
+	uint64_t elapsed = monotonic_ns() - t0;
+	if (outcome.op != METRICS_OP_NONE)
+		metrics_observe_op(outcome.op, res.status < 400, elapsed);
+	metrics_observe_request(http_method_index(req.method), outcome.route, res.status);
+	log_msg(LOG_DEBUG, "request method=%s route=%s status=%d us=%llu",
+		http_method_name(req.method),
+		outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
+		(unsigned long long)(elapsed / 1000));
+	log_set_request_id(NULL);
+	buf_reset(&b->body, BUF_KEEP);
+	buf_reset(&b->out, BUF_KEEP);
+	buf_reset(&b->file, BUF_KEEP);
+	buf_reset(&b->scratch, BUF_KEEP);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (strcmp(argv[1], "--version") == 0) {
+			printf("iotconfig %s\n", IOTCONFIG_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[1], "--routes") == 0) {
+			router_print(stdout);
+			return 0;
+		}
+		if (strcmp(argv[1], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[1], "--check") != 0) {
+			usage(stderr);
+			return 2;
+		}
+	}
+	struct settings settings;
+	char err[512];
+	if (settings_load(&settings, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "invalid setting: %s", err);
+		return EXIT_CONFIG;
+	}
+	log_init(settings.debug);
+	if (argc > 1) {
+		printf("settings ok\n");
+		return 0;
+	}
+	if (install_handlers() != 0) {
+		log_msg(LOG_ERROR, "cannot install signal handlers: %s", strerror(errno));
+		return 1;
+	}
+
+	struct transport *tx = transport_open();
+	if (tx == NULL) {
+		log_msg(LOG_ERROR, "cannot initialise libfcgi");
+		return 1;
+	}
+	bool shared = metrics_open(settings.metrics_file, settings.configs_dir, router_templates(),
+				   router_count());
+	if (!transport_is_cgi(tx))
+		log_msg(LOG_INFO, "iotconfig %s started pid=%ld dir=%s metrics=%s debug=%s",
+			IOTCONFIG_VERSION, (long)getpid(),
+			settings.configs_dir ? settings.configs_dir : "(unset)",
+			shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
+	if (settings.configs_dir == NULL && !transport_is_cgi(tx))
+		log_msg(LOG_WARN, "ESP32_CONFIGS_DIR is not set: config routes answer 503");
+	sweep_temps(&settings);
+
+	struct loop_buffers b;
+	buf_init(&b.body);
+	buf_init(&b.out);
+	buf_init(&b.file);
+	buf_init(&b.scratch);
+	int status = 0;
+	while (!main_stop) {
+		main_idle = 1;
+		if (main_stop)
+			break;
+		enum transport_event ev = transport_accept(tx);
+		main_idle = 0;
+		if (ev == TRANSPORT_DONE)
+			break;
+		if (ev == TRANSPORT_INTERRUPTED)
+			continue;
+		if (ev == TRANSPORT_ERROR) {
+			if (main_stop)
+				break;
+			log_msg(LOG_ERROR, "accept failed: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		serve_one(tx, &settings, &b);
+		transport_finish(tx);
+	}
+	if (main_stop && !transport_is_cgi(tx))
+		log_msg(LOG_INFO, "stopping on signal pid=%ld", (long)getpid());
+	transport_close(tx);
+	buf_free(&b.body);
+	buf_free(&b.out);
+	buf_free(&b.file);
+	buf_free(&b.scratch);
+	return status;
+}

@@ -1,0 +1,417 @@
+/*
+ * metrics.c: one shared, fixed-layout counter file per service instance.
+ *
+ * Layout: a header (magic, layout signature, creation time) followed by
+ * arrays of _Atomic uint64_t. The file is created complete or not at all:
+ * the first process builds it under a temporary name and link(2)s it into
+ * place, so a second process either finds no file or a fully initialised
+ * one; a lost race just means opening the winner's file. Updates are
+ * relaxed atomic adds on lock-free 64-bit words, so no request ever waits
+ * for another process.
+ *
+ * Default location: /dev/shm (or /tmp) named by uid, the parent process id
+ * (the web server or its process manager, which spawns and respawns every
+ * responder of one instance) and a hash of the config directory, so two
+ * instances never mix. Files left by web servers that are gone are removed
+ * when a new one is created.
+ *
+ * Process-owned state: the mapping (or the private fallback) and its path.
+ */
+#include "metrics.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#ifndef IOTCONFIG_VERSION
+#define IOTCONFIG_VERSION "0.0.0"
+#endif
+
+#define METRICS_MAGIC 0x696f74636f6e6d31ull /* "iotconm1" */
+
+/* Upper bounds in seconds; 100 us up to 10 s. */
+static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+					 0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+					 1,      2.5,     5,      10};
+#define NBUCKETS ((int)(sizeof metrics_buckets / sizeof *metrics_buckets))
+
+static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
+				    405, 409, 412, 413, 415, 500, 503, 507};
+#define NCODES ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
+#define NMETHODS 8
+#define NROUTES (METRICS_MAX_ROUTES + 1) /* + unmatched */
+
+static const char *const metrics_op_names[METRICS_OP_COUNT] = {
+	"list", "get", "save", "delete", "get_raw", "save_raw",
+};
+
+static const char *const metrics_method_names[NMETHODS] = {
+	"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH", "OTHER",
+};
+
+struct metrics_shm {
+	uint64_t magic;
+	uint64_t layout;          /* changes whenever the arrays below change shape */
+	int64_t start_time_ms;
+	_Atomic uint64_t ops[METRICS_OP_COUNT][2]; /* [op][0 success, 1 error] */
+	_Atomic uint64_t hist[METRICS_OP_COUNT][NBUCKETS + 1]; /* per bucket, last = +Inf */
+	_Atomic uint64_t sum_ns[METRICS_OP_COUNT];
+	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
+};
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "shared counters need lock-free 64-bit atomics");
+
+static struct metrics_shm metrics_private;
+static struct metrics_shm *metrics_map = &metrics_private;
+static char metrics_path[512];
+static const char *const *metrics_routes;
+static int metrics_route_count;
+
+static uint64_t
+layout_signature(void)
+{
+	return ((uint64_t)sizeof(struct metrics_shm) << 32) ^
+	       ((uint64_t)METRICS_OP_COUNT << 24) ^ ((uint64_t)NBUCKETS << 16) ^
+	       ((uint64_t)NCODES << 8) ^ (uint64_t)NROUTES;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static const char *
+default_dir(void)
+{
+	struct stat st;
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+		return "/dev/shm";
+	return "/tmp";
+}
+
+/* Removes default-named files of this uid whose web server process is gone. */
+static void
+remove_orphans(const char *dir)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "iotconfig-%ld-", (long)getuid());
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (end == NULL || *end != '-' || pid <= 1)
+			continue;
+		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+			char path[1024];
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			if (unlink(path) == 0)
+				log_msg(LOG_INFO, "removed metrics file of a stopped server path=%s",
+					path);
+		}
+	}
+	closedir(d);
+}
+
+static struct metrics_shm *
+map_fd(int fd)
+{
+	void *p = mmap(NULL, sizeof(struct metrics_shm), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Builds a complete file under a temporary name and links it into place. */
+static int
+create_file(const char *path)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = -1;
+	struct metrics_shm *m = NULL;
+	if (ftruncate(fd, sizeof(struct metrics_shm)) == 0 && (m = map_fd(fd)) != NULL) {
+		m->layout = layout_signature();
+		m->start_time_ms = now_ms();
+		atomic_thread_fence(memory_order_release);
+		m->magic = METRICS_MAGIC;
+		rc = munmap(m, sizeof *m);
+	}
+	if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
+		rc = -1;
+	int saved = errno;
+	unlink(tmp);
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+bool
+metrics_open(const char *path, const char *configs_dir, const char *const *route_templates,
+	     int route_count)
+{
+	metrics_routes = route_templates;
+	metrics_route_count = route_count < METRICS_MAX_ROUTES ? route_count : METRICS_MAX_ROUTES;
+	metrics_private.magic = METRICS_MAGIC;
+	metrics_private.layout = layout_signature();
+	metrics_private.start_time_ms = now_ms();
+	metrics_map = &metrics_private;
+	metrics_path[0] = '\0';
+
+	bool is_default = path == NULL;
+	if (is_default) {
+		const char *dir = default_dir();
+		snprintf(metrics_path, sizeof metrics_path, "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics",
+			 dir, (long)getuid(), (long)getppid(),
+			 (unsigned long long)fnv1a(configs_dir),
+			 (unsigned long long)(layout_signature() & 0xffffffffu));
+	} else {
+		snprintf(metrics_path, sizeof metrics_path, "%s", path);
+	}
+	int fd = open(metrics_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (is_default) {
+			const char *slash = strrchr(metrics_path, '/');
+			char dir[512];
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - metrics_path), metrics_path);
+			remove_orphans(dir);
+		}
+		if (create_file(metrics_path) == 0)
+			fd = open(metrics_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
+	const char *why = NULL;
+	struct stat st;
+	struct metrics_shm *m = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) != 0 || st.st_size != (off_t)sizeof(struct metrics_shm))
+		why = "the file has another size (another version's layout?)";
+	else if ((m = map_fd(fd)) == NULL)
+		why = strerror(errno);
+	else if (m->magic != METRICS_MAGIC || m->layout != layout_signature())
+		why = "the file has another layout (another version?)";
+	if (fd >= 0)
+		close(fd);
+	if (why != NULL) {
+		if (m != NULL)
+			munmap(m, sizeof *m);
+		log_msg(LOG_WARN,
+			"metrics are per process: cannot share path=%s reason=\"%s\" "
+			"(set METRICS_FILE to a writable location)",
+			metrics_path, why);
+		metrics_path[0] = '\0';
+		return false;
+	}
+	atomic_thread_fence(memory_order_acquire);
+	metrics_map = m;
+	return true;
+}
+
+const char *
+metrics_file(void)
+{
+	return metrics_path[0] ? metrics_path : NULL;
+}
+
+void
+metrics_observe_op(enum metrics_op op, bool success, uint64_t duration_ns)
+{
+	if (op < 0 || op >= METRICS_OP_COUNT)
+		return;
+	struct metrics_shm *m = metrics_map;
+	atomic_fetch_add_explicit(&m->ops[op][success ? 0 : 1], 1, memory_order_relaxed);
+	double seconds = (double)duration_ns / 1e9;
+	int b = 0;
+	while (b < NBUCKETS && seconds > metrics_buckets[b])
+		b++;
+	atomic_fetch_add_explicit(&m->hist[op][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->sum_ns[op], duration_ns, memory_order_relaxed);
+}
+
+static int
+code_index(int status)
+{
+	for (int i = 0; i < NCODES - 1; i++)
+		if (metrics_codes[i] == status)
+			return i;
+	return NCODES - 1;
+}
+
+void
+metrics_observe_request(int method_index, int route, int status)
+{
+	if (method_index < 0 || method_index >= NMETHODS)
+		method_index = NMETHODS - 1;
+	int r = (route >= 0 && route < metrics_route_count) ? route : METRICS_MAX_ROUTES;
+	atomic_fetch_add_explicit(&metrics_map->http[r][method_index][code_index(status)], 1,
+				  memory_order_relaxed);
+}
+
+int
+metrics_append_label_value(struct buf *out, const char *value)
+{
+	for (const char *p = value; *p; p++) {
+		int rc;
+		if (*p == '\\')
+			rc = buf_append(out, "\\\\", 2);
+		else if (*p == '"')
+			rc = buf_append(out, "\\\"", 2);
+		else if (*p == '\n')
+			rc = buf_append(out, "\\n", 2);
+		else
+			rc = buf_append(out, p, 1);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+load(_Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static int
+render_ops(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_config_operations_total Config operations by outcome.\n"
+			       "# TYPE iot_config_operations_total counter\n");
+	for (int op = 0; op < METRICS_OP_COUNT && rc == 0; op++)
+		for (int s = 0; s < 2 && rc == 0; s++)
+			rc = buf_printf(out,
+					"iot_config_operations_total{operation=\"%s\",status=\"%s\"} "
+					"%llu\n",
+					metrics_op_names[op], s == 0 ? "success" : "error",
+					(unsigned long long)load(&m->ops[op][s]));
+	return rc;
+}
+
+static int
+render_histograms(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_config_operation_duration_seconds Time to serve a "
+			       "config operation, response included.\n"
+			       "# TYPE iot_config_operation_duration_seconds histogram\n");
+	for (int op = 0; op < METRICS_OP_COUNT && rc == 0; op++) {
+		uint64_t cumulative = 0;
+		for (int b = 0; b <= NBUCKETS && rc == 0; b++) {
+			cumulative += load(&m->hist[op][b]);
+			char le[32];
+			if (b == NBUCKETS)
+				snprintf(le, sizeof le, "+Inf");
+			else
+				snprintf(le, sizeof le, "%g", metrics_buckets[b]);
+			rc = buf_printf(out,
+					"iot_config_operation_duration_seconds_bucket{operation=\"%s\","
+					"le=\"%s\"} %llu\n",
+					metrics_op_names[op], le, (unsigned long long)cumulative);
+		}
+		if (rc == 0)
+			rc = buf_printf(out,
+					"iot_config_operation_duration_seconds_sum{operation=\"%s\"} "
+					"%.9f\n"
+					"iot_config_operation_duration_seconds_count{operation=\"%s\"} "
+					"%llu\n",
+					metrics_op_names[op], (double)load(&m->sum_ns[op]) / 1e9,
+					metrics_op_names[op], (unsigned long long)cumulative);
+	}
+	return rc;
+}
+
+static int
+render_http(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_config_http_requests_total HTTP requests by method, "
+			       "route template and status code.\n"
+			       "# TYPE iot_config_http_requests_total counter\n");
+	for (int r = 0; r < NROUTES && rc == 0; r++) {
+		if (r >= metrics_route_count && r != METRICS_MAX_ROUTES)
+			continue;
+		const char *route = r == METRICS_MAX_ROUTES ? "unmatched" : metrics_routes[r];
+		for (int meth = 0; meth < NMETHODS && rc == 0; meth++) {
+			for (int c = 0; c < NCODES && rc == 0; c++) {
+				uint64_t v = load(&m->http[r][meth][c]);
+				if (v == 0)
+					continue;
+				char code[16];
+				if (c == NCODES - 1)
+					snprintf(code, sizeof code, "other");
+				else
+					snprintf(code, sizeof code, "%d", metrics_codes[c]);
+				rc = buf_printf(out,
+						"iot_config_http_requests_total{method=\"%s\",route=\"",
+						metrics_method_names[meth]);
+				if (rc == 0)
+					rc = metrics_append_label_value(out, route);
+				if (rc == 0)
+					rc = buf_printf(out, "\",code=\"%s\"} %llu\n", code,
+							(unsigned long long)v);
+			}
+		}
+	}
+	return rc;
+}
+
+int
+metrics_render(struct buf *out, long files_count)
+{
+	struct metrics_shm *m = metrics_map;
+	int rc = render_ops(out, m);
+	if (rc == 0)
+		rc = render_histograms(out, m);
+	if (rc == 0)
+		rc = render_http(out, m);
+	if (rc == 0 && files_count >= 0)
+		rc = buf_printf(out,
+				"# HELP iot_config_files_count Valid config files in the directory "
+				"now.\n"
+				"# TYPE iot_config_files_count gauge\n"
+				"iot_config_files_count %ld\n",
+				files_count);
+	if (rc == 0)
+		rc = buf_puts(out, "# HELP iot_config_build_info Build information.\n"
+				   "# TYPE iot_config_build_info gauge\n"
+				   "iot_config_build_info{version=\"");
+	if (rc == 0)
+		rc = metrics_append_label_value(out, IOTCONFIG_VERSION);
+	if (rc == 0)
+		rc = buf_printf(out,
+				"\"} 1\n"
+				"# HELP iot_config_start_time_seconds When the service instance "
+				"started, seconds since the epoch.\n"
+				"# TYPE iot_config_start_time_seconds gauge\n"
+				"iot_config_start_time_seconds %.3f\n",
+				(double)m->start_time_ms / 1000.0);
+	return rc;
+}

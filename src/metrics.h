@@ -1,0 +1,52 @@
+/*
+ * metrics.h: Prometheus metrics shared by every responder process of one
+ * service instance. Counters and histograms live in one fixed-layout file
+ * mapped by all processes and updated with C11 atomics: no locks, no
+ * allocation per request, and a respawned process keeps the totals.
+ */
+#ifndef IOTCONFIG_METRICS_H
+#define IOTCONFIG_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum metrics_op {
+	METRICS_OP_NONE = -1,
+	METRICS_OP_LIST = 0,
+	METRICS_OP_GET,
+	METRICS_OP_SAVE,
+	METRICS_OP_DELETE,
+	METRICS_OP_GET_RAW,
+	METRICS_OP_SAVE_RAW,
+	METRICS_OP_COUNT
+};
+
+#define METRICS_MAX_ROUTES 16 /* route label slots; the router has fewer */
+
+/*
+ * Maps the shared file: `path`, or when NULL a default that is distinct per
+ * web server instance and config directory. Returns true when shared; on
+ * any problem logs a warning and falls back to this process's memory.
+ * route_templates names the route labels, index = router's route index.
+ */
+bool metrics_open(const char *path, const char *configs_dir, const char *const *route_templates,
+		  int route_count);
+/* Where the shared file is, or NULL when metrics are per process. */
+const char *metrics_file(void);
+
+void metrics_observe_op(enum metrics_op op, bool success, uint64_t duration_ns);
+/* route: the router's route index, or -1 for a request no route matched. */
+void metrics_observe_request(int method_index, int route, int status);
+
+/*
+ * Appends the exposition text (format 0.0.4). files_count < 0 omits the
+ * files gauge (directory unreadable).
+ */
+int metrics_render(struct buf *out, long files_count);
+
+/* Label value escaping of the text format: \\, \" and \n. Exposed for tests. */
+int metrics_append_label_value(struct buf *out, const char *value);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * router.c: path templates are matched segment by segment against the raw
+ * request path; each segment is percent-decoded on its own (RFC 3986
+ * section 2.1), so an encoded slash ("%2F") stays inside its segment and a
+ * parameter such as {mac} receives it, where the MAC grammar refuses it.
+ * Literal segments compare after decoding; dot segments are not resolved,
+ * so "/api/configs/.." is the {mac} ".." and answers 400.
+ */
+#include "router.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "cors.h"
+#include "log.h"
+
+enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_ASSET };
+
+struct route_method {
+	enum http_method method;
+	api_handler handler;
+	enum metrics_op op;
+	const char *verb;
+};
+
+struct route {
+	const char *path;
+	enum param_kind param;
+	struct route_method methods[3];
+};
+
+/* Order matters where templates overlap: "{mac}.json" before "{mac}". */
+static const struct route routes[] = {
+	{"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL}}},
+	{"/api/configs", PARAM_NONE, {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list"}}},
+	{"/api/configs/{mac}.json",
+	 PARAM_MAC,
+	 {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"},
+	  {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save"},
+	  {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+	{"/api/configs/{mac}",
+	 PARAM_MAC,
+	 {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
+	  {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
+	  {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+	{"/esp32/config/{mac}.json",
+	 PARAM_MAC,
+	 {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
+	{"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},
+	{"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
+	{"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
+	{"/api/docs/openapi.json",
+	 PARAM_NONE,
+	 {{HTTP_GET, api_docs_openapi, METRICS_OP_NONE, NULL}}},
+	{"/api/docs/swagger/", PARAM_NONE, {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+	{"/api/docs/swagger/{asset}",
+	 PARAM_ASSET,
+	 {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+};
+
+#define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
+_Static_assert(ROUTE_COUNT <= METRICS_MAX_ROUTES, "metrics reserve METRICS_MAX_ROUTES labels");
+
+static const char *const *
+templates_init(void)
+{
+	static const char *t[ROUTE_COUNT];
+	for (int i = 0; i < ROUTE_COUNT; i++)
+		t[i] = routes[i].path;
+	return t;
+}
+
+const char *const *
+router_templates(void)
+{
+	return templates_init();
+}
+
+int
+router_count(void)
+{
+	return ROUTE_COUNT;
+}
+
+/* Every method a route answers: its table entries, HEAD with GET, and OPTIONS. */
+static unsigned
+route_mask(const struct route *r)
+{
+	unsigned mask = HTTP_OPTIONS;
+	for (size_t i = 0; i < sizeof r->methods / sizeof *r->methods; i++) {
+		if (r->methods[i].handler == NULL)
+			continue;
+		mask |= r->methods[i].method;
+		if (r->methods[i].method == HTTP_GET)
+			mask |= HTTP_HEAD;
+	}
+	return mask;
+}
+
+void
+router_print(FILE *out)
+{
+	fputs("[\n", out);
+	for (int i = 0; i < ROUTE_COUNT; i++) {
+		char list[128];
+		http_methods_list(route_mask(&routes[i]), list, sizeof list);
+		fprintf(out, "  {\"path\": \"%s\", \"methods\": [\"", routes[i].path);
+		for (const char *p = list; *p; p++) {
+			if (p[0] == ',' && p[1] == ' ') {
+				fputs("\", \"", out);
+				p++;
+			} else {
+				fputc(*p, out);
+			}
+		}
+		fprintf(out, "\"]}%s\n", i + 1 < ROUTE_COUNT ? "," : "");
+	}
+	fputs("]\n", out);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes one raw segment; returns its length, or -1 when it does not fit.
+ * "%00" is kept as it is: parameters are C strings, and a decoded NUL
+ * would cut "aa:bb:cc:dd:ee:ff%00junk" down to a valid MAC.
+ */
+static long
+decode_segment(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n) {
+			int hi = hexval((unsigned char)s[i + 1]);
+			int lo = hexval((unsigned char)s[i + 2]);
+			if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+				c = (unsigned char)(hi * 16 + lo);
+				i += 2;
+			}
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* Matches one route; returns true and fills param on a match. */
+static bool
+match_route(const struct route *r, const char *path, size_t len, char *param, size_t param_size)
+{
+	const char *t = r->path;
+	const char *p = path;
+	const char *pend = path + len;
+	if (param_size > 0)
+		param[0] = '\0';
+	if (*t != '/' || p >= pend || *p != '/')
+		return false;
+	for (;;) {
+		t++;
+		p++;
+		size_t tlen = strcspn(t, "/");
+		const char *pseg_end = memchr(p, '/', (size_t)(pend - p));
+		if (pseg_end == NULL)
+			pseg_end = pend;
+		size_t plen = (size_t)(pseg_end - p);
+		char seg[256];
+		long dlen = decode_segment(p, plen, seg, sizeof seg);
+		if (dlen < 0)
+			return false;
+		if (t[0] == '{') {
+			const char *close = memchr(t, '}', tlen);
+			size_t suffix_len = close ? tlen - (size_t)(close + 1 - t) : 0;
+			const char *suffix = close ? close + 1 : "";
+			if ((size_t)dlen <= suffix_len ||
+			    memcmp(seg + dlen - suffix_len, suffix, suffix_len) != 0)
+				return false;
+			size_t vlen = (size_t)dlen - suffix_len;
+			if (vlen + 1 > param_size)
+				return false;
+			memcpy(param, seg, vlen);
+			param[vlen] = '\0';
+		} else if ((size_t)dlen != tlen || memcmp(seg, t, tlen) != 0) {
+			return false;
+		}
+		t += tlen;
+		p = pseg_end;
+		if (*t == '\0' && p == pend)
+			return true;
+		if (*t == '\0' || p == pend)
+			return false;
+	}
+}
+
+int
+router_match(const char *path, size_t len, char *param, size_t param_size)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++)
+		if (match_route(&routes[i], path, len, param, param_size))
+			return i;
+	return -1;
+}
+
+/* Printable ASCII only, so a bad MAC can be quoted in JSON and in logs. */
+static void
+printable_copy(char *out, size_t cap, const char *in)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < cap; p++)
+		out[o++] = (*p >= 0x20 && *p < 0x7f) ? (char)*p : '?';
+	out[o] = '\0';
+}
+
+static void
+not_found(struct api_ctx *ctx)
+{
+	api_error_set(&ctx->err, ERR_NOT_FOUND, "Not found",
+		      "no route matches this path; see /api/docs/openapi.json");
+	http_set_error(ctx->res, &ctx->err, ctx->req->request_id);
+}
+
+void
+router_handle(struct api_ctx *ctx, struct router_outcome *out)
+{
+	struct http_request *req = ctx->req;
+	struct http_response *res = ctx->res;
+	out->route = -1;
+	out->op = METRICS_OP_NONE;
+	ctx->err.kind = ERR_NONE;
+	ctx->mac[0] = '\0';
+
+	char param[sizeof ctx->param];
+	int ri = router_match(req->path, req->path_len, param, sizeof param);
+	if (ri < 0) {
+		not_found(ctx);
+		cors_apply(ctx->settings, req, res);
+		return;
+	}
+	out->route = ri;
+	const struct route *r = &routes[ri];
+	unsigned mask = route_mask(r);
+	char allow[128];
+	http_methods_list(mask, allow, sizeof allow);
+
+	if (req->method == HTTP_OPTIONS) {
+		res->status = 204;
+		http_header(res, "Allow", "%s", allow);
+		cors_preflight(ctx->settings, req, res, mask);
+		return;
+	}
+	enum http_method want = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+	const struct route_method *m = NULL;
+	for (size_t i = 0; i < sizeof r->methods / sizeof *r->methods; i++)
+		if (r->methods[i].handler != NULL && r->methods[i].method == want)
+			m = &r->methods[i];
+	if (m == NULL) {
+		char message[200];
+		snprintf(message, sizeof message, "Method %s is not allowed on %s",
+			 http_method_name(req->method), r->path);
+		api_error_set(&ctx->err, ERR_METHOD_NOT_ALLOWED, message, "allowed: %s", allow);
+		http_set_error(res, &ctx->err, req->request_id);
+		http_header(res, "Allow", "%s", allow);
+		cors_apply(ctx->settings, req, res);
+		return;
+	}
+	out->op = m->op;
+	ctx->verb = m->verb;
+	int rc = 0;
+	if (r->param == PARAM_MAC) {
+		if (!mac_normalise(param, strlen(param), ctx->mac)) {
+			char shown[80];
+			printable_copy(shown, sizeof shown, param);
+			char message[200];
+			snprintf(message, sizeof message,
+				 "Cannot %s config because MAC address '%s' has invalid format",
+				 m->verb, shown);
+			api_error_set(&ctx->err, ERR_INVALID_OPERATION, message,
+				      "expected six hex pairs separated by ':' or '-', e.g. "
+				      "AA:BB:CC:DD:EE:FF or aa-bb-cc-dd-ee-ff");
+			ctx->mac[0] = '\0';
+			rc = -1;
+		}
+	} else if (r->param == PARAM_ASSET) {
+		snprintf(ctx->param, sizeof ctx->param, "%s", param);
+	} else {
+		ctx->param[0] = '\0';
+	}
+	if (rc == 0)
+		rc = m->handler(ctx);
+	if (rc != 0) {
+		if (ctx->err.kind == ERR_NONE)
+			api_error_set(&ctx->err, ERR_INTERNAL, "Internal error",
+				      "the handler failed without saying why");
+		if (api_error_status(ctx->err.kind) >= 500)
+			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=\"%s\"", r->path,
+				api_error_code(ctx->err.kind), ctx->err.detail);
+		http_set_error(res, &ctx->err, req->request_id);
+	}
+	cors_apply(ctx->settings, req, res);
+}

@@ -1,0 +1,226 @@
+/*
+ * settings.c: environment -> struct settings, validated once at start-up.
+ * Every rejected value produces one precise message (variable, value,
+ * what is accepted) that main.c writes to the web server's error log
+ * before exiting with status 78 (EX_CONFIG).
+ */
+#include "settings.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef IOTCONFIG_SWAGGER_DIR
+#define IOTCONFIG_SWAGGER_DIR "/usr/local/share/iotconfig/swagger-ui"
+#endif
+
+static const char *
+env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+static char *
+trimmed_copy(const char *start, const char *end)
+{
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	size_t n = (size_t)(end - start);
+	char *s = malloc(n + 1);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, start, n);
+	s[n] = '\0';
+	return s;
+}
+
+static int
+push_origin(const char ***list, size_t *count, char *origin, char *err, size_t errlen)
+{
+	if (origin == NULL) {
+		snprintf(err, errlen, "CORS_ORIGINS: out of memory");
+		return -1;
+	}
+	if (origin[0] == '\0') {
+		free(origin);
+		return 0;
+	}
+	for (const char *p = origin; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			snprintf(err, errlen,
+				 "CORS_ORIGINS: origin '%.64s' contains a space or control "
+				 "character; expected origins like http://localhost:3000",
+				 origin);
+			free(origin);
+			return -1;
+		}
+	}
+	const char **grown = realloc(*list, (*count + 1) * sizeof **list);
+	if (grown == NULL) {
+		free(origin);
+		snprintf(err, errlen, "CORS_ORIGINS: out of memory");
+		return -1;
+	}
+	grown[(*count)++] = origin;
+	*list = grown;
+	return 0;
+}
+
+static void
+free_origins(const char ***list, size_t *count)
+{
+	for (size_t i = 0; i < *count; i++)
+		free((char *)(*list)[i]);
+	free((void *)*list);
+	*list = NULL;
+	*count = 0;
+}
+
+void
+settings_free(struct settings *s)
+{
+	free_origins(&s->cors_origins, &s->cors_count);
+}
+
+static int
+parse_origins(const char *value, const char ***out, size_t *count, char *err, size_t errlen)
+{
+	const char *p = value;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		/* Like json_tokener_parse, but text after the array is an error too. */
+		struct json_tokener *tok = json_tokener_new();
+		json_object *arr = tok ? json_tokener_parse_ex(tok, p, (int)strlen(p)) : NULL;
+		const char *rest = p + (tok ? json_tokener_get_parse_end(tok) : 0);
+		if (tok != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+			json_object_put(arr);
+			arr = NULL;
+		}
+		json_tokener_free(tok);
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		if (arr == NULL || !json_object_is_type(arr, json_type_array) || *rest != '\0') {
+			json_object_put(arr);
+			snprintf(err, errlen,
+				 "CORS_ORIGINS: '%.64s' is not a JSON array of strings; expected "
+				 "e.g. [\"http://localhost:3000\"] or a comma-separated list",
+				 value);
+			return -1;
+		}
+		size_t n = json_object_array_length(arr);
+		for (size_t i = 0; i < n; i++) {
+			json_object *item = json_object_array_get_idx(arr, i);
+			if (!json_object_is_type(item, json_type_string)) {
+				json_object_put(arr);
+				snprintf(err, errlen,
+					 "CORS_ORIGINS: item %zu of the JSON array is not a string", i);
+				return -1;
+			}
+			const char *s = json_object_get_string(item);
+			if (push_origin(out, count, trimmed_copy(s, s + strlen(s)), err, errlen) !=
+			    0) {
+				json_object_put(arr);
+				return -1;
+			}
+		}
+		json_object_put(arr);
+		return 0;
+	}
+	while (*p != '\0') {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		if (push_origin(out, count, trimmed_copy(p, end), err, errlen) != 0)
+			return -1;
+		p = comma ? comma + 1 : end;
+	}
+	return 0;
+}
+
+int
+settings_parse_origins(const char *value, const char ***out, size_t *count, char *err,
+		       size_t errlen)
+{
+	*out = NULL;
+	*count = 0;
+	if (value == NULL)
+		return 0;
+	if (parse_origins(value, out, count, err, errlen) != 0) {
+		free_origins(out, count); /* nothing half-parsed is left to the caller */
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_bool(const char *name, const char *value, bool *out, char *err, size_t errlen)
+{
+	static const char *const yes[] = {"true", "1", "yes", "on", "True", "TRUE"};
+	static const char *const no[] = {"false", "0", "no", "off", "False", "FALSE"};
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+		if (strcmp(value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s: '%.64s' is not a boolean; expected true or false", name,
+		 value);
+	return -1;
+}
+
+static int
+parse_size(const char *name, const char *value, size_t min, size_t max, size_t *out, char *err,
+	   size_t errlen)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || errno != 0 || end == value || *end != '\0' ||
+	    v < min || v > max) {
+		snprintf(err, errlen, "%s: '%.64s' is not a whole number of bytes between %zu and %zu",
+			 name, value, min, max);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+int
+settings_load(struct settings *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->configs_dir = env_nonempty("ESP32_CONFIGS_DIR");
+	s->max_body_bytes = SETTINGS_DEFAULT_MAX_BODY;
+	s->metrics_file = env_nonempty("METRICS_FILE");
+	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
+	if (s->swagger_dir == NULL)
+		s->swagger_dir = IOTCONFIG_SWAGGER_DIR;
+
+	const char *v = env_nonempty("DEBUG");
+	if (v != NULL && parse_bool("DEBUG", v, &s->debug, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("MAX_BODY_BYTES");
+	if (v != NULL && parse_size("MAX_BODY_BYTES", v, SETTINGS_MIN_MAX_BODY,
+				    SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
+		return -1;
+	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins,
+				   &s->cors_count, err, errlen) != 0)
+		return -1;
+	if (s->configs_dir != NULL && s->configs_dir[0] != '/') {
+		snprintf(err, errlen,
+			 "ESP32_CONFIGS_DIR: '%.200s' is not an absolute path; the web server's "
+			 "working directory is not a reliable base",
+			 s->configs_dir);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * settings.h: the process's settings, read once from the environment the
+ * web server gives it (lighttpd bin-environment, Apache FcgidInitialEnv)
+ * and never changed afterwards.
+ */
+#ifndef IOTCONFIG_SETTINGS_H
+#define IOTCONFIG_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SETTINGS_DEFAULT_MAX_BODY 1048576u
+#define SETTINGS_MIN_MAX_BODY     1024u
+#define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
+
+struct settings {
+	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
+	const char **cors_origins; /* CORS_ORIGINS entries; "*" allows any origin */
+	size_t cors_count;
+	bool debug;                /* DEBUG */
+	size_t max_body_bytes;     /* MAX_BODY_BYTES */
+	const char *metrics_file;  /* METRICS_FILE; NULL: metrics.c picks a default */
+	const char *swagger_dir;   /* SWAGGER_UI_DIR, or the install location */
+};
+
+/*
+ * Reads the environment into *s. Returns 0, or -1 with a message naming
+ * the variable and the accepted values in err. Strings in *s stay valid
+ * for the life of the process.
+ */
+int settings_load(struct settings *s, char *err, size_t errlen);
+
+/*
+ * Parses one CORS_ORIGINS value (JSON array or comma list); exposed for
+ * tests. On failure *out is NULL and *count 0 (nothing is left allocated).
+ */
+int settings_parse_origins(const char *value, const char ***out, size_t *count, char *err,
+			   size_t errlen);
+
+/* Frees what settings_load allocated (the origins list); safe after a failed load. */
+void settings_free(struct settings *s);
+
+#endif

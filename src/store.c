@@ -1,0 +1,510 @@
+/*
+ * store.c: every file-system call the service makes. All names are
+ * resolved relative to a directory descriptor with O_NOFOLLOW, and every
+ * name is built from a canonical MAC, so nothing outside the directory is
+ * ever read, created or removed.
+ *
+ * A write is durable before it is visible: the bytes go to a fresh temp
+ * file (O_CREAT|O_EXCL, never a fixed name), which is fsynced, renamed
+ * over the target, and then the directory is fsynced so the rename itself
+ * survives a power cut. Readers therefore see the old file or the new one,
+ * never a mix. Writers of one MAC serialise on flock(2) of its lock file,
+ * which also makes check-then-write preconditions atomic; flock and
+ * rename within a directory are what a shared file system (CephFS, NFSv4)
+ * must provide for several nodes to share one directory.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mac.h"
+
+/* Process-owned: sequence number making this process's temp names unique. */
+static unsigned store_temp_seq;
+
+static int
+result(struct store_result *r, enum store_status st, int err, const char *op)
+{
+	r->status = st;
+	r->sys_errno = err;
+	r->op = op;
+	return st == STORE_OK ? 0 : -1;
+}
+
+static enum store_status
+classify(int err)
+{
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+		return STORE_NO_SPACE;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return STORE_ACCESS;
+	case ELOOP:
+		return STORE_NOT_REGULAR;
+	case EFBIG:
+		return STORE_TOO_LARGE;
+	default:
+		return STORE_IO;
+	}
+}
+
+static int
+sys_fail(struct store_result *r, const char *op)
+{
+	int err = errno;
+	return result(r, classify(err), err, op);
+}
+
+const char *
+store_status_text(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_CONFIGURED:
+		return "not configured";
+	case STORE_DIR_MISSING:
+		return "does not exist";
+	case STORE_DIR_NOT_DIR:
+		return "is not a directory";
+	case STORE_ACCESS:
+		return "permission denied";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_NOT_REGULAR:
+		return "is a symlink or not a regular file (not followed)";
+	case STORE_TOO_LARGE:
+		return "is too large";
+	case STORE_NO_SPACE:
+		return "no space left on the file system";
+	case STORE_PRECONDITION:
+		return "precondition refused";
+	case STORE_IO:
+		return "input/output error";
+	}
+	return "unknown";
+}
+
+int
+store_open_dir(const char *dir, int *dirfd, struct store_result *r)
+{
+	*dirfd = -1;
+	if (dir == NULL)
+		return result(r, STORE_NOT_CONFIGURED, 0, "ESP32_CONFIGS_DIR");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ENOENT)
+			return result(r, STORE_DIR_MISSING, err, "open directory");
+		if (err == ENOTDIR || err == ELOOP)
+			return result(r, STORE_DIR_NOT_DIR, err, "open directory");
+		return result(r, classify(err), err, "open directory");
+	}
+	*dirfd = fd;
+	return result(r, STORE_OK, 0, NULL);
+}
+
+static void
+config_name(char *out, size_t n, const char *mac)
+{
+	snprintf(out, n, "%s.json", mac);
+}
+
+static void
+fill_info(struct store_file_info *info, const struct stat *st)
+{
+	info->ino = (uint64_t)st->st_ino;
+	info->size = (int64_t)st->st_size;
+	info->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	info->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	info->mtime = st->st_mtim.tv_sec;
+}
+
+int
+store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *info,
+	   struct store_result *r)
+{
+	char name[64];
+	config_name(name, sizeof name, mac);
+	/* O_NONBLOCK: a FIFO planted under a config name must not hang the reader. */
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return result(r, STORE_NOT_FOUND, ENOENT, "open config");
+		return sys_fail(r, "open config");
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		sys_fail(r, "stat config");
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return result(r, STORE_NOT_REGULAR, 0, "open config");
+	}
+	if ((uint64_t)st.st_size > STORE_READ_MAX) {
+		close(fd);
+		return result(r, STORE_TOO_LARGE, EFBIG, "read config");
+	}
+	out->len = 0;
+	if (buf_reserve(out, (size_t)st.st_size + 1) != 0) {
+		close(fd);
+		return result(r, STORE_IO, ENOMEM, "read config");
+	}
+	for (;;) {
+		if (out->len >= STORE_READ_MAX) {
+			close(fd);
+			return result(r, STORE_TOO_LARGE, EFBIG, "read config");
+		}
+		if (out->cap - out->len < 2 && buf_reserve(out, 4096) != 0) {
+			close(fd);
+			return result(r, STORE_IO, ENOMEM, "read config");
+		}
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sys_fail(r, "read config");
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	out->data[out->len] = '\0';
+	close(fd);
+	if (info != NULL)
+		fill_info(info, &st);
+	return result(r, STORE_OK, 0, NULL);
+}
+
+/* Takes the MAC's write lock; returns its descriptor (closing it unlocks) or -1. */
+static int
+lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result *r)
+{
+	char name[64];
+	snprintf(name, sizeof name, ".%s.lock", mac);
+	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
+	int fd = openat(dirfd, name, flags, 0600);
+	if (fd < 0) {
+		sys_fail(r, "open lock file");
+		return -1;
+	}
+	for (;;) {
+		if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		sys_fail(r, "lock");
+		close(fd);
+		return -1;
+	}
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_result *r)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned rnd = 0;
+		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			rnd = (unsigned)ts.tv_nsec ^ (unsigned)attempt;
+		}
+		snprintf(name, n, ".%s.json.%ld.%u.%08x.tmp", mac, (long)getpid(), ++store_temp_seq,
+			 rnd);
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0644);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST) {
+			sys_fail(r, "create temp file");
+			return -1;
+		}
+	}
+	result(r, STORE_IO, EEXIST, "create temp file");
+	return -1;
+}
+
+static int
+sync_dir(int dirfd, struct store_result *r)
+{
+	if (fsync(dirfd) == 0)
+		return 0;
+	/* Some file systems cannot fsync a directory; the rename is all they offer. */
+	if (errno == EINVAL || errno == ENOTSUP)
+		return 0;
+	return sys_fail(r, "fsync directory");
+}
+
+/* With the lock held: read the current file and let the caller decide. */
+static int
+check_precondition(int dirfd, const char *mac, const struct store_precond *pre, bool *exists,
+		   struct store_result *r)
+{
+	if (pre == NULL || pre->check == NULL) {
+		char name[64];
+		struct stat st;
+		config_name(name, sizeof name, mac);
+		*exists = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		return result(r, STORE_OK, 0, NULL);
+	}
+	struct store_result rr;
+	const struct buf *current = pre->scratch;
+	if (store_read(dirfd, mac, pre->scratch, NULL, &rr) != 0) {
+		if (rr.status != STORE_NOT_FOUND) {
+			*r = rr;
+			return -1;
+		}
+		current = NULL;
+	}
+	*exists = current != NULL;
+	if (pre->check(current, pre->arg) != 0)
+		return result(r, STORE_PRECONDITION, 0, "precondition");
+	return result(r, STORE_OK, 0, NULL);
+}
+
+int
+store_write(int dirfd, const char *mac, const void *data, size_t len,
+	    const struct store_precond *pre, bool *created, struct store_result *r)
+{
+	int lockfd = lock_mac(dirfd, mac, true, true, r);
+	if (lockfd < 0)
+		return -1;
+	bool exists = false;
+	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
+		close(lockfd);
+		return -1;
+	}
+	char tmp[128];
+	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
+	if (fd < 0) {
+		close(lockfd);
+		return -1;
+	}
+	const char *failed = NULL;
+	int err = 0;
+	if (write_all(fd, data, len) != 0)
+		failed = "write temp file";
+	else if (fsync(fd) != 0)
+		failed = "fsync temp file";
+	if (failed != NULL)
+		err = errno;
+	/* close() reports deferred write errors on network file systems. */
+	if (close(fd) != 0 && failed == NULL) {
+		failed = "close temp file";
+		err = errno;
+	}
+	char name[64];
+	config_name(name, sizeof name, mac);
+	if (failed == NULL && renameat(dirfd, tmp, dirfd, name) != 0) {
+		failed = "rename temp file";
+		err = errno;
+	}
+	if (failed != NULL) {
+		/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
+		if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
+			err = err ? err : errno;
+		close(lockfd);
+		return result(r, classify(err), err, failed);
+	}
+	int rc = sync_dir(dirfd, r);
+	close(lockfd);
+	if (rc != 0)
+		return -1;
+	if (created != NULL)
+		*created = !exists;
+	return result(r, STORE_OK, 0, NULL);
+}
+
+int
+store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct store_result *r)
+{
+	int lockfd = lock_mac(dirfd, mac, true, true, r);
+	if (lockfd < 0)
+		return -1;
+	bool exists = false;
+	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
+		close(lockfd);
+		return -1;
+	}
+	char name[64];
+	config_name(name, sizeof name, mac);
+	if (unlinkat(dirfd, name, 0) != 0) {
+		int err = errno;
+		close(lockfd);
+		if (err == ENOENT)
+			return result(r, STORE_NOT_FOUND, err, "remove config");
+		return result(r, classify(err), err, "remove config");
+	}
+	int rc = sync_dir(dirfd, r);
+	close(lockfd);
+	if (rc != 0)
+		return -1;
+	return result(r, STORE_OK, 0, NULL);
+}
+
+int
+store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info, void *arg),
+	   void *arg, struct store_result *r)
+{
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return sys_fail(r, "list directory");
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		sys_fail(r, "list directory");
+		close(fd);
+		return -1;
+	}
+	/* fdopendir shares the offset with dirfd's duplicate: start from the top. */
+	rewinddir(d);
+	int rc = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				sys_fail(r, "list directory");
+				rc = -1;
+			}
+			break;
+		}
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		size_t n = strlen(de->d_name);
+		if (!mac_is_config_filename(de->d_name, n))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue; /* removed meanwhile, or not a regular file */
+		struct store_file_info info;
+		fill_info(&info, &st);
+		rc = each(de->d_name, &info, arg);
+		if (rc != 0) {
+			result(r, STORE_IO, 0, "list callback");
+			break;
+		}
+	}
+	closedir(d);
+	if (rc == 0)
+		result(r, STORE_OK, 0, NULL);
+	return rc;
+}
+
+/* ".<canonical-mac>.json.<...>.tmp" -> mac copied into out. */
+static bool
+temp_file_mac(const char *name, char out[MAC_CANONICAL_LEN + 1])
+{
+	size_t n = strlen(name);
+	if (n < 1 + MAC_CANONICAL_LEN + 6 + 4 || name[0] != '.' ||
+	    strcmp(name + n - 4, ".tmp") != 0 ||
+	    strncmp(name + 1 + MAC_CANONICAL_LEN, ".json.", 6) != 0)
+		return false;
+	char candidate[MAC_CANONICAL_LEN + 6];
+	memcpy(candidate, name + 1, MAC_CANONICAL_LEN + 5);
+	candidate[MAC_CANONICAL_LEN + 5] = '\0';
+	if (!mac_is_config_filename(candidate, MAC_CANONICAL_LEN + 5))
+		return false;
+	memcpy(out, candidate, MAC_CANONICAL_LEN);
+	out[MAC_CANONICAL_LEN] = '\0';
+	return true;
+}
+
+int
+store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
+{
+	*removed = 0;
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return sys_fail(r, "sweep directory");
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		sys_fail(r, "sweep directory");
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	time_t now = time(NULL);
+	for (;;) {
+		struct dirent *de = readdir(d);
+		if (de == NULL)
+			break;
+		char mac[MAC_CANONICAL_LEN + 1];
+		if (!temp_file_mac(de->d_name, mac))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		bool stale = now - st.st_mtim.tv_sec > STORE_TEMP_MAX_AGE;
+		int lockfd = -1;
+		if (!stale) {
+			struct store_result lr;
+			lockfd = lock_mac(dirfd, mac, false, false, &lr);
+			/* No lock file means no writer ever took it: nobody owns the temp. */
+			stale = lockfd >= 0 || lr.sys_errno == ENOENT;
+		}
+		if (stale && unlinkat(dirfd, de->d_name, 0) == 0)
+			(*removed)++;
+		if (lockfd >= 0)
+			close(lockfd);
+	}
+	closedir(d);
+	return result(r, STORE_OK, 0, NULL);
+}
+
+int
+store_check_dir(const char *dir, struct store_result *r)
+{
+	if (dir == NULL)
+		return result(r, STORE_NOT_CONFIGURED, 0, "ESP32_CONFIGS_DIR");
+	struct stat st;
+	if (lstat(dir, &st) != 0) {
+		int err = errno;
+		if (err == ENOENT)
+			return result(r, STORE_DIR_MISSING, err, "stat directory");
+		if (err == ENOTDIR)
+			return result(r, STORE_DIR_MISSING, err, "stat directory");
+		return result(r, classify(err), err, "stat directory");
+	}
+	if (S_ISLNK(st.st_mode))
+		return result(r, STORE_DIR_NOT_DIR, ELOOP, "symlink");
+	if (!S_ISDIR(st.st_mode))
+		return result(r, STORE_DIR_NOT_DIR, ENOTDIR, "stat directory");
+	if (faccessat(AT_FDCWD, dir, R_OK | X_OK, AT_EACCESS) != 0)
+		return result(r, STORE_ACCESS, errno, "read");
+	if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) != 0)
+		return result(r, STORE_ACCESS, errno, "write");
+	return result(r, STORE_OK, 0, NULL);
+}

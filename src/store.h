@@ -1,0 +1,108 @@
+/*
+ * store.h: the config directory. List, read, durable atomic write, delete,
+ * per-MAC locks for conditional writes, start-up sweep of abandoned temp
+ * files, and the health check. Knows nothing about HTTP: results are
+ * store_status values with the errno and the step that failed.
+ *
+ * Names in the directory:
+ *   <mac>.json                     a config (the only names ever listed)
+ *   .<mac>.lock                    lock file, held with flock(2) by writers
+ *   .<mac>.json.<pid>.<n>.<r>.tmp  a write in progress
+ */
+#ifndef IOTCONFIG_STORE_H
+#define IOTCONFIG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define STORE_READ_MAX (64u * 1024u * 1024u) /* sanity bound for a config file */
+#define STORE_TEMP_MAX_AGE 3600              /* seconds before any temp file is stale */
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOT_CONFIGURED, /* no directory configured */
+	STORE_DIR_MISSING,    /* the directory does not exist */
+	STORE_DIR_NOT_DIR,    /* it is a file, or a symlink (not followed) */
+	STORE_ACCESS,         /* permission denied or read-only file system */
+	STORE_NOT_FOUND,      /* no such config */
+	STORE_NOT_REGULAR,    /* the config name is a symlink or not a regular file */
+	STORE_TOO_LARGE,      /* larger than the read bound */
+	STORE_NO_SPACE,       /* ENOSPC or EDQUOT */
+	STORE_PRECONDITION,   /* the caller's precondition refused the change */
+	STORE_IO,             /* any other system error */
+};
+
+struct store_result {
+	enum store_status status;
+	int sys_errno;   /* errno of the failing call, 0 when none */
+	const char *op;  /* the failing step, e.g. "fsync temp file" */
+};
+
+/* Identity of a file version, as the list cache keys it. */
+struct store_file_info {
+	uint64_t ino;
+	int64_t size;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	time_t mtime;
+};
+
+/*
+ * Precondition evaluated with the per-MAC lock held, before a write or
+ * delete. `current` is the file's bytes, or NULL when there is none. A
+ * non-zero return refuses the change (the store reports STORE_PRECONDITION
+ * and the caller knows its own reason from arg).
+ */
+struct store_precond {
+	int (*check)(const struct buf *current, void *arg);
+	void *arg;
+	struct buf *scratch; /* holds current; reused across requests */
+};
+
+/* Opens the directory (O_NOFOLLOW on its last component). */
+int store_open_dir(const char *dir, int *dirfd, struct store_result *r);
+
+/* Reads <mac>.json into out (replacing its contents), never following a symlink. */
+int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *info,
+	       struct store_result *r);
+
+/*
+ * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
+ * directory. *created tells whether there was no file before. On failure
+ * the previous file is untouched and no temp file is left.
+ */
+int store_write(int dirfd, const char *mac, const void *data, size_t len,
+		const struct store_precond *pre, bool *created, struct store_result *r);
+
+/* Removes <mac>.json (under the same lock and precondition as writes). */
+int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
+		 struct store_result *r);
+
+/*
+ * Calls each() for every regular file named <canonical-mac>.json, in
+ * directory order, with its identity. A non-zero return from each() stops
+ * the walk and is returned.
+ */
+int store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info,
+				      void *arg),
+	       void *arg, struct store_result *r);
+
+/*
+ * Removes temp files no writer can still own: those older than
+ * STORE_TEMP_MAX_AGE, and those whose MAC lock is free right now (a live
+ * writer holds it from before it creates its temp file until after it
+ * renames or removes it). Counts what it removed in *removed.
+ */
+int store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r);
+
+/* Exists, is a directory, readable and writable by this process. */
+int store_check_dir(const char *dir, struct store_result *r);
+
+/* Plain words for a status ("does not exist", "permission denied", ...). */
+const char *store_status_text(enum store_status st);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * transport.c: libfcgi in FastCGI mode, plain stdio in CGI mode.
+ *
+ * libfcgi's FCGX_Accept_r does not fall back to CGI by itself (only the
+ * stdio wrapper FCGI_Accept does, by replacing stdin/stdout), so CGI mode
+ * is a handful of lines here: parameters from getenv(), the body from fd
+ * 0, the response to fd 1.
+ *
+ * The request is initialised with FCGI_FAIL_ACCEPT_ON_INTR so a shutdown
+ * signal that arrives while a process waits in accept() ends the wait.
+ */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct transport {
+	bool cgi;
+	bool cgi_served;
+	bool active;
+	FCGX_Request req;
+};
+
+struct transport *
+transport_open(void)
+{
+	struct transport *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	if (FCGX_Init() != 0) {
+		free(t);
+		return NULL;
+	}
+	t->cgi = FCGX_IsCGI() != 0;
+	if (!t->cgi && FCGX_InitRequest(&t->req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+bool
+transport_is_cgi(const struct transport *t)
+{
+	return t->cgi;
+}
+
+enum transport_event
+transport_accept(struct transport *t)
+{
+	if (t->cgi) {
+		if (t->cgi_served)
+			return TRANSPORT_DONE;
+		t->cgi_served = true;
+		t->active = true;
+		return TRANSPORT_REQUEST;
+	}
+	/* Returns -errno on failure (libfcgi's convention). */
+	int rc = FCGX_Accept_r(&t->req);
+	if (rc < 0) {
+		t->active = false;
+		errno = -rc;
+		return rc == -EINTR ? TRANSPORT_INTERRUPTED : TRANSPORT_ERROR;
+	}
+	t->active = true;
+	return TRANSPORT_REQUEST;
+}
+
+const char *
+transport_param(struct transport *t, const char *name)
+{
+	if (t->cgi)
+		return getenv(name);
+	return FCGX_GetParam(name, t->req.envp);
+}
+
+ssize_t
+transport_read(struct transport *t, void *buf, size_t n)
+{
+	if (t->cgi) {
+		for (;;) {
+			ssize_t r = read(STDIN_FILENO, buf, n);
+			if (r < 0 && errno == EINTR)
+				continue;
+			return r;
+		}
+	}
+	int want = n > 65536 ? 65536 : (int)n;
+	int got = FCGX_GetStr(buf, want, t->req.in);
+	if (got < want && FCGX_GetError(t->req.in) != 0)
+		return -1;
+	return got;
+}
+
+int
+transport_write(struct transport *t, const void *buf, size_t n)
+{
+	const char *p = buf;
+	if (t->cgi) {
+		while (n > 0) {
+			ssize_t w = write(STDOUT_FILENO, p, n);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			p += w;
+			n -= (size_t)w;
+		}
+		return 0;
+	}
+	while (n > 0) {
+		int chunk = n > 65536 ? 65536 : (int)n;
+		if (FCGX_PutStr(p, chunk, t->req.out) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+void
+transport_finish(struct transport *t)
+{
+	if (!t->active)
+		return;
+	t->active = false;
+	if (!t->cgi)
+		FCGX_Finish_r(&t->req);
+}
+
+void
+transport_close(struct transport *t)
+{
+	if (t == NULL)
+		return;
+	transport_finish(t);
+	if (!t->cgi)
+		FCGX_Free(&t->req, 1);
+	free(t);
+}

@@ -1,0 +1,45 @@
+/*
+ * transport.h: where requests come from and responses go. Under a web
+ * server's FastCGI module (lighttpd mod_fastcgi, Apache mod_fcgid) that is
+ * libfcgi's record stream; when the same binary is run per request by
+ * mod_cgi it is the CGI environment, stdin and stdout, one request per
+ * process. Everything above this file sees one interface.
+ */
+#ifndef IOTCONFIG_TRANSPORT_H
+#define IOTCONFIG_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct transport;
+
+/* Once per process. Returns NULL when libfcgi cannot be initialised. */
+struct transport *transport_open(void);
+bool transport_is_cgi(const struct transport *t);
+
+enum transport_event {
+	TRANSPORT_REQUEST,     /* a request is ready */
+	TRANSPORT_DONE,        /* CGI: the one request has been served */
+	TRANSPORT_INTERRUPTED, /* a signal ended the wait */
+	TRANSPORT_ERROR,       /* accept failed; errno says why */
+};
+
+/* Waits for the next request. */
+enum transport_event transport_accept(struct transport *t);
+
+/* A CGI/FastCGI parameter of the current request, or NULL. */
+const char *transport_param(struct transport *t, const char *name);
+
+/* Reads up to n body bytes; 0 at the end of the body, -1 on error. */
+ssize_t transport_read(struct transport *t, void *buf, size_t n);
+
+/* Writes all n bytes of the response; 0 or -1. */
+int transport_write(struct transport *t, const void *buf, size_t n);
+
+/* Completes the current request (flushes the response). */
+void transport_finish(struct transport *t);
+
+void transport_close(struct transport *t);
+
+#endif

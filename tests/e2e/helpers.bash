@@ -1,0 +1,181 @@
+# tests/e2e/helpers.bash: start and stop a real lighttpd with the project's
+# conf/lighttpd.conf on a free loopback port, and make HTTP calls with curl.
+#
+#   iot_start [VAR=value ...]   start (settings as in conf/lighttpd.conf);
+#                               exports BASE_URL, CONFIG_DIR, IOT_TMP, IOT_PORT,
+#                               LIGHTTPD_PID, LIGHTTPD_LOG
+#   iot_stop                    stop it (bounded wait), fail on sanitizer reports
+#   iot_cleanup_extra           (teardown) stop instances a test started itself
+#
+# setup_file starts the file's shared instance (iot_start_file); a test
+# needing other settings calls iot_start itself: the new values last for
+# that test only (each test runs in its own subshell), and teardown stops
+# the extra instance even when the test failed.
+#   call METHOD PATH [curl args]  sets $code, $body, $hdrs (header file path)
+#   header NAME                 value of a response header of the last call
+#
+# IOTCONFIG_BIN picks the responder binary (release or sanitizer build).
+
+IOT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+: "${IOTCONFIG_BIN:=$IOT_ROOT/cgi-bin/iotconfig.fcgi}"
+
+# A port nothing listens on, in the ephemeral-free range.
+free_port() {
+	local port tries=0
+	while [ $tries -lt 50 ]; do
+		port=$((20000 + RANDOM % 40000))
+		if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+			echo "$port"
+			return 0
+		fi
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+# wait_for CMD...: retry up to 10 s (50 x 0.2 s).
+wait_for() {
+	local i
+	for i in $(seq 1 50); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.2
+	done
+	return 1
+}
+
+iot_start() {
+	IOT_TMP="$(mktemp -d "${BATS_FILE_TMPDIR:-/tmp}/iot.XXXXXX")"
+	chmod 755 "$IOT_TMP"
+	export IOT_TMP
+	export CONFIG_DIR="$IOT_TMP/configs"
+	mkdir -p "$CONFIG_DIR" "$IOT_TMP/run"
+	export HOST=127.0.0.1 PROCS=2 ESP32_CONFIGS_DIR="$CONFIG_DIR" CORS_ORIGINS="" DEBUG=false
+	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
+	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run"
+	local kv
+	for kv in "$@"; do export "$kv"; done
+	if [ "${IOTCONFIG_SANITIZED:-0}" = 1 ]; then
+		export ASAN_OPTIONS="log_path=$IOT_TMP/asan:detect_leaks=1:abort_on_error=0"
+		export UBSAN_OPTIONS="log_path=$IOT_TMP/ubsan:print_stacktrace=1"
+	fi
+	export LIGHTTPD_LOG="$IOT_TMP/lighttpd.log"
+	local attempt
+	for attempt in 1 2 3 4 5; do
+		export PORT IOT_PORT
+		if [ -z "${IOT_FIXED_PORT:-}" ]; then PORT="$(free_port)"; else PORT="$IOT_FIXED_PORT"; fi
+		IOT_PORT="$PORT"
+		# 3>&-: bats waits for every process holding its fd 3.
+		lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$LIGHTTPD_LOG" 2>&1 3>&- &
+		LIGHTTPD_PID=$!
+		export LIGHTTPD_PID
+		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
+		export BASE_URL="http://127.0.0.1:$PORT"
+		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+			return 0
+		fi
+		kill "$LIGHTTPD_PID" 2>/dev/null || true
+		wait "$LIGHTTPD_PID" 2>/dev/null || true
+	done
+	echo "lighttpd did not start; log:" >&2
+	cat "$LIGHTTPD_LOG" >&2
+	return 1
+}
+
+# Responder processes of the running lighttpd.
+responder_pids() {
+	pgrep -P "$LIGHTTPD_PID" 2>/dev/null || true
+}
+
+iot_start_file() {
+	iot_start "$@"
+	export IOT_FILE_PID="$LIGHTTPD_PID"
+}
+
+# stop_instance PID TMPDIR: TERM, bounded wait, KILL; then sanitizer check.
+stop_instance() {
+	local pid="$1" dir="$2" i
+	if kill -0 "$pid" 2>/dev/null; then
+		local kids
+		kids="$(pgrep -P "$pid" 2>/dev/null || true)"
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" $kids 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	if [ "${IOTCONFIG_SANITIZED:-0}" = 1 ]; then
+		sleep 0.3
+		if ls "$dir"/asan.* "$dir"/ubsan.* >/dev/null 2>&1; then
+			echo "sanitizer reports:" >&2
+			cat "$dir"/asan.* "$dir"/ubsan.* >&2
+			return 1
+		fi
+	fi
+}
+
+iot_stop() {
+	[ -n "${LIGHTTPD_PID:-}" ] || return 0
+	local pid="$LIGHTTPD_PID"
+	LIGHTTPD_PID=""
+	stop_instance "$pid" "$IOT_TMP"
+}
+
+iot_cleanup_extra() {
+	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" pid dir rc=0
+	[ -f "$list" ] || return 0
+	while read -r pid dir; do
+		[ "$pid" = "${IOT_FILE_PID:-}" ] && continue
+		stop_instance "$pid" "$dir" || rc=1
+	done <"$list"
+	grep "^${IOT_FILE_PID:-none} " "$list" >"$list.keep" || true
+	mv "$list.keep" "$list"
+	return $rc
+}
+
+iot_stop_file() {
+	iot_cleanup_extra || true
+	LIGHTTPD_PID="$IOT_FILE_PID"
+	iot_stop
+}
+
+# call METHOD PATH [curl args...]
+call() {
+	local method="$1" path="$2"
+	shift 2
+	hdrs="$IOT_TMP/last.headers"
+	local out="$IOT_TMP/last.body"
+	code="$(curl -s --path-as-is -X "$method" -o "$out" -D "$hdrs" -w '%{http_code}' "$@" "$BASE_URL$path")"
+	body="$(cat "$out")"
+}
+
+# header NAME: value of NAME in the last response (case-insensitive), no CR.
+header() {
+	grep -i "^$1:" "$hdrs" | head -1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'
+}
+
+# Asserts for readable failures.
+assert_code() {
+	if [ "$code" != "$1" ]; then
+		echo "expected HTTP $1, got $code; body: $body" >&2
+		return 1
+	fi
+}
+
+assert_json() { # assert_json JQ_FILTER EXPECTED
+	local got
+	got="$(printf '%s' "$body" | jq -c "$1" 2>/dev/null)"
+	if [ "$got" != "$2" ]; then
+		echo "jq '$1': expected $2, got $got; body: $body" >&2
+		return 1
+	fi
+}
+
+assert_error() { # assert_error STATUS CODE
+	assert_code "$1"
+	assert_json .code "\"$2\""
+	[ "$(header Content-Type)" = "application/json" ] || { echo "not JSON: $(header Content-Type)" >&2; return 1; }
+	printf '%s' "$body" | jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null ||
+		{ echo "error body shape wrong: $body" >&2; return 1; }
+}

@@ -101,9 +101,15 @@ run: deps-run
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------
+# tests/e2e/*.bats run twice: against the release build and the ASan+UBSan
+# build. Each mk/*.mk adds its own suites to TEST_SUITES; `make test` runs
+# them all, in order.
+TEST_SUITES := test-unit test-e2e test-asan
+-include $(sort $(wildcard mk/*.mk))
+
 .PHONY: test test-unit test-e2e test-asan
 test: deps-test
-	@$(MAKE) --no-print-directory test-unit test-e2e test-asan
+	@$(MAKE) --no-print-directory $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 test-unit: $(UNIT_release)

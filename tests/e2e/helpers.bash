@@ -146,6 +146,7 @@ call() {
 	shift 2
 	hdrs="$IOT_TMP/last.headers"
 	local out="$IOT_TMP/last.body"
+	: >"$out" # curl leaves the file alone when there is no body (304, HEAD)
 	code="$(curl -s --path-as-is -X "$method" -o "$out" -D "$hdrs" -w '%{http_code}' "$@" "$BASE_URL$path")"
 	body="$(cat "$out")"
 }
@@ -178,4 +179,19 @@ assert_error() { # assert_error STATUS CODE
 	[ "$(header Content-Type)" = "application/json" ] || { echo "not JSON: $(header Content-Type)" >&2; return 1; }
 	printf '%s' "$body" | jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null ||
 		{ echo "error body shape wrong: $body" >&2; return 1; }
+}
+
+# raw_http REQUEST_TEXT: send bytes as they are (printf escapes allowed) and
+# keep the complete response, headers and body, in $IOT_TMP/raw.response.
+raw_http() {
+	local out="$IOT_TMP/raw.response"
+	timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "$1" >&3; cat <&3' "$IOT_PORT" "$1" >"$out"
+}
+
+# Bytes after the end of the header block of $IOT_TMP/raw.response.
+raw_body_bytes() {
+	local f="$IOT_TMP/raw.response" total head
+	total="$(wc -c <"$f")"
+	head="$(grep -abo $'\r$' "$f" | awk -F: 'prev+2==$1{print $1+2; exit} {prev=$1}')"
+	echo $((total - head))
 }

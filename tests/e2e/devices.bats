@@ -1,0 +1,313 @@
+#!/usr/bin/env bats
+# tests/e2e/devices.bats: what devices fetch and how edits stay safe: the
+# raw config routes, conditional requests (ETag, Last-Modified, 304, 412),
+# concurrent conditional writes, the legacy device path, HEAD and CORS.
+
+load helpers
+
+UI_ORIGIN="http://ui.example:3000"
+
+setup_file() {
+	iot_start_file CORS_ORIGINS="[\"$UI_ORIGIN\"]" PROCS=4
+}
+
+teardown() {
+	iot_cleanup_extra
+}
+
+teardown_file() {
+	iot_stop_file
+}
+
+seed() { # seed MAC BODY: store a config through the wrapped PUT
+	curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' \
+		--data-binary "{\"content\":$2}" "$BASE_URL/api/configs/$1"
+}
+
+@test "raw GET answers the stored file's exact bytes with validators" {
+	seed aa-00-00-00-00-01 '{"deviceName":"Porch","enableOTA":false,"x":[1,2.50,"é"]}'
+	call GET /api/configs/aa-00-00-00-00-01.json
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-01.json"
+	[ "$(header Content-Type)" = application/json ]
+	[ "$(header Cache-Control)" = no-cache ]
+	[[ "$(header ETag)" =~ ^\"[0-9a-f]{32}\"$ ]]
+	lm="$(header Last-Modified)"
+	[ "$(date -u -d "$lm" +%s)" = "$(stat -c %Y "$CONFIG_DIR/aa-00-00-00-00-01.json")" ]
+	[ "$(header Content-Length)" = "$(stat -c %s "$CONFIG_DIR/aa-00-00-00-00-01.json")" ]
+}
+
+@test "raw routes accept the same MAC forms and errors as the others" {
+	seed aa-00-00-00-00-02 '{"a":1}'
+	call GET /api/configs/AA:00:00:00:00:02.json
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-02.json"
+	call GET /api/configs/aA-00-00-00-00-02.json
+	assert_code 200
+	call GET /api/configs/aa-00-00-00-00-99.json
+	assert_error 404 RECORD_NOT_FOUND
+	call GET /api/configs/not-a-mac.json
+	assert_error 400 INVALID_OPERATION
+	call GET /api/configs/.json
+	assert_error 400 INVALID_OPERATION
+}
+
+@test "every GET answer for a config carries the same ETag as the raw file" {
+	seed aa-00-00-00-00-03 '{"a":1}'
+	call GET /api/configs/aa-00-00-00-00-03.json
+	raw="$(header ETag)"
+	call GET /api/configs/aa-00-00-00-00-03
+	[ "$(header ETag)" = "$raw" ]
+	call GET /esp32/config/aa-00-00-00-00-03.json
+	[ "$(header ETag)" = "$raw" ]
+	call PUT /api/configs/aa-00-00-00-00-03 -H 'Content-Type: application/json' --data-binary '{"content":{"a":2}}'
+	assert_code 200
+	put_etag="$(header ETag)"
+	call GET /api/configs/aa-00-00-00-00-03.json
+	[ "$(header ETag)" = "$put_etag" ] && [ "$put_etag" != "$raw" ]
+}
+
+@test "a poll with the current ETag gets 304 until the config changes, then the new bytes" {
+	seed aa-00-00-00-00-04 '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-04.json
+	etag="$(header ETag)"
+	for i in 1 2 3; do
+		call GET /api/configs/aa-00-00-00-00-04.json -H "If-None-Match: $etag"
+		assert_code 304
+		[ -z "$body" ]
+		[ "$(header ETag)" = "$etag" ]
+	done
+	seed aa-00-00-00-00-04 '{"v":2}'
+	call GET /api/configs/aa-00-00-00-00-04.json -H "If-None-Match: $etag"
+	assert_code 200
+	assert_json .v 2
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-04.json"
+	new="$(header ETag)"
+	[ "$new" != "$etag" ]
+	call GET /api/configs/aa-00-00-00-00-04.json -H "If-None-Match: $new"
+	assert_code 304
+}
+
+@test "an out-of-band edit of the same size changes the ETag" {
+	seed aa-00-00-00-00-05 '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-05.json
+	etag="$(header ETag)"
+	sed -i 's/"v": 1/"v": 2/' "$CONFIG_DIR/aa-00-00-00-00-05.json"
+	call GET /api/configs/aa-00-00-00-00-05.json -H "If-None-Match: $etag"
+	assert_code 200
+	assert_json .v 2
+	[ "$(header ETag)" != "$etag" ]
+}
+
+@test "If-None-Match lists, weak tags and * are honoured" {
+	seed aa-00-00-00-00-06 '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-06.json
+	etag="$(header ETag)"
+	call GET /api/configs/aa-00-00-00-00-06.json -H "If-None-Match: \"0000\", $etag , \"1111\""
+	assert_code 304
+	call GET /api/configs/aa-00-00-00-00-06.json -H "If-None-Match: W/$etag"
+	assert_code 304
+	call GET /api/configs/aa-00-00-00-00-06.json -H 'If-None-Match: *'
+	assert_code 304
+	call GET /api/configs/aa-00-00-00-00-06.json -H 'If-None-Match: "0000", "1111"'
+	assert_code 200
+	call GET /api/configs/aa-00-00-00-00-06 -H "If-None-Match: $etag"
+	assert_code 304
+}
+
+@test "If-Modified-Since is honoured only without If-None-Match" {
+	seed aa-00-00-00-00-07 '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-07.json
+	lm="$(header Last-Modified)"
+	call GET /api/configs/aa-00-00-00-00-07.json -H "If-Modified-Since: $lm"
+	assert_code 304
+	[ -z "$body" ]
+	call GET /api/configs/aa-00-00-00-00-07.json -H 'If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT'
+	assert_code 200
+	call GET /api/configs/aa-00-00-00-00-07.json -H "If-Modified-Since: $lm" -H 'If-None-Match: "other"'
+	assert_code 200
+	call GET /api/configs/aa-00-00-00-00-07.json -H 'If-Modified-Since: not a date'
+	assert_code 200
+}
+
+@test "HEAD answers the same headers as GET and no body, on every GET route" {
+	seed aa-00-00-00-00-08 '{"deviceName":"h"}'
+	for p in /api/configs/aa-00-00-00-00-08.json /api/configs/aa-00-00-00-00-08 /esp32/config/aa-00-00-00-00-08.json /api/configs /api/health /metrics /api/docs/openapi.json; do
+		call GET "$p"
+		assert_code 200
+		get_len="$(header Content-Length)"
+		get_type="$(header Content-Type)"
+		get_etag="$(header ETag)"
+		call HEAD "$p" --head
+		assert_code 200
+		[ "$(header Content-Type)" = "$get_type" ]
+		[ "$(header ETag)" = "$get_etag" ]
+		if [ "$p" != /metrics ] && [ "$p" != /api/configs ]; then
+			[ "$(header Content-Length)" = "$get_len" ]
+		fi
+		raw_http "HEAD $p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+		head -1 "$IOT_TMP/raw.response" | grep -q '^HTTP/1.1 200'
+		[ "$(raw_body_bytes)" = 0 ]
+	done
+}
+
+@test "raw PUT with curl -T stores exactly the uploaded bytes and answers the GET shape" {
+	printf '{"deviceName" : "Raw",\n\t"enableOTA":true, "n": 1.50}' >"$IOT_TMP/dev.json"
+	run curl -s -T "$IOT_TMP/dev.json" -w '\n%{http_code}' "$BASE_URL/api/configs/AA:00:00:00:00:09.json"
+	[ "$(printf '%s' "$output" | tail -1)" = 200 ]
+	body="$(printf '%s' "$output" | head -n -1)"
+	[ "$body" = '{"mac_address":"aa-00-00-00-00-09","device_name":"Raw","device_entity_id":null,"enable_ota":true,"content":{"deviceName":"Raw","enableOTA":true,"n":1.50}}' ]
+	cmp "$IOT_TMP/dev.json" "$CONFIG_DIR/aa-00-00-00-00-09.json"
+	call GET /api/configs/aa-00-00-00-00-09.json
+	cmp "$IOT_TMP/last.body" "$IOT_TMP/dev.json"
+}
+
+@test "raw PUT takes a JSON Content-Type or none, and validates like the wrapped PUT" {
+	call PUT /api/configs/aa-00-00-00-00-0a.json --data-binary '{"a":0}' -H 'Content-Type:'
+	assert_code 200
+	call PUT /api/configs/aa-00-00-00-00-0a.json --data-binary '{"a":0}'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	call PUT /api/configs/aa-00-00-00-00-0a.json -H 'Content-Type: application/json' --data-binary '{"a":1}'
+	assert_code 200
+	[ "$(cat "$CONFIG_DIR/aa-00-00-00-00-0a.json")" = '{"a":1}' ]
+	call PUT /api/configs/aa-00-00-00-00-0a.json -H 'Content-Type: text/plain' --data-binary '{"a":2}'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	for b in '[1]' 'nope' '{"a":1,"a":2}' '{"n":1e999}' '"x"' ''; do
+		call PUT /api/configs/aa-00-00-00-00-0a.json -H 'Content-Type: application/json' --data-binary "$b"
+		assert_error 400 VALIDATION_FAILED
+	done
+	[ "$(cat "$CONFIG_DIR/aa-00-00-00-00-0a.json")" = '{"a":1}' ]
+	head -c 1100000 /dev/zero | tr '\0' ' ' >"$IOT_TMP/big-raw.json"
+	printf '{}' >>"$IOT_TMP/big-raw.json"
+	call PUT /api/configs/aa-00-00-00-00-0a.json -H 'Content-Type: application/json' --data-binary @"$IOT_TMP/big-raw.json"
+	assert_error 413 PAYLOAD_TOO_LARGE
+	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ]
+}
+
+@test "PUT and DELETE with a current If-Match succeed" {
+	seed aa-00-00-00-00-0b '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-0b.json
+	etag="$(header ETag)"
+	call PUT /api/configs/aa-00-00-00-00-0b -H 'Content-Type: application/json' -H "If-Match: $etag" --data-binary '{"content":{"v":2}}'
+	assert_code 200
+	etag2="$(header ETag)"
+	call PUT /api/configs/aa-00-00-00-00-0b.json -H 'Content-Type: application/json' -H "If-Match: \"zz\", $etag2" --data-binary '{"v":3}'
+	assert_code 200
+	etag3="$(header ETag)"
+	call DELETE /api/configs/aa-00-00-00-00-0b -H "If-Match: $etag3"
+	assert_code 204
+	[ ! -e "$CONFIG_DIR/aa-00-00-00-00-0b.json" ]
+}
+
+@test "a stale If-Match answers 412 PRECONDITION_FAILED and keeps the file" {
+	seed aa-00-00-00-00-0c '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-0c.json
+	old="$(header ETag)"
+	seed aa-00-00-00-00-0c '{"v":2}'
+	before="$(cat "$CONFIG_DIR/aa-00-00-00-00-0c.json")"
+	call PUT /api/configs/aa-00-00-00-00-0c -H 'Content-Type: application/json' -H "If-Match: $old" --data-binary '{"content":{"v":3}}'
+	assert_error 412 PRECONDITION_FAILED
+	call PUT /api/configs/aa-00-00-00-00-0c.json -H 'Content-Type: application/json' -H "If-Match: $old" --data-binary '{"v":3}'
+	assert_error 412 PRECONDITION_FAILED
+	call DELETE /api/configs/aa-00-00-00-00-0c -H "If-Match: $old"
+	assert_error 412 PRECONDITION_FAILED
+	call PUT /api/configs/aa-00-00-00-00-0c.json -H 'Content-Type: application/json' -H "If-Match: W/$old" --data-binary '{"v":3}'
+	assert_error 412 PRECONDITION_FAILED
+	[ "$(cat "$CONFIG_DIR/aa-00-00-00-00-0c.json")" = "$before" ]
+}
+
+@test "If-Match on a missing config answers 412, for PUT and DELETE" {
+	call PUT /api/configs/aa-00-00-00-00-0d -H 'Content-Type: application/json' -H 'If-Match: "abc"' --data-binary '{"content":{}}'
+	assert_error 412 PRECONDITION_FAILED
+	call PUT /api/configs/aa-00-00-00-00-0d -H 'Content-Type: application/json' -H 'If-Match: *' --data-binary '{"content":{}}'
+	assert_error 412 PRECONDITION_FAILED
+	call DELETE /api/configs/aa-00-00-00-00-0d -H 'If-Match: *'
+	assert_error 412 PRECONDITION_FAILED
+	[ ! -e "$CONFIG_DIR/aa-00-00-00-00-0d.json" ]
+}
+
+@test "If-None-Match: * makes PUT create-only" {
+	call PUT /api/configs/aa-00-00-00-00-0e -H 'Content-Type: application/json' -H 'If-None-Match: *' --data-binary '{"content":{"v":1}}'
+	assert_code 200
+	call PUT /api/configs/aa-00-00-00-00-0e -H 'Content-Type: application/json' -H 'If-None-Match: *' --data-binary '{"content":{"v":2}}'
+	assert_error 412 PRECONDITION_FAILED
+	call PUT /api/configs/aa-00-00-00-00-0e.json -H 'Content-Type: application/json' -H 'If-None-Match: *' --data-binary '{"v":3}'
+	assert_error 412 PRECONDITION_FAILED
+	[ "$(jq .v "$CONFIG_DIR/aa-00-00-00-00-0e.json")" = 1 ]
+}
+
+@test "two concurrent PUTs with the same If-Match: exactly one wins, every round" {
+	seed aa-00-00-00-00-0f '{"round":0}'
+	for round in $(seq 1 25); do
+		etag="$(curl -s -o /dev/null -D - "$BASE_URL/api/configs/aa-00-00-00-00-0f.json" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+		for who in a b; do
+			curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H "If-Match: $etag" -H 'Content-Type: application/json' \
+				--data-binary "{\"round\":$round,\"who\":\"$who\"}" \
+				"$BASE_URL/api/configs/aa-00-00-00-00-0f.json" >"$IOT_TMP/r-$who" &
+		done
+		wait
+		codes="$(cat "$IOT_TMP/r-a" "$IOT_TMP/r-b" | sort | tr '\n' ' ')"
+		[ "$codes" = "200 412 " ] || { echo "round $round: $codes" >&2; return 1; }
+		[ "$(jq .round "$CONFIG_DIR/aa-00-00-00-00-0f.json")" = "$round" ]
+	done
+	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ]
+}
+
+@test "the legacy device path serves the raw file and conditional polls" {
+	seed aa-00-00-00-00-10 '{"legacy":true}'
+	call GET /esp32/config/AA:00:00:00:00:10.json
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-10.json"
+	etag="$(header ETag)"
+	call GET /esp32/config/aa-00-00-00-00-10.json -H "If-None-Match: $etag"
+	assert_code 304
+	call GET /esp32/config/aa-00-00-00-00-99.json
+	assert_error 404 RECORD_NOT_FOUND
+	call PUT /esp32/config/aa-00-00-00-00-10.json -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 405 METHOD_NOT_ALLOWED
+}
+
+@test "CORS preflight on every API route answers 204 with the allowed methods and headers" {
+	for p in /api/configs /api/configs/aa-00-00-00-00-11 /api/configs/aa-00-00-00-00-11.json /api/health /esp32/config/aa-00-00-00-00-11.json /metrics /api/docs/openapi.json; do
+		call OPTIONS "$p" -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: if-match, content-type'
+		assert_code 204
+		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
+		allow_headers="$(header Access-Control-Allow-Headers)"
+		for h in If-Match If-None-Match Content-Type X-Request-ID; do
+			[[ ", $allow_headers," == *", $h,"* ]] || { echo "missing $h in $allow_headers" >&2; return 1; }
+		done
+		[ "$(header Access-Control-Max-Age)" -gt 0 ]
+		[[ "$(header Vary)" == *Origin* ]]
+	done
+	call OPTIONS /api/configs/aa-00-00-00-00-11 -H "Origin: $UI_ORIGIN"
+	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+}
+
+@test "an allowed origin sees ETag and X-Request-ID exposed; a disallowed one gets no CORS headers" {
+	seed aa-00-00-00-00-12 '{}'
+	call GET /api/configs/aa-00-00-00-00-12.json -H "Origin: $UI_ORIGIN"
+	[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+	exposed="$(header Access-Control-Expose-Headers)"
+	[[ "$exposed" == *ETag* && "$exposed" == *X-Request-ID* ]]
+	[[ "$(header Vary)" == *Origin* ]]
+	call GET /api/configs/aa-00-00-00-00-12.json -H 'Origin: http://evil.example'
+	assert_code 200
+	! grep -qi '^access-control-' "$hdrs"
+	[[ "$(header Vary)" == *Origin* ]]
+	call OPTIONS /api/configs/aa-00-00-00-00-12 -H 'Origin: http://evil.example' -H 'Access-Control-Request-Method: DELETE'
+	assert_code 204
+	! grep -qi '^access-control-' "$hdrs"
+	call GET /api/configs/zz.json -H "Origin: $UI_ORIGIN"
+	assert_code 400
+	[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+}
+
+@test "without CORS_ORIGINS no response carries CORS headers or Vary" {
+	iot_start
+	call OPTIONS /api/configs -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: GET'
+	assert_code 204
+	! grep -qi '^access-control-' "$hdrs"
+	! grep -qi '^vary:' "$hdrs"
+	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# tests/e2e/metrics.bats: Prometheus metrics are the totals of the whole
+# service: every responder process answers a scrape with the same numbers,
+# a killed and respawned process does not reset them, labels use route
+# templates, the files gauge is counted at scrape time, and two instances
+# never mix.
+
+load helpers
+
+setup_file() {
+	iot_start_file PROCS=4
+}
+
+teardown() {
+	iot_cleanup_extra
+}
+
+teardown_file() {
+	iot_stop_file
+}
+
+scrape() {
+	curl -sf "$BASE_URL/metrics"
+}
+
+ops_total() {
+	scrape | awk '/^iot_config_operations_total\{/ {s += $2} END {print s + 0}'
+}
+
+traffic() { # traffic N: N config operations of every kind
+	local i
+	for i in $(seq 1 "$1"); do
+		curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
+			-d "{\"content\":{\"i\":$i}}" "$BASE_URL/api/configs/ab-00-00-00-00-01"
+		curl -s -o /dev/null "$BASE_URL/api/configs/ab-00-00-00-00-01"
+		curl -s -o /dev/null "$BASE_URL/api/configs/ab-00-00-00-00-01.json"
+		curl -s -o /dev/null "$BASE_URL/api/configs"
+	done
+}
+
+@test "GET /metrics is the text exposition format with HELP and TYPE for every family" {
+	call GET /metrics
+	assert_code 200
+	[ "$(header Content-Type)" = "text/plain; version=0.0.4; charset=utf-8" ]
+	for family in iot_config_operations_total iot_config_operation_duration_seconds iot_config_files_count iot_config_http_requests_total iot_config_build_info iot_config_start_time_seconds; do
+		grep -q "^# HELP $family " "$IOT_TMP/last.body"
+		grep -q "^# TYPE $family " "$IOT_TMP/last.body"
+	done
+	grep -q '^# TYPE iot_config_operation_duration_seconds histogram$' "$IOT_TMP/last.body"
+	grep -q "^iot_config_build_info{version=\"$(cat "$IOT_ROOT/VERSION")\"} 1$" "$IOT_TMP/last.body"
+	start="$(awk '/^iot_config_start_time_seconds / {print int($2)}' "$IOT_TMP/last.body")"
+	now="$(date +%s)"
+	[ "$start" -le "$now" ] && [ "$start" -gt $((now - 3600)) ]
+}
+
+@test "every one of 20 consecutive scrapes reports the same totals across 4 processes" {
+	before="$(ops_total)"
+	traffic 15
+	expected=$((before + 60))
+	for i in $(seq 1 20); do
+		got="$(ops_total)"
+		[ "$got" = "$expected" ] || { echo "scrape $i: $got, expected $expected" >&2; return 1; }
+	done
+	[ "$(responder_pids | wc -l)" = 4 ]
+}
+
+@test "a responder killed with SIGKILL and respawned does not reset the totals" {
+	traffic 5
+	before="$(ops_total)"
+	[ "$before" -ge 20 ]
+	victim="$(responder_pids | head -1)"
+	kill -KILL "$victim"
+	# lighttpd notices the dead backend and starts a new one.
+	wait_for bash -c "[ \$(pgrep -P $LIGHTTPD_PID | wc -l) = 4 ] && ! kill -0 $victim"
+	for i in $(seq 1 20); do
+		got="$(ops_total)"
+		[ "$got" -ge "$before" ] || { echo "scrape $i: $got < $before" >&2; return 1; }
+	done
+	traffic 1
+	[ "$(ops_total)" -ge $((before + 4)) ]
+}
+
+@test "operations are counted by outcome and the histogram agrees with the counters" {
+	curl -s -o /dev/null "$BASE_URL/api/configs/ab-00-00-00-00-77"
+	curl -s -o /dev/null "$BASE_URL/api/configs/bad-mac"
+	m="$(scrape)"
+	errors="$(printf '%s\n' "$m" | awk '/^iot_config_operations_total\{operation="get",status="error"\}/ {print $2}')"
+	[ "$errors" -ge 2 ]
+	for op in list get save delete get_raw save_raw; do
+		ok="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"success\"\\}" {print $2}')"
+		err="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"error\"\\}" {print $2}')"
+		count="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_count\\{operation=\"" op "\"\\}" {print $2}')"
+		inf="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_bucket\\{operation=\"" op "\",le=\"\\+Inf\"\\}" {print $2}')"
+		[ "$count" = $((ok + err)) ] && [ "$inf" = "$count" ] || { echo "$op: ok=$ok err=$err count=$count inf=$inf" >&2; return 1; }
+		printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_bucket\\{operation=\"" op "\"" { if ($2 < prev) bad = 1; prev = $2 } END { exit bad }'
+	done
+	printf '%s\n' "$m" | grep -q '^iot_config_operation_duration_seconds_bucket{operation="get",le="0.0001"} '
+	printf '%s\n' "$m" | grep -q '^iot_config_operation_duration_seconds_bucket{operation="get",le="10"} '
+}
+
+@test "HTTP requests are labelled by route template, never by the raw path" {
+	curl -s -o /dev/null "$BASE_URL/api/configs/ab-00-00-00-00-02"
+	for i in 1 2 3; do curl -s -o /dev/null "$BASE_URL/random/path/$RANDOM$i"; done
+	curl -s -o /dev/null -X PATCH "$BASE_URL/api/configs"
+	m="$(scrape)"
+	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="/api/configs/{mac}",code="404"} '
+	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="unmatched",code="404"} '
+	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="PATCH",route="/api/configs",code="405"} '
+	! printf '%s\n' "$m" | grep -q 'random/path'
+	! printf '%s\n' "$m" | grep -q 'ab-00-00-00-00-02'
+}
+
+@test "the files gauge counts valid config files at scrape time, including edits by hand" {
+	gauge() { scrape | awk '/^iot_config_files_count / {print $2}'; }
+	before="$(gauge)"
+	printf '{"deviceName":"by hand"}' >"$CONFIG_DIR/ab-00-00-00-00-10.json"
+	printf 'broken' >"$CONFIG_DIR/ab-00-00-00-00-11.json"
+	printf '{}' >"$CONFIG_DIR/not-a-config.json"
+	[ "$(gauge)" = $((before + 1)) ]
+	rm "$CONFIG_DIR/ab-00-00-00-00-10.json"
+	[ "$(gauge)" = "$before" ]
+}
+
+@test "two instances with different config directories do not mix" {
+	traffic 2
+	first="$(ops_total)"
+	[ "$first" -ge 8 ]
+	iot_start PROCS=2
+	[ "$(ops_total)" = 0 ]
+	curl -s -o /dev/null "$BASE_URL/api/configs"
+	[ "$(ops_total)" = 1 ]
+}
+
+@test "METRICS_FILE puts the shared file where it says, and an unusable location only degrades" {
+	local f="$BATS_FILE_TMPDIR/custom.metrics"
+	iot_start METRICS_FILE="$f"
+	curl -s -o /dev/null "$BASE_URL/api/configs"
+	[ -s "$f" ]
+	[ "$(ops_total)" = 1 ]
+	iot_stop
+	iot_start METRICS_FILE=/proc/no-such-dir/iotconfig.metrics
+	call GET /api/configs
+	assert_code 200
+	call GET /metrics
+	assert_code 200
+	wait_for grep -q 'metrics are per process' "$LIGHTTPD_LOG"
+}

@@ -87,7 +87,7 @@ deps-bench:
 	@sh mk/deps.sh bench
 
 # --- run ---------------------------------------------------------------------
-RUN_DIR := $(CURDIR)/data/run
+RUN_DIR ?= $(CURDIR)/data/run
 .PHONY: run
 run: deps-run
 	@$(MAKE) --no-print-directory $(BIN)

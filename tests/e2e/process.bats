@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# tests/e2e/process.bats: the process model. The web server owns the
+# responders; a stop signal lets the request in flight finish; bad
+# settings stop the start-up with a message naming the variable.
+
+load helpers
+
+teardown() {
+	iot_cleanup_extra
+}
+
+@test "SIGTERM lets the request in flight finish, then the responder exits and is replaced" {
+	iot_start PROCS=2
+	local mac=ad-00-00-00-00-01 lock
+	lock="$CONFIG_DIR/.$mac.lock"
+	: >"$lock"
+	# Hold the MAC's write lock so the PUT stays in flight inside a responder.
+	flock -x "$lock" sleep 3 3>&- &
+	holder=$!
+	sleep 0.3
+	curl -s -o "$IOT_TMP/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+		-d '{"content":{"survived":true}}' "$BASE_URL/api/configs/$mac" >"$IOT_TMP/put.code" 3>&- &
+	putter=$!
+	# Find the responder waiting for the lock and signal every responder.
+	wait_for bash -c "grep -q ' FLOCK ' /proc/locks && [ \$(grep -c '\\-> FLOCK' /proc/locks) -ge 1 ]"
+	pids="$(responder_pids)"
+	[ -n "$pids" ]
+	kill -TERM $pids
+	wait "$putter"
+	wait "$holder" || true
+	[ "$(cat "$IOT_TMP/put.code")" = 200 ]
+	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"survived":true}' ]
+	for p in $pids; do
+		wait_for bash -c "! kill -0 $p"
+	done
+	# lighttpd starts new responders for the next requests.
+	call GET "/api/configs/$mac"
+	assert_code 200
+	assert_json .content.survived true
+}
+
+@test "SIGUSR1 and SIGINT stop an idle responder cleanly" {
+	iot_start PROCS=2
+	set -- $(responder_pids)
+	kill -USR1 "$1"
+	kill -INT "$2"
+	wait_for bash -c "! kill -0 $1 && ! kill -0 $2"
+	call GET /api/health
+	assert_code 200
+}
+
+@test "invalid settings stop the start with a message naming the variable" {
+	for setting in MAX_BODY_BYTES=abc MAX_BODY_BYTES=10 DEBUG=maybe 'CORS_ORIGINS=[1]' 'CORS_ORIGINS=["http://a b"]' ESP32_CONFIGS_DIR=relative/dir; do
+		name="${setting%%=*}"
+		run iot_start "$setting"
+		[ "$status" -ne 0 ]
+		log="$(ls -t "$BATS_FILE_TMPDIR"/iot.*/lighttpd.log | head -1)"
+		grep -q "invalid setting: $name: " "$log" || { cat "$log" >&2; return 1; }
+	done
+}
+
+@test "a responder checks its settings with --check and reports its version and routes" {
+	run env -i MAX_BODY_BYTES=abc "$IOTCONFIG_BIN" --check
+	[ "$status" = 78 ]
+	[[ "$output" == *"MAX_BODY_BYTES: 'abc' is not a whole number"* ]]
+	run env -i ESP32_CONFIGS_DIR=/srv/x "$IOTCONFIG_BIN" --check
+	[ "$status" = 0 ]
+	run "$IOTCONFIG_BIN" --version
+	[ "$output" = "iotconfig $(cat "$IOT_ROOT/VERSION")" ]
+	run "$IOTCONFIG_BIN" --routes
+	[ "$status" = 0 ]
+	printf '%s' "$output" | jq -e 'map(.path) | index("/api/configs/{mac}") != null' >/dev/null
+	run "$IOTCONFIG_BIN" --bogus
+	[ "$status" = 2 ]
+}

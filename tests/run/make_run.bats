@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# tests/run/make_run.bats: `make run` is all a newcomer needs: it builds,
+# creates the config directory, serves the API on the given port, and
+# Ctrl-C (SIGINT to the foreground process group) or SIGTERM to make stops
+# lighttpd and every responder process.
+
+load ../e2e/helpers
+
+setup() {
+	IOT_TMP="$(mktemp -d "$BATS_TEST_TMPDIR/run.XXXXXX")"
+	PORT="$(free_port)"
+	DIR="$IOT_TMP/new/configs"
+}
+
+teardown() {
+	[ -n "${MAKE_PID:-}" ] && kill -KILL -- -"$MAKE_PID" 2>/dev/null || true
+}
+
+start_make_run() {
+	# setsid: own process group, as a terminal's foreground job would be.
+	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=3 \
+		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" >"$IOT_TMP/make.log" 2>&1 3>&- &
+	MAKE_PID=$!
+	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; return 1; }
+	[ "$(ps -o pgid= -p "$MAKE_PID" | tr -d ' ')" = "$MAKE_PID" ]
+}
+
+group_alive() {
+	pgrep -g "$MAKE_PID" >/dev/null
+}
+
+@test "make run serves the API, creates the directory, and the newcomer's curl works" {
+	start_make_run
+	[ -d "$DIR" ]
+	run curl -s -X PUT -H 'Content-Type: application/json' -d '{"content":{"deviceName":"x"}}' \
+		"http://127.0.0.1:$PORT/api/configs/AA:BB:CC:DD:EE:FF"
+	[ "$(printf '%s' "$output" | jq -r .mac_address)" = aa-bb-cc-dd-ee-ff ]
+	run curl -s "http://127.0.0.1:$PORT/api/configs"
+	[ "$(printf '%s' "$output" | jq -c '.configs[0] | [.mac_address, .device_name]')" = '["aa-bb-cc-dd-ee-ff","x"]' ]
+	[ "$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | wc -l)" = 3 ]
+	kill -INT -- -"$MAKE_PID"
+	wait_for bash -c "! pgrep -g $MAKE_PID >/dev/null"
+	! curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health"
+}
+
+@test "SIGTERM to make stops lighttpd and every responder" {
+	start_make_run
+	responders="$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | tr '\n' ' ')"
+	[ -n "$responders" ]
+	kill -TERM "$MAKE_PID"
+	wait_for bash -c "! pgrep -g $MAKE_PID >/dev/null"
+	for p in $responders; do ! kill -0 "$p" 2>/dev/null; done
+}

@@ -56,7 +56,7 @@ build/$(1)/openapi_blob.o: src/openapi_blob.S conf/openapi.json | build/$(1)/.di
 	$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
 build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o
 	rm -f $$@ && ar rcs $$@ $$^
-build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h | build/$(1)/tests/.dir
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir
 	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
 		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
 -include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
@@ -64,6 +64,7 @@ endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
 
+.PRECIOUS: %/.dir
 %/.dir:
 	mkdir -p $* && touch $@
 

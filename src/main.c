@@ -169,21 +169,25 @@ main(int argc, char **argv)
 	char err[512];
 	if (settings_load(&settings, err, sizeof err) != 0) {
 		log_msg(LOG_ERROR, "invalid setting: %s", err);
+		settings_free(&settings);
 		return EXIT_CONFIG;
 	}
 	log_init(settings.debug);
 	if (argc > 1) {
 		printf("settings ok\n");
+		settings_free(&settings);
 		return 0;
 	}
 	if (install_handlers() != 0) {
 		log_msg(LOG_ERROR, "cannot install signal handlers: %s", strerror(errno));
+		settings_free(&settings);
 		return 1;
 	}
 
 	struct transport *tx = transport_open();
 	if (tx == NULL) {
 		log_msg(LOG_ERROR, "cannot initialise libfcgi");
+		settings_free(&settings);
 		return 1;
 	}
 	bool shared = metrics_open(settings.metrics_file, settings.configs_dir, router_templates(),
@@ -230,5 +234,6 @@ main(int argc, char **argv)
 	buf_free(&b.out);
 	buf_free(&b.file);
 	buf_free(&b.scratch);
+	settings_free(&settings);
 	return status;
 }

@@ -1,0 +1,550 @@
+/*
+ * test_metrics.c: proves the metrics of metrics.c. Label values are
+ * escaped as the Prometheus text format requires (\\, \" and \n). With a
+ * METRICS_FILE in a temp directory, metrics_open creates the shared file
+ * and a second metrics_open of the same path in another process (fork)
+ * maps the same counters: what either process counts, the other renders
+ * ("one truth"), with one start time. The exposition gives every family
+ * a # HELP and a # TYPE, histogram buckets are cumulative and
+ * non-decreasing with +Inf equal to _count and _sum equal to the observed
+ * durations, route labels are escaped and unknown routes/codes/methods
+ * fall into their catch-all labels. An unusable location (under a regular
+ * file, under /proc) or a file of the wrong size or layout is not used:
+ * metrics_open returns false, warns, leaves the file alone, and counting
+ * continues per process. Default locations differ per config directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "capture.h"
+#include "tap.h"
+
+#ifndef IOTCONFIG_VERSION
+#define IOTCONFIG_VERSION "0.0.0"
+#endif
+
+static char root[64];
+static const char *const routes[] = {"/api/health", "/api/configs", "/api/configs/{mac}"};
+#define NROUTES_TEST 3
+
+
+/* --- reading the exposition ----------------------------------------------- */
+
+/* Value of the sample whose name+labels are exactly `key`, or -1. */
+static double
+sample(const char *text, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, key, k) == 0 && line[k] == ' ')
+			return strtod(line + k + 1, NULL);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* The text of the value of sample `key` (up to the newline), or NULL. */
+static const char *
+sample_text(const char *text, const char *key)
+{
+	static char out[64];
+	size_t k = strlen(key);
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, key, k) == 0 && line[k] == ' ') {
+			const char *v = line + k + 1;
+			size_t n = strcspn(v, "\n");
+			snprintf(out, sizeof out, "%.*s", (int)n, v);
+			return out;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NULL;
+}
+
+static char *
+render(long files)
+{
+	struct buf b;
+	buf_init(&b);
+	if (metrics_render(&b, files) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; p && *p;) {
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* Every sample belongs to a family with # HELP and # TYPE declared before it. */
+static bool
+families_declared(const char *text, int *families)
+{
+	char help[32][96], type[32][96], kind[32][16];
+	int nh = 0, nt = 0;
+	*families = 0;
+	for (const char *line = text; line && *line;) {
+		size_t len = strcspn(line, "\n");
+		char l[512];
+		snprintf(l, sizeof l, "%.*s", (int)len, line);
+		if (strncmp(l, "# HELP ", 7) == 0) {
+			if (nh == 32 || sscanf(l + 7, "%95s", help[nh]) != 1)
+				return false;
+			nh++;
+		} else if (strncmp(l, "# TYPE ", 7) == 0) {
+			if (nt == 32 || sscanf(l + 7, "%95s %15s", type[nt], kind[nt]) != 2)
+				return false;
+			if (nt >= nh || strcmp(type[nt], help[nh - 1]) != 0)
+				return false; /* HELP comes first, for the same family */
+			nt++;
+		} else if (l[0] != '\0') {
+			char name[96];
+			size_t n = strcspn(l, "{ ");
+			snprintf(name, sizeof name, "%.*s", (int)n, l);
+			if (nt == 0)
+				return false;
+			/* must belong to the family declared last */
+			const char *fam = type[nt - 1];
+			size_t f = strlen(fam);
+			bool ok = strcmp(name, fam) == 0;
+			bool histogram = strcmp(kind[nt - 1], "histogram") == 0;
+			if (!ok && histogram && strncmp(name, fam, f) == 0) {
+				const char *suffix = name + f;
+				ok = strcmp(suffix, "_bucket") == 0 ||
+				     strcmp(suffix, "_sum") == 0 || strcmp(suffix, "_count") == 0;
+			}
+			if (!ok) {
+				printf("#   sample %s outside family %s\n", name, fam);
+				return false;
+			}
+		}
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	*families = nt;
+	return nh == nt && nt > 0;
+}
+
+/* Buckets of one operation's histogram, in order; returns how many. */
+static int
+buckets(const char *text, const char *op, double *values, char les[][16], int max)
+{
+	char prefix[128];
+	int n = snprintf(prefix, sizeof prefix,
+			 "iot_config_operation_duration_seconds_bucket{operation=\"%s\",le=\"", op);
+	int count = 0;
+	for (const char *line = text; line && *line && count < max;) {
+		if (strncmp(line, prefix, (size_t)n) == 0) {
+			const char *le = line + n;
+			size_t l = strcspn(le, "\"");
+			snprintf(les[count], 16, "%.*s", (int)l, le);
+			const char *v = strstr(le, "} ");
+			values[count++] = v ? strtod(v + 2, NULL) : -1;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return count;
+}
+
+static struct buf esc;
+
+static const char *
+escaped(const char *value)
+{
+	esc.len = 0;
+	if (esc.data != NULL)
+		esc.data[0] = '\0';
+	if (metrics_append_label_value(&esc, value) != 0)
+		return NULL;
+	return esc.data ? esc.data : "";
+}
+
+/* Child of the sharing test: re-opens the file, checks the parent's counts, adds its own. */
+static int
+child_shares(const char *path)
+{
+	if (!metrics_open(path, NULL, routes, NROUTES_TEST))
+		return 10;
+	char *text = render(-1);
+	bool saw = text != NULL && sample(text, "iot_config_operations_total{operation=\"list\","
+						"status=\"success\"}") == 2;
+	free(text);
+	if (!saw)
+		return 11;
+	for (int i = 0; i < 5; i++)
+		metrics_observe_op(METRICS_OP_GET, true, 1000000);
+	metrics_observe_op(METRICS_OP_GET, false, 1000000);
+	metrics_observe_request(0, 2, 404);
+	metrics_observe_request(0, 2, 404);
+	return 0;
+}
+
+static int
+run_child(int (*fn)(const char *), const char *arg)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Child of the fallback test: counts in its own memory only. */
+static int
+child_counts(const char *unused)
+{
+	(void)unused;
+	for (int i = 0; i < 7; i++)
+		metrics_observe_op(METRICS_OP_DELETE, true, 1000);
+	return 0;
+}
+
+static off_t
+size_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+int
+main(void)
+{
+	snprintf(root, sizeof root, "/tmp/iotconfig-test-metrics.XXXXXX");
+	if (mkdtemp(root) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(capture_path, sizeof capture_path, "%s/stderr.log", root);
+	char path[256], other[256];
+
+	/* --- label escaping ------------------------------------------------ */
+	TAP_STREQ(escaped("plain /api/configs/{mac}"), "plain /api/configs/{mac}",
+		  "metrics: plain label values are kept");
+	TAP_STREQ(escaped("a\\b"), "a\\\\b", "metrics: backslash is escaped as \\\\");
+	TAP_STREQ(escaped("say \"hi\""), "say \\\"hi\\\"", "metrics: quote is escaped as \\\"");
+	TAP_STREQ(escaped("one\ntwo"), "one\\ntwo", "metrics: newline is escaped as \\n");
+	TAP_STREQ(escaped("\\\"\n"), "\\\\\\\"\\n", "metrics: escapes in a row");
+	TAP_STREQ(escaped("tab\there \xc3\xa9"), "tab\there \xc3\xa9",
+		  "metrics: tab and UTF-8 are kept");
+	TAP_STREQ(escaped(""), "", "metrics: empty value stays empty");
+
+	/* --- the shared file ------------------------------------------------ */
+	snprintf(path, sizeof path, "%s/iotconfig.metrics", root);
+	bool shared = metrics_open(path, "/srv/configs", routes, NROUTES_TEST);
+	TAP_CHECK(shared, "metrics: metrics_open with a path in a temp dir shares");
+	TAP_STREQ(metrics_file(), path, "metrics: metrics_file names the shared file");
+	off_t size = size_of(path);
+	TAP_CHECK(size > 0, "metrics: the shared file exists with its full size");
+	{
+		struct stat st;
+		TAP_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+			  "metrics: the shared file is private to its owner (0600)");
+		char tmp[300];
+		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+		TAP_CHECK(access(tmp, F_OK) != 0,
+			  "metrics: no temporary file is left after creation");
+	}
+	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
+	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
+	char *before = render(-1);
+	{
+		int rc = run_child(child_shares, path);
+		TAP_CHECK(rc == 0, "metrics: a second process opening the same file sees the "
+				   "first's counts");
+		char *text = render(-1);
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"get\","
+					       "status=\"success\"}") == 5 &&
+				  sample(text, "iot_config_operations_total{operation=\"get\","
+					       "status=\"error\"}") == 1,
+			  "metrics: counts made in the other process are rendered here (one "
+			  "truth)");
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_http_requests_total{method=\"GET\","
+					       "route=\"/api/configs/{mac}\",code=\"404\"}") == 2,
+			  "metrics: request counts from the other process are rendered here");
+		const char *t1 =
+			before ? sample_text(before, "iot_config_start_time_seconds") : NULL;
+		char start1[64];
+		snprintf(start1, sizeof start1, "%s", t1 ? t1 : "(none)");
+		TAP_STREQ(text ? sample_text(text, "iot_config_start_time_seconds") : NULL, start1,
+			  "metrics: the start time is the file's, unchanged by a second open");
+		free(text);
+	}
+	free(before);
+	{
+		/* re-opening in this process too keeps the totals */
+		bool again = metrics_open(path, "/srv/configs", routes, NROUTES_TEST);
+		char *text = render(-1);
+		TAP_CHECK(again && text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"list\","
+					       "status=\"success\"}") == 2 &&
+				  sample(text, "iot_config_operations_total{operation=\"get\","
+					       "status=\"success\"}") == 5,
+			  "metrics: a respawned process keeps the totals");
+		free(text);
+	}
+
+	/* --- exposition format ---------------------------------------------- */
+	{
+		uint64_t ns[] = {50000, 100000, 3000000, 2000000000ull, 20000000000ull};
+		for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
+			metrics_observe_op(METRICS_OP_SAVE, i != 4, ns[i]);
+		metrics_observe_request(0, 1, 200);
+		metrics_observe_request(2, 2, 201);  /* a status without its own label */
+		metrics_observe_request(99, 0, 200); /* method index out of range */
+		metrics_observe_request(1, -1, 404); /* no route matched */
+		metrics_observe_request(1, 42, 404); /* route index out of range */
+		char *text = render(12);
+		int families = 0;
+		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 6,
+			  "metrics: every family has # HELP and # TYPE and owns its samples");
+		TAP_CHECK(text != NULL &&
+				  has_line(text, "# TYPE iot_config_operations_total counter") &&
+				  has_line(text, "# TYPE iot_config_operation_duration_seconds "
+						 "histogram") &&
+				  has_line(text, "# TYPE iot_config_http_requests_total counter") &&
+				  has_line(text, "# TYPE iot_config_files_count gauge") &&
+				  has_line(text, "# TYPE iot_config_build_info gauge") &&
+				  has_line(text, "# TYPE iot_config_start_time_seconds gauge"),
+			  "metrics: the families have the documented types");
+
+		double v[32];
+		char les[32][16];
+		int n = buckets(text ? text : "", "save", v, les, 32);
+		bool monotonic = n == 17;
+		for (int i = 1; i < n; i++)
+			monotonic &= v[i] >= v[i - 1];
+		TAP_CHECK(monotonic, "metrics: histogram buckets are cumulative (non-decreasing)");
+		TAP_CHECK(n == 17 && strcmp(les[0], "0.0001") == 0 && strcmp(les[16], "+Inf") == 0,
+			  "metrics: buckets run from le=0.0001 to le=+Inf");
+		TAP_CHECK(n == 17 && v[0] == 2,
+			  "metrics: a duration equal to a bound counts in that bucket (le)");
+		TAP_CHECK(n == 17 && v[5] == 3 && strcmp(les[5], "0.005") == 0 && v[13] == 4 &&
+				  strcmp(les[13], "2.5") == 0 && v[15] == 4 &&
+				  strcmp(les[15], "10") == 0,
+			  "metrics: each duration lands in the first bucket that holds it");
+		static const char save_count[] =
+			"iot_config_operation_duration_seconds_count{operation=\"save\"}";
+		double count = sample(text ? text : "", save_count);
+		TAP_CHECK(n == 17 && count == 5 && v[16] == count,
+			  "metrics: the +Inf bucket equals _count");
+		TAP_STREQ(text ? sample_text(text, "iot_config_operation_duration_seconds_sum{"
+						   "operation=\"save\"}")
+			       : NULL,
+			  "22.003150000", "metrics: _sum equals the sum of the observed durations");
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"save\","
+					       "status=\"success\"}") == 4 &&
+				  sample(text, "iot_config_operations_total{operation=\"save\","
+					       "status=\"error\"}") == 1,
+			  "metrics: successes and errors are counted apart");
+		bool all_cumulative = true;
+		static const char *const ops[] = {"list", "get", "save", "delete", "get_raw",
+						  "save_raw"};
+		for (size_t o = 0; o < 6; o++) {
+			char key[128];
+			n = buckets(text ? text : "", ops[o], v, les, 32);
+			snprintf(key, sizeof key,
+				 "iot_config_operation_duration_seconds_count{operation=\"%s\"}",
+				 ops[o]);
+			bool ok = n == 17 && v[16] == sample(text, key);
+			for (int i = 1; ok && i < n; i++)
+				ok = v[i] >= v[i - 1];
+			all_cumulative &= ok;
+		}
+		TAP_CHECK(all_cumulative,
+			  "metrics: every operation's histogram is cumulative with +Inf == _count");
+
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_http_requests_total{method=\"PUT\","
+					       "route=\"/api/configs/{mac}\",code=\"other\"}") == 1,
+			  "metrics: a status without its own label counts as code=\"other\"");
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_http_requests_total{method=\"OTHER\","
+					       "route=\"/api/health\",code=\"200\"}") == 1,
+			  "metrics: an unknown method index counts as method=\"OTHER\"");
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_http_requests_total{method=\"HEAD\","
+					       "route=\"unmatched\",code=\"404\"}") == 2,
+			  "metrics: no route or an out-of-range route counts as "
+			  "route=\"unmatched\"");
+		TAP_CHECK(text != NULL && strstr(text, "code=\"500\"") == NULL,
+			  "metrics: request series that were never counted are not rendered");
+		TAP_CHECK(text != NULL && has_line(text, "iot_config_files_count 12"),
+			  "metrics: the files gauge shows the count given");
+		char want[128];
+		snprintf(want, sizeof want, "iot_config_build_info{version=\"%s\"} 1",
+			 IOTCONFIG_VERSION);
+		TAP_CHECK(text != NULL && has_line(text, want),
+			  "metrics: build info carries the version");
+		TAP_CHECK(text != NULL && sample(text, "iot_config_start_time_seconds") > 1.5e9,
+			  "metrics: the start time is seconds since the epoch");
+		TAP_CHECK(text != NULL && text[strlen(text) - 1] == '\n',
+			  "metrics: the exposition ends with a newline");
+		free(text);
+		text = render(-1);
+		TAP_CHECK(text != NULL && strstr(text, "iot_config_files_count") == NULL,
+			  "metrics: a negative files count omits the files gauge");
+		free(text);
+	}
+
+	/* --- fallback to per-process metrics ----------------------------------- */
+	{
+		snprintf(other, sizeof other, "%s/plain", root);
+		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+		snprintf(other, sizeof other, "%s/plain/iotconfig.metrics", root);
+		capture_begin();
+		bool s1 = metrics_open(other, NULL, routes, NROUTES_TEST);
+		const char *log = capture_end();
+		TAP_CHECK(!s1 && metrics_file() == NULL,
+			  "metrics: a path under a regular file falls back to per process");
+		TAP_CHECK(strstr(log, "WARN") != NULL && strstr(log, other) != NULL &&
+				  strstr(log, "METRICS_FILE") != NULL,
+			  "metrics: the fallback is logged as a warning naming the path and the "
+			  "variable");
+
+		capture_begin();
+		bool s2 = metrics_open("/proc/nonexistent/x", NULL, routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(!s2 && metrics_file() == NULL,
+			  "metrics: /proc/nonexistent/x falls back to per process");
+		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
+		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
+		metrics_observe_request(0, 0, 200);
+		char *text = render(-1);
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"get_raw\","
+					       "status=\"success\"}") == 2 &&
+				  sample(text, "iot_config_operations_total{operation=\"get\","
+					       "status=\"success\"}") == 0 &&
+				  sample(text, "iot_config_http_requests_total{method=\"GET\","
+					       "route=\"/api/health\",code=\"200\"}") == 1,
+			  "metrics: per-process counting starts from zero and works");
+		free(text);
+		int rc = run_child(child_counts, NULL);
+		text = render(-1);
+		TAP_CHECK(rc == 0 && text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"delete\","
+					       "status=\"success\"}") == 0,
+			  "metrics: per-process counts are not shared with other processes");
+		free(text);
+	}
+	{
+		/* a file of another size: not used, not changed */
+		snprintf(other, sizeof other, "%s/short.metrics", root);
+		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ssize_t w = fd >= 0 ? write(fd, "0123456789", 10) : -1;
+		if (fd >= 0)
+			close(fd);
+		capture_begin();
+		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		const char *log = capture_end();
+		TAP_CHECK(w == 10 && !s && metrics_file() == NULL,
+			  "metrics: a file with the wrong size is not used");
+		TAP_CHECK(size_of(other) == 10, "metrics: the wrong-size file is left as it was");
+		TAP_CHECK(strstr(log, "size") != NULL, "metrics: the warning says why (size)");
+
+		/* the right size but no header: another layout, not used */
+		snprintf(other, sizeof other, "%s/zero.metrics", root);
+		fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int t = fd >= 0 ? ftruncate(fd, size) : -1;
+		if (fd >= 0)
+			close(fd);
+		capture_begin();
+		s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(t == 0 && !s && metrics_file() == NULL && size_of(other) == size,
+			  "metrics: a file of the right size without our header is not used");
+		metrics_observe_op(METRICS_OP_LIST, true, 1000);
+		char *text = render(-1);
+		TAP_CHECK(text != NULL &&
+				  sample(text, "iot_config_operations_total{operation=\"list\","
+					       "status=\"success\"}") == 1,
+			  "metrics: counting continues per process after a refused file");
+		free(text);
+	}
+	{
+		/* route labels come from the caller and are escaped */
+		static const char *const odd[] = {"/a\"b\\c\nd"};
+		capture_begin();
+		metrics_open("/proc/nonexistent/x", NULL, odd, 1);
+		capture_end();
+		metrics_observe_request(0, 0, 200);
+		char *text = render(-1);
+		TAP_CHECK(text != NULL &&
+				  strstr(text, "route=\"/a\\\"b\\\\c\\nd\",code=\"200\"} ") != NULL,
+			  "metrics: route labels are escaped in the exposition");
+		free(text);
+	}
+	{
+		/* default locations: per config directory, never mixed */
+		bool a = metrics_open(NULL, "/srv/a", routes, NROUTES_TEST);
+		char pa[512];
+		snprintf(pa, sizeof pa, "%s", metrics_file() ? metrics_file() : "");
+		bool bb = metrics_open(NULL, "/srv/b", routes, NROUTES_TEST);
+		char pb[512];
+		snprintf(pb, sizeof pb, "%s", metrics_file() ? metrics_file() : "");
+		bool a2 = metrics_open(NULL, "/srv/a", routes, NROUTES_TEST);
+		char pa2[512];
+		snprintf(pa2, sizeof pa2, "%s", metrics_file() ? metrics_file() : "");
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "iotconfig-%ld-%ld-", (long)getuid(),
+			 (long)getppid());
+		TAP_CHECK(a && bb && a2 && strcmp(pa, pb) != 0 && strcmp(pa, pa2) == 0,
+			  "metrics: default files differ per config directory and are stable");
+		const char *base = strrchr(pa, '/');
+		bool in_shm = strncmp(pa, "/dev/shm/", 9) == 0 || strncmp(pa, "/tmp/", 5) == 0;
+		TAP_CHECK(base != NULL && strncmp(base + 1, prefix, strlen(prefix)) == 0 && in_shm,
+			  "metrics: the default file is in /dev/shm or /tmp, named by uid and "
+			  "parent pid");
+		if (pa[0])
+			unlink(pa);
+		if (pb[0])
+			unlink(pb);
+	}
+
+	buf_free(&esc);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "%s/plain", root);
+	unlink(cmd);
+	unlink(path);
+	snprintf(cmd, sizeof cmd, "%s/short.metrics", root);
+	unlink(cmd);
+	snprintf(cmd, sizeof cmd, "%s/zero.metrics", root);
+	unlink(cmd);
+	TAP_CHECK(rmdir(root) == 0, "metrics: the test left nothing behind");
+	return tap_done();
+}

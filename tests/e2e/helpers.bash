@@ -146,6 +146,8 @@ call() {
 	shift 2
 	hdrs="$IOT_TMP/last.headers"
 	local out="$IOT_TMP/last.body"
+	# curl leaves the output file alone when a response has no body (304).
+	: >"$out"
 	code="$(curl -s --path-as-is -X "$method" -o "$out" -D "$hdrs" -w '%{http_code}' "$@" "$BASE_URL$path")"
 	body="$(cat "$out")"
 }

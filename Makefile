@@ -98,6 +98,7 @@ deps-bench:
 # and one would only send usage statistics); again whenever it changes.
 TOOLS_STAMP := tools/node_modules/.package-lock.json
 tools: $(TOOLS_STAMP)
+	@:
 $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@

@@ -28,11 +28,8 @@ teardown_file() {
 	iot_stop_file
 }
 
-put_json() { # put_json MAC BODY [curl args]
-	local mac="$1" data="$2"
-	shift 2
-	rcall PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary "$data" "$@"
-}
+# put_json (tests/e2e/helpers.bash) records its responses too.
+CALL=rcall
 
 @test "config successes validate: PUT, GET, HEAD, list, raw file, legacy path, 304, DELETE" {
 	put_json AA:BB:CC:00:10:01 '{"content":{"deviceName":"Kitchen","enableOTA":true,"n":[1,{"x":null}]}}' -H "Origin: $ORIGIN"

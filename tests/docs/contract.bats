@@ -25,7 +25,7 @@ teardown_file() {
 }
 
 contract() { # contract DOC
-	run node "$CHECK" contract "$1" "$BASE_URL" "$ORIGIN" "$BATS_TEST_TMPDIR/calls"
+	run node "$CHECK" contract "$1" "$BASE_URL" "$ORIGIN"
 	echo "$output"
 }
 

@@ -78,14 +78,31 @@ UNIT_release := $(patsubst tests/unit/%.c,build/release/tests/%,$(UNIT_SRC))
 UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
 # --- dependencies ------------------------------------------------------------
-.PHONY: deps deps-run deps-test deps-bench
+# Debian packages (mk/deps.sh), then the npm packages pinned in
+# tools/package-lock.json: the Swagger UI assets served at /api/docs/swagger/
+# and the docs tests' linter and validator. `make run` goes on without the
+# npm packages (the API works; /api/docs/swagger/ then says how to install
+# them); `make test` needs them.
+.PHONY: deps deps-run deps-test deps-bench tools
 deps: deps-test
 deps-run:
-	@sh mk/deps.sh run
+	@NEED_NPM=1 sh mk/deps.sh run
+	@$(MAKE) --no-print-directory tools || \
+		echo "deps: npm packages not installed; /api/docs/swagger/ will say how" >&2
 deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
+	@$(MAKE) --no-print-directory tools
 deps-bench:
 	@sh mk/deps.sh bench
+
+# npm ci installs exactly the lock file (no install scripts: none is needed,
+# and one would only send usage statistics); again whenever it changes.
+TOOLS_STAMP := tools/node_modules/.package-lock.json
+tools: $(TOOLS_STAMP)
+	@:
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 # --- run ---------------------------------------------------------------------
 RUN_DIR ?= $(CURDIR)/data/run

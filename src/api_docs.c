@@ -5,7 +5,12 @@
  *                                    binary so every web server serves the
  *                                    same one
  *   GET /api/docs/swagger/{asset}    Swagger UI from a local swagger-ui-dist
- *                                    (SWAGGER_UI_DIR); no CDN is involved
+ *                                    (SWAGGER_UI_DIR); no CDN is involved, and
+ *                                    the online validator badge is off
+ *                                    (validatorUrl: null), since it would
+ *                                    send the document's URL to another server
+ * Scripts are text/javascript (RFC 9239), the type lighttpd also rewrites
+ * application/javascript to, so every web server sends the same one.
  * Only the asset names listed below are ever opened, so the parameter can
  * not reach any other file.
  */
@@ -46,7 +51,8 @@ static const char swagger_initializer[] =
 	"    deepLinking: true,\n"
 	"    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
 	"    plugins: [SwaggerUIBundle.plugins.DownloadUrl],\n"
-	"    layout: 'StandaloneLayout'\n"
+	"    layout: 'StandaloneLayout',\n"
+	"    validatorUrl: null\n"
 	"  });\n"
 	"};\n";
 
@@ -55,8 +61,8 @@ static const struct {
 	const char *type;
 } swagger_assets[] = {
 	{"swagger-ui.css", "text/css; charset=utf-8"},
-	{"swagger-ui-bundle.js", "application/javascript; charset=utf-8"},
-	{"swagger-ui-standalone-preset.js", "application/javascript; charset=utf-8"},
+	{"swagger-ui-bundle.js", "text/javascript; charset=utf-8"},
+	{"swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8"},
 	{"favicon-32x32.png", "image/png"},
 	{"favicon-16x16.png", "image/png"},
 };
@@ -174,7 +180,7 @@ api_docs_swagger(struct api_ctx *ctx)
 		return buf_append(res->body, swagger_index, sizeof swagger_index - 1) == 0 ? 0 : -1;
 	}
 	if (strcmp(asset, "swagger-initializer.js") == 0) {
-		res->content_type = "application/javascript; charset=utf-8";
+		res->content_type = "text/javascript; charset=utf-8";
 		res->body->len = 0;
 		res->status = 200;
 		return buf_append(res->body, swagger_initializer, sizeof swagger_initializer - 1) ==

@@ -17,12 +17,6 @@ teardown_file() {
 	iot_stop_file
 }
 
-put_json() { # put_json MAC BODY [curl args]
-	local mac="$1" data="$2"
-	shift 2
-	call PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary "$data" "$@"
-}
-
 @test "health answers 200 healthy as JSON" {
 	call GET /api/health
 	assert_code 200

@@ -12,6 +12,7 @@
 # that test only (each test runs in its own subshell), and teardown stops
 # the extra instance even when the test failed.
 #   call METHOD PATH [curl args]  sets $code, $body, $hdrs (header file path)
+#   put_json MAC BODY [curl args] PUT /api/configs/MAC with a JSON body
 #   header NAME                 value of a response header of the last call
 #
 # IOTCONFIG_BIN picks the responder binary (release or sanitizer build).
@@ -156,6 +157,14 @@ call() {
 	: >"$out" # curl leaves the file alone when there is no body (304, HEAD)
 	code="$(curl -s --path-as-is -X "$method" -o "$out" -D "$hdrs" -w '%{http_code}' "$@" "$BASE_URL$path")"
 	body="$(cat "$out")"
+}
+
+# put_json MAC BODY [curl args...]: wrapped PUT of BODY as application/json,
+# made with $CALL (call unless a suite records its calls with another).
+put_json() {
+	local mac="$1" data="$2"
+	shift 2
+	"${CALL:-call}" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary "$data" "$@"
 }
 
 # header NAME: value of NAME in the last response (case-insensitive), no CR.

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# tests/docs/responses.bats: real responses, successes and every error code
+# the service can give, driven for real (through lighttpd, or through plain
+# CGI where lighttpd would not pass the request on), each validated against
+# conf/openapi.json by openapi-check.mjs with Ajv: status listed for the
+# operation, headers documented and well-formed, JSON body valid against
+# the response's schema (whose code enum is narrowed per status).
+
+load ../e2e/helpers
+load docs
+
+ORIGIN=http://ui.test
+
+setup_file() {
+	require_tools
+	: >"$BATS_FILE_TMPDIR/codes"
+	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]"
+}
+
+teardown() {
+	iot_cleanup_extra
+	if [ -f "$BATS_TEST_TMPDIR/mounted" ]; then
+		umount -l "$(cat "$BATS_TEST_TMPDIR/mounted")"
+	fi
+}
+
+teardown_file() {
+	iot_stop_file
+}
+
+# put_json (tests/e2e/helpers.bash) records its responses too.
+CALL=rcall
+
+@test "config successes validate: PUT, GET, HEAD, list, raw file, legacy path, 304, DELETE" {
+	put_json AA:BB:CC:00:10:01 '{"content":{"deviceName":"Kitchen","enableOTA":true,"n":[1,{"x":null}]}}' -H "Origin: $ORIGIN"
+	assert_code 200
+	assert_json .mac_address '"aa-bb-cc-00-10-01"'
+	etag="$(header ETag)"
+	put_json aa-bb-cc-00-10-02 '{"content":{"deviceEntityId":7}}'
+	assert_code 200
+	assert_json '[.device_name,.device_entity_id,.enable_ota]' '[null,null,null]'
+	etag2="$(header ETag)"
+	rcall GET /api/configs -H "Origin: $ORIGIN"
+	assert_code 200
+	assert_json .count 2
+	rcall HEAD /api/configs -I
+	assert_code 200
+	rcall GET /api/configs/aa:bb:cc:00:10:01
+	assert_code 200
+	assert_json .content.n '[1,{"x":null}]'
+	rcall GET /api/configs/aa-bb-cc-00-10-01 -H "If-None-Match: $etag"
+	assert_code 304
+	rcall GET /api/configs/aa-bb-cc-00-10-01.json -H "Origin: $ORIGIN"
+	assert_code 200
+	[ "$body" = "$(cat "$CONFIG_DIR/aa-bb-cc-00-10-01.json")" ]
+	[ "$(header ETag)" = "$etag" ]
+	rcall GET /api/configs/aa-bb-cc-00-10-01.json -H "If-Modified-Since: $(header Last-Modified)"
+	assert_code 304
+	rcall HEAD /esp32/config/AA-BB-CC-00-10-01.json -I
+	assert_code 200
+	rcall GET /esp32/config/AA-BB-CC-00-10-01.json
+	assert_code 200
+	call PUT /api/configs/aa-bb-cc-00-10-03.json -H 'Content-Type:' --data-binary '{"raw":true}'
+	record PUT /api/configs/aa-bb-cc-00-10-03.json
+	assert_code 200
+	[ "$(cat "$CONFIG_DIR/aa-bb-cc-00-10-03.json")" = '{"raw":true}' ]
+	rcall DELETE /api/configs/aa-bb-cc-00-10-02 -H "If-Match: $etag2" -H "Origin: $ORIGIN"
+	assert_code 204
+	rcall DELETE /api/configs/aa-bb-cc-00-10-03.json -H "If-Match: *"
+	assert_code 204
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-03.json" ]
+	validate_recorded
+}
+
+@test "service and docs successes validate: health, metrics, redirect, document, Swagger UI files, preflight" {
+	rcall GET /api/health -H "Origin: $ORIGIN"
+	assert_code 200
+	rcall GET /metrics
+	assert_code 200
+	[[ "$body" == *iot_config_operations_total* ]]
+	rcall GET /api/docs
+	assert_code 302
+	[ "$(header Location)" = /api/docs/swagger/ ]
+	rcall GET /api/docs/
+	assert_code 302
+	rcall GET /api/docs/openapi.json
+	assert_code 200
+	for asset in '' swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js swagger-initializer.js index.html favicon-32x32.png favicon-16x16.png; do
+		rcall GET "/api/docs/swagger/$asset"
+		assert_code 200
+	done
+	rcall OPTIONS /api/configs/aa-bb-cc-00-10-01 -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: PUT'
+	assert_code 204
+	[ "$(header Access-Control-Allow-Origin)" = "$ORIGIN" ]
+	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	rcall OPTIONS /api/health -H 'Origin: http://other.test'
+	assert_code 204
+	[ -z "$(header Access-Control-Allow-Origin)" ]
+	validate_recorded
+}
+
+@test "client errors validate: INVALID_OPERATION, VALIDATION_FAILED, RECORD_NOT_FOUND, NOT_FOUND, METHOD_NOT_ALLOWED" {
+	rcall GET /api/configs/aa:bb:cc:dd:ee
+	assert_error 400 INVALID_OPERATION
+	rcall PUT /api/configs/zz-bb-cc-dd-ee-ff.json -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 400 INVALID_OPERATION
+	rcall DELETE /esp32/config/nope.json
+	assert_error 405 METHOD_NOT_ALLOWED
+	deep="$(printf '{"a":%.0s' $(seq 1 32))1$(printf '}%.0s' $(seq 1 32))"
+	for b in 'not json' '[1]' '{"config":{}}' '{"content":{},"allow_overwrite":"no"}' '{"content":{"a":1,"a":2}}' "{\"content\":$deep}"; do
+		put_json aa-bb-cc-00-10-04 "$b"
+		assert_error 400 VALIDATION_FAILED
+	done
+	rcall PUT /api/configs/aa-bb-cc-00-10-04.json -H 'Content-Type: application/json' --data-binary '"str"'
+	assert_error 400 VALIDATION_FAILED
+	rcall GET /api/configs/aa-bb-cc-00-10-04
+	assert_error 404 RECORD_NOT_FOUND
+	rcall DELETE /api/configs/aa-bb-cc-00-10-04.json
+	assert_error 404 RECORD_NOT_FOUND
+	rcall GET /esp32/config/aa-bb-cc-00-10-04.json -H "Origin: $ORIGIN"
+	assert_error 404 RECORD_NOT_FOUND
+	rcall GET /nope -H 'X-Request-ID: trace-404'
+	assert_error 404 NOT_FOUND
+	assert_json .correlationId '"trace-404"'
+	rcall GET /api/docs/swagger/secret.txt
+	assert_error 404 NOT_FOUND
+	rcall POST /api/configs -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 405 METHOD_NOT_ALLOWED
+	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
+	rcall PATCH /api/configs/aa-bb-cc-00-10-04 -H "Origin: $ORIGIN"
+	assert_error 405 METHOD_NOT_ALLOWED
+	validate_recorded
+}
+
+@test "write refusals validate: RECORD_EXISTS, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE" {
+	put_json aa-bb-cc-00-10-05 '{"content":{"v":1}}'
+	assert_code 200
+	put_json aa-bb-cc-00-10-05 '{"content":{"v":2},"allow_overwrite":false}'
+	assert_error 409 RECORD_EXISTS
+	put_json aa-bb-cc-00-10-05 '{"content":{"v":3}}' -H 'If-Match: "00000000000000000000000000000000"'
+	assert_error 412 PRECONDITION_FAILED
+	rcall PUT /api/configs/aa-bb-cc-00-10-05.json -H 'Content-Type: application/json' -H 'If-None-Match: *' --data-binary '{"v":4}'
+	assert_error 412 PRECONDITION_FAILED
+	rcall DELETE /api/configs/aa-bb-cc-00-10-05 -H 'If-Match: "00000000000000000000000000000000"'
+	assert_error 412 PRECONDITION_FAILED
+	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-00-10-05.json")" = '{"v":1}' ]
+	head -c 1100000 /dev/zero | tr '\0' 'a' | sed 's/^/{"s":"/; s/$/"}/' >"$BATS_TEST_TMPDIR/big.json"
+	rcall PUT /api/configs/aa-bb-cc-00-10-06.json -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/big.json"
+	assert_error 413 PAYLOAD_TOO_LARGE
+	rcall PUT /api/configs/aa-bb-cc-00-10-06 -H 'Content-Type: text/plain' --data-binary '{"content":{}}'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	rcall PUT /api/configs/aa-bb-cc-00-10-06.json -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '{}'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-06.json" ]
+	validate_recorded
+}
+
+@test "storage errors validate: CONFIG_UNREADABLE, STORAGE_ERROR" {
+	printf '[1,2]' >"$CONFIG_DIR/aa-bb-cc-00-10-07.json"
+	rcall GET /api/configs/aa-bb-cc-00-10-07
+	assert_error 500 CONFIG_UNREADABLE
+	rcall GET /api/configs/aa-bb-cc-00-10-07.json
+	assert_error 500 CONFIG_UNREADABLE
+	# A directory where the config file should be: it cannot be read, and
+	# renaming a file over it fails (EISDIR), another storage failure.
+	mkdir "$CONFIG_DIR/aa-bb-cc-00-10-08.json"
+	rcall GET /esp32/config/aa-bb-cc-00-10-08.json
+	assert_error 500 CONFIG_UNREADABLE
+	put_json aa-bb-cc-00-10-08 '{"content":{}}'
+	assert_error 500 STORAGE_ERROR
+	[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"Is a directory"* ]]
+	[ -d "$CONFIG_DIR/aa-bb-cc-00-10-08.json" ]
+	validate_recorded
+}
+
+@test "an unusable directory validates: STORAGE_UNAVAILABLE and unhealthy health" {
+	iot_start ESP32_CONFIGS_DIR=
+	rcall GET /api/health
+	assert_code 503
+	assert_json .status '"unhealthy"'
+	rcall GET /api/configs
+	assert_error 503 STORAGE_UNAVAILABLE
+	rcall DELETE /api/configs/aa-bb-cc-00-10-09
+	assert_error 503 STORAGE_UNAVAILABLE
+	rcall GET /metrics
+	assert_code 200
+	validate_recorded
+}
+
+@test "a full file system validates: INSUFFICIENT_STORAGE, and the old config is kept" {
+	[ "$(id -u)" = 0 ] || skip "mounting a small tmpfs needs root"
+	local d="$BATS_TEST_TMPDIR/full"
+	mkdir -p "$d"
+	mount -t tmpfs -o size=256k,mode=0777 tmpfs "$d"
+	echo "$d" >"$BATS_TEST_TMPDIR/mounted"
+	printf '{"keep":true}\n' >"$d/aa-bb-cc-00-10-0a.json"
+	iot_start ESP32_CONFIGS_DIR="$d"
+	dd if=/dev/zero of="$d/filler" bs=4096 2>/dev/null || true
+	put_json aa-bb-cc-00-10-0a '{"content":{"replaced":true}}'
+	assert_error 507 INSUFFICIENT_STORAGE
+	[ "$(cat "$d/aa-bb-cc-00-10-0a.json")" = '{"keep":true}' ]
+	[ -z "$(find "$d" -name '*.tmp')" ]
+	iot_stop
+	validate_recorded
+}
+
+@test "errors only plain CGI can show validate: BAD_REQUEST framing, INTERNAL_ERROR out of memory" {
+	local dir="$BATS_TEST_TMPDIR/cgi"
+	mkdir -p "$dir"
+	cgi_call PUT /api/configs/aa-bb-cc-00-10-0b CONTENT_TYPE=application/json CONTENT_LENGTH=12x \
+		ESP32_CONFIGS_DIR="$dir" </dev/null
+	assert_error 400 BAD_REQUEST
+	printf '{"con' >"$BATS_TEST_TMPDIR/short"
+	cgi_call PUT /api/configs/aa-bb-cc-00-10-0b.json CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=100 ESP32_CONFIGS_DIR="$dir" <"$BATS_TEST_TMPDIR/short"
+	assert_error 400 BAD_REQUEST
+	assert_json .details.message '"received 5 of the 100 bytes announced by Content-Length"'
+	# 64 MiB announced, at most about 40 MB of address space: the body
+	# buffer cannot be had, and the answer is a JSON 500, not a crash.
+	(
+		ulimit -v 40000
+		cgi_call PUT /api/configs/aa-bb-cc-00-10-0b.json CONTENT_TYPE=application/json \
+			CONTENT_LENGTH=67108864 MAX_BODY_BYTES=67108864 ESP32_CONFIGS_DIR="$dir" </dev/null
+	)
+	code="$(sed -n 's/^Status: \([0-9]*\).*/\1/p' "$IOT_TMP/last.headers")"
+	body="$(cat "$IOT_TMP/last.body")"
+	hdrs="$IOT_TMP/last.headers"
+	assert_error 500 INTERNAL_ERROR
+	[ -z "$(ls "$dir")" ]
+	validate_recorded
+}
+
+@test "every error code of the document was produced by a live response above" {
+	run jq -r '.components.schemas.ErrorCode.enum[]' "$DOC"
+	[ "$status" -eq 0 ]
+	documented="$(printf '%s\n' "$output" | sort)"
+	seen="$(sort -u "$BATS_FILE_TMPDIR/codes" | grep .)"
+	echo "documented: $documented"
+	echo "seen: $seen"
+	[ -n "$documented" ]
+	[ "$documented" = "$seen" ]
+}

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mac.h"
 
 /* Process-owned: sequence number making this process's temp names unique. */
@@ -191,27 +192,64 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 	return result(r, STORE_OK, 0, NULL);
 }
 
-/* Takes the MAC's write lock; returns its descriptor (closing it unlocks) or -1. */
+static void
+lock_name(char *out, size_t n, const char *mac)
+{
+	snprintf(out, n, ".%s.lock", mac);
+}
+
+/*
+ * Takes the MAC's write lock; returns its descriptor (closing it unlocks)
+ * or -1. Lock files live only as long as their config (unlock_mac removes
+ * them otherwise), so a holder may find the file it locked already
+ * unlinked by the previous holder: it then retries on the current one,
+ * which keeps every writer of a MAC on the same inode.
+ */
 static int
 lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result *r)
 {
 	char name[64];
-	snprintf(name, sizeof name, ".%s.lock", mac);
+	lock_name(name, sizeof name, mac);
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
-	int fd = openat(dirfd, name, flags, 0600);
-	if (fd < 0) {
-		sys_fail(r, "open lock file");
-		return -1;
-	}
-	for (;;) {
-		if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
+	for (int attempt = 0; attempt < 100; attempt++) {
+		int fd = openat(dirfd, name, flags, 0600);
+		if (fd < 0) {
+			sys_fail(r, "open lock file");
+			return -1;
+		}
+		int rc;
+		while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
+			;
+		if (rc != 0) {
+			sys_fail(r, "lock");
+			close(fd);
+			return -1;
+		}
+		struct stat held, named;
+		if (fstat(fd, &held) == 0 && fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_ino == named.st_ino && held.st_dev == named.st_dev)
 			return fd;
-		if (errno == EINTR)
-			continue;
-		sys_fail(r, "lock");
 		close(fd);
-		return -1;
 	}
+	result(r, STORE_IO, EAGAIN, "lock");
+	return -1;
+}
+
+/* Releases the lock; removes the lock file first when the config is gone. */
+static void
+unlock_mac(int dirfd, const char *mac, int lockfd)
+{
+	char name[64];
+	struct stat st;
+	config_name(name, sizeof name, mac);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+		lock_name(name, sizeof name, mac);
+		/* A lock file left behind only costs a directory entry. */
+		if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+			log_msg(LOG_WARN, "cannot remove lock file=%s errno=\"%s\"", name,
+				strerror(errno));
+	}
+	close(lockfd);
 }
 
 static int
@@ -302,13 +340,13 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 		return -1;
 	bool exists = false;
 	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
-		close(lockfd);
+		unlock_mac(dirfd, mac, lockfd);
 		return -1;
 	}
 	char tmp[128];
 	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
 	if (fd < 0) {
-		close(lockfd);
+		unlock_mac(dirfd, mac, lockfd);
 		return -1;
 	}
 	const char *failed = NULL;
@@ -334,11 +372,11 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 		/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
 		if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
 			err = err ? err : errno;
-		close(lockfd);
+		unlock_mac(dirfd, mac, lockfd);
 		return result(r, classify(err), err, failed);
 	}
 	int rc = sync_dir(dirfd, r);
-	close(lockfd);
+	unlock_mac(dirfd, mac, lockfd);
 	if (rc != 0)
 		return -1;
 	if (created != NULL)
@@ -354,20 +392,20 @@ store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct
 		return -1;
 	bool exists = false;
 	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
-		close(lockfd);
+		unlock_mac(dirfd, mac, lockfd);
 		return -1;
 	}
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (unlinkat(dirfd, name, 0) != 0) {
 		int err = errno;
-		close(lockfd);
+		unlock_mac(dirfd, mac, lockfd);
 		if (err == ENOENT)
 			return result(r, STORE_NOT_FOUND, err, "remove config");
 		return result(r, classify(err), err, "remove config");
 	}
 	int rc = sync_dir(dirfd, r);
-	close(lockfd);
+	unlock_mac(dirfd, mac, lockfd);
 	if (rc != 0)
 		return -1;
 	return result(r, STORE_OK, 0, NULL);
@@ -478,7 +516,7 @@ store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
 		if (stale && unlinkat(dirfd, de->d_name, 0) == 0)
 			(*removed)++;
 		if (lockfd >= 0)
-			close(lockfd);
+			unlock_mac(dirfd, mac, lockfd);
 	}
 	closedir(d);
 	return result(r, STORE_OK, 0, NULL);

@@ -104,14 +104,22 @@ teardown_file() {
 	assert_code 204
 	[ -z "$body" ]
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-00-05.json" ]
+	[ ! -e "$CONFIG_DIR/.aa-bb-cc-00-00-05.lock" ]
 	call GET /api/configs/aa-bb-cc-00-00-05
 	assert_error 404 RECORD_NOT_FOUND
 	assert_json .error '"Config aa-bb-cc-00-00-05 was not found"'
 }
 
-@test "DELETE of a missing config is 404 RECORD_NOT_FOUND" {
+@test "DELETE of a missing config is 404 RECORD_NOT_FOUND and leaves nothing behind" {
 	call DELETE /api/configs/aa-bb-cc-00-00-06
 	assert_error 404 RECORD_NOT_FOUND
+	for i in $(seq 10 40); do
+		curl -s -o /dev/null -X DELETE "$BASE_URL/api/configs/aa-bb-cc-00-01-$i"
+		curl -s -o /dev/null -X PUT -H 'If-Match: "x"' -H 'Content-Type: application/json' \
+			-d '{"content":{}}' "$BASE_URL/api/configs/aa-bb-cc-00-02-$i"
+	done
+	[ -z "$(ls -A "$CONFIG_DIR" | grep -e '-01-[0-9]*' -e '-02-[0-9]*')" ]
+	[ ! -e "$CONFIG_DIR/.aa-bb-cc-00-00-06.lock" ]
 }
 
 @test "allow_overwrite false refuses an existing config with 409 and keeps the file" {
@@ -190,6 +198,9 @@ teardown_file() {
 	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
 	call PUT /api/health
 	assert_error 405 METHOD_NOT_ALLOWED
+	call PROPFIND /api/configs
+	assert_error 405 METHOD_NOT_ALLOWED
+	assert_json .error '"Method PROPFIND is not allowed on /api/configs"'
 }
 
 @test "bodies that are not a valid request answer 400 VALIDATION_FAILED" {

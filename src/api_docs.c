@@ -117,9 +117,14 @@ read_asset(struct api_ctx *ctx, const char *name)
 	struct stat st;
 	struct buf *b = ctx->res->body;
 	b->len = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    buf_reserve(b, (size_t)st.st_size) != 0) {
-		int err = S_ISREG(st.st_mode) ? errno : EINVAL;
+	int err = 0;
+	if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if (buf_reserve(b, (size_t)st.st_size) != 0)
+		err = ENOMEM;
+	if (err != 0) {
 		close(fd);
 		errno = err;
 		return -1;

@@ -150,7 +150,10 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	memset(req, 0, sizeof *req);
 	req->tx = tx;
 	req->body = body;
-	req->method = parse_method(transport_param(tx, "REQUEST_METHOD"));
+	req->method_name = transport_param(tx, "REQUEST_METHOD");
+	if (req->method_name == NULL)
+		req->method_name = "";
+	req->method = parse_method(req->method_name);
 
 	const char *uri = transport_param(tx, "REQUEST_URI");
 	if (uri == NULL || uri[0] == '\0') {
@@ -336,11 +339,14 @@ http_set_error(struct http_response *res, const struct api_error *err, const cha
 	json_object_put(details);
 	json_object_put(o);
 	if (rc != 0) {
-		static const char fallback[] =
-			"{\"error\":\"Out of memory\",\"code\":\"INTERNAL_ERROR\","
-			"\"details\":{\"message\":\"out of memory\"},\"correlationId\":null}";
+		/* The request id is plain ASCII (see request_id_acceptable / uuid_v4). */
+		char fallback[256 + HTTP_REQUEST_ID_MAX];
+		int n = snprintf(fallback, sizeof fallback,
+				 "{\"error\":\"Out of memory\",\"code\":\"INTERNAL_ERROR\","
+				 "\"details\":{\"message\":\"out of memory\"},\"correlationId\":\"%s\"}",
+				 request_id);
 		res->body->len = 0;
-		if (buf_append(res->body, fallback, sizeof fallback - 1) != 0)
+		if (n < 0 || (size_t)n >= sizeof fallback || buf_append(res->body, fallback, (size_t)n) != 0)
 			res->body->len = 0;
 		res->status = 500;
 		res->content_type = "application/json";

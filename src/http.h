@@ -34,6 +34,7 @@ enum http_method {
 struct http_request {
 	struct transport *tx;
 	enum http_method method;
+	const char *method_name; /* as sent (REQUEST_METHOD), "" when absent */
 	const char *path; /* raw request path, not decoded, without the query */
 	size_t path_len;
 	const char *content_type;

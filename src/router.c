@@ -266,9 +266,9 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 		if (r->methods[i].handler != NULL && r->methods[i].method == want)
 			m = &r->methods[i];
 	if (m == NULL) {
-		char message[200];
-		snprintf(message, sizeof message, "Method %s is not allowed on %s",
-			 http_method_name(req->method), r->path);
+		char method[24], message[200];
+		printable_copy(method, sizeof method, req->method_name);
+		snprintf(message, sizeof message, "Method %s is not allowed on %s", method, r->path);
 		api_error_set(&ctx->err, ERR_METHOD_NOT_ALLOWED, message, "allowed: %s", allow);
 		http_set_error(res, &ctx->err, req->request_id);
 		http_header(res, "Allow", "%s", allow);

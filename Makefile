@@ -42,6 +42,14 @@ SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
+# V=1 shows every command.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
 BIN := cgi-bin/iotconfig.fcgi
 ASAN_BIN := build/asan/iotconfig.fcgi
 
@@ -51,13 +59,17 @@ all: $(BIN)
 # --- one set of objects per build variant ---------------------------------
 define variant
 build/$(1)/%.o: src/%.c | build/$(1)/.dir
-	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
 build/$(1)/openapi_blob.o: src/openapi_blob.S conf/openapi.json | build/$(1)/.dir
-	$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
+	@echo "  AS      $$@"
+	$$(Q)$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
 build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o
-	rm -f $$@ && ar rcs $$@ $$^
+	@echo "  AR      $$@"
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir
-	$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
+	@echo "  CCLD    $$@"
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
 		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
 -include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
 endef
@@ -66,13 +78,15 @@ $(eval $(call variant,asan))
 
 .PRECIOUS: %/.dir
 %/.dir:
-	mkdir -p $* && touch $@
+	$(Q)mkdir -p $* && touch $@
 
 $(BIN): build/release/main.o build/release/lib.a
-	$(CC) $^ -o $@ $(LDFLAGS_release) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $^ -o $@ $(LDFLAGS_release) $(PKG_LIBS)
 
 $(ASAN_BIN): build/asan/main.o build/asan/lib.a
-	$(CC) $^ -o $@ $(LDFLAGS_asan) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $^ -o $@ $(LDFLAGS_asan) $(PKG_LIBS)
 
 UNIT_release := $(patsubst tests/unit/%.c,build/release/tests/%,$(UNIT_SRC))
 UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))

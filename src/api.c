@@ -186,8 +186,8 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 }
 
 int
-api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
-		     bool allow_overwrite)
+api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
+		  bool *created)
 {
 	struct api_precond pre = {
 		.if_match = ctx->req->if_match,
@@ -196,19 +196,51 @@ api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_ob
 		.refused = ERR_NONE,
 	};
 	struct store_precond sp = {.check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
+	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	bool created = false;
-	int rc = store_write(dirfd, ctx->mac, bytes, len, api_precond_needed(&pre) ? &sp : NULL,
-			     &created, &r);
+	int rc = bytes != NULL ? store_write(dirfd, ctx->mac, bytes, len, use, created, &r)
+			       : store_delete(dirfd, ctx->mac, use, &r);
 	close(dirfd);
 	if (rc != 0) {
 		if (r.status == STORE_PRECONDITION)
 			return api_precond_error(ctx, &pre);
 		return api_store_error(ctx, &r);
 	}
+	return 0;
+}
+
+int
+api_read_config(struct api_ctx *ctx, struct store_file_info *info)
+{
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	int rc = store_read(dirfd, ctx->mac, ctx->file, info, &r);
+	close(dirfd);
+	return rc == 0 ? 0 : api_store_error(ctx, &r);
+}
+
+int
+api_unreadable(struct api_ctx *ctx, const char *why)
+{
+	char message[160];
+	snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object", ctx->mac);
+	api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "%s", why);
+	log_msg(LOG_WARN, "unreadable config file=%s.json reason=\"%s\"", ctx->mac, why);
+	return -1;
+}
+
+int
+api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
+		     bool allow_overwrite)
+{
+	bool created = false;
+	if (api_change_config(ctx, bytes, len, allow_overwrite, &created) != 0)
+		return -1;
 	log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s", ctx->mac, len,
 		created ? "true" : "false", ctx->req->remote_user ? ctx->req->remote_user : "-");
 	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};

@@ -73,6 +73,18 @@ int api_precond_check(const struct buf *current, void *arg);
 bool api_precond_needed(const struct api_precond *p);
 /* Sets the 412/409 error for a refused precondition. */
 int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
+/*
+ * Writes bytes (already validated) as ctx->mac's config, or removes the
+ * config when bytes is NULL, honouring If-Match / If-None-Match and
+ * allow_overwrite under the MAC's lock. *created (writes only, may be
+ * NULL) tells whether there was no config before.
+ */
+int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
+		      bool *created);
+/* Reads ctx->mac's config file into ctx->file. */
+int api_read_config(struct api_ctx *ctx, struct store_file_info *info);
+/* Sets CONFIG_UNREADABLE for a stored file that is not a JSON object. */
+int api_unreadable(struct api_ctx *ctx, const char *why);
 /* Stores bytes (already validated) under ctx->mac and answers the GET shape. */
 int api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
 			 bool allow_overwrite);

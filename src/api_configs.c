@@ -64,24 +64,11 @@ static int
 load_config(struct api_ctx *ctx, struct store_file_info *info, json_object **out)
 {
 	*out = NULL;
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
+	if (api_read_config(ctx, info) != 0)
 		return -1;
-	struct store_result r;
-	int rc = store_read(dirfd, ctx->mac, ctx->file, info, &r);
-	close(dirfd);
-	if (rc != 0)
-		return api_store_error(ctx, &r);
 	struct jsonbody_error je;
-	if (jsonbody_parse_object(ctx->file->data, ctx->file->len, out, &je) != 0) {
-		char message[160];
-		snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object",
-			 ctx->mac);
-		api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "%s", je.message);
-		log_msg(LOG_WARN, "unreadable config file=%s.json reason=\"%s\"", ctx->mac,
-			je.message);
-		return -1;
-	}
+	if (jsonbody_parse_object(ctx->file->data, ctx->file->len, out, &je) != 0)
+		return api_unreadable(ctx, je.message);
 	return 0;
 }
 
@@ -154,24 +141,8 @@ api_config_put(struct api_ctx *ctx)
 int
 api_config_delete(struct api_ctx *ctx)
 {
-	struct api_precond pre = {
-		.if_match = ctx->req->if_match,
-		.if_none_match = ctx->req->if_none_match,
-		.allow_overwrite = true,
-		.refused = ERR_NONE,
-	};
-	struct store_precond sp = {.check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
+	if (api_change_config(ctx, NULL, 0, true, NULL) != 0)
 		return -1;
-	struct store_result r;
-	int rc = store_delete(dirfd, ctx->mac, api_precond_needed(&pre) ? &sp : NULL, &r);
-	close(dirfd);
-	if (rc != 0) {
-		if (r.status == STORE_PRECONDITION)
-			return api_precond_error(ctx, &pre);
-		return api_store_error(ctx, &r);
-	}
 	log_msg(LOG_INFO, "config deleted mac=%s user=%s", ctx->mac,
 		ctx->req->remote_user ? ctx->req->remote_user : "-");
 	ctx->res->status = 204;

@@ -6,11 +6,9 @@
  * A poll whose If-None-Match matches costs a 304 with headers only.
  */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "api.h"
 #include "jsonbody.h"
-#include "log.h"
 
 /* Is the text a JSON object by the same rules as an upload? No allocation. */
 static bool
@@ -32,25 +30,12 @@ is_json_object(const struct buf *text, struct jsonbody_error *je)
 int
 api_raw_get(struct api_ctx *ctx)
 {
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
-		return -1;
-	struct store_result r;
 	struct store_file_info info;
-	int rc = store_read(dirfd, ctx->mac, ctx->file, &info, &r);
-	close(dirfd);
-	if (rc != 0)
-		return api_store_error(ctx, &r);
-	struct jsonbody_error je;
-	if (!is_json_object(ctx->file, &je)) {
-		char message[160];
-		snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object",
-			 ctx->mac);
-		api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "%s", je.message);
-		log_msg(LOG_WARN, "unreadable config file=%s.json reason=\"%s\"", ctx->mac,
-			je.message);
+	if (api_read_config(ctx, &info) != 0)
 		return -1;
-	}
+	struct jsonbody_error je;
+	if (!is_json_object(ctx->file, &je))
+		return api_unreadable(ctx, je.message);
 	char etag[40];
 	api_etag(ctx->file, etag);
 	api_validator_headers(ctx, etag, info.mtime);

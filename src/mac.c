@@ -6,17 +6,7 @@
  */
 #include "mac.h"
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "hex.h"
 
 bool
 mac_normalise(const char *in, size_t len, char out[MAC_CANONICAL_LEN + 1])
@@ -34,7 +24,7 @@ mac_normalise(const char *in, size_t len, char out[MAC_CANONICAL_LEN + 1])
 			out[i] = '-';
 			continue;
 		}
-		int v = hexval((unsigned char)in[i]);
+		int v = hex_value((unsigned char)in[i]);
 		if (v < 0)
 			return false;
 		out[i] = digits[v];
@@ -70,7 +60,7 @@ mac_value(const char *canonical)
 	for (size_t i = 0; i < MAC_CANONICAL_LEN; i++) {
 		if (i % 3 == 2)
 			continue;
-		int h = hexval((unsigned char)canonical[i]);
+		int h = hex_value((unsigned char)canonical[i]);
 		v = (v << 4) | (uint64_t)(h < 0 ? 0 : h);
 	}
 	return v;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cors.h"
+#include "hex.h"
 #include "log.h"
 
 enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_ASSET };
@@ -118,18 +119,6 @@ router_print(FILE *out)
 	fputs("]\n", out);
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes one raw segment; returns its length, or -1 when it does not fit.
  * "%00" is kept as it is: parameters are C strings, and a decoded NUL
@@ -142,8 +131,8 @@ decode_segment(const char *s, size_t n, char *out, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%' && i + 2 < n) {
-			int hi = hexval((unsigned char)s[i + 1]);
-			int lo = hexval((unsigned char)s[i + 2]);
+			int hi = hex_value((unsigned char)s[i + 1]);
+			int lo = hex_value((unsigned char)s[i + 2]);
 			if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
 				c = (unsigned char)(hi * 16 + lo);
 				i += 2;

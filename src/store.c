@@ -331,18 +331,29 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
 	return result(r, STORE_OK, 0, NULL);
 }
 
-int
-store_write(int dirfd, const char *mac, const void *data, size_t len,
-	    const struct store_precond *pre, bool *created, struct store_result *r)
+/* Locks the MAC and checks the precondition; returns the lock, or -1. */
+static int
+begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool *exists,
+	     struct store_result *r)
 {
 	int lockfd = lock_mac(dirfd, mac, true, true, r);
 	if (lockfd < 0)
 		return -1;
-	bool exists = false;
-	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
+	if (check_precondition(dirfd, mac, pre, exists, r) != 0) {
 		unlock_mac(dirfd, mac, lockfd);
 		return -1;
 	}
+	return lockfd;
+}
+
+int
+store_write(int dirfd, const char *mac, const void *data, size_t len,
+	    const struct store_precond *pre, bool *created, struct store_result *r)
+{
+	bool exists = false;
+	int lockfd = begin_change(dirfd, mac, pre, &exists, r);
+	if (lockfd < 0)
+		return -1;
 	char tmp[128];
 	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
 	if (fd < 0) {
@@ -387,14 +398,10 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 int
 store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct store_result *r)
 {
-	int lockfd = lock_mac(dirfd, mac, true, true, r);
+	bool exists = false;
+	int lockfd = begin_change(dirfd, mac, pre, &exists, r);
 	if (lockfd < 0)
 		return -1;
-	bool exists = false;
-	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
-		unlock_mac(dirfd, mac, lockfd);
-		return -1;
-	}
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (unlinkat(dirfd, name, 0) != 0) {
@@ -411,21 +418,33 @@ store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct
 	return result(r, STORE_OK, 0, NULL);
 }
 
+/* A directory stream over dirfd (a duplicate, read from the top). */
+static DIR *
+open_stream(int dirfd, const char *op, struct store_result *r)
+{
+	int fd = dup(dirfd);
+	if (fd < 0) {
+		sys_fail(r, op);
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		sys_fail(r, op);
+		close(fd);
+		return NULL;
+	}
+	/* The duplicate shares dirfd's offset: start from the top. */
+	rewinddir(d);
+	return d;
+}
+
 int
 store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info, void *arg),
 	   void *arg, struct store_result *r)
 {
-	int fd = dup(dirfd);
-	if (fd < 0)
-		return sys_fail(r, "list directory");
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		sys_fail(r, "list directory");
-		close(fd);
+	DIR *d = open_stream(dirfd, "list directory", r);
+	if (d == NULL)
 		return -1;
-	}
-	/* fdopendir shares the offset with dirfd's duplicate: start from the top. */
-	rewinddir(d);
 	int rc = 0;
 	for (;;) {
 		errno = 0;
@@ -483,16 +502,9 @@ int
 store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
 {
 	*removed = 0;
-	int fd = dup(dirfd);
-	if (fd < 0)
-		return sys_fail(r, "sweep directory");
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		sys_fail(r, "sweep directory");
-		close(fd);
+	DIR *d = open_stream(dirfd, "sweep directory", r);
+	if (d == NULL)
 		return -1;
-	}
-	rewinddir(d);
 	time_t now = time(NULL);
 	for (;;) {
 		struct dirent *de = readdir(d);

@@ -15,12 +15,21 @@
 #   server_start_file KIND [VAR=value ...]   the same, for setup_file
 #   apache_start fcgid|cgid [VAR=value ...]  as above; with APACHE_ROOT
 #     set to a Debian-style directory (conf-available/, conf-enabled/), it
-#     serves what is enabled there instead of linking the repository's
-#     snippet
+#     serves what is enabled there, with only the settings given, instead
+#     of the repository's snippet (CONFIG_DIR is then the caller's)
 #   deploy_tmpdir        prints a new directory that the unprivileged user
 #                        Apache runs the responder as can reach (bats' own
 #                        are private to root); deploy_cleanup_dirs removes
 #                        them (teardown_file)
+#   debian_install       `make install` into a fresh Debian-like tree
+#                        (DEB_ROOT): PREFIX=$DEB_ROOT/usr,
+#                        SYSCONFDIR=$DEB_ROOT/etc holding a copy of
+#                        Debian's /etc/lighttpd, data and sockets below it
+#   in_debian_etc CMD... runs CMD with $DEB_ROOT/etc/lighttpd mounted over
+#                        /etc/lighttpd in a private mount namespace (where
+#                        lighttpd-enable-mod looks; the host is untouched)
+#   debian_lighttpd_start  Debian's lighttpd.conf, moved to a loopback
+#                        port, serving what is enabled in $DEB_ROOT
 
 load "${BATS_TEST_DIRNAME}/../e2e/helpers.bash"
 
@@ -41,9 +50,10 @@ deploy_cleanup_dirs() {
 	rm -f "$list"
 }
 
-# give_to_server PATH...: owned by the user Apache runs responders as.
+# give_to_server PATH...: owned by the user the web servers run responders
+# as when started as root (www-data, as on Debian).
 give_to_server() {
-	if [ "$(id -u)" = 0 ]; then chown -R nobody:nogroup "$@"; fi
+	if [ "$(id -u)" = 0 ]; then chown -R www-data:www-data "$@"; fi
 }
 
 server_start() {
@@ -59,11 +69,7 @@ server_start() {
 		return 1
 		;;
 	esac || return 1
-	export SERVER_PID="$LIGHTTPD_PID"
-	case "$kind" in
-	lighttpd-*) export SERVER_LOG="$LIGHTTPD_LOG" ;;
-	apache-*) export SERVER_LOG="$APACHE_LOG" ;;
-	esac
+	case "$kind" in lighttpd-*) export SERVER_PID="$LIGHTTPD_PID" SERVER_LOG="$LIGHTTPD_LOG" ;; esac
 }
 
 server_start_file() {
@@ -75,33 +81,34 @@ apache_start() {
 	local mode="$1" root kv
 	shift
 	IOT_TMP="$(deploy_tmpdir)" || return 1
-	export IOT_TMP CONFIG_DIR="$IOT_TMP/configs"
-	mkdir -p "$CONFIG_DIR" "$IOT_TMP/shm"
+	export IOT_TMP
 	root="${APACHE_ROOT:-$IOT_TMP/apache}"
-	mkdir -p "$root/conf-enabled" "$root/fcgid" "$root/run" "$root/htdocs" "$IOT_TMP/libexec"
-	if [ -z "${APACHE_ROOT:-}" ]; then
-		ln -s "$IOT_ROOT/conf/apache/iotconfig.conf" "$root/conf-enabled/iotconfig.conf"
-	fi
-	# The binary may live under a directory only root can enter.
-	cp "$IOTCONFIG_BIN" "$IOT_TMP/libexec/iotconfig.fcgi"
-	chmod 755 "$IOT_TMP/libexec" "$IOT_TMP/libexec/iotconfig.fcgi"
-	give_to_server "$CONFIG_DIR" "$IOT_TMP/shm" "$root/fcgid"
-
-	local -A set=(
-		[ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
-		[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
-		[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui"
-	)
-	for kv in "$@"; do set[${kv%%=*}]="${kv#*=}"; done
-	export CONFIG_DIR="${set[ESP32_CONFIGS_DIR]}"
+	mkdir -p "$root/conf-enabled" "$root/fcgid" "$root/run" "$root/htdocs" "$IOT_TMP/shm"
+	give_to_server "$IOT_TMP/shm" "$root/fcgid"
 	local -a args=(-d "$root" -f "$IOT_ROOT/tests/deploy/apache2.conf" -D FOREGROUND
-		-D "${mode^^}" -C "Define IOT_APACHE_ROOT $root"
-		-C "Define IOTCONFIG_LIBEXECDIR $IOT_TMP/libexec")
-	for kv in "${!set[@]}"; do
-		if [ -n "${set[$kv]}" ]; then args+=(-C "Define IOTCONFIG_$kv ${set[$kv]}"); fi
+		-D "${mode^^}" -C "Define IOT_APACHE_ROOT $root")
+	local -A settings=()
+	if [ -z "${APACHE_ROOT:-}" ]; then
+		export CONFIG_DIR="$IOT_TMP/configs"
+		mkdir -p "$CONFIG_DIR"
+		give_to_server "$CONFIG_DIR"
+		ln -s "$IOT_ROOT/conf/apache/iotconfig.conf" "$root/conf-enabled/iotconfig.conf"
+		# The binary may live under a directory only root can enter.
+		mkdir -p "$IOT_TMP/libexec"
+		cp "$IOTCONFIG_BIN" "$IOT_TMP/libexec/iotconfig.fcgi"
+		chmod 755 "$IOT_TMP/libexec" "$IOT_TMP/libexec/iotconfig.fcgi"
+		args+=(-C "Define IOTCONFIG_LIBEXECDIR $IOT_TMP/libexec")
+		settings=([ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
+			[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
+			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui")
+	fi
+	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done
+	export CONFIG_DIR="${settings[ESP32_CONFIGS_DIR]:-${CONFIG_DIR:-}}"
+	for kv in "${!settings[@]}"; do
+		if [ -n "${settings[$kv]}" ]; then args+=(-C "Define IOTCONFIG_$kv ${settings[$kv]}"); fi
 	done
 
-	export APACHE_LOG="$root/error.log"
+	export SERVER_LOG="$root/error.log"
 	local attempt port
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)"
@@ -110,7 +117,7 @@ apache_start() {
 			>"$root/stdout.log" 2>&1 3>&- &
 		# LIGHTTPD_PID: the helpers' name for this test's server (iot_stop).
 		LIGHTTPD_PID=$!
-		export LIGHTTPD_PID IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
+		export LIGHTTPD_PID SERVER_PID=$! IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
 		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
 		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
 			return 0
@@ -119,7 +126,55 @@ apache_start() {
 		wait "$LIGHTTPD_PID" 2>/dev/null || true
 	done
 	echo "apache2 did not start; logs:" >&2
-	cat "$root/stdout.log" "$APACHE_LOG" >&2
+	cat "$root/stdout.log" "$SERVER_LOG" >&2
+	return 1
+}
+
+debian_install() {
+	DEB_ROOT="$(deploy_tmpdir)" || return 1
+	export DEB_ROOT
+	mkdir -p "$DEB_ROOT/etc/apache2/conf-enabled" "$DEB_ROOT/run/lighttpd" \
+		"$DEB_ROOT/var/lib/iotconfig/configs" "$DEB_ROOT/state"
+	cp -a /etc/lighttpd "$DEB_ROOT/etc/"
+	make -s -C "$IOT_ROOT" install PREFIX="$DEB_ROOT/usr" SYSCONFDIR="$DEB_ROOT/etc" \
+		LOCALSTATEDIR="$DEB_ROOT/var" RUNSTATEDIR="$DEB_ROOT/run" >"$DEB_ROOT/install.log" 2>&1 ||
+		{ cat "$DEB_ROOT/install.log" >&2; return 1; }
+	give_to_server "$DEB_ROOT/run/lighttpd" "$DEB_ROOT/var/lib/iotconfig/configs"
+	export CONFIG_DIR="$DEB_ROOT/var/lib/iotconfig/configs"
+}
+
+in_debian_etc() {
+	unshare -m sh -c 'mount --bind "$0/etc/lighttpd" /etc/lighttpd && exec "$@"' "$DEB_ROOT" "$@"
+}
+
+debian_lighttpd_start() {
+	local conf="$DEB_ROOT/etc/lighttpd/lighttpd.conf" attempt port
+	cp /etc/lighttpd/lighttpd.conf "$conf.debian"
+	export IOT_TMP="$DEB_ROOT" LIGHTTPD_LOG="$DEB_ROOT/lighttpd.log"
+	for attempt in 1 2 3 4 5; do
+		port="$(free_port)"
+		# Loopback only (no IPv6 wildcard), logs and pid file in the tree.
+		sed -e "s|^server.port .*|server.port = $port\nserver.bind = \"127.0.0.1\"|" \
+			-e '/use-ipv6.pl/d' \
+			-e "s|^server.errorlog .*|server.errorlog = \"$DEB_ROOT/error.log\"|" \
+			-e "s|^server.pid-file .*|server.pid-file = \"$DEB_ROOT/lighttpd.pid\"|" \
+			"$conf.debian" >"$conf"
+		grep -q "^server.bind = \"127.0.0.1\"" "$conf" || { echo "Debian's lighttpd.conf has no server.port line" >&2; return 1; }
+		: >"$DEB_ROOT/error.log"
+		give_to_server "$DEB_ROOT/error.log"
+		in_debian_etc lighttpd -D -f /etc/lighttpd/lighttpd.conf >"$LIGHTTPD_LOG" 2>&1 3>&- &
+		LIGHTTPD_PID=$!
+		export LIGHTTPD_PID SERVER_PID=$! SERVER_LOG="$LIGHTTPD_LOG" IOT_PORT="$port"
+		export BASE_URL="http://127.0.0.1:$port"
+		echo "$LIGHTTPD_PID $DEB_ROOT" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
+		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+			return 0
+		fi
+		kill "$LIGHTTPD_PID" 2>/dev/null || true
+		wait "$LIGHTTPD_PID" 2>/dev/null || true
+	done
+	echo "lighttpd did not start; logs:" >&2
+	cat "$LIGHTTPD_LOG" "$DEB_ROOT/error.log" >&2
 	return 1
 }
 

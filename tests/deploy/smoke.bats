@@ -201,8 +201,12 @@ put_json() { # put_json MAC BODY [curl args]
 		curl -sf -o /dev/null "$BASE_URL/esp32/config/aa-bb-cc-00-00-10.json"
 	done
 	# Scrapes in parallel land on different processes (under CGI, each is one).
-	for i in $(seq 1 6); do curl -s -o "$IOT_TMP/scrape.$i" "$BASE_URL/metrics" & done
-	wait
+	local -a jobs=()
+	for i in $(seq 1 6); do
+		curl -s -o "$IOT_TMP/scrape.$i" "$BASE_URL/metrics" &
+		jobs+=($!)
+	done
+	wait "${jobs[@]}"
 	for i in $(seq 1 6); do
 		got="$(awk -v k="$key" '$1 == k { print $2 }' "$IOT_TMP/scrape.$i")"
 		[ "$got" = $((before + 12)) ] || { echo "scrape $i: $key = $got, want $((before + 12))" >&2; false; }

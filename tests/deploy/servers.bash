@@ -30,6 +30,8 @@
 #                        lighttpd-enable-mod looks; the host is untouched)
 #   debian_lighttpd_start  Debian's lighttpd.conf, moved to a loopback
 #                        port, serving what is enabled in $DEB_ROOT
+#   serve_on_free_port DIR LOG START   the start-and-wait loop under all
+#                        of the above but iot_start (see below)
 
 load "${BATS_TEST_DIRNAME}/../e2e/helpers.bash"
 
@@ -109,24 +111,34 @@ apache_start() {
 	done
 
 	export SERVER_LOG="$root/error.log"
-	local attempt port
+	apache_run() { # apache_run PORT
+		exec /usr/sbin/apache2 "${args[@]}" -C "Define IOT_APACHE_PORT $1"
+	}
+	serve_on_free_port "$IOT_TMP" "$root/stdout.log" apache_run ||
+		{ cat "$root/stdout.log" "$SERVER_LOG" >&2; return 1; }
+}
+
+# serve_on_free_port DIR LOG START: START PORT must exec the web server on
+# that loopback port; it runs in the background with its output in LOG.
+# Tries up to five free ports, waiting (bounded) for the server to answer;
+# exports BASE_URL, IOT_PORT, SERVER_PID and LIGHTTPD_PID (the helpers'
+# name for this test's server, which iot_stop and the cleanup use).
+serve_on_free_port() {
+	local dir="$1" log="$2" start="$3" attempt port
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)"
 		# 3>&-: bats waits for every process holding its fd 3.
-		/usr/sbin/apache2 "${args[@]}" -C "Define IOT_APACHE_PORT $port" \
-			>"$root/stdout.log" 2>&1 3>&- &
-		# LIGHTTPD_PID: the helpers' name for this test's server (iot_stop).
+		"$start" "$port" >"$log" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
 		export LIGHTTPD_PID SERVER_PID=$! IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
-		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
+		echo "$LIGHTTPD_PID $dir" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
 		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
 			return 0
 		fi
 		kill "$LIGHTTPD_PID" 2>/dev/null || true
 		wait "$LIGHTTPD_PID" 2>/dev/null || true
 	done
-	echo "apache2 did not start; logs:" >&2
-	cat "$root/stdout.log" "$SERVER_LOG" >&2
+	echo "the web server did not start" >&2
 	return 1
 }
 
@@ -143,39 +155,29 @@ debian_install() {
 	export CONFIG_DIR="$DEB_ROOT/var/lib/iotconfig/configs"
 }
 
+DEB_ETC_MOUNT='mount --bind "$0/etc/lighttpd" /etc/lighttpd && exec "$@"'
 in_debian_etc() {
-	unshare -m sh -c 'mount --bind "$0/etc/lighttpd" /etc/lighttpd && exec "$@"' "$DEB_ROOT" "$@"
+	unshare -m sh -c "$DEB_ETC_MOUNT" "$DEB_ROOT" "$@"
 }
 
 debian_lighttpd_start() {
-	local conf="$DEB_ROOT/etc/lighttpd/lighttpd.conf" attempt port
+	local conf="$DEB_ROOT/etc/lighttpd/lighttpd.conf"
 	cp /etc/lighttpd/lighttpd.conf "$conf.debian"
-	export IOT_TMP="$DEB_ROOT" LIGHTTPD_LOG="$DEB_ROOT/lighttpd.log"
-	for attempt in 1 2 3 4 5; do
-		port="$(free_port)"
+	export IOT_TMP="$DEB_ROOT" LIGHTTPD_LOG="$DEB_ROOT/lighttpd.log" SERVER_LOG="$DEB_ROOT/lighttpd.log"
+	grep -q '^server.port ' "$conf.debian" || { echo "Debian's lighttpd.conf sets no server.port" >&2; return 1; }
+	: >"$DEB_ROOT/error.log"
+	give_to_server "$DEB_ROOT/error.log"
+	debian_lighttpd_run() { # debian_lighttpd_run PORT
 		# Loopback only (no IPv6 wildcard), logs and pid file in the tree.
-		sed -e "s|^server.port .*|server.port = $port\nserver.bind = \"127.0.0.1\"|" \
+		sed -e "s|^server.port .*|server.port = $1\nserver.bind = \"127.0.0.1\"|" \
 			-e '/use-ipv6.pl/d' \
 			-e "s|^server.errorlog .*|server.errorlog = \"$DEB_ROOT/error.log\"|" \
 			-e "s|^server.pid-file .*|server.pid-file = \"$DEB_ROOT/lighttpd.pid\"|" \
 			"$conf.debian" >"$conf"
-		grep -q "^server.bind = \"127.0.0.1\"" "$conf" || { echo "Debian's lighttpd.conf has no server.port line" >&2; return 1; }
-		: >"$DEB_ROOT/error.log"
-		give_to_server "$DEB_ROOT/error.log"
-		in_debian_etc lighttpd -D -f /etc/lighttpd/lighttpd.conf >"$LIGHTTPD_LOG" 2>&1 3>&- &
-		LIGHTTPD_PID=$!
-		export LIGHTTPD_PID SERVER_PID=$! SERVER_LOG="$LIGHTTPD_LOG" IOT_PORT="$port"
-		export BASE_URL="http://127.0.0.1:$port"
-		echo "$LIGHTTPD_PID $DEB_ROOT" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
-		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
-			return 0
-		fi
-		kill "$LIGHTTPD_PID" 2>/dev/null || true
-		wait "$LIGHTTPD_PID" 2>/dev/null || true
-	done
-	echo "lighttpd did not start; logs:" >&2
-	cat "$LIGHTTPD_LOG" "$DEB_ROOT/error.log" >&2
-	return 1
+		exec unshare -m sh -c "$DEB_ETC_MOUNT" "$DEB_ROOT" lighttpd -D -f /etc/lighttpd/lighttpd.conf
+	}
+	serve_on_free_port "$DEB_ROOT" "$LIGHTTPD_LOG" debian_lighttpd_run ||
+		{ cat "$LIGHTTPD_LOG" "$DEB_ROOT/error.log" >&2; return 1; }
 }
 
 # metric NAME_WITH_LABELS: its value in a fresh scrape (0 when absent).

@@ -156,11 +156,14 @@ put_json() { # put_json MAC BODY [curl args]
 	assert_error 404 RECORD_NOT_FOUND
 }
 
-@test "a body over MAX_BODY_BYTES is 413 and stores nothing" {
-	head -c 5000 /dev/zero | tr '\0' a | sed 's/^/{"content":{"s":"/; s/$/"}}/' >"$IOT_TMP/big.json"
-	call PUT /api/configs/aa-bb-cc-00-00-0e -H 'Content-Type: application/json' --data-binary @"$IOT_TMP/big.json"
-	assert_error 413 PAYLOAD_TOO_LARGE
-	[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"limit is 4096 bytes"* ]]
+@test "a body over MAX_BODY_BYTES is 413 and stores nothing, also one far above it" {
+	local size
+	for size in 5000 3000000; do
+		head -c $size /dev/zero | tr '\0' a | sed 's/^/{"content":{"s":"/; s/$/"}}/' >"$IOT_TMP/big.json"
+		call PUT /api/configs/aa-bb-cc-00-00-0e -H 'Content-Type: application/json' --data-binary @"$IOT_TMP/big.json"
+		assert_error 413 PAYLOAD_TOO_LARGE
+		[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"is $(stat -c %s "$IOT_TMP/big.json") bytes; the limit is 4096 bytes"* ]]
+	done
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-00-0e.json" ]
 }
 

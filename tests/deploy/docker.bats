@@ -83,14 +83,32 @@ responder_settings() {
 		[ -e "$IOT_ROOT/$src" ] || { echo "COPY source $src does not exist" >&2; false; }
 		! grep -qx "${src%/}" "$IOT_ROOT/.dockerignore"
 	done < <(instructions | awk '$1 == "COPY" && $2 !~ /^--from/ { for (i = 2; i < NF; i++) print $i }')
-	# What comes from the build stage is what its `make install` produces.
+	# The build stage's `make install` works with only what the stage
+	# copies (into WORKDIR /src), and makes what the run stage takes.
 	install_cmd="$(instructions | awk '$1 == "RUN" && /make install/ { sub(/^RUN /, ""); print }')"
 	[[ "$install_cmd" == "make install PREFIX=/usr DESTDIR=/out" ]]
-	local out
-	out="$(deploy_tmpdir)"
-	make -s -C "$IOT_ROOT" install PREFIX=/usr DESTDIR="$out" >/dev/null
+	instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "WORKDIR"' | grep -qx 'WORKDIR /src'
+	local tmp ctx dest
+	tmp="$(deploy_tmpdir)"
+	ctx="$tmp/src"
+	mkdir -p "$ctx"
+	while read -r line; do
+		set -- $line
+		shift
+		dest="${!#}"
+		while [ $# -gt 1 ]; do
+			if [ -d "$IOT_ROOT/$1" ]; then
+				mkdir -p "$ctx/$dest" && cp -a "$IOT_ROOT/$1/." "$ctx/$dest/"
+			else
+				cp -a "$IOT_ROOT/$1" "$ctx/$dest"
+			fi
+			shift
+		done
+	done < <(instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "COPY"')
+	make -s -C "$ctx" install PREFIX=/usr DESTDIR="$tmp/out" >"$tmp/build.log" 2>&1 ||
+		{ cat "$tmp/build.log" >&2; false; }
 	while read -r src; do
-		[ -f "$out${src#/out}" ] || { echo "$src is not built by make install" >&2; false; }
+		[ -f "$tmp$src" ] || { echo "$src is not built by the build stage" >&2; false; }
 	done < <(instructions | awk '$1 == "COPY" && $2 == "--from=build" { print $3 }')
 	# The runtime stage has every library the responder links (libc aside).
 	for lib in $(ldd "$IOTCONFIG_BIN" | awk '/=> \// { print $3 }'); do

@@ -8,6 +8,12 @@
  *
  * The request is initialised with FCGI_FAIL_ACCEPT_ON_INTR so a shutdown
  * signal that arrives while a process waits in accept() ends the wait.
+ *
+ * A CGI process reads the rest of the announced body before it exits, even
+ * when the answer did not need it (RFC 3875 section 4.2 allows leaving it):
+ * Apache's mod_cgid connects stdin and stdout to one socket, and closing a
+ * socket with unread bytes in it resets the connection, which cuts the
+ * response short on its way to the client.
  */
 #include "transport.h"
 
@@ -16,10 +22,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#define CGI_DRAIN_MAX (64ull * 1024 * 1024) /* beyond this, let the connection reset */
+
 struct transport {
 	bool cgi;
 	bool cgi_served;
 	bool active;
+	unsigned long long cgi_body_read; /* CGI: body bytes read so far */
 	FCGX_Request req;
 };
 
@@ -84,6 +93,8 @@ transport_read(struct transport *t, void *buf, size_t n)
 			ssize_t r = read(STDIN_FILENO, buf, n);
 			if (r < 0 && errno == EINTR)
 				continue;
+			if (r > 0)
+				t->cgi_body_read += (unsigned long long)r;
 			return r;
 		}
 	}
@@ -121,13 +132,39 @@ transport_write(struct transport *t, const void *buf, size_t n)
 	return 0;
 }
 
+/* CGI: discards what is left of the body CONTENT_LENGTH announced. */
+static void
+cgi_drain_body(struct transport *t)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	if (cl == NULL || cl[0] < '0' || cl[0] > '9')
+		return;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long want = strtoull(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || want <= t->cgi_body_read ||
+	    want - t->cgi_body_read > CGI_DRAIN_MAX)
+		return;
+	unsigned long long left = want - t->cgi_body_read;
+	char sink[16384];
+	while (left > 0) {
+		ssize_t n =
+		        transport_read(t, sink, left < sizeof sink ? (size_t)left : sizeof sink);
+		if (n <= 0)
+			return;
+		left -= (unsigned long long)n;
+	}
+}
+
 void
 transport_finish(struct transport *t)
 {
 	if (!t->active)
 		return;
 	t->active = false;
-	if (!t->cgi)
+	if (t->cgi)
+		cgi_drain_body(t);
+	else
 		FCGX_Finish_r(&t->req);
 }
 

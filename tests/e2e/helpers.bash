@@ -1,7 +1,8 @@
 # tests/e2e/helpers.bash: start and stop a real lighttpd with the project's
 # conf/lighttpd.conf on a free loopback port, and make HTTP calls with curl.
 #
-#   iot_start [VAR=value ...]   start (settings as in conf/lighttpd.conf);
+#   iot_start [VAR=value ...]   start (settings as in conf/lighttpd.conf, or
+#                               the file IOT_LIGHTTPD_CONF names);
 #                               exports BASE_URL, CONFIG_DIR, IOT_TMP, IOT_PORT,
 #                               LIGHTTPD_PID, LIGHTTPD_LOG
 #   iot_stop                    stop it (bounded wait), fail on sanitizer reports
@@ -66,7 +67,7 @@ iot_start() {
 		if [ -z "${IOT_FIXED_PORT:-}" ]; then PORT="$(free_port)"; else PORT="$IOT_FIXED_PORT"; fi
 		IOT_PORT="$PORT"
 		# 3>&-: bats waits for every process holding its fd 3.
-		lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$LIGHTTPD_LOG" 2>&1 3>&- &
+		lighttpd -D -f "${IOT_LIGHTTPD_CONF:-$IOT_ROOT/conf/lighttpd.conf}" >"$LIGHTTPD_LOG" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
 		export LIGHTTPD_PID
 		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"

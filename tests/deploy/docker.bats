@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# tests/deploy/docker.bats: Dockerfile and docker-compose.yml, without a
+# Docker engine. The compose file is read with a real YAML parser
+# (python3-yaml) and every path, port, variable and command it and the
+# Dockerfile name is checked against the project; the image's environment
+# is then run as is (paths moved to temporary ones) through the shipped
+# conf/lighttpd.conf, and the healthchecks must pass against it.
+
+load servers
+
+teardown() {
+	iot_cleanup_extra
+}
+
+teardown_file() {
+	deploy_cleanup_dirs
+}
+
+compose() { # compose JQ_FILTER: query docker-compose.yml, parsed as YAML
+	python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' \
+		<"$IOT_ROOT/docker-compose.yml" | jq -r "$1"
+}
+
+# The Dockerfile's instructions, one per line, continuations joined.
+instructions() {
+	awk '/^[[:space:]]*#/ { next }
+	     { if (sub(/\\$/, "")) { buf = buf $0 " "; next } print buf $0; buf = "" }' \
+		"$IOT_ROOT/Dockerfile" | sed -E 's/[[:space:]]+/ /g; /^ ?$/d'
+}
+
+# NAME=value lines of the Dockerfile's ENV instructions.
+image_env() {
+	instructions | awk '$1 == "ENV" { for (i = 2; i <= NF; i++) print $i }'
+}
+
+# The packages one stage installs (STAGE 1: build, 2: run).
+stage_packages() {
+	instructions | awk -v want="$1" '$1 == "FROM" { n++ }
+		n == want && /apt-get install/ { for (i = 1; i <= NF; i++) if ($i ~ /^[a-z0-9][a-z0-9.+-]+$/ && $(i-1) != "rm") print $i }' |
+		grep -vxE 'apt-get|install|update|rm|-y|--no-install-recommends|run|&&'
+}
+
+# Names of the responder's settings (what src/settings.c reads).
+responder_settings() {
+	grep -o 'env_nonempty("[A-Z0-9_]*")' "$IOT_ROOT/src/settings.c" | cut -d'"' -f2 | sort -u
+}
+
+@test "docker-compose.yml is valid YAML; its build, port, volume, settings and healthcheck match the image and the project" {
+	[ "$(compose '.services | keys | join(",")')" = iotconfig ]
+	local svc=.services.iotconfig
+	# Build context and Dockerfile.
+	context="$(compose "$svc.build | if type == \"string\" then . else .context end")"
+	dockerfile="$(compose "$svc.build | if type == \"string\" then \"Dockerfile\" else (.dockerfile // \"Dockerfile\") end")"
+	[ -f "$IOT_ROOT/$context/$dockerfile" ]
+	# Port 8080, the one the image listens on.
+	[ "$(compose "$svc.ports | join(\",\")")" = 8080:8080 ]
+	grep -qx 'PORT=8080' <(image_env)
+	instructions | grep -qx 'EXPOSE 8080'
+	# The config directory is a declared named volume, where the settings point.
+	volume="$(compose "$svc.volumes[0]")"
+	[ "$(compose "$svc.volumes | length")" = 1 ]
+	[ "$(compose ".volumes | has(\"${volume%%:*}\")")" = true ]
+	[ "${volume#*:}" = "$(compose "$svc.environment.ESP32_CONFIGS_DIR")" ]
+	instructions | grep -qx "VOLUME ${volume#*:}"
+	# Every setting of the responder is there; every variable there is used.
+	diff <(responder_settings) <(compose "$svc.environment | keys[]" | sort | grep -vx PROCS)
+	for v in $(compose "$svc.environment | keys[]"); do
+		grep -q "env\.$v\b" "$IOT_ROOT/conf/lighttpd.conf" || { echo "$v is not read by conf/lighttpd.conf" >&2; false; }
+	done
+	# The healthcheck asks /api/health on that port, with a tool the image has.
+	[ "$(compose "$svc.healthcheck.test | join(\" \")")" = "CMD curl -fsS http://127.0.0.1:8080/api/health" ]
+	stage_packages 2 | grep -qx curl
+	# Stopping is lighttpd's graceful stop, as in the image.
+	[ "$(compose "$svc.stop_signal")" = SIGINT ]
+	instructions | grep -qx 'STOPSIGNAL SIGINT'
+}
+
+@test "the Dockerfile copies files that exist, installs what the responder links, and starts lighttpd with the shipped conf" {
+	[ "$(instructions | awk '$1 == "FROM" { print $2 }' | sort -u)" = debian:bookworm-slim ]
+	# Sources from the build context exist and are not left out of it.
+	local src
+	while read -r src; do
+		[ -e "$IOT_ROOT/$src" ] || { echo "COPY source $src does not exist" >&2; false; }
+		! grep -qx "${src%/}" "$IOT_ROOT/.dockerignore"
+	done < <(instructions | awk '$1 == "COPY" && $2 !~ /^--from/ { for (i = 2; i < NF; i++) print $i }')
+	# The build stage's `make install` works with only what the stage
+	# copies (into WORKDIR /src), and makes what the run stage takes.
+	install_cmd="$(instructions | awk '$1 == "RUN" && /make install/ { sub(/^RUN /, ""); print }')"
+	[[ "$install_cmd" == "make install PREFIX=/usr DESTDIR=/out" ]]
+	instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "WORKDIR"' | grep -qx 'WORKDIR /src'
+	local tmp ctx dest
+	tmp="$(deploy_tmpdir)"
+	ctx="$tmp/src"
+	mkdir -p "$ctx"
+	while read -r line; do
+		set -- $line
+		shift
+		dest="${!#}"
+		while [ $# -gt 1 ]; do
+			if [ -d "$IOT_ROOT/$1" ]; then
+				mkdir -p "$ctx/$dest" && cp -a "$IOT_ROOT/$1/." "$ctx/$dest/"
+			else
+				cp -a "$IOT_ROOT/$1" "$ctx/$dest"
+			fi
+			shift
+		done
+	done < <(instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "COPY"')
+	make -s -C "$ctx" install PREFIX=/usr DESTDIR="$tmp/out" >"$tmp/build.log" 2>&1 ||
+		{ cat "$tmp/build.log" >&2; false; }
+	while read -r src; do
+		[ -f "$tmp$src" ] || { echo "$src is not built by the build stage" >&2; false; }
+	done < <(instructions | awk '$1 == "COPY" && $2 == "--from=build" { print $3 }')
+	# The runtime stage has every library the responder links (libc aside).
+	for lib in $(ldd "$IOTCONFIG_BIN" | awk '/=> \// { print $3 }'); do
+		# dpkg knows a library by one of its names (/lib is /usr/lib on merged-/usr).
+		pkg="$(for p in "$lib" "/usr$lib" "$(readlink -f "$lib")"; do dpkg -S "$p" 2>/dev/null; done | head -1 | cut -d: -f1)"
+		[ -n "$pkg" ] || { echo "no package owns $lib" >&2; false; }
+		[ "$pkg" = libc6 ] || stage_packages 2 | grep -qx "$pkg" || { echo "runtime stage lacks $pkg ($lib)" >&2; false; }
+	done
+	stage_packages 2 | grep -qx lighttpd
+	# The build stage has the build packages mk/deps.sh installs for `make`.
+	for pkg in gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev nettle-dev; do
+		grep -q "pkgs_run=.*\b$pkg\b" "$IOT_ROOT/mk/deps.sh"
+		stage_packages 1 | grep -qx "$pkg" || { echo "build stage lacks $pkg" >&2; false; }
+	done
+	# lighttpd runs the shipped conf/lighttpd.conf.
+	conf_dest="$(instructions | awk '$1 == "COPY" && $2 == "conf/lighttpd.conf" { print $3 }')"
+	instructions | grep -qxF "CMD [\"lighttpd\", \"-D\", \"-f\", \"$conf_dest\"]"
+	grep -qx "IOTCONFIG_BIN=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" { print $4 }')" <(image_env)
+}
+
+@test "the image's environment is all conf/lighttpd.conf needs: lighttpd serves with exactly it, and both healthchecks pass" {
+	local d port kv name
+	d="$(deploy_tmpdir)"
+	mkdir -p "$d/configs" "$d/run"
+	port="$(free_port)"
+	declare -A env=()
+	while IFS= read -r kv; do env[${kv%%=*}]="${kv#*=}"; done < <(image_env)
+	while IFS= read -r kv; do env[${kv%%=*}]="${kv#*=}"; done < <(compose '.services.iotconfig.environment | to_entries[] | "\(.key)=\(.value)"')
+	# Only the places change: the host's paths and a free loopback port.
+	for name in HOST PORT ESP32_CONFIGS_DIR RUN_DIR IOTCONFIG_BIN; do
+		[ -n "${env[$name]+set}" ] || { echo "the image does not set $name" >&2; false; }
+	done
+	env[HOST]=127.0.0.1 env[PORT]="$port" env[ESP32_CONFIGS_DIR]="$d/configs"
+	env[RUN_DIR]="$d/run" env[IOTCONFIG_BIN]="$IOTCONFIG_BIN"
+	local -a vars=()
+	for name in "${!env[@]}"; do vars+=("$name=${env[$name]}"); done
+	env -i PATH="$PATH" "${vars[@]}" lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$d/lighttpd.log" 2>&1 3>&- &
+	echo "$! $d" >>"$BATS_FILE_TMPDIR/iot.instances"
+	# compose's healthcheck (CMD form), aimed at this port
+	local -a check
+	mapfile -t check < <(compose '.services.iotconfig.healthcheck.test[1:][]')
+	check=("${check[@]//:8080\//:$port/}")
+	wait_for "${check[@]}" || { cat "$d/lighttpd.log" >&2; false; }
+	# the Dockerfile's HEALTHCHECK (shell form, reads PORT)
+	cmd="$(instructions | sed -n 's/^HEALTHCHECK .* CMD //p')"
+	PORT="$port" sh -c "$cmd"
+	# and the service really is configured from that environment
+	BASE_URL="http://127.0.0.1:$port" IOT_TMP="$d"
+	call PUT /api/configs/aa-bb-cc-00-04-01 -H 'Content-Type: application/json' --data-binary '{"content":{"docker":true}}'
+	assert_code 200
+	[ "$(jq -c . "$d/configs/aa-bb-cc-00-04-01.json")" = '{"docker":true}' ]
+}

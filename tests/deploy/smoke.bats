@@ -30,12 +30,6 @@ teardown_file() {
 	deploy_cleanup_dirs
 }
 
-put_json() { # put_json MAC BODY [curl args]
-	local mac="$1" data="$2"
-	shift 2
-	call PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary "$data" "$@"
-}
-
 @test "health answers 200 healthy; PUT on it is 405 with Allow" {
 	call GET /api/health
 	assert_code 200

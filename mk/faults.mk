@@ -1,0 +1,10 @@
+# mk/faults.mk: once-only reliability suites (tests/faults/) against the
+# release build: crash during writes, full disk, storage faults, hostile
+# input, valgrind memcheck. `make soak` (not part of `make test`) runs mixed
+# load for SOAK_SECONDS and reports requests, errors and responder RSS.
+
+.PHONY: test-faults soak
+test-faults: $(BIN)
+	IOTCONFIG_BIN=$(CURDIR)/$(BIN) bats tests/faults
+
+TEST_SUITES += test-faults

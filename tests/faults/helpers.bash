@@ -11,8 +11,9 @@
 #                                   saying why mounting is impossible
 #   unmount_all                     (teardown) unmount what mount_tmpfs mounted
 #   tree_state DIR...               one line per file below DIR: path, type,
-#                                   size, mtime and atime, for before/after
-#                                   comparisons
+#                                   size, mtime, and the atime of non-directories
+#                                   (listing a directory, as find does, updates
+#                                   its own atime), for before/after comparisons
 
 put_json() { # put_json MAC BODY [curl args]
 	local mac="$1" data="$2"
@@ -69,5 +70,5 @@ unmount_all() {
 }
 
 tree_state() {
-	find "$@" -printf '%p %y %s %T@ %A@\n' 2>/dev/null | sort
+	find "$@" \( -type d -printf '%p %y %T@\n' \) -o -printf '%p %y %s %T@ %A@\n' 2>/dev/null | sort
 }

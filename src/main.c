@@ -174,6 +174,7 @@ main(int argc, char **argv)
 	log_init(settings.debug);
 	if (argc > 1) {
 		printf("settings ok\n");
+		settings_free(&settings);
 		return 0;
 	}
 	if (install_handlers() != 0) {
@@ -230,5 +231,6 @@ main(int argc, char **argv)
 	buf_free(&b.out);
 	buf_free(&b.file);
 	buf_free(&b.scratch);
+	settings_free(&settings);
 	return status;
 }

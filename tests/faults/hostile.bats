@@ -317,8 +317,8 @@ check_answer() {
 
 	# No responder died, no log line was forged, and the service still answers.
 	[ "$(responder_pids | sort)" = "$pids_before" ]
-	! grep -q -e 'INJECTED' -e 'Set-Cookie' -e 'forged' "$LIGHTTPD_LOG"
-	! grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]' "$LIGHTTPD_LOG" >&2
+	if grep -e 'INJECTED' -e 'Set-Cookie' -e 'forged' "$LIGHTTPD_LOG" >&2; then return 1; fi
+	if grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]' "$LIGHTTPD_LOG" >&2; then return 1; fi
 	call GET /api/health
 	assert_code 200
 	call GET /api/configs/aa-bb-cc-dd-ee-ff

@@ -7,4 +7,8 @@
 test-faults: $(BIN)
 	IOTCONFIG_BIN=$(CURDIR)/$(BIN) bats tests/faults
 
+SOAK_SECONDS ?= 60
+soak: $(BIN)
+	SOAK_SECONDS=$(SOAK_SECONDS) IOTCONFIG_BIN=$(CURDIR)/$(BIN) bash tests/faults/soak.sh
+
 TEST_SUITES += test-faults

@@ -109,15 +109,8 @@ content_of() {
 	assert_code 200
 	mount -o remount,ro "$d"
 
-	put_json dd-dd-dd-dd-02-01 '{"content":{"v":2}}'
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Permission denied on config directory $d\""
-	[[ "$(jq -r .details.message <<<"$body")" == *"Read-only file system"* ]]
-	call DELETE /api/configs/dd-dd-dd-dd-02-01
-	assert_error 503 STORAGE_UNAVAILABLE
-	call GET /api/health
-	assert_code 503
-	[[ "$(jq -r .reason <<<"$body")" == *"not writable (Read-only file system)"* ]]
+	assert_writes_refused dd-dd-dd-dd-02-01 "Permission denied on config directory $d" "Read-only file system"
+	assert_health "not writable (Read-only file system)"
 	call GET /api/configs/dd-dd-dd-dd-02-01
 	assert_code 200
 	assert_json .content '{"v":1}'

@@ -10,6 +10,16 @@
 #   mount_tmpfs DIR SIZE [opts]     mount a small tmpfs, or skip the test
 #                                   saying why mounting is impossible
 #   unmount_all                     (teardown) unmount what mount_tmpfs mounted
+#   assert_writes_refused MAC ERROR DETAIL
+#                                   PUT and DELETE of MAC get 503 STORAGE_UNAVAILABLE
+#                                   with that error and DETAIL in details.message
+#   assert_reads_refused MAC ERROR  wrapped and raw GET of MAC and the list get 503
+#                                   STORAGE_UNAVAILABLE with that error
+#   assert_health REASON            /api/health is 503 unhealthy, reason contains REASON
+#   cfg_request CFG EXPECT WANT METHOD URL [curl config lines]
+#                                   append one request to a `curl -K` list CFG
+#                                   and its expected status to EXPECT
+#   cfg_finish CFG                  end the list (drop the trailing "next")
 #   tree_state DIR...               one line per file below DIR: path, type,
 #                                   size, mtime, and the atime of non-directories
 #                                   (listing a directory, as find does, updates
@@ -47,6 +57,49 @@ assert_raw_error() { # assert_raw_error STATUS CODE
 	fi
 	printf '%s' "$raw_body" | jq -e --arg c "$2" '.code == $c and (.error|type=="string") and (.details.message|type=="string") and has("correlationId")' >/dev/null ||
 		{ echo "error body wrong (want code $2): $raw_body" >&2; return 1; }
+}
+
+assert_writes_refused() {
+	local mac="$1" error="$2" detail="$3"
+	put_json "$mac" '{"content":{"refused":true}}'
+	assert_error 503 STORAGE_UNAVAILABLE
+	assert_json .error "\"$error\""
+	[[ "$(jq -r .details.message <<<"$body")" == *"$detail"* ]] || { echo "details: $body" >&2; return 1; }
+	call DELETE "/api/configs/$mac"
+	assert_error 503 STORAGE_UNAVAILABLE
+	assert_json .error "\"$error\""
+}
+
+assert_reads_refused() {
+	local mac="$1" error="$2" path
+	for path in "/api/configs/$mac" "/api/configs/$mac.json" /api/configs; do
+		call GET "$path"
+		assert_error 503 STORAGE_UNAVAILABLE
+		assert_json .error "\"$error\""
+	done
+}
+
+assert_health() {
+	call GET /api/health
+	assert_code 503
+	assert_json .status '"unhealthy"'
+	[[ "$(jq -r .reason <<<"$body")" == *"$1"* ]] || { echo "health reason: $body" >&2; return 1; }
+}
+
+cfg_request() {
+	local cfg="$1" expect="$2" want="$3" method="$4" url="$5" line
+	shift 5
+	{
+		printf 'url = "%s"\n' "$url"
+		if [ "$method" = HEAD ]; then echo head; else printf 'request = "%s"\n' "$method"; fi
+		for line in "$@"; do echo "$line"; done
+		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n'
+	} >>"$cfg"
+	echo "$want" >>"$expect"
+}
+
+cfg_finish() {
+	sed -i '$d' "$1"
 }
 
 # Mount points made by mount_tmpfs, unmounted by unmount_all.

@@ -24,6 +24,8 @@ BATS_FILE_TMPDIR="$(mktemp -d /tmp/iotconfig-soak.XXXXXX)"
 export BATS_FILE_TMPDIR
 # shellcheck source=../e2e/helpers.bash
 . "$ROOT/tests/e2e/helpers.bash"
+# shellcheck source=helpers.bash
+. "$ROOT/tests/faults/helpers.bash"
 
 cleanup() {
 	iot_stop || true
@@ -47,15 +49,9 @@ make_cycle() {
 	: >"$cfg"
 	: >"$exp"
 	req() { # req EXPECTED METHOD PATH [config lines]
-		local want="$1" method="$2" path="$3" line
+		local want="$1" method="$2" path="$3"
 		shift 3
-		{
-			printf 'url = "%s%s"\n' "$BASE_URL" "$path"
-			if [ "$method" = HEAD ]; then echo head; else printf 'request = "%s"\n' "$method"; fi
-			for line in "$@"; do echo "$line"; done
-			printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n'
-		} >>"$cfg"
-		echo "$want" >>"$exp"
+		cfg_request "$cfg" "$exp" "$want" "$method" "$BASE_URL$path" "$@"
 	}
 	local J='header = "Content-Type: application/json"'
 	for n in 0 1 2; do
@@ -82,7 +78,7 @@ make_cycle() {
 	req 200 GET /api/health
 	req 200 GET /metrics
 	req 200 GET /api/configs
-	sed -i '$d' "$cfg" # no "next" after the last request
+	cfg_finish "$cfg"
 }
 
 # client C: run the cycle until the deadline; count what was served and

@@ -28,13 +28,6 @@ restore_dir() {
 	chown nobody:"$(id -gn nobody)" "$CONFIG_DIR"
 }
 
-assert_health() { # assert_health REASON-SUBSTRING
-	call GET /api/health
-	assert_code 503
-	assert_json .status '"unhealthy"'
-	[[ "$(jq -r .reason <<<"$body")" == *"$1"* ]] || { echo "health reason: $body" >&2; return 1; }
-}
-
 assert_heals() { # assert_heals: health, a write and a read work again
 	call GET /api/health
 	assert_code 200
@@ -54,12 +47,7 @@ assert_heals() { # assert_heals: health, a write and a read work again
 
 @test "a read-only directory: writes answer 503 naming permission denied, reads work, health says not writable, chmod heals it" {
 	chmod 555 "$CONFIG_DIR"
-	put_json ee-ee-ee-ee-00-01 '{"content":{"v":2}}'
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Permission denied on config directory $CONFIG_DIR\""
-	[[ "$(jq -r .details.message <<<"$body")" == *"Permission denied"* ]]
-	call DELETE /api/configs/ee-ee-ee-ee-00-01
-	assert_error 503 STORAGE_UNAVAILABLE
+	assert_writes_refused ee-ee-ee-ee-00-01 "Permission denied on config directory $CONFIG_DIR" "Permission denied"
 	call GET /api/configs/ee-ee-ee-ee-00-01
 	assert_code 200
 	assert_json .content '{"v":1}'
@@ -71,13 +59,7 @@ assert_heals() { # assert_heals: health, a write and a read work again
 
 @test "an unreadable directory: reads and the list answer 503, health says not readable, chmod heals it" {
 	chmod 000 "$CONFIG_DIR"
-	call GET /api/configs/ee-ee-ee-ee-00-01
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Permission denied on config directory $CONFIG_DIR\""
-	call GET /api/configs/ee-ee-ee-ee-00-01.json
-	assert_error 503 STORAGE_UNAVAILABLE
-	call GET /api/configs
-	assert_error 503 STORAGE_UNAVAILABLE
+	assert_reads_refused ee-ee-ee-ee-00-01 "Permission denied on config directory $CONFIG_DIR"
 	assert_health "is not readable (Permission denied)"
 	chmod 755 "$CONFIG_DIR"
 	call GET /api/configs/ee-ee-ee-ee-00-01
@@ -87,13 +69,8 @@ assert_heals() { # assert_heals: health, a write and a read work again
 
 @test "a removed directory: 503 'does not exist', never recreated by the service; recreating it heals without a restart" {
 	rm -rf "$CONFIG_DIR"
-	call GET /api/configs
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Config directory $CONFIG_DIR does not exist\""
-	put_json ee-ee-ee-ee-00-01 '{"content":{"v":2}}'
-	assert_error 503 STORAGE_UNAVAILABLE
-	call GET /api/configs/ee-ee-ee-ee-00-01.json
-	assert_error 503 STORAGE_UNAVAILABLE
+	assert_reads_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR does not exist"
+	assert_writes_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR does not exist" "No such file or directory"
 	assert_health "does not exist"
 	[ ! -e "$CONFIG_DIR" ]
 	restore_dir
@@ -106,11 +83,8 @@ assert_heals() { # assert_heals: health, a write and a read work again
 @test "a directory replaced by a file: 503 'is not a directory'; putting it back heals it" {
 	rm -rf "$CONFIG_DIR"
 	printf 'not a directory\n' >"$CONFIG_DIR"
-	call GET /api/configs
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Config directory $CONFIG_DIR is not a directory\""
-	put_json ee-ee-ee-ee-00-01 '{"content":{"v":2}}'
-	assert_error 503 STORAGE_UNAVAILABLE
+	assert_reads_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory"
+	assert_writes_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory" "Not a directory"
 	assert_health "is not a directory"
 	[ "$(cat "$CONFIG_DIR")" = "not a directory" ]
 	restore_dir
@@ -128,17 +102,8 @@ assert_heals() { # assert_heals: health, a write and a read work again
 	mv "$CONFIG_DIR" "$IOT_TMP/configs.real"
 	ln -s "$elsewhere" "$CONFIG_DIR"
 
-	call GET /api/configs/ee-ee-ee-ee-00-01
-	assert_error 503 STORAGE_UNAVAILABLE
-	assert_json .error "\"Config directory $CONFIG_DIR is not a directory\""
-	call GET /api/configs/ee-ee-ee-ee-00-01.json
-	assert_error 503 STORAGE_UNAVAILABLE
-	call GET /api/configs
-	assert_error 503 STORAGE_UNAVAILABLE
-	put_json ee-ee-ee-ee-00-03 '{"content":{"v":2}}'
-	assert_error 503 STORAGE_UNAVAILABLE
-	call DELETE /api/configs/ee-ee-ee-ee-00-01
-	assert_error 503 STORAGE_UNAVAILABLE
+	assert_reads_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory"
+	assert_writes_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory" "Not a directory"
 	assert_health "it is a symlink, which is not followed"
 	[ "$(tree_state "$elsewhere")" = "$before" ]
 

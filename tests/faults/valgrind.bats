@@ -38,18 +38,12 @@ assert_clean_log() {
 	grep -qE 'definitely lost: 0 bytes|All heap blocks were freed' "$log" || { cat "$log" >&2; return 1; }
 }
 
-# request METHOD PATH EXPECTED [curl config lines...]: one request block,
-# added to the list of client $CLIENT.
+# request METHOD PATH EXPECTED [curl config lines...]: one request for the
+# list of client $CLIENT.
 request() {
-	local method="$1" path="$2" expected="$3" line
+	local method="$1" path="$2" expected="$3"
 	shift 3
-	{
-		printf 'url = "%s%s"\n' "$BASE_URL" "$path"
-		if [ "$method" = HEAD ]; then echo head; else printf 'request = "%s"\n' "$method"; fi
-		for line in "$@"; do echo "$line"; done
-		printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n'
-	} >>"$VG/requests.$CLIENT.cfg"
-	echo "$expected" >>"$VG/expected.$CLIENT"
+	cfg_request "$VG/requests.$CLIENT.cfg" "$VG/expected.$CLIENT" "$expected" "$method" "$BASE_URL$path" "$@"
 }
 
 @test "a few thousand mixed requests under valgrind memcheck: no memory error, no leak" {
@@ -117,7 +111,7 @@ EOF
 	pids="$(responder_pids)"
 	[ -n "$pids" ]
 	for c in 0 1; do
-		sed -i '$d' "$VG/requests.$c.cfg" # no "next" after the last request
+		cfg_finish "$VG/requests.$c.cfg"
 		curl -s -K "$VG/requests.$c.cfg" >"$VG/got.$c" 3>&- &
 		clients+=($!)
 	done

@@ -6,23 +6,12 @@
  * input. Independently, every name mac_is_config_filename accepts must be
  * the canonical form of its own MAC.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_check.h"
 #include "mac.h"
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static void
 check_accepted(const uint8_t *in, const char *out)
@@ -38,6 +27,7 @@ check_accepted(const uint8_t *in, const char *out)
 	FUZZ_CHECK(mac_normalise(out, MAC_CANONICAL_LEN, again), "canonical form is accepted");
 	FUZZ_CHECK(memcmp(again, out, sizeof again) == 0, "normalising is idempotent");
 
+	static const char digits[] = "0123456789abcdef";
 	uint64_t want = 0;
 	for (size_t i = 0; i < MAC_CANONICAL_LEN; i++) {
 		if (i % 3 == 2) {
@@ -45,10 +35,9 @@ check_accepted(const uint8_t *in, const char *out)
 			FUZZ_CHECK(in[i] == in[2], "one separator throughout");
 			continue;
 		}
-		int h = hexval(in[i]);
-		FUZZ_CHECK(h >= 0, "only hex digits are accepted");
-		FUZZ_CHECK(out[i] == "0123456789abcdef"[h], "digit kept, lowercased");
-		want = (want << 4) | (uint64_t)h;
+		FUZZ_CHECK(isxdigit(in[i]), "only hex digits are accepted");
+		FUZZ_CHECK(out[i] == tolower(in[i]), "digit kept, lowercased");
+		want = (want << 4) | (uint64_t)(strchr(digits, out[i]) - digits);
 	}
 	FUZZ_CHECK(mac_value(out) == want, "mac_value is the 48-bit number");
 	FUZZ_CHECK(mac_value(name) == want, "mac_value reads a file name too");

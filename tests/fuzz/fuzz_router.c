@@ -68,21 +68,37 @@ write_file(const char *dir, const char *name, const char *text)
 	close(fd);
 }
 
-/* Empties the config directory and puts the fixed cast of files back. */
-static void
-reset_configs(void)
+/* Removes everything below dir (never following a symlink); 0 or -1. */
+static int
+empty_dir(const char *dir)
 {
-	DIR *d = opendir(fuzz_configs);
-	FUZZ_CHECK(d != NULL, "config directory exists");
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	int rc = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno == EISDIR)
-			FUZZ_CHECK(unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0,
-			           "planted directory removed");
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (empty_dir(path) != 0 || rmdir(path) != 0)
+				rc = -1;
+		} else if (unlink(path) != 0) {
+			rc = -1;
+		}
 	}
 	closedir(d);
+	return rc;
+}
+
+/* Empties the config directory and puts the fixed cast of files back. */
+static void
+reset_configs(void)
+{
+	FUZZ_CHECK(empty_dir(fuzz_configs) == 0, "config directory emptied");
 	write_file(fuzz_configs, "aa-bb-cc-dd-ee-ff.json", "{\n  \"deviceName\": \"fuzz\"\n}\n");
 	write_file(fuzz_configs, "00-00-00-00-00-01.json", "{\"broken\":");
 	char link[512], target[512];
@@ -93,32 +109,10 @@ reset_configs(void)
 	FUZZ_CHECK(mkdir(link, 0755) == 0, "directory planted");
 }
 
-static int
-remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return -1;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		struct stat st;
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(path);
-		else
-			unlink(path);
-	}
-	closedir(d);
-	return rmdir(dir);
-}
-
 static void
 remove_sandbox(void)
 {
-	if (fuzz_root[0] != '\0' && remove_tree(fuzz_root) != 0)
+	if (fuzz_root[0] != '\0' && (empty_dir(fuzz_root) != 0 || rmdir(fuzz_root) != 0))
 		fprintf(stdout, "fuzz_router: could not remove %s\n", fuzz_root);
 }
 

@@ -5,6 +5,9 @@
 #                               the file IOT_LIGHTTPD_CONF names);
 #                               exports BASE_URL, CONFIG_DIR, IOT_TMP, IOT_PORT,
 #                               LIGHTTPD_PID, LIGHTTPD_LOG
+#                               IOT_USER=name: lighttpd drops to that user after
+#                               binding, so the responders run unprivileged
+#                               (chmod-based tests while running as root)
 #   iot_stop                    stop it (bounded wait), fail on sanitizer reports
 #   iot_cleanup_extra           (teardown) stop instances a test started itself
 #
@@ -53,9 +56,14 @@ iot_start() {
 	mkdir -p "$CONFIG_DIR" "$IOT_TMP/run"
 	export HOST=127.0.0.1 PROCS=2 ESP32_CONFIGS_DIR="$CONFIG_DIR" CORS_ORIGINS="" DEBUG=false
 	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
-	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run"
+	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run" IOTCONFIG_ROOT="$IOT_ROOT"
 	local kv
 	for kv in "$@"; do export "$kv"; done
+	local conf="${IOT_LIGHTTPD_CONF:-$IOT_ROOT/conf/lighttpd.conf}"
+	if [ -n "${IOT_USER:-}" ]; then
+		conf="$IOT_TMP/lighttpd-user.conf"
+		iot_user_setup "$conf" || return 1
+	fi
 	if [ "${IOTCONFIG_SANITIZED:-0}" = 1 ]; then
 		export ASAN_OPTIONS="log_path=$IOT_TMP/asan:detect_leaks=1:abort_on_error=0"
 		export UBSAN_OPTIONS="log_path=$IOT_TMP/ubsan:print_stacktrace=1"
@@ -67,7 +75,7 @@ iot_start() {
 		if [ -z "${IOT_FIXED_PORT:-}" ]; then PORT="$(free_port)"; else PORT="$IOT_FIXED_PORT"; fi
 		IOT_PORT="$PORT"
 		# 3>&-: bats waits for every process holding its fd 3.
-		lighttpd -D -f "${IOT_LIGHTTPD_CONF:-$IOT_ROOT/conf/lighttpd.conf}" >"$LIGHTTPD_LOG" 2>&1 3>&- &
+		lighttpd -D -f "$conf" >"$LIGHTTPD_LOG" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
 		export LIGHTTPD_PID
 		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
@@ -88,6 +96,22 @@ iot_start() {
 	echo "lighttpd did not start; log:" >&2
 	cat "$LIGHTTPD_LOG" >&2
 	return 1
+}
+
+# iot_user_setup CONF: a config that includes conf/lighttpd.conf and drops
+# to IOT_USER; hands the config and socket directories to that user and
+# makes the test's temp directories traversable (bats creates them 0700).
+iot_user_setup() {
+	local conf="$1" group
+	group="$(id -gn "$IOT_USER")" || return 1
+	printf 'include "%s"\nserver.username = "%s"\nserver.groupname = "%s"\n' \
+		"$IOT_ROOT/conf/lighttpd.conf" "$IOT_USER" "$group" >"$conf"
+	chown "$IOT_USER:$group" "$CONFIG_DIR" "$RUN_DIR"
+	if [ -n "${BATS_RUN_TMPDIR:-}" ]; then chmod o+x "$BATS_RUN_TMPDIR"; fi
+	if ! runuser -u "$IOT_USER" -- test -w "$CONFIG_DIR"; then
+		echo "iot_start: $CONFIG_DIR is not reachable by $IOT_USER" >&2
+		return 1
+	fi
 }
 
 # Responder processes of the running lighttpd.

@@ -25,6 +25,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
 COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf
+COPY conf/errors/ /etc/iotconfig/errors/
 # The config directory is a volume; the sockets go to RUN_DIR.
 RUN install -d -o www-data -g www-data /data/configs /run/iotconfig
 
@@ -40,6 +41,7 @@ ENV HOST=0.0.0.0 \
     METRICS_FILE= \
     SWAGGER_UI_DIR=/usr/share/iotconfig/swagger-ui \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
+    IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig
 
 USER www-data

@@ -6,6 +6,7 @@
  */
 #include "api.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 	case STORE_DIR_MISSING:
 	case STORE_DIR_NOT_DIR:
 		snprintf(message, sizeof message, "Config directory %.120s %s", dir,
-			 store_status_text(r->status));
+			 r->sys_errno == ELOOP ? "is a symlink, which is not followed"
+					       : store_status_text(r->status));
 		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
 		break;
 	case STORE_ACCESS:

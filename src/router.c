@@ -167,21 +167,28 @@ match_route(const struct route *r, const char *path, size_t len, char *param, si
 		size_t plen = (size_t)(pseg_end - p);
 		char seg[256];
 		long dlen = decode_segment(p, plen, seg, sizeof seg);
-		if (dlen < 0)
-			return false;
 		if (t[0] == '{') {
 			const char *close = memchr(t, '}', tlen);
 			size_t suffix_len = close ? tlen - (size_t)(close + 1 - t) : 0;
 			const char *suffix = close ? close + 1 : "";
-			if ((size_t)dlen <= suffix_len ||
-			    memcmp(seg + dlen - suffix_len, suffix, suffix_len) != 0)
-				return false;
-			size_t vlen = (size_t)dlen - suffix_len;
-			if (vlen + 1 > param_size)
-				return false;
-			memcpy(param, seg, vlen);
-			param[vlen] = '\0';
-		} else if ((size_t)dlen != tlen || memcmp(seg, t, tlen) != 0) {
+			if (dlen < 0 || (size_t)dlen + 1 > param_size + suffix_len) {
+				/* Too long for any parameter: still this route, so the
+				 * handler's grammar refuses it (400), shown shortened. */
+				if (plen <= suffix_len ||
+				    memcmp(pseg_end - suffix_len, suffix, suffix_len) != 0 ||
+				    param_size < 8)
+					return false;
+				long n = decode_segment(p, 48, param, param_size - 4);
+				memcpy(param + (n > 0 ? n : 0), "...", 4);
+			} else {
+				if ((size_t)dlen <= suffix_len ||
+				    memcmp(seg + dlen - suffix_len, suffix, suffix_len) != 0)
+					return false;
+				size_t vlen = (size_t)dlen - suffix_len;
+				memcpy(param, seg, vlen);
+				param[vlen] = '\0';
+			}
+		} else if (dlen < 0 || (size_t)dlen != tlen || memcmp(seg, t, tlen) != 0) {
 			return false;
 		}
 		t += tlen;

@@ -108,8 +108,13 @@ store_open_dir(const char *dir, int *dirfd, struct store_result *r)
 		int err = errno;
 		if (err == ENOENT)
 			return result(r, STORE_DIR_MISSING, err, "open directory");
-		if (err == ENOTDIR || err == ELOOP)
+		if (err == ENOTDIR || err == ELOOP) {
+			/* Say "symlink" when that is what it is, as store_check_dir does. */
+			struct stat st;
+			if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+				err = ELOOP;
 			return result(r, STORE_DIR_NOT_DIR, err, "open directory");
+		}
 		return result(r, classify(err), err, "open directory");
 	}
 	*dirfd = fd;

@@ -138,11 +138,13 @@ responder_settings() {
 	while IFS= read -r kv; do env[${kv%%=*}]="${kv#*=}"; done < <(image_env)
 	while IFS= read -r kv; do env[${kv%%=*}]="${kv#*=}"; done < <(compose '.services.iotconfig.environment | to_entries[] | "\(.key)=\(.value)"')
 	# Only the places change: the host's paths and a free loopback port.
-	for name in HOST PORT ESP32_CONFIGS_DIR RUN_DIR IOTCONFIG_BIN; do
+	for name in HOST PORT ESP32_CONFIGS_DIR RUN_DIR IOTCONFIG_BIN IOTCONFIG_CONF_DIR; do
 		[ -n "${env[$name]+set}" ] || { echo "the image does not set $name" >&2; false; }
 	done
+	# The image copies conf/errors/ into IOTCONFIG_CONF_DIR.
+	instructions | grep -qx "COPY conf/errors/ ${env[IOTCONFIG_CONF_DIR]}/errors/"
 	env[HOST]=127.0.0.1 env[PORT]="$port" env[ESP32_CONFIGS_DIR]="$d/configs"
-	env[RUN_DIR]="$d/run" env[IOTCONFIG_BIN]="$IOTCONFIG_BIN"
+	env[RUN_DIR]="$d/run" env[IOTCONFIG_BIN]="$IOTCONFIG_BIN" env[IOTCONFIG_CONF_DIR]="$IOT_ROOT/conf"
 	local -a vars=()
 	for name in "${!env[@]}"; do vars+=("$name=${env[$name]}"); done
 	env -i PATH="$PATH" "${vars[@]}" lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$d/lighttpd.log" 2>&1 3>&- &

@@ -56,7 +56,7 @@ iot_start() {
 	mkdir -p "$CONFIG_DIR" "$IOT_TMP/run"
 	export HOST=127.0.0.1 PROCS=2 ESP32_CONFIGS_DIR="$CONFIG_DIR" CORS_ORIGINS="" DEBUG=false
 	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
-	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run" IOTCONFIG_ROOT="$IOT_ROOT"
+	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run" IOTCONFIG_CONF_DIR="$IOT_ROOT/conf"
 	local kv
 	for kv in "$@"; do export "$kv"; done
 	local conf="${IOT_LIGHTTPD_CONF:-$IOT_ROOT/conf/lighttpd.conf}"
@@ -235,4 +235,14 @@ raw_body_bytes() {
 	total="$(wc -c <"$f")"
 	head="$(grep -abo $'\r$' "$f" | awk -F: 'prev+2==$1{print $1+2; exit} {prev=$1}')"
 	echo $((total - head))
+}
+
+# proc_gone PID...: every process has exited (gone, or a zombie its parent
+# has not reaped yet).
+proc_gone() {
+	local p state
+	for p in "$@"; do
+		state="$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)"
+		[ -z "$state" ] || [ "$state" = Z ] || return 1
+	done
 }

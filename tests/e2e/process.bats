@@ -30,9 +30,7 @@ teardown() {
 	wait "$holder" || true
 	[ "$(cat "$IOT_TMP/put.code")" = 200 ]
 	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"survived":true}' ]
-	for p in $pids; do
-		wait_for bash -c "! kill -0 $p"
-	done
+	wait_for proc_gone $pids
 	# lighttpd starts new responders for the next requests.
 	call GET "/api/configs/$mac"
 	assert_code 200
@@ -44,7 +42,7 @@ teardown() {
 	set -- $(responder_pids)
 	kill -USR1 "$1"
 	kill -INT "$2"
-	wait_for bash -c "! kill -0 $1 && ! kill -0 $2"
+	wait_for proc_gone "$1" "$2"
 	call GET /api/health
 	assert_code 200
 }

@@ -109,8 +109,8 @@ MAC with UTF-8 letters            | GET    | /api/configs/%C3%84a:bb:cc:dd:ee:ff
 MAC bytes ff fe                   | GET    | /api/configs/%ff%fe                         | -    | - | 400 INVALID_OPERATION | svc
 MAC negative number               | GET    | /api/configs/-1                             | -    | - | 400 INVALID_OPERATION | svc
 MAC 120 characters                | GET    | /api/configs/LONG120                        | -    | - | 400 INVALID_OPERATION | svc
-MAC 200 characters                | GET    | /api/configs/LONG200                        | -    | - | 404 NOT_FOUND | svc
-MAC 5000 characters               | PUT    | /api/configs/LONG5000                       | json | {"content":{}} | 404 NOT_FOUND | svc
+MAC 200 characters                | GET    | /api/configs/LONG200                        | -    | - | 400 INVALID_OPERATION | svc
+MAC 5000 characters               | PUT    | /api/configs/LONG5000                       | json | {"content":{}} | 400 INVALID_OPERATION | svc
 body 10 MB wrapped                | PUT    | /api/configs/aa-bb-cc-dd-ee-01              | json | @10m | 413 PAYLOAD_TOO_LARGE | svc
 body 10 MB raw                    | PUT    | /api/configs/aa-bb-cc-dd-ee-01.json         | json | @10m-raw | 413 PAYLOAD_TOO_LARGE | svc
 body 2 MB                         | PUT    | /api/configs/aa-bb-cc-dd-ee-01              | json | @2m | 413 PAYLOAD_TOO_LARGE | svc

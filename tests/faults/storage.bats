@@ -102,8 +102,8 @@ assert_heals() { # assert_heals: health, a write and a read work again
 	mv "$CONFIG_DIR" "$IOT_TMP/configs.real"
 	ln -s "$elsewhere" "$CONFIG_DIR"
 
-	assert_reads_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory"
-	assert_writes_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is not a directory" "Not a directory"
+	assert_reads_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is a symlink, which is not followed"
+	assert_writes_refused ee-ee-ee-ee-00-01 "Config directory $CONFIG_DIR is a symlink, which is not followed" "symbolic links"
 	assert_health "it is a symlink, which is not followed"
 	[ "$(tree_state "$elsewhere")" = "$before" ]
 

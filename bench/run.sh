@@ -17,7 +17,9 @@
 #
 # Settings (environment): BENCH_SECONDS (3 per row and round), BENCH_ROUNDS
 # (3), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
-# end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran).
+# end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
+# BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
+# it to another build to compare two versions).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,7 +28,7 @@ SECS="${BENCH_SECONDS:-3}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
-BIN="$ROOT/cgi-bin/iotconfig.fcgi"
+BIN="${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}"
 FLOOR="$OUT/floor"
 WRK_ARGS=(-t1 -c"$CONNS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua")
 

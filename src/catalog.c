@@ -8,6 +8,12 @@
  * membership or validity changed, so listing an unchanged directory does no
  * sorting. Memory at 10,000 devices is about 170 bytes each.
  *
+ * Which files to look at: every one (a directory walk with one stat per
+ * file) when dirwatch cannot tell what changed, otherwise only the names
+ * it reports. A reported file is re-read even when its identity looks
+ * unchanged, since an in-place edit of the same size within one timestamp
+ * tick keeps the identity.
+ *
  * Process-owned state: the cache itself (catalog_cache).
  */
 #include "catalog.h"
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dirwatch.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "mac.h"
@@ -47,13 +54,16 @@ static struct {
 	bool order_dirty;
 	size_t bytes; /* live JSON bytes */
 	struct buf arena;
-	uint32_t gen;
+	uint32_t gen; /* of the last full walk; entries not marked with it are dropped */
+	bool walked;  /* a full walk completed since the last clear */
+	unsigned long walks;
 	dev_t dir_dev;
 	ino_t dir_ino;
 	/* during a refresh */
 	int dirfd;
 	struct buf *scratch;
 	bool changed;
+	char last_rechecked[64]; /* the name dirwatch reported just before */
 } catalog_cache;
 
 static size_t
@@ -167,17 +177,17 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	catalog_cache.changed = true;
 }
 
+/* Brings the entry of file `name` up to date; force re-reads it even if unchanged. */
 static int
-visit(const char *name, const struct store_file_info *info, void *arg)
+update(const char *name, const struct store_file_info *info, bool force)
 {
-	(void)arg;
 	uint64_t mac = mac_value(name);
 	long i = lookup(mac);
 	if (i >= 0) {
 		struct entry *e = &catalog_cache.v[i];
 		e->gen = catalog_cache.gen;
-		if (e->ino != info->ino || e->size != info->size || e->mtime_ns != info->mtime_ns ||
-		    e->ctime_ns != info->ctime_ns)
+		if (force || e->ino != info->ino || e->size != info->size ||
+		    e->mtime_ns != info->mtime_ns || e->ctime_ns != info->ctime_ns)
 			load_entry(e, name, info);
 		return 0;
 	}
@@ -206,7 +216,38 @@ visit(const char *name, const struct store_file_info *info, void *arg)
 	return 0;
 }
 
-/* Drops entries not seen in this walk. */
+/* store_list callback of a full walk. */
+static int
+visit(const char *name, const struct store_file_info *info, void *arg)
+{
+	(void)arg;
+	return update(name, info, false);
+}
+
+/* dirwatch callback: looks at one changed name now (it may be gone again). */
+static int
+recheck(const char *name, void *arg)
+{
+	(void)arg;
+	if (!catalog_cache.walked)
+		return 1; /* nothing to update yet: a full walk follows */
+	size_t n = strlen(name);
+	if (!mac_is_config_filename(name, n))
+		return 0;
+	/* A write and its close arrive as two events: one look is enough. */
+	if (strcmp(name, catalog_cache.last_rechecked) == 0)
+		return 0;
+	memcpy(catalog_cache.last_rechecked, name, n + 1);
+	struct store_file_info info;
+	if (store_stat_config(catalog_cache.dirfd, name, &info))
+		return update(name, &info, true);
+	long i = lookup(mac_value(name));
+	if (i >= 0)
+		catalog_cache.v[i].gen = catalog_cache.gen - 1; /* dropped by sweep_unseen */
+	return 0;
+}
+
+/* Drops entries not seen in this walk (or found gone by recheck). */
 static int
 sweep_unseen(void)
 {
@@ -286,18 +327,29 @@ int
 catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 {
 	struct stat st;
-	if (fstat(dirfd, &st) == 0 &&
-	    (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
+	bool have_st = fstat(dirfd, &st) == 0;
+	if (have_st && (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
 		catalog_clear();
 		catalog_cache.dir_dev = st.st_dev;
 		catalog_cache.dir_ino = st.st_ino;
 		catalog_cache.order_dirty = true;
 	}
-	catalog_cache.gen++;
 	catalog_cache.dirfd = dirfd;
 	catalog_cache.scratch = scratch;
 	catalog_cache.changed = false;
-	int rc = store_list(dirfd, visit, NULL, r);
+	catalog_cache.last_rechecked[0] = '\0';
+	int rc = 0;
+	if (dirwatch_poll(dirfd, have_st ? &st : NULL, recheck, NULL) == DIRWATCH_NAMES &&
+	    catalog_cache.walked) {
+		r->status = STORE_OK;
+		r->sys_errno = 0;
+		r->op = NULL;
+	} else {
+		catalog_cache.gen++;
+		catalog_cache.walks++;
+		rc = store_list(dirfd, visit, NULL, r);
+		catalog_cache.walked = rc == 0;
+	}
 	if (rc == 0 && sweep_unseen() != 0)
 		rc = -1;
 	if (rc == 0 && compact_arena() != 0)
@@ -333,6 +385,12 @@ catalog_entry(size_t i, size_t *len)
 	const struct entry *e = &catalog_cache.v[catalog_cache.order[i]];
 	*len = e->len;
 	return catalog_cache.arena.data + e->off;
+}
+
+unsigned long
+catalog_walks(void)
+{
+	return catalog_cache.walks;
 }
 
 size_t

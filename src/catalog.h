@@ -1,11 +1,13 @@
 /*
  * catalog.h: this process's cache of list entries. Each valid config file
  * is kept as its rendered list-entry JSON, keyed by MAC and by the file's
- * identity (inode, size, mtime and ctime in nanoseconds). A refresh stats
- * every file but reads and parses only those whose identity changed, and
- * forgets those that disappeared, so out-of-band edits, renames and deletes
- * are seen at the next request while an unchanged directory costs one
- * directory walk.
+ * identity (inode, size, mtime and ctime in nanoseconds). A refresh reads
+ * and parses only files whose identity changed, and forgets those that
+ * disappeared, so out-of-band edits, renames and deletes are seen at the
+ * next request. Which files it looks at comes from dirwatch: on a local
+ * file system only those the kernel reported changed (an unchanged
+ * directory costs one inotify read), elsewhere every file (a directory
+ * walk with one stat per file).
  */
 #ifndef IOTCONFIG_CATALOG_H
 #define IOTCONFIG_CATALOG_H
@@ -26,6 +28,9 @@ const char *catalog_entry(size_t i, size_t *len);
 
 /* Sum of the lengths of all valid entries. */
 size_t catalog_bytes(void);
+
+/* Full directory walks since the last clear (tests). */
+unsigned long catalog_walks(void);
 
 /* Drops everything (tests; also used when the directory is replaced). */
 void catalog_clear(void);

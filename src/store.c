@@ -373,6 +373,16 @@ store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct
 	return result(r, STORE_OK, 0, NULL);
 }
 
+bool
+store_stat_config(int dirfd, const char *name, struct store_file_info *info)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	fill_info(info, &st);
+	return true;
+}
+
 int
 store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info, void *arg),
 	   void *arg, struct store_result *r)
@@ -404,12 +414,9 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 		size_t n = strlen(de->d_name);
 		if (!mac_is_config_filename(de->d_name, n))
 			continue;
-		struct stat st;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
-			continue; /* removed meanwhile, or not a regular file */
 		struct store_file_info info;
-		fill_info(&info, &st);
+		if (!store_stat_config(dirfd, de->d_name, &info))
+			continue; /* removed meanwhile, or not a regular file */
 		rc = each(de->d_name, &info, arg);
 		if (rc != 0) {
 			result(r, STORE_IO, 0, "list callback");

@@ -144,17 +144,78 @@ http_methods_list(unsigned mask, char *out, size_t n)
 	}
 }
 
+/* The parameters a request is read from, in the order of http_request_load's dest[]. */
+static const struct {
+	const char *name;
+	size_t len;
+} http_wanted[] = {
+#define NAME(s) {s, sizeof s - 1}
+	NAME("REQUEST_METHOD"),
+	NAME("REQUEST_URI"),
+	NAME("SCRIPT_NAME"),
+	NAME("HTTP_X_REQUEST_ID"),
+	NAME("CONTENT_TYPE"),
+	NAME("CONTENT_LENGTH"),
+	NAME("HTTP_ORIGIN"),
+	NAME("HTTP_IF_MATCH"),
+	NAME("HTTP_IF_NONE_MATCH"),
+	NAME("HTTP_IF_MODIFIED_SINCE"),
+	NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+	NAME("REMOTE_USER"),
+#undef NAME
+};
+#define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
+
+/*
+ * One pass over the request's "NAME=value" parameters, instead of one
+ * search of them per name (libfcgi's FCGX_GetParam scans the whole list
+ * each time). As with FCGX_GetParam, the first of repeated names wins.
+ */
+static void
+read_params(char **params, const char **dest[HTTP_WANTED])
+{
+	for (size_t i = 0; params != NULL && params[i] != NULL; i++) {
+		const char *eq = strchr(params[i], '=');
+		if (eq == NULL)
+			continue;
+		size_t len = (size_t)(eq - params[i]);
+		for (size_t w = 0; w < HTTP_WANTED; w++) {
+			if (http_wanted[w].len == len && memcmp(http_wanted[w].name, params[i], len) == 0) {
+				if (*dest[w] == NULL)
+					*dest[w] = eq + 1;
+				break;
+			}
+		}
+	}
+}
+
 void
 http_request_load(struct http_request *req, struct transport *tx, struct buf *body)
 {
 	memset(req, 0, sizeof *req);
 	req->tx = tx;
 	req->body = body;
-	req->method = parse_method(transport_param(tx, "REQUEST_METHOD"));
+	const char *method = NULL, *uri = NULL, *script_name = NULL, *rid = NULL;
+	const char **dest[] = {
+		&method,
+		&uri,
+		&script_name,
+		&rid,
+		&req->content_type,
+		&req->content_length,
+		&req->origin,
+		&req->if_match,
+		&req->if_none_match,
+		&req->if_modified_since,
+		&req->acr_method,
+		&req->remote_user,
+	};
+	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
+	read_params(transport_params(tx), dest);
+	req->method = parse_method(method);
 
-	const char *uri = transport_param(tx, "REQUEST_URI");
 	if (uri == NULL || uri[0] == '\0') {
-		uri = transport_param(tx, "SCRIPT_NAME");
+		uri = script_name;
 		if (uri == NULL)
 			uri = "/";
 	}
@@ -167,16 +228,6 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	req->path = uri;
 	req->path_len = strcspn(uri, "?#");
 
-	req->content_type = transport_param(tx, "CONTENT_TYPE");
-	req->content_length = transport_param(tx, "CONTENT_LENGTH");
-	req->origin = transport_param(tx, "HTTP_ORIGIN");
-	req->if_match = transport_param(tx, "HTTP_IF_MATCH");
-	req->if_none_match = transport_param(tx, "HTTP_IF_NONE_MATCH");
-	req->if_modified_since = transport_param(tx, "HTTP_IF_MODIFIED_SINCE");
-	req->acr_method = transport_param(tx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
-	req->remote_user = transport_param(tx, "REMOTE_USER");
-
-	const char *rid = transport_param(tx, "HTTP_X_REQUEST_ID");
 	if (rid != NULL && request_id_acceptable(rid)) {
 		snprintf(req->request_id, sizeof req->request_id, "%s", rid);
 	} else {

@@ -109,27 +109,35 @@ free_port() {
 }
 
 # start NAME CONF CONFIG_DIR: starts lighttpd, sets ${NAME}_URL and ${NAME}_PID.
+# A port found free can be taken by someone else before lighttpd binds it:
+# then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" port pid i
+	local name="$1" conf="$2" dir="$3" port pid i attempt
 	local run="$OUT/$name/run"
 	mkdir -p "$run"
-	port="$(free_port)" || die "no free port"
-	env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
-		DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SWAGGER_UI_DIR="$run" \
-		IOTCONFIG_BIN="$BIN" IOTCONFIG_ROOT="$ROOT" RUN_DIR="$run" FLOOR_BIN="$FLOOR" \
-		FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
-		FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
-		lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
-	pid=$!
-	PIDS+=("$pid")
-	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
-	printf -v "${name}_PID" '%s' "$pid"
-	for i in $(seq 1 100); do
-		if curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	for attempt in 1 2 3 4 5; do
+		port="$(free_port)" || die "no free port"
+		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
+			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" \
+			SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_ROOT="$ROOT" RUN_DIR="$run" \
+			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
+			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
+			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
+		pid=$!
+		for i in $(seq 1 100); do
+			# Our lighttpd bound the port (it logs that), and it answers.
+			if grep -q 'server started' "$OUT/$name/lighttpd.log" && kill -0 "$pid" 2>/dev/null &&
+				curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; then
+				PIDS+=("$pid")
+				printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
+				printf -v "${name}_PID" '%s' "$pid"
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	cat "$OUT/$name/lighttpd.log" >&2
 	die "lighttpd ($name) did not start"

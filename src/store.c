@@ -172,7 +172,8 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 			close(fd);
 			return result(r, STORE_IO, ENOMEM, "read config");
 		}
-		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		size_t want = out->cap - out->len - 1;
+		ssize_t n = read(fd, out->data + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -183,6 +184,14 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
+		/*
+		 * A short read ending exactly at the size fstat gave is the end of
+		 * the file: no further read(2) only to see it return 0. A file that
+		 * grew meanwhile fills the request (there is room for one byte more
+		 * than that size) and is read on.
+		 */
+		if ((size_t)n < want && out->len == (size_t)st.st_size)
+			break;
 	}
 	out->data[out->len] = '\0';
 	close(fd);

@@ -1,6 +1,6 @@
 /*
  * catalog.h: this process's cache of list entries. Each valid config file
- * is kept as its rendered list-entry JSON, keyed by MAC and by the file's
+ * is kept as the values of its list entry, keyed by MAC and by the file's
  * identity (inode, size, mtime and ctime in nanoseconds). A refresh reads
  * and parses only files whose identity changed, and forgets those that
  * disappeared, so out-of-band edits, renames and deletes are seen at the
@@ -23,10 +23,10 @@ int catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r);
 /* Valid configs after the last refresh. */
 size_t catalog_count(void);
 
-/* The i-th valid entry in MAC order (0 <= i < catalog_count()), as JSON. */
-const char *catalog_entry(size_t i, size_t *len);
+/* Appends the i-th valid entry in MAC order (0 <= i < catalog_count()) as JSON. */
+int catalog_append_entry(size_t i, struct buf *out);
 
-/* Sum of the lengths of all valid entries. */
+/* Sum of the lengths of all valid entries as catalog_append_entry writes them. */
 size_t catalog_bytes(void);
 
 /* Full directory walks since the last clear (tests). */

@@ -48,26 +48,36 @@ path_of(char *out, size_t n, const char *mac)
 	snprintf(out, n, "%s/%s.json", dir, mac);
 }
 
-/* Refreshes and renders the list as "mac=name,..." (names are the device_name values). */
+/* The whole list as the service writes it (entries joined by commas). */
+static struct buf rendered;
+
+/*
+ * Refreshes and renders the list as "mac=name,..." (the MAC's last byte
+ * and the device_name value), or says what went wrong.
+ */
 static const char *
 listing(void)
 {
 	static char out[1024];
 	struct store_result r;
 	out[0] = '\0';
+	rendered.len = 0;
 	if (catalog_refresh(dirfd_, &scratch, &r) != 0)
 		return "(refresh failed)";
 	for (size_t i = 0; i < catalog_count(); i++) {
-		size_t len;
-		const char *e = catalog_entry(i, &len);
-		char entry[256];
-		snprintf(entry, sizeof entry, "%.*s", (int)len, e);
+		size_t start = rendered.len;
+		if ((i > 0 && buf_append(&rendered, ",", 1) != 0) ||
+		    catalog_append_entry(i, &rendered) != 0)
+			return "(render failed)";
 		char mac[18] = "", name[32] = "";
-		sscanf(entry, "{\"mac_address\":\"%17[^\"]\",\"device_name\":\"%31[^\"]", mac,
-		       name);
+		sscanf(rendered.data + start + (i > 0),
+		       "{\"mac_address\":\"%17[^\"]\",\"device_name\":\"%31[^\"]", mac, name);
 		size_t used = strlen(out);
 		snprintf(out + used, sizeof out - used, "%s%s=%s", used ? "," : "", mac + 15, name);
 	}
+	size_t commas = catalog_count() > 0 ? catalog_count() - 1 : 0;
+	if (catalog_bytes() + commas != rendered.len)
+		return "(catalog_bytes does not match what is written)";
 	return out;
 }
 
@@ -79,10 +89,18 @@ run(bool watched)
 	dirwatch_enable(watched);
 	catalog_clear();
 
+	put("0a-00-00-00-00-02", "{\"deviceName\":\"two\",\"deviceEntityId\":\"sensor.\\\"2\\\"\","
+	                         "\"enableOTA\":false,\"x\":[1]}\n");
 	put("0a-00-00-00-00-01", "{\"deviceName\":\"one\"}\n");
-	put("0a-00-00-00-00-02", "{\"deviceName\":\"two\"}\n");
 	snprintf(name, sizeof name, "%s: first refresh lists every valid file in MAC order", mode);
 	TAP_STREQ(listing(), "01=one,02=two", name);
+	snprintf(name, sizeof name, "%s: entries are the list's JSON objects", mode);
+	TAP_STREQ(rendered.data,
+	          "{\"mac_address\":\"0a-00-00-00-00-01\",\"device_name\":\"one\","
+	          "\"device_entity_id\":null,\"enable_ota\":null},"
+	          "{\"mac_address\":\"0a-00-00-00-00-02\",\"device_name\":\"two\","
+	          "\"device_entity_id\":\"sensor.\\\"2\\\"\",\"enable_ota\":false}",
+	          name);
 
 	unsigned long walks = catalog_walks();
 	snprintf(name, sizeof name, "%s: an unchanged directory lists the same", mode);
@@ -157,11 +175,13 @@ main(void)
 	}
 	dirfd_ = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	buf_init(&scratch);
+	buf_init(&rendered);
 	run(true);
 	run(false);
 	catalog_clear();
 	dirwatch_enable(false);
 	buf_free(&scratch);
+	buf_free(&rendered);
 	close(dirfd_);
 	rmdir(dir);
 	return tap_done();

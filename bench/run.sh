@@ -28,7 +28,8 @@ SECS="${BENCH_SECONDS:-3}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
-BIN="${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}"
+# Resolved: responders are found by the path of their executable.
+BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
 FLOOR="$OUT/floor"
 WRK_ARGS=(-t1 -c"$CONNS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua")
 

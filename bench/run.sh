@@ -15,8 +15,8 @@
 # ratios of the same round. Writes bench/results.md and bench/latency.png;
 # scratch files go to bench/out/.
 #
-# Settings (environment): BENCH_SECONDS (3 per row and round), BENCH_ROUNDS
-# (3), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
+# Settings (environment): BENCH_SECONDS (2 per row and round), BENCH_ROUNDS
+# (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
 # end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
 # BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
 # it to another build to compare two versions).
@@ -24,8 +24,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/bench/out"
-SECS="${BENCH_SECONDS:-3}"
-ROUNDS="${BENCH_ROUNDS:-3}"
+SECS="${BENCH_SECONDS:-2}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
 # Resolved: responders are found by the path of their executable.
@@ -331,11 +331,15 @@ END {
 	label[5] = "time per list at 10,000 / at 200 (linear = 50)"
 	label[6] = "sendfile floor / floor"
 	label[7] = "cgi raw GET / raw GET"
-	printf "\n| ratio | value |\n| --- | ---: |\n"
-	for (k = 1; k <= 7; k++) {
+	label[8] = "responder CPU per request, raw GET / floor"
+	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
+	for (k = 1; k <= 8; k++) {
 		a = pair[2 * k - 1]; b = pair[2 * k]
-		for (r = 1; r <= rounds; r++) v[r] = (k == 5) ? rps[b, r] / rps[a, r] : rps[a, r] / rps[b, r]
-		printf "| %s | %.2f |\n", label[k], median(v, rounds)
+		for (r = 1; r <= rounds; r++)
+			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]
+		lo = hi = v[1]
+		for (r = 2; r <= rounds; r++) { if (v[r] < lo) lo = v[r]; if (v[r] > hi) hi = v[r] }
+		printf "| %s | %.2f | %.2f, %.2f |\n", label[k], median(v, rounds), lo, hi
 	}
 	printf "\nResponder RSS after the N=10,000 list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
 	printf "Raw GET rows fetch one %d-byte config.\n", size

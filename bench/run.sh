@@ -48,6 +48,21 @@ rm -rf "$OUT/n200" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
 mkdir -p "$OUT/rounds" "$OUT/cdf"
 read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 
+# cpu_snapshot: "pid ticks command" of every process now, to tell afterwards
+# which other programs kept the machine busy (those alive at the end).
+cpu_snapshot() {
+	local f pid rest
+	for f in /proc/[0-9]*/stat; do
+		read -r pid rest <"$f" 2>/dev/null || continue
+		# comm is in parentheses and may hold spaces: split after the last ')'.
+		local comm="${rest#(}" tail="${rest##*) }"
+		comm="${comm%) *}"
+		set -- $tail
+		echo "$pid $((${12} + ${13})) ${comm// /_}"
+	done
+}
+cpu_snapshot >"$OUT/cpu.before"
+
 # --- the data ---------------------------------------------------------------
 for n in 200 10000; do
 	mkdir -p "$OUT/n$n/configs" "$OUT/n$n/run"
@@ -281,6 +296,15 @@ read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report)"
 # CPU used by this script and everything it started (the servers and their
 # processes not yet reaped, wrk and the tools, reaped), against the machine's.
 read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+cpu_snapshot >"$OUT/cpu.after"
+ourpids=" $$ ${PIDS[*]} $(for pid in "${PIDS[@]}"; do pgrep -P "$pid"; done | tr '\n' ' ') "
+# Other programs that used the most CPU during the run, by command name.
+others="$(awk -v ours="$ourpids" -v hz="$(getconf CLK_TCK)" '
+	NR == FNR { before[$1] = $2; next }
+	index(ours, " " $1 " ") == 0 { used[$3] += $2 - before[$1] }
+	END { for (c in used) if (used[c] / hz >= 0.2) printf "%s %.1f\n", c, used[c] / hz }' \
+	"$OUT/cpu.before" "$OUT/cpu.after" | sort -k2 -rn | head -5 |
+	awk '{printf "%s%s (%s s)", (NR > 1 ? ", " : ""), $1, $2}')"
 servers=0
 for pid in "${PIDS[@]}"; do
 	servers=$((servers + $(ticks 14-17 "$pid" $(pgrep -P "$pid"))))
@@ -293,11 +317,14 @@ stop_servers
 # --- report ---------------------------------------------------------------------
 machine_cpu="$(awk -F: '/^model name/ {sub(/^ +/, "", $2); print $2; exit}' /proc/cpuinfo)"
 machine="$machine_cpu, $(nproc) cores, $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r), $(lighttpd -v 2>&1 | head -1 | cut -d' ' -f1), $({ wrk -v 2>&1 || true; } | head -1 | cut -d' ' -f1-2)"
-other="$(awk -v busy="$(((u1 + n1 + s1 + q1 + sq1 + st1) - (u0 + n0 + s0 + q0 + sq0 + st0)))" \
+# In cores, on average: CPU time outside the bench's processes (kernel
+# threads included, which also do some of the bench's own network and disk
+# work), and time the hypervisor gave to other machines (steal).
+read -r other steal < <(awk -v busy="$(((u1 + n1 + s1 + q1 + sq1) - (u0 + n0 + s0 + q0 + sq0)))" \
+	-v steal="$((st1 - st0))" -v ours="$ours" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" \
 	-v all="$(((u1 + n1 + s1 + i1 + w1 + q1 + sq1 + st1) - (u0 + n0 + s0 + i0 + w0 + q0 + sq0 + st0)))" \
-	-v ours="$ours" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" 'BEGIN {
-	secs = all / hz / cores; o = (busy / hz - ours) / secs
-	printf "%.2f", (o < 0 ? 0 : o) }')"
+	'BEGIN { secs = all / hz / cores; o = (busy / hz - ours) / secs
+	printf "%.2f %.2f\n", (o < 0 ? 0 : o), steal / hz / secs }')
 names="$(printf '%s\n' "${ROWS[@]}" | cut -d'|' -f1)"
 
 awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v rss="$RSS_KB" -v anon="$RSS_ANON_KB" \
@@ -369,7 +396,7 @@ EOF
 	echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo
 	echo "Machine: $machine."
-	echo "Other load during the run: $other cores busy with other processes on average (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
+	echo "Other load during the run, on average: $other cores busy outside the bench's own processes (kernel threads included), $steal cores taken by the hypervisor (steal); load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Busiest other programs still running at the end, CPU seconds during the run: ${others:-none} (processes that started and ended during the run are not named)."
 	[ -n "${BENCH_NOTE:-}" ] && echo "Note: $BENCH_NOTE"
 	echo
 	echo "Settings: wrk -t1 -c$CONNS, ${SECS}s per row, $ROUNDS interleaved rounds (median round shown; ratios are medians of same-round ratios), $PROCS responder processes per FastCGI pool, lighttpd with the shipped conf/lighttpd.conf."
@@ -382,5 +409,5 @@ EOF
 echo
 cat "$OUT/table.md"
 echo
-echo "machine: $machine; other load: $other cores"
+echo "machine: $machine; other load: $other cores, steal: $steal cores"
 echo "bench: wrote bench/results.md and bench/latency.png"

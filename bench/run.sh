@@ -12,8 +12,8 @@
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
 # interleaved, so a burst of other load on the machine hits every row alike;
 # each row reports its median round, and each ratio is the median of the
-# ratios of the same round. Writes bench/results.md and bench/latency.png;
-# scratch files go to bench/out/.
+# ratios of the same round. Writes bench/results.md and bench/latency.png,
+# replaces the table in README.md; scratch files go to bench/out/.
 #
 # Settings (environment): BENCH_SECONDS (2 per row and round), BENCH_ROUNDS
 # (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
@@ -94,12 +94,11 @@ printf 'Status: 200 OK\r\nX-Request-ID: %s\r\nContent-Type: application/json\r\n
 
 # --- servers ----------------------------------------------------------------
 PIDS=()
-stop_servers() {
+# stop PID...: TERM (lighttpd stops its responders), a bounded wait, KILL.
+stop() {
 	local pid i
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
+	kill -TERM "$@" 2>/dev/null || true
+	for pid in "$@"; do
 		for i in $(seq 1 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
@@ -107,6 +106,9 @@ stop_servers() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+}
+stop_servers() {
+	[ ${#PIDS[@]} -eq 0 ] || stop "${PIDS[@]}"
 	PIDS=()
 }
 trap stop_servers EXIT
@@ -152,8 +154,7 @@ start() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		stop "$pid"
 	done
 	cat "$OUT/$name/lighttpd.log" >&2
 	die "lighttpd ($name) did not start"
@@ -405,6 +406,24 @@ EOF
 	echo
 	echo "![latency distribution](latency.png)"
 } >"$ROOT/bench/results.md"
+
+# The README shows the last run: its table replaces the one between the markers.
+readme="$ROOT/README.md"
+if grep -q '^<!-- bench results: written by make bench -->$' "$readme"; then
+	{
+		echo "Last run: $(date -u '+%Y-%m-%d'), $machine; other load $other cores, steal $steal cores."
+		echo
+		cat "$OUT/table.md"
+	} >"$OUT/readme-table.md"
+	awk -v table="$OUT/readme-table.md" '
+		/^<!-- bench results: written by make bench -->$/ {
+			print; print ""
+			while ((getline line < table) > 0) print line
+			print ""; skip = 1; next
+		}
+		/^<!-- end of bench results -->$/ { skip = 0 }
+		!skip' "$readme" >"$OUT/README.md" && cat "$OUT/README.md" >"$readme"
+fi
 
 echo
 cat "$OUT/table.md"

@@ -81,9 +81,19 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 void
 api_etag(const struct buf *bytes, char out[40])
 {
-	char hex[DIGEST_HEX_LEN + 1];
-	digest_fingerprint(bytes->data ? bytes->data : "", bytes->len, hex);
-	snprintf(out, 40, "\"%s\"", hex);
+	uint8_t md[DIGEST_SIZE];
+	digest_sha256(bytes->data ? bytes->data : "", bytes->len, md);
+	api_etag_of_digest(md, out);
+}
+
+void
+api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40])
+{
+	_Static_assert(DIGEST_HEX_LEN + 3 <= 40, "a quoted fingerprint fits");
+	out[0] = '"';
+	digest_hex(md, out + 1);
+	out[1 + DIGEST_HEX_LEN] = '"';
+	out[2 + DIGEST_HEX_LEN] = '\0';
 }
 
 bool

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "error.h"
 #include "http.h"
 #include "mac.h"
@@ -54,6 +55,8 @@ int api_open_dir(struct api_ctx *ctx, int *dirfd);
 int api_store_error(struct api_ctx *ctx, const struct store_result *r);
 /* Quoted strong ETag of exact bytes: "\"<32 hex>\"". */
 void api_etag(const struct buf *bytes, char out[40]);
+/* The same ETag from the bytes' digest_sha256. */
+void api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40]);
 /*
  * Answers 304 when the request's If-None-Match (or, without it,
  * If-Modified-Since) says the client's copy is current. Returns true when

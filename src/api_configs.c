@@ -15,21 +15,40 @@
 #include "log.h"
 #include "summary.h"
 
-/* Streams the list from the catalog without copying it into one buffer. */
+#define LIST_CHUNK 16384 /* bytes of list rendered before each write */
+
+/*
+ * Process-owned: the list being answered (one request at a time): its tail
+ * and the buffer entries are rendered into, a chunk at a time.
+ */
+struct list_stream {
+	const char *tail;
+	struct buf *chunk;
+};
+static struct list_stream list_stream;
+
+/* Streams the list from the catalog without building it in one buffer. */
 static int
 write_list(struct transport *tx, void *arg)
 {
-	const char *tail = arg;
-	if (transport_write(tx, "{\"configs\":[", 12) != 0)
+	const struct list_stream *ls = arg;
+	struct buf *chunk = ls->chunk;
+	chunk->len = 0;
+	if (buf_append(chunk, "{\"configs\":[", 12) != 0)
 		return -1;
 	size_t n = catalog_count();
 	for (size_t i = 0; i < n; i++) {
-		size_t len;
-		const char *e = catalog_entry(i, &len);
-		if ((i > 0 && transport_write(tx, ",", 1) != 0) || transport_write(tx, e, len) != 0)
+		if ((i > 0 && buf_append(chunk, ",", 1) != 0) || catalog_append_entry(i, chunk) != 0)
 			return -1;
+		if (chunk->len >= LIST_CHUNK) {
+			if (transport_write(tx, chunk->data, chunk->len) != 0)
+				return -1;
+			chunk->len = 0;
+		}
 	}
-	return transport_write(tx, tail, strlen(tail));
+	if (buf_puts(chunk, ls->tail) != 0)
+		return -1;
+	return transport_write(tx, chunk->data, chunk->len);
 }
 
 int
@@ -53,8 +72,10 @@ api_configs_list(struct api_ctx *ctx)
 	}
 	res->status = 200;
 	res->content_type = "application/json";
+	list_stream.tail = res->body->data;
+	list_stream.chunk = ctx->scratch;
 	res->stream = write_list;
-	res->stream_arg = res->body->data;
+	res->stream_arg = &list_stream;
 	res->stream_len = 12 + catalog_bytes() + (n > 0 ? n - 1 : 0) + res->body->len;
 	return 0;
 }

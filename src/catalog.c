@@ -2,11 +2,20 @@
  * catalog.c: the list cache.
  *
  * Entries live in one array, found through an open-addressing index keyed
- * by the MAC's 48-bit value; their JSON lives in one arena buffer (offset +
- * length), which avoids a heap block per device and is compacted when more
- * than half of it is stale. The MAC-ordered view is rebuilt only when
+ * by the MAC's 48-bit value. Of each entry's JSON only what varies is kept
+ * (the device_name and device_entity_id values, rendered once, and
+ * enable_ota); the rest of the object is written around them while the
+ * list is sent. Those values live in one arena buffer (offset + length),
+ * which avoids a heap block per device and is compacted when more than
+ * half of it is stale. The MAC-ordered view is rebuilt only when
  * membership or validity changed, so listing an unchanged directory does no
- * sorting. Memory at 10,000 devices is about 170 bytes each.
+ * sorting. Memory at 10,000 devices is about 120 bytes each.
+ *
+ * Which files to look at: every one (a directory walk with one stat per
+ * file) when dirwatch cannot tell what changed, otherwise only the names
+ * it reports. A reported file is re-read even when its identity looks
+ * unchanged, since an in-place edit of the same size within one timestamp
+ * tick keeps the identity.
  *
  * Process-owned state: the cache itself (catalog_cache).
  */
@@ -19,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dirwatch.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "mac.h"
@@ -30,9 +40,11 @@ struct entry {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	size_t off; /* into the arena; valid entries only */
-	uint32_t len;
+	size_t off;        /* into the arena; valid entries only */
+	uint32_t len;      /* arena bytes: device_name value, then device_entity_id value */
+	uint32_t name_len; /* of which device_name */
 	uint32_t gen;
+	uint8_t ota; /* enum summary_ota */
 	bool valid;
 };
 
@@ -45,15 +57,19 @@ static struct {
 	size_t norder;
 	size_t order_cap;
 	bool order_dirty;
-	size_t bytes; /* live JSON bytes */
+	size_t bytes;    /* live arena bytes */
+	size_t rendered; /* bytes of the valid entries as the list writes them */
 	struct buf arena;
-	uint32_t gen;
+	uint32_t gen; /* of the last full walk; entries not marked with it are dropped */
+	bool walked;  /* a full walk completed since the last clear */
+	unsigned long walks;
 	dev_t dir_dev;
 	ino_t dir_ino;
 	/* during a refresh */
 	int dirfd;
 	struct buf *scratch;
 	bool changed;
+	char last_rechecked[64]; /* the name dirwatch reported just before */
 } catalog_cache;
 
 static size_t
@@ -109,6 +125,20 @@ catalog_clear(void)
 	memset(&catalog_cache, 0, sizeof catalog_cache);
 }
 
+/* Counts a valid entry in (sign 1) or out (sign -1) of the totals. */
+static void
+account(const struct entry *e, int sign)
+{
+	size_t rendered = summary_entry_len(e->name_len, e->len - e->name_len, e->ota);
+	if (sign > 0) {
+		catalog_cache.bytes += e->len;
+		catalog_cache.rendered += rendered;
+	} else {
+		catalog_cache.bytes -= e->len;
+		catalog_cache.rendered -= rendered;
+	}
+}
+
 /* Reads and renders one file into entry e (identity from the read itself). */
 static void
 load_entry(struct entry *e, const char *name, const struct store_file_info *listed)
@@ -118,7 +148,7 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	mac[MAC_CANONICAL_LEN] = '\0';
 	bool was_valid = e->valid;
 	if (was_valid)
-		catalog_cache.bytes -= e->len;
+		account(e, -1);
 	e->valid = false;
 	e->ino = listed->ino;
 	e->size = listed->size;
@@ -147,12 +177,11 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 		return;
 	}
 	struct buf *arena = &catalog_cache.arena;
-	size_t off = arena->len;
-	int rc = buf_append(arena, "{", 1);
-	if (rc == 0)
-		rc = summary_append_fields(arena, mac, obj);
-	if (rc == 0)
-		rc = buf_append(arena, "}", 1);
+	size_t off = arena->len, name_len = 0;
+	enum summary_ota ota = SUMMARY_OTA_NULL;
+	int rc = summary_append_values(arena, obj, &name_len, &ota);
+	if (rc == 0 && arena->len - off > UINT32_MAX)
+		rc = -1;
 	json_object_put(obj);
 	if (rc != 0) {
 		arena->len = off;
@@ -162,22 +191,24 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	}
 	e->off = off;
 	e->len = (uint32_t)(arena->len - off);
+	e->name_len = (uint32_t)name_len;
+	e->ota = (uint8_t)ota;
 	e->valid = true;
-	catalog_cache.bytes += e->len;
+	account(e, 1);
 	catalog_cache.changed = true;
 }
 
+/* Brings the entry of file `name` up to date; force re-reads it even if unchanged. */
 static int
-visit(const char *name, const struct store_file_info *info, void *arg)
+update(const char *name, const struct store_file_info *info, bool force)
 {
-	(void)arg;
 	uint64_t mac = mac_value(name);
 	long i = lookup(mac);
 	if (i >= 0) {
 		struct entry *e = &catalog_cache.v[i];
 		e->gen = catalog_cache.gen;
-		if (e->ino != info->ino || e->size != info->size || e->mtime_ns != info->mtime_ns ||
-		    e->ctime_ns != info->ctime_ns)
+		if (force || e->ino != info->ino || e->size != info->size ||
+		    e->mtime_ns != info->mtime_ns || e->ctime_ns != info->ctime_ns)
 			load_entry(e, name, info);
 		return 0;
 	}
@@ -206,7 +237,38 @@ visit(const char *name, const struct store_file_info *info, void *arg)
 	return 0;
 }
 
-/* Drops entries not seen in this walk. */
+/* store_list callback of a full walk. */
+static int
+visit(const char *name, const struct store_file_info *info, void *arg)
+{
+	(void)arg;
+	return update(name, info, false);
+}
+
+/* dirwatch callback: looks at one changed name now (it may be gone again). */
+static int
+recheck(const char *name, void *arg)
+{
+	(void)arg;
+	if (!catalog_cache.walked)
+		return 1; /* nothing to update yet: a full walk follows */
+	size_t n = strlen(name);
+	if (!mac_is_config_filename(name, n))
+		return 0;
+	/* A write and its close arrive as two events: one look is enough. */
+	if (strcmp(name, catalog_cache.last_rechecked) == 0)
+		return 0;
+	memcpy(catalog_cache.last_rechecked, name, n + 1);
+	struct store_file_info info;
+	if (store_stat_config(catalog_cache.dirfd, name, &info))
+		return update(name, &info, true);
+	long i = lookup(mac_value(name));
+	if (i >= 0)
+		catalog_cache.v[i].gen = catalog_cache.gen - 1; /* dropped by sweep_unseen */
+	return 0;
+}
+
+/* Drops entries not seen in this walk (or found gone by recheck). */
 static int
 sweep_unseen(void)
 {
@@ -215,7 +277,7 @@ sweep_unseen(void)
 		struct entry *e = &catalog_cache.v[i];
 		if (e->gen != catalog_cache.gen) {
 			if (e->valid)
-				catalog_cache.bytes -= e->len;
+				account(e, -1);
 			catalog_cache.changed = true;
 			continue;
 		}
@@ -286,18 +348,29 @@ int
 catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 {
 	struct stat st;
-	if (fstat(dirfd, &st) == 0 &&
-	    (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
+	bool have_st = fstat(dirfd, &st) == 0;
+	if (have_st && (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
 		catalog_clear();
 		catalog_cache.dir_dev = st.st_dev;
 		catalog_cache.dir_ino = st.st_ino;
 		catalog_cache.order_dirty = true;
 	}
-	catalog_cache.gen++;
 	catalog_cache.dirfd = dirfd;
 	catalog_cache.scratch = scratch;
 	catalog_cache.changed = false;
-	int rc = store_list(dirfd, visit, NULL, r);
+	catalog_cache.last_rechecked[0] = '\0';
+	int rc = 0;
+	if (dirwatch_poll(dirfd, have_st ? &st : NULL, recheck, NULL) == DIRWATCH_NAMES &&
+	    catalog_cache.walked) {
+		r->status = STORE_OK;
+		r->sys_errno = 0;
+		r->op = NULL;
+	} else {
+		catalog_cache.gen++;
+		catalog_cache.walks++;
+		rc = store_list(dirfd, visit, NULL, r);
+		catalog_cache.walked = rc == 0;
+	}
 	if (rc == 0 && sweep_unseen() != 0)
 		rc = -1;
 	if (rc == 0 && compact_arena() != 0)
@@ -327,16 +400,24 @@ catalog_count(void)
 	return catalog_cache.norder;
 }
 
-const char *
-catalog_entry(size_t i, size_t *len)
+int
+catalog_append_entry(size_t i, struct buf *out)
 {
 	const struct entry *e = &catalog_cache.v[catalog_cache.order[i]];
-	*len = e->len;
-	return catalog_cache.arena.data + e->off;
+	char mac[MAC_CANONICAL_LEN + 1];
+	mac_from_value(e->mac, mac);
+	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
+				    e->len - e->name_len, e->ota);
+}
+
+unsigned long
+catalog_walks(void)
+{
+	return catalog_cache.walks;
 }
 
 size_t
 catalog_bytes(void)
 {
-	return catalog_cache.bytes;
+	return catalog_cache.rendered;
 }

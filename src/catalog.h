@@ -1,11 +1,13 @@
 /*
  * catalog.h: this process's cache of list entries. Each valid config file
- * is kept as its rendered list-entry JSON, keyed by MAC and by the file's
- * identity (inode, size, mtime and ctime in nanoseconds). A refresh stats
- * every file but reads and parses only those whose identity changed, and
- * forgets those that disappeared, so out-of-band edits, renames and deletes
- * are seen at the next request while an unchanged directory costs one
- * directory walk.
+ * is kept as the values of its list entry, keyed by MAC and by the file's
+ * identity (inode, size, mtime and ctime in nanoseconds). A refresh reads
+ * and parses only files whose identity changed, and forgets those that
+ * disappeared, so out-of-band edits, renames and deletes are seen at the
+ * next request. Which files it looks at comes from dirwatch: on a local
+ * file system only those the kernel reported changed (an unchanged
+ * directory costs one inotify read), elsewhere every file (a directory
+ * walk with one stat per file).
  */
 #ifndef IOTCONFIG_CATALOG_H
 #define IOTCONFIG_CATALOG_H
@@ -21,11 +23,14 @@ int catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r);
 /* Valid configs after the last refresh. */
 size_t catalog_count(void);
 
-/* The i-th valid entry in MAC order (0 <= i < catalog_count()), as JSON. */
-const char *catalog_entry(size_t i, size_t *len);
+/* Appends the i-th valid entry in MAC order (0 <= i < catalog_count()) as JSON. */
+int catalog_append_entry(size_t i, struct buf *out);
 
-/* Sum of the lengths of all valid entries. */
+/* Sum of the lengths of all valid entries as catalog_append_entry writes them. */
 size_t catalog_bytes(void);
+
+/* Full directory walks since the last clear (tests). */
+unsigned long catalog_walks(void);
 
 /* Drops everything (tests; also used when the directory is replaced). */
 void catalog_clear(void);

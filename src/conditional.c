@@ -90,8 +90,35 @@ cond_parse_http_date(const char *s, time_t *out)
 void
 cond_format_http_date(time_t t, char out[HTTP_DATE_LEN + 1])
 {
+	/* Written directly rather than with strftime: every config GET sends one. */
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, HTTP_DATE_LEN + 1, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
 		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", HTTP_DATE_LEN + 1);
+		return;
+	}
+	int year = tm.tm_year + 1900;
+	char *p = out;
+	memcpy(p, days + 3 * tm.tm_wday, 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	*p++ = (char)('0' + tm.tm_mday / 10);
+	*p++ = (char)('0' + tm.tm_mday % 10);
+	*p++ = ' ';
+	memcpy(p, months + 3 * tm.tm_mon, 3);
+	p += 3;
+	*p++ = ' ';
+	*p++ = (char)('0' + year / 1000);
+	*p++ = (char)('0' + year / 100 % 10);
+	*p++ = (char)('0' + year / 10 % 10);
+	*p++ = (char)('0' + year % 10);
+	const int hms[3] = {tm.tm_hour, tm.tm_min, tm.tm_sec};
+	for (int i = 0; i < 3; i++) {
+		*p++ = i == 0 ? ' ' : ':';
+		*p++ = (char)('0' + hms[i] / 10);
+		*p++ = (char)('0' + hms[i] % 10);
+	}
+	memcpy(p, " GMT", 5);
 }

@@ -8,15 +8,21 @@
 #include <nettle/sha2.h>
 #include <stdint.h>
 
+_Static_assert(DIGEST_SIZE == SHA256_DIGEST_SIZE, "DIGEST_SIZE is a SHA-256");
+
 void
-digest_fingerprint(const void *data, size_t len, char out[DIGEST_HEX_LEN + 1])
+digest_sha256(const void *data, size_t len, uint8_t md[DIGEST_SIZE])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct sha256_ctx ctx;
-	uint8_t md[SHA256_DIGEST_SIZE];
 	sha256_init(&ctx);
 	sha256_update(&ctx, len, data);
-	sha256_digest(&ctx, sizeof md, md);
+	sha256_digest(&ctx, DIGEST_SIZE, md);
+}
+
+void
+digest_hex(const uint8_t md[DIGEST_SIZE], char out[DIGEST_HEX_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < DIGEST_HEX_LEN / 2; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

@@ -8,10 +8,18 @@
 #define IOTCONFIG_DIGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define DIGEST_HEX_LEN 32
+#define DIGEST_SIZE    32 /* bytes of a SHA-256 */
 
-/* Writes DIGEST_HEX_LEN lowercase hex digits and a NUL into out. */
-void digest_fingerprint(const void *data, size_t len, char out[DIGEST_HEX_LEN + 1]);
+/* The SHA-256 of data. */
+void digest_sha256(const void *data, size_t len, uint8_t md[DIGEST_SIZE]);
+
+/*
+ * The fingerprint: the digest's first 128 bits as DIGEST_HEX_LEN lowercase
+ * hex digits and a NUL.
+ */
+void digest_hex(const uint8_t md[DIGEST_SIZE], char out[DIGEST_HEX_LEN + 1]);
 
 #endif

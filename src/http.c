@@ -56,9 +56,16 @@ uuid_v4(char out[37])
 	uint64_t hi = uuid_next(), lo = uuid_next();
 	hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
 	lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
-	snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
-		 (unsigned)((hi >> 16) & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
-		 (unsigned long long)(lo & 0xffffffffffffull));
+	/* 8-4-4-4-12 hex digits of hi then lo, written directly: this runs per request. */
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (int i = 0; i < 32; i++) {
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			out[o++] = '-';
+		uint64_t half = i < 16 ? hi : lo;
+		out[o++] = hex[(half >> (60 - 4 * (i % 16))) & 15];
+	}
+	out[o] = '\0';
 }
 
 static bool
@@ -144,20 +151,79 @@ http_methods_list(unsigned mask, char *out, size_t n)
 	}
 }
 
+/* The parameters a request is read from, in the order of http_request_load's dest[]. */
+static const struct {
+	const char *name;
+	size_t len;
+} http_wanted[] = {
+#define NAME(s) {s, sizeof s - 1}
+	NAME("REQUEST_METHOD"),
+	NAME("REQUEST_URI"),
+	NAME("SCRIPT_NAME"),
+	NAME("HTTP_X_REQUEST_ID"),
+	NAME("CONTENT_TYPE"),
+	NAME("CONTENT_LENGTH"),
+	NAME("HTTP_ORIGIN"),
+	NAME("HTTP_IF_MATCH"),
+	NAME("HTTP_IF_NONE_MATCH"),
+	NAME("HTTP_IF_MODIFIED_SINCE"),
+	NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+	NAME("REMOTE_USER"),
+#undef NAME
+};
+#define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
+
+/*
+ * One pass over the request's "NAME=value" parameters, instead of one
+ * search of them per name (libfcgi's FCGX_GetParam scans the whole list
+ * each time). As with FCGX_GetParam, the first of repeated names wins.
+ */
+static void
+read_params(char **params, const char **dest[HTTP_WANTED])
+{
+	for (size_t i = 0; params != NULL && params[i] != NULL; i++) {
+		const char *eq = strchr(params[i], '=');
+		if (eq == NULL)
+			continue;
+		size_t len = (size_t)(eq - params[i]);
+		for (size_t w = 0; w < HTTP_WANTED; w++) {
+			if (http_wanted[w].len == len && memcmp(http_wanted[w].name, params[i], len) == 0) {
+				if (*dest[w] == NULL)
+					*dest[w] = eq + 1;
+				break;
+			}
+		}
+	}
+}
+
 void
 http_request_load(struct http_request *req, struct transport *tx, struct buf *body)
 {
 	memset(req, 0, sizeof *req);
 	req->tx = tx;
 	req->body = body;
-	req->method_name = transport_param(tx, "REQUEST_METHOD");
-	if (req->method_name == NULL)
-		req->method_name = "";
-	req->method = parse_method(req->method_name);
+	const char *method = NULL, *uri = NULL, *script_name = NULL, *rid = NULL;
+	const char **dest[] = {
+		&method,
+		&uri,
+		&script_name,
+		&rid,
+		&req->content_type,
+		&req->content_length,
+		&req->origin,
+		&req->if_match,
+		&req->if_none_match,
+		&req->if_modified_since,
+		&req->acr_method,
+		&req->remote_user,
+	};
+	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
+	read_params(transport_params(tx), dest);
+	req->method_name = method != NULL ? method : "";
+	req->method = parse_method(method);
 
-	const char *uri = transport_param(tx, "REQUEST_URI");
 	if (uri == NULL || uri[0] == '\0') {
-		uri = transport_param(tx, "SCRIPT_NAME");
+		uri = script_name;
 		if (uri == NULL)
 			uri = "/";
 	}
@@ -170,16 +236,6 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	req->path = uri;
 	req->path_len = strcspn(uri, "?#");
 
-	req->content_type = transport_param(tx, "CONTENT_TYPE");
-	req->content_length = transport_param(tx, "CONTENT_LENGTH");
-	req->origin = transport_param(tx, "HTTP_ORIGIN");
-	req->if_match = transport_param(tx, "HTTP_IF_MATCH");
-	req->if_none_match = transport_param(tx, "HTTP_IF_NONE_MATCH");
-	req->if_modified_since = transport_param(tx, "HTTP_IF_MODIFIED_SINCE");
-	req->acr_method = transport_param(tx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
-	req->remote_user = transport_param(tx, "REMOTE_USER");
-
-	const char *rid = transport_param(tx, "HTTP_X_REQUEST_ID");
 	if (rid != NULL && request_id_acceptable(rid)) {
 		snprintf(req->request_id, sizeof req->request_id, "%s", rid);
 	} else {
@@ -285,24 +341,34 @@ int
 http_header(struct http_response *res, const char *name, const char *fmt, ...)
 {
 	size_t room = sizeof res->headers - res->hlen;
-	int n = snprintf(res->headers + res->hlen, room, "%s: ", name);
-	if (n < 0 || (size_t)n >= room) {
+	char *at = res->headers + res->hlen;
+	size_t n = strlen(name) + 2;
+	size_t m = room;
+	if (n < room) {
+		memcpy(at, name, n - 2);
+		memcpy(at + n - 2, ": ", 2);
+		va_list ap;
+		va_start(ap, fmt);
+		if (strcmp(fmt, "%s") == 0) {
+			/* The usual case, copied without the cost of printf. */
+			const char *value = va_arg(ap, const char *);
+			m = strlen(value);
+			if (n + m < room)
+				memcpy(at + n, value, m);
+		} else {
+			int w = vsnprintf(at + n, room - n, fmt, ap);
+			if (w >= 0)
+				m = (size_t)w;
+		}
+		va_end(ap);
+	}
+	if (n + m + 2 >= room) {
 		res->headers_overflow = true;
 		res->headers[res->hlen] = '\0';
 		return -1;
 	}
-	va_list ap;
-	va_start(ap, fmt);
-	int m = vsnprintf(res->headers + res->hlen + n, room - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)(n + m + 2) >= room) {
-		res->headers_overflow = true;
-		res->headers[res->hlen] = '\0';
-		return -1;
-	}
-	res->hlen += (size_t)(n + m);
-	memcpy(res->headers + res->hlen, "\r\n", 3);
-	res->hlen += 2;
+	memcpy(at + n + m, "\r\n", 3);
+	res->hlen += n + m + 2;
 	return 0;
 }
 
@@ -392,39 +458,74 @@ reason_phrase(int status)
 	}
 }
 
+/* The response header block, built with plain copies (it is sent for every request). */
+struct head {
+	char data[2048];
+	size_t used;
+	bool overflow;
+};
+
+static void
+head_put(struct head *h, const char *s, size_t n)
+{
+	if (n > sizeof h->data - h->used) {
+		h->overflow = true;
+		return;
+	}
+	memcpy(h->data + h->used, s, n);
+	h->used += n;
+}
+
+static void
+head_str(struct head *h, const char *s)
+{
+	head_put(h, s, strlen(s));
+}
+
+static void
+head_uint(struct head *h, unsigned long long v)
+{
+	char digits[24];
+	size_t i = sizeof digits;
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	head_put(h, digits + i, sizeof digits - i);
+}
+
 int
 http_send(const struct http_request *req, struct http_response *res)
 {
 	bool bodiless = res->status == 204 || res->status == 304;
 	size_t body_len = res->stream ? res->stream_len : res->body->len;
-	char head[2048];
-	int n = snprintf(head, sizeof head, "Status: %d %s\r\nX-Request-ID: %s\r\n", res->status,
-			 reason_phrase(res->status), req->request_id);
-	if (n < 0 || (size_t)n >= sizeof head)
-		return -1;
-	size_t used = (size_t)n;
+	struct head h;
+	h.used = 0;
+	h.overflow = false;
+	head_str(&h, "Status: ");
+	head_uint(&h, (unsigned)res->status);
+	head_str(&h, " ");
+	head_str(&h, reason_phrase(res->status));
+	head_str(&h, "\r\nX-Request-ID: ");
+	head_str(&h, req->request_id);
+	head_str(&h, "\r\n");
 	if (!bodiless) {
-		n = snprintf(head + used, sizeof head - used, "Content-Length: %zu\r\n", body_len);
-		if (n < 0 || (size_t)n >= sizeof head - used)
-			return -1;
-		used += (size_t)n;
+		head_str(&h, "Content-Length: ");
+		head_uint(&h, body_len);
+		head_str(&h, "\r\n");
 		if (res->content_type != NULL) {
-			n = snprintf(head + used, sizeof head - used, "Content-Type: %s\r\n",
-				     res->content_type);
-			if (n < 0 || (size_t)n >= sizeof head - used)
-				return -1;
-			used += (size_t)n;
+			head_str(&h, "Content-Type: ");
+			head_str(&h, res->content_type);
+			head_str(&h, "\r\n");
 		}
 	}
 	if (res->headers_overflow)
 		log_msg(LOG_ERROR, "response headers truncated status=%d", res->status);
-	if (used + res->hlen + 2 > sizeof head)
+	head_put(&h, res->headers, res->hlen);
+	head_str(&h, "\r\n");
+	if (h.overflow)
 		return -1;
-	memcpy(head + used, res->headers, res->hlen);
-	used += res->hlen;
-	memcpy(head + used, "\r\n", 2);
-	used += 2;
-	if (transport_write(req->tx, head, used) != 0)
+	if (transport_write(req->tx, h.data, h.used) != 0)
 		return -1;
 	if (bodiless || req->method == HTTP_HEAD)
 		return 0;

@@ -410,17 +410,24 @@ jsonbody_parse_object(const char *text, size_t len, json_object **out, struct js
 		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
 		return -1;
 	}
-	/* Depth margin: our own limit above is the binding one. */
-	struct json_tokener *tok = json_tokener_new_ex(JSONBODY_MAX_DEPTH + 2);
+	/*
+	 * Process-owned: one tokener, made at the first parse and reset for
+	 * each one after, instead of allocated and freed per parse. Depth
+	 * margin: our own limit above is the binding one.
+	 */
+	static struct json_tokener *tok;
 	if (tok == NULL) {
-		e->status = JSONBODY_NOMEM;
-		snprintf(e->message, sizeof e->message, "out of memory");
-		return -1;
+		tok = json_tokener_new_ex(JSONBODY_MAX_DEPTH + 2);
+		if (tok == NULL) {
+			e->status = JSONBODY_NOMEM;
+			snprintf(e->message, sizeof e->message, "out of memory");
+			return -1;
+		}
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_reset(tok);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	json_tokener_free(tok);
 	if (obj == NULL || jerr != json_tokener_success) {
 		json_object_put(obj);
 		e->status = JSONBODY_SYNTAX;

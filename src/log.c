@@ -35,7 +35,9 @@ log_set_request_id(const char *id)
 {
 	if (id == NULL || id[0] == '\0')
 		id = "-";
-	snprintf(log_request_id, sizeof log_request_id, "%s", id);
+	size_t n = strnlen(id, sizeof log_request_id - 1);
+	memcpy(log_request_id, id, n);
+	log_request_id[n] = '\0';
 }
 
 static const char *

@@ -65,3 +65,18 @@ mac_value(const char *canonical)
 	}
 	return v;
 }
+
+void
+mac_from_value(uint64_t value, char out[MAC_CANONICAL_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = MAC_CANONICAL_LEN - 1; i >= 0; i--) {
+		if (i % 3 == 2) {
+			out[i] = '-';
+			continue;
+		}
+		out[i] = hex[value & 15];
+		value >>= 4;
+	}
+	out[MAC_CANONICAL_LEN] = '\0';
+}

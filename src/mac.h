@@ -25,4 +25,7 @@ bool mac_is_config_filename(const char *name, size_t len);
 /* The 48-bit value of a canonical MAC (sort key), or of "<canonical>.json". */
 uint64_t mac_value(const char *canonical);
 
+/* The canonical form (and a NUL) of a value from mac_value. */
+void mac_from_value(uint64_t value, char out[MAC_CANONICAL_LEN + 1]);
+
 #endif

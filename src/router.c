@@ -247,10 +247,11 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	out->route = ri;
 	const struct route *r = &routes[ri];
 	unsigned mask = route_mask(r);
+	/* Only OPTIONS and 405 answers list the methods. */
 	char allow[128];
-	http_methods_list(mask, allow, sizeof allow);
 
 	if (req->method == HTTP_OPTIONS) {
+		http_methods_list(mask, allow, sizeof allow);
 		res->status = 204;
 		http_header(res, "Allow", "%s", allow);
 		cors_preflight(ctx->settings, req, res, mask);
@@ -262,6 +263,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 		if (r->methods[i].handler != NULL && r->methods[i].method == want)
 			m = &r->methods[i];
 	if (m == NULL) {
+		http_methods_list(mask, allow, sizeof allow);
 		char method[24], message[200];
 		printable_copy(method, sizeof method, req->method_name);
 		snprintf(message, sizeof message, "Method %s is not allowed on %s", method, r->path);

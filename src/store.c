@@ -178,7 +178,8 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 			close(fd);
 			return result(r, STORE_IO, ENOMEM, "read config");
 		}
-		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		size_t want = out->cap - out->len - 1;
+		ssize_t n = read(fd, out->data + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -189,6 +190,14 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
+		/*
+		 * A short read ending exactly at the size fstat gave is the end of
+		 * the file: no further read(2) only to see it return 0. A file that
+		 * grew meanwhile fills the request (there is room for one byte more
+		 * than that size) and is read on.
+		 */
+		if ((size_t)n < want && out->len == (size_t)st.st_size)
+			break;
 	}
 	out->data[out->len] = '\0';
 	close(fd);
@@ -443,6 +452,16 @@ open_stream(int dirfd, const char *op, struct store_result *r)
 	return d;
 }
 
+bool
+store_stat_config(int dirfd, const char *name, struct store_file_info *info)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	fill_info(info, &st);
+	return true;
+}
+
 int
 store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info, void *arg),
 	   void *arg, struct store_result *r)
@@ -466,12 +485,9 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 		size_t n = strlen(de->d_name);
 		if (!mac_is_config_filename(de->d_name, n))
 			continue;
-		struct stat st;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
-			continue; /* removed meanwhile, or not a regular file */
 		struct store_file_info info;
-		fill_info(&info, &st);
+		if (!store_stat_config(dirfd, de->d_name, &info))
+			continue; /* removed meanwhile, or not a regular file */
 		rc = each(de->d_name, &info, arg);
 		if (rc != 0) {
 			result(r, STORE_IO, 0, "list callback");

@@ -92,6 +92,13 @@ int store_list(int dirfd, int (*each)(const char *name, const struct store_file_
 	       void *arg, struct store_result *r);
 
 /*
+ * Identity of the file `name` in the directory (a config file name), never
+ * following a symlink. False when it does not exist or is not a regular
+ * file (the list then leaves it out).
+ */
+bool store_stat_config(int dirfd, const char *name, struct store_file_info *info);
+
+/*
  * Removes temp files no writer can still own: those older than
  * STORE_TEMP_MAX_AGE, and those whose MAC lock is free right now (a live
  * writer holds it from before it creates its temp file until after it

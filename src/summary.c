@@ -1,14 +1,25 @@
 /*
  * summary.c: renders summaries straight into a buffer. Strings are
  * escaped by json-c (the config's own string objects are serialised, so no
- * new objects are allocated per field).
+ * new objects are allocated per field). The field names below are the
+ * only place the summary's shape is spelled.
  */
 #include "summary.h"
 
 #include <stdbool.h>
 #include <string.h>
 
+#include "mac.h"
+
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+#define F_MAC  "\"mac_address\":\""
+#define F_NAME "\",\"device_name\":"
+#define F_ID   ",\"device_entity_id\":"
+#define F_OTA  ",\"enable_ota\":"
+#define LEN(s) (sizeof s - 1)
+
+static const char *const ota_text[] = {"null", "false", "true"};
 
 static int
 append_typed(struct buf *out, json_object *config, const char *key, enum json_type type)
@@ -24,14 +35,60 @@ append_typed(struct buf *out, json_object *config, const char *key, enum json_ty
 int
 summary_append_fields(struct buf *out, const char *mac, json_object *config)
 {
-	if (buf_printf(out, "\"mac_address\":\"%s\",\"device_name\":", mac) != 0 ||
+	if (buf_puts(out, F_MAC) != 0 || buf_puts(out, mac) != 0 || buf_puts(out, F_NAME) != 0 ||
 	    append_typed(out, config, "deviceName", json_type_string) != 0 ||
-	    buf_puts(out, ",\"device_entity_id\":") != 0 ||
+	    buf_puts(out, F_ID) != 0 ||
 	    append_typed(out, config, "deviceEntityId", json_type_string) != 0 ||
-	    buf_puts(out, ",\"enable_ota\":") != 0 ||
+	    buf_puts(out, F_OTA) != 0 ||
 	    append_typed(out, config, "enableOTA", json_type_boolean) != 0)
 		return -1;
 	return 0;
+}
+
+int
+summary_append_values(struct buf *out, json_object *config, size_t *name_len,
+		      enum summary_ota *ota)
+{
+	size_t start = out->len;
+	if (append_typed(out, config, "deviceName", json_type_string) != 0)
+		return -1;
+	*name_len = out->len - start;
+	json_object *v = NULL;
+	*ota = SUMMARY_OTA_NULL;
+	if (json_object_object_get_ex(config, "enableOTA", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		*ota = json_object_get_boolean(v) ? SUMMARY_OTA_TRUE : SUMMARY_OTA_FALSE;
+	return append_typed(out, config, "deviceEntityId", json_type_string);
+}
+
+int
+summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
+		     size_t id_len, enum summary_ota ota)
+{
+	if (buf_reserve(out, summary_entry_len(name_len, id_len, ota)) != 0)
+		return -1;
+	char *p = out->data + out->len;
+#define PUT(s, n) (memcpy(p, s, n), p += (n))
+	PUT("{" F_MAC, 1 + LEN(F_MAC));
+	PUT(mac, MAC_CANONICAL_LEN);
+	PUT(F_NAME, LEN(F_NAME));
+	PUT(values, name_len);
+	PUT(F_ID, LEN(F_ID));
+	PUT(values + name_len, id_len);
+	PUT(F_OTA, LEN(F_OTA));
+	PUT(ota_text[ota], strlen(ota_text[ota]));
+	PUT("}", 1);
+#undef PUT
+	out->len = (size_t)(p - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+size_t
+summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota)
+{
+	return 1 + LEN(F_MAC) + MAC_CANONICAL_LEN + LEN(F_NAME) + name_len + LEN(F_ID) + id_len +
+	       LEN(F_OTA) + strlen(ota_text[ota]) + 1;
 }
 
 int

@@ -85,6 +85,12 @@ transport_param(struct transport *t, const char *name)
 	return FCGX_GetParam(name, t->req.envp);
 }
 
+char **
+transport_params(struct transport *t)
+{
+	return t->cgi ? environ : t->req.envp;
+}
+
 ssize_t
 transport_read(struct transport *t, void *buf, size_t n)
 {

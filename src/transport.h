@@ -31,6 +31,12 @@ enum transport_event transport_accept(struct transport *t);
 /* A CGI/FastCGI parameter of the current request, or NULL. */
 const char *transport_param(struct transport *t, const char *name);
 
+/*
+ * Every parameter of the current request as a "NAME=value" string, in the
+ * order the web server sent them, NULL-terminated (CGI: the environment).
+ */
+char **transport_params(struct transport *t);
+
 /* Reads up to n body bytes; 0 at the end of the body, -1 on error. */
 ssize_t transport_read(struct transport *t, void *buf, size_t n);
 

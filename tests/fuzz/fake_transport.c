@@ -62,6 +62,24 @@ transport_param(struct transport *t, const char *name)
 	return NULL;
 }
 
+/* The parameters as an environment array, rebuilt from names and values. */
+char **
+transport_params(struct transport *t)
+{
+	size_t offsets[FAKE_MAX_PARAMS];
+	t->env.len = 0;
+	for (size_t i = 0; i < t->nparams; i++) {
+		offsets[i] = t->env.len;
+		if (buf_puts(&t->env, t->names[i]) != 0 || buf_append(&t->env, "=", 1) != 0 ||
+		    buf_puts(&t->env, t->values[i]) != 0 || buf_append(&t->env, "", 1) != 0)
+			return NULL;
+	}
+	for (size_t i = 0; i < t->nparams; i++)
+		t->envp[i] = t->env.data + offsets[i];
+	t->envp[t->nparams] = NULL;
+	return t->envp;
+}
+
 ssize_t
 transport_read(struct transport *t, void *buf, size_t n)
 {

@@ -23,6 +23,8 @@ struct transport {
 	size_t body_len;
 	size_t body_pos;
 	struct buf out; /* everything the responder wrote */
+	struct buf env; /* "NAME=value" strings for transport_params */
+	char *envp[FAKE_MAX_PARAMS + 1];
 };
 
 /* Forgets the previous request (keeps the output buffer's memory). */

@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# bench/run.sh: `make bench`. Measures the service against the physical
+# limit of this machine, on loopback only, in a few minutes:
+#
+#   static      lighttpd serving the config file itself (bench/lighttpd.conf)
+#   floor       bench/floor.c writing the same response bytes through FastCGI
+#   sendfile    the floor answering with X-Sendfile (lighttpd sends the file)
+#   service     raw GET, 304 poll, wrapped GET, list at N=200 and N=10,000,
+#               wrapped PUT (fsyncs included), /metrics
+#   cgi         the raw GET with one responder process per request (mod_cgi)
+#
+# Every row runs with the same wrk settings. Rows are measured ROUNDS times,
+# interleaved, so a burst of other load on the machine hits every row alike;
+# each row reports its median round, and each ratio is the median of the
+# ratios of the same round. Writes bench/results.md and bench/latency.png,
+# replaces the table in README.md; scratch files go to bench/out/.
+#
+# Settings (environment): BENCH_SECONDS (2 per row and round), BENCH_ROUNDS
+# (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
+# end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
+# BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
+# it to another build to compare two versions).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/bench/out"
+SECS="${BENCH_SECONDS:-2}"
+ROUNDS="${BENCH_ROUNDS:-5}"
+CONNS="${BENCH_CONNECTIONS:-8}"
+PROCS="${BENCH_PROCS:-2}"
+# Resolved: responders are found by the path of their executable.
+BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
+FLOOR="$OUT/floor"
+WRK_ARGS=(-t1 -c"$CONNS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua")
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+for tool in lighttpd wrk gnuplot curl sha256sum awk ss; do
+	command -v "$tool" >/dev/null || die "$tool is missing (make deps-bench installs it)"
+done
+[ -x "$BIN" ] || die "$BIN is missing (make builds it)"
+[ -x "$FLOOR" ] || die "$FLOOR is missing (make bench builds it)"
+
+rm -rf "$OUT/n200" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
+mkdir -p "$OUT/rounds" "$OUT/cdf"
+read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
+
+# cpu_snapshot: "pid ticks command" of every process now, to tell afterwards
+# which other programs kept the machine busy (those alive at the end).
+cpu_snapshot() {
+	local f pid rest
+	for f in /proc/[0-9]*/stat; do
+		read -r pid rest <"$f" 2>/dev/null || continue
+		# comm is in parentheses and may hold spaces: split after the last ')'.
+		local comm="${rest#(}" tail="${rest##*) }"
+		comm="${comm%) *}"
+		set -- $tail
+		echo "$pid $((${12} + ${13})) ${comm// /_}"
+	done
+}
+cpu_snapshot >"$OUT/cpu.before"
+
+# --- the data ---------------------------------------------------------------
+for n in 200 10000; do
+	mkdir -p "$OUT/n$n/configs" "$OUT/n$n/run"
+	awk -v N="$n" -v DIR="$OUT/n$n/configs" -f "$ROOT/bench/configs.awk"
+done
+mkdir -p "$OUT/cgi/run"
+C200="$OUT/n200/configs"
+# The device fetched by every GET row: the file of median size.
+TARGET_FILE="$(stat -c '%s %n' "$C200"/*.json | sort -n | awk '{f[NR] = $2} END {print f[int((NR + 1) / 2)]}')"
+MAC="$(basename "$TARGET_FILE" .json)"
+SIZE="$(stat -c %s "$TARGET_FILE")"
+# The device the PUT row rewrites (another one, so GET rows keep their bytes).
+PUT_MAC="02-00-00-00-00-01"
+[ "$PUT_MAC" != "$MAC" ] || PUT_MAC="02-00-00-00-00-02"
+{
+	printf '{"content":'
+	cat "$C200/$PUT_MAC.json"
+	printf '}'
+} >"$OUT/put-body.json"
+
+# The floor's response: the headers the service sends for this file.
+ETAG="\"$(sha256sum "$TARGET_FILE" | cut -c1-32)\""
+LASTMOD="$(LC_ALL=C date -u -r "$TARGET_FILE" '+%a, %d %b %Y %H:%M:%S GMT')"
+RID="00000000-0000-4000-8000-000000000000"
+printf 'Status: 200 OK\r\nX-Request-ID: %s\r\nContent-Length: %s\r\nContent-Type: application/json\r\nETag: %s\r\nLast-Modified: %s\r\nCache-Control: no-cache\r\n\r\n' \
+	"$RID" "$SIZE" "$ETAG" "$LASTMOD" >"$OUT/floor.head"
+printf 'Status: 200 OK\r\nX-Request-ID: %s\r\nContent-Type: application/json\r\nETag: %s\r\nLast-Modified: %s\r\nCache-Control: no-cache\r\nX-Sendfile: %s\r\n\r\n' \
+	"$RID" "$ETAG" "$LASTMOD" "$TARGET_FILE" >"$OUT/floor-sendfile.head"
+
+# --- servers ----------------------------------------------------------------
+PIDS=()
+# stop PID...: TERM (lighttpd stops its responders), a bounded wait, KILL.
+stop() {
+	local pid i
+	kill -TERM "$@" 2>/dev/null || true
+	for pid in "$@"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+stop_servers() {
+	[ ${#PIDS[@]} -eq 0 ] || stop "${PIDS[@]}"
+	PIDS=()
+}
+trap stop_servers EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 40000))
+		if ! ss -Hltn "sport = :$port" | grep -q .; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start NAME CONF CONFIG_DIR: starts lighttpd, sets ${NAME}_URL and ${NAME}_PID.
+# A port found free can be taken by someone else before lighttpd binds it:
+# then it tries another.
+start() {
+	local name="$1" conf="$2" dir="$3" port pid i attempt
+	local run="$OUT/$name/run"
+	mkdir -p "$run"
+	for attempt in 1 2 3 4 5; do
+		port="$(free_port)" || die "no free port"
+		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
+			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" \
+			SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_ROOT="$ROOT" RUN_DIR="$run" \
+			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
+			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
+			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
+		pid=$!
+		for i in $(seq 1 100); do
+			# Our lighttpd bound the port (it logs that), and it answers.
+			if grep -q 'server started' "$OUT/$name/lighttpd.log" && kill -0 "$pid" 2>/dev/null &&
+				curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; then
+				PIDS+=("$pid")
+				printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
+				printf -v "${name}_PID" '%s' "$pid"
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop "$pid"
+	done
+	cat "$OUT/$name/lighttpd.log" >&2
+	die "lighttpd ($name) did not start"
+}
+
+start n200 "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
+start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
+start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
+
+# Responder processes of one lighttpd running a given binary.
+pool() { # pool LIGHTTPD_PID BINARY
+	local p
+	for p in $(pgrep -P "$1"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+	return 0
+}
+
+# ticks FIELDS PID...: CPU clock ticks of processes, from /proc/PID/stat:
+# FIELDS 14-15 is their own time, 16-17 that of their reaped children.
+ticks() {
+	local fields="$1" sum=0 p f v
+	shift
+	for p in "$@"; do
+		f="$(cut -d' ' -f"$fields" "/proc/$p/stat" 2>/dev/null)" || continue
+		for v in $f; do
+			sum=$((sum + v))
+		done
+	done
+	echo "$sum"
+}
+
+# --- sanity: every row answers what it claims --------------------------------
+check_body() { # check_body URL FILE
+	curl -sf "$1" | cmp -s - "$2" || die "$1 does not answer the bytes of $2"
+}
+check_body "$n200_URL/static/$MAC.json" "$TARGET_FILE"
+check_body "$n200_URL/floor/$MAC.json" "$TARGET_FILE"
+check_body "$n200_URL/floor-sendfile/$MAC.json" "$TARGET_FILE"
+check_body "$n200_URL/api/configs/$MAC.json" "$TARGET_FILE"
+check_body "$cgi_URL/api/configs/$MAC.json" "$TARGET_FILE"
+got="$(curl -sf -D - -o /dev/null "$n200_URL/api/configs/$MAC.json" | tr -d '\r')"
+grep -qxF "ETag: $ETAG" <<<"$got" || die "the service's ETag is not the floor's ($ETAG)"
+grep -qxF "Last-Modified: $LASTMOD" <<<"$got" || die "the service's Last-Modified is not the floor's"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$n200_URL/api/configs/$MAC.json")" = 304 ] ||
+	die "the poll with If-None-Match does not answer 304"
+for n in 200 10000; do
+	url="n${n}_URL"
+	count="$(curl -sf "${!url}/api/configs" | grep -o '"count":[0-9]*' | cut -d: -f2)"
+	[ "$count" = "$n" ] || die "the list at N=$n counts $count"
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+	--data-binary @"$OUT/put-body.json" "$n200_URL/api/configs/$PUT_MAC")" = 200 ] ||
+	die "the PUT does not answer 200"
+
+# --- the rows -----------------------------------------------------------------
+# name | instance | pool (floor, sendfile, service, cgi, none) | path | method | body | header
+ROWS=(
+	"static|n200|none|/static/$MAC.json|GET||"
+	"floor|n200|floor|/floor/$MAC.json|GET||"
+	"sendfile floor|n200|sendfile|/floor-sendfile/$MAC.json|GET||"
+	"raw GET|n200|service|/api/configs/$MAC.json|GET||"
+	"304 poll|n200|service|/api/configs/$MAC.json|GET||If-None-Match: $ETAG"
+	"wrapped GET|n200|service|/api/configs/$MAC|GET||"
+	"list N=200|n200|service|/api/configs|GET||"
+	"list N=10000|n10000|service|/api/configs|GET||"
+	"PUT|n200|service|/api/configs/$PUT_MAC|PUT|$OUT/put-body.json|"
+	"metrics|n200|service|/metrics|GET||"
+	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
+)
+
+# measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
+measure() {
+	local round="$1" idx="$2" name inst kind path method body header
+	IFS='|' read -r name inst kind path method body header <<<"${ROWS[$idx]}"
+	local lpid_var="${inst}_PID" url_var="${inst}_URL"
+	local lpid="${!lpid_var}" pids=()
+	case "$kind" in
+	floor | sendfile) mapfile -t pids < <(pool "$lpid" "$FLOOR") ;;
+	service) mapfile -t pids < <(pool "$lpid" "$BIN") ;;
+	esac
+	# Both floors run bench/out/floor: tell their pools apart by FLOOR_FILE.
+	if [ "$kind" = floor ] || [ "$kind" = sendfile ]; then
+		local want=FLOOR_FILE="$TARGET_FILE" p keep=()
+		[ "$kind" = sendfile ] && want=FLOOR_FILE=/dev/null
+		for p in "${pids[@]}"; do
+			tr '\0' '\n' <"/proc/$p/environ" | grep -qxF "$want" && keep+=("$p")
+		done
+		pids=("${keep[@]}")
+	fi
+	local r0 l0 r1 l1 line
+	# CGI processes are gone by the end: count them as lighttpd's reaped children.
+	if [ "$kind" = cgi ]; then r0="$(ticks 16-17 "$lpid")"; else r0="$(ticks 14-15 "${pids[@]}")"; fi
+	l0="$(ticks 14-15 "$lpid")"
+	line="$(BENCH_METHOD="$method" BENCH_BODY="$body" BENCH_HEADER="$header" \
+		BENCH_CDF="$OUT/cdf/$idx.$round" wrk "${WRK_ARGS[@]}" "${!url_var}$path" | grep '^BENCH ')" ||
+		die "wrk failed on $name"
+	if [ "$kind" = cgi ]; then r1="$(ticks 16-17 "$lpid")"; else r1="$(ticks 14-15 "${pids[@]}")"; fi
+	l1="$(ticks 14-15 "$lpid")"
+	awk -v round="$round" -v idx="$idx" -v r="$((r1 - r0))" -v l="$((l1 - l0))" \
+		-v hz="$(getconf CLK_TCK)" -v kind="$kind" '{
+		rps = $2 / $3
+		resp = (kind == "none") ? -1 : r * 1e6 / hz / $2
+		web = l * 1e6 / hz / $2
+		printf "%d\t%d\t%.1f\t%d\t%d\t%d\t%.1f\t%.1f\n", round, idx, rps, $5, $6, $4, resp, web
+	}' <<<"$line" >>"$OUT/rounds/all.tsv"
+}
+
+rss_report() { # max VmRSS (kB) of the N=10000 service responders, with the breakdown
+	local p best=0 line=""
+	for p in $(pool "$n10000_PID" "$BIN"); do
+		local rss anon file
+		rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")"
+		anon="$(awk '/^RssAnon:/ {print $2}' "/proc/$p/status")"
+		file="$(awk '/^RssFile:/ {print $2}' "/proc/$p/status")"
+		if [ "$rss" -gt "$best" ]; then
+			best="$rss"
+			line="$rss $anon $file"
+		fi
+	done
+	echo "$line"
+}
+
+echo "bench: ${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, wrk -t1 -c$CONNS, $PROCS responder processes"
+# Warm-up: caches filled and every process started before anything counts.
+for idx in "${!ROWS[@]}"; do
+	IFS='|' read -r name inst _ path _ _ _ <<<"${ROWS[$idx]}"
+	url_var="${inst}_URL"
+	[ "$name" = PUT ] && continue
+	wrk -t1 -c"$CONNS" -d1s "${!url_var}$path" >/dev/null
+done
+for round in $(seq 1 "$ROUNDS"); do
+	for idx in "${!ROWS[@]}"; do
+		measure "$round" "$idx"
+	done
+	printf '  round %d of %d done\n' "$round" "$ROUNDS"
+done
+read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report)"
+
+# CPU used by this script and everything it started (the servers and their
+# processes not yet reaped, wrk and the tools, reaped), against the machine's.
+read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+cpu_snapshot >"$OUT/cpu.after"
+ourpids=" $$ ${PIDS[*]} $(for pid in "${PIDS[@]}"; do pgrep -P "$pid"; done | tr '\n' ' ') "
+# Other programs that used the most CPU during the run, by command name.
+others="$(awk -v ours="$ourpids" -v hz="$(getconf CLK_TCK)" '
+	NR == FNR { before[$1] = $2; next }
+	index(ours, " " $1 " ") == 0 { used[$3] += $2 - before[$1] }
+	END { for (c in used) if (used[c] / hz >= 0.2) printf "%s %.1f\n", c, used[c] / hz }' \
+	"$OUT/cpu.before" "$OUT/cpu.after" | sort -k2 -rn | head -5 |
+	awk '{printf "%s%s (%s s)", (NR > 1 ? ", " : ""), $1, $2}')"
+servers=0
+for pid in "${PIDS[@]}"; do
+	servers=$((servers + $(ticks 14-17 "$pid" $(pgrep -P "$pid"))))
+done
+ours="$(times | awk -v servers="$servers" -v hz="$(getconf CLK_TCK)" 'NR == 2 {
+	split($1, a, "m"); split($2, b, "m");
+	print (a[1] * 60 + a[2]) + (b[1] * 60 + b[2]) + servers / hz }')"
+stop_servers
+
+# --- report ---------------------------------------------------------------------
+machine_cpu="$(awk -F: '/^model name/ {sub(/^ +/, "", $2); print $2; exit}' /proc/cpuinfo)"
+machine="$machine_cpu, $(nproc) cores, $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r), $(lighttpd -v 2>&1 | head -1 | cut -d' ' -f1), $({ wrk -v 2>&1 || true; } | head -1 | cut -d' ' -f1-2)"
+# In cores, on average: CPU time outside the bench's processes (kernel
+# threads included, which also do some of the bench's own network and disk
+# work), and time the hypervisor gave to other machines (steal).
+read -r other steal < <(awk -v busy="$(((u1 + n1 + s1 + q1 + sq1) - (u0 + n0 + s0 + q0 + sq0)))" \
+	-v steal="$((st1 - st0))" -v ours="$ours" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" \
+	-v all="$(((u1 + n1 + s1 + i1 + w1 + q1 + sq1 + st1) - (u0 + n0 + s0 + i0 + w0 + q0 + sq0 + st0)))" \
+	'BEGIN { secs = all / hz / cores; o = (busy / hz - ours) / secs
+	printf "%.2f %.2f\n", (o < 0 ? 0 : o), steal / hz / secs }')
+names="$(printf '%s\n' "${ROWS[@]}" | cut -d'|' -f1)"
+
+awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v rss="$RSS_KB" -v anon="$RSS_ANON_KB" \
+	-v file="$RSS_FILE_KB" -v out="$OUT" -v size="$SIZE" '
+function median(arr, n,    i, j, t, s) {
+	for (i = 1; i <= n; i++) s[i] = arr[i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+	return s[int((n + 1) / 2)]
+}
+function us(v) { return v >= 10000 ? sprintf("%.1f ms", v / 1000) : sprintf("%d us", v) }
+function cpu(v) { return v < 0 ? "-" : sprintf("%.1f", v) }
+BEGIN { nrows = split(names, name, "\n") }
+{ rps[$2, $1] = $3; p50[$2, $1] = $4; p99[$2, $1] = $5; err[$2, $1] = $6; resp[$2, $1] = $7; web[$2, $1] = $8 }
+END {
+	printf "| row | requests/s | p50 | p99 | errors | responder CPU us/req | lighttpd CPU us/req |\n"
+	printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+	for (i = 0; i < nrows; i++) {
+		for (r = 1; r <= rounds; r++) v[r] = rps[i, r]
+		m = median(v, rounds)
+		for (r = 1; r <= rounds; r++) if (rps[i, r] == m) break
+		printf "| %s | %.0f | %s | %s | %d | %s | %s |\n", name[i + 1], m, us(p50[i, r]), us(p99[i, r]),
+			err[i, r], cpu(resp[i, r]), cpu(web[i, r])
+		pick[i] = r
+	}
+	# ratios of the same round, then their median
+	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3", pair, " ")
+	label[1] = "service raw GET / floor (goal >= 0.90)"
+	label[2] = "service raw GET / static"
+	label[3] = "list(200) / raw GET (goal >= 0.40)"
+	label[4] = "304 poll / raw GET (goal >= 1.00)"
+	label[5] = "time per list at 10,000 / at 200 (linear = 50)"
+	label[6] = "sendfile floor / floor"
+	label[7] = "cgi raw GET / raw GET"
+	label[8] = "responder CPU per request, raw GET / floor"
+	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
+	for (k = 1; k <= 8; k++) {
+		a = pair[2 * k - 1]; b = pair[2 * k]
+		for (r = 1; r <= rounds; r++)
+			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]
+		lo = hi = v[1]
+		for (r = 2; r <= rounds; r++) { if (v[r] < lo) lo = v[r]; if (v[r] > hi) hi = v[r] }
+		printf "| %s | %.2f | %.2f, %.2f |\n", label[k], median(v, rounds), lo, hi
+	}
+	printf "\nResponder RSS after the N=10,000 list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
+	printf "Raw GET rows fetch one %d-byte config.\n", size
+	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
+}' "$OUT/rounds/all.tsv" >"$OUT/table.md"
+
+# Latency distribution of the median rounds: static, floor, service raw GET.
+mapfile -t picked <"$OUT/picked"
+gnuplot <<EOF
+set terminal pngcairo size 900,560 font "DejaVu Sans,11"
+set output "$ROOT/bench/latency.png"
+set title "GET of one config, wrk -t1 -c$CONNS, $PROCS responder processes"
+set xlabel "latency (microseconds)"
+set ylabel "fraction of requests at or below"
+set logscale x
+set format x "%g"
+set key right bottom
+set grid
+plot "$OUT/cdf/0.${picked[0]}" using 1:2 with lines lw 2 title "static (lighttpd alone)", \
+     "$OUT/cdf/1.${picked[1]}" using 1:2 with lines lw 2 title "floor (FastCGI, no work)", \
+     "$OUT/cdf/3.${picked[3]}" using 1:2 with lines lw 2 title "service raw GET"
+EOF
+
+{
+	echo "# Bench results"
+	echo
+	echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo
+	echo "Machine: $machine."
+	echo "Other load during the run, on average: $other cores busy outside the bench's own processes (kernel threads included), $steal cores taken by the hypervisor (steal); load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Busiest other programs still running at the end, CPU seconds during the run: ${others:-none} (processes that started and ended during the run are not named)."
+	[ -n "${BENCH_NOTE:-}" ] && echo "Note: $BENCH_NOTE"
+	echo
+	echo "Settings: wrk -t1 -c$CONNS, ${SECS}s per row, $ROUNDS interleaved rounds (median round shown; ratios are medians of same-round ratios), $PROCS responder processes per FastCGI pool, lighttpd with the shipped conf/lighttpd.conf."
+	echo
+	cat "$OUT/table.md"
+	echo
+	echo "![latency distribution](latency.png)"
+} >"$ROOT/bench/results.md"
+
+# The README shows the last run: its table replaces the one between the markers.
+readme="$ROOT/README.md"
+if grep -q '^<!-- bench results: written by make bench -->$' "$readme"; then
+	{
+		echo "Last run: $(date -u '+%Y-%m-%d'), $machine; other load $other cores, steal $steal cores."
+		echo
+		cat "$OUT/table.md"
+	} >"$OUT/readme-table.md"
+	awk -v table="$OUT/readme-table.md" '
+		/^<!-- bench results: written by make bench -->$/ {
+			print; print ""
+			while ((getline line < table) > 0) print line
+			print ""; skip = 1; next
+		}
+		/^<!-- end of bench results -->$/ { skip = 0 }
+		!skip' "$readme" >"$OUT/README.md" && cat "$OUT/README.md" >"$readme"
+fi
+
+echo
+cat "$OUT/table.md"
+echo
+echo "machine: $machine; other load: $other cores, steal: $steal cores"
+echo "bench: wrote bench/results.md and bench/latency.png"

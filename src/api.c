@@ -45,11 +45,21 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 					       : store_status_text(r->status));
 		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
 		break;
-	case STORE_ACCESS:
-		snprintf(message, sizeof message, "Permission denied on config directory %.120s",
-			 dir);
-		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
+	case STORE_ACCESS: {
+		/* The directory as a whole (503, as health says), or one file in it? */
+		struct store_result d;
+		if (store_check_dir(ctx->settings->configs_dir, &d) == 0) {
+			snprintf(message, sizeof message, "Permission denied: %s failed", op);
+			api_error_set(&ctx->err, ERR_STORAGE_ERROR, message, "%s of %s: %s", op,
+				      ctx->mac[0] ? ctx->mac : "the directory", why);
+		} else {
+			snprintf(message, sizeof message,
+				 "Permission denied on config directory %.120s", dir);
+			api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op,
+				      why);
+		}
 		break;
+	}
 	case STORE_NOT_FOUND:
 		snprintf(message, sizeof message, "Config %s was not found", ctx->mac);
 		api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
@@ -142,10 +152,12 @@ api_precond_check(const struct buf *current, void *arg)
 	const char *cur = current ? etag : NULL;
 	if (p->if_match != NULL && !cond_etag_matches(p->if_match, cur, false)) {
 		p->refused = ERR_PRECONDITION_FAILED;
+		p->refused_by = "If-Match does not match the current config";
 		return -1;
 	}
 	if (p->if_none_match != NULL && cond_etag_matches(p->if_none_match, cur, true)) {
 		p->refused = ERR_PRECONDITION_FAILED;
+		p->refused_by = "If-None-Match matches the current config";
 		return -1;
 	}
 	if (!p->allow_overwrite && current != NULL) {
@@ -166,8 +178,7 @@ api_precond_error(struct api_ctx *ctx, const struct api_precond *p)
 	} else {
 		snprintf(message, sizeof message, "Precondition failed for config %s", ctx->mac);
 		api_error_set(&ctx->err, ERR_PRECONDITION_FAILED, message, "%s",
-			      p->if_match ? "If-Match does not match the current config"
-					  : "If-None-Match matches the current config");
+			      p->refused_by ? p->refused_by : "a precondition refused the change");
 	}
 	return -1;
 }

@@ -71,6 +71,7 @@ struct api_precond {
 	const char *if_none_match;
 	bool allow_overwrite;
 	enum api_error_kind refused; /* set when the check refuses */
+	const char *refused_by;      /* which header refused, for the message */
 };
 int api_precond_check(const struct buf *current, void *arg);
 bool api_precond_needed(const struct api_precond *p);

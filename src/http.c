@@ -169,6 +169,7 @@ static const struct {
 	NAME("HTTP_IF_MODIFIED_SINCE"),
 	NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
 	NAME("REMOTE_USER"),
+	NAME("HTTP_TRANSFER_ENCODING"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -216,6 +217,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 		&req->if_modified_since,
 		&req->acr_method,
 		&req->remote_user,
+		&req->transfer_encoding,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -273,14 +275,52 @@ drain(struct transport *tx, unsigned long long left)
 	}
 }
 
+/*
+ * A body without Content-Length: CGI under Apache passes a chunked request
+ * body this way (RFC 3875 section 4.1.2 lets the length be absent). Reads
+ * to the end of the stream, refusing more than max bytes.
+ */
+static int
+read_to_end(struct http_request *req, size_t max, struct api_error *err)
+{
+	struct buf *b = req->body;
+	for (;;) {
+		if (b->len > max) {
+			drain(req->tx, 64ull * 1024 * 1024);
+			api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
+				      "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
+			return -1;
+		}
+		if (buf_reserve(b, 16384) != 0) {
+			api_error_set(err, ERR_INTERNAL, "Out of memory", "cannot hold the body");
+			return -1;
+		}
+		ssize_t n = transport_read(req->tx, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0) {
+			api_error_set(err, ERR_BAD_REQUEST, "Request body could not be read",
+				      "the connection failed after %zu bytes", b->len);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int
 http_read_body(struct http_request *req, size_t max, struct api_error *err)
 {
 	struct buf *b = req->body;
 	b->len = 0;
 	const char *cl = req->content_length;
-	if (cl == NULL || cl[0] == '\0')
-		return 0;
+	if (cl == NULL || cl[0] == '\0') {
+		const char *te = req->transfer_encoding;
+		if (te == NULL || strcasestr(te, "chunked") == NULL)
+			return 0;
+		return read_to_end(req, max, err);
+	}
 	char *end = NULL;
 	errno = 0;
 	unsigned long long want = strtoull(cl, &end, 10);

@@ -45,6 +45,7 @@ struct http_request {
 	const char *if_modified_since;
 	const char *acr_method; /* Access-Control-Request-Method */
 	const char *remote_user;
+	const char *transfer_encoding; /* only where no Content-Length came with a body */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;

@@ -5,13 +5,11 @@
  * time, each read, routed, answered and counted.
  *
  * The web server owns the processes: it decides how many run, restarts
- * them, and stops them with SIGTERM. SIGTERM, SIGINT and SIGUSR1 let the
- * request in flight finish and then exit 0; a process waiting for a
- * request has nothing in flight and exits at once (_exit is async-signal
- * safe, and waiting in libfcgi's accept() cannot be interrupted
- * otherwise without a race between checking a flag and blocking). The
- * handlers use SA_RESTART so no read, write or fsync of a request being
- * served is cut short.
+ * them, and stops them with SIGTERM. SIGTERM, SIGINT, SIGUSR1 and SIGHUP
+ * let the request in flight finish and then exit 0. Those signals stay
+ * blocked except while the process waits for a request (transport_accept
+ * unblocks them only inside ppoll), so a stop can neither cut a request
+ * short nor be lost between checking a flag and starting to wait.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,32 +36,42 @@
 #define EXIT_CONFIG 78       /* EX_CONFIG: bad settings */
 #define BUF_KEEP (256 * 1024) /* buffers above this are released after a request */
 
-/* Process-owned: set by the signal handler / the accept loop. */
+/* Process-owned: set by the signal handler, read by the accept loop. */
 static volatile sig_atomic_t main_stop;
-static volatile sig_atomic_t main_idle;
 
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	main_stop = 1;
-	if (main_idle)
-		_exit(0);
 }
 
+/*
+ * Installs the stop handlers and blocks the stop signals; *wait_mask gets
+ * the mask to wait with (the previous one, stop signals unblocked).
+ */
 static int
-install_handlers(void)
+install_handlers(sigset_t *wait_mask)
 {
+	static const int stops[] = {SIGTERM, SIGINT, SIGUSR1, SIGHUP};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
-	    sigaction(SIGUSR1, &sa, NULL) != 0)
-		return -1;
+	sigset_t block;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+		if (sigaction(stops[i], &sa, NULL) != 0 || sigaddset(&block, stops[i]) != 0)
+			return -1;
+	}
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	if (sigaction(SIGPIPE, &sa, NULL) != 0 || sigprocmask(SIG_BLOCK, &block, wait_mask) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
+		if (sigdelset(wait_mask, stops[i]) != 0)
+			return -1;
+	return 0;
 }
 
 static void
@@ -178,7 +186,8 @@ main(int argc, char **argv)
 		settings_free(&settings);
 		return 0;
 	}
-	if (install_handlers() != 0) {
+	sigset_t wait_mask;
+	if (install_handlers(&wait_mask) != 0) {
 		log_msg(LOG_ERROR, "cannot install signal handlers: %s", strerror(errno));
 		settings_free(&settings);
 		return 1;
@@ -208,18 +217,12 @@ main(int argc, char **argv)
 	buf_init(&b.scratch);
 	int status = 0;
 	while (!main_stop) {
-		main_idle = 1;
-		if (main_stop)
-			break;
-		enum transport_event ev = transport_accept(tx);
-		main_idle = 0;
+		enum transport_event ev = transport_accept(tx, &wait_mask);
 		if (ev == TRANSPORT_DONE)
 			break;
 		if (ev == TRANSPORT_INTERRUPTED)
 			continue;
 		if (ev == TRANSPORT_ERROR) {
-			if (main_stop)
-				break;
 			log_msg(LOG_ERROR, "accept failed: %s", strerror(errno));
 			status = 1;
 			break;

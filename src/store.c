@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "mac.h"
 
 /* Process-owned: sequence number making this process's temp names unique. */
@@ -53,8 +52,8 @@ classify(int err)
 		return STORE_ACCESS;
 	case ELOOP:
 		return STORE_NOT_REGULAR;
-	case EFBIG:
-		return STORE_TOO_LARGE;
+	case EFBIG: /* on a write: beyond the file system's (or RLIMIT_FSIZE's) bound */
+		return STORE_NO_SPACE;
 	default:
 		return STORE_IO;
 	}
@@ -214,10 +213,12 @@ lock_name(char *out, size_t n, const char *mac)
 
 /*
  * Takes the MAC's write lock; returns its descriptor (closing it unlocks)
- * or -1. Lock files live only as long as their config (unlock_mac removes
- * them otherwise), so a holder may find the file it locked already
- * unlinked by the previous holder: it then retries on the current one,
- * which keeps every writer of a MAC on the same inode.
+ * or -1. Lock files are never removed by the service: removing a lock file
+ * another writer may already have open is a race on NFS (its cached
+ * attributes can hide the removal), and a lock file is only ever created
+ * for a MAC that gets a config (see answer_without_lock), so there are at
+ * most as many as MACs ever written. If one is removed by hand while held,
+ * the holder check below makes a late waiter start over on the new file.
  */
 static int
 lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result *r)
@@ -228,41 +229,35 @@ lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result
 	for (int attempt = 0; attempt < 100; attempt++) {
 		int fd = openat(dirfd, name, flags, 0600);
 		if (fd < 0) {
-			sys_fail(r, "open lock file");
+			/* A symlink here is not a config: report it as a storage error. */
+			if (errno == ELOOP)
+				result(r, STORE_IO, ELOOP, "open lock file");
+			else
+				sys_fail(r, "open lock file");
 			return -1;
 		}
 		int rc;
 		while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
 			;
-		if (rc != 0) {
+		if (rc != 0 && errno != ESTALE) {
 			sys_fail(r, "lock");
 			close(fd);
 			return -1;
 		}
 		struct stat held, named;
-		if (fstat(fd, &held) == 0 && fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (rc == 0 && fstat(fd, &held) == 0 &&
+		    fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    held.st_ino == named.st_ino && held.st_dev == named.st_dev)
 			return fd;
-		close(fd);
+		close(fd); /* removed meanwhile (ESTALE on NFS): take the current one */
 	}
 	result(r, STORE_IO, EAGAIN, "lock");
 	return -1;
 }
 
-/* Releases the lock; removes the lock file first when the config is gone. */
 static void
-unlock_mac(int dirfd, const char *mac, int lockfd)
+unlock_mac(int lockfd)
 {
-	char name[64];
-	struct stat st;
-	config_name(name, sizeof name, mac);
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
-		lock_name(name, sizeof name, mac);
-		/* A lock file left behind only costs a directory entry. */
-		if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
-			log_msg(LOG_WARN, "cannot remove lock file=%s errno=\"%s\"", name,
-				strerror(errno));
-	}
 	close(lockfd);
 }
 
@@ -345,16 +340,48 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
 	return result(r, STORE_OK, 0, NULL);
 }
 
+/*
+ * With neither the config nor its lock file present, a change that needs
+ * a config is answered without creating the lock file (so requests for
+ * random MACs leave nothing behind): a precondition that refuses a missing
+ * config, or a delete. Returns true when it answered (r says how). A
+ * writer creating the config meanwhile is ordered after this answer.
+ */
+static bool
+answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
+		    struct store_result *r)
+{
+	char name[64];
+	struct stat st;
+	config_name(name, sizeof name, mac);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	lock_name(name, sizeof name, mac);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	if (pre != NULL && pre->check != NULL && pre->check(NULL, pre->arg) != 0) {
+		result(r, STORE_PRECONDITION, 0, "precondition");
+		return true;
+	}
+	if (deleting) {
+		result(r, STORE_NOT_FOUND, ENOENT, "remove config");
+		return true;
+	}
+	return false;
+}
+
 /* Locks the MAC and checks the precondition; returns the lock, or -1. */
 static int
-begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool *exists,
-	     struct store_result *r)
+begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
+	     bool *exists, struct store_result *r)
 {
+	if (answer_without_lock(dirfd, mac, pre, deleting, r))
+		return -1;
 	int lockfd = lock_mac(dirfd, mac, true, true, r);
 	if (lockfd < 0)
 		return -1;
 	if (check_precondition(dirfd, mac, pre, exists, r) != 0) {
-		unlock_mac(dirfd, mac, lockfd);
+		unlock_mac(lockfd);
 		return -1;
 	}
 	return lockfd;
@@ -365,13 +392,13 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 	    const struct store_precond *pre, bool *created, struct store_result *r)
 {
 	bool exists = false;
-	int lockfd = begin_change(dirfd, mac, pre, &exists, r);
+	int lockfd = begin_change(dirfd, mac, pre, false, &exists, r);
 	if (lockfd < 0)
 		return -1;
 	char tmp[128];
 	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
 	if (fd < 0) {
-		unlock_mac(dirfd, mac, lockfd);
+		unlock_mac(lockfd);
 		return -1;
 	}
 	const char *failed = NULL;
@@ -397,11 +424,11 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 		/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
 		if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
 			err = err ? err : errno;
-		unlock_mac(dirfd, mac, lockfd);
+		unlock_mac(lockfd);
 		return result(r, classify(err), err, failed);
 	}
 	int rc = sync_dir(dirfd, r);
-	unlock_mac(dirfd, mac, lockfd);
+	unlock_mac(lockfd);
 	if (rc != 0)
 		return -1;
 	if (created != NULL)
@@ -413,20 +440,20 @@ int
 store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct store_result *r)
 {
 	bool exists = false;
-	int lockfd = begin_change(dirfd, mac, pre, &exists, r);
+	int lockfd = begin_change(dirfd, mac, pre, true, &exists, r);
 	if (lockfd < 0)
 		return -1;
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (unlinkat(dirfd, name, 0) != 0) {
 		int err = errno;
-		unlock_mac(dirfd, mac, lockfd);
+		unlock_mac(lockfd);
 		if (err == ENOENT)
 			return result(r, STORE_NOT_FOUND, err, "remove config");
 		return result(r, classify(err), err, "remove config");
 	}
 	int rc = sync_dir(dirfd, r);
-	unlock_mac(dirfd, mac, lockfd);
+	unlock_mac(lockfd);
 	if (rc != 0)
 		return -1;
 	return result(r, STORE_OK, 0, NULL);
@@ -549,7 +576,7 @@ store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
 		if (stale && unlinkat(dirfd, de->d_name, 0) == 0)
 			(*removed)++;
 		if (lockfd >= 0)
-			unlock_mac(dirfd, mac, lockfd);
+			unlock_mac(lockfd);
 	}
 	closedir(d);
 	return result(r, STORE_OK, 0, NULL);

@@ -6,11 +6,16 @@
  * is a handful of lines here: parameters from getenv(), the body from fd
  * 0, the response to fd 1.
  *
- * The request is initialised with FCGI_FAIL_ACCEPT_ON_INTR so a shutdown
- * signal that arrives while a process waits in accept() ends the wait.
+ * Waiting for a request is ppoll(2) on the listening socket with the
+ * caller's signal mask, so a stop signal ends the wait at once and can not
+ * arrive anywhere else (the caller keeps stop signals blocked otherwise).
+ * The socket is non-blocking: when several responders wake for one
+ * connection, those that lose the race get EAGAIN from accept() and wait
+ * again, instead of blocking where no signal could reach them.
  *
- * A CGI process reads the rest of the announced body before it exits, even
- * when the answer did not need it (RFC 3875 section 4.2 allows leaving it):
+ * A CGI process reads the rest of the body before it exits (as announced by
+ * CONTENT_LENGTH, or to the end with chunked transfer coding, which Apache
+ * passes without a length), even when the answer did not need it (RFC 3875 section 4.2 allows leaving it):
  * Apache's mod_cgid connects stdin and stdout to one socket, and closing a
  * socket with unread bytes in it resets the connection, which cuts the
  * response short on its way to the client.
@@ -18,8 +23,13 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define CGI_DRAIN_MAX (64ull * 1024 * 1024) /* beyond this, let the connection reset */
@@ -43,7 +53,11 @@ transport_open(void)
 		return NULL;
 	}
 	t->cgi = FCGX_IsCGI() != 0;
-	if (!t->cgi && FCGX_InitRequest(&t->req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (t->cgi)
+		return t;
+	int flags = fcntl(FCGI_LISTENSOCK_FILENO, F_GETFL);
+	if (flags < 0 || fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    FCGX_InitRequest(&t->req, FCGI_LISTENSOCK_FILENO, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -57,7 +71,7 @@ transport_is_cgi(const struct transport *t)
 }
 
 enum transport_event
-transport_accept(struct transport *t)
+transport_accept(struct transport *t, const sigset_t *wait_mask)
 {
 	if (t->cgi) {
 		if (t->cgi_served)
@@ -66,23 +80,27 @@ transport_accept(struct transport *t)
 		t->active = true;
 		return TRANSPORT_REQUEST;
 	}
-	/* Returns -errno on failure (libfcgi's convention). */
-	int rc = FCGX_Accept_r(&t->req);
-	if (rc < 0) {
+	for (;;) {
+		struct pollfd pfd = {.fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN};
+		int n = ppoll(&pfd, 1, NULL, wait_mask);
+		if (n < 0)
+			return errno == EINTR ? TRANSPORT_INTERRUPTED : TRANSPORT_ERROR;
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			errno = EBADF;
+			return TRANSPORT_ERROR;
+		}
+		/* Returns -errno on failure (libfcgi's convention). */
+		int rc = FCGX_Accept_r(&t->req);
+		if (rc == 0) {
+			t->active = true;
+			return TRANSPORT_REQUEST;
+		}
 		t->active = false;
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+			continue; /* another responder took the connection */
 		errno = -rc;
-		return rc == -EINTR ? TRANSPORT_INTERRUPTED : TRANSPORT_ERROR;
+		return TRANSPORT_ERROR;
 	}
-	t->active = true;
-	return TRANSPORT_REQUEST;
-}
-
-const char *
-transport_param(struct transport *t, const char *name)
-{
-	if (t->cgi)
-		return getenv(name);
-	return FCGX_GetParam(name, t->req.envp);
 }
 
 char **
@@ -138,18 +156,30 @@ transport_write(struct transport *t, const void *buf, size_t n)
 	return 0;
 }
 
-/* CGI: discards what is left of the body CONTENT_LENGTH announced. */
+/* Is the CGI request's body sent with chunked transfer coding (no length)? */
+static bool
+cgi_chunked(void)
+{
+	const char *te = getenv("HTTP_TRANSFER_ENCODING");
+	return te != NULL && strcasestr(te, "chunked") != NULL;
+}
+
+/* CGI: discards what is left of the body. */
 static void
 cgi_drain_body(struct transport *t)
 {
 	const char *cl = getenv("CONTENT_LENGTH");
-	if (cl == NULL || cl[0] < '0' || cl[0] > '9')
+	unsigned long long want = CGI_DRAIN_MAX;
+	if (cl != NULL && cl[0] >= '0' && cl[0] <= '9') {
+		char *end = NULL;
+		errno = 0;
+		want = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || want - t->cgi_body_read > CGI_DRAIN_MAX)
+			return;
+	} else if (!cgi_chunked()) {
 		return;
-	char *end = NULL;
-	errno = 0;
-	unsigned long long want = strtoull(cl, &end, 10);
-	if (errno != 0 || *end != '\0' || want <= t->cgi_body_read ||
-	    want - t->cgi_body_read > CGI_DRAIN_MAX)
+	}
+	if (want <= t->cgi_body_read)
 		return;
 	unsigned long long left = want - t->cgi_body_read;
 	char sink[16384];

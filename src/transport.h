@@ -8,6 +8,7 @@
 #ifndef IOTCONFIG_TRANSPORT_H
 #define IOTCONFIG_TRANSPORT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -25,11 +26,11 @@ enum transport_event {
 	TRANSPORT_ERROR,       /* accept failed; errno says why */
 };
 
-/* Waits for the next request. */
-enum transport_event transport_accept(struct transport *t);
-
-/* A CGI/FastCGI parameter of the current request, or NULL. */
-const char *transport_param(struct transport *t, const char *name);
+/*
+ * Waits for the next request with wait_mask as the signal mask (the
+ * caller's stop signals unblocked there, blocked everywhere else).
+ */
+enum transport_event transport_accept(struct transport *t, const sigset_t *wait_mask);
 
 /*
  * Every parameter of the current request as a "NAME=value" string, in the

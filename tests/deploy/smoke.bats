@@ -92,6 +92,18 @@ teardown_file() {
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-00-07.json" ]
 }
 
+@test "a chunked PUT (no Content-Length) stores the whole body; a chunked body over the limit is 413" {
+	printf '{"deviceName":"chunked","pad":"%s"}' "$(head -c 3000 /dev/zero | tr '\0' c)" >"$IOT_TMP/chunked.json"
+	call PUT /api/configs/aa-bb-cc-00-00-0c.json -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$IOT_TMP/chunked.json"
+	assert_code 200
+	assert_json .device_name '"chunked"'
+	cmp "$IOT_TMP/chunked.json" "$CONFIG_DIR/aa-bb-cc-00-00-0c.json"
+	head -c 10000 /dev/zero | tr '\0' ' ' >"$IOT_TMP/chunked-big.json"
+	call PUT /api/configs/aa-bb-cc-00-00-0d.json -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$IOT_TMP/chunked-big.json"
+	assert_error 413 PAYLOAD_TOO_LARGE
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-00-0d.json" ]
+}
+
 @test "raw GET returns the exact bytes with ETag and Last-Modified, HEAD the same headers, 304 on If-None-Match; a missing config is 404" {
 	printf '{"deviceName":"dev","enableOTA":false}\n' >"$IOT_TMP/dev.json"
 	call PUT /api/configs/aa-bb-cc-00-00-08.json -H 'Content-Type:' --data-binary @"$IOT_TMP/dev.json"

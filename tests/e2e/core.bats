@@ -104,7 +104,6 @@ teardown_file() {
 	assert_code 204
 	[ -z "$body" ]
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-00-05.json" ]
-	[ ! -e "$CONFIG_DIR/.aa-bb-cc-00-00-05.lock" ]
 	call GET /api/configs/aa-bb-cc-00-00-05
 	assert_error 404 RECORD_NOT_FOUND
 	assert_json .error '"Config aa-bb-cc-00-00-05 was not found"'

@@ -226,6 +226,18 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	[ ! -e "$CONFIG_DIR/aa-00-00-00-00-0d.json" ]
 }
 
+@test "a 412 names the header that refused" {
+	seed aa-00-00-00-00-13 '{"v":1}'
+	call GET /api/configs/aa-00-00-00-00-13.json
+	etag="$(header ETag)"
+	call PUT /api/configs/aa-00-00-00-00-13.json -H 'Content-Type: application/json' -H "If-Match: $etag" -H "If-None-Match: $etag" --data-binary '{"v":2}'
+	assert_error 412 PRECONDITION_FAILED
+	assert_json .details.message '"If-None-Match matches the current config"'
+	call PUT /api/configs/aa-00-00-00-00-13.json -H 'Content-Type: application/json' -H 'If-Match: "0000"' --data-binary '{"v":2}'
+	assert_error 412 PRECONDITION_FAILED
+	assert_json .details.message '"If-Match does not match the current config"'
+}
+
 @test "If-None-Match: * makes PUT create-only" {
 	call PUT /api/configs/aa-00-00-00-00-0e -H 'Content-Type: application/json' -H 'If-None-Match: *' --data-binary '{"content":{"v":1}}'
 	assert_code 200

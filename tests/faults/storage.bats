@@ -151,8 +151,8 @@ assert_heals() { # assert_heals: health, a write and a read work again
 	chown nobody "$target"
 	ln -s "$target" "$CONFIG_DIR/.ee-ee-ee-ee-00-06.lock"
 	put_json ee-ee-ee-ee-00-06 '{"content":{"v":1}}'
-	[ "$code" = 500 ]
-	assert_json .code '"CONFIG_UNREADABLE"'
+	assert_error 500 STORAGE_ERROR
+	[[ "$(jq -r .details.message <<<"$body")" == *"open lock file"* ]]
 	[ "$(cat "$target")" = keep ]
 	[ ! -e "$CONFIG_DIR/ee-ee-ee-ee-00-06.json" ]
 	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ]
@@ -172,4 +172,28 @@ assert_heals() { # assert_heals: health, a write and a read work again
 	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ]
 	call GET /api/configs
 	assert_json .count 1
+}
+
+@test "one unreadable config file is that file's error (500), not the directory's: health stays healthy" {
+	chmod 000 "$CONFIG_DIR/ee-ee-ee-ee-00-01.json"
+	call GET /api/configs/ee-ee-ee-ee-00-01
+	assert_error 500 STORAGE_ERROR
+	[[ "$(jq -r .details.message <<<"$body")" == *"ee-ee-ee-ee-00-01"*"Permission denied"* ]]
+	call GET /api/configs/ee-ee-ee-ee-00-01.json
+	assert_error 500 STORAGE_ERROR
+	call GET /api/health
+	assert_code 200
+	chmod 644 "$CONFIG_DIR/ee-ee-ee-ee-00-01.json"
+	call GET /api/configs/ee-ee-ee-ee-00-01
+	assert_code 200
+}
+
+@test "a lock file owned by someone else is a storage error naming the lock, not a directory problem" {
+	: >"$CONFIG_DIR/.ee-ee-ee-ee-00-01.lock"
+	chown root:root "$CONFIG_DIR/.ee-ee-ee-ee-00-01.lock"
+	chmod 600 "$CONFIG_DIR/.ee-ee-ee-ee-00-01.lock"
+	put_json ee-ee-ee-ee-00-01 '{"content":{"v":2}}'
+	assert_error 500 STORAGE_ERROR
+	[[ "$(jq -r .details.message <<<"$body")" == *"open lock file"* ]]
+	[ "$(jq -c . "$CONFIG_DIR/ee-ee-ee-ee-00-01.json")" = '{"v":1}' ]
 }

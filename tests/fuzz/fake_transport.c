@@ -47,19 +47,11 @@ transport_is_cgi(const struct transport *t)
 }
 
 enum transport_event
-transport_accept(struct transport *t)
+transport_accept(struct transport *t, const sigset_t *wait_mask)
 {
 	(void)t;
+	(void)wait_mask;
 	return TRANSPORT_DONE;
-}
-
-const char *
-transport_param(struct transport *t, const char *name)
-{
-	for (size_t i = 0; i < t->nparams; i++)
-		if (strcmp(t->names[i], name) == 0)
-			return t->values[i];
-	return NULL;
 }
 
 /* The parameters as an environment array, rebuilt from names and values. */

@@ -130,6 +130,23 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	assert_code 200
 }
 
+@test "a stored file with duplicate keys is 500 CONFIG_UNREADABLE on the raw routes too, as on the others" {
+	printf '{"deviceName":"a","interval":1,"deviceName":"b"}\n' >"$CONFIG_DIR/aa-00-00-00-00-13.json"
+	for p in /api/configs/aa-00-00-00-00-13.json /esp32/config/aa-00-00-00-00-13.json /api/configs/aa-00-00-00-00-13; do
+		call GET "$p"
+		assert_error 500 CONFIG_UNREADABLE
+		[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"repeats a key"* ]]
+	done
+	call GET /api/configs
+	assert_code 200
+	[ "$(printf '%s' "$body" | jq '[.configs[] | select(.mac_address == "aa-00-00-00-00-13")] | length')" = 0 ]
+	# Fixed by hand: served again, byte for byte.
+	printf '{"deviceName":"b","interval":1}\n' >"$CONFIG_DIR/aa-00-00-00-00-13.json"
+	call GET /api/configs/aa-00-00-00-00-13.json
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-13.json"
+}
+
 @test "HEAD answers the same headers as GET and no body, on every GET route" {
 	seed aa-00-00-00-00-08 '{"deviceName":"h"}'
 	for p in /api/configs/aa-00-00-00-00-08.json /api/configs/aa-00-00-00-00-08 /esp32/config/aa-00-00-00-00-08.json /api/configs /api/health /metrics /api/docs/openapi.json; do

@@ -43,7 +43,7 @@ struct http_request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *if_modified_since;
-	const char *acr_method; /* Access-Control-Request-Method */
+	const char *acr_method; /* Access-Control-Request-Method (cors.c checks it) */
 	const char *remote_user;
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */

@@ -362,12 +362,12 @@ http_secs() {
 
 @test "CORS preflight on every API route answers 204 with the allowed methods and headers" {
 	for p in /api/configs /api/configs/aa-00-00-00-00-11 /api/configs/aa-00-00-00-00-11.json /api/health /esp32/config/aa-00-00-00-00-11.json /metrics /api/docs/openapi.json; do
-		call OPTIONS "$p" -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: if-match, content-type'
+		call OPTIONS "$p" -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: GET' -H 'Access-Control-Request-Headers: if-match, content-type, if-modified-since, cache-control'
 		assert_code 204
 		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
 		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
 		allow_headers="$(header Access-Control-Allow-Headers)"
-		for h in If-Match If-None-Match Content-Type X-Request-ID; do
+		for h in If-Match If-None-Match If-Modified-Since Cache-Control Content-Type X-Request-ID Authorization; do
 			[[ ", $allow_headers," == *", $h,"* ]] || { echo "missing $h in $allow_headers" >&2; return 1; }
 		done
 		[ "$(header Access-Control-Max-Age)" -gt 0 ]
@@ -375,6 +375,24 @@ http_secs() {
 	done
 	call OPTIONS /api/configs/aa-00-00-00-00-11 -H "Origin: $UI_ORIGIN"
 	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+}
+
+@test "a preflight for a method the route does not answer gets no Access-Control-Allow headers" {
+	for req in 'PUT /api/configs' 'DELETE /esp32/config/aa-00-00-00-00-11.json' 'PUT /api/health' 'POST /api/configs/aa-00-00-00-00-11' 'put /api/configs/aa-00-00-00-00-11'; do
+		set -- $req
+		call OPTIONS "$2" -H "Origin: $UI_ORIGIN" -H "Access-Control-Request-Method: $1"
+		assert_code 204
+		[ -n "$(header Allow)" ]
+		! grep -qi '^access-control-' "$hdrs" || { echo "$req: $(grep -i '^access-control-' "$hdrs")" >&2; return 1; }
+		[[ "$(header Vary)" == *Origin* ]]
+	done
+	for req in 'PUT /api/configs/aa-00-00-00-00-11' 'DELETE /api/configs/aa-00-00-00-00-11.json' 'HEAD /esp32/config/aa-00-00-00-00-11.json' 'GET /api/configs'; do
+		set -- $req
+		call OPTIONS "$2" -H "Origin: $UI_ORIGIN" -H "Access-Control-Request-Method: $1"
+		assert_code 204
+		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
+	done
 }
 
 @test "an allowed origin sees ETag and X-Request-ID exposed; a disallowed one gets no CORS headers" {

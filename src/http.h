@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "log.h"
 #include "transport.h"
 
 enum http_method {
@@ -29,7 +30,7 @@ enum http_method {
 };
 #define HTTP_METHOD_COUNT 8
 
-#define HTTP_REQUEST_ID_MAX 128
+#define HTTP_REQUEST_ID_MAX LOG_REQUEST_ID_MAX /* log lines carry the id whole */
 
 struct http_request {
 	struct transport *tx;

@@ -527,7 +527,7 @@ render_http(struct buf *out, struct metrics_shm *m)
 }
 
 int
-metrics_render(struct buf *out, long files_count)
+metrics_render(struct buf *out, size_t files_count)
 {
 	struct metrics_shm *m = metrics_map;
 	int rc = render_ops(out, m);
@@ -535,13 +535,13 @@ metrics_render(struct buf *out, long files_count)
 		rc = render_histograms(out, m);
 	if (rc == 0)
 		rc = render_http(out, m);
-	if (rc == 0 && files_count >= 0)
+	if (rc == 0)
 		rc = buf_printf(out,
-				"# HELP iot_config_files_count Valid config files in the directory "
-				"now.\n"
-				"# TYPE iot_config_files_count gauge\n"
-				"iot_config_files_count %ld\n",
-				files_count);
+		                "# HELP iot_config_files_count Valid config files in the directory "
+		                "now.\n"
+		                "# TYPE iot_config_files_count gauge\n"
+		                "iot_config_files_count %zu\n",
+		                files_count);
 	if (rc == 0)
 		rc = buf_puts(out, "# HELP iot_config_build_info Build information.\n"
 				   "# TYPE iot_config_build_info gauge\n"

@@ -90,6 +90,19 @@ render(size_t files)
 	return b.data;
 }
 
+/* The rendered iot_config_operations_total of one operation and status, or -1. */
+static double
+op_total(const char *op, const char *status)
+{
+	char key[128];
+	snprintf(key, sizeof key, "iot_config_operations_total{operation=\"%s\",status=\"%s\"}", op,
+	         status);
+	char *text = render(0);
+	double v = text != NULL ? sample(text, key) : -1;
+	free(text);
+	return v;
+}
+
 static bool
 has_line(const char *text, const char *line)
 {
@@ -241,6 +254,17 @@ size_of(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Creates (or truncates) path, mode 0600, holding text; returns the bytes written or -1. */
+static ssize_t
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t w = fd >= 0 ? write(fd, text, strlen(text)) : -1;
+	if (fd >= 0)
+		close(fd);
+	return w;
 }
 
 static ino_t
@@ -510,10 +534,7 @@ main(void)
 	{
 		/* a file of another size: not used, not changed */
 		snprintf(other, sizeof other, "%s/short.metrics", root);
-		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		ssize_t w = fd >= 0 ? write(fd, "0123456789", 10) : -1;
-		if (fd >= 0)
-			close(fd);
+		ssize_t w = write_file(other, "0123456789");
 		capture_begin();
 		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		const char *log = capture_end();
@@ -524,7 +545,7 @@ main(void)
 
 		/* the right size but no header: another layout, not used */
 		snprintf(other, sizeof other, "%s/zero.metrics", root);
-		fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		int t = fd >= 0 ? ftruncate(fd, size) : -1;
 		if (fd >= 0)
 			close(fd);
@@ -534,12 +555,8 @@ main(void)
 		TAP_CHECK(t == 0 && !s && metrics_file() == NULL && size_of(other) == size,
 			  "metrics: a file of the right size without our header is not used");
 		metrics_observe_op(METRICS_OP_LIST, true, 1000);
-		char *text = render(0);
-		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"list\","
-					       "status=\"success\"}") == 1,
-			  "metrics: counting continues per process after a refused file");
-		free(text);
+		TAP_CHECK(op_total("list", "success") == 1,
+		          "metrics: counting continues per process after a refused file");
 	}
 	{
 		/* route labels come from the caller and are escaped */
@@ -626,12 +643,8 @@ main(void)
 		TAP_CHECK(strstr(log, "replaced") != NULL && strstr(log, "restart") != NULL,
 		          "metrics: the replacement is logged, saying counters restart");
 		metrics_observe_op(METRICS_OP_GET, true, 1000);
-		char *text = render(0);
-		TAP_CHECK(text != NULL &&
-		                  sample(text, "iot_config_operations_total{operation=\"get\","
-		                               "status=\"success\"}") == 1,
+		TAP_CHECK(op_total("get", "success") == 1,
 		          "metrics: the replacement counts from zero");
-		free(text);
 		if (oldfd >= 0)
 			close(oldfd);
 
@@ -670,13 +683,10 @@ main(void)
 		capture_begin();
 		s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		capture_end();
-		text = render(0);
-		TAP_CHECK(w == 0 && started == 4 && ok == 4 && s && text != NULL &&
-		                  sample(text, "iot_config_operations_total{operation=\"list\","
-		                               "status=\"success\"}") == 4,
+		TAP_CHECK(w == 0 && started == 4 && ok == 4 && s &&
+		                  op_total("list", "success") == 4,
 		          "metrics: processes replacing one stale file at once all count in the "
 		          "same new file");
-		free(text);
 		unlink(other);
 	}
 	{
@@ -684,10 +694,7 @@ main(void)
 		snprintf(other, sizeof other, "%s/fresh.metrics", root);
 		char tmp[300];
 		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", other, (long)getpid());
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		ssize_t w = fd >= 0 ? write(fd, "half", 4) : -1;
-		if (fd >= 0)
-			close(fd);
+		ssize_t w = write_file(tmp, "half");
 		capture_begin();
 		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		capture_end();

@@ -83,7 +83,10 @@ PUT_MAC="02-00-00-00-00-01"
 	printf '}'
 } >"$OUT/put-body.json"
 
-# The floor's response: the headers the service sends for this file.
+# The floor's response: the headers the service sends for this file. Its
+# mtime goes a minute back: within its own second the service sends no
+# Last-Modified.
+touch -m -d "@$(($(date +%s) - 60))" "$TARGET_FILE"
 ETAG="\"$(sha256sum "$TARGET_FILE" | cut -c1-32)\""
 LASTMOD="$(LC_ALL=C date -u -r "$TARGET_FILE" '+%a, %d %b %Y %H:%M:%S GMT')"
 RID="00000000-0000-4000-8000-000000000000"

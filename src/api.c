@@ -106,6 +106,21 @@ api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40])
 	out[2 + DIGEST_HEX_LEN] = '\0';
 }
 
+/*
+ * Can the modification time serve as a validator? Last-Modified has one
+ * second of resolution: a file changed within the current second may
+ * change again within it and keep the same Last-Modified, so such a time
+ * (or one in the future) is a weak validator (RFC 9110 section 8.8.2.2)
+ * and is neither sent nor compared. Once the second is over, any later
+ * write gives a later time, so an If-Modified-Since copied from a
+ * Last-Modified we sent can never hide a change.
+ */
+static bool
+mtime_usable(time_t mtime)
+{
+	return mtime > 0 && mtime < time(NULL);
+}
+
 bool
 api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime)
 {
@@ -115,8 +130,8 @@ api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime)
 		fresh = cond_etag_matches(req->if_none_match, etag, true);
 	} else {
 		time_t since;
-		fresh = req->if_modified_since != NULL &&
-			cond_parse_http_date(req->if_modified_since, &since) && mtime <= since;
+		fresh = req->if_modified_since != NULL && mtime_usable(mtime) &&
+		        cond_parse_http_date(req->if_modified_since, &since) && mtime <= since;
 	}
 	if (!fresh)
 		return false;
@@ -128,7 +143,7 @@ void
 api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime)
 {
 	http_header(ctx->res, "ETag", "%s", etag);
-	if (mtime > 0) {
+	if (mtime_usable(mtime)) {
 		char date[HTTP_DATE_LEN + 1];
 		cond_format_http_date(mtime, date);
 		http_header(ctx->res, "Last-Modified", "%s", date);

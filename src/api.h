@@ -59,11 +59,14 @@ void api_etag(const struct buf *bytes, char out[40]);
 void api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40]);
 /*
  * Answers 304 when the request's If-None-Match (or, without it,
- * If-Modified-Since) says the client's copy is current. Returns true when
- * it did.
+ * If-Modified-Since, never for an mtime within the current second or
+ * later) says the client's copy is current. Returns true when it did.
  */
 bool api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime);
-/* ETag, Last-Modified (when mtime > 0) and Cache-Control for a config. */
+/*
+ * ETag, Last-Modified (when mtime > 0 and before the current second: a
+ * later one is a weak validator) and Cache-Control for a config.
+ */
 void api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime);
 /* Precondition for PUT/DELETE from If-Match / If-None-Match / allow_overwrite. */
 struct api_precond {

@@ -11,12 +11,12 @@
 int
 api_metrics(struct api_ctx *ctx)
 {
-	long files = 0;
+	size_t files = 0; /* an unusable directory serves no config: 0, not an absent gauge */
 	struct store_result r;
 	int dirfd;
 	if (store_open_dir(ctx->settings->configs_dir, &dirfd, &r) == 0) {
 		if (catalog_refresh(dirfd, ctx->file, &r) == 0)
-			files = (long)catalog_count();
+			files = catalog_count();
 		close(dirfd);
 	}
 	struct http_response *res = ctx->res;

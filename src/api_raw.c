@@ -5,14 +5,19 @@
  *   PUT /api/configs/{mac}.json   the body is stored byte for byte
  * A poll whose If-None-Match matches costs a 304 with headers only.
  *
+ * A stored file is served only when it is a JSON object by the same rules
+ * as an upload (jsonbody_parse_object: duplicate keys, numbers that cannot
+ * be kept exactly and the rest are refused), so the raw routes, the
+ * wrapped GET and the list agree on which files are valid.
+ *
  * Process-owned state: digests of contents already found to be JSON
- * objects (raw_valid), so that a device polling a file that did not change
- * does not have it validated again. They are keyed by the SHA-256 of the
- * bytes just read, which the ETag needs anyway, never by file identity:
- * the same digest means the same bytes, so a hit is exact whatever
- * happened to the file. Direct-mapped and bounded (64 KiB).
+ * objects (raw_valid), so that the full parse is paid once per content and
+ * a device polling a file that did not change does not have it parsed
+ * again. They are keyed by the SHA-256 of the bytes just read, which the
+ * ETag needs anyway, never by file identity: the same digest means the
+ * same bytes, so a hit is exact whatever happened to the file.
+ * Direct-mapped and bounded (64 KiB).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
@@ -31,23 +36,6 @@ valid_slot(const uint8_t md[DIGEST_SIZE])
 	return ((size_t)md[0] | (size_t)md[1] << 8) & (RAW_VALID_SLOTS - 1);
 }
 
-/* Is the text a JSON object by the same rules as an upload? No allocation. */
-static bool
-is_json_object(const struct buf *text, struct jsonbody_error *je)
-{
-	size_t members;
-	if (jsonbody_validate(text->data, text->len, &members, je) != 0)
-		return false;
-	size_t i = 0;
-	while (i < text->len && (text->data[i] == ' ' || text->data[i] == '\t' ||
-				 text->data[i] == '\n' || text->data[i] == '\r'))
-		i++;
-	if (i < text->len && text->data[i] == '{')
-		return true;
-	snprintf(je->message, sizeof je->message, "the JSON value is not an object");
-	return false;
-}
-
 int
 api_raw_get(struct api_ctx *ctx)
 {
@@ -58,9 +46,13 @@ api_raw_get(struct api_ctx *ctx)
 	digest_sha256(ctx->file->data, ctx->file->len, md);
 	size_t slot = valid_slot(md);
 	bool known = raw_valid.used[slot] && memcmp(raw_valid.md[slot], md, DIGEST_SIZE) == 0;
-	struct jsonbody_error je;
-	if (!known && !is_json_object(ctx->file, &je))
-		return api_unreadable(ctx, je.message);
+	if (!known) {
+		json_object *config;
+		struct jsonbody_error je;
+		if (jsonbody_parse_object(ctx->file->data, ctx->file->len, &config, &je) != 0)
+			return api_unreadable(ctx, je.message);
+		json_object_put(config);
+	}
 	memcpy(raw_valid.md[slot], md, DIGEST_SIZE);
 	raw_valid.used[slot] = true;
 	char etag[40];

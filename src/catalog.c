@@ -17,6 +17,13 @@
  * unchanged, since an in-place edit of the same size within one timestamp
  * tick keeps the identity.
  *
+ * A file's identity is recorded only once it was read: a file that could
+ * not be read or rendered for a reason that may pass (an I/O error,
+ * EMFILE, ENOMEM, the arena's growth) is marked to be read again at every
+ * refresh, watched or walked, until it works, so a config does not drop
+ * out of the list until its next change. A file that was read but is not
+ * a JSON object keeps its identity: only a change can make it valid.
+ *
  * Process-owned state: the cache itself (catalog_cache).
  */
 #include "catalog.h"
@@ -24,6 +31,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +54,7 @@ struct entry {
 	uint32_t gen;
 	uint8_t ota; /* enum summary_ota */
 	bool valid;
+	bool retry; /* the last read failed in a way that may pass: read again */
 };
 
 static struct {
@@ -60,7 +69,8 @@ static struct {
 	size_t bytes;    /* live arena bytes */
 	size_t rendered; /* bytes of the valid entries as the list writes them */
 	struct buf arena;
-	uint32_t gen; /* of the last full walk; entries not marked with it are dropped */
+	size_t retries; /* entries with retry set */
+	uint32_t gen;   /* of the last full walk; entries not marked with it are dropped */
 	bool walked;  /* a full walk completed since the last clear */
 	unsigned long walks;
 	dev_t dir_dev;
@@ -139,9 +149,26 @@ account(const struct entry *e, int sign)
 	}
 }
 
+/*
+ * Leaves e without an identity and marked for another read at the next
+ * refresh. Warns once per failing spell, not at every refresh.
+ */
+static void
+retry_later(struct entry *e, bool was_retry, const char *name, const char *why)
+{
+	e->ino = 0;
+	e->size = -1;
+	e->mtime_ns = 0;
+	e->ctime_ns = 0;
+	e->retry = true;
+	catalog_cache.retries++;
+	log_msg(was_retry ? LOG_DEBUG : LOG_WARN,
+	        "list skips file=%s reason=\"%s\" (read again at the next list)", name, why);
+}
+
 /* Reads and renders one file into entry e (identity from the read itself). */
 static void
-load_entry(struct entry *e, const char *name, const struct store_file_info *listed)
+load_entry(struct entry *e, const char *name)
 {
 	char mac[MAC_CANONICAL_LEN + 1];
 	memcpy(mac, name, MAC_CANONICAL_LEN);
@@ -150,18 +177,20 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	if (was_valid)
 		account(e, -1);
 	e->valid = false;
-	e->ino = listed->ino;
-	e->size = listed->size;
-	e->mtime_ns = listed->mtime_ns;
-	e->ctime_ns = listed->ctime_ns;
+	catalog_cache.changed |= was_valid;
+	bool was_retry = e->retry;
+	if (was_retry)
+		catalog_cache.retries--;
+	e->retry = false;
 
 	struct store_result r;
 	struct store_file_info info;
 	struct buf *text = catalog_cache.scratch;
 	if (store_read(catalog_cache.dirfd, mac, text, &info, &r) != 0) {
-		log_msg(LOG_WARN, "list skips file=%s reason=\"%s\" op=\"%s\"", name,
-			store_status_text(r.status), r.op ? r.op : "");
-		catalog_cache.changed |= was_valid;
+		char why[160];
+		snprintf(why, sizeof why, "%s: %s", r.op ? r.op : "read",
+		         r.sys_errno ? strerror(r.sys_errno) : store_status_text(r.status));
+		retry_later(e, was_retry, name, why);
 		return;
 	}
 	e->ino = info.ino;
@@ -171,9 +200,12 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	json_object *obj = NULL;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(text->data, text->len, &obj, &je) != 0) {
-		log_msg(LOG_WARN, "list skips file=%s reason=\"not a valid JSON object: %s\"", name,
-			je.message);
-		catalog_cache.changed |= was_valid;
+		if (je.status == JSONBODY_NOMEM)
+			retry_later(e, was_retry, name, "out of memory");
+		else
+			log_msg(LOG_WARN,
+			        "list skips file=%s reason=\"not a valid JSON object: %s\"", name,
+			        je.message);
 		return;
 	}
 	struct buf *arena = &catalog_cache.arena;
@@ -185,8 +217,7 @@ load_entry(struct entry *e, const char *name, const struct store_file_info *list
 	json_object_put(obj);
 	if (rc != 0) {
 		arena->len = off;
-		log_msg(LOG_ERROR, "list skips file=%s reason=\"out of memory\"", name);
-		catalog_cache.changed |= was_valid;
+		retry_later(e, was_retry, name, "out of memory");
 		return;
 	}
 	e->off = off;
@@ -207,9 +238,9 @@ update(const char *name, const struct store_file_info *info, bool force)
 	if (i >= 0) {
 		struct entry *e = &catalog_cache.v[i];
 		e->gen = catalog_cache.gen;
-		if (force || e->ino != info->ino || e->size != info->size ||
+		if (force || e->retry || e->ino != info->ino || e->size != info->size ||
 		    e->mtime_ns != info->mtime_ns || e->ctime_ns != info->ctime_ns)
-			load_entry(e, name, info);
+			load_entry(e, name);
 		return 0;
 	}
 	if (catalog_cache.n == catalog_cache.cap) {
@@ -232,7 +263,7 @@ update(const char *name, const struct store_file_info *info, bool force)
 		s = (s + 1) & (catalog_cache.index_cap - 1);
 	catalog_cache.index[s] = (uint32_t)catalog_cache.n + 1;
 	catalog_cache.n++;
-	load_entry(e, name, info);
+	load_entry(e, name);
 	catalog_cache.changed = true;
 	return 0;
 }
@@ -243,6 +274,19 @@ visit(const char *name, const struct store_file_info *info, void *arg)
 {
 	(void)arg;
 	return update(name, info, false);
+}
+
+/* Looks at the config file `name` now: re-reads it, or drops its entry when it is gone. */
+static int
+look_again(const char *name)
+{
+	struct store_file_info info;
+	if (store_stat_config(catalog_cache.dirfd, name, &info))
+		return update(name, &info, true);
+	long i = lookup(mac_value(name));
+	if (i >= 0)
+		catalog_cache.v[i].gen = catalog_cache.gen - 1; /* dropped by sweep_unseen */
+	return 0;
 }
 
 /* dirwatch callback: looks at one changed name now (it may be gone again). */
@@ -259,12 +303,23 @@ recheck(const char *name, void *arg)
 	if (strcmp(name, catalog_cache.last_rechecked) == 0)
 		return 0;
 	memcpy(catalog_cache.last_rechecked, name, n + 1);
-	struct store_file_info info;
-	if (store_stat_config(catalog_cache.dirfd, name, &info))
-		return update(name, &info, true);
-	long i = lookup(mac_value(name));
-	if (i >= 0)
-		catalog_cache.v[i].gen = catalog_cache.gen - 1; /* dropped by sweep_unseen */
+	return look_again(name);
+}
+
+/* Without a walk, files whose last read failed would wait for an event: read them now. */
+static int
+retry_failed(void)
+{
+	for (size_t i = 0; i < catalog_cache.n && catalog_cache.retries > 0; i++) {
+		const struct entry *e = &catalog_cache.v[i];
+		if (!e->retry || e->gen != catalog_cache.gen)
+			continue;
+		char name[MAC_CANONICAL_LEN + sizeof ".json"];
+		mac_from_value(e->mac, name);
+		memcpy(name + MAC_CANONICAL_LEN, ".json", sizeof ".json");
+		if (look_again(name) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -278,6 +333,8 @@ sweep_unseen(void)
 		if (e->gen != catalog_cache.gen) {
 			if (e->valid)
 				account(e, -1);
+			if (e->retry)
+				catalog_cache.retries--;
 			catalog_cache.changed = true;
 			continue;
 		}
@@ -365,6 +422,7 @@ catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 		r->status = STORE_OK;
 		r->sys_errno = 0;
 		r->op = NULL;
+		rc = retry_failed();
 	} else {
 		catalog_cache.gen++;
 		catalog_cache.walks++;

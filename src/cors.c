@@ -5,12 +5,19 @@
  * answer depends on Origin whenever origins are configured, those responses
  * carry Vary: Origin for shared caches. Credentials are not allowed: the
  * web server's own auth protects writes, and browsers then ask the user.
+ *
+ * A preflight asks for one method (Access-Control-Request-Method): when
+ * the route does not answer it, the preflight gets no Access-Control-*
+ * headers, so the browser's CORS-preflight check fails at once instead of
+ * sending a request that can only be refused with 405.
  */
 #include "cors.h"
 
 #include <string.h>
 
-#define CORS_ALLOW_HEADERS "Content-Type, If-Match, If-None-Match, X-Request-ID, Authorization"
+#define CORS_ALLOW_HEADERS                                                                         \
+	"Content-Type, If-Match, If-None-Match, If-Modified-Since, Cache-Control, X-Request-ID, "  \
+	"Authorization"
 #define CORS_EXPOSE_HEADERS "ETag, X-Request-ID, Last-Modified, Allow"
 #define CORS_MAX_AGE 600
 
@@ -52,6 +59,23 @@ cors_apply(const struct settings *s, const struct http_request *req, struct http
 	http_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
 
+/*
+ * Is the method a preflight asks for (NULL when it names none) one of
+ * `methods`? Method names are case-sensitive (RFC 9110 section 9.1).
+ */
+static bool
+method_requested_allowed(const char *requested, unsigned methods)
+{
+	if (requested == NULL)
+		return true;
+	for (int i = 0; i < HTTP_METHOD_COUNT - 1; i++) {
+		enum http_method m = (enum http_method)(1u << i);
+		if ((methods & m) && strcmp(requested, http_method_name(m)) == 0)
+			return true;
+	}
+	return false;
+}
+
 void
 cors_preflight(const struct settings *s, const struct http_request *req,
 	       struct http_response *res, unsigned methods)
@@ -59,7 +83,8 @@ cors_preflight(const struct settings *s, const struct http_request *req,
 	if (s->cors_count == 0)
 		return;
 	http_header(res, "Vary", "Origin");
-	if (!cors_origin_allowed(s, req->origin) || !origin_printable(req->origin))
+	if (!cors_origin_allowed(s, req->origin) || !origin_printable(req->origin) ||
+	    !method_requested_allowed(req->acr_method, methods))
 		return;
 	char list[128];
 	http_methods_list(methods, list, sizeof list);

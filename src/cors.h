@@ -15,7 +15,10 @@
 void cors_apply(const struct settings *s, const struct http_request *req,
 		struct http_response *res);
 
-/* Headers for a preflight (OPTIONS) answer on a route allowing `methods`. */
+/*
+ * Headers for a preflight (OPTIONS) answer on a route allowing `methods`;
+ * none but Vary when the preflight asks for another method.
+ */
 void cors_preflight(const struct settings *s, const struct http_request *req,
 		    struct http_response *res, unsigned methods);
 

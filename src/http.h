@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "log.h"
 #include "transport.h"
 
 enum http_method {
@@ -29,7 +30,7 @@ enum http_method {
 };
 #define HTTP_METHOD_COUNT 8
 
-#define HTTP_REQUEST_ID_MAX 128
+#define HTTP_REQUEST_ID_MAX LOG_REQUEST_ID_MAX /* log lines carry the id whole */
 
 struct http_request {
 	struct transport *tx;
@@ -43,7 +44,7 @@ struct http_request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *if_modified_since;
-	const char *acr_method; /* Access-Control-Request-Method */
+	const char *acr_method; /* Access-Control-Request-Method (cors.c checks it) */
 	const char *remote_user;
 	const char *transfer_encoding; /* only where no Content-Length came with a body */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];

@@ -16,18 +16,12 @@
 #include <unistd.h>
 
 static bool log_debug_on;
-static char log_request_id[80] = "-";
+static char log_request_id[LOG_REQUEST_ID_MAX + 1] = "-";
 
 void
 log_init(bool debug)
 {
 	log_debug_on = debug;
-}
-
-bool
-log_debug_enabled(void)
-{
-	return log_debug_on;
 }
 
 void

@@ -11,11 +11,13 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
+/* Longest request id: http.c accepts no longer one, and lines carry it whole. */
+#define LOG_REQUEST_ID_MAX 128
+
 /* Once per process: whether DEBUG lines are written. */
 void log_init(bool debug);
 /* The correlation id that prefixes lines until the next call ("-" for none). */
 void log_set_request_id(const char *id);
-bool log_debug_enabled(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -15,6 +15,23 @@
  * instances never mix. Files left by web servers that are gone are removed
  * when a new one is created.
  *
+ * Those directories are writable by every local user and the name is
+ * predictable, so whoever creates the file first controls it: a file
+ * another user made could be read, changed or truncated under us (a
+ * mapping past the end of a truncated file dies with SIGBUS). A file is
+ * only used when it is a regular file owned by this effective uid that no
+ * one else may open (mode 0600 or narrower); otherwise the process counts
+ * on its own, as for any other problem.
+ *
+ * A file of ours with our magic but another layout (left by another
+ * version, typically at a fixed METRICS_FILE path) is replaced: a complete
+ * new file is built under a temporary name and rename(2)d over it, while
+ * holding an flock on the old one so that only one process replaces a
+ * given file and the others open its replacement. Processes still mapping
+ * the old file keep counting there; the instance's counters restart from
+ * zero in the new one. A file without our magic is never replaced (it may
+ * be something else that METRICS_FILE names by mistake).
+ *
  * Process-owned state: the mapping (or the private fallback) and its path.
  */
 #include "metrics.h"
@@ -27,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,7 +88,15 @@ struct metrics_shm {
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
 };
 
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "shared counters need lock-free 64-bit atomics");
+/*
+ * uint64_t is unsigned long on LP64 and unsigned long long elsewhere: both
+ * must be lock-free, or the "atomics" would be a lock private to each
+ * process and the shared counters would race.
+ */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 || sizeof(unsigned long) != sizeof(uint64_t),
+               "shared counters need lock-free 64-bit atomics (unsigned long)");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 || sizeof(unsigned long long) != sizeof(uint64_t),
+               "shared counters need lock-free 64-bit atomics (unsigned long long)");
 
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
@@ -149,12 +175,19 @@ map_fd(int fd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Builds a complete file under a temporary name and links it into place. */
+/*
+ * Builds a complete file under a temporary name, then puts it in place:
+ * link(2) when creating (a file someone else put there first wins), or
+ * rename(2) over a stale file when replacing.
+ */
 static int
-create_file(const char *path)
+create_file(const char *path, bool replace)
 {
 	char tmp[600];
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	/* Left by a creator that died with our pid: no live process owns it. */
+	if (unlink(tmp) == 0)
+		log_msg(LOG_INFO, "removed a stale temporary metrics file path=%s", tmp);
 	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
@@ -167,13 +200,147 @@ create_file(const char *path)
 		m->magic = METRICS_MAGIC;
 		rc = munmap(m, sizeof *m);
 	}
-	if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
+	bool placed = false;
+	if (rc == 0 && replace) {
+		rc = rename(tmp, path);
+		placed = rc == 0;
+	} else if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST) {
 		rc = -1;
+	}
 	int saved = errno;
-	unlink(tmp);
+	if (!placed)
+		unlink(tmp);
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+/* Why an open file must not be shared, or NULL when it is ours alone. */
+static const char *
+refusal(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != geteuid())
+		return "owned by another user";
+	if ((st->st_mode & 077) != 0)
+		return "other users may open it (its mode must be 0600)";
+	return NULL;
+}
+
+enum fit { FIT_OK, FIT_STALE, FIT_FOREIGN };
+
+/* Does the file hold this version's layout, another version's, or no header of ours? */
+static enum fit
+file_fit(int fd, const struct stat *st)
+{
+	uint64_t head[2] = {0, 0};
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	if (n < (ssize_t)sizeof head[0] || head[0] != METRICS_MAGIC)
+		return FIT_FOREIGN;
+	if (st->st_size == (off_t)sizeof(struct metrics_shm) && n == (ssize_t)sizeof head &&
+	    head[1] == layout_signature())
+		return FIT_OK;
+	return FIT_STALE;
+}
+
+/*
+ * Replaces the stale file open as fd, unless another process already did
+ * while this one waited for the lock (then the caller just opens the path
+ * again). Every process replacing the same file takes its flock, so a
+ * replacement is never itself replaced by a second one.
+ */
+static int
+replace_stale(const char *path, int fd)
+{
+	if (flock(fd, LOCK_EX) != 0)
+		return -1;
+	struct stat old, now;
+	int rc = 0;
+	if (fstat(fd, &old) != 0)
+		rc = -1;
+	else if (lstat(path, &now) == 0 && now.st_dev == old.st_dev && now.st_ino == old.st_ino) {
+		rc = create_file(path, true);
+		if (rc == 0)
+			log_msg(LOG_WARN,
+			        "replaced a metrics file of another layout path=%s (counters "
+			        "restart; processes still using the old file keep counting there)",
+			        path);
+	}
+	int saved = errno;
+	flock(fd, LOCK_UN);
+	errno = saved;
+	return rc;
+}
+
+/* Opens the file, creating it when there is none. */
+static int
+open_or_create(const char *path, bool is_default)
+{
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (is_default) {
+		const char *slash = strrchr(path, '/');
+		char dir[512];
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		remove_orphans(dir);
+	}
+	if (create_file(path, false) != 0)
+		return -1;
+	return open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Checks the open file and maps it when it is ours and of this layout; a
+ * stale file of ours is replaced and *again asks the caller to open the
+ * path anew. Returns why the file cannot be used, or NULL.
+ */
+static const char *
+check_and_map(const char *path, int fd, struct metrics_shm **m, bool *again)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return strerror(errno);
+	const char *why = refusal(&st);
+	if (why != NULL)
+		return why;
+	switch (file_fit(fd, &st)) {
+	case FIT_OK:
+		*m = map_fd(fd);
+		return *m == NULL ? strerror(errno) : NULL;
+	case FIT_STALE:
+		if (replace_stale(path, fd) != 0)
+			return strerror(errno);
+		*again = true;
+		return NULL;
+	case FIT_FOREIGN:
+		break;
+	}
+	return st.st_size == (off_t)sizeof(struct metrics_shm)
+	               ? "the file has another layout (not a metrics file?)"
+	               : "the file has another size (not a metrics file?)";
+}
+
+/* Maps the shared file at path, or returns NULL and says why. */
+static struct metrics_shm *
+map_shared(const char *path, bool is_default, const char **why)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int fd = open_or_create(path, is_default);
+		if (fd < 0) {
+			*why = strerror(errno);
+			return NULL;
+		}
+		struct metrics_shm *m = NULL;
+		bool again = false;
+		*why = check_and_map(path, fd, &m, &again);
+		close(fd);
+		if (!again)
+			return m;
+	}
+	*why = "the file kept changing while it was opened";
+	return NULL;
 }
 
 bool
@@ -198,33 +365,9 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	} else {
 		snprintf(metrics_path, sizeof metrics_path, "%s", path);
 	}
-	int fd = open(metrics_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (is_default) {
-			const char *slash = strrchr(metrics_path, '/');
-			char dir[512];
-			snprintf(dir, sizeof dir, "%.*s", (int)(slash - metrics_path), metrics_path);
-			remove_orphans(dir);
-		}
-		if (create_file(metrics_path) == 0)
-			fd = open(metrics_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	}
-	const char *why = NULL;
-	struct stat st;
-	struct metrics_shm *m = NULL;
-	if (fd < 0)
-		why = strerror(errno);
-	else if (fstat(fd, &st) != 0 || st.st_size != (off_t)sizeof(struct metrics_shm))
-		why = "the file has another size (another version's layout?)";
-	else if ((m = map_fd(fd)) == NULL)
-		why = strerror(errno);
-	else if (m->magic != METRICS_MAGIC || m->layout != layout_signature())
-		why = "the file has another layout (another version?)";
-	if (fd >= 0)
-		close(fd);
-	if (why != NULL) {
-		if (m != NULL)
-			munmap(m, sizeof *m);
+	const char *why;
+	struct metrics_shm *m = map_shared(metrics_path, is_default, &why);
+	if (m == NULL) {
 		log_msg(LOG_WARN,
 			"metrics are per process: cannot share path=%s reason=\"%s\" "
 			"(set METRICS_FILE to a writable location)",
@@ -384,7 +527,7 @@ render_http(struct buf *out, struct metrics_shm *m)
 }
 
 int
-metrics_render(struct buf *out, long files_count)
+metrics_render(struct buf *out, size_t files_count)
 {
 	struct metrics_shm *m = metrics_map;
 	int rc = render_ops(out, m);
@@ -392,13 +535,13 @@ metrics_render(struct buf *out, long files_count)
 		rc = render_histograms(out, m);
 	if (rc == 0)
 		rc = render_http(out, m);
-	if (rc == 0 && files_count >= 0)
+	if (rc == 0)
 		rc = buf_printf(out,
-				"# HELP iot_config_files_count Valid config files in the directory "
-				"now.\n"
-				"# TYPE iot_config_files_count gauge\n"
-				"iot_config_files_count %ld\n",
-				files_count);
+		                "# HELP iot_config_files_count Valid config files in the directory "
+		                "now.\n"
+		                "# TYPE iot_config_files_count gauge\n"
+		                "iot_config_files_count %zu\n",
+		                files_count);
 	if (rc == 0)
 		rc = buf_puts(out, "# HELP iot_config_build_info Build information.\n"
 				   "# TYPE iot_config_build_info gauge\n"

@@ -8,6 +8,7 @@
 #define IOTCONFIG_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -41,10 +42,11 @@ void metrics_observe_op(enum metrics_op op, bool success, uint64_t duration_ns);
 void metrics_observe_request(int method_index, int route, int status);
 
 /*
- * Appends the exposition text (format 0.0.4). files_count < 0 omits the
- * files gauge (directory unreadable).
+ * Appends the exposition text (format 0.0.4). files_count is the files
+ * gauge, always present: the caller gives 0 when the directory cannot be
+ * used, as no config can then be served.
  */
-int metrics_render(struct buf *out, long files_count);
+int metrics_render(struct buf *out, size_t files_count);
 
 /* Label value escaping of the text format: \\, \" and \n. Exposed for tests. */
 int metrics_append_label_value(struct buf *out, const char *value);

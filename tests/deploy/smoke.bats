@@ -108,6 +108,7 @@ teardown_file() {
 	printf '{"deviceName":"dev","enableOTA":false}\n' >"$IOT_TMP/dev.json"
 	call PUT /api/configs/aa-bb-cc-00-00-08.json -H 'Content-Type:' --data-binary @"$IOT_TMP/dev.json"
 	assert_code 200
+	backdate "$CONFIG_DIR/aa-bb-cc-00-00-08.json" # Last-Modified is sent once its second is over
 	call GET /api/configs/aa-bb-cc-00-00-08.json
 	assert_code 200
 	cmp "$IOT_TMP/last.body" "$IOT_TMP/dev.json"

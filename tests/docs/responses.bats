@@ -50,6 +50,7 @@ CALL=rcall
 	assert_json .content.n '[1,{"x":null}]'
 	rcall GET /api/configs/aa-bb-cc-00-10-01 -H "If-None-Match: $etag"
 	assert_code 304
+	backdate "$CONFIG_DIR/aa-bb-cc-00-10-01.json" # Last-Modified is sent once its second is over
 	rcall GET /api/configs/aa-bb-cc-00-10-01.json -H "Origin: $ORIGIN"
 	assert_code 200
 	[ "$body" = "$(cat "$CONFIG_DIR/aa-bb-cc-00-10-01.json")" ]

@@ -279,6 +279,16 @@ teardown_file() {
 	wait_for grep -q 'save-req-42 config saved mac=aa-bb-cc-00-00-0f' "$LIGHTTPD_LOG"
 }
 
+@test "a 128-character X-Request-ID is echoed and starts the log line of a write whole" {
+	local id
+	id="$(printf 'req-%0124d' 7 | tr 0 x)"
+	[ "${#id}" = 128 ]
+	put_json aa-bb-cc-00-00-20 '{"content":{}}' -H "X-Request-ID: $id"
+	assert_code 200
+	[ "$(header X-Request-ID)" = "$id" ]
+	wait_for grep -qF "Z INFO $id config saved mac=aa-bb-cc-00-00-20" "$LIGHTTPD_LOG"
+}
+
 @test "without X-Request-ID every response gets a fresh UUID" {
 	call GET /api/configs/nope
 	id1="$(header X-Request-ID)"

@@ -26,6 +26,7 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 
 @test "raw GET answers the stored file's exact bytes with validators" {
 	seed aa-00-00-00-00-01 '{"deviceName":"Porch","enableOTA":false,"x":[1,2.50,"é"]}'
+	backdate "$CONFIG_DIR/aa-00-00-00-00-01.json"
 	call GET /api/configs/aa-00-00-00-00-01.json
 	assert_code 200
 	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-01.json"
@@ -117,8 +118,10 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 
 @test "If-Modified-Since is honoured only without If-None-Match" {
 	seed aa-00-00-00-00-07 '{"v":1}'
+	backdate "$CONFIG_DIR/aa-00-00-00-00-07.json"
 	call GET /api/configs/aa-00-00-00-00-07.json
 	lm="$(header Last-Modified)"
+	[ -n "$lm" ]
 	call GET /api/configs/aa-00-00-00-00-07.json -H "If-Modified-Since: $lm"
 	assert_code 304
 	[ -z "$body" ]
@@ -128,6 +131,96 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	assert_code 200
 	call GET /api/configs/aa-00-00-00-00-07.json -H 'If-Modified-Since: not a date'
 	assert_code 200
+}
+
+@test "a stored file with duplicate keys is 500 CONFIG_UNREADABLE on the raw routes too, as on the others" {
+	printf '{"deviceName":"a","interval":1,"deviceName":"b"}\n' >"$CONFIG_DIR/aa-00-00-00-00-13.json"
+	for p in /api/configs/aa-00-00-00-00-13.json /esp32/config/aa-00-00-00-00-13.json /api/configs/aa-00-00-00-00-13; do
+		call GET "$p"
+		assert_error 500 CONFIG_UNREADABLE
+		[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"repeats a key"* ]]
+	done
+	call GET /api/configs
+	assert_code 200
+	[ "$(printf '%s' "$body" | jq '[.configs[] | select(.mac_address == "aa-00-00-00-00-13")] | length')" = 0 ]
+	# Fixed by hand: served again, byte for byte.
+	printf '{"deviceName":"b","interval":1}\n' >"$CONFIG_DIR/aa-00-00-00-00-13.json"
+	call GET /api/configs/aa-00-00-00-00-13.json
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-13.json"
+}
+
+# http_secs HTTP-DATE: seconds since the epoch.
+http_secs() {
+	date -u -d "$1" +%s
+}
+
+@test "Last-Modified waits until its second is over, so If-Modified-Since never hides a second write" {
+	local mac=aa-00-00-00-00-14 f="$CONFIG_DIR/aa-00-00-00-00-14.json" round ims mtime date_s lm
+	local seen=()
+	# A write and the GET after it usually share a second, but not always (a
+	# loaded disk can make the PUT's fsync slow): every check here holds
+	# either way, and the weak case is forced below.
+	for round in 1 2 3; do
+		seed $mac "{\"round\":$round}"
+		call GET /api/configs/$mac.json
+		assert_code 200
+		date_s="$(http_secs "$(header Date)")"
+		# RFC 9110 section 8.8.2.2: a Last-Modified sent is a whole second before Date.
+		lm="$(header Last-Modified)"
+		if [ -n "$lm" ]; then
+			[ "$(http_secs "$lm")" -lt "$date_s" ] ||
+				{ echo "round $round: Last-Modified $lm is not before Date $(header Date)" >&2; return 1; }
+			seen+=("$lm")
+		fi
+		# A second write at once: no Last-Modified seen may turn it into a 304.
+		seed $mac "{\"round\":$round,\"again\":true}"
+		for ims in "${seen[@]}"; do
+			call GET /api/configs/$mac.json -H "If-Modified-Since: $ims"
+			assert_code 200
+			cmp "$IOT_TMP/last.body" "$f"
+		done
+		# Nor may the file's own second while it is not over.
+		mtime="$(stat -c %Y "$f")"
+		ims="$(LC_ALL=C date -u -d "@$mtime" '+%a, %d %b %Y %H:%M:%S GMT')"
+		call GET /api/configs/$mac.json -H "If-Modified-Since: $ims"
+		if [ "$code" = 304 ]; then
+			[ "$(http_secs "$(header Date)")" -gt "$mtime" ] ||
+				{ echo "round $round: 304 within the file's second" >&2; return 1; }
+		else
+			assert_code 200
+			cmp "$IOT_TMP/last.body" "$f"
+		fi
+	done
+	# Forced: a modification time not yet over (here ahead of the clock) is
+	# never sent, and If-Modified-Since of that very time is no 304.
+	mtime=$(($(date +%s) + 30))
+	touch -m -d "@$mtime" "$f"
+	ims="$(LC_ALL=C date -u -d "@$mtime" '+%a, %d %b %Y %H:%M:%S GMT')"
+	for p in /api/configs/$mac.json /api/configs/$mac; do
+		call GET "$p"
+		assert_code 200
+		[ -z "$(header Last-Modified)" ]
+		call GET "$p" -H "If-Modified-Since: $ims"
+		assert_code 200
+		[ -n "$body" ]
+	done
+	cmp <(curl -s "$BASE_URL/api/configs/$mac.json") "$f"
+	# Once the second is over (bounded wait), Last-Modified appears and validates.
+	seed $mac '{"round":"last"}'
+	mtime="$(stat -c %Y "$f")"
+	for i in $(seq 1 30); do
+		[ "$(date +%s)" -gt "$mtime" ] && break
+		sleep 0.1
+	done
+	call GET /api/configs/$mac.json
+	lm="$(header Last-Modified)"
+	[ -n "$lm" ] && [ "$(http_secs "$lm")" = "$mtime" ]
+	call GET /api/configs/$mac.json -H "If-Modified-Since: $lm"
+	assert_code 304
+	[ -z "$body" ]
+	call GET /api/configs/$mac -H "If-Modified-Since: $lm"
+	assert_code 304
 }
 
 @test "HEAD answers the same headers as GET and no body, on every GET route" {
@@ -281,12 +374,12 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 
 @test "CORS preflight on every API route answers 204 with the allowed methods and headers" {
 	for p in /api/configs /api/configs/aa-00-00-00-00-11 /api/configs/aa-00-00-00-00-11.json /api/health /esp32/config/aa-00-00-00-00-11.json /metrics /api/docs/openapi.json; do
-		call OPTIONS "$p" -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: if-match, content-type'
+		call OPTIONS "$p" -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: GET' -H 'Access-Control-Request-Headers: if-match, content-type, if-modified-since, cache-control'
 		assert_code 204
 		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
 		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
 		allow_headers="$(header Access-Control-Allow-Headers)"
-		for h in If-Match If-None-Match Content-Type X-Request-ID; do
+		for h in If-Match If-None-Match If-Modified-Since Cache-Control Content-Type X-Request-ID Authorization; do
 			[[ ", $allow_headers," == *", $h,"* ]] || { echo "missing $h in $allow_headers" >&2; return 1; }
 		done
 		[ "$(header Access-Control-Max-Age)" -gt 0 ]
@@ -294,6 +387,24 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	done
 	call OPTIONS /api/configs/aa-00-00-00-00-11 -H "Origin: $UI_ORIGIN"
 	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+}
+
+@test "a preflight for a method the route does not answer gets no Access-Control-Allow headers" {
+	for req in 'PUT /api/configs' 'DELETE /esp32/config/aa-00-00-00-00-11.json' 'PUT /api/health' 'POST /api/configs/aa-00-00-00-00-11' 'put /api/configs/aa-00-00-00-00-11'; do
+		set -- $req
+		call OPTIONS "$2" -H "Origin: $UI_ORIGIN" -H "Access-Control-Request-Method: $1"
+		assert_code 204
+		[ -n "$(header Allow)" ]
+		! grep -qi '^access-control-' "$hdrs" || { echo "$req: $(grep -i '^access-control-' "$hdrs")" >&2; return 1; }
+		[[ "$(header Vary)" == *Origin* ]]
+	done
+	for req in 'PUT /api/configs/aa-00-00-00-00-11' 'DELETE /api/configs/aa-00-00-00-00-11.json' 'HEAD /esp32/config/aa-00-00-00-00-11.json' 'GET /api/configs'; do
+		set -- $req
+		call OPTIONS "$2" -H "Origin: $UI_ORIGIN" -H "Access-Control-Request-Method: $1"
+		assert_code 204
+		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
+	done
 }
 
 @test "an allowed origin sees ETag and X-Request-ID exposed; a disallowed one gets no CORS headers" {

@@ -18,6 +18,8 @@
 #   call METHOD PATH [curl args]  sets $code, $body, $hdrs (header file path)
 #   put_json MAC BODY [curl args] PUT /api/configs/MAC with a JSON body
 #   header NAME                 value of a response header of the last call
+#   backdate FILE               move FILE's mtime a minute back, so that its
+#                               Last-Modified is sent (not within its second)
 #
 # IOTCONFIG_BIN picks the responder binary (release or sanitizer build).
 
@@ -195,6 +197,12 @@ put_json() {
 # header NAME: value of NAME in the last response (case-insensitive), no CR.
 header() {
 	grep -i "^$1:" "$hdrs" | head -1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'
+}
+
+# backdate FILE: a config written just now has no Last-Modified until its
+# second is over; a minute back, it has one at once.
+backdate() {
+	touch -m -d "@$(($(date +%s) - 60))" "$1"
 }
 
 # Asserts for readable failures.

@@ -121,6 +121,15 @@ traffic() { # traffic N: N config operations of every kind
 	[ "$(gauge)" = "$before" ]
 }
 
+@test "the files gauge is 0, not absent, while the config directory cannot be used" {
+	iot_start ESP32_CONFIGS_DIR="$BATS_TEST_TMPDIR/no-such-dir"
+	call GET /api/health
+	assert_code 503
+	m="$(scrape)"
+	printf '%s\n' "$m" | grep -qx '# TYPE iot_config_files_count gauge'
+	[ "$(printf '%s\n' "$m" | awk '/^iot_config_files_count / {print $2}')" = 0 ]
+}
+
 @test "two instances with different config directories do not mix" {
 	traffic 2
 	first="$(ops_total)"

@@ -11,13 +11,20 @@
  * fall into their catch-all labels. An unusable location (under a regular
  * file, under /proc) or a file of the wrong size or layout is not used:
  * metrics_open returns false, warns, leaves the file alone, and counting
- * continues per process. Default locations differ per config directory.
+ * continues per process. So is a file another user could control: one
+ * others may open (mode 0666), one owned by another uid, a FIFO. A file
+ * of ours with our header but another layout (another version's) is
+ * replaced by a fresh one through rename(2), once even when several
+ * processes open it at the same time, while an open descriptor keeps the
+ * old file; a temporary file left by a dead creator with our pid does not
+ * stop creation. Default locations differ per config directory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,7 +79,7 @@ sample_text(const char *text, const char *key)
 }
 
 static char *
-render(long files)
+render(size_t files)
 {
 	struct buf b;
 	buf_init(&b);
@@ -81,6 +88,19 @@ render(long files)
 		return NULL;
 	}
 	return b.data;
+}
+
+/* The rendered iot_config_operations_total of one operation and status, or -1. */
+static double
+op_total(const char *op, const char *status)
+{
+	char key[128];
+	snprintf(key, sizeof key, "iot_config_operations_total{operation=\"%s\",status=\"%s\"}", op,
+	         status);
+	char *text = render(0);
+	double v = text != NULL ? sample(text, key) : -1;
+	free(text);
+	return v;
 }
 
 static bool
@@ -189,7 +209,7 @@ child_shares(const char *path)
 {
 	if (!metrics_open(path, NULL, routes, NROUTES_TEST))
 		return 10;
-	char *text = render(-1);
+	char *text = render(0);
 	bool saw = text != NULL && sample(text, "iot_config_operations_total{operation=\"list\","
 						"status=\"success\"}") == 2;
 	free(text);
@@ -236,6 +256,53 @@ size_of(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
+/* Creates (or truncates) path, mode 0600, holding text; returns the bytes written or -1. */
+static ssize_t
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t w = fd >= 0 ? write(fd, text, strlen(text)) : -1;
+	if (fd >= 0)
+		close(fd);
+	return w;
+}
+
+static ino_t
+inode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+#define METRICS_MAGIC_TEST 0x696f74636f6e6d31ull /* metrics.c's header magic */
+#define NOBODY             65534
+
+/* Writes a file with our magic, the given layout word, `size` bytes, mode 0600. */
+static int
+write_stale(const char *path, uint64_t layout, off_t size)
+{
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	uint64_t head[2] = {METRICS_MAGIC_TEST, layout};
+	int rc = fd >= 0 && write(fd, head, sizeof head) == (ssize_t)sizeof head &&
+	                         ftruncate(fd, size) == 0
+	                 ? 0
+	                 : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Child of the concurrent replacement test: opens the stale file, counts one list. */
+static int
+child_opens_stale(const char *path)
+{
+	if (!metrics_open(path, NULL, routes, NROUTES_TEST))
+		return 10;
+	metrics_observe_op(METRICS_OP_LIST, true, 1000);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -276,12 +343,12 @@ main(void)
 	}
 	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
 	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
-	char *before = render(-1);
+	char *before = render(0);
 	{
 		int rc = run_child(child_shares, path);
 		TAP_CHECK(rc == 0, "metrics: a second process opening the same file sees the "
 				   "first's counts");
-		char *text = render(-1);
+		char *text = render(0);
 		TAP_CHECK(text != NULL &&
 				  sample(text, "iot_config_operations_total{operation=\"get\","
 					       "status=\"success\"}") == 5 &&
@@ -305,7 +372,7 @@ main(void)
 	{
 		/* re-opening in this process too keeps the totals */
 		bool again = metrics_open(path, "/srv/configs", routes, NROUTES_TEST);
-		char *text = render(-1);
+		char *text = render(0);
 		TAP_CHECK(again && text != NULL &&
 				  sample(text, "iot_config_operations_total{operation=\"list\","
 					       "status=\"success\"}") == 2 &&
@@ -413,9 +480,11 @@ main(void)
 		TAP_CHECK(text != NULL && text[strlen(text) - 1] == '\n',
 			  "metrics: the exposition ends with a newline");
 		free(text);
-		text = render(-1);
-		TAP_CHECK(text != NULL && strstr(text, "iot_config_files_count") == NULL,
-			  "metrics: a negative files count omits the files gauge");
+		text = render(0);
+		TAP_CHECK(text != NULL && has_line(text, "# TYPE iot_config_files_count gauge") &&
+		                  has_line(text, "iot_config_files_count 0"),
+		          "metrics: a files count of 0 (also an unusable directory) is shown, "
+		          "not omitted");
 		free(text);
 	}
 
@@ -444,7 +513,7 @@ main(void)
 		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
 		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
 		metrics_observe_request(0, 0, 200);
-		char *text = render(-1);
+		char *text = render(0);
 		TAP_CHECK(text != NULL &&
 				  sample(text, "iot_config_operations_total{operation=\"get_raw\","
 					       "status=\"success\"}") == 2 &&
@@ -455,7 +524,7 @@ main(void)
 			  "metrics: per-process counting starts from zero and works");
 		free(text);
 		int rc = run_child(child_counts, NULL);
-		text = render(-1);
+		text = render(0);
 		TAP_CHECK(rc == 0 && text != NULL &&
 				  sample(text, "iot_config_operations_total{operation=\"delete\","
 					       "status=\"success\"}") == 0,
@@ -465,10 +534,7 @@ main(void)
 	{
 		/* a file of another size: not used, not changed */
 		snprintf(other, sizeof other, "%s/short.metrics", root);
-		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		ssize_t w = fd >= 0 ? write(fd, "0123456789", 10) : -1;
-		if (fd >= 0)
-			close(fd);
+		ssize_t w = write_file(other, "0123456789");
 		capture_begin();
 		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		const char *log = capture_end();
@@ -479,7 +545,7 @@ main(void)
 
 		/* the right size but no header: another layout, not used */
 		snprintf(other, sizeof other, "%s/zero.metrics", root);
-		fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		int t = fd >= 0 ? ftruncate(fd, size) : -1;
 		if (fd >= 0)
 			close(fd);
@@ -489,12 +555,8 @@ main(void)
 		TAP_CHECK(t == 0 && !s && metrics_file() == NULL && size_of(other) == size,
 			  "metrics: a file of the right size without our header is not used");
 		metrics_observe_op(METRICS_OP_LIST, true, 1000);
-		char *text = render(-1);
-		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"list\","
-					       "status=\"success\"}") == 1,
-			  "metrics: counting continues per process after a refused file");
-		free(text);
+		TAP_CHECK(op_total("list", "success") == 1,
+		          "metrics: counting continues per process after a refused file");
 	}
 	{
 		/* route labels come from the caller and are escaped */
@@ -503,11 +565,143 @@ main(void)
 		metrics_open("/proc/nonexistent/x", NULL, odd, 1);
 		capture_end();
 		metrics_observe_request(0, 0, 200);
-		char *text = render(-1);
+		char *text = render(0);
 		TAP_CHECK(text != NULL &&
 				  strstr(text, "route=\"/a\\\"b\\\\c\\nd\",code=\"200\"} ") != NULL,
 			  "metrics: route labels are escaped in the exposition");
 		free(text);
+	}
+	{
+		/* a valid file that other users may open is not used, nor changed */
+		snprintf(other, sizeof other, "%s/open.metrics", root);
+		bool made = metrics_open(other, NULL, routes, NROUTES_TEST);
+		metrics_observe_op(METRICS_OP_SAVE, true, 1000);
+		ino_t ino = inode_of(other);
+		int ch = chmod(other, 0666);
+		capture_begin();
+		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		const char *log = capture_end();
+		TAP_CHECK(made && ch == 0 && !s && metrics_file() == NULL,
+		          "metrics: a file with mode 0666 is refused (per-process counting)");
+		TAP_CHECK(strstr(log, "WARN") != NULL && strstr(log, "mode") != NULL,
+		          "metrics: the warning says the mode is the reason");
+		struct stat st;
+		TAP_CHECK(stat(other, &st) == 0 && st.st_ino == ino && st.st_size == size &&
+		                  (st.st_mode & 0777) == 0666,
+		          "metrics: the refused file is left as it was");
+		unlink(other);
+
+		/* a valid file owned by another uid is not used */
+		snprintf(other, sizeof other, "%s/theirs.metrics", root);
+		if (geteuid() != 0) {
+			tap_count++;
+			printf("ok %d - metrics: a file owned by another uid is refused # SKIP "
+			       "needs root to chown\n",
+			       tap_count);
+		} else {
+			made = metrics_open(other, NULL, routes, NROUTES_TEST);
+			ch = chown(other, NOBODY, NOBODY);
+			capture_begin();
+			s = metrics_open(other, NULL, routes, NROUTES_TEST);
+			log = capture_end();
+			TAP_CHECK(made && ch == 0 && !s && metrics_file() == NULL &&
+			                  strstr(log, "another user") != NULL &&
+			                  size_of(other) == size,
+			          "metrics: a file owned by another uid is refused");
+			unlink(other);
+		}
+
+		/* not a regular file */
+		snprintf(other, sizeof other, "%s/fifo.metrics", root);
+		int mk = mkfifo(other, 0600);
+		capture_begin();
+		s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		log = capture_end();
+		TAP_CHECK(mk == 0 && !s && strstr(log, "not a regular file") != NULL,
+		          "metrics: a FIFO at the path is refused");
+		unlink(other);
+	}
+	{
+		/* our file of another layout and size (another version's): replaced */
+		snprintf(other, sizeof other, "%s/old.metrics", root);
+		int w = write_stale(other, 12345, 4096);
+		int oldfd = open(other, O_RDONLY | O_CLOEXEC);
+		ino_t old_ino = inode_of(other);
+		capture_begin();
+		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		const char *log = capture_end();
+		TAP_CHECK(w == 0 && s && metrics_file() != NULL &&
+		                  strcmp(metrics_file(), other) == 0,
+		          "metrics: our file of another size and layout is replaced and shared");
+		struct stat st;
+		TAP_CHECK(stat(other, &st) == 0 && st.st_size == size && st.st_ino != old_ino &&
+		                  (st.st_mode & 0777) == 0600,
+		          "metrics: the replacement is a new full-size file, mode 0600");
+		TAP_CHECK(oldfd >= 0 && fstat(oldfd, &st) == 0 && st.st_ino == old_ino &&
+		                  st.st_size == 4096,
+		          "metrics: a process holding the old file keeps it unchanged");
+		TAP_CHECK(strstr(log, "replaced") != NULL && strstr(log, "restart") != NULL,
+		          "metrics: the replacement is logged, saying counters restart");
+		metrics_observe_op(METRICS_OP_GET, true, 1000);
+		TAP_CHECK(op_total("get", "success") == 1,
+		          "metrics: the replacement counts from zero");
+		if (oldfd >= 0)
+			close(oldfd);
+
+		/* the right size and magic, another layout word: replaced too */
+		w = write_stale(other, 12345, size);
+		old_ino = inode_of(other);
+		capture_begin();
+		s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(w == 0 && s && inode_of(other) != old_ino && size_of(other) == size,
+		          "metrics: our file of the right size but another layout is replaced");
+
+		/* several processes meeting the same stale file share one replacement */
+		w = write_stale(other, 12345, 4096);
+		pid_t kids[4];
+		int started = 0;
+		fflush(stdout);
+		fflush(stderr);
+		for (int i = 0; i < 4; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+				if (devnull >= 0)
+					dup2(devnull, STDERR_FILENO);
+				_exit(child_opens_stale(other));
+			}
+			started += kids[i] > 0;
+		}
+		int ok = 0;
+		for (int i = 0; i < 4; i++) {
+			int status = 0;
+			if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
+			    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				ok++;
+		}
+		capture_begin();
+		s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(w == 0 && started == 4 && ok == 4 && s &&
+		                  op_total("list", "success") == 4,
+		          "metrics: processes replacing one stale file at once all count in the "
+		          "same new file");
+		unlink(other);
+	}
+	{
+		/* a temporary file left by a creator that died with our pid */
+		snprintf(other, sizeof other, "%s/fresh.metrics", root);
+		char tmp[300];
+		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", other, (long)getpid());
+		ssize_t w = write_file(tmp, "half");
+		capture_begin();
+		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(
+		        w == 4 && s && size_of(other) == size && access(tmp, F_OK) != 0,
+		        "metrics: a stale temporary file of our pid is removed, creation succeeds");
+		unlink(other);
 	}
 	{
 		/* default locations: per config directory, never mixed */

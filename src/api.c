@@ -35,14 +35,14 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 	char message[200];
 	switch (r->status) {
 	case STORE_NOT_CONFIGURED:
-		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, "Config storage is not configured",
-			      "ESP32_CONFIGS_DIR is not set");
+		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE,
+		              "Config storage is not configured", "ESP32_CONFIGS_DIR is not set");
 		break;
 	case STORE_DIR_MISSING:
 	case STORE_DIR_NOT_DIR:
 		snprintf(message, sizeof message, "Config directory %.120s %s", dir,
-			 r->sys_errno == ELOOP ? "is a symlink, which is not followed"
-					       : store_status_text(r->status));
+		         r->sys_errno == ELOOP ? "is a symlink, which is not followed"
+		                               : store_status_text(r->status));
 		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op, why);
 		break;
 	case STORE_ACCESS: {
@@ -51,25 +51,25 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		if (store_check_dir(ctx->settings->configs_dir, &d) == 0) {
 			snprintf(message, sizeof message, "Permission denied: %s failed", op);
 			api_error_set(&ctx->err, ERR_STORAGE_ERROR, message, "%s of %s: %s", op,
-				      ctx->mac[0] ? ctx->mac : "the directory", why);
+			              ctx->mac[0] ? ctx->mac : "the directory", why);
 		} else {
 			snprintf(message, sizeof message,
-				 "Permission denied on config directory %.120s", dir);
+			         "Permission denied on config directory %.120s", dir);
 			api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message, "%s: %s", op,
-				      why);
+			              why);
 		}
 		break;
 	}
 	case STORE_NOT_FOUND:
 		snprintf(message, sizeof message, "Config %s was not found", ctx->mac);
 		api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
-			      "no file %s.json in the config directory", ctx->mac);
+		              "no file %s.json in the config directory", ctx->mac);
 		break;
 	case STORE_NOT_REGULAR:
 	case STORE_TOO_LARGE:
 		snprintf(message, sizeof message, "Config file %s.json cannot be read", ctx->mac);
 		api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "the file %s",
-			      store_status_text(r->status));
+		              store_status_text(r->status));
 		break;
 	case STORE_NO_SPACE:
 		snprintf(message, sizeof message, "No space left to store config %s", ctx->mac);
@@ -84,7 +84,7 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 	}
 	if (r->status != STORE_NOT_FOUND)
 		log_msg(LOG_ERROR, "storage failure mac=%s op=\"%s\" status=\"%s\" errno=\"%s\"",
-			ctx->mac[0] ? ctx->mac : "-", op, store_status_text(r->status), why);
+		        ctx->mac[0] ? ctx->mac : "-", op, store_status_text(r->status), why);
 	return -1;
 }
 
@@ -189,11 +189,11 @@ api_precond_error(struct api_ctx *ctx, const struct api_precond *p)
 	if (p->refused == ERR_RECORD_EXISTS) {
 		snprintf(message, sizeof message, "Config %s already exists", ctx->mac);
 		api_error_set(&ctx->err, ERR_RECORD_EXISTS, message,
-			      "allow_overwrite is false and the config exists");
+		              "allow_overwrite is false and the config exists");
 	} else {
 		snprintf(message, sizeof message, "Precondition failed for config %s", ctx->mac);
 		api_error_set(&ctx->err, ERR_PRECONDITION_FAILED, message, "%s",
-			      p->refused_by ? p->refused_by : "a precondition refused the change");
+		              p->refused_by ? p->refused_by : "a precondition refused the change");
 	}
 	return -1;
 }
@@ -207,17 +207,17 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 	const struct buf *body = ctx->req->body;
 	if (body->len == 0) {
 		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is empty",
-			      "send a JSON object");
+		              "send a JSON object");
 		return -1;
 	}
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(body->data, body->len, out, &je) != 0) {
 		enum api_error_kind kind =
-			je.status == JSONBODY_NOMEM ? ERR_INTERNAL : ERR_VALIDATION_FAILED;
+		        je.status == JSONBODY_NOMEM ? ERR_INTERNAL : ERR_VALIDATION_FAILED;
 		api_error_set(&ctx->err, kind,
-			      je.status == JSONBODY_NOT_OBJECT ? "Request body is not a JSON object"
-							       : "Request body is not valid JSON",
-			      "%s", je.message);
+		              je.status == JSONBODY_NOT_OBJECT ? "Request body is not a JSON object"
+		                                               : "Request body is not valid JSON",
+		              "%s", je.message);
 		return -1;
 	}
 	return 0;
@@ -225,22 +225,23 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 
 int
 api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
-		  bool *created)
+                  bool *created)
 {
 	struct api_precond pre = {
-		.if_match = ctx->req->if_match,
-		.if_none_match = ctx->req->if_none_match,
-		.allow_overwrite = allow_overwrite,
-		.refused = ERR_NONE,
+	        .if_match = ctx->req->if_match,
+	        .if_none_match = ctx->req->if_none_match,
+	        .allow_overwrite = allow_overwrite,
+	        .refused = ERR_NONE,
 	};
-	struct store_precond sp = {.check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
+	struct store_precond sp = {
+	        .check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
 	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
 	int rc = bytes != NULL ? store_write(dirfd, ctx->mac, bytes, len, use, created, &r)
-			       : store_delete(dirfd, ctx->mac, use, &r);
+	                       : store_delete(dirfd, ctx->mac, use, &r);
 	close(dirfd);
 	if (rc != 0) {
 		if (r.status == STORE_PRECONDITION)
@@ -266,7 +267,8 @@ int
 api_unreadable(struct api_ctx *ctx, const char *why)
 {
 	char message[160];
-	snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object", ctx->mac);
+	snprintf(message, sizeof message, "Config file %s.json is not a valid JSON object",
+	         ctx->mac);
 	api_error_set(&ctx->err, ERR_CONFIG_UNREADABLE, message, "%s", why);
 	log_msg(LOG_WARN, "unreadable config file=%s.json reason=\"%s\"", ctx->mac, why);
 	return -1;
@@ -274,13 +276,13 @@ api_unreadable(struct api_ctx *ctx, const char *why)
 
 int
 api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
-		     bool allow_overwrite)
+                     bool allow_overwrite)
 {
 	bool created = false;
 	if (api_change_config(ctx, bytes, len, allow_overwrite, &created) != 0)
 		return -1;
 	log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s", ctx->mac, len,
-		created ? "true" : "false", ctx->req->remote_user ? ctx->req->remote_user : "-");
+	        created ? "true" : "false", ctx->req->remote_user ? ctx->req->remote_user : "-");
 	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 	char etag[40];
 	api_etag(&stored, etag);

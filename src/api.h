@@ -87,14 +87,14 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
  * NULL) tells whether there was no config before.
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
-		      bool *created);
+                      bool *created);
 /* Reads ctx->mac's config file into ctx->file. */
 int api_read_config(struct api_ctx *ctx, struct store_file_info *info);
 /* Sets CONFIG_UNREADABLE for a stored file that is not a JSON object. */
 int api_unreadable(struct api_ctx *ctx, const char *why);
 /* Stores bytes (already validated) under ctx->mac and answers the GET shape. */
 int api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_object *config,
-			 bool allow_overwrite);
+                         bool allow_overwrite);
 /* Reads and validates the request body as a JSON object. */
 int api_read_json_body(struct api_ctx *ctx, json_object **out);
 

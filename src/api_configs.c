@@ -38,7 +38,8 @@ write_list(struct transport *tx, void *arg)
 		return -1;
 	size_t n = catalog_count();
 	for (size_t i = 0; i < n; i++) {
-		if ((i > 0 && buf_append(chunk, ",", 1) != 0) || catalog_append_entry(i, chunk) != 0)
+		if ((i > 0 && buf_append(chunk, ",", 1) != 0) ||
+		    catalog_append_entry(i, chunk) != 0)
 			return -1;
 		if (chunk->len >= LIST_CHUNK) {
 			if (transport_write(tx, chunk->data, chunk->len) != 0)
@@ -125,7 +126,7 @@ api_config_put(struct api_ctx *ctx)
 {
 	if (!http_media_type_is(ctx->req->content_type, "application/json")) {
 		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-			      "send Content-Type: application/json with a JSON body");
+		              "send Content-Type: application/json with a JSON body");
 		return -1;
 	}
 	json_object *body;
@@ -136,24 +137,24 @@ api_config_put(struct api_ctx *ctx)
 	int rc = -1;
 	if (!json_object_object_get_ex(body, "content", &content)) {
 		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
-			      "\"content\" is required");
+		              "\"content\" is required");
 	} else if (!json_object_is_type(content, json_type_object)) {
 		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
-			      "\"content\" must be a JSON object");
+		              "\"content\" must be a JSON object");
 	} else if (json_object_object_get_ex(body, "allow_overwrite", &overwrite) &&
-		   !json_object_is_type(overwrite, json_type_boolean)) {
+	           !json_object_is_type(overwrite, json_type_boolean)) {
 		api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Request body is invalid",
-			      "\"allow_overwrite\" must be true or false");
+		              "\"allow_overwrite\" must be true or false");
 	} else {
 		if (overwrite != NULL)
 			allow_overwrite = json_object_get_boolean(overwrite);
 		ctx->file->len = 0;
 		if (jsonbody_append_pretty(ctx->file, content) != 0)
 			api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory",
-				      "rendering the config");
+			              "rendering the config");
 		else
 			rc = api_store_and_answer(ctx, ctx->file->data, ctx->file->len, content,
-						  allow_overwrite);
+			                          allow_overwrite);
 	}
 	json_object_put(body);
 	return rc;
@@ -165,7 +166,7 @@ api_config_delete(struct api_ctx *ctx)
 	if (api_change_config(ctx, NULL, 0, true, NULL) != 0)
 		return -1;
 	log_msg(LOG_INFO, "config deleted mac=%s user=%s", ctx->mac,
-		ctx->req->remote_user ? ctx->req->remote_user : "-");
+	        ctx->req->remote_user ? ctx->req->remote_user : "-");
 	ctx->res->status = 204;
 	return 0;
 }

@@ -27,44 +27,43 @@
 extern const char iotconfig_openapi_start[];
 extern const char iotconfig_openapi_end[];
 
-static const char swagger_index[] =
-	"<!DOCTYPE html>\n"
-	"<html lang=\"en\">\n"
-	"<head>\n"
-	"<meta charset=\"utf-8\">\n"
-	"<title>iotconfig API</title>\n"
-	"<link rel=\"stylesheet\" href=\"swagger-ui.css\">\n"
-	"</head>\n"
-	"<body>\n"
-	"<div id=\"swagger-ui\"></div>\n"
-	"<script src=\"swagger-ui-bundle.js\"></script>\n"
-	"<script src=\"swagger-ui-standalone-preset.js\"></script>\n"
-	"<script src=\"swagger-initializer.js\"></script>\n"
-	"</body>\n"
-	"</html>\n";
+static const char swagger_index[] = "<!DOCTYPE html>\n"
+                                    "<html lang=\"en\">\n"
+                                    "<head>\n"
+                                    "<meta charset=\"utf-8\">\n"
+                                    "<title>iotconfig API</title>\n"
+                                    "<link rel=\"stylesheet\" href=\"swagger-ui.css\">\n"
+                                    "</head>\n"
+                                    "<body>\n"
+                                    "<div id=\"swagger-ui\"></div>\n"
+                                    "<script src=\"swagger-ui-bundle.js\"></script>\n"
+                                    "<script src=\"swagger-ui-standalone-preset.js\"></script>\n"
+                                    "<script src=\"swagger-initializer.js\"></script>\n"
+                                    "</body>\n"
+                                    "</html>\n";
 
 static const char swagger_initializer[] =
-	"window.onload = function () {\n"
-	"  window.ui = SwaggerUIBundle({\n"
-	"    url: new URL('../openapi.json', window.location.href).href,\n"
-	"    dom_id: '#swagger-ui',\n"
-	"    deepLinking: true,\n"
-	"    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
-	"    plugins: [SwaggerUIBundle.plugins.DownloadUrl],\n"
-	"    layout: 'StandaloneLayout',\n"
-	"    validatorUrl: null\n"
-	"  });\n"
-	"};\n";
+        "window.onload = function () {\n"
+        "  window.ui = SwaggerUIBundle({\n"
+        "    url: new URL('../openapi.json', window.location.href).href,\n"
+        "    dom_id: '#swagger-ui',\n"
+        "    deepLinking: true,\n"
+        "    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
+        "    plugins: [SwaggerUIBundle.plugins.DownloadUrl],\n"
+        "    layout: 'StandaloneLayout',\n"
+        "    validatorUrl: null\n"
+        "  });\n"
+        "};\n";
 
 static const struct {
 	const char *name;
 	const char *type;
 } swagger_assets[] = {
-	{"swagger-ui.css", "text/css; charset=utf-8"},
-	{"swagger-ui-bundle.js", "text/javascript; charset=utf-8"},
-	{"swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8"},
-	{"favicon-32x32.png", "image/png"},
-	{"favicon-16x16.png", "image/png"},
+        {"swagger-ui.css", "text/css; charset=utf-8"},
+        {"swagger-ui-bundle.js", "text/javascript; charset=utf-8"},
+        {"swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8"},
+        {"favicon-32x32.png", "image/png"},
+        {"favicon-16x16.png", "image/png"},
 };
 
 int
@@ -73,7 +72,7 @@ api_docs_redirect(struct api_ctx *ctx)
 	ctx->res->status = 302;
 	http_header(ctx->res, "Location", "/api/docs/swagger/");
 	return http_set_json(ctx->res, 302, "{\"location\":\"/api/docs/swagger/\"}", 33) == 0 ? 0
-												    : -1;
+	                                                                                      : -1;
 }
 
 int
@@ -166,15 +165,17 @@ api_docs_swagger(struct api_ctx *ctx)
 	const char *asset = ctx->param[0] ? ctx->param : "index.html";
 	if (!swagger_installed(ctx->settings)) {
 		char text[1400];
-		snprintf(text, sizeof text,
-			 "Swagger UI is not installed on this server.\n\n"
-			 "The API itself works; its OpenAPI document is at /api/docs/openapi.json.\n"
-			 "To serve the interactive docs, install the pinned swagger-ui-dist package\n"
-			 "(needs npm): run `make deps` in the iotconfig source tree, or\n"
-			 "`npm install swagger-ui-dist` and point SWAGGER_UI_DIR at its\n"
-			 "node_modules/swagger-ui-dist directory.\n\n"
-			 "Looked in: %.1000s\n",
-			 ctx->settings->swagger_dir);
+		snprintf(
+		        text, sizeof text,
+		        "Swagger UI is not installed on this server.\n\n"
+		        "The API itself works; its OpenAPI document is at /api/docs/openapi.json.\n"
+		        "To serve the interactive docs, install the pinned swagger-ui-dist "
+		        "package\n"
+		        "(needs npm): run `make deps` in the iotconfig source tree, or\n"
+		        "`npm install swagger-ui-dist` and point SWAGGER_UI_DIR at its\n"
+		        "node_modules/swagger-ui-dist directory.\n\n"
+		        "Looked in: %.1000s\n",
+		        ctx->settings->swagger_dir);
 		return plain(ctx, 503, text);
 	}
 	struct http_response *res = ctx->res;
@@ -189,9 +190,9 @@ api_docs_swagger(struct api_ctx *ctx)
 		res->body->len = 0;
 		res->status = 200;
 		return buf_append(res->body, swagger_initializer, sizeof swagger_initializer - 1) ==
-				       0
-			       ? 0
-			       : -1;
+		                       0
+		               ? 0
+		               : -1;
 	}
 	for (size_t i = 0; i < sizeof swagger_assets / sizeof *swagger_assets; i++) {
 		if (strcmp(asset, swagger_assets[i].name) != 0)
@@ -204,6 +205,6 @@ api_docs_swagger(struct api_ctx *ctx)
 		return 0;
 	}
 	api_error_set(&ctx->err, ERR_NOT_FOUND, "No such documentation asset",
-		      "Swagger UI serves a fixed set of files");
+	              "Swagger UI serves a fixed set of files");
 	return -1;
 }

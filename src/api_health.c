@@ -30,18 +30,17 @@ api_health(struct api_ctx *ctx)
 		break;
 	case STORE_DIR_NOT_DIR:
 		snprintf(reason, sizeof reason, "config directory %.300s is not a directory%s", dir,
-			 r.sys_errno == ELOOP ? " (it is a symlink, which is not followed)"
-						   : "");
+		         r.sys_errno == ELOOP ? " (it is a symlink, which is not followed)" : "");
 		break;
 	case STORE_ACCESS:
 		snprintf(reason, sizeof reason,
-			 "permission denied: config directory %.300s is not %s (%s)", dir,
-			 strcmp(r.op, "write") == 0 ? "writable" : "readable",
-			 strerror(r.sys_errno));
+		         "permission denied: config directory %.300s is not %s (%s)", dir,
+		         strcmp(r.op, "write") == 0 ? "writable" : "readable",
+		         strerror(r.sys_errno));
 		break;
 	default:
 		snprintf(reason, sizeof reason, "config directory %.300s: %s", dir,
-			 strerror(r.sys_errno));
+		         strerror(r.sys_errno));
 		break;
 	}
 	json_object *o = json_object_new_object();
@@ -51,7 +50,7 @@ api_health(struct api_ctx *ctx)
 	json_object_object_add(o, "reason", json_object_new_string(reason));
 	size_t n = 0;
 	const char *s = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	int rc = s ? http_set_json(ctx->res, 503, s, n) : -1;
 	json_object_put(o);
 	if (rc != 0)

@@ -75,8 +75,8 @@ api_raw_put(struct api_ctx *ctx)
 	const char *ct = ctx->req->content_type;
 	if (ct != NULL && ct[0] != '\0' && !http_media_type_is(ct, "application/json")) {
 		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-			      "send Content-Type: application/json, or no Content-Type, with the "
-			      "raw config object");
+		              "send Content-Type: application/json, or no Content-Type, with the "
+		              "raw config object");
 		return -1;
 	}
 	json_object *config;

@@ -71,7 +71,7 @@ static struct {
 	struct buf arena;
 	size_t retries; /* entries with retry set */
 	uint32_t gen;   /* of the last full walk; entries not marked with it are dropped */
-	bool walked;  /* a full walk completed since the last clear */
+	bool walked;    /* a full walk completed since the last clear */
 	unsigned long walks;
 	dev_t dir_dev;
 	ino_t dir_ino;
@@ -465,7 +465,7 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-				    e->len - e->name_len, e->ota);
+	                            e->len - e->name_len, e->ota);
 }
 
 unsigned long

@@ -69,9 +69,9 @@ bool
 cond_parse_http_date(const char *s, time_t *out)
 {
 	static const char *const formats[] = {
-		"%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate */
-		"%A, %d-%b-%y %H:%M:%S GMT", /* obsolete RFC 850 */
-		"%a %b %e %H:%M:%S %Y",      /* asctime */
+	        "%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate */
+	        "%A, %d-%b-%y %H:%M:%S GMT", /* obsolete RFC 850 */
+	        "%a %b %e %H:%M:%S %Y",      /* asctime */
 	};
 	if (s == NULL)
 		return false;

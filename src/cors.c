@@ -19,7 +19,7 @@
 	"Content-Type, If-Match, If-None-Match, If-Modified-Since, Cache-Control, X-Request-ID, "  \
 	"Authorization"
 #define CORS_EXPOSE_HEADERS "ETag, X-Request-ID, Last-Modified, Allow"
-#define CORS_MAX_AGE 600
+#define CORS_MAX_AGE        600
 
 bool
 cors_origin_allowed(const struct settings *s, const char *origin)
@@ -77,8 +77,8 @@ method_requested_allowed(const char *requested, unsigned methods)
 }
 
 void
-cors_preflight(const struct settings *s, const struct http_request *req,
-	       struct http_response *res, unsigned methods)
+cors_preflight(const struct settings *s, const struct http_request *req, struct http_response *res,
+               unsigned methods)
 {
 	if (s->cors_count == 0)
 		return;

@@ -13,14 +13,14 @@
 
 /* Headers for an ordinary (non-preflight) response to req. */
 void cors_apply(const struct settings *s, const struct http_request *req,
-		struct http_response *res);
+                struct http_response *res);
 
 /*
  * Headers for a preflight (OPTIONS) answer on a route allowing `methods`;
  * none but Vary when the preflight asks for another method.
  */
 void cors_preflight(const struct settings *s, const struct http_request *req,
-		    struct http_response *res, unsigned methods);
+                    struct http_response *res, unsigned methods);
 
 bool cors_origin_allowed(const struct settings *s, const char *origin);
 

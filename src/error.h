@@ -9,21 +9,21 @@
 
 enum api_error_kind {
 	ERR_NONE = 0,
-	ERR_RECORD_NOT_FOUND,      /* 404 RECORD_NOT_FOUND */
-	ERR_INVALID_OPERATION,     /* 400 INVALID_OPERATION (bad MAC) */
-	ERR_VALIDATION_FAILED,     /* 400 VALIDATION_FAILED (bad body) */
-	ERR_RECORD_EXISTS,         /* 409 RECORD_EXISTS */
-	ERR_PRECONDITION_FAILED,   /* 412 PRECONDITION_FAILED */
-	ERR_PAYLOAD_TOO_LARGE,     /* 413 PAYLOAD_TOO_LARGE */
-	ERR_UNSUPPORTED_MEDIA,     /* 415 UNSUPPORTED_MEDIA_TYPE */
-	ERR_BAD_REQUEST,           /* 400 BAD_REQUEST (framing, not the body) */
-	ERR_NOT_FOUND,             /* 404 NOT_FOUND (no such route) */
-	ERR_METHOD_NOT_ALLOWED,    /* 405 METHOD_NOT_ALLOWED */
-	ERR_CONFIG_UNREADABLE,     /* 500 CONFIG_UNREADABLE */
-	ERR_STORAGE_ERROR,         /* 500 STORAGE_ERROR */
-	ERR_INTERNAL,              /* 500 INTERNAL_ERROR */
-	ERR_STORAGE_UNAVAILABLE,   /* 503 STORAGE_UNAVAILABLE */
-	ERR_INSUFFICIENT_STORAGE,  /* 507 INSUFFICIENT_STORAGE */
+	ERR_RECORD_NOT_FOUND,     /* 404 RECORD_NOT_FOUND */
+	ERR_INVALID_OPERATION,    /* 400 INVALID_OPERATION (bad MAC) */
+	ERR_VALIDATION_FAILED,    /* 400 VALIDATION_FAILED (bad body) */
+	ERR_RECORD_EXISTS,        /* 409 RECORD_EXISTS */
+	ERR_PRECONDITION_FAILED,  /* 412 PRECONDITION_FAILED */
+	ERR_PAYLOAD_TOO_LARGE,    /* 413 PAYLOAD_TOO_LARGE */
+	ERR_UNSUPPORTED_MEDIA,    /* 415 UNSUPPORTED_MEDIA_TYPE */
+	ERR_BAD_REQUEST,          /* 400 BAD_REQUEST (framing, not the body) */
+	ERR_NOT_FOUND,            /* 404 NOT_FOUND (no such route) */
+	ERR_METHOD_NOT_ALLOWED,   /* 405 METHOD_NOT_ALLOWED */
+	ERR_CONFIG_UNREADABLE,    /* 500 CONFIG_UNREADABLE */
+	ERR_STORAGE_ERROR,        /* 500 STORAGE_ERROR */
+	ERR_INTERNAL,             /* 500 INTERNAL_ERROR */
+	ERR_STORAGE_UNAVAILABLE,  /* 503 STORAGE_UNAVAILABLE */
+	ERR_INSUFFICIENT_STORAGE, /* 507 INSUFFICIENT_STORAGE */
 	ERR_KIND_COUNT
 };
 
@@ -34,7 +34,7 @@ struct api_error {
 };
 
 void api_error_set(struct api_error *err, enum api_error_kind kind, const char *message,
-		   const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+                   const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
 int api_error_status(enum api_error_kind kind);
 const char *api_error_code(enum api_error_kind kind);
 

@@ -74,8 +74,8 @@ request_id_acceptable(const char *s)
 	size_t n = 0;
 	for (; s[n] != '\0'; n++) {
 		unsigned char c = (unsigned char)s[n];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  strchr("._:/+=@-", c) != NULL;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || strchr("._:/+=@-", c) != NULL;
 		if (!ok || n >= HTTP_REQUEST_ID_MAX)
 			return false;
 	}
@@ -89,9 +89,9 @@ parse_method(const char *m)
 		const char *name;
 		enum http_method method;
 	} methods[] = {
-		{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD}, {"PUT", HTTP_PUT},
-		{"DELETE", HTTP_DELETE},   {"OPTIONS", HTTP_OPTIONS}, {"POST", HTTP_POST},
-		{"PATCH", HTTP_PATCH},
+	        {"GET", HTTP_GET},       {"HEAD", HTTP_HEAD},       {"PUT", HTTP_PUT},
+	        {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS}, {"POST", HTTP_POST},
+	        {"PATCH", HTTP_PATCH},
 	};
 	if (m != NULL)
 		for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
@@ -136,15 +136,15 @@ http_method_index(enum http_method m)
 void
 http_methods_list(unsigned mask, char *out, size_t n)
 {
-	static const enum http_method order[] = {HTTP_GET,    HTTP_HEAD, HTTP_PUT,
-						 HTTP_DELETE, HTTP_POST, HTTP_PATCH, HTTP_OPTIONS};
+	static const enum http_method order[] = {HTTP_GET,  HTTP_HEAD,  HTTP_PUT,    HTTP_DELETE,
+	                                         HTTP_POST, HTTP_PATCH, HTTP_OPTIONS};
 	size_t used = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
 		if (!(mask & order[i]))
 			continue;
 		int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
-				 http_method_name(order[i]));
+		                 http_method_name(order[i]));
 		if (w < 0 || (size_t)w >= n - used)
 			return;
 		used += (size_t)w;
@@ -156,20 +156,23 @@ static const struct {
 	const char *name;
 	size_t len;
 } http_wanted[] = {
-#define NAME(s) {s, sizeof s - 1}
-	NAME("REQUEST_METHOD"),
-	NAME("REQUEST_URI"),
-	NAME("SCRIPT_NAME"),
-	NAME("HTTP_X_REQUEST_ID"),
-	NAME("CONTENT_TYPE"),
-	NAME("CONTENT_LENGTH"),
-	NAME("HTTP_ORIGIN"),
-	NAME("HTTP_IF_MATCH"),
-	NAME("HTTP_IF_NONE_MATCH"),
-	NAME("HTTP_IF_MODIFIED_SINCE"),
-	NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-	NAME("REMOTE_USER"),
-	NAME("HTTP_TRANSFER_ENCODING"),
+#define NAME(s)                                                                                    \
+	{                                                                                          \
+		s, sizeof s - 1                                                                    \
+	}
+        NAME("REQUEST_METHOD"),
+        NAME("REQUEST_URI"),
+        NAME("SCRIPT_NAME"),
+        NAME("HTTP_X_REQUEST_ID"),
+        NAME("CONTENT_TYPE"),
+        NAME("CONTENT_LENGTH"),
+        NAME("HTTP_ORIGIN"),
+        NAME("HTTP_IF_MATCH"),
+        NAME("HTTP_IF_NONE_MATCH"),
+        NAME("HTTP_IF_MODIFIED_SINCE"),
+        NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+        NAME("REMOTE_USER"),
+        NAME("HTTP_TRANSFER_ENCODING"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -188,7 +191,8 @@ read_params(char **params, const char **dest[HTTP_WANTED])
 			continue;
 		size_t len = (size_t)(eq - params[i]);
 		for (size_t w = 0; w < HTTP_WANTED; w++) {
-			if (http_wanted[w].len == len && memcmp(http_wanted[w].name, params[i], len) == 0) {
+			if (http_wanted[w].len == len &&
+			    memcmp(http_wanted[w].name, params[i], len) == 0) {
 				if (*dest[w] == NULL)
 					*dest[w] = eq + 1;
 				break;
@@ -205,19 +209,19 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	req->body = body;
 	const char *method = NULL, *uri = NULL, *script_name = NULL, *rid = NULL;
 	const char **dest[] = {
-		&method,
-		&uri,
-		&script_name,
-		&rid,
-		&req->content_type,
-		&req->content_length,
-		&req->origin,
-		&req->if_match,
-		&req->if_none_match,
-		&req->if_modified_since,
-		&req->acr_method,
-		&req->remote_user,
-		&req->transfer_encoding,
+	        &method,
+	        &uri,
+	        &script_name,
+	        &rid,
+	        &req->content_type,
+	        &req->content_length,
+	        &req->origin,
+	        &req->if_match,
+	        &req->if_none_match,
+	        &req->if_modified_since,
+	        &req->acr_method,
+	        &req->remote_user,
+	        &req->transfer_encoding,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -268,7 +272,8 @@ drain(struct transport *tx, unsigned long long left)
 {
 	char sink[16384];
 	while (left > 0) {
-		ssize_t n = transport_read(tx, sink, left < sizeof sink ? (size_t)left : sizeof sink);
+		ssize_t n =
+		        transport_read(tx, sink, left < sizeof sink ? (size_t)left : sizeof sink);
 		if (n <= 0)
 			return;
 		left -= (unsigned long long)n;
@@ -288,7 +293,7 @@ read_to_end(struct http_request *req, size_t max, struct api_error *err)
 		if (b->len > max) {
 			drain(req->tx, 64ull * 1024 * 1024);
 			api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
-				      "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
+			              "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
 			return -1;
 		}
 		if (buf_reserve(b, 16384) != 0) {
@@ -298,7 +303,7 @@ read_to_end(struct http_request *req, size_t max, struct api_error *err)
 		ssize_t n = transport_read(req->tx, b->data + b->len, b->cap - b->len - 1);
 		if (n < 0) {
 			api_error_set(err, ERR_BAD_REQUEST, "Request body could not be read",
-				      "the connection failed after %zu bytes", b->len);
+			              "the connection failed after %zu bytes", b->len);
 			return -1;
 		}
 		if (n == 0)
@@ -326,7 +331,7 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 	unsigned long long want = strtoull(cl, &end, 10);
 	if (cl[0] < '0' || cl[0] > '9' || errno != 0 || *end != '\0') {
 		api_error_set(err, ERR_BAD_REQUEST, "Invalid Content-Length",
-			      "Content-Length must be a non-negative decimal number of bytes");
+		              "Content-Length must be a non-negative decimal number of bytes");
 		return -1;
 	}
 	if (want > max) {
@@ -334,26 +339,27 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 		if (want <= 64ull * 1024 * 1024)
 			drain(req->tx, want);
 		api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
-			      "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)", want,
-			      max);
+		              "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)",
+		              want, max);
 		return -1;
 	}
 	if (buf_reserve(b, (size_t)want) != 0) {
 		api_error_set(err, ERR_INTERNAL, "Out of memory", "cannot hold a %llu-byte body",
-			      want);
+		              want);
 		return -1;
 	}
 	while (b->len < want) {
 		ssize_t n = transport_read(req->tx, b->data + b->len, (size_t)want - b->len);
 		if (n < 0) {
 			api_error_set(err, ERR_BAD_REQUEST, "Request body could not be read",
-				      "the connection failed after %zu of %llu bytes", b->len, want);
+			              "the connection failed after %zu of %llu bytes", b->len,
+			              want);
 			return -1;
 		}
 		if (n == 0) {
 			api_error_set(err, ERR_BAD_REQUEST, "Request body shorter than announced",
-				      "received %zu of the %llu bytes announced by Content-Length",
-				      b->len, want);
+			              "received %zu of the %llu bytes announced by Content-Length",
+			              b->len, want);
 			return -1;
 		}
 		b->len += (size_t)n;
@@ -432,13 +438,13 @@ http_set_error(struct http_response *res, const struct api_error *err, const cha
 		json_object_object_add(details, "message", json_object_new_string(err->detail));
 		json_object_object_add(o, "error", json_object_new_string(err->message));
 		json_object_object_add(o, "code",
-				       json_object_new_string(api_error_code(err->kind)));
+		                       json_object_new_string(api_error_code(err->kind)));
 		json_object_object_add(o, "details", details);
 		details = NULL;
 		json_object_object_add(o, "correlationId", json_object_new_string(request_id));
 		size_t n = 0;
 		const char *s = json_object_to_json_string_length(
-			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+		        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 		if (s != NULL)
 			rc = http_set_json(res, api_error_status(err->kind), s, n);
 	}
@@ -447,12 +453,14 @@ http_set_error(struct http_response *res, const struct api_error *err, const cha
 	if (rc != 0) {
 		/* The request id is plain ASCII (see request_id_acceptable / uuid_v4). */
 		char fallback[256 + HTTP_REQUEST_ID_MAX];
-		int n = snprintf(fallback, sizeof fallback,
-				 "{\"error\":\"Out of memory\",\"code\":\"INTERNAL_ERROR\","
-				 "\"details\":{\"message\":\"out of memory\"},\"correlationId\":\"%s\"}",
-				 request_id);
+		int n = snprintf(
+		        fallback, sizeof fallback,
+		        "{\"error\":\"Out of memory\",\"code\":\"INTERNAL_ERROR\","
+		        "\"details\":{\"message\":\"out of memory\"},\"correlationId\":\"%s\"}",
+		        request_id);
 		res->body->len = 0;
-		if (n < 0 || (size_t)n >= sizeof fallback || buf_append(res->body, fallback, (size_t)n) != 0)
+		if (n < 0 || (size_t)n >= sizeof fallback ||
+		    buf_append(res->body, fallback, (size_t)n) != 0)
 			res->body->len = 0;
 		res->status = 500;
 		res->content_type = "application/json";

@@ -36,7 +36,7 @@ struct http_request {
 	struct transport *tx;
 	enum http_method method;
 	const char *method_name; /* as sent (REQUEST_METHOD), "" when absent */
-	const char *path; /* raw request path, not decoded, without the query */
+	const char *path;        /* raw request path, not decoded, without the query */
 	size_t path_len;
 	const char *content_type;
 	const char *content_length;
@@ -86,10 +86,9 @@ void http_methods_list(unsigned mask, char *out, size_t n);
 void http_response_init(struct http_response *res, struct buf *body);
 /* Adds one header line; values are the caller's (never raw client input). */
 int http_header(struct http_response *res, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* Replaces the response with the JSON error for err. */
-void http_set_error(struct http_response *res, const struct api_error *err,
-		    const char *request_id);
+void http_set_error(struct http_response *res, const struct api_error *err, const char *request_id);
 /* Sets a JSON body (status and content type too). */
 int http_set_json(struct http_response *res, int status, const char *json, size_t len);
 int http_send(const struct http_request *req, struct http_response *res);

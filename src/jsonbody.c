@@ -158,13 +158,15 @@ scan_string(struct scan *s, bool is_key)
 			return fail(s, JSONBODY_UTF8, "lone low surrogate escape");
 		if (cp >= 0xd800 && cp <= 0xdbff) {
 			if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
-				return fail(s, JSONBODY_UTF8, "high surrogate escape without its pair");
+				return fail(s, JSONBODY_UTF8,
+				            "high surrogate escape without its pair");
 			s->p += 2;
 			unsigned low;
 			if (hex4(s, &low) != 0)
 				return -1;
 			if (low < 0xdc00 || low > 0xdfff)
-				return fail(s, JSONBODY_UTF8, "high surrogate escape without its pair");
+				return fail(s, JSONBODY_UTF8,
+				            "high surrogate escape without its pair");
 		}
 	}
 	return fail(s, JSONBODY_SYNTAX, "unterminated string");
@@ -353,11 +355,11 @@ int
 jsonbody_validate(const char *text, size_t len, size_t *members, struct jsonbody_error *e)
 {
 	struct scan s = {
-		.p = (const unsigned char *)text,
-		.start = (const unsigned char *)text,
-		.end = (const unsigned char *)text + len,
-		.members = 0,
-		.e = e,
+	        .p = (const unsigned char *)text,
+	        .start = (const unsigned char *)text,
+	        .end = (const unsigned char *)text + len,
+	        .members = 0,
+	        .e = e,
 	};
 	e->status = JSONBODY_OK;
 	e->offset = 0;
@@ -432,7 +434,7 @@ jsonbody_parse_object(const char *text, size_t len, json_object **out, struct js
 		json_object_put(obj);
 		e->status = JSONBODY_SYNTAX;
 		snprintf(e->message, sizeof e->message, "invalid JSON: %s",
-			 json_tokener_error_desc(jerr));
+		         json_tokener_error_desc(jerr));
 		return -1;
 	}
 	if (tree_members(obj) != members) {
@@ -450,8 +452,9 @@ jsonbody_append_pretty(struct buf *out, json_object *obj)
 {
 	size_t n = 0;
 	const char *s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&n);
+	        obj,
+	        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+	        &n);
 	if (s == NULL)
 		return -1;
 	if (buf_append(out, s, n) != 0)

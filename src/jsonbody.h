@@ -21,20 +21,20 @@
 
 enum jsonbody_status {
 	JSONBODY_OK = 0,
-	JSONBODY_SYNTAX,       /* not RFC 8259 JSON */
-	JSONBODY_UTF8,         /* invalid UTF-8 or lone surrogate escape */
-	JSONBODY_DEPTH,        /* nested deeper than JSONBODY_MAX_DEPTH */
-	JSONBODY_NUMBER,       /* number that cannot be kept exactly */
-	JSONBODY_DUPLICATE,    /* an object repeats a key */
-	JSONBODY_NUL_KEY,      /* key containing \u0000 */
-	JSONBODY_NOT_OBJECT,   /* top-level value is not an object */
+	JSONBODY_SYNTAX,     /* not RFC 8259 JSON */
+	JSONBODY_UTF8,       /* invalid UTF-8 or lone surrogate escape */
+	JSONBODY_DEPTH,      /* nested deeper than JSONBODY_MAX_DEPTH */
+	JSONBODY_NUMBER,     /* number that cannot be kept exactly */
+	JSONBODY_DUPLICATE,  /* an object repeats a key */
+	JSONBODY_NUL_KEY,    /* key containing \u0000 */
+	JSONBODY_NOT_OBJECT, /* top-level value is not an object */
 	JSONBODY_NOMEM,
 };
 
 struct jsonbody_error {
 	enum jsonbody_status status;
-	size_t offset;        /* byte offset of the problem in the text */
-	char message[160];    /* human sentence naming the problem and offset */
+	size_t offset;     /* byte offset of the problem in the text */
+	char message[160]; /* human sentence naming the problem and offset */
 };
 
 /*
@@ -49,7 +49,7 @@ int jsonbody_validate(const char *text, size_t len, size_t *members, struct json
  * an object. On success *out owns one reference; on failure *out is NULL.
  */
 int jsonbody_parse_object(const char *text, size_t len, json_object **out,
-			  struct jsonbody_error *e);
+                          struct jsonbody_error *e);
 
 /* Appends the pretty form we store: 2-space indent, '/' unescaped, final newline. */
 int jsonbody_append_pretty(struct buf *out, json_object *obj);

@@ -62,8 +62,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, now.tv_nsec / 1000000, level_name(level), log_request_id);
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, now.tv_nsec / 1000000, level_name(level), log_request_id);
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;
 	size_t head = (size_t)n;

@@ -33,8 +33,8 @@
 #define IOTCONFIG_VERSION "0.0.0"
 #endif
 
-#define EXIT_CONFIG 78       /* EX_CONFIG: bad settings */
-#define BUF_KEEP (256 * 1024) /* buffers above this are released after a request */
+#define EXIT_CONFIG 78           /* EX_CONFIG: bad settings */
+#define BUF_KEEP    (256 * 1024) /* buffers above this are released after a request */
 
 /* Process-owned: set by the signal handler, read by the accept loop. */
 static volatile sig_atomic_t main_stop;
@@ -78,7 +78,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: iotconfig.fcgi [--version | --routes | --check | --help]\n"
-		     "Run by a web server as a FastCGI or CGI program; see iotconfig.fcgi(8).\n");
+	             "Run by a web server as a FastCGI or CGI program; see iotconfig.fcgi(8).\n");
 }
 
 static uint64_t
@@ -97,13 +97,13 @@ sweep_temps(const struct settings *s)
 	if (store_open_dir(s->configs_dir, &dirfd, &r) != 0) {
 		if (r.status != STORE_NOT_CONFIGURED)
 			log_msg(LOG_WARN, "config directory unusable at start dir=%s reason=\"%s\"",
-				s->configs_dir, store_status_text(r.status));
+			        s->configs_dir, store_status_text(r.status));
 		return;
 	}
 	unsigned removed = 0;
 	if (store_sweep_temps(dirfd, &removed, &r) != 0)
 		log_msg(LOG_WARN, "temp file sweep failed op=\"%s\" errno=\"%s\"", r.op,
-			strerror(r.sys_errno));
+		        strerror(r.sys_errno));
 	else if (removed > 0)
 		log_msg(LOG_INFO, "removed abandoned temp files count=%u", removed);
 	close(dirfd);
@@ -122,29 +122,30 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	http_request_load(&req, tx, &b->body);
 	log_set_request_id(req.request_id);
 	if (req.request_id_replaced)
-		log_msg(LOG_WARN, "X-Request-ID replaced: not 1-%d characters of [A-Za-z0-9._:/+=@-]",
-			HTTP_REQUEST_ID_MAX);
+		log_msg(LOG_WARN,
+		        "X-Request-ID replaced: not 1-%d characters of [A-Za-z0-9._:/+=@-]",
+		        HTTP_REQUEST_ID_MAX);
 	http_response_init(&res, &b->out);
 	struct api_ctx ctx = {
-		.settings = s,
-		.req = &req,
-		.res = &res,
-		.file = &b->file,
-		.scratch = &b->scratch,
+	        .settings = s,
+	        .req = &req,
+	        .res = &res,
+	        .file = &b->file,
+	        .scratch = &b->scratch,
 	};
 	struct router_outcome outcome;
 	router_handle(&ctx, &outcome);
 	if (http_send(&req, &res) != 0)
 		log_msg(LOG_WARN, "response not delivered status=%d (client or server went away)",
-			res.status);
+		        res.status);
 	uint64_t elapsed = monotonic_ns() - t0;
 	if (outcome.op != METRICS_OP_NONE)
 		metrics_observe_op(outcome.op, res.status < 400, elapsed);
 	metrics_observe_request(http_method_index(req.method), outcome.route, res.status);
 	log_msg(LOG_DEBUG, "request method=%s route=%s status=%d us=%llu",
-		http_method_name(req.method),
-		outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
-		(unsigned long long)(elapsed / 1000));
+	        http_method_name(req.method),
+	        outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
+	        (unsigned long long)(elapsed / 1000));
 	log_set_request_id(NULL);
 	buf_reset(&b->body, BUF_KEEP);
 	buf_reset(&b->out, BUF_KEEP);
@@ -200,12 +201,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	bool shared = metrics_open(settings.metrics_file, settings.configs_dir, router_templates(),
-				   router_count());
+	                           router_count());
 	if (!transport_is_cgi(tx))
 		log_msg(LOG_INFO, "iotconfig %s started pid=%ld dir=%s metrics=%s debug=%s",
-			IOTCONFIG_VERSION, (long)getpid(),
-			settings.configs_dir ? settings.configs_dir : "(unset)",
-			shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
+		        IOTCONFIG_VERSION, (long)getpid(),
+		        settings.configs_dir ? settings.configs_dir : "(unset)",
+		        shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
 	if (settings.configs_dir == NULL && !transport_is_cgi(tx))
 		log_msg(LOG_WARN, "ESP32_CONFIGS_DIR is not set: config routes answer 503");
 	sweep_temps(&settings);

@@ -59,30 +59,29 @@
 #define METRICS_MAGIC 0x696f74636f6e6d31ull /* "iotconm1" */
 
 /* Upper bounds in seconds; 100 us up to 10 s. */
-static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-					 0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-					 1,      2.5,     5,      10};
+static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 #define NBUCKETS ((int)(sizeof metrics_buckets / sizeof *metrics_buckets))
 
 static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
-				    405, 409, 412, 413, 415, 500, 503, 507};
-#define NCODES ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
+                                    405, 409, 412, 413, 415, 500, 503, 507};
+#define NCODES   ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
 #define NMETHODS 8
-#define NROUTES (METRICS_MAX_ROUTES + 1) /* + unmatched */
+#define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
 
 static const char *const metrics_op_names[METRICS_OP_COUNT] = {
-	"list", "get", "save", "delete", "get_raw", "save_raw",
+        "list", "get", "save", "delete", "get_raw", "save_raw",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {
-	"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH", "OTHER",
+        "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH", "OTHER",
 };
 
 struct metrics_shm {
 	uint64_t magic;
-	uint64_t layout;          /* changes whenever the arrays below change shape */
+	uint64_t layout; /* changes whenever the arrays below change shape */
 	int64_t start_time_ms;
-	_Atomic uint64_t ops[METRICS_OP_COUNT][2]; /* [op][0 success, 1 error] */
+	_Atomic uint64_t ops[METRICS_OP_COUNT][2];             /* [op][0 success, 1 error] */
 	_Atomic uint64_t hist[METRICS_OP_COUNT][NBUCKETS + 1]; /* per bucket, last = +Inf */
 	_Atomic uint64_t sum_ns[METRICS_OP_COUNT];
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
@@ -107,9 +106,8 @@ static int metrics_route_count;
 static uint64_t
 layout_signature(void)
 {
-	return ((uint64_t)sizeof(struct metrics_shm) << 32) ^
-	       ((uint64_t)METRICS_OP_COUNT << 24) ^ ((uint64_t)NBUCKETS << 16) ^
-	       ((uint64_t)NCODES << 8) ^ (uint64_t)NROUTES;
+	return ((uint64_t)sizeof(struct metrics_shm) << 32) ^ ((uint64_t)METRICS_OP_COUNT << 24) ^
+	       ((uint64_t)NBUCKETS << 16) ^ ((uint64_t)NCODES << 8) ^ (uint64_t)NROUTES;
 }
 
 static int64_t
@@ -161,8 +159,8 @@ remove_orphans(const char *dir)
 			char path[1024];
 			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 			if (unlink(path) == 0)
-				log_msg(LOG_INFO, "removed metrics file of a stopped server path=%s",
-					path);
+				log_msg(LOG_INFO,
+				        "removed metrics file of a stopped server path=%s", path);
 		}
 	}
 	closedir(d);
@@ -345,7 +343,7 @@ map_shared(const char *path, bool is_default, const char **why)
 
 bool
 metrics_open(const char *path, const char *configs_dir, const char *const *route_templates,
-	     int route_count)
+             int route_count)
 {
 	metrics_routes = route_templates;
 	metrics_route_count = route_count < METRICS_MAX_ROUTES ? route_count : METRICS_MAX_ROUTES;
@@ -358,10 +356,10 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	bool is_default = path == NULL;
 	if (is_default) {
 		const char *dir = default_dir();
-		snprintf(metrics_path, sizeof metrics_path, "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics",
-			 dir, (long)getuid(), (long)getppid(),
-			 (unsigned long long)fnv1a(configs_dir),
-			 (unsigned long long)(layout_signature() & 0xffffffffu));
+		snprintf(metrics_path, sizeof metrics_path,
+		         "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics", dir, (long)getuid(),
+		         (long)getppid(), (unsigned long long)fnv1a(configs_dir),
+		         (unsigned long long)(layout_signature() & 0xffffffffu));
 	} else {
 		snprintf(metrics_path, sizeof metrics_path, "%s", path);
 	}
@@ -369,9 +367,9 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	struct metrics_shm *m = map_shared(metrics_path, is_default, &why);
 	if (m == NULL) {
 		log_msg(LOG_WARN,
-			"metrics are per process: cannot share path=%s reason=\"%s\" "
-			"(set METRICS_FILE to a writable location)",
-			metrics_path, why);
+		        "metrics are per process: cannot share path=%s reason=\"%s\" "
+		        "(set METRICS_FILE to a writable location)",
+		        metrics_path, why);
 		metrics_path[0] = '\0';
 		return false;
 	}
@@ -417,7 +415,7 @@ metrics_observe_request(int method_index, int route, int status)
 		method_index = NMETHODS - 1;
 	int r = (route >= 0 && route < metrics_route_count) ? route : METRICS_MAX_ROUTES;
 	atomic_fetch_add_explicit(&metrics_map->http[r][method_index][code_index(status)], 1,
-				  memory_order_relaxed);
+	                          memory_order_relaxed);
 }
 
 int
@@ -449,14 +447,15 @@ static int
 render_ops(struct buf *out, struct metrics_shm *m)
 {
 	int rc = buf_puts(out, "# HELP iot_config_operations_total Config operations by outcome.\n"
-			       "# TYPE iot_config_operations_total counter\n");
+	                       "# TYPE iot_config_operations_total counter\n");
 	for (int op = 0; op < METRICS_OP_COUNT && rc == 0; op++)
 		for (int s = 0; s < 2 && rc == 0; s++)
-			rc = buf_printf(out,
-					"iot_config_operations_total{operation=\"%s\",status=\"%s\"} "
-					"%llu\n",
-					metrics_op_names[op], s == 0 ? "success" : "error",
-					(unsigned long long)load(&m->ops[op][s]));
+			rc = buf_printf(
+			        out,
+			        "iot_config_operations_total{operation=\"%s\",status=\"%s\"} "
+			        "%llu\n",
+			        metrics_op_names[op], s == 0 ? "success" : "error",
+			        (unsigned long long)load(&m->ops[op][s]));
 	return rc;
 }
 
@@ -464,8 +463,8 @@ static int
 render_histograms(struct buf *out, struct metrics_shm *m)
 {
 	int rc = buf_puts(out, "# HELP iot_config_operation_duration_seconds Time to serve a "
-			       "config operation, response included.\n"
-			       "# TYPE iot_config_operation_duration_seconds histogram\n");
+	                       "config operation, response included.\n"
+	                       "# TYPE iot_config_operation_duration_seconds histogram\n");
 	for (int op = 0; op < METRICS_OP_COUNT && rc == 0; op++) {
 		uint64_t cumulative = 0;
 		for (int b = 0; b <= NBUCKETS && rc == 0; b++) {
@@ -475,19 +474,21 @@ render_histograms(struct buf *out, struct metrics_shm *m)
 				snprintf(le, sizeof le, "+Inf");
 			else
 				snprintf(le, sizeof le, "%g", metrics_buckets[b]);
-			rc = buf_printf(out,
-					"iot_config_operation_duration_seconds_bucket{operation=\"%s\","
-					"le=\"%s\"} %llu\n",
-					metrics_op_names[op], le, (unsigned long long)cumulative);
+			rc = buf_printf(
+			        out,
+			        "iot_config_operation_duration_seconds_bucket{operation=\"%s\","
+			        "le=\"%s\"} %llu\n",
+			        metrics_op_names[op], le, (unsigned long long)cumulative);
 		}
 		if (rc == 0)
-			rc = buf_printf(out,
-					"iot_config_operation_duration_seconds_sum{operation=\"%s\"} "
-					"%.9f\n"
-					"iot_config_operation_duration_seconds_count{operation=\"%s\"} "
-					"%llu\n",
-					metrics_op_names[op], (double)load(&m->sum_ns[op]) / 1e9,
-					metrics_op_names[op], (unsigned long long)cumulative);
+			rc = buf_printf(
+			        out,
+			        "iot_config_operation_duration_seconds_sum{operation=\"%s\"} "
+			        "%.9f\n"
+			        "iot_config_operation_duration_seconds_count{operation=\"%s\"} "
+			        "%llu\n",
+			        metrics_op_names[op], (double)load(&m->sum_ns[op]) / 1e9,
+			        metrics_op_names[op], (unsigned long long)cumulative);
 	}
 	return rc;
 }
@@ -496,8 +497,8 @@ static int
 render_http(struct buf *out, struct metrics_shm *m)
 {
 	int rc = buf_puts(out, "# HELP iot_config_http_requests_total HTTP requests by method, "
-			       "route template and status code.\n"
-			       "# TYPE iot_config_http_requests_total counter\n");
+	                       "route template and status code.\n"
+	                       "# TYPE iot_config_http_requests_total counter\n");
 	for (int r = 0; r < NROUTES && rc == 0; r++) {
 		if (r >= metrics_route_count && r != METRICS_MAX_ROUTES)
 			continue;
@@ -512,14 +513,15 @@ render_http(struct buf *out, struct metrics_shm *m)
 					snprintf(code, sizeof code, "other");
 				else
 					snprintf(code, sizeof code, "%d", metrics_codes[c]);
-				rc = buf_printf(out,
-						"iot_config_http_requests_total{method=\"%s\",route=\"",
-						metrics_method_names[meth]);
+				rc = buf_printf(
+				        out,
+				        "iot_config_http_requests_total{method=\"%s\",route=\"",
+				        metrics_method_names[meth]);
 				if (rc == 0)
 					rc = metrics_append_label_value(out, route);
 				if (rc == 0)
 					rc = buf_printf(out, "\",code=\"%s\"} %llu\n", code,
-							(unsigned long long)v);
+					                (unsigned long long)v);
 			}
 		}
 	}
@@ -544,17 +546,17 @@ metrics_render(struct buf *out, size_t files_count)
 		                files_count);
 	if (rc == 0)
 		rc = buf_puts(out, "# HELP iot_config_build_info Build information.\n"
-				   "# TYPE iot_config_build_info gauge\n"
-				   "iot_config_build_info{version=\"");
+		                   "# TYPE iot_config_build_info gauge\n"
+		                   "iot_config_build_info{version=\"");
 	if (rc == 0)
 		rc = metrics_append_label_value(out, IOTCONFIG_VERSION);
 	if (rc == 0)
 		rc = buf_printf(out,
-				"\"} 1\n"
-				"# HELP iot_config_start_time_seconds When the service instance "
-				"started, seconds since the epoch.\n"
-				"# TYPE iot_config_start_time_seconds gauge\n"
-				"iot_config_start_time_seconds %.3f\n",
-				(double)m->start_time_ms / 1000.0);
+		                "\"} 1\n"
+		                "# HELP iot_config_start_time_seconds When the service instance "
+		                "started, seconds since the epoch.\n"
+		                "# TYPE iot_config_start_time_seconds gauge\n"
+		                "iot_config_start_time_seconds %.3f\n",
+		                (double)m->start_time_ms / 1000.0);
 	return rc;
 }

@@ -33,7 +33,7 @@ enum metrics_op {
  * route_templates names the route labels, index = router's route index.
  */
 bool metrics_open(const char *path, const char *configs_dir, const char *const *route_templates,
-		  int route_count);
+                  int route_count);
 /* Where the shared file is, or NULL when metrics are per process. */
 const char *metrics_file(void);
 

@@ -32,31 +32,31 @@ struct route {
 
 /* Order matters where templates overlap: "{mac}.json" before "{mac}". */
 static const struct route routes[] = {
-	{"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL}}},
-	{"/api/configs", PARAM_NONE, {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list"}}},
-	{"/api/configs/{mac}.json",
-	 PARAM_MAC,
-	 {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"},
-	  {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save"},
-	  {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
-	{"/api/configs/{mac}",
-	 PARAM_MAC,
-	 {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
-	  {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
-	  {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
-	{"/esp32/config/{mac}.json",
-	 PARAM_MAC,
-	 {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
-	{"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},
-	{"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
-	{"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
-	{"/api/docs/openapi.json",
-	 PARAM_NONE,
-	 {{HTTP_GET, api_docs_openapi, METRICS_OP_NONE, NULL}}},
-	{"/api/docs/swagger/", PARAM_NONE, {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
-	{"/api/docs/swagger/{asset}",
-	 PARAM_ASSET,
-	 {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+        {"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL}}},
+        {"/api/configs", PARAM_NONE, {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list"}}},
+        {"/api/configs/{mac}.json",
+         PARAM_MAC,
+         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"},
+          {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save"},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+        {"/api/configs/{mac}",
+         PARAM_MAC,
+         {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
+          {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+        {"/esp32/config/{mac}.json",
+         PARAM_MAC,
+         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
+        {"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},
+        {"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
+        {"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
+        {"/api/docs/openapi.json",
+         PARAM_NONE,
+         {{HTTP_GET, api_docs_openapi, METRICS_OP_NONE, NULL}}},
+        {"/api/docs/swagger/", PARAM_NONE, {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+        {"/api/docs/swagger/{asset}",
+         PARAM_ASSET,
+         {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
@@ -223,7 +223,7 @@ static void
 not_found(struct api_ctx *ctx)
 {
 	api_error_set(&ctx->err, ERR_NOT_FOUND, "Not found",
-		      "no route matches this path; see /api/docs/openapi.json");
+	              "no route matches this path; see /api/docs/openapi.json");
 	http_set_error(ctx->res, &ctx->err, ctx->req->request_id);
 }
 
@@ -266,7 +266,8 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 		http_methods_list(mask, allow, sizeof allow);
 		char method[24], message[200];
 		printable_copy(method, sizeof method, req->method_name);
-		snprintf(message, sizeof message, "Method %s is not allowed on %s", method, r->path);
+		snprintf(message, sizeof message, "Method %s is not allowed on %s", method,
+		         r->path);
 		api_error_set(&ctx->err, ERR_METHOD_NOT_ALLOWED, message, "allowed: %s", allow);
 		http_set_error(res, &ctx->err, req->request_id);
 		http_header(res, "Allow", "%s", allow);
@@ -282,11 +283,11 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			printable_copy(shown, sizeof shown, param);
 			char message[200];
 			snprintf(message, sizeof message,
-				 "Cannot %s config because MAC address '%s' has invalid format",
-				 m->verb, shown);
+			         "Cannot %s config because MAC address '%s' has invalid format",
+			         m->verb, shown);
 			api_error_set(&ctx->err, ERR_INVALID_OPERATION, message,
-				      "expected six hex pairs separated by ':' or '-', e.g. "
-				      "AA:BB:CC:DD:EE:FF or aa-bb-cc-dd-ee-ff");
+			              "expected six hex pairs separated by ':' or '-', e.g. "
+			              "AA:BB:CC:DD:EE:FF or aa-bb-cc-dd-ee-ff");
 			ctx->mac[0] = '\0';
 			rc = -1;
 		}
@@ -300,10 +301,10 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	if (rc != 0) {
 		if (ctx->err.kind == ERR_NONE)
 			api_error_set(&ctx->err, ERR_INTERNAL, "Internal error",
-				      "the handler failed without saying why");
+			              "the handler failed without saying why");
 		if (api_error_status(ctx->err.kind) >= 500)
 			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=\"%s\"", r->path,
-				api_error_code(ctx->err.kind), ctx->err.detail);
+			        api_error_code(ctx->err.kind), ctx->err.detail);
 		http_set_error(res, &ctx->err, req->request_id);
 	}
 	cors_apply(ctx->settings, req, res);

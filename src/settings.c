@@ -53,9 +53,9 @@ push_origin(const char ***list, size_t *count, char *origin, char *err, size_t e
 	for (const char *p = origin; *p; p++) {
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
 			snprintf(err, errlen,
-				 "CORS_ORIGINS: origin '%.64s' contains a space or control "
-				 "character; expected origins like http://localhost:3000",
-				 origin);
+			         "CORS_ORIGINS: origin '%.64s' contains a space or control "
+			         "character; expected origins like http://localhost:3000",
+			         origin);
 			free(origin);
 			return -1;
 		}
@@ -108,9 +108,9 @@ parse_origins(const char *value, const char ***out, size_t *count, char *err, si
 		if (arr == NULL || !json_object_is_type(arr, json_type_array) || *rest != '\0') {
 			json_object_put(arr);
 			snprintf(err, errlen,
-				 "CORS_ORIGINS: '%.64s' is not a JSON array of strings; expected "
-				 "e.g. [\"http://localhost:3000\"] or a comma-separated list",
-				 value);
+			         "CORS_ORIGINS: '%.64s' is not a JSON array of strings; expected "
+			         "e.g. [\"http://localhost:3000\"] or a comma-separated list",
+			         value);
 			return -1;
 		}
 		size_t n = json_object_array_length(arr);
@@ -119,7 +119,8 @@ parse_origins(const char *value, const char ***out, size_t *count, char *err, si
 			if (!json_object_is_type(item, json_type_string)) {
 				json_object_put(arr);
 				snprintf(err, errlen,
-					 "CORS_ORIGINS: item %zu of the JSON array is not a string", i);
+				         "CORS_ORIGINS: item %zu of the JSON array is not a string",
+				         i);
 				return -1;
 			}
 			const char *s = json_object_get_string(item);
@@ -144,7 +145,7 @@ parse_origins(const char *value, const char ***out, size_t *count, char *err, si
 
 int
 settings_parse_origins(const char *value, const char ***out, size_t *count, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	*out = NULL;
 	*count = 0;
@@ -172,22 +173,22 @@ parse_bool(const char *name, const char *value, bool *out, char *err, size_t err
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "%s: '%.64s' is not a boolean; expected true or false", name,
-		 value);
+	snprintf(err, errlen, "%s: '%.64s' is not a boolean; expected true or false", name, value);
 	return -1;
 }
 
 static int
 parse_size(const char *name, const char *value, size_t min, size_t max, size_t *out, char *err,
-	   size_t errlen)
+           size_t errlen)
 {
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(value, &end, 10);
 	if (value[0] < '0' || value[0] > '9' || errno != 0 || end == value || *end != '\0' ||
 	    v < min || v > max) {
-		snprintf(err, errlen, "%s: '%.64s' is not a whole number of bytes between %zu and %zu",
-			 name, value, min, max);
+		snprintf(err, errlen,
+		         "%s: '%.64s' is not a whole number of bytes between %zu and %zu", name,
+		         value, min, max);
 		return -1;
 	}
 	*out = (size_t)v;
@@ -210,16 +211,16 @@ settings_load(struct settings *s, char *err, size_t errlen)
 		return -1;
 	v = env_nonempty("MAX_BODY_BYTES");
 	if (v != NULL && parse_size("MAX_BODY_BYTES", v, SETTINGS_MIN_MAX_BODY,
-				    SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
+	                            SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
 		return -1;
-	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins,
-				   &s->cors_count, err, errlen) != 0)
+	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins, &s->cors_count,
+	                           err, errlen) != 0)
 		return -1;
 	if (s->configs_dir != NULL && s->configs_dir[0] != '/') {
 		snprintf(err, errlen,
-			 "ESP32_CONFIGS_DIR: '%.200s' is not an absolute path; the web server's "
-			 "working directory is not a reliable base",
-			 s->configs_dir);
+		         "ESP32_CONFIGS_DIR: '%.200s' is not an absolute path; the web server's "
+		         "working directory is not a reliable base",
+		         s->configs_dir);
 		return -1;
 	}
 	return 0;

@@ -17,10 +17,10 @@ struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
 	const char **cors_origins; /* CORS_ORIGINS entries; "*" allows any origin */
 	size_t cors_count;
-	bool debug;                /* DEBUG */
-	size_t max_body_bytes;     /* MAX_BODY_BYTES */
-	const char *metrics_file;  /* METRICS_FILE; NULL: metrics.c picks a default */
-	const char *swagger_dir;   /* SWAGGER_UI_DIR, or the install location */
+	bool debug;               /* DEBUG */
+	size_t max_body_bytes;    /* MAX_BODY_BYTES */
+	const char *metrics_file; /* METRICS_FILE; NULL: metrics.c picks a default */
+	const char *swagger_dir;  /* SWAGGER_UI_DIR, or the install location */
 };
 
 /*
@@ -35,7 +35,7 @@ int settings_load(struct settings *s, char *err, size_t errlen);
  * tests. On failure *out is NULL and *count 0 (nothing is left allocated).
  */
 int settings_parse_origins(const char *value, const char ***out, size_t *count, char *err,
-			   size_t errlen);
+                           size_t errlen);
 
 /* Frees what settings_load allocated (the origins list); safe after a failed load. */
 void settings_free(struct settings *s);

@@ -138,7 +138,7 @@ fill_info(struct store_file_info *info, const struct stat *st)
 
 int
 store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *info,
-	   struct store_result *r)
+           struct store_result *r)
 {
 	char name[64];
 	config_name(name, sizeof name, mac);
@@ -288,9 +288,9 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 			rnd = (unsigned)ts.tv_nsec ^ (unsigned)attempt;
 		}
 		snprintf(name, n, ".%s.json.%ld.%u.%08x.tmp", mac, (long)getpid(), ++store_temp_seq,
-			 rnd);
+		         rnd);
 		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				0644);
+		                0644);
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {
@@ -316,7 +316,7 @@ sync_dir(int dirfd, struct store_result *r)
 /* With the lock held: read the current file and let the caller decide. */
 static int
 check_precondition(int dirfd, const char *mac, const struct store_precond *pre, bool *exists,
-		   struct store_result *r)
+                   struct store_result *r)
 {
 	if (pre == NULL || pre->check == NULL) {
 		char name[64];
@@ -349,7 +349,7 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
  */
 static bool
 answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
-		    struct store_result *r)
+                    struct store_result *r)
 {
 	char name[64];
 	struct stat st;
@@ -373,7 +373,7 @@ answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre,
 /* Locks the MAC and checks the precondition; returns the lock, or -1. */
 static int
 begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
-	     bool *exists, struct store_result *r)
+             bool *exists, struct store_result *r)
 {
 	if (answer_without_lock(dirfd, mac, pre, deleting, r))
 		return -1;
@@ -389,7 +389,7 @@ begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool d
 
 int
 store_write(int dirfd, const char *mac, const void *data, size_t len,
-	    const struct store_precond *pre, bool *created, struct store_result *r)
+            const struct store_precond *pre, bool *created, struct store_result *r)
 {
 	bool exists = false;
 	int lockfd = begin_change(dirfd, mac, pre, false, &exists, r);
@@ -491,7 +491,7 @@ store_stat_config(int dirfd, const char *name, struct store_file_info *info)
 
 int
 store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info, void *arg),
-	   void *arg, struct store_result *r)
+           void *arg, struct store_result *r)
 {
 	DIR *d = open_stream(dirfd, "list directory", r);
 	if (d == NULL)

@@ -19,8 +19,8 @@
 
 #include "buf.h"
 
-#define STORE_READ_MAX (64u * 1024u * 1024u) /* sanity bound for a config file */
-#define STORE_TEMP_MAX_AGE 3600              /* seconds before any temp file is stale */
+#define STORE_READ_MAX     (64u * 1024u * 1024u) /* sanity bound for a config file */
+#define STORE_TEMP_MAX_AGE 3600                  /* seconds before any temp file is stale */
 
 enum store_status {
 	STORE_OK = 0,
@@ -38,8 +38,8 @@ enum store_status {
 
 struct store_result {
 	enum store_status status;
-	int sys_errno;   /* errno of the failing call, 0 when none */
-	const char *op;  /* the failing step, e.g. "fsync temp file" */
+	int sys_errno;  /* errno of the failing call, 0 when none */
+	const char *op; /* the failing step, e.g. "fsync temp file" */
 };
 
 /* Identity of a file version, as the list cache keys it. */
@@ -68,7 +68,7 @@ int store_open_dir(const char *dir, int *dirfd, struct store_result *r);
 
 /* Reads <mac>.json into out (replacing its contents), never following a symlink. */
 int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *info,
-	       struct store_result *r);
+               struct store_result *r);
 
 /*
  * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
@@ -76,20 +76,20 @@ int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_in
  * the previous file is untouched and no temp file is left.
  */
 int store_write(int dirfd, const char *mac, const void *data, size_t len,
-		const struct store_precond *pre, bool *created, struct store_result *r);
+                const struct store_precond *pre, bool *created, struct store_result *r);
 
 /* Removes <mac>.json (under the same lock and precondition as writes). */
 int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
-		 struct store_result *r);
+                 struct store_result *r);
 
 /*
  * Calls each() for every regular file named <canonical-mac>.json, in
  * directory order, with its identity. A non-zero return from each() stops
  * the walk and is returned.
  */
-int store_list(int dirfd, int (*each)(const char *name, const struct store_file_info *info,
-				      void *arg),
-	       void *arg, struct store_result *r);
+int store_list(int dirfd,
+               int (*each)(const char *name, const struct store_file_info *info, void *arg),
+               void *arg, struct store_result *r);
 
 /*
  * Identity of the file `name` in the directory (a config file name), never

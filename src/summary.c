@@ -46,8 +46,7 @@ summary_append_fields(struct buf *out, const char *mac, json_object *config)
 }
 
 int
-summary_append_values(struct buf *out, json_object *config, size_t *name_len,
-		      enum summary_ota *ota)
+summary_append_values(struct buf *out, json_object *config, size_t *name_len, enum summary_ota *ota)
 {
 	size_t start = out->len;
 	if (append_typed(out, config, "deviceName", json_type_string) != 0)
@@ -63,7 +62,7 @@ summary_append_values(struct buf *out, json_object *config, size_t *name_len,
 
 int
 summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-		     size_t id_len, enum summary_ota ota)
+                     size_t id_len, enum summary_ota ota)
 {
 	if (buf_reserve(out, summary_entry_len(name_len, id_len, ota)) != 0)
 		return -1;

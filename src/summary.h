@@ -30,14 +30,14 @@ enum summary_ota { SUMMARY_OTA_NULL, SUMMARY_OTA_FALSE, SUMMARY_OTA_TRUE };
  * string or null) and tells the first one's length and enable_ota.
  */
 int summary_append_values(struct buf *out, json_object *config, size_t *name_len,
-			  enum summary_ota *ota);
+                          enum summary_ota *ota);
 
 /*
  * Appends the list-entry object `{"mac_address":…,…,"enable_ota":…}` from
  * values kept by summary_append_values (values holds name_len + id_len bytes).
  */
 int summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-			 size_t id_len, enum summary_ota ota);
+                         size_t id_len, enum summary_ota ota);
 
 /* The length of what summary_append_entry appends. */
 size_t summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota);

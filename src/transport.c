@@ -15,10 +15,9 @@
  *
  * A CGI process reads the rest of the body before it exits (as announced by
  * CONTENT_LENGTH, or to the end with chunked transfer coding, which Apache
- * passes without a length), even when the answer did not need it (RFC 3875 section 4.2 allows leaving it):
- * Apache's mod_cgid connects stdin and stdout to one socket, and closing a
- * socket with unread bytes in it resets the connection, which cuts the
- * response short on its way to the client.
+ * passes without a length), even when the answer did not need it (RFC 3875 section 4.2 allows
+ * leaving it): Apache's mod_cgid connects stdin and stdout to one socket, and closing a socket with
+ * unread bytes in it resets the connection, which cuts the response short on its way to the client.
  */
 #include "transport.h"
 

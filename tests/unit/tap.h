@@ -12,26 +12,26 @@
 static int tap_count;
 static int tap_failed;
 
-#define TAP_CHECK(cond, name)                                                                 \
-	do {                                                                                  \
-		tap_count++;                                                                  \
-		if (cond) {                                                                   \
-			printf("ok %d - %s\n", tap_count, name);                              \
-		} else {                                                                      \
-			tap_failed++;                                                         \
-			printf("not ok %d - %s\n#   %s:%d: %s\n", tap_count, name, __FILE__,    \
-			       __LINE__, #cond);                                              \
-		}                                                                             \
+#define TAP_CHECK(cond, name)                                                                      \
+	do {                                                                                       \
+		tap_count++;                                                                       \
+		if (cond) {                                                                        \
+			printf("ok %d - %s\n", tap_count, name);                                   \
+		} else {                                                                           \
+			tap_failed++;                                                              \
+			printf("not ok %d - %s\n#   %s:%d: %s\n", tap_count, name, __FILE__,       \
+			       __LINE__, #cond);                                                   \
+		}                                                                                  \
 	} while (0)
 
-#define TAP_STREQ(got, want, name)                                                            \
-	do {                                                                                  \
-		const char *tap_g = (got), *tap_w = (want);                                   \
-		int tap_ok = tap_g != NULL && tap_w != NULL && strcmp(tap_g, tap_w) == 0;     \
-		TAP_CHECK(tap_ok, name);                                                      \
-		if (!tap_ok)                                                                  \
-			printf("#   got:  %s\n#   want: %s\n", tap_g ? tap_g : "(null)",       \
-			       tap_w ? tap_w : "(null)");                                     \
+#define TAP_STREQ(got, want, name)                                                                 \
+	do {                                                                                       \
+		const char *tap_g = (got), *tap_w = (want);                                        \
+		int tap_ok = tap_g != NULL && tap_w != NULL && strcmp(tap_g, tap_w) == 0;          \
+		TAP_CHECK(tap_ok, name);                                                           \
+		if (!tap_ok)                                                                       \
+			printf("#   got:  %s\n#   want: %s\n", tap_g ? tap_g : "(null)",           \
+			       tap_w ? tap_w : "(null)");                                          \
 	} while (0)
 
 static int

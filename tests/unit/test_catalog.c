@@ -31,7 +31,6 @@ static int dfd = -1;
 static struct buf scratch;
 static struct store_result r;
 
-
 /* --- files ----------------------------------------------------------------- */
 
 static void
@@ -214,27 +213,27 @@ main(void)
 	TAP_CHECK(rc == 0 && r.status == STORE_OK, "catalog: refresh of a directory succeeds");
 	TAP_CHECK(catalog_count() == 3, "catalog: only valid config files are counted");
 	TAP_CHECK(strstr(log, "10-00-00-00-00-04.json") != NULL &&
-			  strstr(log, "20-00-00-00-00-05.json") != NULL &&
-			  strstr(log, "30-00-00-00-00-06.json") != NULL &&
-			  strstr(log, "WARN") != NULL,
-		  "catalog: invalid files are skipped with a warning naming them");
+	                  strstr(log, "20-00-00-00-00-05.json") != NULL &&
+	                  strstr(log, "30-00-00-00-00-06.json") != NULL &&
+	                  strstr(log, "WARN") != NULL,
+	          "catalog: invalid files are skipped with a warning naming them");
 	TAP_CHECK(strstr(log, "notes.txt") == NULL && strstr(log, "AA-00") == NULL,
-		  "catalog: non-config names are not even read");
+	          "catalog: non-config names are not even read");
 	TAP_CHECK(catalog_count() == 3 && strcmp(entry_mac(0), "00-00-00-00-00-01") == 0 &&
-			  strcmp(entry_mac(1), "aa-00-00-00-00-03") == 0 &&
-			  strcmp(entry_mac(2), "ff-00-00-00-00-02") == 0,
-		  "catalog: entries are sorted by MAC");
+	                  strcmp(entry_mac(1), "aa-00-00-00-00-03") == 0 &&
+	                  strcmp(entry_mac(2), "ff-00-00-00-00-02") == 0,
+	          "catalog: entries are sorted by MAC");
 	TAP_STREQ(entry(0),
-		  "{\"mac_address\":\"00-00-00-00-00-01\",\"device_name\":\"one\","
-		  "\"device_entity_id\":\"e1\",\"enable_ota\":null}",
-		  "catalog: the entry JSON is exactly the summary object");
+	          "{\"mac_address\":\"00-00-00-00-00-01\",\"device_name\":\"one\","
+	          "\"device_entity_id\":\"e1\",\"enable_ota\":null}",
+	          "catalog: the entry JSON is exactly the summary object");
 	TAP_STREQ(entry(1), summary_of("aa-00-00-00-00-03", three),
-		  "catalog: an entry equals { summary_append_fields }");
+	          "catalog: an entry equals { summary_append_fields }");
 	TAP_STREQ(entry(2), summary_of("ff-00-00-00-00-02", two),
-		  "catalog: an entry with other members equals its summary");
+	          "catalog: an entry with other members equals its summary");
 	TAP_CHECK(bytes_consistent(), "catalog: catalog_bytes equals the sum of entry lengths");
 	TAP_CHECK(catalog_bytes() == strlen(entry(0)) + strlen(entry(1)) + strlen(entry(2)),
-		  "catalog: catalog_bytes counts the three entries");
+	          "catalog: catalog_bytes counts the three entries");
 
 	/* --- unchanged directory -------------------------------------------- */
 	{
@@ -242,9 +241,9 @@ main(void)
 		snprintf(before, sizeof before, "%s", entry(0));
 		log = refresh_logged(&rc);
 		TAP_CHECK(rc == 0 && catalog_count() == 3 && strcmp(before, entry(0)) == 0,
-			  "catalog: an unchanged directory lists the same entries");
+		          "catalog: an unchanged directory lists the same entries");
 		TAP_CHECK(log[0] == '\0',
-			  "catalog: unchanged invalid files are not re-read either");
+		          "catalog: unchanged invalid files are not re-read either");
 	}
 
 	/* --- same-size edit in place, seen through mtime nanoseconds ---------- */
@@ -259,13 +258,13 @@ main(void)
 		int u2 = set_mtime("00-00-00-00-00-01.json", sec, 200);
 		fstatat(dfd, "00-00-00-00-00-01.json", &after, 0);
 		TAP_CHECK(u1 == 0 && w == 0 && u2 == 0 && before.st_ino == after.st_ino &&
-				  before.st_size == after.st_size &&
-				  before.st_mtim.tv_sec == after.st_mtim.tv_sec,
-			  "catalog: the edit keeps inode, size and mtime seconds");
+		                  before.st_size == after.st_size &&
+		                  before.st_mtim.tv_sec == after.st_mtim.tv_sec,
+		          "catalog: the edit keeps inode, size and mtime seconds");
 		rc = refresh();
 		TAP_CHECK(rc == 0 && catalog_count() == 3 &&
-				  strstr(entry(0), "\"device_name\":\"uno\"") != NULL,
-			  "catalog: a same-size in-place edit is picked up at the next refresh");
+		                  strstr(entry(0), "\"device_name\":\"uno\"") != NULL,
+		          "catalog: a same-size in-place edit is picked up at the next refresh");
 		TAP_CHECK(bytes_consistent(), "catalog: bytes stay consistent after an edit");
 	}
 
@@ -273,81 +272,81 @@ main(void)
 	unlinkat(dfd, "aa-00-00-00-00-03.json", 0);
 	rc = refresh();
 	TAP_CHECK(rc == 0 && catalog_count() == 2 && index_of("aa-00-00-00-00-03") < 0,
-		  "catalog: a deleted file disappears");
+	          "catalog: a deleted file disappears");
 	TAP_CHECK(bytes_consistent(), "catalog: bytes stay consistent after a delete");
 
 	renameat(dfd, "00-00-00-00-00-01.json", dfd, "bb-00-00-00-00-09.json");
 	rc = refresh();
 	TAP_CHECK(rc == 0 && catalog_count() == 2 && index_of("00-00-00-00-00-01") < 0 &&
-			  index_of("bb-00-00-00-00-09") == 0 &&
-			  strstr(entry(0), "\"device_name\":\"uno\"") != NULL,
-		  "catalog: a renamed file (a.json -> b.json) moves to its new MAC");
+	                  index_of("bb-00-00-00-00-09") == 0 &&
+	                  strstr(entry(0), "\"device_name\":\"uno\"") != NULL,
+	          "catalog: a renamed file (a.json -> b.json) moves to its new MAC");
 	TAP_CHECK(sorted(), "catalog: order is kept after a rename");
 
 	put("05-00-00-00-00-0a.json", "{\"deviceName\":\"new\"}");
 	rc = refresh();
 	TAP_CHECK(rc == 0 && catalog_count() == 3 && index_of("05-00-00-00-00-0a") == 0,
-		  "catalog: a new file appears in its place");
+	          "catalog: a new file appears in its place");
 	TAP_STREQ(entry(0),
-		  "{\"mac_address\":\"05-00-00-00-00-0a\",\"device_name\":\"new\","
-		  "\"device_entity_id\":null,\"enable_ota\":null}",
-		  "catalog: the new entry is its summary object");
+	          "{\"mac_address\":\"05-00-00-00-00-0a\",\"device_name\":\"new\","
+	          "\"device_entity_id\":null,\"enable_ota\":null}",
+	          "catalog: the new entry is its summary object");
 
 	/* --- validity changes ---------------------------------------------------- */
 	put("10-00-00-00-00-04.json", "{\"deviceName\":\"fixed\"}");
 	log = refresh_logged(&rc);
 	TAP_CHECK(rc == 0 && catalog_count() == 4 && index_of("10-00-00-00-00-04") == 1 &&
-			  strstr(log, "10-00-00-00-00-04") == NULL,
-		  "catalog: an invalid file that becomes valid appears");
+	                  strstr(log, "10-00-00-00-00-04") == NULL,
+	          "catalog: an invalid file that becomes valid appears");
 	put("ff-00-00-00-00-02.json", "{\"deviceName\":");
 	log = refresh_logged(&rc);
 	TAP_CHECK(rc == 0 && catalog_count() == 3 && index_of("ff-00-00-00-00-02") < 0 &&
-			  strstr(log, "ff-00-00-00-00-02.json") != NULL,
-		  "catalog: a valid file that becomes invalid disappears, with a warning");
+	                  strstr(log, "ff-00-00-00-00-02.json") != NULL,
+	          "catalog: a valid file that becomes invalid disappears, with a warning");
 	TAP_CHECK(bytes_consistent() && sorted(),
-		  "catalog: bytes and order after validity changes");
+	          "catalog: bytes and order after validity changes");
 	unlinkat(dfd, "20-00-00-00-00-05.json", 0);
 	unlinkat(dfd, "30-00-00-00-00-06.json", 0);
 	unlinkat(dfd, "ff-00-00-00-00-02.json", 0);
 	rc = refresh();
 	TAP_CHECK(rc == 0 && catalog_count() == 3,
-		  "catalog: deleting invalid files changes nothing");
+	          "catalog: deleting invalid files changes nothing");
 
 	/* --- growth, removal of half, lookups through the rebuilt index ---------- */
 	{
 		char name[64], text[128];
 		for (int i = 0; i < 300; i++) {
 			snprintf(name, sizeof name, "02-00-00-00-%02x-%02x.json", (i * 37) % 256,
-				 i / 256 + 0x10);
+			         i / 256 + 0x10);
 			snprintf(text, sizeof text, "{\"deviceName\":\"n%d\"}", i);
 			put(name, text);
 		}
 		rc = refresh();
 		TAP_CHECK(rc == 0 && catalog_count() == 303,
-			  "catalog: 300 new files are all counted");
+		          "catalog: 300 new files are all counted");
 		TAP_CHECK(sorted() && bytes_consistent(),
-			  "catalog: 303 entries sorted, bytes consistent");
+		          "catalog: 303 entries sorted, bytes consistent");
 		for (int i = 0; i < 300; i += 2) {
 			snprintf(name, sizeof name, "02-00-00-00-%02x-%02x.json", (i * 37) % 256,
-				 i / 256 + 0x10);
+			         i / 256 + 0x10);
 			unlinkat(dfd, name, 0);
 		}
 		rc = refresh();
 		TAP_CHECK(rc == 0 && catalog_count() == 153,
-			  "catalog: removing half leaves the rest");
+		          "catalog: removing half leaves the rest");
 		snprintf(name, sizeof name, "02-00-00-00-%02x-%02x.json", (299 * 37) % 256, 0x11);
 		put(name, "{\"deviceName\":\"changed-after-shrink\"}");
 		rc = refresh();
 		snprintf(text, sizeof text, "%.17s", name);
 		int i = index_of(text);
 		TAP_CHECK(rc == 0 && catalog_count() == 153 && i >= 0 &&
-				  strstr(entry((size_t)i), "changed-after-shrink") != NULL,
-			  "catalog: an edit after the index shrank updates the existing entry");
+		                  strstr(entry((size_t)i), "changed-after-shrink") != NULL,
+		          "catalog: an edit after the index shrank updates the existing entry");
 		TAP_CHECK(sorted() && bytes_consistent(),
-			  "catalog: order and bytes after shrinking");
+		          "catalog: order and bytes after shrinking");
 		for (int i = 1; i < 300; i += 2) {
 			snprintf(name, sizeof name, "02-00-00-00-%02x-%02x.json", (i * 37) % 256,
-				 i / 256 + 0x10);
+			         i / 256 + 0x10);
 			unlinkat(dfd, name, 0);
 		}
 		rc = refresh();
@@ -370,16 +369,16 @@ main(void)
 			int i = index_of("cc-00-00-00-00-0c");
 			char want[32];
 			snprintf(want, sizeof want, "\"device_name\":\"%c%c", 'a' + round % 26,
-				 'a' + (round + 1) % 26);
+			         'a' + (round + 1) % 26);
 			each_ok &= rc == 0 && i >= 0 && strstr(entry((size_t)i), want) != NULL;
 		}
 		TAP_CHECK(each_ok, "catalog: 120 rewrites of a large entry are each seen");
 		static const char kept[] = "{\"mac_address\":\"05-00-00-00-00-0a\","
-					   "\"device_name\":\"new\",\"device_entity_id\":null,"
-					   "\"enable_ota\":null}";
+		                           "\"device_name\":\"new\",\"device_entity_id\":null,"
+		                           "\"enable_ota\":null}";
 		TAP_CHECK(catalog_count() == 4 && bytes_consistent() && sorted() &&
-				  strcmp(entry(0), kept) == 0,
-			  "catalog: other entries survive arena compaction intact");
+		                  strcmp(entry(0), kept) == 0,
+		          "catalog: other entries survive arena compaction intact");
 	}
 
 	/* --- another directory ------------------------------------------------------- */
@@ -390,12 +389,12 @@ main(void)
 		put("01-01-01-01-01-01.json", "{\"deviceName\":\"elsewhere\"}");
 		rc = refresh();
 		TAP_CHECK(rc == 0 && catalog_count() == 1 &&
-				  strcmp(entry_mac(0), "01-01-01-01-01-01") == 0,
-			  "catalog: switching to another directory shows only its files");
+		                  strcmp(entry_mac(0), "01-01-01-01-01-01") == 0,
+		          "catalog: switching to another directory shows only its files");
 		dfd = keep;
 		rc = refresh();
 		TAP_CHECK(rc == 0 && catalog_count() == 4 && bytes_consistent(),
-			  "catalog: switching back rebuilds the first directory's view");
+		          "catalog: switching back rebuilds the first directory's view");
 		close(other);
 	}
 
@@ -411,7 +410,7 @@ main(void)
 		unlinkat(other, "01-01-01-01-01-01.json", 0);
 		rc = catalog_refresh(other, &scratch, &r);
 		TAP_CHECK(rc == 0 && catalog_count() == 0 && catalog_bytes() == 0,
-			  "catalog: an empty directory lists nothing");
+		          "catalog: an empty directory lists nothing");
 		close(other);
 	}
 

@@ -43,87 +43,87 @@ main(void)
 	TAP_CHECK(cond_etag_matches(TAG, TAG, false), "cond: single tag matches (strong)");
 	TAP_CHECK(cond_etag_matches(TAG, TAG, true), "cond: single tag matches (weak)");
 	TAP_CHECK(!cond_etag_matches("\"other\"", TAG, false),
-		  "cond: different tag does not match");
+	          "cond: different tag does not match");
 	TAP_CHECK(!cond_etag_matches("\"0123456789abcdef0123456789abcde\"", TAG, true),
-		  "cond: a prefix of the tag does not match");
+	          "cond: a prefix of the tag does not match");
 	TAP_CHECK(!cond_etag_matches("\"x\"", "\"X\"", true), "cond: comparison is case-sensitive");
 	TAP_CHECK(cond_etag_matches("\"a\", \"b\"," TAG, "\"b\"", false),
-		  "cond: tag in the middle of a list matches");
+	          "cond: tag in the middle of a list matches");
 	TAP_CHECK(cond_etag_matches("\"a\",\t" TAG "  ", TAG, false),
-		  "cond: list with OWS (space, tab, trailing) matches");
+	          "cond: list with OWS (space, tab, trailing) matches");
 	TAP_CHECK(cond_etag_matches("  " TAG, TAG, false), "cond: leading OWS is allowed");
 	TAP_CHECK(cond_etag_matches(", ," TAG ",,", TAG, false),
-		  "cond: empty list elements are allowed");
+	          "cond: empty list elements are allowed");
 	TAP_CHECK(!cond_etag_matches("\"a\", \"b\"", TAG, true),
-		  "cond: list without the tag misses");
+	          "cond: list without the tag misses");
 	TAP_CHECK(cond_etag_matches("\"\"", "\"\"", false),
-		  "cond: empty opaque tag matches itself");
+	          "cond: empty opaque tag matches itself");
 
 	TAP_CHECK(cond_etag_matches("*", TAG, false),
-		  "cond: \"*\" matches a current representation");
+	          "cond: \"*\" matches a current representation");
 	TAP_CHECK(cond_etag_matches(" * ", TAG, true), "cond: \"*\" with OWS matches");
 	TAP_CHECK(!cond_etag_matches("*", NULL, false),
-		  "cond: \"*\" does not match without a current representation (strong)");
+	          "cond: \"*\" does not match without a current representation (strong)");
 	TAP_CHECK(!cond_etag_matches("*", NULL, true),
-		  "cond: \"*\" does not match without a current representation (weak)");
+	          "cond: \"*\" does not match without a current representation (weak)");
 	TAP_CHECK(!cond_etag_matches(TAG, NULL, true),
-		  "cond: a tag does not match no representation");
+	          "cond: a tag does not match no representation");
 	TAP_CHECK(!cond_etag_matches("*, " TAG, TAG, false),
-		  "cond: \"*\" inside a list is malformed and matches nothing");
+	          "cond: \"*\" inside a list is malformed and matches nothing");
 
 	TAP_CHECK(cond_etag_matches("W/" TAG, TAG, true),
-		  "cond: W/ tag matches under weak comparison");
+	          "cond: W/ tag matches under weak comparison");
 	TAP_CHECK(!cond_etag_matches("W/" TAG, TAG, false),
-		  "cond: W/ tag does not match under strong comparison");
+	          "cond: W/ tag does not match under strong comparison");
 	TAP_CHECK(cond_etag_matches("W/\"a\", " TAG, TAG, false),
-		  "cond: a strong tag after a W/ tag matches under strong comparison");
+	          "cond: a strong tag after a W/ tag matches under strong comparison");
 	TAP_CHECK(cond_etag_matches("\"a\", W/" TAG, TAG, true),
-		  "cond: W/ tag later in a list matches under weak comparison");
+	          "cond: W/ tag later in a list matches under weak comparison");
 	TAP_CHECK(!cond_etag_matches("w/" TAG, TAG, true), "cond: lower-case w/ is malformed");
 	TAP_CHECK(!cond_etag_matches("W/ " TAG, TAG, true), "cond: space after W/ is malformed");
 
 	TAP_CHECK(!cond_etag_matches(NULL, TAG, false), "cond: NULL field matches nothing");
 	TAP_CHECK(!cond_etag_matches(NULL, NULL, true),
-		  "cond: NULL field matches nothing, even without a representation");
+	          "cond: NULL field matches nothing, even without a representation");
 	TAP_CHECK(!cond_etag_matches("", TAG, true), "cond: empty field matches nothing");
 	TAP_CHECK(!cond_etag_matches("0123456789abcdef0123456789abcdef", TAG, true),
-		  "cond: unquoted tag is malformed");
+	          "cond: unquoted tag is malformed");
 	TAP_CHECK(!cond_etag_matches("\"0123456789abcdef0123456789abcdef", TAG, true),
-		  "cond: unterminated tag is malformed");
+	          "cond: unterminated tag is malformed");
 	TAP_CHECK(!cond_etag_matches(TAG " " TAG, TAG, true),
-		  "cond: two tags without a comma are malformed");
+	          "cond: two tags without a comma are malformed");
 	TAP_CHECK(!cond_etag_matches(TAG ", junk", TAG, true),
-		  "cond: a matching tag followed by junk matches nothing");
+	          "cond: a matching tag followed by junk matches nothing");
 	TAP_CHECK(!cond_etag_matches(TAG ", W/", TAG, true),
-		  "cond: a matching tag followed by a bare W/ matches nothing");
+	          "cond: a matching tag followed by a bare W/ matches nothing");
 	TAP_CHECK(!cond_etag_matches(TAG "x", TAG, true),
-		  "cond: characters glued after a tag are malformed");
+	          "cond: characters glued after a tag are malformed");
 	TAP_CHECK(!cond_etag_matches("\"a b\", " TAG, TAG, true),
-		  "cond: space inside a tag is malformed");
+	          "cond: space inside a tag is malformed");
 	TAP_CHECK(!cond_etag_matches("\"a\x7f\", " TAG, TAG, true),
-		  "cond: DEL inside a tag is malformed");
+	          "cond: DEL inside a tag is malformed");
 	TAP_CHECK(!cond_etag_matches("\"a\tb\", " TAG, TAG, true),
-		  "cond: control character inside a tag is malformed");
+	          "cond: control character inside a tag is malformed");
 	TAP_CHECK(cond_etag_matches("\"caf\xc3\xa9\"", "\"caf\xc3\xa9\"", false),
-		  "cond: obs-text inside a tag is allowed");
+	          "cond: obs-text inside a tag is allowed");
 
 	/* --- HTTP dates --------------------------------------------------- */
 	TAP_CHECK(parses_to("Sun, 06 Nov 1994 08:49:37 GMT", 784111777),
-		  "cond: IMF-fixdate parses as UTC");
+	          "cond: IMF-fixdate parses as UTC");
 	TAP_CHECK(parses_to("Sunday, 06-Nov-94 08:49:37 GMT", 784111777),
-		  "cond: RFC 850 date parses as UTC");
+	          "cond: RFC 850 date parses as UTC");
 	TAP_CHECK(parses_to("Sun Nov  6 08:49:37 1994", 784111777),
-		  "cond: asctime date parses as UTC");
+	          "cond: asctime date parses as UTC");
 	TAP_CHECK(parses_to("Thu, 01 Jan 1970 00:00:00 GMT", 0), "cond: the epoch parses as 0");
 	TAP_CHECK(parses_to("Tue, 29 Feb 2028 23:59:59 GMT", 1835481599),
-		  "cond: a leap day parses");
+	          "cond: a leap day parses");
 	TAP_CHECK(refused(""), "cond: empty date is refused");
 	TAP_CHECK(refused(NULL), "cond: NULL date is refused");
 	TAP_CHECK(refused("yesterday"), "cond: garbage date is refused");
 	TAP_CHECK(refused("784111777"), "cond: a number is not a date");
 	TAP_CHECK(refused("Sun, 06 Nov 1994 08:49:37"), "cond: IMF-fixdate without GMT is refused");
 	TAP_CHECK(refused("Sun, 06 Nov 1994 08:49:37 GMT junk"),
-		  "cond: trailing characters are refused");
+	          "cond: trailing characters are refused");
 	TAP_CHECK(refused("Sun, 06 Foo 1994 08:49:37 GMT"), "cond: unknown month is refused");
 	TAP_CHECK(refused("Sun, 06 Nov 1994 25:49:37 GMT"), "cond: hour 25 is refused");
 	TAP_CHECK(refused("Sun, 32 Nov 1994 08:49:37 GMT"), "cond: day 32 is refused");
@@ -135,7 +135,7 @@ main(void)
 		memset(out, 'X', sizeof out);
 		cond_format_http_date(784111777, out);
 		TAP_STREQ(out, "Sun, 06 Nov 1994 08:49:37 GMT",
-			  "cond: 784111777 formats as Sun, 06 Nov 1994 08:49:37 GMT");
+		          "cond: 784111777 formats as Sun, 06 Nov 1994 08:49:37 GMT");
 		cond_format_http_date(0, out);
 		TAP_STREQ(out, "Thu, 01 Jan 1970 00:00:00 GMT", "cond: the epoch formats exactly");
 		cond_format_http_date(1835481599, out);
@@ -143,7 +143,7 @@ main(void)
 		time_t back = 0;
 		cond_format_http_date(1700000000, out);
 		TAP_CHECK(cond_parse_http_date(out, &back) && back == 1700000000,
-			  "cond: a formatted date parses back to the same time");
+		          "cond: a formatted date parses back to the same time");
 		TAP_CHECK(strlen(out) == HTTP_DATE_LEN, "cond: formatted date is 29 characters");
 	}
 	return tap_done();

@@ -52,29 +52,29 @@ main(void)
 {
 	/* accepted forms, canonical output */
 	TAP_STREQ(norm("AA:BB:CC:DD:EE:FF"), "aa-bb-cc-dd-ee-ff",
-		  "mac: upper case with ':' becomes canonical");
+	          "mac: upper case with ':' becomes canonical");
 	TAP_STREQ(norm("aa:bb:cc:dd:ee:ff"), "aa-bb-cc-dd-ee-ff",
-		  "mac: lower case with ':' becomes canonical");
+	          "mac: lower case with ':' becomes canonical");
 	TAP_STREQ(norm("aA:Bb:cC:09:eE:f0"), "aa-bb-cc-09-ee-f0",
-		  "mac: mixed letter case becomes canonical");
+	          "mac: mixed letter case becomes canonical");
 	TAP_STREQ(norm("AA-BB-CC-DD-EE-FF"), "aa-bb-cc-dd-ee-ff",
-		  "mac: upper case with '-' becomes canonical");
+	          "mac: upper case with '-' becomes canonical");
 	TAP_STREQ(norm("aa-bb-cc-dd-ee-ff"), "aa-bb-cc-dd-ee-ff",
-		  "mac: canonical form is a fixed point");
+	          "mac: canonical form is a fixed point");
 	TAP_STREQ(norm("00:11:22:33:44:55"), "00-11-22-33-44-55", "mac: digits are kept");
 	{
 		char out[MAC_CANONICAL_LEN + 1];
 		memset(out, 'X', sizeof out);
 		bool ok = mac_normalise("01:23:45:67:89:AB", 17, out);
 		TAP_CHECK(ok && out[MAC_CANONICAL_LEN] == '\0' && strlen(out) == MAC_CANONICAL_LEN,
-			  "mac: output is NUL-terminated at 17 characters");
+		          "mac: output is NUL-terminated at 17 characters");
 	}
 	{
 		/* len bounds the input: characters after len are not looked at */
 		char out[MAC_CANONICAL_LEN + 1];
 		TAP_CHECK(mac_normalise("aa:bb:cc:dd:ee:ffZZZ", 17, out) &&
-				  strcmp(out, "aa-bb-cc-dd-ee-ff") == 0,
-			  "mac: only len bytes of the input are read");
+		                  strcmp(out, "aa-bb-cc-dd-ee-ff") == 0,
+		          "mac: only len bytes of the input are read");
 	}
 
 	/* refused forms */
@@ -87,7 +87,7 @@ main(void)
 	TAP_CHECK(norm("aa:bb:cc:dd:ee:+f") == NULL, "mac: sign character is refused");
 	TAP_CHECK(norm("aa:bb-cc:dd:ee:ff") == NULL, "mac: mixed separators are refused");
 	TAP_CHECK(norm("aa-bb-cc-dd-ee:ff") == NULL,
-		  "mac: mixed separators are refused (last one differs)");
+	          "mac: mixed separators are refused (last one differs)");
 	TAP_CHECK(norm("aa.bb.cc.dd.ee.ff") == NULL, "mac: '.' separator is refused");
 	TAP_CHECK(norm("aa_bb_cc_dd_ee_ff") == NULL, "mac: '_' separator is refused");
 	TAP_CHECK(norm("aa/bb/cc/dd/ee/ff") == NULL, "mac: '/' separator is refused");
@@ -99,15 +99,14 @@ main(void)
 	TAP_CHECK(norm("/") == NULL, "mac: \"/\" is refused");
 	TAP_CHECK(norm("../../etc/passwd") == NULL, "mac: a path is refused");
 	TAP_CHECK(norm("aa:bb:cc:dd:ee/..") == NULL,
-		  "mac: 17 characters ending in a dot segment are refused");
+	          "mac: 17 characters ending in a dot segment are refused");
 	TAP_CHECK(norm(".................") == NULL, "mac: 17 dots are refused");
-	TAP_CHECK(refused("aa:bb:cc\0dd:ee:ff", 17),
-		  "mac: embedded NUL covered by len is refused");
+	TAP_CHECK(refused("aa:bb:cc\0dd:ee:ff", 17), "mac: embedded NUL covered by len is refused");
 	TAP_CHECK(refused("aa:bb:cc:dd:ee:f\0", 17), "mac: trailing NUL covered by len is refused");
 	TAP_CHECK(norm("aabbccddeeff") == NULL,
-		  "mac: 12 hex digits without separators are refused");
+	          "mac: 12 hex digits without separators are refused");
 	TAP_CHECK(norm("aabbccddeeff00000") == NULL,
-		  "mac: 17 hex digits without separators are refused");
+	          "mac: 17 hex digits without separators are refused");
 	TAP_CHECK(norm("aa:bb:cc:dd:ee:ff ") == NULL, "mac: trailing space is refused");
 	TAP_CHECK(norm("aa:bb:cc:dd:ee:ff\n") == NULL, "mac: trailing newline is refused");
 	TAP_CHECK(norm(" aa:bb:cc:dd:ee:ff") == NULL, "mac: leading space is refused");
@@ -118,45 +117,45 @@ main(void)
 
 	/* config file names */
 	TAP_CHECK(mac_is_config_filename("aa-bb-cc-dd-ee-ff.json", 22),
-		  "mac: canonical name + .json is a config file name");
+	          "mac: canonical name + .json is a config file name");
 	TAP_CHECK(mac_is_config_filename("00-11-22-33-44-55.json", 22),
-		  "mac: digits-only canonical name is a config file name");
+	          "mac: digits-only canonical name is a config file name");
 	TAP_CHECK(!mac_is_config_filename("AA-BB-CC-DD-EE-FF.json", 22),
-		  "mac: upper-case file name is not a config file name");
+	          "mac: upper-case file name is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa:bb:cc:dd:ee:ff.json", 22),
-		  "mac: ':' file name is not a config file name");
+	          "mac: ':' file name is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-ff.JSON", 22),
-		  "mac: upper-case extension is not a config file name");
+	          "mac: upper-case extension is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-ff.jsonx", 23),
-		  "mac: longer extension is not a config file name");
+	          "mac: longer extension is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-ff.jso", 21),
-		  "mac: shorter extension is not a config file name");
+	          "mac: shorter extension is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-ff", 17),
-		  "mac: bare MAC is not a config file name");
+	          "mac: bare MAC is not a config file name");
 	TAP_CHECK(!mac_is_config_filename(".aa-bb-cc-dd-ee-ff.lock", 23),
-		  "mac: lock file is not a config file name");
+	          "mac: lock file is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-ffxjson", 22),
-		  "mac: missing dot before json is not a config file name");
+	          "mac: missing dot before json is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc-dd-ee-fg.json", 22),
-		  "mac: non-hex in the name is not a config file name");
+	          "mac: non-hex in the name is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("aa-bb-cc\0dd-ee-ff.json", 22),
-		  "mac: embedded NUL is not a config file name");
+	          "mac: embedded NUL is not a config file name");
 	TAP_CHECK(!mac_is_config_filename("", 0), "mac: empty name is not a config file name");
 
 	/* sort key */
 	TAP_CHECK(mac_value("00-00-00-00-00-00") == 0, "mac: value of all zeros is 0");
 	TAP_CHECK(mac_value("ff-ff-ff-ff-ff-ff") == 0xffffffffffffull,
-		  "mac: value of all ff is 2^48-1");
+	          "mac: value of all ff is 2^48-1");
 	TAP_CHECK(mac_value("01-23-45-67-89-ab") == 0x0123456789abull,
-		  "mac: value reads the groups big-endian");
+	          "mac: value reads the groups big-endian");
 	TAP_CHECK(mac_value("aa-bb-cc-dd-ee-ff.json") == mac_value("aa-bb-cc-dd-ee-ff"),
-		  "mac: value of a config file name equals the value of its MAC");
+	          "mac: value of a config file name equals the value of its MAC");
 	{
 		const char *by_value[] = {
-			"ff-00-00-00-00-00", "00-00-00-00-00-01", "0a-00-00-00-00-00",
-			"00-00-00-00-01-00", "a0-00-00-00-00-00", "00-00-00-00-00-00",
-			"00-ff-ff-ff-ff-ff", "01-00-00-00-00-00", "aa-bb-cc-dd-ee-ff",
-			"aa-bb-cc-dd-ee-fe", "09-ff-ff-ff-ff-ff", "ff-ff-ff-ff-ff-ff",
+		        "ff-00-00-00-00-00", "00-00-00-00-00-01", "0a-00-00-00-00-00",
+		        "00-00-00-00-01-00", "a0-00-00-00-00-00", "00-00-00-00-00-00",
+		        "00-ff-ff-ff-ff-ff", "01-00-00-00-00-00", "aa-bb-cc-dd-ee-ff",
+		        "aa-bb-cc-dd-ee-fe", "09-ff-ff-ff-ff-ff", "ff-ff-ff-ff-ff-ff",
 		};
 		enum { N = sizeof by_value / sizeof *by_value };
 		const char *by_name[N];

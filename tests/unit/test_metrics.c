@@ -40,7 +40,6 @@ static char root[64];
 static const char *const routes[] = {"/api/health", "/api/configs", "/api/configs/{mac}"};
 #define NROUTES_TEST 3
 
-
 /* --- reading the exposition ----------------------------------------------- */
 
 /* Value of the sample whose name+labels are exactly `key`, or -1. */
@@ -173,7 +172,7 @@ buckets(const char *text, const char *op, double *values, char les[][16], int ma
 {
 	char prefix[128];
 	int n = snprintf(prefix, sizeof prefix,
-			 "iot_config_operation_duration_seconds_bucket{operation=\"%s\",le=\"", op);
+	                 "iot_config_operation_duration_seconds_bucket{operation=\"%s\",le=\"", op);
 	int count = 0;
 	for (const char *line = text; line && *line && count < max;) {
 		if (strncmp(line, prefix, (size_t)n) == 0) {
@@ -211,7 +210,7 @@ child_shares(const char *path)
 		return 10;
 	char *text = render(0);
 	bool saw = text != NULL && sample(text, "iot_config_operations_total{operation=\"list\","
-						"status=\"success\"}") == 2;
+	                                        "status=\"success\"}") == 2;
 	free(text);
 	if (!saw)
 		return 11;
@@ -316,13 +315,13 @@ main(void)
 
 	/* --- label escaping ------------------------------------------------ */
 	TAP_STREQ(escaped("plain /api/configs/{mac}"), "plain /api/configs/{mac}",
-		  "metrics: plain label values are kept");
+	          "metrics: plain label values are kept");
 	TAP_STREQ(escaped("a\\b"), "a\\\\b", "metrics: backslash is escaped as \\\\");
 	TAP_STREQ(escaped("say \"hi\""), "say \\\"hi\\\"", "metrics: quote is escaped as \\\"");
 	TAP_STREQ(escaped("one\ntwo"), "one\\ntwo", "metrics: newline is escaped as \\n");
 	TAP_STREQ(escaped("\\\"\n"), "\\\\\\\"\\n", "metrics: escapes in a row");
 	TAP_STREQ(escaped("tab\there \xc3\xa9"), "tab\there \xc3\xa9",
-		  "metrics: tab and UTF-8 are kept");
+	          "metrics: tab and UTF-8 are kept");
 	TAP_STREQ(escaped(""), "", "metrics: empty value stays empty");
 
 	/* --- the shared file ------------------------------------------------ */
@@ -335,11 +334,11 @@ main(void)
 	{
 		struct stat st;
 		TAP_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
-			  "metrics: the shared file is private to its owner (0600)");
+		          "metrics: the shared file is private to its owner (0600)");
 		char tmp[300];
 		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
 		TAP_CHECK(access(tmp, F_OK) != 0,
-			  "metrics: no temporary file is left after creation");
+		          "metrics: no temporary file is left after creation");
 	}
 	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
 	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
@@ -347,25 +346,25 @@ main(void)
 	{
 		int rc = run_child(child_shares, path);
 		TAP_CHECK(rc == 0, "metrics: a second process opening the same file sees the "
-				   "first's counts");
+		                   "first's counts");
 		char *text = render(0);
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"get\","
-					       "status=\"success\"}") == 5 &&
-				  sample(text, "iot_config_operations_total{operation=\"get\","
-					       "status=\"error\"}") == 1,
-			  "metrics: counts made in the other process are rendered here (one "
-			  "truth)");
+		                  sample(text, "iot_config_operations_total{operation=\"get\","
+		                               "status=\"success\"}") == 5 &&
+		                  sample(text, "iot_config_operations_total{operation=\"get\","
+		                               "status=\"error\"}") == 1,
+		          "metrics: counts made in the other process are rendered here (one "
+		          "truth)");
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_http_requests_total{method=\"GET\","
-					       "route=\"/api/configs/{mac}\",code=\"404\"}") == 2,
-			  "metrics: request counts from the other process are rendered here");
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/configs/{mac}\",code=\"404\"}") == 2,
+		          "metrics: request counts from the other process are rendered here");
 		const char *t1 =
-			before ? sample_text(before, "iot_config_start_time_seconds") : NULL;
+		        before ? sample_text(before, "iot_config_start_time_seconds") : NULL;
 		char start1[64];
 		snprintf(start1, sizeof start1, "%s", t1 ? t1 : "(none)");
 		TAP_STREQ(text ? sample_text(text, "iot_config_start_time_seconds") : NULL, start1,
-			  "metrics: the start time is the file's, unchanged by a second open");
+		          "metrics: the start time is the file's, unchanged by a second open");
 		free(text);
 	}
 	free(before);
@@ -374,11 +373,11 @@ main(void)
 		bool again = metrics_open(path, "/srv/configs", routes, NROUTES_TEST);
 		char *text = render(0);
 		TAP_CHECK(again && text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"list\","
-					       "status=\"success\"}") == 2 &&
-				  sample(text, "iot_config_operations_total{operation=\"get\","
-					       "status=\"success\"}") == 5,
-			  "metrics: a respawned process keeps the totals");
+		                  sample(text, "iot_config_operations_total{operation=\"list\","
+		                               "status=\"success\"}") == 2 &&
+		                  sample(text, "iot_config_operations_total{operation=\"get\","
+		                               "status=\"success\"}") == 5,
+		          "metrics: a respawned process keeps the totals");
 		free(text);
 	}
 
@@ -395,16 +394,16 @@ main(void)
 		char *text = render(12);
 		int families = 0;
 		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 6,
-			  "metrics: every family has # HELP and # TYPE and owns its samples");
+		          "metrics: every family has # HELP and # TYPE and owns its samples");
 		TAP_CHECK(text != NULL &&
-				  has_line(text, "# TYPE iot_config_operations_total counter") &&
-				  has_line(text, "# TYPE iot_config_operation_duration_seconds "
-						 "histogram") &&
-				  has_line(text, "# TYPE iot_config_http_requests_total counter") &&
-				  has_line(text, "# TYPE iot_config_files_count gauge") &&
-				  has_line(text, "# TYPE iot_config_build_info gauge") &&
-				  has_line(text, "# TYPE iot_config_start_time_seconds gauge"),
-			  "metrics: the families have the documented types");
+		                  has_line(text, "# TYPE iot_config_operations_total counter") &&
+		                  has_line(text, "# TYPE iot_config_operation_duration_seconds "
+		                                 "histogram") &&
+		                  has_line(text, "# TYPE iot_config_http_requests_total counter") &&
+		                  has_line(text, "# TYPE iot_config_files_count gauge") &&
+		                  has_line(text, "# TYPE iot_config_build_info gauge") &&
+		                  has_line(text, "# TYPE iot_config_start_time_seconds gauge"),
+		          "metrics: the families have the documented types");
 
 		double v[32];
 		char les[32][16];
@@ -414,71 +413,71 @@ main(void)
 			monotonic &= v[i] >= v[i - 1];
 		TAP_CHECK(monotonic, "metrics: histogram buckets are cumulative (non-decreasing)");
 		TAP_CHECK(n == 17 && strcmp(les[0], "0.0001") == 0 && strcmp(les[16], "+Inf") == 0,
-			  "metrics: buckets run from le=0.0001 to le=+Inf");
+		          "metrics: buckets run from le=0.0001 to le=+Inf");
 		TAP_CHECK(n == 17 && v[0] == 2,
-			  "metrics: a duration equal to a bound counts in that bucket (le)");
+		          "metrics: a duration equal to a bound counts in that bucket (le)");
 		TAP_CHECK(n == 17 && v[5] == 3 && strcmp(les[5], "0.005") == 0 && v[13] == 4 &&
-				  strcmp(les[13], "2.5") == 0 && v[15] == 4 &&
-				  strcmp(les[15], "10") == 0,
-			  "metrics: each duration lands in the first bucket that holds it");
+		                  strcmp(les[13], "2.5") == 0 && v[15] == 4 &&
+		                  strcmp(les[15], "10") == 0,
+		          "metrics: each duration lands in the first bucket that holds it");
 		static const char save_count[] =
-			"iot_config_operation_duration_seconds_count{operation=\"save\"}";
+		        "iot_config_operation_duration_seconds_count{operation=\"save\"}";
 		double count = sample(text ? text : "", save_count);
 		TAP_CHECK(n == 17 && count == 5 && v[16] == count,
-			  "metrics: the +Inf bucket equals _count");
+		          "metrics: the +Inf bucket equals _count");
 		TAP_STREQ(text ? sample_text(text, "iot_config_operation_duration_seconds_sum{"
-						   "operation=\"save\"}")
-			       : NULL,
-			  "22.003150000", "metrics: _sum equals the sum of the observed durations");
+		                                   "operation=\"save\"}")
+		               : NULL,
+		          "22.003150000", "metrics: _sum equals the sum of the observed durations");
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"save\","
-					       "status=\"success\"}") == 4 &&
-				  sample(text, "iot_config_operations_total{operation=\"save\","
-					       "status=\"error\"}") == 1,
-			  "metrics: successes and errors are counted apart");
+		                  sample(text, "iot_config_operations_total{operation=\"save\","
+		                               "status=\"success\"}") == 4 &&
+		                  sample(text, "iot_config_operations_total{operation=\"save\","
+		                               "status=\"error\"}") == 1,
+		          "metrics: successes and errors are counted apart");
 		bool all_cumulative = true;
-		static const char *const ops[] = {"list", "get", "save", "delete", "get_raw",
-						  "save_raw"};
+		static const char *const ops[] = {"list",   "get",     "save",
+		                                  "delete", "get_raw", "save_raw"};
 		for (size_t o = 0; o < 6; o++) {
 			char key[128];
 			n = buckets(text ? text : "", ops[o], v, les, 32);
 			snprintf(key, sizeof key,
-				 "iot_config_operation_duration_seconds_count{operation=\"%s\"}",
-				 ops[o]);
+			         "iot_config_operation_duration_seconds_count{operation=\"%s\"}",
+			         ops[o]);
 			bool ok = n == 17 && v[16] == sample(text, key);
 			for (int i = 1; ok && i < n; i++)
 				ok = v[i] >= v[i - 1];
 			all_cumulative &= ok;
 		}
 		TAP_CHECK(all_cumulative,
-			  "metrics: every operation's histogram is cumulative with +Inf == _count");
+		          "metrics: every operation's histogram is cumulative with +Inf == _count");
 
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_http_requests_total{method=\"PUT\","
-					       "route=\"/api/configs/{mac}\",code=\"other\"}") == 1,
-			  "metrics: a status without its own label counts as code=\"other\"");
+		                  sample(text, "iot_config_http_requests_total{method=\"PUT\","
+		                               "route=\"/api/configs/{mac}\",code=\"other\"}") == 1,
+		          "metrics: a status without its own label counts as code=\"other\"");
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_http_requests_total{method=\"OTHER\","
-					       "route=\"/api/health\",code=\"200\"}") == 1,
-			  "metrics: an unknown method index counts as method=\"OTHER\"");
+		                  sample(text, "iot_config_http_requests_total{method=\"OTHER\","
+		                               "route=\"/api/health\",code=\"200\"}") == 1,
+		          "metrics: an unknown method index counts as method=\"OTHER\"");
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_http_requests_total{method=\"HEAD\","
-					       "route=\"unmatched\",code=\"404\"}") == 2,
-			  "metrics: no route or an out-of-range route counts as "
-			  "route=\"unmatched\"");
+		                  sample(text, "iot_config_http_requests_total{method=\"HEAD\","
+		                               "route=\"unmatched\",code=\"404\"}") == 2,
+		          "metrics: no route or an out-of-range route counts as "
+		          "route=\"unmatched\"");
 		TAP_CHECK(text != NULL && strstr(text, "code=\"500\"") == NULL,
-			  "metrics: request series that were never counted are not rendered");
+		          "metrics: request series that were never counted are not rendered");
 		TAP_CHECK(text != NULL && has_line(text, "iot_config_files_count 12"),
-			  "metrics: the files gauge shows the count given");
+		          "metrics: the files gauge shows the count given");
 		char want[128];
 		snprintf(want, sizeof want, "iot_config_build_info{version=\"%s\"} 1",
-			 IOTCONFIG_VERSION);
+		         IOTCONFIG_VERSION);
 		TAP_CHECK(text != NULL && has_line(text, want),
-			  "metrics: build info carries the version");
+		          "metrics: build info carries the version");
 		TAP_CHECK(text != NULL && sample(text, "iot_config_start_time_seconds") > 1.5e9,
-			  "metrics: the start time is seconds since the epoch");
+		          "metrics: the start time is seconds since the epoch");
 		TAP_CHECK(text != NULL && text[strlen(text) - 1] == '\n',
-			  "metrics: the exposition ends with a newline");
+		          "metrics: the exposition ends with a newline");
 		free(text);
 		text = render(0);
 		TAP_CHECK(text != NULL && has_line(text, "# TYPE iot_config_files_count gauge") &&
@@ -499,36 +498,36 @@ main(void)
 		bool s1 = metrics_open(other, NULL, routes, NROUTES_TEST);
 		const char *log = capture_end();
 		TAP_CHECK(!s1 && metrics_file() == NULL,
-			  "metrics: a path under a regular file falls back to per process");
+		          "metrics: a path under a regular file falls back to per process");
 		TAP_CHECK(strstr(log, "WARN") != NULL && strstr(log, other) != NULL &&
-				  strstr(log, "METRICS_FILE") != NULL,
-			  "metrics: the fallback is logged as a warning naming the path and the "
-			  "variable");
+		                  strstr(log, "METRICS_FILE") != NULL,
+		          "metrics: the fallback is logged as a warning naming the path and the "
+		          "variable");
 
 		capture_begin();
 		bool s2 = metrics_open("/proc/nonexistent/x", NULL, routes, NROUTES_TEST);
 		capture_end();
 		TAP_CHECK(!s2 && metrics_file() == NULL,
-			  "metrics: /proc/nonexistent/x falls back to per process");
+		          "metrics: /proc/nonexistent/x falls back to per process");
 		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
 		metrics_observe_op(METRICS_OP_GET_RAW, true, 1000);
 		metrics_observe_request(0, 0, 200);
 		char *text = render(0);
 		TAP_CHECK(text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"get_raw\","
-					       "status=\"success\"}") == 2 &&
-				  sample(text, "iot_config_operations_total{operation=\"get\","
-					       "status=\"success\"}") == 0 &&
-				  sample(text, "iot_config_http_requests_total{method=\"GET\","
-					       "route=\"/api/health\",code=\"200\"}") == 1,
-			  "metrics: per-process counting starts from zero and works");
+		                  sample(text, "iot_config_operations_total{operation=\"get_raw\","
+		                               "status=\"success\"}") == 2 &&
+		                  sample(text, "iot_config_operations_total{operation=\"get\","
+		                               "status=\"success\"}") == 0 &&
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/health\",code=\"200\"}") == 1,
+		          "metrics: per-process counting starts from zero and works");
 		free(text);
 		int rc = run_child(child_counts, NULL);
 		text = render(0);
 		TAP_CHECK(rc == 0 && text != NULL &&
-				  sample(text, "iot_config_operations_total{operation=\"delete\","
-					       "status=\"success\"}") == 0,
-			  "metrics: per-process counts are not shared with other processes");
+		                  sample(text, "iot_config_operations_total{operation=\"delete\","
+		                               "status=\"success\"}") == 0,
+		          "metrics: per-process counts are not shared with other processes");
 		free(text);
 	}
 	{
@@ -539,7 +538,7 @@ main(void)
 		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		const char *log = capture_end();
 		TAP_CHECK(w == 10 && !s && metrics_file() == NULL,
-			  "metrics: a file with the wrong size is not used");
+		          "metrics: a file with the wrong size is not used");
 		TAP_CHECK(size_of(other) == 10, "metrics: the wrong-size file is left as it was");
 		TAP_CHECK(strstr(log, "size") != NULL, "metrics: the warning says why (size)");
 
@@ -553,7 +552,7 @@ main(void)
 		s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		capture_end();
 		TAP_CHECK(t == 0 && !s && metrics_file() == NULL && size_of(other) == size,
-			  "metrics: a file of the right size without our header is not used");
+		          "metrics: a file of the right size without our header is not used");
 		metrics_observe_op(METRICS_OP_LIST, true, 1000);
 		TAP_CHECK(op_total("list", "success") == 1,
 		          "metrics: counting continues per process after a refused file");
@@ -567,8 +566,8 @@ main(void)
 		metrics_observe_request(0, 0, 200);
 		char *text = render(0);
 		TAP_CHECK(text != NULL &&
-				  strstr(text, "route=\"/a\\\"b\\\\c\\nd\",code=\"200\"} ") != NULL,
-			  "metrics: route labels are escaped in the exposition");
+		                  strstr(text, "route=\"/a\\\"b\\\\c\\nd\",code=\"200\"} ") != NULL,
+		          "metrics: route labels are escaped in the exposition");
 		free(text);
 	}
 	{
@@ -716,14 +715,14 @@ main(void)
 		snprintf(pa2, sizeof pa2, "%s", metrics_file() ? metrics_file() : "");
 		char prefix[64];
 		snprintf(prefix, sizeof prefix, "iotconfig-%ld-%ld-", (long)getuid(),
-			 (long)getppid());
+		         (long)getppid());
 		TAP_CHECK(a && bb && a2 && strcmp(pa, pb) != 0 && strcmp(pa, pa2) == 0,
-			  "metrics: default files differ per config directory and are stable");
+		          "metrics: default files differ per config directory and are stable");
 		const char *base = strrchr(pa, '/');
 		bool in_shm = strncmp(pa, "/dev/shm/", 9) == 0 || strncmp(pa, "/tmp/", 5) == 0;
 		TAP_CHECK(base != NULL && strncmp(base + 1, prefix, strlen(prefix)) == 0 && in_shm,
-			  "metrics: the default file is in /dev/shm or /tmp, named by uid and "
-			  "parent pid");
+		          "metrics: the default file is in /dev/shm or /tmp, named by uid and "
+		          "parent pid");
 		if (pa[0])
 			unlink(pa);
 		if (pb[0])

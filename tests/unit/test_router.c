@@ -82,10 +82,10 @@ main(void)
 
 	/* --- the table ---------------------------------------------------- */
 	TAP_CHECK(router_count() == 11, "router: the table has the 11 documented routes");
-	TAP_CHECK(health >= 0 && list >= 0 && raw >= 0 && one >= 0 && device >= 0 &&
-			  metrics >= 0 && docs >= 0 && docs_slash >= 0 && openapi >= 0 &&
-			  swagger >= 0 && asset >= 0,
-		  "router: every documented template is in the table");
+	TAP_CHECK(health >= 0 && list >= 0 && raw >= 0 && one >= 0 && device >= 0 && metrics >= 0 &&
+	                  docs >= 0 && docs_slash >= 0 && openapi >= 0 && swagger >= 0 &&
+	                  asset >= 0,
+	          "router: every documented template is in the table");
 	TAP_CHECK(raw < one, "router: \"{mac}.json\" is tried before \"{mac}\"");
 	{
 		int all = 1;
@@ -111,7 +111,7 @@ main(void)
 		}
 		json_object *o = text ? json_tokener_parse(text) : NULL;
 		bool ok = o != NULL && json_object_is_type(o, json_type_array) &&
-			  (int)json_object_array_length(o) == router_count();
+		          (int)json_object_array_length(o) == router_count();
 		for (int i = 0; ok && i < router_count(); i++) {
 			json_object *r = json_object_array_get_idx(o, (size_t)i), *p, *m;
 			ok = json_object_object_get_ex(r, "path", &p) &&
@@ -121,123 +121,125 @@ main(void)
 		}
 		TAP_CHECK(ok, "router: router_print lists every template, in table order, as JSON");
 		static const char one_line[] = "{\"path\": \"/api/configs/{mac}\", \"methods\": "
-					       "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
-					       "\"OPTIONS\"]}";
+		                               "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
+		                               "\"OPTIONS\"]}";
 		static const char list_line[] = "{\"path\": \"/api/configs\", \"methods\": "
-						"[\"GET\", \"HEAD\", \"OPTIONS\"]}";
+		                                "[\"GET\", \"HEAD\", \"OPTIONS\"]}";
 		TAP_CHECK(text != NULL && strstr(text, one_line) != NULL &&
-				  strstr(text, list_line) != NULL,
-			  "router: router_print adds HEAD to GET and OPTIONS to every route");
+		                  strstr(text, list_line) != NULL,
+		          "router: router_print adds HEAD to GET and OPTIONS to every route");
 		json_object_put(o);
 		free(text);
 	}
 
 	/* --- the config routes ------------------------------------------- */
 	TAP_CHECK(match("/api/configs") == list && param[0] == '\0',
-		  "router: /api/configs is the list route, without a parameter");
+	          "router: /api/configs is the list route, without a parameter");
 	TAP_CHECK(match("/api/configs/AA:BB:CC:DD:EE:FF") == one &&
-			  strcmp(param, "AA:BB:CC:DD:EE:FF") == 0,
-		  "router: /api/configs/AA:BB:CC:DD:EE:FF is the {mac} route with its parameter");
+	                  strcmp(param, "AA:BB:CC:DD:EE:FF") == 0,
+	          "router: /api/configs/AA:BB:CC:DD:EE:FF is the {mac} route with its parameter");
 	TAP_CHECK(match("/api/configs/aa-bb-cc-dd-ee-ff.json") == raw &&
-			  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
-		  "router: /api/configs/<mac>.json is the raw route, parameter without .json");
+	                  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
+	          "router: /api/configs/<mac>.json is the raw route, parameter without .json");
 	TAP_CHECK(match("/api/configs/x.json") == raw && strcmp(param, "x") == 0,
-		  "router: any name before .json is the raw route's parameter");
+	          "router: any name before .json is the raw route's parameter");
 	TAP_CHECK(match("/api/configs/.json") == one && strcmp(param, ".json") == 0,
-		  "router: a bare .json is the {mac} route's parameter (empty MAC never matches)");
+	          "router: a bare .json is the {mac} route's parameter (empty MAC never matches)");
 	TAP_CHECK(match("/api/configs/a.json.json") == raw && strcmp(param, "a.json") == 0,
-		  "router: only the last .json is the suffix");
+	          "router: only the last .json is the suffix");
 	TAP_CHECK(match("/esp32/config/aa-bb-cc-dd-ee-ff.json") == device &&
-			  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
-		  "router: the device route takes the MAC before .json");
+	                  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
+	          "router: the device route takes the MAC before .json");
 	TAP_CHECK(match("/esp32/config/aa-bb-cc-dd-ee-ff") == -1,
-		  "router: the device route needs .json");
+	          "router: the device route needs .json");
 	TAP_CHECK(match("/api/configs/..") == one && strcmp(param, "..") == 0,
-		  "router: dot segments are not resolved, \"..\" is the parameter");
+	          "router: dot segments are not resolved, \"..\" is the parameter");
 	TAP_CHECK(match("/api/configs/%2e%2e") == one && strcmp(param, "..") == 0,
-		  "router: encoded dot segments are decoded into the parameter");
+	          "router: encoded dot segments are decoded into the parameter");
 
 	/* --- percent-decoding --------------------------------------------- */
 	TAP_CHECK(match("/api/configs/a%2fb") == one && strcmp(param, "a/b") == 0,
-		  "router: %2f stays inside the segment (param a/b)");
+	          "router: %2f stays inside the segment (param a/b)");
 	TAP_CHECK(match("/api/configs/a%2Fb.json") == raw && strcmp(param, "a/b") == 0,
-		  "router: %2F stays inside the raw route's parameter");
+	          "router: %2F stays inside the raw route's parameter");
 	TAP_CHECK(match("/api/configs/AA%3ABB%3acc%3Add%3aee%3Aff") == one &&
-			  strcmp(param, "AA:BB:cc:dd:ee:ff") == 0,
-		  "router: %3A / %3a decode to ':' in the parameter");
+	                  strcmp(param, "AA:BB:cc:dd:ee:ff") == 0,
+	          "router: %3A / %3a decode to ':' in the parameter");
 	TAP_CHECK(match("/api/configs/x%2ejson") == raw && strcmp(param, "x") == 0,
-		  "router: the .json suffix is matched after decoding");
+	          "router: the .json suffix is matched after decoding");
 	TAP_CHECK(match("/api/%63onfigs") == list, "router: percent-decoded literals match");
 	TAP_CHECK(match("/%61%70%69/%43onfigs") == -1,
-		  "router: decoded literals are compared case-sensitively");
+	          "router: decoded literals are compared case-sensitively");
 	TAP_CHECK(match("/api%2Fconfigs") == -1,
-		  "router: an encoded slash does not separate literal segments");
+	          "router: an encoded slash does not separate literal segments");
 	TAP_CHECK(match("/api/configs/%zz") == one && strcmp(param, "%zz") == 0,
-		  "router: an invalid escape is kept as it is");
+	          "router: an invalid escape is kept as it is");
 	TAP_CHECK(match("/api/configs/ab%2") == one && strcmp(param, "ab%2") == 0,
-		  "router: a truncated escape is kept as it is");
+	          "router: a truncated escape is kept as it is");
 	TAP_CHECK(match("/api/configs/ab%") == one && strcmp(param, "ab%") == 0,
-		  "router: a lone % is kept as it is");
+	          "router: a lone % is kept as it is");
 	TAP_CHECK(match("/api/configs/%25") == one && strcmp(param, "%") == 0,
-		  "router: %25 decodes to a single %");
+	          "router: %25 decodes to a single %");
 	{
 		/* "aa:bb:cc:dd:ee:ff%00" must not become the valid MAC "aa:bb:cc:dd:ee:ff" */
 		int r1 = match("/api/configs/aa%3abb%3acc%3add%3aee%3aff%00");
 		char out[MAC_CANONICAL_LEN + 1];
 		TAP_CHECK(r1 == one && !mac_normalise(param, strlen(param), out),
-			  "router: an encoded NUL never truncates the parameter into a valid MAC");
+		          "router: an encoded NUL never truncates the parameter into a valid MAC");
 		int r2 = match("/api/configs/aa:bb:cc:dd:ee:ff%00junk.json");
 		TAP_CHECK(r2 == raw && !mac_normalise(param, strlen(param), out),
-			  "router: an encoded NUL never hides junk after a MAC (raw route)");
+		          "router: an encoded NUL never hides junk after a MAC (raw route)");
 		int r3 = match("/api/docs/swagger/index.html%00.png");
 		TAP_CHECK(r3 == asset && strcmp(param, "index.html") != 0,
-			  "router: an encoded NUL never truncates an asset name");
+		          "router: an encoded NUL never truncates an asset name");
 		TAP_CHECK(match("/api/configs/a%00b") == one && strcmp(param, "a%00b") == 0,
-			  "router: %00 is kept undecoded in the parameter");
+		          "router: %00 is kept undecoded in the parameter");
 	}
 
 	/* --- what matches nothing ----------------------------------------- */
 	TAP_CHECK(match("/api/configs/") == -1,
-		  "router: /api/configs/ matches nothing (empty {mac} segment)");
+	          "router: /api/configs/ matches nothing (empty {mac} segment)");
 	TAP_CHECK(match("/api//configs") == -1, "router: an empty segment matches nothing");
 	TAP_CHECK(match("//api/configs") == -1, "router: a leading empty segment matches nothing");
 	TAP_CHECK(match("/api/configs/x/y") == -1, "router: an extra segment matches nothing");
 	TAP_CHECK(match("/api/configs/aa-bb-cc-dd-ee-ff/extra") == -1,
-		  "router: a segment after the MAC matches nothing");
+	          "router: a segment after the MAC matches nothing");
 	TAP_CHECK(match("/api/configs/aa-bb-cc-dd-ee-ff/") == -1,
-		  "router: a trailing slash after the MAC matches nothing");
+	          "router: a trailing slash after the MAC matches nothing");
 	TAP_CHECK(match("/API/configs") == -1, "router: literals are case-sensitive");
 	TAP_CHECK(match("/api/config") == -1, "router: a shorter literal matches nothing");
 	TAP_CHECK(match("/api/configsx") == -1, "router: a longer literal matches nothing");
 	TAP_CHECK(match("/api") == -1, "router: a template prefix matches nothing");
 	TAP_CHECK(match("api/configs") == -1,
-		  "router: a path without a leading slash matches nothing");
+	          "router: a path without a leading slash matches nothing");
 	TAP_CHECK(match("/") == -1, "router: / matches nothing");
 	TAP_CHECK(router_match("/api/configs", 0, param, sizeof param) == -1,
-		  "router: an empty path matches nothing");
+	          "router: an empty path matches nothing");
 	TAP_CHECK(match("/api/docs/swagger/a/b") == -1,
-		  "router: an asset parameter holds a single segment");
+	          "router: an asset parameter holds a single segment");
 	{
 		char seg[400];
 		memset(seg, 'a', sizeof seg);
 		memcpy(seg, "/api/configs/", 13);
 		seg[sizeof seg - 1] = '\0';
-		TAP_CHECK(match(seg) == route_of("/api/configs/{mac}") &&
-				  strlen(param) == 48 + 3 && strcmp(param + 48, "...") == 0,
-			  "router: an overlong {mac} still routes, shortened, so the MAC check refuses "
-			  "it");
+		TAP_CHECK(match(seg) == route_of("/api/configs/{mac}") && strlen(param) == 48 + 3 &&
+		                  strcmp(param + 48, "...") == 0,
+		          "router: an overlong {mac} still routes, shortened, so the MAC check "
+		          "refuses "
+		          "it");
 		memcpy(seg + sizeof seg - 6, ".json", 6);
 		TAP_CHECK(match(seg) == route_of("/api/configs/{mac}.json"),
-			  "router: an overlong {mac}.json still routes to the raw route");
+		          "router: an overlong {mac}.json still routes to the raw route");
 		memcpy(seg, "/api/docs/xx/", 13);
 		TAP_CHECK(match(seg) == -1, "router: an overlong literal segment matches nothing");
 	}
 	{
 		char small[8];
 		TAP_CHECK(router_match("/api/configs/aa-bb-cc-dd-ee-ff", 30, small, sizeof small) ==
-				  route_of("/api/configs/{mac}") &&
-				  strcmp(small, "aaa...") != 0 && strlen(small) < sizeof small,
-			  "router: a parameter larger than the caller's buffer is cut, never overflows");
+		                          route_of("/api/configs/{mac}") &&
+		                  strcmp(small, "aaa...") != 0 && strlen(small) < sizeof small,
+		          "router: a parameter larger than the caller's buffer is cut, never "
+		          "overflows");
 	}
 
 	/* --- the docs routes ---------------------------------------------- */
@@ -245,31 +247,31 @@ main(void)
 	TAP_CHECK(match("/api/docs/") == docs_slash, "router: /api/docs/ is its own route");
 	TAP_CHECK(match("/api/docs/openapi.json") == openapi, "router: the OpenAPI document route");
 	TAP_CHECK(match("/api/docs/swagger/") == swagger && param[0] == '\0',
-		  "router: /api/docs/swagger/ is the Swagger UI page, without a parameter");
+	          "router: /api/docs/swagger/ is the Swagger UI page, without a parameter");
 	TAP_CHECK(match("/api/docs/swagger/swagger-ui.css") == asset &&
-			  strcmp(param, "swagger-ui.css") == 0,
-		  "router: a Swagger UI asset is the {asset} parameter");
+	                  strcmp(param, "swagger-ui.css") == 0,
+	          "router: a Swagger UI asset is the {asset} parameter");
 	TAP_CHECK(match("/api/docs/swagger") == -1, "router: /api/docs/swagger matches nothing");
 	TAP_CHECK(match("/metrics") == metrics && match("/api/health") == health,
-		  "router: /metrics and /api/health are routes");
+	          "router: /metrics and /api/health are routes");
 
 	/* --- the path length bounds the match ------------------------------ */
 	{
 		static const char with_query[] = "/api/configs?mac=aa-bb-cc-dd-ee-ff";
 		TAP_CHECK(router_match(with_query, strcspn(with_query, "?#"), param,
-				       sizeof param) == list,
-			  "router: a query string is not part of the path");
+		                       sizeof param) == list,
+		          "router: a query string is not part of the path");
 		static const char mac_query[] = "/api/configs/aa-bb-cc-dd-ee-ff.json?x=/y";
 		TAP_CHECK(router_match(mac_query, strcspn(mac_query, "?#"), param, sizeof param) ==
-					  raw &&
-				  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
-			  "router: a query string does not reach the parameter");
+		                          raw &&
+		                  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
+		          "router: a query string does not reach the parameter");
 		TAP_CHECK(router_match("/api/configs/", 12, param, sizeof param) == list,
-			  "router: bytes beyond len are not read");
+		          "router: bytes beyond len are not read");
 		char exact[12];
 		memcpy(exact, "/api/configs", 12); /* not NUL-terminated */
 		TAP_CHECK(router_match(exact, sizeof exact, param, sizeof param) == list,
-			  "router: the path needs no NUL terminator");
+		          "router: the path needs no NUL terminator");
 	}
 
 	/* --- http_methods_list -------------------------------------------- */
@@ -278,14 +280,14 @@ main(void)
 		http_methods_list(HTTP_GET | HTTP_HEAD | HTTP_OPTIONS, out, sizeof out);
 		TAP_STREQ(out, "GET, HEAD, OPTIONS", "http: methods list of a read-only route");
 		http_methods_list(HTTP_OPTIONS | HTTP_DELETE | HTTP_PUT | HTTP_HEAD | HTTP_GET, out,
-				  sizeof out);
+		                  sizeof out);
 		TAP_STREQ(out, "GET, HEAD, PUT, DELETE, OPTIONS",
-			  "http: methods are listed in a fixed order whatever the mask order");
+		          "http: methods are listed in a fixed order whatever the mask order");
 		http_methods_list(HTTP_PATCH | HTTP_POST | HTTP_OPTIONS | HTTP_DELETE | HTTP_PUT |
-					  HTTP_HEAD | HTTP_GET,
-				  out, sizeof out);
+		                          HTTP_HEAD | HTTP_GET,
+		                  out, sizeof out);
 		TAP_STREQ(out, "GET, HEAD, PUT, DELETE, POST, PATCH, OPTIONS",
-			  "http: every method in its place");
+		          "http: every method in its place");
 		http_methods_list(HTTP_PUT, out, sizeof out);
 		TAP_STREQ(out, "PUT", "http: a single method has no separator");
 		http_methods_list(0, out, sizeof out);
@@ -296,30 +298,30 @@ main(void)
 		memset(tiny, 'X', sizeof tiny);
 		http_methods_list(HTTP_GET | HTTP_HEAD | HTTP_PUT, tiny, sizeof tiny);
 		TAP_CHECK(memchr(tiny, '\0', sizeof tiny) != NULL && strncmp(tiny, "GET", 3) == 0,
-			  "http: a too-small buffer stays NUL-terminated");
+		          "http: a too-small buffer stays NUL-terminated");
 	}
 
 	/* --- http_media_type_is ------------------------------------------- */
 	TAP_CHECK(http_media_type_is("application/json", "application/json"),
-		  "http: application/json is JSON");
+	          "http: application/json is JSON");
 	TAP_CHECK(http_media_type_is("application/json; charset=utf-8", "application/json"),
-		  "http: parameters are ignored");
+	          "http: parameters are ignored");
 	TAP_CHECK(http_media_type_is("application/json;charset=UTF-8", "application/json"),
-		  "http: parameters without a space are ignored");
+	          "http: parameters without a space are ignored");
 	TAP_CHECK(http_media_type_is("Application/JSON", "application/json"),
-		  "http: media types compare case-insensitively");
+	          "http: media types compare case-insensitively");
 	TAP_CHECK(http_media_type_is("  application/json  ", "application/json"),
-		  "http: surrounding whitespace is ignored");
+	          "http: surrounding whitespace is ignored");
 	TAP_CHECK(http_media_type_is("application/json ; charset=utf-8", "application/json"),
-		  "http: whitespace before ';' is ignored");
+	          "http: whitespace before ';' is ignored");
 	TAP_CHECK(!http_media_type_is("application/jsonx", "application/json"),
-		  "http: application/jsonx is not JSON");
+	          "http: application/jsonx is not JSON");
 	TAP_CHECK(!http_media_type_is("application/json-patch+json", "application/json"),
-		  "http: application/json-patch+json is not JSON");
+	          "http: application/json-patch+json is not JSON");
 	TAP_CHECK(!http_media_type_is("application/jso", "application/json"),
-		  "http: a prefix is not JSON");
+	          "http: a prefix is not JSON");
 	TAP_CHECK(!http_media_type_is("text/plain", "application/json"),
-		  "http: text/plain is not JSON");
+	          "http: text/plain is not JSON");
 	TAP_CHECK(!http_media_type_is("", "application/json"), "http: an empty value is not JSON");
 	TAP_CHECK(!http_media_type_is(NULL, "application/json"), "http: NULL is not JSON");
 	return tap_done();

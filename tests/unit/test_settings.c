@@ -22,8 +22,8 @@
 #endif
 
 static const char *const vars[] = {
-	"ESP32_CONFIGS_DIR", "CORS_ORIGINS", "DEBUG", "MAX_BODY_BYTES", "METRICS_FILE",
-	"SWAGGER_UI_DIR",
+        "ESP32_CONFIGS_DIR", "CORS_ORIGINS", "DEBUG",
+        "MAX_BODY_BYTES",    "METRICS_FILE", "SWAGGER_UI_DIR",
 };
 
 static void
@@ -106,67 +106,67 @@ main(void)
 	/* --- settings_parse_origins --------------------------------------- */
 	memset(&s, 0, sizeof s);
 	TAP_CHECK(origins("[\"http://localhost:3000\", \"https://app.example.com\"]", &s) == 2 &&
-			  strcmp(s.cors_origins[0], "http://localhost:3000") == 0 &&
-			  strcmp(s.cors_origins[1], "https://app.example.com") == 0,
-		  "settings: origins from a JSON array");
+	                  strcmp(s.cors_origins[0], "http://localhost:3000") == 0 &&
+	                  strcmp(s.cors_origins[1], "https://app.example.com") == 0,
+	          "settings: origins from a JSON array");
 	settings_free(&s);
 	TAP_CHECK(s.cors_origins == NULL && s.cors_count == 0,
-		  "settings: settings_free empties the origins list");
+	          "settings: settings_free empties the origins list");
 	TAP_CHECK(origins("  [\" http://a \"]", &s) == 1 &&
-			  strcmp(s.cors_origins[0], "http://a") == 0,
-		  "settings: JSON array after leading spaces, items trimmed");
+	                  strcmp(s.cors_origins[0], "http://a") == 0,
+	          "settings: JSON array after leading spaces, items trimmed");
 	settings_free(&s);
 	TAP_CHECK(origins("[]", &s) == 0 && s.cors_origins == NULL,
-		  "settings: an empty JSON array is no origins");
+	          "settings: an empty JSON array is no origins");
 	settings_free(&s);
 	TAP_CHECK(origins("[\"\", \"http://a\", \"  \"]", &s) == 1 &&
-			  strcmp(s.cors_origins[0], "http://a") == 0,
-		  "settings: empty JSON items are dropped");
+	                  strcmp(s.cors_origins[0], "http://a") == 0,
+	          "settings: empty JSON items are dropped");
 	settings_free(&s);
 	TAP_CHECK(origins("http://a, http://b:8080 ,\thttps://c", &s) == 3 &&
-			  strcmp(s.cors_origins[0], "http://a") == 0 &&
-			  strcmp(s.cors_origins[1], "http://b:8080") == 0 &&
-			  strcmp(s.cors_origins[2], "https://c") == 0,
-		  "settings: comma list with spaces and tabs is trimmed");
+	                  strcmp(s.cors_origins[0], "http://a") == 0 &&
+	                  strcmp(s.cors_origins[1], "http://b:8080") == 0 &&
+	                  strcmp(s.cors_origins[2], "https://c") == 0,
+	          "settings: comma list with spaces and tabs is trimmed");
 	settings_free(&s);
 	TAP_CHECK(origins("http://a,,http://b,", &s) == 2,
-		  "settings: empty comma items are dropped");
+	          "settings: empty comma items are dropped");
 	settings_free(&s);
 	TAP_CHECK(origins("*", &s) == 1 && strcmp(s.cors_origins[0], "*") == 0,
-		  "settings: \"*\" is kept as an origin");
+	          "settings: \"*\" is kept as an origin");
 	settings_free(&s);
 	TAP_CHECK(origins("", &s) == 0 && s.cors_origins == NULL,
-		  "settings: empty value is no origins");
+	          "settings: empty value is no origins");
 	settings_free(&s);
 	TAP_CHECK(origins(" , ", &s) == 0 && s.cors_origins == NULL,
-		  "settings: a list of blanks is no origins");
+	          "settings: a list of blanks is no origins");
 	settings_free(&s);
 	TAP_CHECK(origins(NULL, &s) == 0 && s.cors_origins == NULL, "settings: NULL is no origins");
 	settings_free(&s);
 	TAP_CHECK(origins_refused("[\"http://a\""), "settings: unterminated JSON array is refused");
 	TAP_CHECK(origins_refused("[http://a]"), "settings: invalid JSON is refused");
 	TAP_CHECK(origins_refused("[\"http://a\"] junk"),
-		  "settings: garbage after the JSON array is refused");
+	          "settings: garbage after the JSON array is refused");
 	TAP_CHECK(origins_refused("[\"http://a\"], http://b"),
-		  "settings: a JSON array followed by a comma list is refused");
+	          "settings: a JSON array followed by a comma list is refused");
 	TAP_CHECK(origins_refused("[\"http://a\", 1]"),
-		  "settings: JSON array with a non-string item is refused");
+	          "settings: JSON array with a non-string item is refused");
 	TAP_CHECK(strstr(err, "item 1") != NULL, "settings: the refusal names the bad item");
 	TAP_CHECK(origins_refused("[\"http://a\", null]"),
-		  "settings: JSON array with a null item is refused");
+	          "settings: JSON array with a null item is refused");
 	TAP_CHECK(origins_refused("[[\"http://a\"]]"), "settings: nested JSON array is refused");
 	TAP_CHECK(origins_refused("[\"http://a b\"]"),
-		  "settings: origin with an inner space (JSON) is refused");
+	          "settings: origin with an inner space (JSON) is refused");
 	TAP_CHECK(origins_refused("http://a b, http://c"),
-		  "settings: origin with an inner space (list) is refused");
+	          "settings: origin with an inner space (list) is refused");
 	TAP_CHECK(origins_refused("http://ok, http://a\x01"),
-		  "settings: origin with a control character is refused");
+	          "settings: origin with a control character is refused");
 	TAP_CHECK(origins_refused("[\"http://ok\", \"http://a\\u0007\"]"),
-		  "settings: JSON origin with an escaped control character is refused");
+	          "settings: JSON origin with an escaped control character is refused");
 	TAP_CHECK(origins_refused("http://ok,http://a\x7f"),
-		  "settings: origin with DEL is refused");
+	          "settings: origin with DEL is refused");
 	TAP_CHECK(origins_refused("http://ok,http://a\nhttp://b"),
-		  "settings: origins separated by a newline are refused");
+	          "settings: origins separated by a newline are refused");
 
 	/* --- settings_load ------------------------------------------------ */
 	{
@@ -174,13 +174,13 @@ main(void)
 		TAP_CHECK(rc == 0, "settings: an empty environment loads");
 		TAP_CHECK(s.configs_dir == NULL, "settings: default directory is unset (NULL)");
 		TAP_CHECK(s.max_body_bytes == 1048576,
-			  "settings: default MAX_BODY_BYTES is 1048576");
+		          "settings: default MAX_BODY_BYTES is 1048576");
 		TAP_CHECK(!s.debug, "settings: default DEBUG is false");
 		TAP_CHECK(s.cors_count == 0 && s.cors_origins == NULL,
-			  "settings: default CORS_ORIGINS is none");
+		          "settings: default CORS_ORIGINS is none");
 		TAP_CHECK(s.metrics_file == NULL, "settings: default METRICS_FILE is NULL");
 		TAP_STREQ(s.swagger_dir, IOTCONFIG_SWAGGER_DIR,
-			  "settings: default SWAGGER_UI_DIR is the install location");
+		          "settings: default SWAGGER_UI_DIR is the install location");
 		settings_free(&s);
 	}
 	{
@@ -193,50 +193,50 @@ main(void)
 		setenv("SWAGGER_UI_DIR", "", 1);
 		int rc = settings_load(&s, err, sizeof err);
 		TAP_CHECK(rc == 0 && s.configs_dir == NULL,
-			  "settings: empty ESP32_CONFIGS_DIR is NULL");
+		          "settings: empty ESP32_CONFIGS_DIR is NULL");
 		TAP_CHECK(rc == 0 && !s.debug && s.max_body_bytes == 1048576 && s.cors_count == 0 &&
-				  s.metrics_file == NULL &&
-				  strcmp(s.swagger_dir, IOTCONFIG_SWAGGER_DIR) == 0,
-			  "settings: empty variables are treated as unset");
+		                  s.metrics_file == NULL &&
+		                  strcmp(s.swagger_dir, IOTCONFIG_SWAGGER_DIR) == 0,
+		          "settings: empty variables are treated as unset");
 		settings_free(&s);
 	}
 	TAP_CHECK(load_with("ESP32_CONFIGS_DIR", "/srv/iot/configs", &s) == 0 &&
-			  strcmp(s.configs_dir, "/srv/iot/configs") == 0,
-		  "settings: absolute ESP32_CONFIGS_DIR is used");
+	                  strcmp(s.configs_dir, "/srv/iot/configs") == 0,
+	          "settings: absolute ESP32_CONFIGS_DIR is used");
 	settings_free(&s);
 	TAP_CHECK(load_with("ESP32_CONFIGS_DIR", "data/configs", &s) == -1 &&
-			  strncmp(err, "ESP32_CONFIGS_DIR: ", 19) == 0,
-		  "settings: relative ESP32_CONFIGS_DIR is refused, naming the variable");
+	                  strncmp(err, "ESP32_CONFIGS_DIR: ", 19) == 0,
+	          "settings: relative ESP32_CONFIGS_DIR is refused, naming the variable");
 	settings_free(&s);
 	TAP_CHECK(load_with("ESP32_CONFIGS_DIR", "./configs", &s) == -1,
-		  "settings: ./ ESP32_CONFIGS_DIR is refused");
+	          "settings: ./ ESP32_CONFIGS_DIR is refused");
 	settings_free(&s);
 	TAP_CHECK(load_with("METRICS_FILE", "/run/iot.metrics", &s) == 0 &&
-			  strcmp(s.metrics_file, "/run/iot.metrics") == 0,
-		  "settings: METRICS_FILE is used");
+	                  strcmp(s.metrics_file, "/run/iot.metrics") == 0,
+	          "settings: METRICS_FILE is used");
 	settings_free(&s);
 	TAP_CHECK(load_with("SWAGGER_UI_DIR", "/opt/swagger", &s) == 0 &&
-			  strcmp(s.swagger_dir, "/opt/swagger") == 0,
-		  "settings: SWAGGER_UI_DIR overrides the install location");
+	                  strcmp(s.swagger_dir, "/opt/swagger") == 0,
+	          "settings: SWAGGER_UI_DIR overrides the install location");
 	settings_free(&s);
 
 	TAP_CHECK(debug_of("true") == 1, "settings: DEBUG=true is on");
 	TAP_CHECK(debug_of("1") == 1 && debug_of("yes") == 1 && debug_of("on") == 1 &&
-			  debug_of("True") == 1 && debug_of("TRUE") == 1,
-		  "settings: DEBUG=1/yes/on/True/TRUE are on");
+	                  debug_of("True") == 1 && debug_of("TRUE") == 1,
+	          "settings: DEBUG=1/yes/on/True/TRUE are on");
 	TAP_CHECK(debug_of("false") == 0, "settings: DEBUG=false is off");
 	TAP_CHECK(debug_of("0") == 0 && debug_of("no") == 0 && debug_of("off") == 0 &&
-			  debug_of("False") == 0 && debug_of("FALSE") == 0,
-		  "settings: DEBUG=0/no/off/False/FALSE are off");
+	                  debug_of("False") == 0 && debug_of("FALSE") == 0,
+	          "settings: DEBUG=0/no/off/False/FALSE are off");
 	TAP_CHECK(debug_of("garbage") == -1 && strncmp(err, "DEBUG: ", 7) == 0,
-		  "settings: DEBUG=garbage is refused, naming the variable");
+	          "settings: DEBUG=garbage is refused, naming the variable");
 	TAP_CHECK(debug_of("tRuE") == -1, "settings: DEBUG=tRuE is refused");
 	TAP_CHECK(debug_of(" true") == -1, "settings: DEBUG with a leading space is refused");
 
 	TAP_CHECK(max_body("2048") == 2048, "settings: MAX_BODY_BYTES=2048 is used");
 	TAP_CHECK(max_body("1024") == 1024, "settings: MAX_BODY_BYTES minimum 1024 is accepted");
 	TAP_CHECK(max_body("67108864") == 67108864,
-		  "settings: MAX_BODY_BYTES maximum 67108864 is accepted");
+	          "settings: MAX_BODY_BYTES maximum 67108864 is accepted");
 	TAP_CHECK(max_body_refused("0"), "settings: MAX_BODY_BYTES=0 is refused");
 	TAP_CHECK(max_body_refused("1023"), "settings: MAX_BODY_BYTES below 1024 is refused");
 	TAP_CHECK(max_body_refused("abc"), "settings: MAX_BODY_BYTES=abc is refused");
@@ -244,20 +244,20 @@ main(void)
 	TAP_CHECK(max_body_refused("+2048"), "settings: MAX_BODY_BYTES with a sign is refused");
 	TAP_CHECK(max_body_refused("67108865"), "settings: MAX_BODY_BYTES above 64 MiB is refused");
 	TAP_CHECK(max_body_refused("99999999999999999999999"),
-		  "settings: MAX_BODY_BYTES beyond 64 bits is refused");
+	          "settings: MAX_BODY_BYTES beyond 64 bits is refused");
 	TAP_CHECK(max_body_refused("2k"), "settings: MAX_BODY_BYTES with a unit is refused");
 	TAP_CHECK(max_body_refused(" 2048"),
-		  "settings: MAX_BODY_BYTES with a leading space is refused");
+	          "settings: MAX_BODY_BYTES with a leading space is refused");
 	TAP_CHECK(max_body_refused("2048 "),
-		  "settings: MAX_BODY_BYTES with a trailing space is refused");
+	          "settings: MAX_BODY_BYTES with a trailing space is refused");
 
 	TAP_CHECK(load_with("CORS_ORIGINS", "http://a, http://b", &s) == 0 && s.cors_count == 2 &&
-			  strcmp(s.cors_origins[1], "http://b") == 0,
-		  "settings: CORS_ORIGINS is parsed by settings_load");
+	                  strcmp(s.cors_origins[1], "http://b") == 0,
+	          "settings: CORS_ORIGINS is parsed by settings_load");
 	settings_free(&s);
 	TAP_CHECK(load_with("CORS_ORIGINS", "[\"http://a\", 5]", &s) == -1 &&
-			  strncmp(err, "CORS_ORIGINS: ", 14) == 0 && s.cors_origins == NULL,
-		  "settings: a bad CORS_ORIGINS fails settings_load with nothing allocated");
+	                  strncmp(err, "CORS_ORIGINS: ", 14) == 0 && s.cors_origins == NULL,
+	          "settings: a bad CORS_ORIGINS fails settings_load with nothing allocated");
 	settings_free(&s);
 	{
 		/* origins parsed, then the directory refused: settings_free releases them */
@@ -266,10 +266,10 @@ main(void)
 		setenv("ESP32_CONFIGS_DIR", "relative", 1);
 		int rc = settings_load(&s, err, sizeof err);
 		TAP_CHECK(rc == -1 && strncmp(err, "ESP32_CONFIGS_DIR: ", 19) == 0,
-			  "settings: a later refusal still names its variable");
+		          "settings: a later refusal still names its variable");
 		settings_free(&s);
 		TAP_CHECK(s.cors_origins == NULL && s.cors_count == 0,
-			  "settings: settings_free is safe after a failed load");
+		          "settings: settings_free is safe after a failed load");
 	}
 	clear_env();
 	return tap_done();

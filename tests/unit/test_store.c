@@ -31,15 +31,15 @@
 #include "store.h"
 #include "tap.h"
 
-#define MAC  "aa-bb-cc-dd-ee-ff"
-#define MAC2 "00-11-22-33-44-55"
-#define NOBODY 65534
+#define MAC     "aa-bb-cc-dd-ee-ff"
+#define MAC2    "00-11-22-33-44-55"
+#define NOBODY  65534
 #define SKIPPED 77 /* child exit status: privileges could not be dropped */
 
-#define TAP_SKIP(name, why)                                                                   \
-	do {                                                                                  \
-		tap_count++;                                                                  \
-		printf("ok %d - %s # SKIP %s\n", tap_count, name, why);                       \
+#define TAP_SKIP(name, why)                                                                        \
+	do {                                                                                       \
+		tap_count++;                                                                       \
+		printf("ok %d - %s # SKIP %s\n", tap_count, name, why);                            \
 	} while (0)
 
 static char root[64]; /* everything this test creates lives under it */
@@ -220,13 +220,13 @@ as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status) == 0;
 }
 
-#define CHECK_AS_NOBODY(fn, arg, name)                                                        \
-	do {                                                                                  \
-		int got_ = as_nobody(fn, arg);                                                \
-		if (got_ == SKIPPED)                                                          \
-			TAP_SKIP(name, "cannot drop privileges to uid 65534");                \
-		else                                                                          \
-			TAP_CHECK(got_ == 1, name);                                           \
+#define CHECK_AS_NOBODY(fn, arg, name)                                                             \
+	do {                                                                                       \
+		int got_ = as_nobody(fn, arg);                                                     \
+		if (got_ == SKIPPED)                                                               \
+			TAP_SKIP(name, "cannot drop privileges to uid 65534");                     \
+		else                                                                               \
+			TAP_CHECK(got_ == 1, name);                                                \
 	} while (0)
 
 /* --- precondition callback -------------------------------------------- */
@@ -297,7 +297,7 @@ child_write_fails(void *arg)
 	bool created = true;
 	int rc = store_write(c->dirfd, MAC, "{\"new\":1}", 9, NULL, &created, &r);
 	bool ok = rc == -1 && r.status == c->want && r.sys_errno == EACCES &&
-		  strcmp(r.op, c->want_op) == 0;
+	          strcmp(r.op, c->want_op) == 0;
 	if (!ok)
 		printf("#   child: rc=%d status=%d errno=%d op=%s\n", rc, r.status, r.sys_errno,
 		       r.op ? r.op : "(null)");
@@ -349,28 +349,28 @@ main(void)
 	{
 		int fd = 123;
 		TAP_CHECK(store_open_dir(NULL, &fd, &r) == -1 && r.status == STORE_NOT_CONFIGURED &&
-				  fd == -1,
-			  "store: open of an unset directory is STORE_NOT_CONFIGURED");
+		                  fd == -1,
+		          "store: open of an unset directory is STORE_NOT_CONFIGURED");
 		snprintf(path, sizeof path, "%s/missing", root);
 		TAP_CHECK(store_open_dir(path, &fd, &r) == -1 && r.status == STORE_DIR_MISSING &&
-				  r.sys_errno == ENOENT,
-			  "store: open of a missing directory is STORE_DIR_MISSING");
+		                  r.sys_errno == ENOENT,
+		          "store: open of a missing directory is STORE_DIR_MISSING");
 		new_dir(dir, sizeof dir, "open");
 		int dfd = open_dir(dir);
 		put_file(dfd, "file", "x", 1, 0644);
 		close(dfd);
 		snprintf(path, sizeof path, "%s/file", dir);
 		TAP_CHECK(store_open_dir(path, &fd, &r) == -1 && r.status == STORE_DIR_NOT_DIR,
-			  "store: open of a regular file is STORE_DIR_NOT_DIR");
+		          "store: open of a regular file is STORE_DIR_NOT_DIR");
 		snprintf(path, sizeof path, "%s/link", dir);
 		if (symlink(dir, path) != 0)
 			perror("symlink");
 		TAP_CHECK(store_open_dir(path, &fd, &r) == -1 && r.status == STORE_DIR_NOT_DIR &&
-				  fd == -1,
-			  "store: open of a symlink to a directory is STORE_DIR_NOT_DIR");
+		                  fd == -1,
+		          "store: open of a symlink to a directory is STORE_DIR_NOT_DIR");
 		TAP_CHECK(store_open_dir(dir, &fd, &r) == 0 && r.status == STORE_OK && fd >= 0 &&
-				  r.op == NULL,
-			  "store: open of a directory succeeds");
+		                  r.op == NULL,
+		          "store: open of a directory succeeds");
 		if (fd >= 0)
 			close(fd);
 	}
@@ -383,41 +383,41 @@ main(void)
 		bool created = false;
 		int rc = store_write(dfd, MAC, data, sizeof data - 1, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && created,
-			  "store: first write succeeds and reports created");
+		          "store: first write succeeds and reports created");
 		TAP_CHECK(file_is(dfd, MAC ".json", data, sizeof data - 1),
-			  "store: the file holds exactly the bytes written");
+		          "store: the file holds exactly the bytes written");
 		TAP_STREQ(names_in(dir), "." MAC ".lock," MAC ".json",
-			  "store: after a write only <mac>.json and .<mac>.lock exist");
+		          "store: after a write only <mac>.json and .<mac>.lock exist");
 		struct stat st;
 		TAP_CHECK(fstatat(dfd, MAC ".json", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				  S_ISREG(st.st_mode),
-			  "store: the config is a regular file");
+		                  S_ISREG(st.st_mode),
+		          "store: the config is a regular file");
 
 		created = true;
 		rc = store_write(dfd, MAC, "{}", 2, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && !created, "store: second write reports not created");
 		TAP_CHECK(file_is(dfd, MAC ".json", "{}", 2),
-			  "store: second write replaces the content entirely");
+		          "store: second write replaces the content entirely");
 		TAP_STREQ(names_in(dir), "." MAC ".lock," MAC ".json",
-			  "store: after a rewrite no temp file is left");
+		          "store: after a rewrite no temp file is left");
 
 		rc = store_write(dfd, MAC2, "", 0, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && file_is(dfd, MAC2 ".json", "", 0),
-			  "store: an empty write creates an empty file (created may be NULL)");
+		          "store: an empty write creates an empty file (created may be NULL)");
 		size_t big_len = 1u << 20;
 		char *big = malloc(big_len);
 		for (size_t i = 0; i < big_len; i++)
 			big[i] = (char)(i * 7 + 3);
 		rc = store_write(dfd, MAC2, big, big_len, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && file_is(dfd, MAC2 ".json", big, big_len),
-			  "store: a 1 MiB write is stored exactly");
+		          "store: a 1 MiB write is stored exactly");
 		buf_puts(&b, "stale contents that must be replaced");
 		struct store_file_info info;
 		rc = store_read(dfd, MAC2, &b, &info, &r);
 		TAP_CHECK(rc == 0 && b.len == big_len && memcmp(b.data, big, big_len) == 0 &&
-				  b.data[b.len] == '\0',
-			  "store: read returns exactly the bytes, NUL-terminated, replacing the "
-			  "buffer");
+		                  b.data[b.len] == '\0',
+		          "store: read returns exactly the bytes, NUL-terminated, replacing the "
+		          "buffer");
 		free(big);
 	}
 	{
@@ -427,20 +427,20 @@ main(void)
 		int rc = store_read(dfd, MAC, &b, &info, &r);
 		fstatat(dfd, MAC ".json", &st, AT_SYMLINK_NOFOLLOW);
 		TAP_CHECK(rc == 0 && b.len == 2 && memcmp(b.data, "{}", 2) == 0,
-			  "store: read of an existing config");
+		          "store: read of an existing config");
 		int64_t mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 		int64_t ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 		TAP_CHECK(info.size == st.st_size && info.mtime == st.st_mtim.tv_sec &&
-				  info.mtime_ns == mtime_ns && info.ctime_ns == ctime_ns &&
-				  info.ino == (uint64_t)st.st_ino,
-			  "store: read info (size, mtime, ctime, inode) matches stat");
+		                  info.mtime_ns == mtime_ns && info.ctime_ns == ctime_ns &&
+		                  info.ino == (uint64_t)st.st_ino,
+		          "store: read info (size, mtime, ctime, inode) matches stat");
 		TAP_CHECK(store_read(dfd, MAC, &b, NULL, &r) == 0,
-			  "store: read without info succeeds");
+		          "store: read without info succeeds");
 	}
 	{
 		int rc = store_read(dfd, "11-11-11-11-11-11", &b, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_FOUND,
-			  "store: read of a missing config is STORE_NOT_FOUND");
+		          "store: read of a missing config is STORE_NOT_FOUND");
 	}
 	{
 		/* a symlink under a config name is never followed */
@@ -455,20 +455,20 @@ main(void)
 		b.len = 0;
 		int rc = store_read(dfd, "22-22-22-22-22-22", &b, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR,
-			  "store: read of a symlink named <mac>.json is STORE_NOT_REGULAR");
+		          "store: read of a symlink named <mac>.json is STORE_NOT_REGULAR");
 		TAP_CHECK(b.len == 0 || memmem(b.data, b.len, "TARGET", 6) == NULL,
-			  "store: the symlink's target is not read");
+		          "store: the symlink's target is not read");
 
 		bool created = true;
 		rc = store_write(dfd, "22-22-22-22-22-22", "{\"mine\":1}", 10, NULL, &created, &r);
 		ofd = open_dir(path);
 		TAP_CHECK(rc == 0 && file_is(ofd, "secret", "TARGET-BYTES", 12),
-			  "store: a write never writes through a symlink named <mac>.json");
+		          "store: a write never writes through a symlink named <mac>.json");
 		close(ofd);
 		struct stat st;
 		TAP_CHECK(fstatat(dfd, "22-22-22-22-22-22.json", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				  S_ISREG(st.st_mode) && !created,
-			  "store: the write replaced the symlink itself with a regular file");
+		                  S_ISREG(st.st_mode) && !created,
+		          "store: the write replaced the symlink itself with a regular file");
 
 		/* a symlinked lock file is not followed either */
 		snprintf(target, sizeof target, "%s/planted-lock", path);
@@ -477,9 +477,9 @@ main(void)
 		rc = store_write(dfd, "33-33-33-33-33-33", "{}", 2, NULL, NULL, &r);
 		ofd = open_dir(path);
 		TAP_CHECK(rc == -1 && r.status == STORE_IO && r.sys_errno == ELOOP &&
-				  !exists(ofd, "planted-lock") &&
-				  !exists(dfd, "33-33-33-33-33-33.json"),
-			  "store: a symlinked lock file is refused and never followed");
+		                  !exists(ofd, "planted-lock") &&
+		                  !exists(dfd, "33-33-33-33-33-33.json"),
+		          "store: a symlinked lock file is refused and never followed");
 		close(ofd);
 	}
 	{
@@ -489,38 +489,38 @@ main(void)
 		int rc = store_read(dfd, "44-44-44-44-44-44", &b, NULL, &r);
 		alarm(0);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR,
-			  "store: read of a FIFO is STORE_NOT_REGULAR without hanging");
+		          "store: read of a FIFO is STORE_NOT_REGULAR without hanging");
 	}
 	{
 		if (mkdirat(dfd, "55-55-55-55-55-55.json", 0755) != 0)
 			perror("mkdirat");
 		int rc = store_read(dfd, "55-55-55-55-55-55", &b, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR,
-			  "store: read of a directory named <mac>.json is STORE_NOT_REGULAR");
+		          "store: read of a directory named <mac>.json is STORE_NOT_REGULAR");
 		rc = store_write(dfd, "55-55-55-55-55-55", "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status != STORE_OK && temp_count(dir) == 0,
-			  "store: a write onto a directory fails and leaves no temp file");
+		          "store: a write onto a directory fails and leaves no temp file");
 	}
 	{
-		int fd = openat(dfd, "66-66-66-66-66-66.json", O_WRONLY | O_CREAT | O_CLOEXEC,
-				0644);
+		int fd =
+		        openat(dfd, "66-66-66-66-66-66.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		int t = fd >= 0 ? ftruncate(fd, (off_t)STORE_READ_MAX + 1) : -1;
 		if (fd >= 0)
 			close(fd);
 		int rc = store_read(dfd, "66-66-66-66-66-66", &b, NULL, &r);
 		TAP_CHECK(t == 0 && rc == -1 && r.status == STORE_TOO_LARGE,
-			  "store: read of a file over the bound is STORE_TOO_LARGE");
+		          "store: read of a file over the bound is STORE_TOO_LARGE");
 		unlinkat(dfd, "66-66-66-66-66-66.json", 0);
 	}
 	{
 		int rc = store_delete(dfd, "77-77-77-77-77-77", NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_FOUND,
-			  "store: delete of a missing config is STORE_NOT_FOUND");
+		          "store: delete of a missing config is STORE_NOT_FOUND");
 		rc = store_delete(dfd, MAC2, NULL, &r);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && !exists(dfd, MAC2 ".json"),
-			  "store: delete removes the config");
+		          "store: delete removes the config");
 		TAP_CHECK(store_read(dfd, MAC2, &b, NULL, &r) == -1 && r.status == STORE_NOT_FOUND,
-			  "store: a deleted config reads as STORE_NOT_FOUND");
+		          "store: a deleted config reads as STORE_NOT_FOUND");
 	}
 
 	/* --- preconditions ---------------------------------------------------- */
@@ -534,49 +534,49 @@ main(void)
 
 		bool created = false;
 		int rc = store_write(dfd, "88-88-88-88-88-88", v1, sizeof v1 - 1, &pre, &created,
-				     &r);
+		                     &r);
 		/* Asked once before the lock file exists, once more under the lock. */
 		TAP_CHECK(rc == 0 && created && seen.calls >= 1 && seen.got_null,
-			  "store: the precondition sees NULL when there is no file");
+		          "store: the precondition sees NULL when there is no file");
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
 		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION,
-			  "store: a refusing precondition fails the write with STORE_PRECONDITION");
+		          "store: a refusing precondition fails the write with STORE_PRECONDITION");
 		TAP_CHECK(seen.calls == 1 && !seen.got_null && seen.len == sizeof v1 - 1 &&
-				  memcmp(seen.bytes, v1, seen.len) == 0,
-			  "store: the precondition sees the exact current bytes");
+		                  memcmp(seen.bytes, v1, seen.len) == 0,
+		          "store: the precondition sees the exact current bytes");
 		TAP_CHECK(file_is(dfd, "88-88-88-88-88-88.json", v1, sizeof v1 - 1) &&
-				  temp_count(dir) == 0,
-			  "store: a refused write leaves the old file untouched and no temp file");
+		                  temp_count(dir) == 0,
+		          "store: a refused write leaves the old file untouched and no temp file");
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
 		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && seen.calls == 1 &&
-				  seen.len == sizeof v1 - 1,
-			  "store: a refusing precondition fails the delete with "
-			  "STORE_PRECONDITION");
+		                  seen.len == sizeof v1 - 1,
+		          "store: a refusing precondition fails the delete with "
+		          "STORE_PRECONDITION");
 		TAP_CHECK(file_is(dfd, "88-88-88-88-88-88.json", v1, sizeof v1 - 1),
-			  "store: a refused delete leaves the file untouched");
+		          "store: a refused delete leaves the file untouched");
 
 		memset(&seen, 0, sizeof seen);
 		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":3}", 7, &pre, &created, &r);
 		TAP_CHECK(rc == 0 && !created &&
-				  file_is(dfd, "88-88-88-88-88-88.json", "{\"v\":3}", 7),
-			  "store: an accepting precondition lets the write through");
+		                  file_is(dfd, "88-88-88-88-88-88.json", "{\"v\":3}", 7),
+		          "store: an accepting precondition lets the write through");
 		memset(&seen, 0, sizeof seen);
 		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == 0 && seen.calls == 1 && seen.len == 7 &&
-				  !exists(dfd, "88-88-88-88-88-88.json"),
-			  "store: an accepting precondition lets the delete through");
+		                  !exists(dfd, "88-88-88-88-88-88.json"),
+		          "store: an accepting precondition lets the delete through");
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
 		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && seen.got_null,
-			  "store: a delete's precondition sees NULL when there is no file");
+		          "store: a delete's precondition sees NULL when there is no file");
 
 		char target[600];
 		snprintf(target, sizeof target, "%s/outside/secret", root);
@@ -585,8 +585,8 @@ main(void)
 		memset(&seen, 0, sizeof seen);
 		rc = store_write(dfd, "99-99-99-99-99-99", "{}", 2, &pre, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR && seen.calls == 0,
-			  "store: a precondition over a symlink fails STORE_NOT_REGULAR without a "
-			  "call");
+		          "store: a precondition over a symlink fails STORE_NOT_REGULAR without a "
+		          "call");
 		buf_free(&scratch);
 	}
 	close(dfd);
@@ -600,21 +600,21 @@ main(void)
 		chmod(dir, 0555);
 		struct ro_case c = {dfd, dir, STORE_ACCESS, "create temp file"};
 		CHECK_AS_NOBODY(child_write_fails, &c,
-				"store: write into a read-only directory is STORE_ACCESS "
-				"(create temp file)");
+		                "store: write into a read-only directory is STORE_ACCESS "
+		                "(create temp file)");
 		TAP_CHECK(file_is(dfd, MAC ".json", "{\"old\":1}", 9) && temp_count(dir) == 0,
-			  "store: the failed write left the old file and no temp file");
+		          "store: the failed write left the old file and no temp file");
 		struct ro_case d = {dfd, dir, STORE_ACCESS, NULL};
 		CHECK_AS_NOBODY(child_delete_fails, &d,
-				"store: delete in a read-only directory is STORE_ACCESS");
+		                "store: delete in a read-only directory is STORE_ACCESS");
 		TAP_CHECK(exists(dfd, MAC ".json"), "store: the failed delete left the file");
 		unlinkat(dfd, "." MAC ".lock", 0);
 		struct ro_case e = {dfd, dir, STORE_ACCESS, "open lock file"};
 		CHECK_AS_NOBODY(child_write_fails, &e,
-				"store: write without a creatable lock file is STORE_ACCESS "
-				"(open lock file)");
+		                "store: write without a creatable lock file is STORE_ACCESS "
+		                "(open lock file)");
 		TAP_STREQ(names_in(dir), MAC ".json",
-			  "store: the failed writes created nothing in the directory");
+		          "store: the failed writes created nothing in the directory");
 		chmod(dir, 0755);
 		close(dfd);
 	}
@@ -645,9 +645,9 @@ main(void)
 		qsort(l.names, (size_t)(l.n < 16 ? l.n : 16), sizeof l.names[0], cmp_name);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK, "store: list succeeds");
 		TAP_CHECK(l.n == 2 && strcmp(l.names[0], "aa-bb-cc-dd-ee-01.json") == 0 &&
-				  strcmp(l.names[1], "aa-bb-cc-dd-ee-08.json") == 0,
-			  "store: list reports only regular files with canonical names (skips "
-			  "upper case, ':' names, .lock, .tmp, symlinks, dirs, FIFOs, notes.txt)");
+		                  strcmp(l.names[1], "aa-bb-cc-dd-ee-08.json") == 0,
+		          "store: list reports only regular files with canonical names (skips "
+		          "upper case, ':' names, .lock, .tmp, symlinks, dirs, FIFOs, notes.txt)");
 		{
 			memset(&l, 0, sizeof l);
 			store_list(dfd, collect, &l, &r);
@@ -658,7 +658,7 @@ main(void)
 				     l.info[i].size == st.st_size &&
 				     l.info[i].ino == (uint64_t)st.st_ino &&
 				     l.info[i].mtime_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 +
-								   st.st_mtim.tv_nsec;
+				                                   st.st_mtim.tv_nsec;
 			TAP_CHECK(ok, "store: list info matches stat");
 		}
 		{
@@ -666,7 +666,7 @@ main(void)
 			memset(&l, 0, sizeof l);
 			store_list(dfd, collect, &l, &r);
 			TAP_CHECK(l.n == 2,
-				  "store: a second list over the same descriptor sees all");
+			          "store: a second list over the same descriptor sees all");
 		}
 		{
 			memset(&l, 0, sizeof l);
@@ -674,11 +674,11 @@ main(void)
 			memset(&r, 0x5a, sizeof r); /* the caller's struct may hold anything */
 			rc = store_list(dfd, collect, &l, &r);
 			TAP_CHECK(rc == 7 && l.n == 1,
-				  "store: a non-zero callback result stops the walk and is "
-				  "returned");
+			          "store: a non-zero callback result stops the walk and is "
+			          "returned");
 			TAP_CHECK(r.status == STORE_IO && r.op != NULL &&
-					  strcmp(r.op, "list callback") == 0,
-				  "store: a stopped walk reports STORE_IO \"list callback\"");
+			                  strcmp(r.op, "list callback") == 0,
+			          "store: a stopped walk reports STORE_IO \"list callback\"");
 		}
 		{
 			int empty_fd;
@@ -688,7 +688,7 @@ main(void)
 			memset(&l, 0, sizeof l);
 			rc = store_list(empty_fd, collect, &l, &r);
 			TAP_CHECK(rc == 0 && l.n == 0 && r.status == STORE_OK,
-				  "store: list of an empty directory calls nothing");
+			          "store: list of an empty directory calls nothing");
 			close(empty_fd);
 		}
 		close(dfd);
@@ -732,36 +732,36 @@ main(void)
 		int rc = store_sweep_temps(dfd, &removed, &r);
 		alarm(0);
 		TAP_CHECK(u == 0 && u2 == 0 && lk == 0 && rc == 0 && r.status == STORE_OK,
-			  "store: sweep succeeds without waiting for a held lock");
+		          "store: sweep succeeds without waiting for a held lock");
 		TAP_CHECK(!exists(dfd, ".01-00-00-00-00-01.json.100.1.00000001.tmp"),
-			  "store: sweep removes a temp file whose MAC has no lock file");
+		          "store: sweep removes a temp file whose MAC has no lock file");
 		TAP_CHECK(!exists(dfd, ".02-00-00-00-00-02.json.100.2.00000002.tmp"),
-			  "store: sweep removes a temp file whose MAC lock is free");
+		          "store: sweep removes a temp file whose MAC lock is free");
 		TAP_CHECK(exists(dfd, ".03-00-00-00-00-03.json.100.3.00000003.tmp"),
-			  "store: sweep keeps a fresh temp file whose MAC lock is held");
+		          "store: sweep keeps a fresh temp file whose MAC lock is held");
 		TAP_CHECK(!exists(dfd, ".03-00-00-00-00-03.json.100.4.00000004.tmp"),
-			  "store: sweep removes a temp file older than an hour even with the lock "
-			  "held");
+		          "store: sweep removes a temp file older than an hour even with the lock "
+		          "held");
 		TAP_CHECK(removed == 3, "store: sweep counts what it removed");
 		TAP_CHECK(file_is(dfd, "01-00-00-00-00-01.json", "{\"keep\":1}", 10) &&
-				  file_is(dfd, "02-00-00-00-00-02.json", "{\"keep\":2}", 10) &&
-				  file_is(dfd, "03-00-00-00-00-03.json", "{\"keep\":3}", 10),
-			  "store: sweep never touches <mac>.json, however old");
+		                  file_is(dfd, "02-00-00-00-00-02.json", "{\"keep\":2}", 10) &&
+		                  file_is(dfd, "03-00-00-00-00-03.json", "{\"keep\":3}", 10),
+		          "store: sweep never touches <mac>.json, however old");
 		TAP_CHECK(exists(dfd, ".02-00-00-00-00-02.lock") &&
-				  exists(dfd, ".03-00-00-00-00-03.lock"),
-			  "store: sweep leaves lock files in place");
+		                  exists(dfd, ".03-00-00-00-00-03.lock"),
+		          "store: sweep leaves lock files in place");
 		TAP_CHECK(exists(dfd, ".AA-00-00-00-00-04.json.100.5.00000005.tmp") &&
-				  exists(dfd, "notes.tmp") &&
-				  exists(dfd, ".05-00-00-00-00-05.json.tmp") &&
-				  exists(dfd, ".06-00-00-00-00-06.json.100.6.00000006.tmp"),
-			  "store: sweep ignores names that are not our temp files, and "
-			  "directories");
+		                  exists(dfd, "notes.tmp") &&
+		                  exists(dfd, ".05-00-00-00-00-05.json.tmp") &&
+		                  exists(dfd, ".06-00-00-00-00-06.json.100.6.00000006.tmp"),
+		          "store: sweep ignores names that are not our temp files, and "
+		          "directories");
 		if (held >= 0)
 			close(held); /* releases the lock */
 		rc = store_sweep_temps(dfd, &removed, &r);
 		TAP_CHECK(rc == 0 && removed == 1 &&
-				  !exists(dfd, ".03-00-00-00-00-03.json.100.3.00000003.tmp"),
-			  "store: once the lock is released the temp file is swept");
+		                  !exists(dfd, ".03-00-00-00-00-03.json.100.3.00000003.tmp"),
+		          "store: once the lock is released the temp file is swept");
 		close(dfd);
 	}
 
@@ -769,43 +769,43 @@ main(void)
 	{
 		new_dir(dir, sizeof dir, "check");
 		TAP_CHECK(store_check_dir(dir, &r) == 0 && r.status == STORE_OK,
-			  "store: check of a usable directory is STORE_OK");
+		          "store: check of a usable directory is STORE_OK");
 		TAP_CHECK(store_check_dir(NULL, &r) == -1 && r.status == STORE_NOT_CONFIGURED,
-			  "store: check of an unset directory is STORE_NOT_CONFIGURED");
+		          "store: check of an unset directory is STORE_NOT_CONFIGURED");
 		snprintf(path, sizeof path, "%s/nope", dir);
 		TAP_CHECK(store_check_dir(path, &r) == -1 && r.status == STORE_DIR_MISSING,
-			  "store: check of a missing directory is STORE_DIR_MISSING");
+		          "store: check of a missing directory is STORE_DIR_MISSING");
 		dfd = open_dir(dir);
 		put_file(dfd, "plain", "x", 1, 0644);
 		close(dfd);
 		snprintf(path, sizeof path, "%s/plain", dir);
 		TAP_CHECK(store_check_dir(path, &r) == -1 && r.status == STORE_DIR_NOT_DIR,
-			  "store: check of a regular file is STORE_DIR_NOT_DIR");
+		          "store: check of a regular file is STORE_DIR_NOT_DIR");
 		snprintf(path, sizeof path, "%s/plain/sub", dir);
 		TAP_CHECK(store_check_dir(path, &r) == -1 && r.status == STORE_DIR_MISSING,
-			  "store: check of a path under a regular file is STORE_DIR_MISSING");
+		          "store: check of a path under a regular file is STORE_DIR_MISSING");
 		snprintf(path, sizeof path, "%s/link", dir);
 		if (symlink(dir, path) != 0)
 			perror("symlink");
 		TAP_CHECK(store_check_dir(path, &r) == -1 && r.status == STORE_DIR_NOT_DIR &&
-				  strcmp(r.op, "symlink") == 0,
-			  "store: check of a symlink to a directory is STORE_DIR_NOT_DIR "
-			  "(symlink)");
+		                  strcmp(r.op, "symlink") == 0,
+		          "store: check of a symlink to a directory is STORE_DIR_NOT_DIR "
+		          "(symlink)");
 
 		struct ro_case ok = {-1, dir, STORE_OK, NULL};
 		chmod(dir, 0777);
 		CHECK_AS_NOBODY(child_check_dir_ok, &ok,
-				"store: check as nobody of a world-writable directory is STORE_OK");
+		                "store: check as nobody of a world-writable directory is STORE_OK");
 		chmod(dir, 0555);
 		struct ro_case ro = {-1, dir, STORE_ACCESS, "write"};
 		CHECK_AS_NOBODY(child_check_dir, &ro,
-				"store: check of a directory nobody cannot write is STORE_ACCESS "
-				"(write)");
+		                "store: check of a directory nobody cannot write is STORE_ACCESS "
+		                "(write)");
 		chmod(dir, 0333);
 		struct ro_case wo = {-1, dir, STORE_ACCESS, "read"};
 		CHECK_AS_NOBODY(child_check_dir, &wo,
-				"store: check of a directory nobody cannot read is STORE_ACCESS "
-				"(read)");
+		                "store: check of a directory nobody cannot read is STORE_ACCESS "
+		                "(read)");
 		chmod(dir, 0755);
 	}
 

@@ -75,6 +75,7 @@ check_writes_need_credentials() {
 }
 
 @test "lighttpd: with 51-iotconfig-auth enabled, PUT and DELETE need credentials, reads do not, and writes log the user" {
+	require_mount_namespace
 	run in_debian_etc lighttpd-enable-mod iotconfig iotconfig-auth
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	debian_lighttpd_start
@@ -82,6 +83,7 @@ check_writes_need_credentials() {
 }
 
 @test "lighttpd: without the auth snippet enabled, writes need no credentials and log no user" {
+	require_mount_namespace
 	run in_debian_etc lighttpd-disable-mod iotconfig-auth
 	in_debian_etc lighttpd-enable-mod iotconfig || true
 	[ ! -e "$DEB_ROOT/etc/lighttpd/conf-enabled/51-iotconfig-auth.conf" ]

@@ -130,6 +130,7 @@ tree_of() {
 }
 
 @test "Debian layout: lighttpd-enable-mod iotconfig switches it on under Debian's lighttpd.conf, at the service's paths only" {
+	require_mount_namespace
 	debian_install
 	run in_debian_etc lighttpd-enable-mod iotconfig
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
@@ -180,6 +181,7 @@ tree_of() {
 }
 
 @test "make uninstall also removes the links that enabled the snippets, so no web server config is left dangling" {
+	require_mount_namespace
 	debian_install
 	in_debian_etc lighttpd-enable-mod iotconfig iotconfig-auth
 	env APACHE_CONFDIR="$DEB_ROOT/etc/apache2" APACHE_STATE_DIRECTORY="$DEB_ROOT/state" a2enconf iotconfig iotconfig-auth

@@ -266,20 +266,6 @@ http_media_type_is(const char *ct, const char *type)
 	return *rest == '\0' || *rest == ';';
 }
 
-/* Discards up to `left` body bytes so the web server sees the request consumed. */
-static void
-drain(struct transport *tx, unsigned long long left)
-{
-	char sink[16384];
-	while (left > 0) {
-		ssize_t n =
-		        transport_read(tx, sink, left < sizeof sink ? (size_t)left : sizeof sink);
-		if (n <= 0)
-			return;
-		left -= (unsigned long long)n;
-	}
-}
-
 /*
  * A body without Content-Length: CGI under Apache passes a chunked request
  * body this way (RFC 3875 section 4.1.2 lets the length be absent). Reads
@@ -291,7 +277,7 @@ read_to_end(struct http_request *req, size_t max, struct api_error *err)
 	struct buf *b = req->body;
 	for (;;) {
 		if (b->len > max) {
-			drain(req->tx, 64ull * 1024 * 1024);
+			transport_discard(req->tx, 64ull * 1024 * 1024);
 			api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
 			              "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
 			return -1;
@@ -337,7 +323,7 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 	if (want > max) {
 		/* Bounded drain; beyond it the web server simply sees the connection close. */
 		if (want <= 64ull * 1024 * 1024)
-			drain(req->tx, want);
+			transport_discard(req->tx, want);
 		api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
 		              "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)",
 		              want, max);

@@ -155,6 +155,18 @@ transport_write(struct transport *t, const void *buf, size_t n)
 	return 0;
 }
 
+void
+transport_discard(struct transport *t, unsigned long long n)
+{
+	char sink[16384];
+	while (n > 0) {
+		ssize_t got = transport_read(t, sink, n < sizeof sink ? (size_t)n : sizeof sink);
+		if (got <= 0)
+			return;
+		n -= (unsigned long long)got;
+	}
+}
+
 /* Is the CGI request's body sent with chunked transfer coding (no length)? */
 static bool
 cgi_chunked(void)
@@ -180,15 +192,7 @@ cgi_drain_body(struct transport *t)
 	}
 	if (want <= t->cgi_body_read)
 		return;
-	unsigned long long left = want - t->cgi_body_read;
-	char sink[16384];
-	while (left > 0) {
-		ssize_t n =
-		        transport_read(t, sink, left < sizeof sink ? (size_t)left : sizeof sink);
-		if (n <= 0)
-			return;
-		left -= (unsigned long long)n;
-	}
+	transport_discard(t, want - t->cgi_body_read);
 }
 
 void

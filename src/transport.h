@@ -41,6 +41,9 @@ char **transport_params(struct transport *t);
 /* Reads up to n body bytes; 0 at the end of the body, -1 on error. */
 ssize_t transport_read(struct transport *t, void *buf, size_t n);
 
+/* Reads and drops up to n body bytes (fewer at the end of the body). */
+void transport_discard(struct transport *t, unsigned long long n);
+
 /* Writes all n bytes of the response; 0 or -1. */
 int transport_write(struct transport *t, const void *buf, size_t n);
 

@@ -72,6 +72,13 @@ transport_params(struct transport *t)
 	return t->envp;
 }
 
+void
+transport_discard(struct transport *t, unsigned long long n)
+{
+	size_t left = t->body_len - t->body_pos;
+	t->body_pos += n < left ? (size_t)n : left;
+}
+
 ssize_t
 transport_read(struct transport *t, void *buf, size_t n)
 {

@@ -113,7 +113,8 @@ struct loop_buffers {
 	struct buf body, out, file, scratch;
 };
 
-static void
+/* Serves one request; returns its method. */
+static enum http_method
 serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b)
 {
 	uint64_t t0 = monotonic_ns();
@@ -151,6 +152,7 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	buf_reset(&b->out, BUF_KEEP);
 	buf_reset(&b->file, BUF_KEEP);
 	buf_reset(&b->scratch, BUF_KEEP);
+	return req.method;
 }
 
 int
@@ -209,7 +211,14 @@ main(int argc, char **argv)
 		        shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
 	if (settings.configs_dir == NULL && !transport_is_cgi(tx))
 		log_msg(LOG_WARN, "ESP32_CONFIGS_DIR is not set: config routes answer 503");
-	sweep_temps(&settings);
+	/*
+	 * A FastCGI process sweeps once, at start. Under CGI every request is
+	 * a process start: there only writes sweep (temp files come from
+	 * writes), after their answer is sent, so reads never pay for a walk
+	 * of the whole directory.
+	 */
+	if (!transport_is_cgi(tx))
+		sweep_temps(&settings);
 
 	struct loop_buffers b;
 	buf_init(&b.body);
@@ -228,8 +237,10 @@ main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		serve_one(tx, &settings, &b);
+		enum http_method method = serve_one(tx, &settings, &b);
 		transport_finish(tx);
+		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
+			sweep_temps(&settings);
 	}
 	if (main_stop && !transport_is_cgi(tx))
 		log_msg(LOG_INFO, "stopping on signal pid=%ld", (long)getpid());

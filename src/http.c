@@ -277,7 +277,7 @@ read_to_end(struct http_request *req, size_t max, struct api_error *err)
 	struct buf *b = req->body;
 	for (;;) {
 		if (b->len > max) {
-			transport_discard(req->tx, 64ull * 1024 * 1024);
+			transport_discard(req->tx, TRANSPORT_DISCARD_MAX);
 			api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
 			              "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
 			return -1;
@@ -322,7 +322,7 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 	}
 	if (want > max) {
 		/* Bounded drain; beyond it the web server simply sees the connection close. */
-		if (want <= 64ull * 1024 * 1024)
+		if (want <= TRANSPORT_DISCARD_MAX)
 			transport_discard(req->tx, want);
 		api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
 		              "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)",

@@ -31,7 +31,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define CGI_DRAIN_MAX (64ull * 1024 * 1024) /* beyond this, let the connection reset */
 
 struct transport {
 	bool cgi;
@@ -180,12 +179,12 @@ static void
 cgi_drain_body(struct transport *t)
 {
 	const char *cl = getenv("CONTENT_LENGTH");
-	unsigned long long want = CGI_DRAIN_MAX;
+	unsigned long long want = TRANSPORT_DISCARD_MAX;
 	if (cl != NULL && cl[0] >= '0' && cl[0] <= '9') {
 		char *end = NULL;
 		errno = 0;
 		want = strtoull(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || want - t->cgi_body_read > CGI_DRAIN_MAX)
+		if (errno != 0 || *end != '\0' || want - t->cgi_body_read > TRANSPORT_DISCARD_MAX)
 			return;
 	} else if (!cgi_chunked()) {
 		return;

@@ -41,6 +41,9 @@ char **transport_params(struct transport *t);
 /* Reads up to n body bytes; 0 at the end of the body, -1 on error. */
 ssize_t transport_read(struct transport *t, void *buf, size_t n);
 
+/* Most body bytes read only to be dropped; beyond, the connection may reset. */
+#define TRANSPORT_DISCARD_MAX (64ull * 1024 * 1024)
+
 /* Reads and drops up to n body bytes (fewer at the end of the body). */
 void transport_discard(struct transport *t, unsigned long long n);
 

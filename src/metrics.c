@@ -9,6 +9,13 @@
  * relaxed atomic adds on lock-free 64-bit words, so no request ever waits
  * for another process.
  *
+ * The layout signature is a hash of everything that gives a counter its
+ * meaning: the families and label names, every label value in slot order
+ * (operations, outcomes, methods, status codes, the route templates the
+ * router passes in), the bucket bounds, and the array and header sizes.
+ * A binary that orders or names any of them differently therefore never
+ * reads another's counters under its own labels.
+ *
  * Default location: /dev/shm (or /tmp) named by uid, the parent process id
  * (the web server or its process manager, which spawns and respawns every
  * responder of one instance) and a hash of the config directory, so two
@@ -79,7 +86,7 @@ static const char *const metrics_method_names[NMETHODS] = {
 
 struct metrics_shm {
 	uint64_t magic;
-	uint64_t layout; /* changes whenever the arrays below change shape */
+	uint64_t layout; /* layout_signature(): what every slot below means */
 	int64_t start_time_ms;
 	_Atomic uint64_t ops[METRICS_OP_COUNT][2];             /* [op][0 success, 1 error] */
 	_Atomic uint64_t hist[METRICS_OP_COUNT][NBUCKETS + 1]; /* per bucket, last = +Inf */
@@ -97,17 +104,80 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 || sizeof(unsigned long) != sizeof(uin
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 || sizeof(unsigned long long) != sizeof(uint64_t),
                "shared counters need lock-free 64-bit atomics (unsigned long long)");
 
+/* The families and label names render_* writes, in order. */
+static const char metrics_schema[] = "iot_config_operations_total{operation,status} "
+                                     "iot_config_operation_duration_seconds{operation,le} "
+                                     "iot_config_http_requests_total{method,route,code}";
+static const char *const metrics_outcomes[2] = {"success", "error"};
+
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
 static char metrics_path[512];
 static const char *const *metrics_routes;
 static int metrics_route_count;
+static uint64_t metrics_layout; /* layout_signature() of this process */
 
+#define FNV_OFFSET 0xcbf29ce484222325ull
+
+static uint64_t
+fnv_add(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+	return fnv_add(FNV_OFFSET, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Adds a string with its NUL, so that "ab","c" and "a","bc" differ. */
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	return fnv_add(h, s, strlen(s) + 1);
+}
+
+static uint64_t
+hash_num(uint64_t h, double v)
+{
+	char text[40];
+	snprintf(text, sizeof text, "%.17g", v);
+	return hash_str(h, text);
+}
+
+/* What every slot of the file means, as one hash (see the opening comment). */
 static uint64_t
 layout_signature(void)
 {
-	return ((uint64_t)sizeof(struct metrics_shm) << 32) ^ ((uint64_t)METRICS_OP_COUNT << 24) ^
-	       ((uint64_t)NBUCKETS << 16) ^ ((uint64_t)NCODES << 8) ^ (uint64_t)NROUTES;
+	uint64_t h = hash_str(FNV_OFFSET, metrics_schema);
+	h = hash_num(h, (double)sizeof(struct metrics_shm));
+	h = hash_num(h, METRICS_OP_COUNT);
+	for (int i = 0; i < METRICS_OP_COUNT; i++)
+		h = hash_str(h, metrics_op_names[i]);
+	for (int i = 0; i < 2; i++)
+		h = hash_str(h, metrics_outcomes[i]);
+	h = hash_num(h, NBUCKETS);
+	for (int i = 0; i < NBUCKETS; i++)
+		h = hash_num(h, metrics_buckets[i]);
+	h = hash_str(h, "+Inf");
+	h = hash_num(h, NMETHODS);
+	for (int i = 0; i < NMETHODS; i++)
+		h = hash_str(h, metrics_method_names[i]);
+	h = hash_num(h, NCODES);
+	for (int i = 0; i < NCODES - 1; i++)
+		h = hash_num(h, metrics_codes[i]);
+	h = hash_str(h, "other");
+	h = hash_num(h, NROUTES);
+	h = hash_num(h, metrics_route_count);
+	for (int i = 0; i < metrics_route_count; i++)
+		h = hash_str(h, metrics_routes[i]);
+	return hash_str(h, "unmatched");
 }
 
 static int64_t
@@ -116,17 +186,6 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
 }
 
 static const char *
@@ -192,7 +251,7 @@ create_file(const char *path, bool replace)
 	int rc = -1;
 	struct metrics_shm *m = NULL;
 	if (ftruncate(fd, sizeof(struct metrics_shm)) == 0 && (m = map_fd(fd)) != NULL) {
-		m->layout = layout_signature();
+		m->layout = metrics_layout;
 		m->start_time_ms = now_ms();
 		atomic_thread_fence(memory_order_release);
 		m->magic = METRICS_MAGIC;
@@ -237,7 +296,7 @@ file_fit(int fd, const struct stat *st)
 	if (n < (ssize_t)sizeof head[0] || head[0] != METRICS_MAGIC)
 		return FIT_FOREIGN;
 	if (st->st_size == (off_t)sizeof(struct metrics_shm) && n == (ssize_t)sizeof head &&
-	    head[1] == layout_signature())
+	    head[1] == metrics_layout)
 		return FIT_OK;
 	return FIT_STALE;
 }
@@ -347,8 +406,9 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 {
 	metrics_routes = route_templates;
 	metrics_route_count = route_count < METRICS_MAX_ROUTES ? route_count : METRICS_MAX_ROUTES;
+	metrics_layout = layout_signature();
 	metrics_private.magic = METRICS_MAGIC;
-	metrics_private.layout = layout_signature();
+	metrics_private.layout = metrics_layout;
 	metrics_private.start_time_ms = now_ms();
 	metrics_map = &metrics_private;
 	metrics_path[0] = '\0';
@@ -359,7 +419,7 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 		snprintf(metrics_path, sizeof metrics_path,
 		         "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics", dir, (long)getuid(),
 		         (long)getppid(), (unsigned long long)fnv1a(configs_dir),
-		         (unsigned long long)(layout_signature() & 0xffffffffu));
+		         (unsigned long long)(metrics_layout & 0xffffffffu));
 	} else {
 		snprintf(metrics_path, sizeof metrics_path, "%s", path);
 	}
@@ -454,7 +514,7 @@ render_ops(struct buf *out, struct metrics_shm *m)
 			        out,
 			        "iot_config_operations_total{operation=\"%s\",status=\"%s\"} "
 			        "%llu\n",
-			        metrics_op_names[op], s == 0 ? "success" : "error",
+			        metrics_op_names[op], metrics_outcomes[s],
 			        (unsigned long long)load(&m->ops[op][s]));
 	return rc;
 }

@@ -18,6 +18,9 @@
  * processes open it at the same time, while an open descriptor keeps the
  * old file; a temporary file left by a dead creator with our pid does not
  * stop creation. Default locations differ per config directory.
+ * The layout signature covers the label values: the same routes in
+ * another order, or one renamed, give another signature and a fresh file
+ * whose counters start from zero.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -290,6 +293,18 @@ write_stale(const char *path, uint64_t layout, off_t size)
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+/* The layout word of a metrics file's header (0 when unreadable). */
+static uint64_t
+layout_word(const char *path)
+{
+	uint64_t head[2] = {0, 0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, head, sizeof head, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)sizeof head ? head[1] : 0;
 }
 
 /* Child of the concurrent replacement test: opens the stale file, counts one list. */
@@ -686,6 +701,44 @@ main(void)
 		                  op_total("list", "success") == 4,
 		          "metrics: processes replacing one stale file at once all count in the "
 		          "same new file");
+		unlink(other);
+	}
+	{
+		/* two label sets of the same sizes: another signature, no shared counters */
+		static const char *const swapped[] = {"/api/configs", "/api/health",
+		                                      "/api/configs/{mac}"};
+		static const char *const renamed[] = {"/api/health", "/api/configs",
+		                                      "/api/configs/{id}"};
+		snprintf(other, sizeof other, "%s/labels.metrics", root);
+		bool s1 = metrics_open(other, NULL, routes, NROUTES_TEST);
+		uint64_t sig1 = layout_word(other);
+		metrics_observe_request(0, 1, 200); /* GET /api/configs 200 */
+		metrics_observe_op(METRICS_OP_LIST, true, 1000);
+		capture_begin();
+		bool s2 = metrics_open(other, NULL, swapped, NROUTES_TEST);
+		const char *log = capture_end();
+		uint64_t sig2 = layout_word(other);
+		TAP_CHECK(
+		        s1 && s2 && sig1 != 0 && sig2 != 0 && sig1 != sig2,
+		        "metrics: the same routes in another order give another layout signature");
+		TAP_CHECK(
+		        strstr(log, "replaced") != NULL,
+		        "metrics: the file of the other label set is replaced, and that is logged");
+		char *text = render(0);
+		TAP_CHECK(text != NULL &&
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/health\",code=\"200\"}") == -1 &&
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/configs\",code=\"200\"}") == -1 &&
+		                  op_total("list", "success") == 0,
+		          "metrics: counters of the other label set are not read under the new "
+		          "labels (they start anew)");
+		free(text);
+		bool s3 = metrics_open(other, NULL, renamed, NROUTES_TEST);
+		uint64_t sig3 = layout_word(other);
+		TAP_CHECK(s3 && sig3 != 0 && sig3 != sig1 && sig3 != sig2,
+		          "metrics: a route renamed (same length list) gives another layout "
+		          "signature");
 		unlink(other);
 	}
 	{

@@ -1,19 +1,45 @@
 /*
  * metrics.c: one shared, fixed-layout counter file per service instance.
  *
- * Layout: a header (magic, layout signature, creation time) followed by
- * arrays of _Atomic uint64_t. The file is created complete or not at all:
+ * Layout: a header (magic, layout signature, start time, owner) followed
+ * by arrays of _Atomic uint64_t. The file is created complete or not at all:
  * the first process builds it under a temporary name and link(2)s it into
  * place, so a second process either finds no file or a fully initialised
  * one; a lost race just means opening the winner's file. Updates are
  * relaxed atomic adds on lock-free 64-bit words, so no request ever waits
  * for another process.
  *
- * Default location: /dev/shm (or /tmp) named by uid, the parent process id
- * (the web server or its process manager, which spawns and respawns every
- * responder of one instance) and a hash of the config directory, so two
- * instances never mix. Files left by web servers that are gone are removed
+ * The layout signature is a hash of everything that gives a counter its
+ * meaning: the families and label names, every label value in slot order
+ * (operations, outcomes, methods, status codes, the route templates the
+ * router passes in), the bucket bounds, and the array and header sizes.
+ * A binary that orders or names any of them differently therefore never
+ * reads another's counters under its own labels.
+ *
+ * The owner is the web server instance: the parent process (the web
+ * server or its process manager, which spawns and respawns every
+ * responder of one instance), told apart by its pid, its start in clock
+ * ticks after boot (/proc/<pid>/stat field 22) and the boot id
+ * (/proc/sys/kernel/random/boot_id). The start time shown is the owner's
+ * start, fixed when the file is made. Where /proc cannot tell, the owner
+ * is recorded as unknown (zeros), the start time is the file's making, and
+ * instances with the same pid cannot be told apart.
+ *
+ * Default location: /dev/shm (or /tmp) named by uid, the parent pid, a
+ * hash of the config directory and the layout signature, so two instances
+ * never mix. The pid alone does not tell instances apart (a web server is
+ * process 1 in every container, and a restarted container keeps its
+ * /dev/shm), so a default file whose recorded owner is not our parent is
+ * stale and replaced as below: a new instance starts with new counters and
+ * its own start time. Files left by web servers that are gone are removed
  * when a new one is created.
+ *
+ * A METRICS_FILE is shared by every process that names it whatever its
+ * parent (under Apache's prefork MPM each CGI process is forked by
+ * whichever worker took the request), so its owner is recorded (the
+ * parent of the process that made it: its start is the start time shown)
+ * but not checked: the file and its counters last until its layout
+ * changes or it is removed.
  *
  * Those directories are writable by every local user and the name is
  * predictable, so whoever creates the file first controls it: a file
@@ -24,10 +50,11 @@
  * on its own, as for any other problem.
  *
  * A file of ours with our magic but another layout (left by another
- * version, typically at a fixed METRICS_FILE path) is replaced: a complete
- * new file is built under a temporary name and rename(2)d over it, while
- * holding an flock on the old one so that only one process replaces a
- * given file and the others open its replacement. Processes still mapping
+ * version, typically at a fixed METRICS_FILE path), or a default file of
+ * another owner, is replaced: a complete new file is built under a
+ * temporary name and rename(2)d over it, while holding an flock on the
+ * old one so that only one process replaces a given file and the others
+ * open its replacement. Processes still mapping
  * the old file keep counting there; the instance's counters restart from
  * zero in the new one. A file without our magic is never replaced (it may
  * be something else that METRICS_FILE names by mistake).
@@ -77,10 +104,18 @@ static const char *const metrics_method_names[NMETHODS] = {
         "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH", "OTHER",
 };
 
+/* The web server instance that owns a file; all zeros when unknown. */
+struct metrics_owner {
+	int64_t pid;
+	uint64_t start_ticks; /* clock ticks after boot */
+	char boot_id[40];     /* NUL-terminated */
+};
+
 struct metrics_shm {
 	uint64_t magic;
-	uint64_t layout; /* changes whenever the arrays below change shape */
-	int64_t start_time_ms;
+	uint64_t layout;       /* layout_signature(): what every slot below means */
+	int64_t start_time_ms; /* the owner's start */
+	struct metrics_owner owner;
 	_Atomic uint64_t ops[METRICS_OP_COUNT][2];             /* [op][0 success, 1 error] */
 	_Atomic uint64_t hist[METRICS_OP_COUNT][NBUCKETS + 1]; /* per bucket, last = +Inf */
 	_Atomic uint64_t sum_ns[METRICS_OP_COUNT];
@@ -97,36 +132,151 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 || sizeof(unsigned long) != sizeof(uin
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 || sizeof(unsigned long long) != sizeof(uint64_t),
                "shared counters need lock-free 64-bit atomics (unsigned long long)");
 
+/* The families and label names render_* writes, in order. */
+static const char metrics_schema[] = "iot_config_operations_total{operation,status} "
+                                     "iot_config_operation_duration_seconds{operation,le} "
+                                     "iot_config_http_requests_total{method,route,code}";
+static const char *const metrics_outcomes[2] = {"success", "error"};
+
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
 static char metrics_path[512];
 static const char *const *metrics_routes;
 static int metrics_route_count;
+static uint64_t metrics_layout;         /* layout_signature() of this process */
+static struct metrics_owner metrics_me; /* our parent: the instance we count for */
+static int64_t metrics_me_start_ms;
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
 
 static uint64_t
-layout_signature(void)
+fnv_add(uint64_t h, const void *data, size_t n)
 {
-	return ((uint64_t)sizeof(struct metrics_shm) << 32) ^ ((uint64_t)METRICS_OP_COUNT << 24) ^
-	       ((uint64_t)NBUCKETS << 16) ^ ((uint64_t)NCODES << 8) ^ (uint64_t)NROUTES;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
 }
 
 static uint64_t
 fnv1a(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
+	return fnv_add(FNV_OFFSET, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Adds a string with its NUL, so that "ab","c" and "a","bc" differ. */
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	return fnv_add(h, s, strlen(s) + 1);
+}
+
+static uint64_t
+hash_num(uint64_t h, double v)
+{
+	char text[40];
+	snprintf(text, sizeof text, "%.17g", v);
+	return hash_str(h, text);
+}
+
+/* What every slot of the file means, as one hash (see the opening comment). */
+static uint64_t
+layout_signature(void)
+{
+	uint64_t h = hash_str(FNV_OFFSET, metrics_schema);
+	h = hash_num(h, (double)sizeof(struct metrics_shm));
+	h = hash_num(h, (double)sizeof(struct metrics_owner));
+	h = hash_num(h, METRICS_OP_COUNT);
+	for (int i = 0; i < METRICS_OP_COUNT; i++)
+		h = hash_str(h, metrics_op_names[i]);
+	for (int i = 0; i < 2; i++)
+		h = hash_str(h, metrics_outcomes[i]);
+	h = hash_num(h, NBUCKETS);
+	for (int i = 0; i < NBUCKETS; i++)
+		h = hash_num(h, metrics_buckets[i]);
+	h = hash_str(h, "+Inf");
+	h = hash_num(h, NMETHODS);
+	for (int i = 0; i < NMETHODS; i++)
+		h = hash_str(h, metrics_method_names[i]);
+	h = hash_num(h, NCODES);
+	for (int i = 0; i < NCODES - 1; i++)
+		h = hash_num(h, metrics_codes[i]);
+	h = hash_str(h, "other");
+	h = hash_num(h, NROUTES);
+	h = hash_num(h, metrics_route_count);
+	for (int i = 0; i < metrics_route_count; i++)
+		h = hash_str(h, metrics_routes[i]);
+	return hash_str(h, "unmatched");
+}
+
+static int64_t
+clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads up to size-1 bytes of a small file as a string; false on failure. */
+static bool
+read_small(const char *path, char *out, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, out, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * Identifies process pid: its start in clock ticks after boot (field 22 of
+ * /proc/<pid>/stat, counted after the command name, which may hold spaces
+ * and parentheses) and the boot id. Leaves *o all zeros when /proc cannot
+ * tell.
+ */
+static void
+owner_of(pid_t pid, struct metrics_owner *o)
+{
+	memset(o, 0, sizeof *o);
+	char path[64], stat[1024], boot[64];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (!read_small(path, stat, sizeof stat) ||
+	    !read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot))
+		return;
+	const char *p = strrchr(stat, ')');
+	for (int field = 2; p != NULL && field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p != NULL)
+			p++;
 	}
-	return h;
+	if (p == NULL)
+		return;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long ticks = strtoull(p, &end, 10);
+	if (end == p || errno != 0)
+		return;
+	boot[strcspn(boot, "\n")] = '\0';
+	o->pid = pid;
+	o->start_ticks = ticks;
+	snprintf(o->boot_id, sizeof o->boot_id, "%.*s", (int)sizeof o->boot_id - 1, boot);
+}
+
+/* When the owner started, ms since the epoch; now when it is unknown. */
+static int64_t
+owner_start_ms(const struct metrics_owner *o)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	if (o->pid == 0 || hz <= 0)
+		return clock_ms(CLOCK_REALTIME);
+	int64_t boot_ms = clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_BOOTTIME);
+	return boot_ms + (int64_t)(o->start_ticks * 1000 / (unsigned long long)hz);
 }
 
 static const char *
@@ -192,8 +342,9 @@ create_file(const char *path, bool replace)
 	int rc = -1;
 	struct metrics_shm *m = NULL;
 	if (ftruncate(fd, sizeof(struct metrics_shm)) == 0 && (m = map_fd(fd)) != NULL) {
-		m->layout = layout_signature();
-		m->start_time_ms = now_ms();
+		m->layout = metrics_layout;
+		m->start_time_ms = metrics_me_start_ms;
+		m->owner = metrics_me;
 		atomic_thread_fence(memory_order_release);
 		m->magic = METRICS_MAGIC;
 		rc = munmap(m, sizeof *m);
@@ -228,18 +379,36 @@ refusal(const struct stat *st)
 
 enum fit { FIT_OK, FIT_STALE, FIT_FOREIGN };
 
-/* Does the file hold this version's layout, another version's, or no header of ours? */
+/* The header as it is at the start of the file. */
+struct metrics_head {
+	uint64_t magic;
+	uint64_t layout;
+	int64_t start_time_ms;
+	struct metrics_owner owner;
+};
+_Static_assert(offsetof(struct metrics_shm, owner) == offsetof(struct metrics_head, owner),
+               "metrics_head is the start of metrics_shm");
+_Static_assert(offsetof(struct metrics_shm, owner.start_ticks) == 32,
+               "tests/unit/test_metrics.c changes the owner's start at byte 32");
+
+/*
+ * Does the file hold this layout (and, when check_owner, our owner), a
+ * stale one of ours, or no header of ours?
+ */
 static enum fit
-file_fit(int fd, const struct stat *st)
+file_fit(int fd, const struct stat *st, bool check_owner)
 {
-	uint64_t head[2] = {0, 0};
-	ssize_t n = pread(fd, head, sizeof head, 0);
-	if (n < (ssize_t)sizeof head[0] || head[0] != METRICS_MAGIC)
+	struct metrics_head head;
+	memset(&head, 0, sizeof head);
+	ssize_t n = pread(fd, &head, sizeof head, 0);
+	if (n < (ssize_t)sizeof head.magic || head.magic != METRICS_MAGIC)
 		return FIT_FOREIGN;
-	if (st->st_size == (off_t)sizeof(struct metrics_shm) && n == (ssize_t)sizeof head &&
-	    head[1] == layout_signature())
-		return FIT_OK;
-	return FIT_STALE;
+	if (st->st_size != (off_t)sizeof(struct metrics_shm) || n != (ssize_t)sizeof head ||
+	    head.layout != metrics_layout)
+		return FIT_STALE;
+	if (check_owner && memcmp(&head.owner, &metrics_me, sizeof metrics_me) != 0)
+		return FIT_STALE;
+	return FIT_OK;
 }
 
 /*
@@ -261,8 +430,9 @@ replace_stale(const char *path, int fd)
 		rc = create_file(path, true);
 		if (rc == 0)
 			log_msg(LOG_WARN,
-			        "replaced a metrics file of another layout path=%s (counters "
-			        "restart; processes still using the old file keep counting there)",
+			        "replaced a metrics file of another layout or web server instance "
+			        "path=%s (counters restart; processes still using the old file "
+			        "keep counting there)",
 			        path);
 	}
 	int saved = errno;
@@ -295,7 +465,7 @@ open_or_create(const char *path, bool is_default)
  * path anew. Returns why the file cannot be used, or NULL.
  */
 static const char *
-check_and_map(const char *path, int fd, struct metrics_shm **m, bool *again)
+check_and_map(const char *path, bool is_default, int fd, struct metrics_shm **m, bool *again)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
@@ -303,7 +473,7 @@ check_and_map(const char *path, int fd, struct metrics_shm **m, bool *again)
 	const char *why = refusal(&st);
 	if (why != NULL)
 		return why;
-	switch (file_fit(fd, &st)) {
+	switch (file_fit(fd, &st, is_default)) {
 	case FIT_OK:
 		*m = map_fd(fd);
 		return *m == NULL ? strerror(errno) : NULL;
@@ -332,7 +502,7 @@ map_shared(const char *path, bool is_default, const char **why)
 		}
 		struct metrics_shm *m = NULL;
 		bool again = false;
-		*why = check_and_map(path, fd, &m, &again);
+		*why = check_and_map(path, is_default, fd, &m, &again);
 		close(fd);
 		if (!again)
 			return m;
@@ -347,9 +517,13 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 {
 	metrics_routes = route_templates;
 	metrics_route_count = route_count < METRICS_MAX_ROUTES ? route_count : METRICS_MAX_ROUTES;
+	metrics_layout = layout_signature();
+	owner_of(getppid(), &metrics_me);
+	metrics_me_start_ms = owner_start_ms(&metrics_me);
 	metrics_private.magic = METRICS_MAGIC;
-	metrics_private.layout = layout_signature();
-	metrics_private.start_time_ms = now_ms();
+	metrics_private.layout = metrics_layout;
+	metrics_private.start_time_ms = metrics_me_start_ms;
+	metrics_private.owner = metrics_me;
 	metrics_map = &metrics_private;
 	metrics_path[0] = '\0';
 
@@ -359,7 +533,7 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 		snprintf(metrics_path, sizeof metrics_path,
 		         "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics", dir, (long)getuid(),
 		         (long)getppid(), (unsigned long long)fnv1a(configs_dir),
-		         (unsigned long long)(layout_signature() & 0xffffffffu));
+		         (unsigned long long)(metrics_layout & 0xffffffffu));
 	} else {
 		snprintf(metrics_path, sizeof metrics_path, "%s", path);
 	}
@@ -454,7 +628,7 @@ render_ops(struct buf *out, struct metrics_shm *m)
 			        out,
 			        "iot_config_operations_total{operation=\"%s\",status=\"%s\"} "
 			        "%llu\n",
-			        metrics_op_names[op], s == 0 ? "success" : "error",
+			        metrics_op_names[op], metrics_outcomes[s],
 			        (unsigned long long)load(&m->ops[op][s]));
 	return rc;
 }

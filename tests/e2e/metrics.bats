@@ -3,7 +3,9 @@
 # service: every responder process answers a scrape with the same numbers,
 # a killed and respawned process does not reset them, labels use route
 # templates, the files gauge is counted at scrape time, and two instances
-# never mix.
+# never mix, not even a web server restarted with the same pid (a restarted
+# container) that finds the old default file: its counters and start time
+# begin anew.
 
 load helpers
 
@@ -13,6 +15,7 @@ setup_file() {
 
 teardown() {
 	iot_cleanup_extra
+	if [ -n "${PIDNS_METRICS_FILE:-}" ]; then rm -f "$PIDNS_METRICS_FILE"; fi
 }
 
 teardown_file() {
@@ -25,6 +28,26 @@ scrape() {
 
 ops_total() {
 	scrape | awk '/^iot_config_operations_total\{/ {s += $2} END {print s + 0}'
+}
+
+start_time() {
+	scrape | awk '/^iot_config_start_time_seconds / {print $2}'
+}
+
+# lighttpd_start_epoch PID: when process PID started, seconds since the
+# epoch, from its /proc start (clock ticks after boot) and /proc/uptime.
+lighttpd_start_epoch() {
+	local ticks hz up now
+	ticks="$(awk '{print $22}' "/proc/$1/stat")"
+	hz="$(getconf CLK_TCK)"
+	read -r up _ </proc/uptime
+	now="$(date +%s.%N)"
+	awk -v n="$now" -v u="$up" -v t="$ticks" -v h="$hz" 'BEGIN {printf "%.3f\n", n - u + t / h}'
+}
+
+# near A B: A and B within 2 s of each other.
+near() {
+	awk -v a="$1" -v b="$2" 'BEGIN {d = a - b; exit !(d < 2 && d > -2)}'
 }
 
 traffic() { # traffic N: N config operations of every kind
@@ -140,12 +163,17 @@ traffic() { # traffic N: N config operations of every kind
 	[ "$(ops_total)" = 1 ]
 }
 
-@test "METRICS_FILE puts the shared file where it says, and an unusable location only degrades" {
+@test "METRICS_FILE puts the shared file where it says, keeps it across restarts, and an unusable location only degrades" {
 	local f="$BATS_FILE_TMPDIR/custom.metrics"
 	iot_start METRICS_FILE="$f"
 	curl -s -o /dev/null "$BASE_URL/api/configs"
 	[ -s "$f" ]
 	[ "$(ops_total)" = 1 ]
+	iot_stop
+	# A named file is the operator's: another web server keeps counting in it.
+	iot_start METRICS_FILE="$f"
+	curl -s -o /dev/null "$BASE_URL/api/configs"
+	[ "$(ops_total)" = 2 ]
 	iot_stop
 	iot_start METRICS_FILE=/proc/no-such-dir/iotconfig.metrics
 	call GET /api/configs
@@ -153,4 +181,46 @@ traffic() { # traffic N: N config operations of every kind
 	call GET /metrics
 	assert_code 200
 	wait_for grep -q 'metrics are per process' "$LIGHTTPD_LOG"
+}
+
+@test "a web server restarted with the same pid (a restarted container) starts anew" {
+	unshare --pid --fork --mount-proc true 2>/dev/null ||
+		skip "a pid namespace is not permitted here (needs CAP_SYS_ADMIN)"
+	# `lighttpd` runs as process 1 of a new pid namespace with its own /proc,
+	# as in a container, so every start has the same pid; /dev/shm stays, as
+	# podman keeps a restarted container's.
+	local bin="$BATS_TEST_TMPDIR/bin" dir="$BATS_TEST_TMPDIR/configs" real
+	real="$(command -v lighttpd)"
+	mkdir -p "$bin" "$dir"
+	printf '#!/bin/sh\nexec unshare --pid --fork --mount-proc --kill-child "%s" "$@"\n' \
+		"$real" >"$bin/lighttpd"
+	chmod +x "$bin/lighttpd"
+
+	iot_start PATH="$bin:$PATH" ESP32_CONFIGS_DIR="$dir"
+	local web1
+	web1="$(pgrep -P "$LIGHTTPD_PID")"
+	traffic 2
+	[ "$(ops_total)" = 8 ]
+	PIDNS_METRICS_FILE="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
+	case "$PIDNS_METRICS_FILE" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
+	[ -s "$PIDNS_METRICS_FILE" ]
+	start1="$(start_time)"
+	near "$start1" "$(lighttpd_start_epoch "$web1")"
+	kill -TERM "$web1"
+	wait_for bash -c "! kill -0 $LIGHTTPD_PID"
+	iot_stop
+	[ -s "$PIDNS_METRICS_FILE" ] # the old instance's file is still there
+
+	iot_start PATH="$bin:$PATH" ESP32_CONFIGS_DIR="$dir"
+	local web2
+	web2="$(pgrep -P "$LIGHTTPD_PID")"
+	[ "$(ops_total)" = 0 ]
+	grep -qF "metrics=$PIDNS_METRICS_FILE " "$LIGHTTPD_LOG" # the same file name
+	start2="$(start_time)"
+	[ "$start2" != "$start1" ]
+	near "$start2" "$(lighttpd_start_epoch "$web2")"
+	curl -s -o /dev/null "$BASE_URL/api/configs"
+	[ "$(ops_total)" = 1 ]
+	kill -TERM "$web2"
+	wait_for bash -c "! kill -0 $LIGHTTPD_PID"
 }

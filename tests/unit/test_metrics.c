@@ -18,6 +18,12 @@
  * processes open it at the same time, while an open descriptor keeps the
  * old file; a temporary file left by a dead creator with our pid does not
  * stop creation. Default locations differ per config directory.
+ * The layout signature covers the label values: the same routes in
+ * another order, or one renamed, give another signature and a fresh file
+ * whose counters start from zero. A default file recording another owner
+ * (another web server instance with our parent's pid) is replaced, while
+ * a METRICS_FILE made under another parent is shared; the start time is
+ * the parent's start, earlier than this process's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -37,6 +44,7 @@
 #endif
 
 static char root[64];
+static int64_t main_start_ms; /* when main began */
 static const char *const routes[] = {"/api/health", "/api/configs", "/api/configs/{mac}"};
 #define NROUTES_TEST 3
 
@@ -292,6 +300,36 @@ write_stale(const char *path, uint64_t layout, off_t size)
 	return rc;
 }
 
+/* The layout word of a metrics file's header (0 when unreadable). */
+static uint64_t
+layout_word(const char *path)
+{
+	uint64_t head[2] = {0, 0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, head, sizeof head, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)sizeof head ? head[1] : 0;
+}
+
+/*
+ * Changes the owner's start recorded in a metrics file (the header is
+ * magic, layout, start time, then the owner: pid, start ticks, boot id).
+ */
+static int
+poke_owner_start(const char *path)
+{
+	uint64_t ticks = 0;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int rc = fd >= 0 && pread(fd, &ticks, sizeof ticks, 32) == (ssize_t)sizeof ticks ? 0 : -1;
+	ticks += 12345;
+	if (rc == 0 && pwrite(fd, &ticks, sizeof ticks, 32) != (ssize_t)sizeof ticks)
+		rc = -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Child of the concurrent replacement test: opens the stale file, counts one list. */
 static int
 child_opens_stale(const char *path)
@@ -305,6 +343,11 @@ child_opens_stale(const char *path)
 int
 main(void)
 {
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		main_start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	snprintf(root, sizeof root, "/tmp/iotconfig-test-metrics.XXXXXX");
 	if (mkdtemp(root) == NULL) {
 		perror("mkdtemp");
@@ -689,6 +732,44 @@ main(void)
 		unlink(other);
 	}
 	{
+		/* two label sets of the same sizes: another signature, no shared counters */
+		static const char *const swapped[] = {"/api/configs", "/api/health",
+		                                      "/api/configs/{mac}"};
+		static const char *const renamed[] = {"/api/health", "/api/configs",
+		                                      "/api/configs/{id}"};
+		snprintf(other, sizeof other, "%s/labels.metrics", root);
+		bool s1 = metrics_open(other, NULL, routes, NROUTES_TEST);
+		uint64_t sig1 = layout_word(other);
+		metrics_observe_request(0, 1, 200); /* GET /api/configs 200 */
+		metrics_observe_op(METRICS_OP_LIST, true, 1000);
+		capture_begin();
+		bool s2 = metrics_open(other, NULL, swapped, NROUTES_TEST);
+		const char *log = capture_end();
+		uint64_t sig2 = layout_word(other);
+		TAP_CHECK(
+		        s1 && s2 && sig1 != 0 && sig2 != 0 && sig1 != sig2,
+		        "metrics: the same routes in another order give another layout signature");
+		TAP_CHECK(
+		        strstr(log, "replaced") != NULL,
+		        "metrics: the file of the other label set is replaced, and that is logged");
+		char *text = render(0);
+		TAP_CHECK(text != NULL &&
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/health\",code=\"200\"}") == -1 &&
+		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
+		                               "route=\"/api/configs\",code=\"200\"}") == -1 &&
+		                  op_total("list", "success") == 0,
+		          "metrics: counters of the other label set are not read under the new "
+		          "labels (they start anew)");
+		free(text);
+		bool s3 = metrics_open(other, NULL, renamed, NROUTES_TEST);
+		uint64_t sig3 = layout_word(other);
+		TAP_CHECK(s3 && sig3 != 0 && sig3 != sig1 && sig3 != sig2,
+		          "metrics: a route renamed (same length list) gives another layout "
+		          "signature");
+		unlink(other);
+	}
+	{
 		/* a temporary file left by a creator that died with our pid */
 		snprintf(other, sizeof other, "%s/fresh.metrics", root);
 		char tmp[300];
@@ -700,6 +781,52 @@ main(void)
 		TAP_CHECK(
 		        w == 4 && s && size_of(other) == size && access(tmp, F_OK) != 0,
 		        "metrics: a stale temporary file of our pid is removed, creation succeeds");
+		unlink(other);
+	}
+	{
+		/*
+		 * A default file made by another instance of the same pid (a
+		 * restarted container): our parent's start differs from the one
+		 * recorded, so the file is replaced. A METRICS_FILE is kept.
+		 */
+		bool a = metrics_open(NULL, "/srv/owner", routes, NROUTES_TEST);
+		char pa[512];
+		snprintf(pa, sizeof pa, "%s", metrics_file() ? metrics_file() : "");
+		metrics_observe_op(METRICS_OP_LIST, true, 1000);
+		char *text = render(0);
+		double start = text ? sample(text, "iot_config_start_time_seconds") : -1;
+		free(text);
+		TAP_CHECK(a && start > 1.5e9 && start * 1000 <= (double)main_start_ms,
+		          "metrics: the start time is the web server's (our parent's) start, "
+		          "before this process began, not the file's making");
+		ino_t ino = inode_of(pa);
+		int poked = poke_owner_start(pa);
+		capture_begin();
+		bool again = metrics_open(NULL, "/srv/owner", routes, NROUTES_TEST);
+		const char *log = capture_end();
+		TAP_CHECK(poked == 0 && again && strcmp(metrics_file(), pa) == 0 &&
+		                  inode_of(pa) != ino && op_total("list", "success") == 0 &&
+		                  strstr(log, "replaced") != NULL,
+		          "metrics: a default file of another instance with our parent's pid is "
+		          "replaced and counts from zero");
+		text = render(0);
+		double start2 = text ? sample(text, "iot_config_start_time_seconds") : -1;
+		/* the same start, derived anew from clock ticks after boot: within a tick or so */
+		TAP_CHECK(start2 > start - 0.5 && start2 < start + 0.5,
+		          "metrics: the replacement shows our web server's start time");
+		free(text);
+		unlink(pa);
+
+		snprintf(other, sizeof other, "%s/fixed.metrics", root);
+		bool f = metrics_open(other, NULL, routes, NROUTES_TEST);
+		metrics_observe_op(METRICS_OP_LIST, true, 1000);
+		ino = inode_of(other);
+		poked = poke_owner_start(other);
+		bool f2 = metrics_open(other, NULL, routes, NROUTES_TEST);
+		TAP_CHECK(f && poked == 0 && f2 && inode_of(other) == ino &&
+		                  op_total("list", "success") == 1,
+		          "metrics: a METRICS_FILE made under another parent is shared, not "
+		          "replaced");
 		unlink(other);
 	}
 	{

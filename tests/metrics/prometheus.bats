@@ -43,6 +43,10 @@ prom_query() { # prom_query PROMQL -> the value of the first result, or empty
 		jq -r '.data.result[0].value[1] // empty'
 }
 
+prom_last() { # prom_last SELECTOR -> its last sample within the last minute
+	prom_query "last_over_time($1[1m])"
+}
+
 @test "a real Prometheus scrapes /metrics through lighttpd and sees the right numbers" {
 	iot_start PROCS=4 # fresh counters: only this test's requests
 	PROM_PORT="$(free_port)"
@@ -66,15 +70,20 @@ YAML
 	prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$dir/log" 2>&1 3>&- &
 	PROM_PID=$!
-	for i in $(seq 1 60); do
-		[ "$(prom_query 'up{job="iotconfig"}')" = 1 ] &&
-			[ -n "$(prom_query 'iot_config_operations_total{operation="get_raw",status="success"}')" ] && break
+	# A loaded machine can make a scrape time out now and then, and a failed
+	# scrape marks every series stale: ask for the last sample of the last
+	# minute instead of the instant value, and wait up to 120 s (Prometheus
+	# itself may take long to start) for a successful scrape.
+	local deadline=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		[ "$(prom_query 'max_over_time(up{job="iotconfig"}[1m])')" = 1 ] &&
+			[ -n "$(prom_last 'iot_config_operations_total{operation="get_raw",status="success"}')" ] && break
 		sleep 0.5
 	done
-	[ "$(prom_query 'up{job="iotconfig"}')" = 1 ]
-	[ "$(prom_query 'iot_config_operations_total{operation="save",status="success"}')" = 7 ]
-	[ "$(prom_query 'iot_config_operations_total{operation="get_raw",status="success"}')" = 3 ]
-	[ "$(prom_query 'iot_config_operations_total{operation="get",status="error"}')" = 1 ]
-	[ "$(prom_query 'iot_config_files_count')" = 7 ]
-	[ "$(prom_query 'sum(iot_config_operation_duration_seconds_count{operation="save"})')" = 7 ]
+	[ "$(prom_query 'max_over_time(up{job="iotconfig"}[1m])')" = 1 ]
+	[ "$(prom_last 'iot_config_operations_total{operation="save",status="success"}')" = 7 ]
+	[ "$(prom_last 'iot_config_operations_total{operation="get_raw",status="success"}')" = 3 ]
+	[ "$(prom_last 'iot_config_operations_total{operation="get",status="error"}')" = 1 ]
+	[ "$(prom_last 'iot_config_files_count')" = 7 ]
+	[ "$(prom_query 'sum(last_over_time(iot_config_operation_duration_seconds_count{operation="save"}[1m]))')" = 7 ]
 }

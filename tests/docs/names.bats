@@ -67,8 +67,9 @@ schema_ref() {
 	# No template, parameter or reference under the old short name is left.
 	[ "$(jq '[.paths | keys[] | select(test("\\{mac\\}"))] | length' "$DOC")" = 0 ]
 	[ "$(jq '.components.parameters | has("mac")' "$DOC")" = false ]
-	! grep -q '"#/components/parameters/mac"' "$DOC"
-	! "$IOTCONFIG_BIN" --routes | grep -qF '{mac}'
+	[ "$(grep -cF '"#/components/parameters/mac"' "$DOC")" = 0 ]
+	[ "$(grep -cF '{mac}' "$DOC")" = 0 ]
+	[ "$("$IOTCONFIG_BIN" --routes | grep -cF '{mac}')" = 0 ]
 }
 
 @test "the old service's schema keys are the components, each titled, where its client looks" {

@@ -3,11 +3,17 @@
 # generated from the old service's document compiles against: its
 # operationIds (the method, "_", then the path with every "/" as "_"), the
 # path templates with their parameter {mac_address}, and its component
-# schema keys, each with a title. The shapes behind the names are checked by
+# schema keys, each with a title. The pinned openapi-typescript generates
+# the client types and TypeScript checks client/ui.ts, the names the web UI
+# uses, against them. The shapes behind the names are checked by
 # contract.bats and responses.bats.
 
 load ../e2e/helpers
 load docs
+
+setup_file() {
+	require_tools
+}
 
 # op METHOD PATH: the operationId of one operation, or "null".
 op() {
@@ -101,4 +107,44 @@ EOF
 		"${s}ErrorResponseSchema.8c5cd6b" ]
 	# The short names they replace are gone.
 	[ "$(jq '.components.schemas | [has("Config", "ConfigList", "ConfigSummary", "ConfigWrite", "Error")] | any' "$DOC")" = false ]
+}
+
+# jsdoc_of FILE KEY: the doc comment openapi-typescript wrote above a schema key.
+jsdoc_of() {
+	awk -v key="\"$2\": {" '
+		/^ *\/\*\*/ { block = ""; open = 1 }
+		open { block = block $0 "\n"; if ($0 ~ /\*\//) open = 0; next }
+		index($0, key) { printf "%s", block; exit }
+		{ block = "" }' "$1"
+}
+
+@test "openapi-typescript generates the client the web UI's code type-checks against" {
+	local dir="$BATS_TEST_TMPDIR/client"
+	mkdir -p "$dir"
+	cp "$IOT_ROOT/tests/docs/client/ui.ts" "$IOT_ROOT/tests/docs/client/tsconfig.json" "$dir/"
+	ln -s "$TOOLS" "$dir/node_modules"
+	gen() { "$TOOLS/.bin/openapi-typescript" "$1" -o "$dir/api.d.ts"; }
+	run gen "$DOC"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Each titled schema is generated under its key, its title in the type's doc.
+	local key title
+	while read -r key title; do
+		grep -qF "\"$key\": {" "$dir/api.d.ts" || { echo "no type for $key" >&2; return 1; }
+		jsdoc_of "$dir/api.d.ts" "$key" | grep -qx " *\* $title" ||
+			{ echo "type $key is not titled $title" >&2; return 1; }
+	done < <(jq -r '.components.schemas | to_entries[] | select(.value.title) | "\(.key) \(.value.title)"' "$DOC")
+	grep -qF '"get__api_configs_{mac_address}": {' "$dir/api.d.ts"
+	grep -qF '"/api/configs/{mac_address}": {' "$dir/api.d.ts"
+	run "$TOOLS/.bin/tsc" -p "$dir/tsconfig.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The same code does not compile against a document with other names.
+	jq '.paths["/api/configs/{mac_address}"].get.operationId = "getConfig"' "$DOC" >"$BATS_TEST_TMPDIR/renamed.json"
+	run gen "$BATS_TEST_TMPDIR/renamed.json"
+	[ "$status" -eq 0 ]
+	run "$TOOLS/.bin/tsc" -p "$dir/tsconfig.json"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Property 'get__api_configs_{mac_address}' does not exist on type 'operations'"* ]]
 }

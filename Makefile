@@ -94,9 +94,9 @@ UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 # --- dependencies ------------------------------------------------------------
 # Debian packages (mk/deps.sh), then the npm packages pinned in
 # tools/package-lock.json: the Swagger UI assets served at /api/docs/swagger/
-# and the docs tests' linter and validator. `make run` goes on without the
-# npm packages (the API works; /api/docs/swagger/ then says how to install
-# them); `make test` needs them.
+# and the docs tests' linter, validator and client generator. `make run`
+# goes on without the npm packages (the API works; /api/docs/swagger/ then
+# says how to install them); `make test` needs them.
 .PHONY: deps deps-run deps-test deps-bench tools
 deps: deps-test
 deps-run:

@@ -24,7 +24,7 @@ struct api_ctx {
 	struct http_request *req;
 	struct http_response *res;
 	struct api_error err;
-	char mac[MAC_CANONICAL_LEN + 1]; /* the route's {mac}, normalised */
+	char mac[MAC_CANONICAL_LEN + 1]; /* the route's {mac_address}, normalised */
 	char param[128];                 /* the route's other parameter, decoded */
 	const char *verb;                /* "get", "save", "delete": for messages */
 	struct buf *file;                /* scratch: a config file's bytes */

@@ -1,9 +1,9 @@
 /*
  * api_configs.c: the wrapped JSON routes the admin UI and scripts use:
- *   GET    /api/configs          list of summaries, sorted by MAC
- *   GET    /api/configs/{mac}    summary fields plus "content"
- *   PUT    /api/configs/{mac}    {"content":{...},"allow_overwrite":bool}
- *   DELETE /api/configs/{mac}    204
+ *   GET    /api/configs                list of summaries, sorted by MAC
+ *   GET    /api/configs/{mac_address}  summary fields plus "content"
+ *   PUT    /api/configs/{mac_address}  {"content":{...},"allow_overwrite":bool}
+ *   DELETE /api/configs/{mac_address}  204
  */
 #include <stdio.h>
 #include <string.h>

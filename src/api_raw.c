@@ -1,8 +1,8 @@
 /*
  * api_raw.c: what devices fetch and how their file is uploaded as is.
- *   GET /api/configs/{mac}.json   the stored bytes, with ETag/Last-Modified
- *   GET /esp32/config/{mac}.json  the same, at the old static server's path
- *   PUT /api/configs/{mac}.json   the body is stored byte for byte
+ *   GET /api/configs/{mac_address}.json   the stored bytes, with ETag/Last-Modified
+ *   GET /esp32/config/{mac_address}.json  the same, at the old static server's path
+ *   PUT /api/configs/{mac_address}.json   the body is stored byte for byte
  * A poll whose If-None-Match matches costs a 304 with headers only.
  *
  * A stored file is served only when it is a JSON object by the same rules

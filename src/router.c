@@ -2,9 +2,9 @@
  * router.c: path templates are matched segment by segment against the raw
  * request path; each segment is percent-decoded on its own (RFC 3986
  * section 2.1), so an encoded slash ("%2F") stays inside its segment and a
- * parameter such as {mac} receives it, where the MAC grammar refuses it.
+ * parameter such as {mac_address} receives it, where the MAC grammar refuses it.
  * Literal segments compare after decoding; dot segments are not resolved,
- * so "/api/configs/.." is the {mac} ".." and answers 400.
+ * so "/api/configs/.." is the {mac_address} ".." and answers 400.
  */
 #include "router.h"
 
@@ -30,21 +30,21 @@ struct route {
 	struct route_method methods[3];
 };
 
-/* Order matters where templates overlap: "{mac}.json" before "{mac}". */
+/* Order matters where templates overlap: "{mac_address}.json" before "{mac_address}". */
 static const struct route routes[] = {
         {"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL}}},
         {"/api/configs", PARAM_NONE, {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list"}}},
-        {"/api/configs/{mac}.json",
+        {"/api/configs/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"},
           {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save"},
           {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
-        {"/api/configs/{mac}",
+        {"/api/configs/{mac_address}",
          PARAM_MAC,
          {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
           {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
           {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
-        {"/esp32/config/{mac}.json",
+        {"/esp32/config/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
         {"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},

@@ -17,7 +17,8 @@ CHECK="$IOT_ROOT/tests/docs/openapi-check.mjs"
 
 require_tools() {
 	if [ ! -f "$TOOLS/ajv/package.json" ] || [ ! -x "$TOOLS/.bin/redocly" ] ||
-		[ ! -f "$TOOLS/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+		[ ! -f "$TOOLS/swagger-ui-dist/swagger-ui-bundle.js" ] ||
+		[ ! -x "$TOOLS/.bin/openapi-typescript" ] || [ ! -x "$TOOLS/.bin/tsc" ]; then
 		echo "npm packages missing in $TOOLS: run make deps" >&2
 		return 1
 	fi

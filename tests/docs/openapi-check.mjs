@@ -73,14 +73,14 @@ function makeAjv(doc) {
   return ajv;
 }
 
-// Path templates to regular expressions; "{mac}.json" sits inside a segment.
+// Path templates to regular expressions; "{mac_address}.json" sits inside a segment.
 function templateMatcher(doc) {
   const list = Object.keys(doc.paths).map((t) => {
     const re = '^' + t.split(/(\{[^}]+\})/).map((part) =>
       part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('') + '$';
     return { template: t, re: new RegExp(re) };
   });
-  // The router tries "{mac}.json" before "{mac}": prefer the longest literal part.
+  // The router tries "{mac_address}.json" before "{mac_address}": prefer the longest literal part.
   list.sort((a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length);
   return (path) => list.find((e) => e.re.test(path))?.template;
 }
@@ -334,7 +334,7 @@ function cmdErrorStatuses(docFile, errorC) {
     for (const [status, r] of Object.entries(responses)) {
       const [resp] = deref(doc, r, '');
       const schema = resp.content?.['application/json']?.schema;
-      if (!schema?.allOf?.some((s) => s.$ref === '#/components/schemas/Error')) continue;
+      if (!schema?.allOf?.some((s) => s.$ref === '#/components/schemas/ErrorResponseSchema.8c5cd6b')) continue;
       const narrowed = schema.allOf.find((s) => s.properties?.code?.enum);
       if (!narrowed) {
         console.log(`${where} ${status}: an error response must list its codes`);

@@ -126,7 +126,7 @@ traffic() { # traffic N: N config operations of every kind
 	for i in 1 2 3; do curl -s -o /dev/null "$BASE_URL/random/path/$RANDOM$i"; done
 	curl -s -o /dev/null -X PATCH "$BASE_URL/api/configs"
 	m="$(scrape)"
-	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="/api/configs/{mac}",code="404"} '
+	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="/api/configs/{mac_address}",code="404"} '
 	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="unmatched",code="404"} '
 	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="PATCH",route="/api/configs",code="405"} '
 	! printf '%s\n' "$m" | grep -q 'random/path'

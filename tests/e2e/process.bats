@@ -67,7 +67,7 @@ teardown() {
 	[ "$output" = "iotconfig $(cat "$IOT_ROOT/VERSION")" ]
 	run "$IOTCONFIG_BIN" --routes
 	[ "$status" = 0 ]
-	printf '%s' "$output" | jq -e 'map(.path) | index("/api/configs/{mac}") != null' >/dev/null
+	printf '%s' "$output" | jq -e 'map(.path) | index("/api/configs/{mac_address}") != null' >/dev/null
 	run "$IOTCONFIG_BIN" --bogus
 	[ "$status" = 2 ]
 }

@@ -45,7 +45,7 @@
 
 static char root[64];
 static int64_t main_start_ms; /* when main began */
-static const char *const routes[] = {"/api/health", "/api/configs", "/api/configs/{mac}"};
+static const char *const routes[] = {"/api/health", "/api/configs", "/api/configs/{mac_address}"};
 #define NROUTES_TEST 3
 
 /* --- reading the exposition ----------------------------------------------- */
@@ -357,7 +357,7 @@ main(void)
 	char path[256], other[256];
 
 	/* --- label escaping ------------------------------------------------ */
-	TAP_STREQ(escaped("plain /api/configs/{mac}"), "plain /api/configs/{mac}",
+	TAP_STREQ(escaped("plain /api/configs/{mac_address}"), "plain /api/configs/{mac_address}",
 	          "metrics: plain label values are kept");
 	TAP_STREQ(escaped("a\\b"), "a\\\\b", "metrics: backslash is escaped as \\\\");
 	TAP_STREQ(escaped("say \"hi\""), "say \\\"hi\\\"", "metrics: quote is escaped as \\\"");
@@ -399,8 +399,9 @@ main(void)
 		          "metrics: counts made in the other process are rendered here (one "
 		          "truth)");
 		TAP_CHECK(text != NULL &&
-		                  sample(text, "iot_config_http_requests_total{method=\"GET\","
-		                               "route=\"/api/configs/{mac}\",code=\"404\"}") == 2,
+		                  sample(text,
+		                         "iot_config_http_requests_total{method=\"GET\","
+		                         "route=\"/api/configs/{mac_address}\",code=\"404\"}") == 2,
 		          "metrics: request counts from the other process are rendered here");
 		const char *t1 =
 		        before ? sample_text(before, "iot_config_start_time_seconds") : NULL;
@@ -496,8 +497,10 @@ main(void)
 		          "metrics: every operation's histogram is cumulative with +Inf == _count");
 
 		TAP_CHECK(text != NULL &&
-		                  sample(text, "iot_config_http_requests_total{method=\"PUT\","
-		                               "route=\"/api/configs/{mac}\",code=\"other\"}") == 1,
+		                  sample(text,
+		                         "iot_config_http_requests_total{method=\"PUT\","
+		                         "route=\"/api/configs/{mac_address}\",code=\"other\"}") ==
+		                          1,
 		          "metrics: a status without its own label counts as code=\"other\"");
 		TAP_CHECK(text != NULL &&
 		                  sample(text, "iot_config_http_requests_total{method=\"OTHER\","

@@ -2,7 +2,7 @@
  * test_router.c: proves how router.c maps raw request paths to the route
  * table, and the two http.c helpers the router and handlers lean on. Every
  * template that `iotconfig.fcgi --routes` prints is reached by a concrete
- * path; "{mac}.json" wins over "{mac}"; each segment is percent-decoded on
+ * path; "{mac_address}.json" wins over "{mac_address}"; each segment is percent-decoded on
  * its own, so literals match after decoding and an encoded slash stays
  * inside the parameter; empty segments, extra segments, a trailing slash
  * after a parameterised route and case differences match nothing; only
@@ -38,16 +38,16 @@ match(const char *path)
 	return router_match(path, strlen(path), param, sizeof param);
 }
 
-/* The concrete path of a template: {mac} -> MAC, {asset} -> index.html. */
+/* The concrete path of a template: {mac_address} -> MAC, {asset} -> index.html. */
 static void
 concrete(const char *tmpl, char *out, size_t n)
 {
 	size_t o = 0;
 	for (const char *p = tmpl; *p && o + 1 < n;) {
 		const char *sub = NULL;
-		if (strncmp(p, "{mac}", 5) == 0) {
+		if (strncmp(p, "{mac_address}", 13) == 0) {
 			sub = "AA:BB:CC:DD:EE:FF";
-			p += 5;
+			p += 13;
 		} else if (strncmp(p, "{asset}", 7) == 0) {
 			sub = "index.html";
 			p += 7;
@@ -70,9 +70,9 @@ main(void)
 {
 	const int health = route_of("/api/health");
 	const int list = route_of("/api/configs");
-	const int raw = route_of("/api/configs/{mac}.json");
-	const int one = route_of("/api/configs/{mac}");
-	const int device = route_of("/esp32/config/{mac}.json");
+	const int raw = route_of("/api/configs/{mac_address}.json");
+	const int one = route_of("/api/configs/{mac_address}");
+	const int device = route_of("/esp32/config/{mac_address}.json");
 	const int metrics = route_of("/metrics");
 	const int docs = route_of("/api/docs");
 	const int docs_slash = route_of("/api/docs/");
@@ -85,8 +85,9 @@ main(void)
 	TAP_CHECK(health >= 0 && list >= 0 && raw >= 0 && one >= 0 && device >= 0 && metrics >= 0 &&
 	                  docs >= 0 && docs_slash >= 0 && openapi >= 0 && swagger >= 0 &&
 	                  asset >= 0,
-	          "router: every documented template is in the table");
-	TAP_CHECK(raw < one, "router: \"{mac}.json\" is tried before \"{mac}\"");
+	          "router: every documented template is in the table, the MAC routes with the "
+	          "old service's parameter name {mac_address}");
+	TAP_CHECK(raw < one, "router: \"{mac_address}.json\" is tried before \"{mac_address}\"");
 	{
 		int all = 1;
 		const char *const *t = router_templates();
@@ -120,9 +121,10 @@ main(void)
 			     json_object_array_length(m) >= 3;
 		}
 		TAP_CHECK(ok, "router: router_print lists every template, in table order, as JSON");
-		static const char one_line[] = "{\"path\": \"/api/configs/{mac}\", \"methods\": "
-		                               "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
-		                               "\"OPTIONS\"]}";
+		static const char one_line[] =
+		        "{\"path\": \"/api/configs/{mac_address}\", \"methods\": "
+		        "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
+		        "\"OPTIONS\"]}";
 		static const char list_line[] = "{\"path\": \"/api/configs\", \"methods\": "
 		                                "[\"GET\", \"HEAD\", \"OPTIONS\"]}";
 		TAP_CHECK(text != NULL && strstr(text, one_line) != NULL &&
@@ -137,14 +139,16 @@ main(void)
 	          "router: /api/configs is the list route, without a parameter");
 	TAP_CHECK(match("/api/configs/AA:BB:CC:DD:EE:FF") == one &&
 	                  strcmp(param, "AA:BB:CC:DD:EE:FF") == 0,
-	          "router: /api/configs/AA:BB:CC:DD:EE:FF is the {mac} route with its parameter");
+	          "router: /api/configs/AA:BB:CC:DD:EE:FF is the {mac_address} route with its "
+	          "parameter");
 	TAP_CHECK(match("/api/configs/aa-bb-cc-dd-ee-ff.json") == raw &&
 	                  strcmp(param, "aa-bb-cc-dd-ee-ff") == 0,
 	          "router: /api/configs/<mac>.json is the raw route, parameter without .json");
 	TAP_CHECK(match("/api/configs/x.json") == raw && strcmp(param, "x") == 0,
 	          "router: any name before .json is the raw route's parameter");
 	TAP_CHECK(match("/api/configs/.json") == one && strcmp(param, ".json") == 0,
-	          "router: a bare .json is the {mac} route's parameter (empty MAC never matches)");
+	          "router: a bare .json is the {mac_address} route's parameter (empty MAC never "
+	          "matches)");
 	TAP_CHECK(match("/api/configs/a.json.json") == raw && strcmp(param, "a.json") == 0,
 	          "router: only the last .json is the suffix");
 	TAP_CHECK(match("/esp32/config/aa-bb-cc-dd-ee-ff.json") == device &&
@@ -198,7 +202,7 @@ main(void)
 
 	/* --- what matches nothing ----------------------------------------- */
 	TAP_CHECK(match("/api/configs/") == -1,
-	          "router: /api/configs/ matches nothing (empty {mac} segment)");
+	          "router: /api/configs/ matches nothing (empty {mac_address} segment)");
 	TAP_CHECK(match("/api//configs") == -1, "router: an empty segment matches nothing");
 	TAP_CHECK(match("//api/configs") == -1, "router: a leading empty segment matches nothing");
 	TAP_CHECK(match("/api/configs/x/y") == -1, "router: an extra segment matches nothing");
@@ -222,21 +226,22 @@ main(void)
 		memset(seg, 'a', sizeof seg);
 		memcpy(seg, "/api/configs/", 13);
 		seg[sizeof seg - 1] = '\0';
-		TAP_CHECK(match(seg) == route_of("/api/configs/{mac}") && strlen(param) == 48 + 3 &&
-		                  strcmp(param + 48, "...") == 0,
-		          "router: an overlong {mac} still routes, shortened, so the MAC check "
+		TAP_CHECK(match(seg) == route_of("/api/configs/{mac_address}") &&
+		                  strlen(param) == 48 + 3 && strcmp(param + 48, "...") == 0,
+		          "router: an overlong {mac_address} still routes, shortened, so the MAC "
+		          "check "
 		          "refuses "
 		          "it");
 		memcpy(seg + sizeof seg - 6, ".json", 6);
-		TAP_CHECK(match(seg) == route_of("/api/configs/{mac}.json"),
-		          "router: an overlong {mac}.json still routes to the raw route");
+		TAP_CHECK(match(seg) == route_of("/api/configs/{mac_address}.json"),
+		          "router: an overlong {mac_address}.json still routes to the raw route");
 		memcpy(seg, "/api/docs/xx/", 13);
 		TAP_CHECK(match(seg) == -1, "router: an overlong literal segment matches nothing");
 	}
 	{
 		char small[8];
 		TAP_CHECK(router_match("/api/configs/aa-bb-cc-dd-ee-ff", 30, small, sizeof small) ==
-		                          route_of("/api/configs/{mac}") &&
+		                          route_of("/api/configs/{mac_address}") &&
 		                  strcmp(small, "aaa...") != 0 && strlen(small) < sizeof small,
 		          "router: a parameter larger than the caller's buffer is cut, never "
 		          "overflows");

@@ -737,7 +737,7 @@ main(void)
 	{
 		/* two label sets of the same sizes: another signature, no shared counters */
 		static const char *const swapped[] = {"/api/configs", "/api/health",
-		                                      "/api/configs/{mac}"};
+		                                      "/api/configs/{mac_address}"};
 		static const char *const renamed[] = {"/api/health", "/api/configs",
 		                                      "/api/configs/{id}"};
 		snprintf(other, sizeof other, "%s/labels.metrics", root);

@@ -1,14 +1,17 @@
 /*
  * catalog.c: the list cache.
  *
- * Entries live in one array sorted by the MAC's 48-bit value: the list is
- * that array in order, found by binary search and never sorted as a whole.
+ * Entries live in one array sorted by the MAC's 48-bit value, one per
+ * config file, with a second array of the indexes of the valid ones: the
+ * list is those, in order. Changes are merged into the array in MAC order,
+ * so it is never sorted as a whole and needs no hash index.
  * Of each entry's JSON only what varies is kept (the device_name and
  * device_entity_id values, rendered once, and enable_ota); the rest of the
  * object is written around them while the list is sent. Those values live
  * in one arena buffer (offset + length), which avoids a heap block per
- * device and is compacted when more than half of it is stale. Memory at
- * 10,000 devices is about 100 bytes each.
+ * device and is compacted when more than half of it is stale. Memory per
+ * device is 60 bytes (entry and index) plus those values; a refresh that
+ * changes anything briefly holds the old array next to the new one.
  *
  * A refresh first learns which files to look at, then looks at each once:
  *   - dirwatch names the changed files: each is stat'ed and read again
@@ -20,8 +23,9 @@
  *   - dirwatch cannot tell: every file is stat'ed (a directory walk), files
  *     whose identity changed are read, entries of files not found dropped.
  * Either way the looks are collected, sorted by MAC and merged with the
- * array into a new one, and the index of listed entries is rebuilt from
- * it; an unchanged watched directory costs one inotify read and no merge.
+ * array into a new one, and the indexes of the valid entries and the
+ * totals are counted again from it; an unchanged watched directory costs
+ * one inotify read and no merge.
  *
  * A file's identity is recorded only once it was read: a file that could
  * not be read or rendered for a reason that may pass (an I/O error,

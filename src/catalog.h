@@ -1,13 +1,15 @@
 /*
- * catalog.h: this process's cache of list entries. Each valid config file
- * is kept as the values of its list entry, keyed by MAC and by the file's
- * identity (inode, size, mtime and ctime in nanoseconds). A refresh reads
- * and parses only files whose identity changed, and forgets those that
- * disappeared, so out-of-band edits, renames and deletes are seen at the
- * next request. Which files it looks at comes from dirwatch: on a local
- * file system only those the kernel reported changed (an unchanged
- * directory costs one inotify read), elsewhere every file (a directory
- * walk with one stat per file).
+ * catalog.h: this process's cache of list entries. Each config file is kept
+ * as the values of its list entry, keyed by MAC, with the file's identity
+ * (inode, size, mtime and ctime in nanoseconds) as last read. A refresh
+ * looks at each file that may have changed once, reads it again or drops
+ * it, so out-of-band edits, renames and deletes are seen at the next
+ * request. Which files it looks at comes from dirwatch: on a local file
+ * system only those the kernel reported changed since the last refresh
+ * (an unchanged directory costs one inotify read), elsewhere every file (a
+ * directory walk with one stat per file, reading those whose identity
+ * changed). A file changed while a refresh looks at it is looked at again
+ * by the next refresh.
  */
 #ifndef IOTCONFIG_CATALOG_H
 #define IOTCONFIG_CATALOG_H
@@ -31,6 +33,12 @@ size_t catalog_bytes(void);
 
 /* Full directory walks since the last clear (tests). */
 unsigned long catalog_walks(void);
+
+/*
+ * Calls hook(name) right after each look at a file by a refresh, so tests
+ * can change the file at that moment (NULL: none).
+ */
+void catalog_set_look_hook(void (*hook)(const char *name));
 
 /* Drops everything (tests; also used when the directory is replaced). */
 void catalog_clear(void);

@@ -2,7 +2,9 @@
  * dirwatch.c: one inotify instance per process, watching the config
  * directory it was last asked about. The watch is added through
  * /proc/self/fd/<dirfd>, so it is on exactly the directory the caller
- * opened, not on whatever its path names a moment later.
+ * opened, not on whatever its path names a moment later. Each poll drains
+ * the queue into a fresh set of MAC values (sorted, without repeats);
+ * nothing about the names is kept from one poll to the next.
  *
  * Process-owned state: the inotify descriptor and the identity of the
  * watched directory (dirwatch_state).
@@ -13,12 +15,14 @@
 #include <linux/magic.h>
 #include <stdalign.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "mac.h"
 
 #define ZFS_SUPER_MAGIC 0x2fc12fc1 /* not in linux/magic.h */
 
@@ -105,10 +109,49 @@ start(int dirfd, const struct stat *dir)
 	return true;
 }
 
-enum dirwatch_result
-dirwatch_poll(int dirfd, const struct stat *dir, int (*changed)(const char *name, void *arg),
-              void *arg)
+static int
+by_value(const void *a, const void *b)
 {
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts the set and removes repeats. */
+static void
+sort_unique(struct dirwatch_changes *c)
+{
+	if (c->n < 2)
+		return;
+	qsort(c->mac, c->n, sizeof c->mac[0], by_value);
+	size_t k = 1;
+	for (size_t i = 1; i < c->n; i++)
+		if (c->mac[i] != c->mac[k - 1])
+			c->mac[k++] = c->mac[i];
+	c->n = k;
+}
+
+/* Adds a config name to the set; false when the set is full. */
+static bool
+add(struct dirwatch_changes *c, const char *name, size_t len)
+{
+	if (!mac_is_config_filename(name, len))
+		return true;
+	uint64_t mac = mac_value(name);
+	if (c->n > 0 && c->mac[c->n - 1] == mac)
+		return true; /* a write and its close, one after the other */
+	if (c->n == DIRWATCH_MAX_CHANGES) {
+		sort_unique(c);
+		if (c->n == DIRWATCH_MAX_CHANGES)
+			return false;
+	}
+	c->mac[c->n++] = mac;
+	return true;
+}
+
+enum dirwatch_result
+dirwatch_poll(int dirfd, const struct stat *dir, struct dirwatch_changes *out)
+{
+	out->n = 0;
 	if (dirwatch_state.disabled || dir == NULL)
 		return DIRWATCH_UNKNOWN;
 	if (dir->st_dev != dirwatch_state.dev || dir->st_ino != dirwatch_state.ino ||
@@ -120,6 +163,8 @@ dirwatch_poll(int dirfd, const struct stat *dir, int (*changed)(const char *name
 	if (dirwatch_state.fd < 0)
 		return DIRWATCH_UNKNOWN; /* not a local file system */
 
+	/* Once incomplete, the rest of the queue is only drained: the caller looks at everything.
+	 */
 	bool complete = true, lost = false;
 	alignas(struct inotify_event) char buf[4096];
 	for (;;) {
@@ -138,7 +183,7 @@ dirwatch_poll(int dirfd, const struct stat *dir, int (*changed)(const char *name
 				complete = false;
 			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_UNMOUNT))
 				lost = true;
-			if (complete && ev->len > 0 && changed(ev->name, arg) != 0)
+			if (complete && ev->len > 0 && !add(out, ev->name, strlen(ev->name)))
 				complete = false;
 		}
 	}
@@ -147,7 +192,13 @@ dirwatch_poll(int dirfd, const struct stat *dir, int (*changed)(const char *name
 		stop();
 		dirwatch_state.dev = 0;
 		dirwatch_state.ino = 0;
+		out->n = 0;
 		return DIRWATCH_UNKNOWN;
 	}
-	return complete ? DIRWATCH_NAMES : DIRWATCH_UNKNOWN;
+	if (!complete) {
+		out->n = 0;
+		return DIRWATCH_UNKNOWN;
+	}
+	sort_unique(out);
+	return DIRWATCH_NAMES;
 }

@@ -6,12 +6,15 @@
 # size within the same second), renames, deletes, new files, files that
 # turn invalid and back, and a directory replaced as a whole. Requests are
 # sent in parallel bursts so that every responder process answers, and
-# every answer is checked.
+# every answer is checked. The service runs 4 responder processes, and a
+# race of writers, deleters and lists ends with each process, asked
+# through its own FastCGI socket, listing exactly what the directory
+# holds.
 
 load helpers
 
 setup_file() {
-	iot_start_file
+	iot_start_file PROCS=4
 }
 
 teardown() {
@@ -196,4 +199,82 @@ setup() {
 	call GET "/api/configs/$mac.json"
 	assert_code 200
 	[ "$body" = '{"deviceName":"ok"}' ]
+}
+
+# worker_list SOCKET: a list request sent straight to one responder's
+# FastCGI socket (lighttpd gives each process its own), printed as
+# jq '[.configs[] | [.mac_address, .device_name]]' would.
+worker_list() {
+	env -i PATH="$PATH" REQUEST_METHOD=GET REQUEST_URI=/api/configs SCRIPT_NAME=/api/configs \
+		timeout 10 cgi-fcgi -bind -connect "$1" | sed '1,/^\r\{0,1\}$/d' |
+		jq -c '[.configs[] | [.mac_address, .device_name]]'
+}
+
+# dir_listing: the directory as the list should show it, in the same form.
+dir_listing() {
+	local files=("$CONFIG_DIR"/*.json)
+	[ -e "${files[0]}" ] || { echo '[]'; return; }
+	jq -c -n '[inputs | [(input_filename | split("/")[-1] | rtrimstr(".json")), .deviceName]] | sort' "${files[@]}"
+}
+
+# churn: for 3 s (by its own clock), changes configs 1a-00-00-10-*, one
+# after the other: each gets a large version (slow to parse: 50,000 numbers) renamed
+# over it, then a moment later either a small last version renamed over it
+# or, for every third, a delete. A responder that is reading the large
+# version when the last change lands must still list that last change.
+churn() {
+	python3 - "$CONFIG_DIR" <<'PY'
+import os, sys, time
+folder = sys.argv[1]
+tmp = os.path.join(folder, ".churn.tmp")
+pad = "[" + "0," * 49999 + "0]"
+def put(name, text):
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, name)
+end, i = time.monotonic() + 3, 0
+while time.monotonic() < end and i < 512:
+    name = os.path.join(folder, "1a-00-00-10-%02x-%02x.json" % (i // 256, i % 256))
+    put(name, '{"deviceName":"%d-large","pad":%s}\n' % (i, pad))
+    time.sleep(0.001)  # pacing only: the last change lands while the large one may be read
+    if i % 3 == 0:
+        os.unlink(name)
+    else:
+        put(name, '{"deviceName":"%d-last"}\n' % i)
+    i += 1
+PY
+}
+
+@test "after a race of writers, deleters and lists, every process lists the directory as it is" {
+	local pids=() i macs="$BASE_URL/api/configs/1a-00-00-00-00-0[1-3]"
+	# Out-of-band renames and deletes, PUTs and DELETEs through the service
+	# (of other configs), and lists from 4 clients at once; curl stops after
+	# 3 s wherever it got to.
+	churn &
+	pids+=($!)
+	timeout 3 curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
+		--data-binary '{"content":{"deviceName":"put"}}' "$macs?n=[1-1000]" &
+	pids+=($!)
+	timeout 3 curl -s -o /dev/null -X DELETE "$macs?n=[1-1000]" &
+	pids+=($!)
+	for i in 1 2 3 4; do
+		timeout 3 curl -s -o /dev/null "$BASE_URL/api/configs?n=[1-3000]" &
+		pids+=($!)
+	done
+	wait "${pids[0]}" # the churn must have worked
+	wait "${pids[@]:1}" || true  # curl stopped by timeout
+
+	# Each process, asked directly, lists what the directory holds now.
+	local want socket got n=0
+	want="$(dir_listing)"
+	for socket in "$RUN_DIR"/iotconfig-"$IOT_PORT".sock-*; do
+		got="$(worker_list "$socket")"
+		if [ "$got" != "$want" ]; then
+			echo "the process at $socket lists (<) what the directory does not hold (>):" >&2
+			diff <(jq -c '.[]' <<<"$got") <(jq -c '.[]' <<<"$want") | head -20 >&2
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	[ $n -eq 4 ]
 }

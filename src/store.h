@@ -4,6 +4,12 @@
  * files, and the health check. Knows nothing about HTTP: results are
  * store_status values with the errno and the step that failed.
  *
+ * On a shared file system (fsinfo.h: NFS, CephFS, SMB, FUSE, or
+ * SHARED_FS=true) nothing is decided from a cached stat: files are opened
+ * and then fstat'ed, a missing config is only ever reported from under its
+ * lock, no mtime is reported for HTTP validators, and temp files are swept
+ * by the state of their lock alone.
+ *
  * Names in the directory:
  *   <mac>.json                     a config (the only names ever listed)
  *   .<mac>.lock                    lock file, held with flock(2) by writers
@@ -51,7 +57,7 @@ struct store_file_info {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	time_t mtime;
+	time_t mtime; /* seconds, by this machine's clock; 0 on a shared file system */
 };
 
 /*
@@ -111,10 +117,11 @@ int store_list(int dirfd,
 bool store_stat_config(int dirfd, const char *name, struct store_file_info *info);
 
 /*
- * Removes temp files no writer can still own: those older than
- * STORE_TEMP_MAX_AGE, and those whose MAC lock is free right now (a live
- * writer holds it from before it creates its temp file until after it
- * renames or removes it). Counts what it removed in *removed.
+ * Removes temp files no writer can still own: those whose MAC lock is
+ * free right now (a live writer holds it from before it creates its temp
+ * file until after it renames or removes it) and, on a local file system
+ * only, those older than STORE_TEMP_MAX_AGE by this machine's clock or
+ * whose MAC has no lock file. Counts what it removed in *removed.
  */
 int store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r);
 

@@ -5,6 +5,10 @@
  * goes to the real system call.
  *
  *   IOT_FAULT_DIR_FSYNC=1   every fsync(2) of a directory fails with EIO
+ *   IOT_FAULT_STALE_STAT=1  fstatat(2) of a config name (<mac>.json) answers
+ *                           ENOENT, as an NFS client's cached lookup may for
+ *                           a file another node has just created, while
+ *                           open(2) finds the file
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,4 +35,16 @@ fsync(int fd)
 		return -1;
 	}
 	return (int)syscall(SYS_fsync, fd);
+}
+
+int
+fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	size_t n = strlen(name);
+	if (fault_on("IOT_FAULT_STALE_STAT") && name[0] != '.' && n > 5 &&
+	    strcmp(name + n - 5, ".json") == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return (int)syscall(SYS_newfstatat, dirfd, name, st, flags);
 }

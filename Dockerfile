@@ -40,6 +40,7 @@ ENV HOST=0.0.0.0 \
     MAX_BODY_BYTES=1048576 \
     METRICS_FILE= \
     SWAGGER_UI_DIR=/usr/share/iotconfig/swagger-ui \
+    SHARED_FS=auto \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
     IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig

@@ -16,6 +16,7 @@ ESP32_CONFIGS_DIR ?= $(CURDIR)/data/configs
 CORS_ORIGINS ?=
 DEBUG ?= false
 MAX_BODY_BYTES ?= 1048576
+SHARED_FS ?= auto
 METRICS_FILE ?=
 SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
 
@@ -128,6 +129,7 @@ run: deps-run
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
+		SHARED_FS="$(SHARED_FS)" \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" \
 		lighttpd -D -f conf/lighttpd.conf

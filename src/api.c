@@ -75,6 +75,16 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		snprintf(message, sizeof message, "No space left to store config %s", ctx->mac);
 		api_error_set(&ctx->err, ERR_INSUFFICIENT_STORAGE, message, "%s: %s", op, why);
 		break;
+	case STORE_NOT_DURABLE:
+		/* The change is live: say so, so that a client does not retry blindly. */
+		snprintf(message, sizeof message, "Config %s was %s but may not survive a crash",
+		         ctx->mac, ctx->req->method == HTTP_DELETE ? "deleted" : "saved");
+		api_error_set(&ctx->err, ERR_STORAGE_NOT_DURABLE, message,
+		              "%s: %s; the %s is in place and served now, but a crash or power "
+		              "cut may undo it",
+		              op, why,
+		              ctx->req->method == HTTP_DELETE ? "deletion" : "new version");
+		break;
 	case STORE_OK:
 	case STORE_PRECONDITION:
 	case STORE_IO:

@@ -12,19 +12,16 @@
 #include "dirwatch.h"
 
 #include <errno.h>
-#include <linux/magic.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
+#include "fsinfo.h"
 #include "log.h"
 #include "mac.h"
-
-#define ZFS_SUPER_MAGIC 0x2fc12fc1 /* not in linux/magic.h */
 
 #define WATCH_MASK                                                                                 \
 	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |          \
@@ -60,34 +57,13 @@ dirwatch_active(void)
 	return dirwatch_state.fd >= 0;
 }
 
-/* File systems on which every change goes through this kernel's VFS. */
-static bool
-is_local(int dirfd)
-{
-	struct statfs fs;
-	if (fstatfs(dirfd, &fs) != 0)
-		return false;
-	switch ((unsigned long)fs.f_type) {
-	case EXT4_SUPER_MAGIC: /* also ext2 and ext3 */
-	case XFS_SUPER_MAGIC:
-	case BTRFS_SUPER_MAGIC:
-	case F2FS_SUPER_MAGIC:
-	case ZFS_SUPER_MAGIC:
-	case TMPFS_MAGIC:
-	case RAMFS_MAGIC:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Starts watching dirfd; false when it cannot (the caller then walks every time). */
 static bool
 start(int dirfd, const struct stat *dir)
 {
 	dirwatch_state.dev = dir->st_dev;
 	dirwatch_state.ino = dir->st_ino;
-	dirwatch_state.local = is_local(dirfd);
+	dirwatch_state.local = !fsinfo_is_shared(dirfd);
 	if (!dirwatch_state.local)
 		return false;
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -21,6 +21,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "fsinfo.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -90,7 +91,7 @@ monotonic_ns(void)
 }
 
 static void
-sweep_temps(const struct settings *s)
+sweep_temps(const struct settings *s, bool at_start)
 {
 	struct store_result r;
 	int dirfd;
@@ -99,6 +100,11 @@ sweep_temps(const struct settings *s)
 			log_msg(LOG_WARN, "config directory unusable at start dir=%s reason=\"%s\"",
 			        s->configs_dir, store_status_text(r.status));
 		return;
+	}
+	if (at_start) {
+		char kind[64];
+		log_msg(LOG_INFO, "config directory file system is %s",
+		        fsinfo_describe(dirfd, kind, sizeof kind));
 	}
 	unsigned removed = 0;
 	if (store_sweep_temps(dirfd, &removed, &r) != 0)
@@ -184,6 +190,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_init(settings.debug);
+	fsinfo_set_mode(settings.shared_fs);
 	if (argc > 1) {
 		printf("settings ok\n");
 		settings_free(&settings);
@@ -218,7 +225,7 @@ main(int argc, char **argv)
 	 * of the whole directory.
 	 */
 	if (!transport_is_cgi(tx))
-		sweep_temps(&settings);
+		sweep_temps(&settings, true);
 
 	struct loop_buffers b;
 	buf_init(&b.body);
@@ -240,7 +247,7 @@ main(int argc, char **argv)
 		enum http_method method = serve_one(tx, &settings, &b);
 		transport_finish(tx);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
-			sweep_temps(&settings);
+			sweep_temps(&settings, false);
 	}
 	if (main_stop && !transport_is_cgi(tx))
 		log_msg(LOG_INFO, "stopping on signal pid=%ld", (long)getpid());

@@ -195,6 +195,23 @@ parse_size(const char *name, const char *value, size_t min, size_t max, size_t *
 	return 0;
 }
 
+/* SHARED_FS: "auto", or a boolean (true: always shared, false: always local). */
+static int
+parse_shared_fs(const char *value, enum fsinfo_mode *out, char *err, size_t errlen)
+{
+	if (strcmp(value, "auto") == 0) {
+		*out = FSINFO_AUTO;
+		return 0;
+	}
+	bool on;
+	if (parse_bool("SHARED_FS", value, &on, err, errlen) != 0) {
+		snprintf(err, errlen, "SHARED_FS: '%.64s' is not auto, true or false", value);
+		return -1;
+	}
+	*out = on ? FSINFO_SHARED : FSINFO_LOCAL;
+	return 0;
+}
+
 int
 settings_load(struct settings *s, char *err, size_t errlen)
 {
@@ -212,6 +229,9 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	v = env_nonempty("MAX_BODY_BYTES");
 	if (v != NULL && parse_size("MAX_BODY_BYTES", v, SETTINGS_MIN_MAX_BODY,
 	                            SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("SHARED_FS");
+	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)
 		return -1;
 	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins, &s->cors_count,
 	                           err, errlen) != 0)

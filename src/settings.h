@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fsinfo.h"
+
 #define SETTINGS_DEFAULT_MAX_BODY 1048576u
 #define SETTINGS_MIN_MAX_BODY     1024u
 #define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
@@ -17,10 +19,11 @@ struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
 	const char **cors_origins; /* CORS_ORIGINS entries; "*" allows any origin */
 	size_t cors_count;
-	bool debug;               /* DEBUG */
-	size_t max_body_bytes;    /* MAX_BODY_BYTES */
-	const char *metrics_file; /* METRICS_FILE; NULL: metrics.c picks a default */
-	const char *swagger_dir;  /* SWAGGER_UI_DIR, or the install location */
+	bool debug;                 /* DEBUG */
+	size_t max_body_bytes;      /* MAX_BODY_BYTES */
+	const char *metrics_file;   /* METRICS_FILE; NULL: metrics.c picks a default */
+	const char *swagger_dir;    /* SWAGGER_UI_DIR, or the install location */
+	enum fsinfo_mode shared_fs; /* SHARED_FS: auto (FSINFO_AUTO), true, false */
 };
 
 /*

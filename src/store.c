@@ -8,10 +8,23 @@
  * file (O_CREAT|O_EXCL, never a fixed name), which is fsynced, renamed
  * over the target, and then the directory is fsynced so the rename itself
  * survives a power cut. Readers therefore see the old file or the new one,
- * never a mix. Writers of one MAC serialise on flock(2) of its lock file,
- * which also makes check-then-write preconditions atomic; flock and
- * rename within a directory are what a shared file system (CephFS, NFSv4)
- * must provide for several nodes to share one directory.
+ * never a mix. When that last fsync fails the new file is already in
+ * place: the write is then reported as made but not durable
+ * (STORE_NOT_DURABLE), never as failed. Writers of one MAC serialise on
+ * flock(2) of its lock file, which also makes check-then-write
+ * preconditions atomic; flock and rename within a directory are what a
+ * shared file system (CephFS, NFSv4) must provide for several nodes to
+ * share one directory.
+ *
+ * On a shared file system (fsinfo.h) a node's cached attributes may be
+ * older than another node's change: a name that stat(2) says is missing
+ * may exist, and its size and times may be old. What open(2) returns is
+ * current (close-to-open consistency on NFS; CephFS is coherent anyway).
+ * There the store decides nothing from a stat by name: it opens the file
+ * and fstat(2)s what it opened, always takes the lock before saying a
+ * config is missing, reports no mtime for HTTP validators (it comes from
+ * the server's clock, not this machine's) and removes temp files only
+ * when their MAC lock shows nobody is writing.
  */
 #include "store.h"
 
@@ -25,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsinfo.h"
 #include "mac.h"
 
 /* Process-owned: sequence number making this process's temp names unique. */
@@ -92,6 +106,8 @@ store_status_text(enum store_status st)
 		return "precondition refused";
 	case STORE_IO:
 		return "input/output error";
+	case STORE_NOT_DURABLE:
+		return "changed, but the change may not survive a crash";
 	}
 	return "unknown";
 }
@@ -134,6 +150,27 @@ fill_info(struct store_file_info *info, const struct stat *st)
 	info->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	info->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 	info->mtime = st->st_mtim.tv_sec;
+}
+
+/*
+ * stat(2) of `name` in the directory, never following a symlink. On a
+ * shared file system the file is opened and the opened file fstat'ed, so
+ * the answer is the server's, not a cached one (a symlink, a FIFO or a
+ * name that cannot be opened reads as missing). -1 with errno on failure.
+ */
+static int
+stat_name(int dirfd, const char *name, struct stat *st, bool shared)
+{
+	if (!shared)
+		return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fstat(fd, st);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
 }
 
 int
@@ -200,8 +237,11 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 	}
 	out->data[out->len] = '\0';
 	close(fd);
-	if (info != NULL)
+	if (info != NULL) {
 		fill_info(info, &st);
+		if (fsinfo_is_shared(dirfd))
+			info->mtime = 0; /* the server's clock: no validator for this host */
+	}
 	return result(r, STORE_OK, 0, NULL);
 }
 
@@ -215,9 +255,11 @@ lock_name(char *out, size_t n, const char *mac)
  * Takes the MAC's write lock; returns its descriptor (closing it unlocks)
  * or -1. Lock files are never removed by the service: removing a lock file
  * another writer may already have open is a race on NFS (its cached
- * attributes can hide the removal), and a lock file is only ever created
- * for a MAC that gets a config (see answer_without_lock), so there are at
- * most as many as MACs ever written. If one is removed by hand while held,
+ * attributes can hide the removal). On a local file system a lock file
+ * is only ever created for a MAC that gets a config (see
+ * answer_without_lock), so there are at most as many as MACs ever
+ * written; on a shared one, also for each MAC a DELETE or a conditional
+ * write names. If one is removed by hand while held,
  * the holder check below makes a late waiter start over on the new file.
  */
 static int
@@ -302,15 +344,26 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 	return -1;
 }
 
+/*
+ * Makes the directory entry just changed durable. Called once the change
+ * is visible, so a failure cannot undo it: after STORE_DIR_SYNC_TRIES
+ * failed attempts (a transient failure such as an interrupted call or a
+ * lost round trip to a server gets another chance) the change is reported
+ * as STORE_NOT_DURABLE, never as not made.
+ */
 static int
 sync_dir(int dirfd, struct store_result *r)
 {
-	if (fsync(dirfd) == 0)
-		return 0;
-	/* Some file systems cannot fsync a directory; the rename is all they offer. */
-	if (errno == EINVAL || errno == ENOTSUP)
-		return 0;
-	return sys_fail(r, "fsync directory");
+	int err = 0;
+	for (int attempt = 0; attempt < STORE_DIR_SYNC_TRIES; attempt++) {
+		if (fsync(dirfd) == 0)
+			return 0;
+		err = errno;
+		/* Some file systems cannot fsync a directory; the rename is all they offer. */
+		if (err == EINVAL || err == ENOTSUP)
+			return 0;
+	}
+	return result(r, STORE_NOT_DURABLE, err, "fsync directory");
 }
 
 /* With the lock held: read the current file and let the caller decide. */
@@ -322,7 +375,7 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
 		char name[64];
 		struct stat st;
 		config_name(name, sizeof name, mac);
-		*exists = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		*exists = stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0;
 		return result(r, STORE_OK, 0, NULL);
 	}
 	struct store_result rr;
@@ -346,11 +399,16 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
  * random MACs leave nothing behind): a precondition that refuses a missing
  * config, or a delete. Returns true when it answered (r says how). A
  * writer creating the config meanwhile is ordered after this answer.
+ * Never on a shared file system, where "missing" may be a cached answer
+ * older than another node's write: there the answer comes from under the
+ * lock.
  */
 static bool
 answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
                     struct store_result *r)
 {
+	if (fsinfo_is_shared(dirfd))
+		return false;
 	char name[64];
 	struct stat st;
 	config_name(name, sizeof name, mac);
@@ -429,10 +487,10 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 	}
 	int rc = sync_dir(dirfd, r);
 	unlock_mac(lockfd);
-	if (rc != 0)
-		return -1;
 	if (created != NULL)
 		*created = !exists;
+	if (rc != 0)
+		return -1;
 	return result(r, STORE_OK, 0, NULL);
 }
 
@@ -479,14 +537,20 @@ open_stream(int dirfd, const char *op, struct store_result *r)
 	return d;
 }
 
-bool
-store_stat_config(int dirfd, const char *name, struct store_file_info *info)
+static bool
+stat_config(int dirfd, const char *name, struct store_file_info *info, bool shared)
 {
 	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+	if (stat_name(dirfd, name, &st, shared) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	fill_info(info, &st);
 	return true;
+}
+
+bool
+store_stat_config(int dirfd, const char *name, struct store_file_info *info)
+{
+	return stat_config(dirfd, name, info, fsinfo_is_shared(dirfd));
 }
 
 int
@@ -496,6 +560,7 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 	DIR *d = open_stream(dirfd, "list directory", r);
 	if (d == NULL)
 		return -1;
+	bool shared = fsinfo_is_shared(dirfd);
 	int rc = 0;
 	for (;;) {
 		errno = 0;
@@ -513,7 +578,7 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 		if (!mac_is_config_filename(de->d_name, n))
 			continue;
 		struct store_file_info info;
-		if (!store_stat_config(dirfd, de->d_name, &info))
+		if (!stat_config(dirfd, de->d_name, &info, shared))
 			continue; /* removed meanwhile, or not a regular file */
 		rc = each(de->d_name, &info, arg);
 		if (rc != 0) {
@@ -553,6 +618,8 @@ store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
 	DIR *d = open_stream(dirfd, "sweep directory", r);
 	if (d == NULL)
 		return -1;
+	/* A shared file system's times come from another clock: go by the lock alone. */
+	bool by_age = !fsinfo_is_shared(dirfd);
 	time_t now = time(NULL);
 	for (;;) {
 		struct dirent *de = readdir(d);
@@ -565,13 +632,17 @@ store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r)
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		bool stale = now - st.st_mtim.tv_sec > STORE_TEMP_MAX_AGE;
+		bool stale = by_age && now - st.st_mtim.tv_sec > STORE_TEMP_MAX_AGE;
 		int lockfd = -1;
 		if (!stale) {
 			struct store_result lr;
 			lockfd = lock_mac(dirfd, mac, false, false, &lr);
-			/* No lock file means no writer ever took it: nobody owns the temp. */
-			stale = lockfd >= 0 || lr.sys_errno == ENOENT;
+			/*
+			 * No lock file means no writer ever took it: nobody owns the
+			 * temp. Not on a shared file system, where "no such file" may
+			 * be a cached answer: there only a lock taken says so.
+			 */
+			stale = lockfd >= 0 || (by_age && lr.sys_errno == ENOENT);
 		}
 		if (stale && unlinkat(dirfd, de->d_name, 0) == 0)
 			(*removed)++;

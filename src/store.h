@@ -4,6 +4,12 @@
  * files, and the health check. Knows nothing about HTTP: results are
  * store_status values with the errno and the step that failed.
  *
+ * On a shared file system (fsinfo.h: NFS, CephFS, SMB, FUSE, or
+ * SHARED_FS=true) nothing is decided from a cached stat: files are opened
+ * and then fstat'ed, a missing config is only ever reported from under its
+ * lock, no mtime is reported for HTTP validators, and temp files are swept
+ * by the state of their lock alone.
+ *
  * Names in the directory:
  *   <mac>.json                     a config (the only names ever listed)
  *   .<mac>.lock                    lock file, held with flock(2) by writers
@@ -19,8 +25,9 @@
 
 #include "buf.h"
 
-#define STORE_READ_MAX     (64u * 1024u * 1024u) /* sanity bound for a config file */
-#define STORE_TEMP_MAX_AGE 3600                  /* seconds before any temp file is stale */
+#define STORE_READ_MAX       (64u * 1024u * 1024u) /* sanity bound for a config file */
+#define STORE_TEMP_MAX_AGE   3600                  /* seconds before any temp file is stale */
+#define STORE_DIR_SYNC_TRIES 3                     /* attempts at the directory fsync */
 
 enum store_status {
 	STORE_OK = 0,
@@ -34,6 +41,8 @@ enum store_status {
 	STORE_NO_SPACE,       /* ENOSPC or EDQUOT */
 	STORE_PRECONDITION,   /* the caller's precondition refused the change */
 	STORE_IO,             /* any other system error */
+	STORE_NOT_DURABLE,    /* the change is made and visible, but the directory fsync
+	                         failed: it may not survive a crash */
 };
 
 struct store_result {
@@ -48,7 +57,7 @@ struct store_file_info {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	time_t mtime;
+	time_t mtime; /* seconds, by this machine's clock; 0 on a shared file system */
 };
 
 /*
@@ -72,13 +81,22 @@ int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_in
 
 /*
  * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
- * directory. *created tells whether there was no file before. On failure
- * the previous file is untouched and no temp file is left.
+ * directory. *created tells whether there was no file before.
+ *
+ * STORE_NOT_DURABLE: the rename was made, so <mac>.json is the new file
+ * and readers see it, but the directory fsync failed STORE_DIR_SYNC_TRIES
+ * times, so after a crash the previous file may be back. *created is set.
+ * On any other failure the previous file is untouched and no temp file is
+ * left.
  */
 int store_write(int dirfd, const char *mac, const void *data, size_t len,
                 const struct store_precond *pre, bool *created, struct store_result *r);
 
-/* Removes <mac>.json (under the same lock and precondition as writes). */
+/*
+ * Removes <mac>.json (under the same lock and precondition as writes).
+ * STORE_NOT_DURABLE: it is removed, but the directory fsync failed, so
+ * after a crash it may be back.
+ */
 int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
                  struct store_result *r);
 
@@ -99,10 +117,11 @@ int store_list(int dirfd,
 bool store_stat_config(int dirfd, const char *name, struct store_file_info *info);
 
 /*
- * Removes temp files no writer can still own: those older than
- * STORE_TEMP_MAX_AGE, and those whose MAC lock is free right now (a live
- * writer holds it from before it creates its temp file until after it
- * renames or removes it). Counts what it removed in *removed.
+ * Removes temp files no writer can still own: those whose MAC lock is
+ * free right now (a live writer holds it from before it creates its temp
+ * file until after it renames or removes it) and, on a local file system
+ * only, those older than STORE_TEMP_MAX_AGE by this machine's clock or
+ * whose MAC has no lock file. Counts what it removed in *removed.
  */
 int store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r);
 

@@ -7,6 +7,7 @@
 # the response's schema (whose code enum is narrowed per status).
 
 load ../e2e/helpers
+load ../e2e/fsfault
 load docs
 
 ORIGIN=http://ui.test
@@ -231,6 +232,23 @@ CALL=rcall
 	hdrs="$IOT_TMP/last.headers"
 	assert_error 500 INTERNAL_ERROR
 	[ -z "$(ls "$dir")" ]
+	validate_recorded
+}
+
+@test "a change the storage cannot make durable validates: STORAGE_NOT_DURABLE from PUT and DELETE (directory fsync failing, injected)" {
+	fsfault_build
+	local dir="$BATS_TEST_TMPDIR/cgi" put="$BATS_TEST_TMPDIR/put"
+	mkdir -p "$dir"
+	printf '{"content":{"deviceName":"x"}}' >"$put"
+	cgi_call PUT /api/configs/aa-bb-cc-00-10-0c CONTENT_TYPE=application/json \
+		CONTENT_LENGTH="$(wc -c <"$put")" ESP32_CONFIGS_DIR="$dir" LD_PRELOAD="$FSFAULT_SO" \
+		IOT_FAULT_DIR_FSYNC=1 <"$put"
+	assert_error 500 STORAGE_NOT_DURABLE
+	[ -f "$dir/aa-bb-cc-00-10-0c.json" ]
+	cgi_call DELETE /api/configs/aa-bb-cc-00-10-0c.json ESP32_CONFIGS_DIR="$dir" \
+		LD_PRELOAD="$FSFAULT_SO" IOT_FAULT_DIR_FSYNC=1 </dev/null
+	assert_error 500 STORAGE_NOT_DURABLE
+	[ ! -e "$dir/aa-bb-cc-00-10-0c.json" ]
 	validate_recorded
 }
 

@@ -6,8 +6,9 @@
  * invalid JSON, non-string items and origins containing a space or a
  * control character, leaving nothing allocated when it fails.
  * settings_load applies the defaults (no directory, 1048576-byte bodies,
- * debug off, the install-time Swagger UI directory), parses DEBUG and
- * MAX_BODY_BYTES strictly, treats empty variables as unset and refuses a
+ * debug off, the install-time Swagger UI directory, SHARED_FS auto),
+ * parses DEBUG, MAX_BODY_BYTES and SHARED_FS (auto or a boolean)
+ * strictly, treats empty variables as unset and refuses a
  * relative ESP32_CONFIGS_DIR. settings_free releases the origins list, so
  * the sanitizer build checks there are no leaks.
  */
@@ -22,8 +23,8 @@
 #endif
 
 static const char *const vars[] = {
-        "ESP32_CONFIGS_DIR", "CORS_ORIGINS", "DEBUG",
-        "MAX_BODY_BYTES",    "METRICS_FILE", "SWAGGER_UI_DIR",
+        "ESP32_CONFIGS_DIR", "CORS_ORIGINS",   "DEBUG",     "MAX_BODY_BYTES",
+        "METRICS_FILE",      "SWAGGER_UI_DIR", "SHARED_FS",
 };
 
 static void
@@ -87,6 +88,16 @@ max_body(const char *value)
 	int rc = load_with("MAX_BODY_BYTES", value, &s);
 	settings_free(&s);
 	return rc == 0 ? (long)s.max_body_bytes : -1;
+}
+
+/* SHARED_FS as loaded: the fsinfo_mode, or -1 when refused. */
+static int
+shared_fs_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with("SHARED_FS", value, &s);
+	settings_free(&s);
+	return rc != 0 ? -1 : (int)s.shared_fs;
 }
 
 static int
@@ -250,6 +261,21 @@ main(void)
 	          "settings: MAX_BODY_BYTES with a leading space is refused");
 	TAP_CHECK(max_body_refused("2048 "),
 	          "settings: MAX_BODY_BYTES with a trailing space is refused");
+
+	TAP_CHECK(load_with(NULL, NULL, &s) == 0 && s.shared_fs == FSINFO_AUTO,
+	          "settings: default SHARED_FS is auto");
+	settings_free(&s);
+	TAP_CHECK(shared_fs_of("auto") == FSINFO_AUTO, "settings: SHARED_FS=auto detects");
+	TAP_CHECK(shared_fs_of("true") == FSINFO_SHARED && shared_fs_of("1") == FSINFO_SHARED &&
+	                  shared_fs_of("yes") == FSINFO_SHARED,
+	          "settings: SHARED_FS=true/1/yes treats the directory as shared");
+	TAP_CHECK(shared_fs_of("false") == FSINFO_LOCAL && shared_fs_of("0") == FSINFO_LOCAL &&
+	                  shared_fs_of("off") == FSINFO_LOCAL,
+	          "settings: SHARED_FS=false/0/off treats the directory as local");
+	TAP_CHECK(shared_fs_of("nfs") == -1 &&
+	                  strcmp(err, "SHARED_FS: 'nfs' is not auto, true or false") == 0,
+	          "settings: SHARED_FS=nfs is refused, naming the variable and the values");
+	TAP_CHECK(shared_fs_of("Auto") == -1, "settings: SHARED_FS=Auto is refused");
 
 	TAP_CHECK(load_with("CORS_ORIGINS", "http://a, http://b", &s) == 0 && s.cors_count == 2 &&
 	                  strcmp(s.cors_origins[1], "http://b") == 0,

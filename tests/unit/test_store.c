@@ -14,6 +14,17 @@
  * canonical names, and the start-up sweep removes temp files nobody can
  * own (lock free, or older than an hour) while keeping those whose MAC lock
  * is held, and never touches a config.
+ *
+ * A directory fsync that fails is retried; one that keeps failing is
+ * STORE_NOT_DURABLE with the new file in place (or the deleted one gone).
+ * On a shared file system (forced as SHARED_FS=true does) a read reports
+ * no mtime for validators, the list and the delete find a config that a
+ * stat by name misses (as an NFS client's attribute cache may, for a file
+ * another node just created), and the sweep goes by lock state alone.
+ *
+ * Faults are injected by link-time interposition: this file defines
+ * fsync() and fstatat(), so the store's calls to them (linked from lib.a)
+ * land here; they make the real system call unless a fault is switched on.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,9 +36,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsinfo.h"
 #include "store.h"
 #include "tap.h"
 
@@ -43,6 +56,39 @@
 	} while (0)
 
 static char root[64]; /* everything this test creates lives under it */
+
+/* --- injected faults -------------------------------------------------------- */
+
+static int dir_fsync_fails; /* the next N fsyncs of a directory fail with EIO; -1: all */
+static int dir_fsyncs;      /* fsyncs of a directory attempted */
+static bool stale_stat;     /* fstatat() of a <mac>.json name answers ENOENT */
+
+int
+fsync(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dir_fsyncs++;
+		if (dir_fsync_fails != 0) {
+			if (dir_fsync_fails > 0)
+				dir_fsync_fails--;
+			errno = EIO;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int
+fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	size_t n = strlen(name);
+	if (stale_stat && name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return (int)syscall(SYS_newfstatat, dirfd, name, st, flags);
+}
 
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -765,6 +811,154 @@ main(void)
 		close(dfd);
 	}
 
+	/* --- the directory fsync fails ------------------------------------------- */
+	{
+		new_dir(dir, sizeof dir, "dirsync");
+		dfd = open_dir(dir);
+		put_file(dfd, MAC ".json", "{\"v\":1}", 7, 0644);
+		bool created = true;
+		dir_fsyncs = 0;
+		dir_fsync_fails = STORE_DIR_SYNC_TRIES - 1;
+		int rc = store_write(dfd, MAC, "{\"v\":2}", 7, NULL, &created, &r);
+		TAP_CHECK(rc == 0 && r.status == STORE_OK && !created &&
+		                  dir_fsyncs == STORE_DIR_SYNC_TRIES &&
+		                  file_is(dfd, MAC ".json", "{\"v\":2}", 7),
+		          "store: a directory fsync that fails and then works is retried: the "
+		          "write succeeds");
+		dir_fsyncs = 0;
+		dir_fsync_fails = -1;
+		rc = store_write(dfd, MAC, "{\"v\":3}", 7, NULL, &created, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && r.sys_errno == EIO &&
+		                  r.op != NULL && strcmp(r.op, "fsync directory") == 0 && !created,
+		          "store: a directory fsync failing every time is STORE_NOT_DURABLE (EIO, "
+		          "fsync directory)");
+		TAP_CHECK(dir_fsyncs == STORE_DIR_SYNC_TRIES,
+		          "store: the directory fsync was tried STORE_DIR_SYNC_TRIES times");
+		TAP_CHECK(file_is(dfd, MAC ".json", "{\"v\":3}", 7) && temp_count(dir) == 0,
+		          "store: after STORE_NOT_DURABLE the config on disk is the new version, "
+		          "and no temp file is left");
+		rc = store_write(dfd, MAC2, "{}", 2, NULL, &created, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && created &&
+		                  file_is(dfd, MAC2 ".json", "{}", 2),
+		          "store: a new config not made durable is in place, reported as created");
+		rc = store_delete(dfd, MAC, NULL, &r);
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && !exists(dfd, MAC ".json"),
+		          "store: a delete whose directory fsync fails is STORE_NOT_DURABLE, and "
+		          "the config is gone");
+		dir_fsync_fails = 0;
+		close(dfd);
+	}
+
+	/* --- shared file system ------------------------------------------------------ */
+	{
+		new_dir(dir, sizeof dir, "shared");
+		dfd = open_dir(dir);
+		fsinfo_set_mode(FSINFO_AUTO);
+		int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int shm = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		TAP_CHECK(proc >= 0 && fsinfo_is_shared(proc) && shm >= 0 && !fsinfo_is_shared(shm),
+		          "store: detection: an unlisted type (proc) is shared, tmpfs is local");
+		close(proc);
+		close(shm);
+
+		/* mtime: the server's clock on a shared file system */
+		put_file(dfd, MAC ".json", "{\"a\":1}", 7, 0644);
+		struct timespec old[2];
+		clock_gettime(CLOCK_REALTIME, &old[0]);
+		old[0].tv_sec -= 3600;
+		old[1] = old[0];
+		utimensat(dfd, MAC ".json", old, 0);
+		struct stat st;
+		fstatat(dfd, MAC ".json", &st, AT_SYMLINK_NOFOLLOW);
+		struct store_file_info info;
+		fsinfo_set_mode(FSINFO_LOCAL);
+		int rc = store_read(dfd, MAC, &b, &info, &r);
+		TAP_CHECK(rc == 0 && info.mtime == st.st_mtim.tv_sec,
+		          "store: on a local file system a read reports the mtime");
+		fsinfo_set_mode(FSINFO_SHARED);
+		rc = store_read(dfd, MAC, &b, &info, &r);
+		TAP_CHECK(rc == 0 && info.mtime == 0 &&
+		                  info.mtime_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 +
+		                                           st.st_mtim.tv_nsec &&
+		                  b.len == 7,
+		          "store: on a shared file system a read reports no mtime for validators, "
+		          "and the identity still");
+
+		/* a config another node just created; stat by name still says "missing" */
+		fsinfo_set_mode(FSINFO_LOCAL);
+		put_file(dfd, "11-11-11-11-11-11.json", "{\"n\":1}", 7, 0644);
+		stale_stat = true;
+		rc = store_delete(dfd, "11-11-11-11-11-11", NULL, &r);
+		stale_stat = false;
+		TAP_CHECK(rc == -1 && r.status == STORE_NOT_FOUND &&
+		                  exists(dfd, "11-11-11-11-11-11.json"),
+		          "store: (the fault bites) on a local file system the delete trusts the "
+		          "stale stat and answers NOT_FOUND");
+		fsinfo_set_mode(FSINFO_SHARED);
+		stale_stat = true;
+		struct listed l = {0};
+		rc = store_list(dfd, collect, &l, &r);
+		bool listed = false;
+		for (int i = 0; i < l.n && i < 16; i++)
+			listed |= strcmp(l.names[i], "11-11-11-11-11-11.json") == 0 &&
+			          l.info[i].size == 7;
+		TAP_CHECK(rc == 0 && l.n == 2 && listed,
+		          "store: on a shared file system the list opens each file: a config a "
+		          "stale stat misses is listed, with its size");
+		TAP_CHECK(store_stat_config(dfd, "11-11-11-11-11-11.json", &info) && info.size == 7,
+		          "store: on a shared file system store_stat_config opens the file");
+		struct seen seen = {.answer = 0};
+		struct store_precond pre = {.check = record, .arg = &seen, .scratch = &b};
+		rc = store_write(dfd, "11-11-11-11-11-11", "{\"n\":2}", 7, &pre, NULL, &r);
+		TAP_CHECK(rc == 0 && seen.calls == 1 && !seen.got_null && seen.len == 7,
+		          "store: on a shared file system a precondition sees a config a stale "
+		          "stat misses");
+		stale_stat = false;
+		put_file(dfd, "12-12-12-12-12-12.json", "{\"n\":1}", 7, 0644);
+		stale_stat = true;
+		rc = store_delete(dfd, "12-12-12-12-12-12", NULL, &r);
+		stale_stat = false;
+		TAP_CHECK(rc == 0 && r.status == STORE_OK && !exists(dfd, "12-12-12-12-12-12.json"),
+		          "store: on a shared file system the delete of a config a stale stat "
+		          "misses removes it");
+
+		/* the sweep goes by lock state only */
+		put_file(dfd, ".21-00-00-00-00-01.lock", "", 0, 0600);
+		put_file(dfd, ".21-00-00-00-00-01.json.100.1.00000001.tmp", "t", 1, 0644);
+		utimensat(dfd, ".21-00-00-00-00-01.json.100.1.00000001.tmp", old, 0);
+		old[0].tv_sec -= STORE_TEMP_MAX_AGE;
+		old[1] = old[0];
+		utimensat(dfd, ".21-00-00-00-00-01.json.100.1.00000001.tmp", old, 0);
+		put_file(dfd, ".22-00-00-00-00-02.json.100.2.00000002.tmp", "t", 1, 0644);
+		put_file(dfd, ".23-00-00-00-00-03.lock", "", 0, 0600);
+		put_file(dfd, ".23-00-00-00-00-03.json.100.3.00000003.tmp", "t", 1, 0644);
+		int held = openat(dfd, ".21-00-00-00-00-01.lock", O_RDWR | O_CLOEXEC);
+		int lk = held >= 0 ? flock(held, LOCK_EX | LOCK_NB) : -1;
+		unsigned removed = 99;
+		rc = store_sweep_temps(dfd, &removed, &r);
+		TAP_CHECK(lk == 0 && rc == 0 && removed == 1 &&
+		                  !exists(dfd, ".23-00-00-00-00-03.json.100.3.00000003.tmp"),
+		          "store: on a shared file system the sweep removes a temp file whose lock "
+		          "is free");
+		TAP_CHECK(
+		        exists(dfd, ".21-00-00-00-00-01.json.100.1.00000001.tmp"),
+		        "store: on a shared file system the sweep keeps a temp file whose lock is "
+		        "held, however old by this clock");
+		TAP_CHECK(exists(dfd, ".22-00-00-00-00-02.json.100.2.00000002.tmp"),
+		          "store: on a shared file system the sweep keeps a temp file without a "
+		          "lock file (no such file may be a cached answer)");
+		if (held >= 0)
+			close(held);
+		rc = store_sweep_temps(dfd, &removed, &r);
+		TAP_CHECK(
+		        rc == 0 && removed == 1 &&
+		                !exists(dfd, ".21-00-00-00-00-01.json.100.1.00000001.tmp"),
+		        "store: on a shared file system the temp file goes once its lock is free");
+		unlinkat(dfd, ".22-00-00-00-00-02.json.100.2.00000002.tmp", 0);
+		fsinfo_set_mode(FSINFO_AUTO);
+		close(dfd);
+	}
+
 	/* --- store_check_dir ---------------------------------------------------- */
 	{
 		new_dir(dir, sizeof dir, "check");
@@ -812,7 +1006,7 @@ main(void)
 	/* --- status words ---------------------------------------------------------- */
 	{
 		bool ok = true;
-		for (int st = STORE_OK; st <= STORE_IO; st++) {
+		for (int st = STORE_OK; st <= STORE_NOT_DURABLE; st++) {
 			const char *t = store_status_text((enum store_status)st);
 			ok &= t != NULL && t[0] != '\0' && strcmp(t, "unknown") != 0;
 		}

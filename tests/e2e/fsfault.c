@@ -1,0 +1,50 @@
+/*
+ * fsfault.c: file-system faults a local disk never shows, injected into
+ * the responder with LD_PRELOAD by the end-to-end tests (fsfault.bash
+ * builds it). Each is off unless its variable is set; everything else
+ * goes to the real system call.
+ *
+ *   IOT_FAULT_DIR_FSYNC=1   every fsync(2) of a directory fails with EIO
+ *   IOT_FAULT_STALE_STAT=1  fstatat(2) of a config name (<mac>.json) answers
+ *                           ENOENT, as an NFS client's cached lookup may for
+ *                           a file another node has just created, while
+ *                           open(2) finds the file
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static bool
+fault_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+int
+fsync(int fd)
+{
+	struct stat st;
+	if (fault_on("IOT_FAULT_DIR_FSYNC") && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int
+fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	size_t n = strlen(name);
+	if (fault_on("IOT_FAULT_STALE_STAT") && name[0] != '.' && n > 5 &&
+	    strcmp(name + n - 5, ".json") == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return (int)syscall(SYS_newfstatat, dirfd, name, st, flags);
+}

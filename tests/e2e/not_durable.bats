@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# tests/e2e/not_durable.bats: a change whose last step, the directory
+# fsync after the rename, keeps failing (injected with tests/e2e/fsfault.c:
+# every directory fsync fails with EIO) is already in place and served. The
+# answer says so: 500 STORAGE_NOT_DURABLE, never the STORAGE_ERROR that
+# means "nothing changed", and the file on disk is the new version (or gone,
+# for a DELETE), with no temp file left.
+
+load helpers
+load fsfault
+
+MAC=aa-bb-cc-00-d0-01
+
+setup() {
+	fsfault_build
+	DIR="$BATS_TEST_TMPDIR/configs"
+	mkdir "$DIR"
+	printf '{"deviceName":"old"}\n' >"$DIR/$MAC.json"
+}
+
+assert_not_durable() { # assert_not_durable saved|deleted
+	assert_code 500
+	assert_json .code '"STORAGE_NOT_DURABLE"'
+	assert_json .error "\"Config $MAC was $1 but may not survive a crash\""
+	[[ "$(jq -r .details.message <<<"$body")" == "fsync directory: Input/output error; "* ]]
+	[ -z "$(find "$DIR" -name '*.tmp')" ]
+}
+
+@test "a wrapped PUT whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE, and the new version is on disk and served" {
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}' IOT_FAULT_DIR_FSYNC=1
+	assert_not_durable saved
+	[[ "$(jq -r .details.message <<<"$body")" == *"the new version is in place and served now"* ]]
+	[ "$(cat "$DIR/$MAC.json")" = "$(printf '{\n  "deviceName": "new"\n}')" ]
+	cgi "$DIR" GET "/api/configs/$MAC" ''
+	assert_code 200
+	assert_json .content '{"deviceName":"new"}'
+	# Without the fault the same PUT is an ordinary 200.
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}'
+	assert_code 200
+	assert_json .device_name '"new"'
+}
+
+@test "a raw PUT whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE with the uploaded bytes on disk" {
+	cgi "$DIR" PUT "/api/configs/$MAC.json" '{"deviceName":"raw new"}' IOT_FAULT_DIR_FSYNC=1
+	assert_not_durable saved
+	[ "$(cat "$DIR/$MAC.json")" = '{"deviceName":"raw new"}' ]
+}
+
+@test "a PUT creating a config whose directory fsync keeps failing answers STORAGE_NOT_DURABLE; a create-only retry then knows it exists" {
+	rm "$DIR/$MAC.json"
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"created"}}' IOT_FAULT_DIR_FSYNC=1
+	assert_not_durable saved
+	jq -e '.deviceName == "created"' "$DIR/$MAC.json"
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"created"}}' HTTP_IF_NONE_MATCH='*'
+	assert_code 412
+}
+
+@test "a DELETE whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE, and the config is gone" {
+	cgi "$DIR" DELETE "/api/configs/$MAC" '' IOT_FAULT_DIR_FSYNC=1
+	assert_not_durable deleted
+	[[ "$(jq -r .details.message <<<"$body")" == *"the deletion is in place"* ]]
+	[ ! -e "$DIR/$MAC.json" ]
+}

@@ -2,8 +2,8 @@
  * dirwatch.h: which config files in the directory changed since the last
  * look, so the list cache can read those files instead of every file.
  *
- * It uses inotify(7), and only on local file systems (ext2/3/4, XFS,
- * Btrfs, F2FS, ZFS, tmpfs, ramfs): there the kernel queues an event for a
+ * It uses inotify(7), and only on local file systems (fsinfo.h says which
+ * those are; SHARED_FS=true makes none local): there the kernel queues an event for a
  * create, write, truncate, attribute change, rename or delete before the
  * system call that made it returns, so a change made before a request
  * started is always reported to that request. On network file systems

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #define CORS_ALLOW_HEADERS                                                                         \
-	"Content-Type, If-Match, If-None-Match, If-Modified-Since, Cache-Control, X-Request-ID, "  \
-	"Authorization"
+	"Content-Type, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, "          \
+	"Cache-Control, X-Request-ID, Authorization"
 #define CORS_EXPOSE_HEADERS "ETag, X-Request-ID, Last-Modified, Allow"
 #define CORS_MAX_AGE        600
 

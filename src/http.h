@@ -44,6 +44,7 @@ struct http_request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *if_modified_since;
+	const char *if_unmodified_since;
 	const char *acr_method; /* Access-Control-Request-Method (cors.c checks it) */
 	const char *remote_user;
 	const char *transfer_encoding; /* only where no Content-Length came with a body */

@@ -406,6 +406,20 @@ http_header(struct http_response *res, const char *name, const char *fmt, ...)
 	return 0;
 }
 
+struct http_header_mark
+http_header_mark(const struct http_response *res)
+{
+	return (struct http_header_mark){.hlen = res->hlen, .overflow = res->headers_overflow};
+}
+
+void
+http_header_rollback(struct http_response *res, const struct http_header_mark *mark)
+{
+	res->hlen = mark->hlen;
+	res->headers[res->hlen] = '\0';
+	res->headers_overflow = mark->overflow;
+}
+
 int
 http_set_json(struct http_response *res, int status, const char *json, size_t len)
 {
@@ -419,6 +433,9 @@ http_set_json(struct http_response *res, int status, const char *json, size_t le
 void
 http_set_error(struct http_response *res, const struct api_error *err, const char *request_id)
 {
+	res->hlen = 0;
+	res->headers[0] = '\0';
+	res->headers_overflow = false;
 	json_object *o = json_object_new_object();
 	json_object *details = json_object_new_object();
 	int rc = -1;

@@ -121,9 +121,10 @@ api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40])
  * second of resolution: a file changed within the current second may
  * change again within it and keep the same Last-Modified, so such a time
  * (or one in the future) is a weak validator (RFC 9110 section 8.8.2.2)
- * and is neither sent nor compared. Once the second is over, any later
- * write gives a later time, so an If-Modified-Since copied from a
- * Last-Modified we sent can never hide a change.
+ * and is not sent; cond_evaluate compares it with neither date field the
+ * same way. Once the second is over, any later write gives a later time,
+ * so an If-Modified-Since copied from a Last-Modified we sent can never
+ * hide a change.
  */
 static bool
 mtime_usable(time_t mtime)
@@ -131,22 +132,56 @@ mtime_usable(time_t mtime)
 	return mtime > 0 && mtime < time(NULL);
 }
 
-bool
-api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime)
+/* Words for the test that refused, as the 412's details.message says them. */
+static const char *
+refused_text(enum cond_decided_by by)
 {
-	const struct http_request *req = ctx->req;
-	bool fresh;
-	if (req->if_none_match != NULL) {
-		fresh = cond_etag_matches(req->if_none_match, etag, true);
-	} else {
-		time_t since;
-		fresh = req->if_modified_since != NULL && mtime_usable(mtime) &&
-		        cond_parse_http_date(req->if_modified_since, &since) && mtime <= since;
+	switch (by) {
+	case COND_BY_IF_MATCH:
+		return "If-Match does not match the current config";
+	case COND_BY_IF_UNMODIFIED_SINCE:
+		return "the config was modified after the If-Unmodified-Since date";
+	case COND_BY_IF_UNMODIFIED_SINCE_RECENT:
+		return "the config was modified within the current second, so If-Unmodified-Since "
+		       "cannot hold; retry after it or use If-Match";
+	case COND_BY_IF_NONE_MATCH:
+		return "If-None-Match matches the current config";
+	case COND_BY_IF_MODIFIED_SINCE:
+	case COND_BY_NONE:
+		break;
 	}
-	if (!fresh)
-		return false;
-	ctx->res->status = 304;
-	return true;
+	return "a precondition refused the request";
+}
+
+static struct cond_fields
+request_fields(const struct http_request *req)
+{
+	return (struct cond_fields){
+	        .if_match = req->if_match,
+	        .if_unmodified_since = req->if_unmodified_since,
+	        .if_none_match = req->if_none_match,
+	        .if_modified_since = req->if_modified_since,
+	};
+}
+
+int
+api_conditional_get(struct api_ctx *ctx, const char *etag, time_t mtime, bool *not_modified)
+{
+	struct cond_fields f = request_fields(ctx->req);
+	enum cond_decided_by by;
+	*not_modified = false;
+	switch (cond_evaluate(&f, true, etag, mtime, time(NULL), &by)) {
+	case COND_PROCEED:
+		return 0;
+	case COND_NOT_MODIFIED:
+		ctx->res->status = 304;
+		*not_modified = true;
+		return 0;
+	case COND_FAILED:
+		break;
+	}
+	struct api_precond p = {.refused = ERR_PRECONDITION_FAILED, .refused_by = refused_text(by)};
+	return api_precond_error(ctx, &p);
 }
 
 void
@@ -164,7 +199,8 @@ api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime)
 bool
 api_precond_needed(const struct api_precond *p)
 {
-	return p->if_match != NULL || p->if_none_match != NULL || !p->allow_overwrite;
+	return p->if_match != NULL || p->if_unmodified_since != NULL || p->if_none_match != NULL ||
+	       !p->allow_overwrite;
 }
 
 int
@@ -175,14 +211,16 @@ api_precond_check(const struct buf *current, void *arg)
 	if (current != NULL)
 		api_etag(current, etag);
 	const char *cur = current ? etag : NULL;
-	if (p->if_match != NULL && !cond_etag_matches(p->if_match, cur, false)) {
+	time_t mtime = current != NULL ? p->current.mtime : 0;
+	struct cond_fields f = {
+	        .if_match = p->if_match,
+	        .if_unmodified_since = p->if_unmodified_since,
+	        .if_none_match = p->if_none_match,
+	};
+	enum cond_decided_by by;
+	if (cond_evaluate(&f, false, cur, mtime, time(NULL), &by) != COND_PROCEED) {
 		p->refused = ERR_PRECONDITION_FAILED;
-		p->refused_by = "If-Match does not match the current config";
-		return -1;
-	}
-	if (p->if_none_match != NULL && cond_etag_matches(p->if_none_match, cur, true)) {
-		p->refused = ERR_PRECONDITION_FAILED;
-		p->refused_by = "If-None-Match matches the current config";
+		p->refused_by = refused_text(by);
 		return -1;
 	}
 	if (!p->allow_overwrite && current != NULL) {
@@ -239,12 +277,15 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 {
 	struct api_precond pre = {
 	        .if_match = ctx->req->if_match,
+	        .if_unmodified_since = ctx->req->if_unmodified_since,
 	        .if_none_match = ctx->req->if_none_match,
 	        .allow_overwrite = allow_overwrite,
 	        .refused = ERR_NONE,
 	};
-	struct store_precond sp = {
-	        .check = api_precond_check, .arg = &pre, .scratch = ctx->scratch};
+	struct store_precond sp = {.check = api_precond_check,
+	                           .arg = &pre,
+	                           .scratch = ctx->scratch,
+	                           .info = &pre.current};
 	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)

@@ -58,20 +58,27 @@ void api_etag(const struct buf *bytes, char out[40]);
 /* The same ETag from the bytes' digest_sha256. */
 void api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40]);
 /*
- * Answers 304 when the request's If-None-Match (or, without it,
- * If-Modified-Since, never for an mtime within the current second or
- * later) says the client's copy is current. Returns true when it did.
+ * Evaluates the request's preconditions for a GET/HEAD of a config whose
+ * current ETag and modification time are given, in the order of RFC 9110
+ * section 13.2.2 (cond_evaluate). Returns -1 with a 412 in ctx->err when
+ * If-Match or If-Unmodified-Since fails; otherwise 0, with
+ * *not_modified true when it answered 304.
  */
-bool api_not_modified(struct api_ctx *ctx, const char *etag, time_t mtime);
+int api_conditional_get(struct api_ctx *ctx, const char *etag, time_t mtime, bool *not_modified);
 /*
  * ETag, Last-Modified (when mtime > 0 and before the current second: a
  * later one is a weak validator) and Cache-Control for a config.
  */
 void api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime);
-/* Precondition for PUT/DELETE from If-Match / If-None-Match / allow_overwrite. */
+/*
+ * Precondition for PUT/DELETE from If-Match / If-Unmodified-Since /
+ * If-None-Match / allow_overwrite, checked under the MAC's lock.
+ */
 struct api_precond {
 	const char *if_match;
+	const char *if_unmodified_since;
 	const char *if_none_match;
+	struct store_file_info current; /* the store fills it: the current file's identity */
 	bool allow_overwrite;
 	enum api_error_kind refused; /* set when the check refuses */
 	const char *refused_by;      /* which header refused, for the message */
@@ -82,8 +89,8 @@ bool api_precond_needed(const struct api_precond *p);
 int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
 /*
  * Writes bytes (already validated) as ctx->mac's config, or removes the
- * config when bytes is NULL, honouring If-Match / If-None-Match and
- * allow_overwrite under the MAC's lock. *created (writes only, may be
+ * config when bytes is NULL, honouring If-Match / If-Unmodified-Since /
+ * If-None-Match and allow_overwrite under the MAC's lock. *created (writes only, may be
  * NULL) tells whether there was no config before.
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,

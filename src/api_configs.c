@@ -104,9 +104,10 @@ api_config_get(struct api_ctx *ctx)
 	char etag[40];
 	api_etag(ctx->file, etag);
 	api_validator_headers(ctx, etag, info.mtime);
-	if (api_not_modified(ctx, etag, info.mtime)) {
+	bool not_modified;
+	if (api_conditional_get(ctx, etag, info.mtime, &not_modified) != 0 || not_modified) {
 		json_object_put(config);
-		return 0;
+		return not_modified ? 0 : -1;
 	}
 	struct http_response *res = ctx->res;
 	res->body->len = 0;

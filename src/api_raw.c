@@ -3,7 +3,9 @@
  *   GET /api/configs/{mac_address}.json   the stored bytes, with ETag/Last-Modified
  *   GET /esp32/config/{mac_address}.json  the same, at the old static server's path
  *   PUT /api/configs/{mac_address}.json   the body is stored byte for byte
- * A poll whose If-None-Match matches costs a 304 with headers only.
+ * A poll whose If-None-Match matches costs a 304 with headers only; the
+ * other preconditions (If-Match, If-Unmodified-Since, If-Modified-Since)
+ * are evaluated with it in the order of RFC 9110 section 13.2.2.
  *
  * A stored file is served only when it is a JSON object by the same rules
  * as an upload (jsonbody_parse_object: duplicate keys, numbers that cannot
@@ -58,7 +60,10 @@ api_raw_get(struct api_ctx *ctx)
 	char etag[40];
 	api_etag_of_digest(md, etag);
 	api_validator_headers(ctx, etag, info.mtime);
-	if (api_not_modified(ctx, etag, info.mtime))
+	bool not_modified;
+	if (api_conditional_get(ctx, etag, info.mtime, &not_modified) != 0)
+		return -1;
+	if (not_modified)
 		return 0;
 	/* Hand the file buffer to the response: swap instead of copying. */
 	struct buf tmp = *ctx->res->body;

@@ -1,9 +1,10 @@
 /*
  * conditional.c: entity-tag lists and HTTP dates, RFC 9110 sections
  * 8.8.3 (entity-tag, weak and strong comparison), 13.1.1/13.1.2 (If-Match,
- * If-None-Match lists and "*") and 5.6.7 (date formats a recipient must
- * accept). Dates are handled in the C locale, which the responder never
- * changes.
+ * If-None-Match lists and "*"), 13.1.3/13.1.4 (If-Modified-Since,
+ * If-Unmodified-Since), 13.2.2 (the order they are evaluated in) and 5.6.7
+ * (date formats a recipient must accept). Dates are handled in the C locale, which the responder
+ * never changes.
  */
 #include "conditional.h"
 
@@ -121,4 +122,50 @@ cond_format_http_date(time_t t, char out[HTTP_DATE_LEN + 1])
 		*p++ = (char)('0' + hms[i] % 10);
 	}
 	memcpy(p, " GMT", 5);
+}
+
+/* A modification time that can be compared with a date: present and over. */
+static bool
+mtime_usable(time_t mtime, time_t now)
+{
+	return mtime > 0 && mtime < now;
+}
+
+static enum cond_outcome
+decide(enum cond_outcome outcome, enum cond_decided_by by, enum cond_decided_by *decided_by)
+{
+	if (decided_by != NULL)
+		*decided_by = by;
+	return outcome;
+}
+
+enum cond_outcome
+cond_evaluate(const struct cond_fields *f, bool safe, const char *etag, time_t mtime, time_t now,
+              enum cond_decided_by *decided_by)
+{
+	time_t date;
+	/* Step 1, section 13.1.1. */
+	if (f->if_match != NULL) {
+		if (!cond_etag_matches(f->if_match, etag, false))
+			return decide(COND_FAILED, COND_BY_IF_MATCH, decided_by);
+	} else if (f->if_unmodified_since != NULL && etag != NULL && mtime > 0 &&
+	           cond_parse_http_date(f->if_unmodified_since, &date)) {
+		/* Step 2, section 13.1.4. */
+		if (!mtime_usable(mtime, now))
+			return decide(COND_FAILED, COND_BY_IF_UNMODIFIED_SINCE_RECENT, decided_by);
+		if (mtime > date)
+			return decide(COND_FAILED, COND_BY_IF_UNMODIFIED_SINCE, decided_by);
+	}
+	/* Step 3, section 13.1.2. */
+	if (f->if_none_match != NULL) {
+		if (cond_etag_matches(f->if_none_match, etag, true))
+			return decide(safe ? COND_NOT_MODIFIED : COND_FAILED, COND_BY_IF_NONE_MATCH,
+			              decided_by);
+	} else if (safe && f->if_modified_since != NULL && etag != NULL &&
+	           mtime_usable(mtime, now) && cond_parse_http_date(f->if_modified_since, &date)) {
+		/* Step 4, section 13.1.3. */
+		if (mtime <= date)
+			return decide(COND_NOT_MODIFIED, COND_BY_IF_MODIFIED_SINCE, decided_by);
+	}
+	return decide(COND_PROCEED, COND_BY_NONE, decided_by);
 }

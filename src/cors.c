@@ -6,6 +6,10 @@
  * carry Vary: Origin for shared caches. Credentials are not allowed: the
  * web server's own auth protects writes, and browsers then ask the user.
  *
+ * The Access-Control-* headers of one answer are added all or none: an
+ * origin too long for the header block (a browser never sends one) gets
+ * none, never an Expose-Headers without the Allow-Origin it belongs to.
+ *
  * A preflight asks for one method (Access-Control-Request-Method): when
  * the route does not answer it, the preflight gets no Access-Control-*
  * headers, so the browser's CORS-preflight check fails at once instead of
@@ -16,8 +20,8 @@
 #include <string.h>
 
 #define CORS_ALLOW_HEADERS                                                                         \
-	"Content-Type, If-Match, If-None-Match, If-Modified-Since, Cache-Control, X-Request-ID, "  \
-	"Authorization"
+	"Content-Type, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, "          \
+	"Cache-Control, X-Request-ID, Authorization"
 #define CORS_EXPOSE_HEADERS "ETag, X-Request-ID, Last-Modified, Allow"
 #define CORS_MAX_AGE        600
 
@@ -55,8 +59,10 @@ cors_apply(const struct settings *s, const struct http_request *req, struct http
 	http_header(res, "Vary", "Origin");
 	if (!cors_origin_allowed(s, req->origin) || !origin_printable(req->origin))
 		return;
-	http_header(res, "Access-Control-Allow-Origin", "%s", req->origin);
-	http_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+	struct http_header_mark mark = http_header_mark(res);
+	if (http_header(res, "Access-Control-Allow-Origin", "%s", req->origin) != 0 ||
+	    http_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS) != 0)
+		http_header_rollback(res, &mark);
 }
 
 /*
@@ -88,9 +94,11 @@ cors_preflight(const struct settings *s, const struct http_request *req, struct 
 		return;
 	char list[128];
 	http_methods_list(methods, list, sizeof list);
-	http_header(res, "Access-Control-Allow-Origin", "%s", req->origin);
-	http_header(res, "Access-Control-Allow-Methods", "%s", list);
-	http_header(res, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
-	http_header(res, "Access-Control-Max-Age", "%d", CORS_MAX_AGE);
-	http_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+	struct http_header_mark mark = http_header_mark(res);
+	if (http_header(res, "Access-Control-Allow-Origin", "%s", req->origin) != 0 ||
+	    http_header(res, "Access-Control-Allow-Methods", "%s", list) != 0 ||
+	    http_header(res, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS) != 0 ||
+	    http_header(res, "Access-Control-Max-Age", "%d", CORS_MAX_AGE) != 0 ||
+	    http_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS) != 0)
+		http_header_rollback(res, &mark);
 }

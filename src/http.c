@@ -170,6 +170,7 @@ static const struct {
         NAME("HTTP_IF_MATCH"),
         NAME("HTTP_IF_NONE_MATCH"),
         NAME("HTTP_IF_MODIFIED_SINCE"),
+        NAME("HTTP_IF_UNMODIFIED_SINCE"),
         NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
         NAME("REMOTE_USER"),
         NAME("HTTP_TRANSFER_ENCODING"),
@@ -219,6 +220,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->if_match,
 	        &req->if_none_match,
 	        &req->if_modified_since,
+	        &req->if_unmodified_since,
 	        &req->acr_method,
 	        &req->remote_user,
 	        &req->transfer_encoding,
@@ -404,6 +406,20 @@ http_header(struct http_response *res, const char *name, const char *fmt, ...)
 	return 0;
 }
 
+struct http_header_mark
+http_header_mark(const struct http_response *res)
+{
+	return (struct http_header_mark){.hlen = res->hlen, .overflow = res->headers_overflow};
+}
+
+void
+http_header_rollback(struct http_response *res, const struct http_header_mark *mark)
+{
+	res->hlen = mark->hlen;
+	res->headers[res->hlen] = '\0';
+	res->headers_overflow = mark->overflow;
+}
+
 int
 http_set_json(struct http_response *res, int status, const char *json, size_t len)
 {
@@ -417,6 +433,9 @@ http_set_json(struct http_response *res, int status, const char *json, size_t le
 void
 http_set_error(struct http_response *res, const struct api_error *err, const char *request_id)
 {
+	res->hlen = 0;
+	res->headers[0] = '\0';
+	res->headers_overflow = false;
 	json_object *o = json_object_new_object();
 	json_object *details = json_object_new_object();
 	int rc = -1;

@@ -44,6 +44,7 @@ struct http_request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *if_modified_since;
+	const char *if_unmodified_since;
 	const char *acr_method; /* Access-Control-Request-Method (cors.c checks it) */
 	const char *remote_user;
 	const char *transfer_encoding; /* only where no Content-Length came with a body */
@@ -84,10 +85,29 @@ int http_method_index(enum http_method m);
 void http_methods_list(unsigned mask, char *out, size_t n);
 
 void http_response_init(struct http_response *res, struct buf *body);
-/* Adds one header line; values are the caller's (never raw client input). */
+/*
+ * Adds one header line; values are the caller's (never raw client input).
+ * Returns -1, adding nothing, when the line does not fit.
+ */
 int http_header(struct http_response *res, const char *name, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-/* Replaces the response with the JSON error for err. */
+/*
+ * Headers that belong together are added all or none: take a mark, add
+ * them, and on any failure roll back to the mark, which removes every line
+ * added since.
+ */
+struct http_header_mark {
+	size_t hlen;
+	bool overflow;
+};
+struct http_header_mark http_header_mark(const struct http_response *res);
+void http_header_rollback(struct http_response *res, const struct http_header_mark *mark);
+/*
+ * Replaces the response with the JSON error for err, headers included:
+ * those added for the success answer (ETag, Last-Modified, ...) are
+ * dropped. The ones every answer carries come later: X-Request-ID and
+ * Content-* from http_send, CORS and Allow from the router.
+ */
 void http_set_error(struct http_response *res, const struct api_error *err, const char *request_id);
 /* Sets a JSON body (status and content type too). */
 int http_set_json(struct http_response *res, int status, const char *json, size_t len);

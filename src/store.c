@@ -380,7 +380,7 @@ check_precondition(int dirfd, const char *mac, const struct store_precond *pre, 
 	}
 	struct store_result rr;
 	const struct buf *current = pre->scratch;
-	if (store_read(dirfd, mac, pre->scratch, NULL, &rr) != 0) {
+	if (store_read(dirfd, mac, pre->scratch, pre->info, &rr) != 0) {
 		if (rr.status != STORE_NOT_FOUND) {
 			*r = rr;
 			return -1;

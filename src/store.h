@@ -62,14 +62,17 @@ struct store_file_info {
 
 /*
  * Precondition evaluated with the per-MAC lock held, before a write or
- * delete. `current` is the file's bytes, or NULL when there is none. A
+ * delete. `current` is the file's bytes, or NULL when there is none;
+ * when current is not NULL and `info` is set, *info is the identity of the
+ * file those bytes were read from (its modification time included). A
  * non-zero return refuses the change (the store reports STORE_PRECONDITION
  * and the caller knows its own reason from arg).
  */
 struct store_precond {
 	int (*check)(const struct buf *current, void *arg);
 	void *arg;
-	struct buf *scratch; /* holds current; reused across requests */
+	struct buf *scratch;          /* holds current; reused across requests */
+	struct store_file_info *info; /* may be NULL; else current's identity */
 };
 
 /* Opens the directory (O_NOFOLLOW on its last component). */

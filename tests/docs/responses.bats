@@ -145,6 +145,12 @@ CALL=rcall
 	assert_error 412 PRECONDITION_FAILED
 	rcall DELETE /api/configs/aa-bb-cc-00-10-05 -H 'If-Match: "00000000000000000000000000000000"'
 	assert_error 412 PRECONDITION_FAILED
+	rcall DELETE /api/configs/aa-bb-cc-00-10-05.json -H 'If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT'
+	assert_error 412 PRECONDITION_FAILED
+	rcall GET /api/configs/aa-bb-cc-00-10-05 -H 'If-Match: "00000000000000000000000000000000"' -H "Origin: $ORIGIN"
+	assert_error 412 PRECONDITION_FAILED
+	rcall GET /esp32/config/aa-bb-cc-00-10-05.json -H 'If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT'
+	assert_error 412 PRECONDITION_FAILED
 	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-00-10-05.json")" = '{"v":1}' ]
 	head -c 1100000 /dev/zero | tr '\0' 'a' | sed 's/^/{"s":"/; s/$/"}/' >"$BATS_TEST_TMPDIR/big.json"
 	rcall PUT /api/configs/aa-bb-cc-00-10-06.json -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/big.json"

@@ -19,6 +19,15 @@ teardown_file() {
 	iot_stop_file
 }
 
+# no_header REGEX: no header line of the last answer matches (a test
+# fails on it: a bare "! grep" would not stop a bats test).
+no_header() {
+	if grep -qi "$1" "$hdrs"; then
+		echo "unexpected: $(grep -i "$1" "$hdrs")" >&2
+		return 1
+	fi
+}
+
 seed() { # seed MAC BODY: store a config through the wrapped PUT
 	curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' \
 		--data-binary "{\"content\":$2}" "$BASE_URL/api/configs/$1"
@@ -65,7 +74,8 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	assert_code 200
 	put_etag="$(header ETag)"
 	call GET /api/configs/aa-00-00-00-00-03.json
-	[ "$(header ETag)" = "$put_etag" ] && [ "$put_etag" != "$raw" ]
+	[ "$(header ETag)" = "$put_etag" ]
+	[ "$put_etag" != "$raw" ]
 }
 
 @test "a poll with the current ETag gets 304 until the config changes, then the new bytes" {
@@ -221,7 +231,8 @@ http_secs() {
 	done
 	call GET /api/configs/$mac.json
 	lm="$(header Last-Modified)"
-	[ -n "$lm" ] && [ "$(http_secs "$lm")" = "$mtime" ]
+	[ -n "$lm" ]
+	[ "$(http_secs "$lm")" = "$mtime" ]
 	call GET /api/configs/$mac.json -H "If-Modified-Since: $lm"
 	assert_code 304
 	[ -z "$body" ]
@@ -347,6 +358,179 @@ http_secs() {
 	[ "$(jq .v "$CONFIG_DIR/aa-00-00-00-00-0e.json")" = 1 ]
 }
 
+# The three routes a config is read on, for MAC $1.
+get_routes() {
+	echo "/api/configs/$1.json /esp32/config/$1.json /api/configs/$1"
+}
+
+# A fixed modification time and HTTP dates around it.
+FIXED_MTIME=1700000000
+FIXED_LM='Tue, 14 Nov 2023 22:13:20 GMT'
+FIXED_EARLY='Tue, 14 Nov 2023 22:13:19 GMT'
+
+@test "GET and HEAD with a stale If-Match answer 412 on every config route; a current one the config" {
+	local mac=aa-00-00-00-01-01 f="$CONFIG_DIR/aa-00-00-00-01-01.json" p
+	seed $mac '{"v":1}'
+	call GET /api/configs/$mac.json
+	etag="$(header ETag)"
+	for p in $(get_routes $mac); do
+		call GET "$p" -H 'If-Match: "0000"'
+		assert_error 412 PRECONDITION_FAILED
+		assert_json .details.message '"If-Match does not match the current config"'
+		call GET "$p" -H "If-Match: W/$etag"
+		assert_error 412 PRECONDITION_FAILED
+		call HEAD "$p" --head -H 'If-Match: "0000"'
+		assert_code 412
+		call GET "$p" -H "If-Match: \"0000\", $etag"
+		assert_code 200
+		[ "$(header ETag)" = "$etag" ]
+		call GET "$p" -H 'If-Match: *'
+		assert_code 200
+	done
+	call GET /api/configs/$mac.json -H "If-Match: $etag"
+	cmp "$IOT_TMP/last.body" "$f"
+	call GET /api/configs/$mac -H "If-Match: $etag"
+	assert_json .content '{"v":1}'
+	# A missing config stays 404: preconditions apply only where there is one to send.
+	call GET /api/configs/aa-00-00-00-01-99.json -H 'If-Match: *'
+	assert_error 404 RECORD_NOT_FOUND
+}
+
+@test "PUT and DELETE with If-Unmodified-Since before the modification answer 412 and keep the file" {
+	local mac=aa-00-00-00-01-02 f="$CONFIG_DIR/aa-00-00-00-01-02.json"
+	seed $mac '{"v":1}'
+	touch -m -d "@$FIXED_MTIME" "$f"
+	before="$(cat "$f")"
+	call PUT /api/configs/$mac -H 'Content-Type: application/json' -H "If-Unmodified-Since: $FIXED_EARLY" --data-binary '{"content":{"v":2}}'
+	assert_error 412 PRECONDITION_FAILED
+	assert_json .details.message '"the config was modified after the If-Unmodified-Since date"'
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Unmodified-Since: $FIXED_EARLY" --data-binary '{"v":2}'
+	assert_error 412 PRECONDITION_FAILED
+	call DELETE /api/configs/$mac -H "If-Unmodified-Since: $FIXED_EARLY"
+	assert_error 412 PRECONDITION_FAILED
+	call DELETE /api/configs/$mac.json -H "If-Unmodified-Since: $FIXED_EARLY"
+	assert_error 412 PRECONDITION_FAILED
+	[ "$(cat "$f")" = "$before" ]
+	[ "$(stat -c %Y "$f")" = "$FIXED_MTIME" ]
+	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ]
+}
+
+@test "If-Unmodified-Since at or after the modification lets PUT and DELETE through; an invalid date or no config ignores it" {
+	local mac=aa-00-00-00-01-03 f="$CONFIG_DIR/aa-00-00-00-01-03.json"
+	seed $mac '{"v":1}'
+	touch -m -d "@$FIXED_MTIME" "$f"
+	call PUT /api/configs/$mac -H 'Content-Type: application/json' -H "If-Unmodified-Since: $FIXED_LM" --data-binary '{"content":{"v":2}}'
+	assert_code 200
+	[ "$(jq -c . "$f")" = '{"v":2}' ]
+	touch -m -d "@$FIXED_MTIME" "$f"
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H 'If-Unmodified-Since: Sat, 01 Jan 2050 00:00:00 GMT' --data-binary '{"v":3}'
+	assert_code 200
+	cmp <(printf '{"v":3}') "$f"
+	touch -m -d "@$FIXED_MTIME" "$f"
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H 'If-Unmodified-Since: yesterday' --data-binary '{"v":4}'
+	assert_code 200
+	cmp <(printf '{"v":4}') "$f"
+	touch -m -d "@$FIXED_MTIME" "$f"
+	call DELETE /api/configs/$mac -H "If-Unmodified-Since: $FIXED_LM"
+	assert_code 204
+	[ ! -e "$f" ]
+	# Without a config there is no modification date: the field is ignored.
+	call DELETE /api/configs/$mac.json -H "If-Unmodified-Since: $FIXED_EARLY"
+	assert_error 404 RECORD_NOT_FOUND
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Unmodified-Since: $FIXED_EARLY" --data-binary '{"v":5}'
+	assert_code 200
+	cmp <(printf '{"v":5}') "$f"
+}
+
+@test "GET and HEAD evaluate If-Unmodified-Since on every config route" {
+	local mac=aa-00-00-00-01-04 f="$CONFIG_DIR/aa-00-00-00-01-04.json" p
+	seed $mac '{"v":1}'
+	touch -m -d "@$FIXED_MTIME" "$f"
+	for p in $(get_routes $mac); do
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_EARLY"
+		assert_error 412 PRECONDITION_FAILED
+		call HEAD "$p" --head -H "If-Unmodified-Since: $FIXED_EARLY"
+		assert_code 412
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_LM"
+		assert_code 200
+		[ "$(header Last-Modified)" = "$FIXED_LM" ]
+		call GET "$p" -H 'If-Unmodified-Since: not a date'
+		assert_code 200
+	done
+	call GET /api/configs/$mac.json -H "If-Unmodified-Since: $FIXED_LM"
+	cmp "$IOT_TMP/last.body" "$f"
+}
+
+@test "a config modified within the current second fails If-Unmodified-Since whatever the date" {
+	local mac=aa-00-00-00-01-05 f="$CONFIG_DIR/aa-00-00-00-01-05.json" p mtime date
+	seed $mac '{"v":1}'
+	# Forced: a modification time not yet over (here ahead of the clock).
+	mtime=$(($(date +%s) + 300))
+	touch -m -d "@$mtime" "$f"
+	date="$(LC_ALL=C date -u -d "@$mtime" '+%a, %d %b %Y %H:%M:%S GMT')"
+	before="$(cat "$f")"
+	for d in "$date" 'Sat, 01 Jan 2050 00:00:00 GMT'; do
+		for p in $(get_routes $mac); do
+			call GET "$p" -H "If-Unmodified-Since: $d"
+			assert_error 412 PRECONDITION_FAILED
+			[[ "$(printf '%s' "$body" | jq -r .details.message)" == *"within the current second"* ]]
+		done
+		call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Unmodified-Since: $d" --data-binary '{"v":2}'
+		assert_error 412 PRECONDITION_FAILED
+		call DELETE /api/configs/$mac -H "If-Unmodified-Since: $d"
+		assert_error 412 PRECONDITION_FAILED
+	done
+	[ "$(cat "$f")" = "$before" ]
+	# If-Match is exact at any time, and makes If-Unmodified-Since ignored.
+	call GET /api/configs/$mac.json
+	etag="$(header ETag)"
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Match: $etag" -H "If-Unmodified-Since: $date" --data-binary '{"v":3}'
+	assert_code 200
+	cmp <(printf '{"v":3}') "$f"
+}
+
+@test "preconditions are evaluated in the order of RFC 9110 section 13.2.2" {
+	local mac=aa-00-00-00-01-06 f="$CONFIG_DIR/aa-00-00-00-01-06.json" p
+	seed $mac '{"v":1}'
+	touch -m -d "@$FIXED_MTIME" "$f"
+	call GET /api/configs/$mac.json
+	etag="$(header ETag)"
+	for p in $(get_routes $mac); do
+		# 1. If-Match first: a stale one is 412 even where If-None-Match would be 304.
+		call GET "$p" -H 'If-Match: "0000"' -H "If-None-Match: $etag"
+		assert_error 412 PRECONDITION_FAILED
+		assert_json .details.message '"If-Match does not match the current config"'
+		# A current If-Match makes If-Unmodified-Since ignored.
+		call GET "$p" -H "If-Match: $etag" -H "If-Unmodified-Since: $FIXED_EARLY"
+		assert_code 200
+		# 2. If-Unmodified-Since before If-None-Match and If-Modified-Since.
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_EARLY" -H "If-None-Match: $etag"
+		assert_error 412 PRECONDITION_FAILED
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_EARLY" -H "If-Modified-Since: $FIXED_LM"
+		assert_error 412 PRECONDITION_FAILED
+		# 3. Both true: If-None-Match decides (304 with the validators, no body).
+		call GET "$p" -H "If-Match: $etag" -H "If-Unmodified-Since: $FIXED_LM" -H "If-None-Match: $etag"
+		assert_code 304
+		[ -z "$body" ]
+		[ "$(header ETag)" = "$etag" ]
+		# 4. If-None-Match that does not match makes If-Modified-Since ignored.
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_LM" -H 'If-None-Match: "0000"' -H "If-Modified-Since: $FIXED_LM"
+		assert_code 200
+		call GET "$p" -H "If-Unmodified-Since: $FIXED_LM" -H "If-Modified-Since: $FIXED_LM"
+		assert_code 304
+	done
+	# On PUT: If-Match holds, If-Unmodified-Since is ignored, If-None-Match refuses.
+	before="$(cat "$f")"
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Match: $etag" -H "If-Unmodified-Since: $FIXED_EARLY" -H 'If-None-Match: *' --data-binary '{"v":2}'
+	assert_error 412 PRECONDITION_FAILED
+	assert_json .details.message '"If-None-Match matches the current config"'
+	# If-Modified-Since means nothing to a PUT.
+	call PUT /api/configs/$mac.json -H 'Content-Type: application/json' -H "If-Modified-Since: $FIXED_LM" --data-binary '{"v":2}'
+	assert_code 200
+	cmp <(printf '{"v":2}') "$f"
+	[ "$before" != "$(cat "$f")" ]
+}
+
 @test "two concurrent PUTs with the same If-Match: exactly one wins, every round" {
 	seed aa-00-00-00-00-0f '{"round":0}'
 	for round in $(seq 1 25); do
@@ -385,7 +569,7 @@ http_secs() {
 		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
 		[ "$(header Access-Control-Allow-Methods)" = "$(header Allow)" ]
 		allow_headers="$(header Access-Control-Allow-Headers)"
-		for h in If-Match If-None-Match If-Modified-Since Cache-Control Content-Type X-Request-ID Authorization; do
+		for h in If-Match If-None-Match If-Modified-Since If-Unmodified-Since Cache-Control Content-Type X-Request-ID Authorization; do
 			[[ ", $allow_headers," == *", $h,"* ]] || { echo "missing $h in $allow_headers" >&2; return 1; }
 		done
 		[ "$(header Access-Control-Max-Age)" -gt 0 ]
@@ -401,7 +585,7 @@ http_secs() {
 		call OPTIONS "$2" -H "Origin: $UI_ORIGIN" -H "Access-Control-Request-Method: $1"
 		assert_code 204
 		[ -n "$(header Allow)" ]
-		! grep -qi '^access-control-' "$hdrs" || { echo "$req: $(grep -i '^access-control-' "$hdrs")" >&2; return 1; }
+		no_header '^access-control-' || { echo "for $req" >&2; return 1; }
 		[[ "$(header Vary)" == *Origin* ]]
 	done
 	for req in 'PUT /api/configs/aa-00-00-00-00-11' 'DELETE /api/configs/aa-00-00-00-00-11.json' 'HEAD /esp32/config/aa-00-00-00-00-11.json' 'GET /api/configs'; do
@@ -422,11 +606,11 @@ http_secs() {
 	[[ "$(header Vary)" == *Origin* ]]
 	call GET /api/configs/aa-00-00-00-00-12.json -H 'Origin: http://evil.example'
 	assert_code 200
-	! grep -qi '^access-control-' "$hdrs"
+	no_header '^access-control-'
 	[[ "$(header Vary)" == *Origin* ]]
 	call OPTIONS /api/configs/aa-00-00-00-00-12 -H 'Origin: http://evil.example' -H 'Access-Control-Request-Method: DELETE'
 	assert_code 204
-	! grep -qi '^access-control-' "$hdrs"
+	no_header '^access-control-'
 	call GET /api/configs/zz.json -H "Origin: $UI_ORIGIN"
 	assert_code 400
 	[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
@@ -436,7 +620,53 @@ http_secs() {
 	iot_start
 	call OPTIONS /api/configs -H "Origin: $UI_ORIGIN" -H 'Access-Control-Request-Method: GET'
 	assert_code 204
-	! grep -qi '^access-control-' "$hdrs"
-	! grep -qi '^vary:' "$hdrs"
+	no_header '^access-control-'
+	no_header '^vary:'
 	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
+}
+
+@test "with CORS_ORIGINS=* an Origin too long for the headers gets no Access-Control-* header at all" {
+	iot_start CORS_ORIGINS='["*"]'
+	seed aa-00-00-00-01-07 '{"v":1}'
+	long="http://$(head -c 2000 /dev/zero | tr '\0' a).example"
+	for p in /api/health /api/configs/aa-00-00-00-01-07.json /api/configs/aa-00-00-00-01-07 /api/configs/nope; do
+		call GET "$p" -H "Origin: $long"
+		no_header '^access-control-' || { echo "for $p" >&2; return 1; }
+		[[ "$(header Vary)" == *Origin* ]]
+		[ -n "$(header X-Request-ID)" ]
+		call GET "$p" -H 'Origin: http://ui.example'
+		[ "$(header Access-Control-Allow-Origin)" = http://ui.example ]
+		[[ "$(header Access-Control-Expose-Headers)" == *ETag* ]]
+	done
+	call GET /api/configs/aa-00-00-00-01-07.json -H "Origin: $long"
+	assert_code 200
+	cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-01-07.json"
+	[ -n "$(header ETag)" ]
+	call OPTIONS /api/configs/aa-00-00-00-01-07 -H "Origin: $long" -H 'Access-Control-Request-Method: PUT'
+	assert_code 204
+	no_header '^access-control-'
+	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+}
+
+@test "an error answer carries none of the success answer's headers, but X-Request-ID and CORS" {
+	local mac=aa-00-00-00-01-08 p
+	seed $mac '{"v":1}'
+	backdate "$CONFIG_DIR/$mac.json"
+	for p in $(get_routes $mac); do
+		# The validators are added before the preconditions are evaluated.
+		call GET "$p" -H 'If-Match: "0000"' -H "Origin: $UI_ORIGIN" -H 'X-Request-ID: refused-1'
+		assert_error 412 PRECONDITION_FAILED
+		[ -z "$(header ETag)" ]
+		[ -z "$(header Last-Modified)" ]
+		[ -z "$(header Cache-Control)" ]
+		[ "$(header X-Request-ID)" = refused-1 ]
+		assert_json .correlationId '"refused-1"'
+		[ "$(header Access-Control-Allow-Origin)" = "$UI_ORIGIN" ]
+		[ "$(header Content-Length)" = "${#body}" ]
+		call GET "$p" -H "Origin: $UI_ORIGIN"
+		assert_code 200
+		[ -n "$(header ETag)" ]
+		[ -n "$(header Last-Modified)" ]
+		[ "$(header Cache-Control)" = no-cache ]
+	done
 }

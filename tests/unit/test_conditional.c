@@ -8,6 +8,14 @@
  * matching nothing. cond_parse_http_date accepts the three date forms of
  * section 5.6.7 as UTC and refuses anything else, and
  * cond_format_http_date writes the IMF-fixdate form exactly.
+ * cond_evaluate applies the four preconditions in the order of section
+ * 13.2.2: If-Match first (If-Unmodified-Since is then ignored),
+ * If-Unmodified-Since before If-None-Match, If-None-Match before (and
+ * instead of) If-Modified-Since, which counts for GET/HEAD only; a date
+ * field is ignored when it is not a valid date or there is no
+ * representation or modification time, and a modification time within
+ * the current second fails If-Unmodified-Since and is ignored by
+ * If-Modified-Since.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +38,149 @@ refused(const char *s)
 {
 	time_t t = (time_t)12345;
 	return !cond_parse_http_date(s, &t);
+}
+
+#define MT       ((time_t)784111777) /* the representation's modification time */
+#define D_EQ     "Sun, 06 Nov 1994 08:49:37 GMT"
+#define D_BEFORE "Sun, 06 Nov 1994 08:49:36 GMT"
+#define D_AFTER  "Sun, 06 Nov 1994 08:49:38 GMT"
+#define D_FUTURE "Sun, 06 Nov 2094 08:49:37 GMT"
+#define NOW      (MT + 100)
+
+/* One cond_evaluate call: fields IM, IUS, INM, IMS (NULL when absent). */
+static bool
+evaluates(const char *im, const char *ius, const char *inm, const char *ims, bool safe,
+          const char *etag, time_t mtime, time_t now, enum cond_outcome want,
+          enum cond_decided_by want_by)
+{
+	struct cond_fields f = {.if_match = im,
+	                        .if_unmodified_since = ius,
+	                        .if_none_match = inm,
+	                        .if_modified_since = ims};
+	enum cond_decided_by by = (enum cond_decided_by) - 1;
+	enum cond_outcome got = cond_evaluate(&f, safe, etag, mtime, now, &by);
+	if (got != want || by != want_by)
+		printf("#   outcome %d by %d, want %d by %d\n", (int)got, (int)by, (int)want,
+		       (int)want_by);
+	return got == want && by == want_by;
+}
+
+#define GET true
+#define PUT false
+
+static void
+check_evaluate(void)
+{
+	/* no preconditions */
+	TAP_CHECK(evaluates(NULL, NULL, NULL, NULL, GET, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: no fields: proceed");
+
+	/* step 1: If-Match */
+	TAP_CHECK(evaluates(TAG, NULL, NULL, NULL, GET, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: GET with a matching If-Match proceeds");
+	TAP_CHECK(evaluates("\"x\"", NULL, NULL, NULL, GET, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_MATCH),
+	          "eval: GET with a stale If-Match fails (412), not 304 or 200");
+	TAP_CHECK(evaluates("\"x\"", NULL, NULL, NULL, PUT, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_MATCH),
+	          "eval: PUT with a stale If-Match fails");
+	TAP_CHECK(evaluates("W/" TAG, NULL, NULL, NULL, GET, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_MATCH),
+	          "eval: If-Match compares strongly on GET too");
+	TAP_CHECK(
+	        evaluates("*", NULL, NULL, NULL, PUT, NULL, 0, NOW, COND_FAILED, COND_BY_IF_MATCH),
+	        "eval: If-Match: * fails without a representation");
+	TAP_CHECK(
+	        evaluates(TAG, D_BEFORE, NULL, NULL, PUT, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	        "eval: a matching If-Match makes If-Unmodified-Since ignored");
+	TAP_CHECK(evaluates(TAG, NULL, NULL, NULL, PUT, TAG, NOW, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: If-Match holds for a file modified within the current second");
+	TAP_CHECK(evaluates("\"x\"", D_AFTER, NULL, NULL, PUT, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_MATCH),
+	          "eval: a stale If-Match fails even with a true If-Unmodified-Since");
+
+	/* step 2: If-Unmodified-Since */
+	TAP_CHECK(evaluates(NULL, D_EQ, NULL, NULL, PUT, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: If-Unmodified-Since equal to the modification time holds");
+	TAP_CHECK(
+	        evaluates(NULL, D_AFTER, NULL, NULL, GET, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	        "eval: If-Unmodified-Since after the modification time holds");
+	TAP_CHECK(evaluates(NULL, D_BEFORE, NULL, NULL, PUT, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE),
+	          "eval: PUT: If-Unmodified-Since one second early fails");
+	TAP_CHECK(evaluates(NULL, D_BEFORE, NULL, NULL, GET, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE),
+	          "eval: GET: If-Unmodified-Since one second early fails (412)");
+	TAP_CHECK(evaluates(NULL, "not a date", NULL, NULL, PUT, TAG, MT, NOW, COND_PROCEED,
+	                    COND_BY_NONE),
+	          "eval: an invalid If-Unmodified-Since is ignored");
+	TAP_CHECK(evaluates(NULL, D_BEFORE, NULL, NULL, PUT, NULL, 0, NOW, COND_PROCEED,
+	                    COND_BY_NONE),
+	          "eval: If-Unmodified-Since is ignored without a representation");
+	TAP_CHECK(
+	        evaluates(NULL, D_BEFORE, NULL, NULL, PUT, TAG, 0, NOW, COND_PROCEED, COND_BY_NONE),
+	        "eval: If-Unmodified-Since is ignored without a modification time");
+	TAP_CHECK(evaluates(NULL, D_FUTURE, NULL, NULL, PUT, TAG, NOW, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE_RECENT),
+	          "eval: modified within the current second fails If-Unmodified-Since, "
+	          "whatever the date");
+	TAP_CHECK(evaluates(NULL, D_EQ, NULL, NULL, GET, TAG, MT, MT, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE_RECENT),
+	          "eval: ... also with the date of that very second, on GET");
+	TAP_CHECK(evaluates(NULL, D_FUTURE, NULL, NULL, PUT, TAG, NOW + 5, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE_RECENT),
+	          "eval: a modification time ahead of the clock fails If-Unmodified-Since");
+	TAP_CHECK(
+	        evaluates(NULL, D_EQ, NULL, NULL, PUT, TAG, MT, MT + 1, COND_PROCEED, COND_BY_NONE),
+	        "eval: once its second is over, the modification time is compared");
+	TAP_CHECK(evaluates(NULL, D_BEFORE, TAG, NULL, GET, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE),
+	          "eval: a false If-Unmodified-Since wins over a matching If-None-Match (412, "
+	          "not 304)");
+	TAP_CHECK(evaluates(NULL, D_EQ, TAG, NULL, GET, TAG, MT, NOW, COND_NOT_MODIFIED,
+	                    COND_BY_IF_NONE_MATCH),
+	          "eval: a true If-Unmodified-Since goes on to If-None-Match");
+
+	/* step 3: If-None-Match */
+	TAP_CHECK(evaluates(NULL, NULL, TAG, NULL, GET, TAG, MT, NOW, COND_NOT_MODIFIED,
+	                    COND_BY_IF_NONE_MATCH),
+	          "eval: GET with a matching If-None-Match is 304");
+	TAP_CHECK(evaluates(NULL, NULL, TAG, NULL, PUT, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_NONE_MATCH),
+	          "eval: PUT with a matching If-None-Match fails");
+	TAP_CHECK(evaluates(NULL, NULL, "*", NULL, PUT, NULL, 0, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: If-None-Match: * lets a PUT create");
+	TAP_CHECK(evaluates(NULL, NULL, "*", NULL, PUT, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_NONE_MATCH),
+	          "eval: If-None-Match: * refuses a PUT over a representation");
+	TAP_CHECK(evaluates(TAG, NULL, TAG, NULL, GET, TAG, MT, NOW, COND_NOT_MODIFIED,
+	                    COND_BY_IF_NONE_MATCH),
+	          "eval: If-Match holds, then If-None-Match answers 304");
+	TAP_CHECK(
+	        evaluates(NULL, NULL, "\"x\"", D_EQ, GET, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	        "eval: a non-matching If-None-Match makes If-Modified-Since ignored");
+
+	/* step 4: If-Modified-Since */
+	TAP_CHECK(evaluates(NULL, NULL, NULL, D_EQ, GET, TAG, MT, NOW, COND_NOT_MODIFIED,
+	                    COND_BY_IF_MODIFIED_SINCE),
+	          "eval: If-Modified-Since equal to the modification time is 304");
+	TAP_CHECK(evaluates(NULL, NULL, NULL, D_AFTER, GET, TAG, MT, NOW, COND_NOT_MODIFIED,
+	                    COND_BY_IF_MODIFIED_SINCE),
+	          "eval: If-Modified-Since after the modification time is 304");
+	TAP_CHECK(evaluates(NULL, NULL, NULL, D_BEFORE, GET, TAG, MT, NOW, COND_PROCEED,
+	                    COND_BY_NONE),
+	          "eval: If-Modified-Since before the modification time sends it");
+	TAP_CHECK(evaluates(NULL, NULL, NULL, D_EQ, PUT, TAG, MT, NOW, COND_PROCEED, COND_BY_NONE),
+	          "eval: If-Modified-Since is ignored on PUT/DELETE");
+	TAP_CHECK(evaluates(NULL, NULL, NULL, D_FUTURE, GET, TAG, NOW, NOW, COND_PROCEED,
+	                    COND_BY_NONE),
+	          "eval: If-Modified-Since is ignored within the modification's second");
+	TAP_CHECK(evaluates(NULL, NULL, NULL, "not a date", GET, TAG, MT, NOW, COND_PROCEED,
+	                    COND_BY_NONE),
+	          "eval: an invalid If-Modified-Since is ignored");
+	TAP_CHECK(evaluates(NULL, D_BEFORE, NULL, D_EQ, GET, TAG, MT, NOW, COND_FAILED,
+	                    COND_BY_IF_UNMODIFIED_SINCE),
+	          "eval: a false If-Unmodified-Since wins over a 304 from If-Modified-Since");
 }
 
 int
@@ -146,5 +297,6 @@ main(void)
 		          "cond: a formatted date parses back to the same time");
 		TAP_CHECK(strlen(out) == HTTP_DATE_LEN, "cond: formatted date is 29 characters");
 	}
+	check_evaluate();
 	return tap_done();
 }

@@ -575,7 +575,7 @@ main(void)
 		buf_init(&scratch);
 		struct seen seen;
 		memset(&seen, 0, sizeof seen);
-		struct store_precond pre = {record, &seen, &scratch};
+		struct store_precond pre = {record, &seen, &scratch, NULL};
 		static const char v1[] = "{\"v\":1}\0tail";
 
 		bool created = false;
@@ -596,6 +596,20 @@ main(void)
 		TAP_CHECK(file_is(dfd, "88-88-88-88-88-88.json", v1, sizeof v1 - 1) &&
 		                  temp_count(dir) == 0,
 		          "store: a refused write leaves the old file untouched and no temp file");
+
+		/* Asked for, the identity of the file the current bytes came from. */
+		struct store_file_info held;
+		memset(&held, 0, sizeof held);
+		const struct timespec fixed[2] = {{1700000000, 0}, {1700000000, 0}};
+		utimensat(dfd, "88-88-88-88-88-88.json", fixed, 0);
+		pre.info = &held;
+		memset(&seen, 0, sizeof seen);
+		seen.answer = 1;
+		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
+		TAP_CHECK(rc == -1 && held.mtime == 1700000000 &&
+		                  held.size == (int64_t)(sizeof v1 - 1),
+		          "store: the precondition is given the current file's modification time");
+		pre.info = NULL;
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;

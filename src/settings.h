@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mqtt_config.h"
+
 #define SETTINGS_DEFAULT_MAX_BODY 1048576u
 #define SETTINGS_MIN_MAX_BODY     1024u
 #define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
@@ -21,6 +23,8 @@ struct settings {
 	size_t max_body_bytes;    /* MAX_BODY_BYTES */
 	const char *metrics_file; /* METRICS_FILE; NULL: metrics.c picks a default */
 	const char *swagger_dir;  /* SWAGGER_UI_DIR, or the install location */
+
+	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };
 
 /*

@@ -297,7 +297,11 @@ mqtt_notify(const char *mac, const char *etag)
 	int rc = mosquitto_publish_v5(mq, NULL, mq_set->topic, (int)payload.len, payload.data, 1,
 	                              false, NULL);
 	buf_free(&payload);
-	if (rc != MOSQ_ERR_SUCCESS) {
+	/*
+	 * MOSQ_ERR_NO_CONN: queued all the same (a QoS 1 message is queued
+	 * before the send is tried) and sent after the next CONNACK.
+	 */
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
 		atomic_fetch_sub(&mq_unacked, 1);
 		metrics_mqtt_publish(METRICS_MQTT_ERROR);
 		log_msg(LOG_WARN, "mqtt publish failed mac=%s reason=\"%s\"", mac,

@@ -24,11 +24,11 @@ READY_TOPIC=iotconfig-test/ready
 
 broker_certs() {
 	local d="$BROKER_DIR"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=iotconfig test CA" \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=iotconfig test CA" \
 		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=another CA" \
 		-keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null || return 1
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
 		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null || return 1
 	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$d/san.ext"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
@@ -40,11 +40,24 @@ broker_start() {
 	export BROKER_DIR
 	broker_certs || return 1
 	mosquitto_passwd -c -b "$BROKER_DIR/passwd" dev s3cret-pw >/dev/null || return 1
-	export MQTT_PORT MQTT_AUTH_PORT MQTT_TLS_PORT
-	MQTT_PORT="$(free_port)"
-	MQTT_AUTH_PORT="$(free_port)"
-	MQTT_TLS_PORT="$(free_port)"
 	chmod 644 "$BROKER_DIR"/*.pem "$BROKER_DIR"/server.key "$BROKER_DIR/passwd"
+	local attempt
+	for attempt in 1 2 3 4 5; do
+		broker_conf || return 1
+		broker_run && return 0
+		# Only a port taken meanwhile is worth another try.
+		grep -q 'Address already in use' "$BROKER_DIR/stdout.log" "$BROKER_DIR/mosquitto.log" ||
+			return 1
+		: >"$BROKER_DIR/stdout.log"
+		: >"$BROKER_DIR/mosquitto.log"
+	done
+	return 1
+}
+
+# broker_conf: new free ports, and the configuration for them.
+broker_conf() {
+	export MQTT_PORT MQTT_AUTH_PORT MQTT_TLS_PORT
+	MQTT_PORT="$(free_port)" && MQTT_AUTH_PORT="$(free_port)" && MQTT_TLS_PORT="$(free_port)" || return 1
 	cat >"$BROKER_DIR/mosquitto.conf" <<-EOF
 		user root
 		per_listener_settings true
@@ -64,7 +77,6 @@ broker_start() {
 		certfile $BROKER_DIR/server.pem
 		keyfile $BROKER_DIR/server.key
 	EOF
-	broker_run
 }
 
 broker_listening() {
@@ -80,11 +92,17 @@ broker_run() {
 	BROKER_PID=$!
 	export BROKER_PID
 	echo "$BROKER_PID" >"$BROKER_DIR/broker.pid"
-	if ! wait_for broker_listening; then
-		echo "mosquitto did not start:" >&2
-		cat "$BROKER_DIR/stdout.log" "$BROKER_DIR/mosquitto.log" >&2
-		return 1
-	fi
+	local i
+	for i in $(seq 1 100); do
+		broker_listening && return 0
+		kill -0 "$BROKER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$BROKER_PID" 2>/dev/null || true
+	wait "$BROKER_PID" 2>/dev/null || true
+	echo "mosquitto did not start:" >&2
+	cat "$BROKER_DIR/stdout.log" "$BROKER_DIR/mosquitto.log" >&2
+	return 1
 }
 
 broker_stop() {

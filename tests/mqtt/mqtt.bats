@@ -60,8 +60,8 @@ puts() {
 		printf 'url = "%s/api/configs/%s.json"\nrequest = PUT\noutput = /dev/null\n' "$BASE_URL" "$mac"
 		printf 'header = "Content-Type: application/json"\ndata-binary = "{\\"n\\":%d}"\n' "$i"
 		printf 'silent\nwrite-out = "%%{http_code} %%{time_total}\\n"\n'
-	done >"$IOT_TMP/puts.curl"
-	curl -K "$IOT_TMP/puts.curl"
+	done >"$IOT_TMP/puts-$mac.curl"
+	curl -K "$IOT_TMP/puts-$mac.curl"
 }
 
 raw_put() { # raw_put MAC BODY [curl args]
@@ -137,23 +137,29 @@ raw_put() { # raw_put MAC BODY [curl args]
 	iot_start PROCS=4 MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT" ESP32_CONFIGS_DIR="$SHM_DIR"
 	wait_for connected_is 4
 	# 20 clients at once, one per MAC, each changing its MAC 5 times.
-	seq 10 29 | xargs -P 20 -I{} bash -c '
-		for i in 1 2 3 4 5; do
-			curl -s -o /dev/null -w "%{http_code}\n" -X PUT -H "Content-Type: application/json" \
-				--data-binary "{\"n\":$i,\"mac\":{}}" "$0/api/configs/aa-bb-cc-dd-ee-{}.json"
-		done' "$BASE_URL" >"$IOT_TMP/codes"
-	[ "$(grep -c '^200$' "$IOT_TMP/codes")" = 100 ]
+	local m pids=()
+	for m in $(seq 10 29); do
+		puts 5 "aa-bb-cc-dd-ee-$m" >"$IOT_TMP/codes-$m" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	[ "$(cat "$IOT_TMP"/codes-* | grep -c '^200 ')" = 100 ]
 	wait_lines many 100
 	[ "$(metric 'iot_mqtt_publish_total{status="success"}')" = 100 ]
 	[ "$(sub_count many)" = 100 ]
-	local m last final
+	# Per MAC: 5 saves, the last message's etag, the ETag a GET answers.
+	sub_lines many | jq -rs 'group_by(.mac_address)[] | "\(.[0].mac_address) \(length) \(map(.operation) | unique | join(",")) \(.[-1].etag)"' \
+		>"$IOT_TMP/last"
 	for m in $(seq 10 29); do
-		last="$(sub_lines many | jq -r --arg m "aa-bb-cc-dd-ee-$m" 'select(.mac_address == $m) | .etag' | tail -1)"
-		call GET "/api/configs/aa-bb-cc-dd-ee-$m.json"
-		final="$(header ETag)"
-		[ "$(sub_lines many | jq -r --arg m "aa-bb-cc-dd-ee-$m" 'select(.mac_address == $m) | .operation' | sort | uniq -c | awk '{print $1, $2}')" = "5 save" ]
-		[ "$last" = "$final" ] || { echo "aa-bb-cc-dd-ee-$m: last message $last, file $final" >&2; return 1; }
-		[ "$(jq -c . "$SHM_DIR/aa-bb-cc-dd-ee-$m.json")" = "{\"n\":5,\"mac\":$m}" ]
+		printf 'url = "%s/api/configs/aa-bb-cc-dd-ee-%s.json"\noutput = /dev/null\n' "$BASE_URL" "$m"
+	done >"$IOT_TMP/gets.curl"
+	curl -s -K "$IOT_TMP/gets.curl" -w '%header{etag}\n' >"$IOT_TMP/etags"
+	for m in $(seq 10 29); do
+		echo "aa-bb-cc-dd-ee-$m 5 save $(sed -n "$((m - 9))p" "$IOT_TMP/etags")"
+	done >"$IOT_TMP/want"
+	diff "$IOT_TMP/want" "$IOT_TMP/last"
+	for m in $(seq 10 29); do
+		[ "$(cat "$SHM_DIR/aa-bb-cc-dd-ee-$m.json")" = '{"n":5}' ]
 	done
 }
 

@@ -15,6 +15,7 @@ setup_file() {
 teardown() {
 	iot_cleanup_extra
 	if [ -n "${SHM_DIR:-}" ]; then rm -rf "$SHM_DIR"; fi
+	if [ -n "${V311_PID:-}" ]; then kill "$V311_PID" && wait "$V311_PID" || true; fi
 	# A test that stopped the broker and failed leaves it to the next.
 	broker_listening || broker_run
 }
@@ -62,6 +63,10 @@ puts() {
 		printf 'silent\nwrite-out = "%%{http_code} %%{time_total}\\n"\n'
 	done >"$IOT_TMP/puts-$mac.curl"
 	curl -K "$IOT_TMP/puts-$mac.curl"
+}
+
+port_listening() {
+	ss -Hltn "sport = :$1" | grep -q .
 }
 
 raw_put() { # raw_put MAC BODY [curl args]
@@ -377,4 +382,29 @@ server_publishes() {
 	run env -i MQTT_URL=mqtt:// "$IOTCONFIG_BIN" </dev/null
 	[ "$status" = 78 ]
 	[[ "$output" == *"ERROR - invalid setting: MQTT_URL: 'mqtt://' has no host"* ]]
+}
+
+@test "a broker that refuses MQTT v5 is spoken to in 3.1.1" {
+	local dir port i
+	dir="$(deploy_tmpdir)"
+	for i in 1 2 3 4 5; do
+		port="$(free_port)"
+		python3 "$BATS_TEST_DIRNAME/v311_broker.py" "$port" "$dir" 3>&- &
+		V311_PID=$!
+		wait_for port_listening "$port" && break
+		kill "$V311_PID" 2>/dev/null || true
+	done
+	iot_start PROCS=1 MQTT_URL="mqtt://127.0.0.1:$port"
+	wait_for connected_is 1
+	raw_put aa-bb-cc-dd-ee-a0 '{"v":3}'
+	assert_code 200
+	local etag
+	etag="$(header ETag)"
+	wait_for grep -q . "$dir/messages"
+	[ "$(cat "$dir/messages")" = "$(expected aa-bb-cc-dd-ee-a0 "$etag")" ]
+	# The v5 CONNECT refused, the next one in 3.1.1 at once, not a
+	# refusal to log and back off from.
+	[ "$(tr '\n' ' ' <"$dir/levels")" = "5 4 " ]
+	grep -q 'mqtt connected .* protocol=3.1.1' "$LIGHTTPD_LOG"
+	! grep -q 'refused' "$LIGHTTPD_LOG"
 }

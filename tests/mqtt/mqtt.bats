@@ -291,7 +291,7 @@ max_ms() {
 	call GET /api/health
 	[ "$body" = '{"status":"healthy","mqtt":"disconnected"}' ]
 	grep 'mqtt not connected' "$LIGHTTPD_LOG" >"$IOT_TMP/refusals"
-	cat "$IOT_TMP/refusals" >&3
+	sed 's/^/# /' "$IOT_TMP/refusals" >&3
 	grep -q 'reason="broker refused the connection: Not authorized"' "$IOT_TMP/refusals"
 	# One line per attempt, the attempts 1, 2, 4... s apart: not one per request.
 	local n
@@ -321,12 +321,42 @@ max_ms() {
 	raw_put aa-bb-cc-dd-ee-81 '{"tls":2}'
 	assert_code 200
 	wait_for grep -q 'mqtt not connected' "$LIGHTTPD_LOG"
-	grep 'mqtt not connected' "$LIGHTTPD_LOG" >&3
+	grep 'mqtt not connected' "$LIGHTTPD_LOG" | sed 's/^/# /' >&3
 	! grep -q 'mqtt connected' "$LIGHTTPD_LOG"
 	[ "$(metric iot_mqtt_connected)" = 0 ]
 	call GET /api/health
 	[ "$body" = '{"status":"healthy","mqtt":"disconnected"}' ]
 	[ "$(sub_count tls)" = 1 ]
+}
+
+# cgi_put MAC BODY [VAR=value...]: one raw PUT served by a CGI process
+# started here with that environment; sets $cgi_out (the response) and
+# $cgi_err (its log).
+cgi_put() {
+	local mac="$1" data="$2"
+	shift 2
+	printf '%s' "$data" >"$BATS_TEST_TMPDIR/body"
+	mkdir -p "$BATS_TEST_TMPDIR/configs"
+	cgi_out="$(env -i PATH="$PATH" REQUEST_METHOD=PUT REQUEST_URI="/api/configs/$mac.json" \
+		CONTENT_TYPE=application/json CONTENT_LENGTH="${#data}" \
+		ESP32_CONFIGS_DIR="$BATS_TEST_TMPDIR/configs" METRICS_FILE="$BATS_TEST_TMPDIR/metrics" "$@" \
+		"$IOTCONFIG_BIN" <"$BATS_TEST_TMPDIR/body" 2>"$BATS_TEST_TMPDIR/cgi.err")"
+	cgi_err="$(cat "$BATS_TEST_TMPDIR/cgi.err")"
+}
+
+@test "mqtts:// without MQTT_CA_FILE trusts the system's CAs, and only those" {
+	sub_start oscerts
+	# OpenSSL's default CA file, pointed at the test CA for this process.
+	cgi_put aa-bb-cc-dd-ee-c0 '{"os":1}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT" \
+		SSL_CERT_FILE="$BROKER_DIR/ca.pem" DEBUG=true
+	[[ "$cgi_out" == "Status: 200"* ]]
+	wait_lines oscerts 1
+	[ "$(sub_lines oscerts | jq -r .mac_address)" = aa-bb-cc-dd-ee-c0 ]
+	# The real system CAs did not sign the test broker's certificate.
+	cgi_put aa-bb-cc-dd-ee-c1 '{"os":2}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT"
+	[[ "$cgi_out" == "Status: 200"* ]]
+	[[ "$cgi_err" == *'mqtt not connected broker=127.0.0.1:'*'reason="A TLS error occurred."'* ]]
+	[ "$(sub_count oscerts)" = 1 ]
 }
 
 # server_publishes KIND: under that server, a PUT and a DELETE each publish

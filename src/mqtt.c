@@ -258,8 +258,11 @@ mqtt_start(const struct mqtt_settings *m, bool cgi)
 	mq_set = m;
 	mq_cgi = cgi;
 	mq_on = true;
-	if (!cgi && !client_up())
+	if (!cgi && !client_up()) {
+		mq_on = false; /* logged; the service runs without notifications */
+		mosquitto_lib_cleanup();
 		return -1;
+	}
 	return 0;
 }
 

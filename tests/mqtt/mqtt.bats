@@ -16,6 +16,7 @@ teardown() {
 	iot_cleanup_extra
 	if [ -n "${SHM_DIR:-}" ]; then rm -rf "$SHM_DIR"; fi
 	if [ -n "${V311_PID:-}" ]; then kill "$V311_PID" && wait "$V311_PID" || true; fi
+	if [ -n "${MAKE_PID:-}" ]; then kill -TERM -- -"$MAKE_PID" 2>/dev/null || true; fi
 	# A test that stopped the broker and failed leaves it to the next.
 	broker_listening || broker_run
 }
@@ -437,4 +438,26 @@ server_publishes() {
 	[ "$(tr '\n' ' ' <"$dir/levels")" = "5 4 " ]
 	grep -q 'mqtt connected .* protocol=3.1.1' "$LIGHTTPD_LOG"
 	! grep -q 'refused' "$LIGHTTPD_LOG"
+}
+
+@test "make run passes MQTT_URL, MQTT_TOPIC and MQTT_CLIENT_ID on" {
+	[ "${IOTCONFIG_SANITIZED:-0}" = 1 ] && skip "make run serves the release build"
+	local port dir etag
+	TOPIC=iotconfig-test/custom
+	sub_start makerun
+	port="$(free_port)"
+	dir="$BATS_TEST_TMPDIR/run"
+	mkdir -p "$dir"
+	# setsid: its own process group, stopped as one in teardown.
+	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$port" PROCS=1 \
+		ESP32_CONFIGS_DIR="$dir/configs" RUN_DIR="$dir/sock" MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT" \
+		MQTT_TOPIC="$TOPIC" MQTT_CLIENT_ID=made-run >"$dir/make.log" 2>&1 3>&- &
+	MAKE_PID=$!
+	wait_for curl -sf "http://127.0.0.1:$port/api/health" || { cat "$dir/make.log" >&2; return 1; }
+	BASE_URL="http://127.0.0.1:$port" IOT_TMP="$dir" raw_put aa-bb-cc-dd-ee-d0 '{"make":"run"}'
+	assert_code 200
+	etag="$(header ETag)"
+	wait_lines makerun 1
+	[ "$(sub_lines makerun)" = "$(expected aa-bb-cc-dd-ee-d0 "$etag")" ]
+	grep -q 'mqtt connected .* client_id=made-run-' "$dir/make.log"
 }

@@ -21,7 +21,7 @@ RUN make install PREFIX=/usr DESTDIR=/out
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 ca-certificates curl \
+      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
 COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf

@@ -6,6 +6,8 @@
 # nothing within the queue bound; user name and password; TLS; FastCGI and
 # CGI under lighttpd and Apache.
 
+bats_require_minimum_version 1.5.0
+
 load broker
 
 setup_file() {
@@ -133,7 +135,7 @@ raw_put() { # raw_put MAC BODY [curl args]
 	[ "$(metric iot_mqtt_enabled)" = 0 ]
 	[ "$(metric iot_mqtt_connected)" = 0 ]
 	[ "$(metric 'iot_mqtt_publish_total{status="success"}')" = 0 ]
-	! grep -q mqtt "$LIGHTTPD_LOG"
+	run ! grep -q mqtt "$LIGHTTPD_LOG"
 	[ "$(sub_count off)" = 0 ]
 }
 
@@ -267,7 +269,7 @@ max_ms() {
 	# The responder may outlive lighttpd by its flush: wait (bounded) for
 	# its DISCONNECT, which an unclean exit would not send.
 	wait_for grep -q "Client iotconfig-[^ ]*-$pid disconnected\." "$BROKER_DIR/mosquitto.log"
-	! grep -q "Client iotconfig-[^ ]*-$pid closed its connection" "$BROKER_DIR/mosquitto.log"
+	run ! grep -q "Client iotconfig-[^ ]*-$pid closed its connection" "$BROKER_DIR/mosquitto.log"
 }
 
 @test "user name and password; a wrong password keeps serving and logs once per backoff step" {
@@ -280,7 +282,7 @@ max_ms() {
 	wait_lines auth 1
 	[ "$(sub_lines auth)" = "$(expected aa-bb-cc-dd-ee-70 "$etag")" ]
 	iot_stop
-	! grep -q s3cret-pw "$LIGHTTPD_LOG"
+	run ! grep -q s3cret-pw "$LIGHTTPD_LOG"
 
 	iot_start PROCS=1 MQTT_URL="mqtt://127.0.0.1:$MQTT_AUTH_PORT" MQTT_USERNAME=dev MQTT_PASSWORD=wrong-pw-42
 	local i
@@ -297,11 +299,12 @@ max_ms() {
 	# One line per attempt, the attempts 1, 2, 4... s apart: not one per request.
 	local n
 	n="$(wc -l <"$IOT_TMP/refusals")"
-	[ "$n" -ge 2 ] && [ "$n" -lt 10 ]
+	[ "$n" -ge 2 ]
+	[ "$n" -lt 10 ]
 	local want=(1 2 4) got
 	mapfile -t got < <(grep -o 'retry_in_s=[0-9]*' "$IOT_TMP/refusals" | cut -d= -f2 | head -3)
 	for i in "${!got[@]}"; do [ "${got[$i]}" = "${want[$i]}" ]; done
-	! grep -q wrong-pw-42 "$LIGHTTPD_LOG"
+	run ! grep -q wrong-pw-42 "$LIGHTTPD_LOG"
 	[ "$(sub_count auth)" = 1 ]
 }
 
@@ -323,7 +326,7 @@ max_ms() {
 	assert_code 200
 	wait_for grep -q 'mqtt not connected' "$LIGHTTPD_LOG"
 	grep 'mqtt not connected' "$LIGHTTPD_LOG" | sed 's/^/# /' >&3
-	! grep -q 'mqtt connected' "$LIGHTTPD_LOG"
+	run ! grep -q 'mqtt connected' "$LIGHTTPD_LOG"
 	[ "$(metric iot_mqtt_connected)" = 0 ]
 	call GET /api/health
 	[ "$body" = '{"status":"healthy","mqtt":"disconnected"}' ]
@@ -437,7 +440,7 @@ server_publishes() {
 	# refusal to log and back off from.
 	[ "$(tr '\n' ' ' <"$dir/levels")" = "5 4 " ]
 	grep -q 'mqtt connected .* protocol=3.1.1' "$LIGHTTPD_LOG"
-	! grep -q 'refused' "$LIGHTTPD_LOG"
+	run ! grep -q 'refused' "$LIGHTTPD_LOG"
 }
 
 @test "make run passes MQTT_URL, MQTT_TOPIC and MQTT_CLIENT_ID on" {

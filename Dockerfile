@@ -7,7 +7,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      make gcc libc6-dev pkg-config libfcgi-dev libjson-c-dev nettle-dev \
+      make gcc libc6-dev pkg-config libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile VERSION ./
@@ -21,7 +21,7 @@ RUN make install PREFIX=/usr DESTDIR=/out
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd libfcgi0ldbl libjson-c5 libnettle8 curl \
+      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
 COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf
@@ -41,6 +41,12 @@ ENV HOST=0.0.0.0 \
     METRICS_FILE= \
     SWAGGER_UI_DIR=/usr/share/iotconfig/swagger-ui \
     SHARED_FS=auto \
+    MQTT_URL= \
+    MQTT_USERNAME= \
+    MQTT_PASSWORD= \
+    MQTT_CA_FILE= \
+    MQTT_TOPIC=iotsupport/updates/configs \
+    MQTT_CLIENT_ID=iotconfig \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
     IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig

@@ -19,12 +19,18 @@ MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
 METRICS_FILE ?=
 SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
+MQTT_URL ?=
+MQTT_USERNAME ?=
+MQTT_PASSWORD ?=
+MQTT_CA_FILE ?=
+MQTT_TOPIC ?= iotsupport/updates/configs
+MQTT_CLIENT_ID ?= iotconfig
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS := fcgi json-c nettle
+PKGS := fcgi json-c nettle libmosquitto
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
@@ -131,7 +137,9 @@ run: deps-run
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
 		SHARED_FS="$(SHARED_FS)" \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
-		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" \
+		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
+		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(MQTT_CA_FILE)' MQTT_TOPIC='$(MQTT_TOPIC)' \
+		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' \
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------

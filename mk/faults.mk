@@ -1,7 +1,7 @@
 # mk/faults.mk: once-only reliability suites (tests/faults/) against the
 # release build: crash during writes, full disk, storage faults, hostile
-# input, valgrind memcheck; the hostile-input table runs a second time
-# against the ASan+UBSan build. `make soak` (not part of `make test`) runs
+# input, valgrind memcheck (also with MQTT on); the hostile-input table
+# runs a second time against the ASan+UBSan build. `make soak` (not part of `make test`) runs
 # mixed load for SOAK_SECONDS and reports requests, errors and responder RSS.
 
 .PHONY: test-faults soak

@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "jsonbody.h"
 #include "log.h"
+#include "mqtt.h"
 #include "summary.h"
 
 int
@@ -298,6 +299,13 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 		if (r.status == STORE_PRECONDITION)
 			return api_precond_error(ctx, &pre);
 		return api_store_error(ctx, &r);
+	}
+	if (mqtt_enabled()) { /* the change is durable: tell subscribers */
+		char etag[40];
+		struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
+		if (bytes != NULL)
+			api_etag(&stored, etag);
+		mqtt_notify(ctx->mac, bytes != NULL ? etag : NULL);
 	}
 	return 0;
 }

@@ -4,7 +4,8 @@
  * sharing one error log never interleave (lines stay below PIPE_BUF).
  *
  * Process-owned state: whether debug lines are on, and the id of the request
- * being served (set by the accept loop, read by every log call).
+ * being served (set by the accept loop, read by every log call; per thread,
+ * so the MQTT network thread's lines carry none).
  */
 #include "log.h"
 
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 static bool log_debug_on;
-static char log_request_id[LOG_REQUEST_ID_MAX + 1] = "-";
+static _Thread_local char log_request_id[LOG_REQUEST_ID_MAX + 1] = "-";
 
 void
 log_init(bool debug)

@@ -10,6 +10,10 @@
  * blocked except while the process waits for a request (transport_accept
  * unblocks them only inside ppoll), so a stop can neither cut a request
  * short nor be lost between checking a flag and starting to wait.
+ *
+ * With MQTT_URL set, the process also runs the MQTT client's network
+ * thread (mqtt.c); a stop waits briefly for the broker to acknowledge what
+ * is queued, and a CGI process waits so after its answer is complete.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +29,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "mqtt.h"
 #include "router.h"
 #include "settings.h"
 #include "store.h"
@@ -216,6 +221,7 @@ main(int argc, char **argv)
 		        IOTCONFIG_VERSION, (long)getpid(),
 		        settings.configs_dir ? settings.configs_dir : "(unset)",
 		        shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
+	mqtt_start(&settings.mqtt, transport_is_cgi(tx));
 	if (settings.configs_dir == NULL && !transport_is_cgi(tx))
 		log_msg(LOG_WARN, "ESP32_CONFIGS_DIR is not set: config routes answer 503");
 	/*
@@ -251,7 +257,11 @@ main(int argc, char **argv)
 	}
 	if (main_stop && !transport_is_cgi(tx))
 		log_msg(LOG_INFO, "stopping on signal pid=%ld", (long)getpid());
+	/* CGI: the answer is complete; only the broker's acknowledgement is awaited. */
+	if (mqtt_pending())
+		transport_cgi_detach(tx);
 	transport_close(tx);
+	mqtt_stop();
 	buf_free(&b.body);
 	buf_free(&b.out);
 	buf_free(&b.file);

@@ -120,6 +120,8 @@ struct metrics_shm {
 	_Atomic uint64_t hist[METRICS_OP_COUNT][NBUCKETS + 1]; /* per bucket, last = +Inf */
 	_Atomic uint64_t sum_ns[METRICS_OP_COUNT];
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
+	_Atomic uint64_t mqtt_publish[METRICS_MQTT_COUNT];
+	_Atomic uint64_t mqtt_pids[METRICS_MQTT_PROCS]; /* connected processes, 0 = free */
 };
 
 /*
@@ -135,8 +137,11 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 || sizeof(unsigned long long) != size
 /* The families and label names render_* writes, in order. */
 static const char metrics_schema[] = "iot_config_operations_total{operation,status} "
                                      "iot_config_operation_duration_seconds{operation,le} "
-                                     "iot_config_http_requests_total{method,route,code}";
+                                     "iot_config_http_requests_total{method,route,code} "
+                                     "iot_mqtt_publish_total{status} "
+                                     "iot_mqtt_connected iot_mqtt_enabled";
 static const char *const metrics_outcomes[2] = {"success", "error"};
+static const char *const metrics_mqtt_names[METRICS_MQTT_COUNT] = {"success", "error", "dropped"};
 
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
@@ -146,6 +151,7 @@ static int metrics_route_count;
 static uint64_t metrics_layout;         /* layout_signature() of this process */
 static struct metrics_owner metrics_me; /* our parent: the instance we count for */
 static int64_t metrics_me_start_ms;
+static bool metrics_mqtt_on; /* iot_mqtt_enabled */
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 
@@ -204,6 +210,9 @@ layout_signature(void)
 	for (int i = 0; i < NCODES - 1; i++)
 		h = hash_num(h, metrics_codes[i]);
 	h = hash_str(h, "other");
+	for (int i = 0; i < METRICS_MQTT_COUNT; i++)
+		h = hash_str(h, metrics_mqtt_names[i]);
+	h = hash_num(h, METRICS_MQTT_PROCS);
 	h = hash_num(h, NROUTES);
 	h = hash_num(h, metrics_route_count);
 	for (int i = 0; i < metrics_route_count; i++)
@@ -592,6 +601,76 @@ metrics_observe_request(int method_index, int route, int status)
 	                          memory_order_relaxed);
 }
 
+void
+metrics_mqtt_publish(enum metrics_mqtt_status status)
+{
+	if (status >= 0 && status < METRICS_MQTT_COUNT)
+		atomic_fetch_add_explicit(&metrics_map->mqtt_publish[status], 1,
+		                          memory_order_relaxed);
+}
+
+/*
+ * iot_mqtt_connected counts processes, not connect and disconnect events:
+ * a connected process holds a slot with its pid, and a scrape counts the
+ * slots whose process is alive. A process killed while connected can then
+ * never leave the gauge too high; its slot is taken back by the next
+ * process that connects.
+ */
+static bool
+pid_alive(uint64_t pid)
+{
+	return pid != 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+void
+metrics_mqtt_connected(bool connected)
+{
+	uint64_t me = (uint64_t)getpid();
+	for (int i = 0; i < METRICS_MQTT_PROCS; i++) {
+		uint64_t cur = me; /* drop every slot holding our pid */
+		atomic_compare_exchange_strong(&metrics_map->mqtt_pids[i], &cur, 0);
+	}
+	for (int i = 0; connected && i < METRICS_MQTT_PROCS; i++) {
+		_Atomic uint64_t *slot = &metrics_map->mqtt_pids[i];
+		uint64_t cur = atomic_load(slot);
+		if ((cur == 0 || !pid_alive(cur)) && atomic_compare_exchange_strong(slot, &cur, me))
+			return;
+	}
+}
+
+void
+metrics_mqtt_enabled(bool enabled)
+{
+	metrics_mqtt_on = enabled;
+}
+
+static int
+render_mqtt(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_mqtt_publish_total Change notifications by outcome.\n"
+	                       "# TYPE iot_mqtt_publish_total counter\n");
+	for (int i = 0; rc == 0 && i < METRICS_MQTT_COUNT; i++)
+		rc = buf_printf(out, "iot_mqtt_publish_total{status=\"%s\"} %llu\n",
+		                metrics_mqtt_names[i],
+		                (unsigned long long)atomic_load_explicit(&m->mqtt_publish[i],
+		                                                         memory_order_relaxed));
+	unsigned connected = 0;
+	for (int i = 0; i < METRICS_MQTT_PROCS; i++)
+		connected += pid_alive(atomic_load(&m->mqtt_pids[i])) ? 1u : 0u;
+	if (rc == 0)
+		rc = buf_printf(out,
+		                "# HELP iot_mqtt_connected Responder processes connected to the "
+		                "MQTT broker now.\n"
+		                "# TYPE iot_mqtt_connected gauge\n"
+		                "iot_mqtt_connected %u\n"
+		                "# HELP iot_mqtt_enabled Whether change notifications are "
+		                "configured (MQTT_URL).\n"
+		                "# TYPE iot_mqtt_enabled gauge\n"
+		                "iot_mqtt_enabled %d\n",
+		                connected, metrics_mqtt_on ? 1 : 0);
+	return rc;
+}
+
 int
 metrics_append_label_value(struct buf *out, const char *value)
 {
@@ -732,5 +811,7 @@ metrics_render(struct buf *out, size_t files_count)
 		                "# TYPE iot_config_start_time_seconds gauge\n"
 		                "iot_config_start_time_seconds %.3f\n",
 		                (double)m->start_time_ms / 1000.0);
+	if (rc == 0)
+		rc = render_mqtt(out, m);
 	return rc;
 }

@@ -26,6 +26,15 @@ enum metrics_op {
 
 #define METRICS_MAX_ROUTES 16 /* route label slots; the router has fewer */
 
+/* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
+enum metrics_mqtt_status {
+	METRICS_MQTT_SUCCESS = 0, /* acknowledged by the broker */
+	METRICS_MQTT_ERROR,       /* not queued, or refused by the broker */
+	METRICS_MQTT_DROPPED,     /* the queue was full */
+	METRICS_MQTT_COUNT
+};
+#define METRICS_MQTT_PROCS 64 /* processes iot_mqtt_connected can count */
+
 /*
  * Maps the shared file: `path`, or when NULL a default that is distinct per
  * web server instance and config directory. Returns true when shared; on
@@ -40,6 +49,12 @@ const char *metrics_file(void);
 void metrics_observe_op(enum metrics_op op, bool success, uint64_t duration_ns);
 /* route: the router's route index, or -1 for a request no route matched. */
 void metrics_observe_request(int method_index, int route, int status);
+
+void metrics_mqtt_publish(enum metrics_mqtt_status status);
+/* This process is now connected to the broker (true) or not (false). */
+void metrics_mqtt_connected(bool connected);
+/* Is MQTT configured (iot_mqtt_enabled)? Set once at start. */
+void metrics_mqtt_enabled(bool enabled);
 
 /*
  * Appends the exposition text (format 0.0.4). files_count is the files

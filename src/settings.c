@@ -236,6 +236,8 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins, &s->cors_count,
 	                           err, errlen) != 0)
 		return -1;
+	if (mqtt_config_load(&s->mqtt, err, errlen) != 0)
+		return -1;
 	if (s->configs_dir != NULL && s->configs_dir[0] != '/') {
 		snprintf(err, errlen,
 		         "ESP32_CONFIGS_DIR: '%.200s' is not an absolute path; the web server's "

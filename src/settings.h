@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "fsinfo.h"
+#include "mqtt_config.h"
 
 #define SETTINGS_DEFAULT_MAX_BODY 1048576u
 #define SETTINGS_MIN_MAX_BODY     1024u
@@ -24,6 +25,8 @@ struct settings {
 	const char *metrics_file;   /* METRICS_FILE; NULL: metrics.c picks a default */
 	const char *swagger_dir;    /* SWAGGER_UI_DIR, or the install location */
 	enum fsinfo_mode shared_fs; /* SHARED_FS: auto (FSINFO_AUTO), true, false */
+
+	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };
 
 /*

@@ -31,7 +31,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-
 struct transport {
 	bool cgi;
 	bool cgi_served;
@@ -204,6 +203,20 @@ transport_finish(struct transport *t)
 		cgi_drain_body(t);
 	else
 		FCGX_Finish_r(&t->req);
+}
+
+void
+transport_cgi_detach(struct transport *t)
+{
+	if (t == NULL || !t->cgi)
+		return;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
 }
 
 void

@@ -19,6 +19,13 @@ struct transport;
 struct transport *transport_open(void);
 bool transport_is_cgi(const struct transport *t);
 
+/*
+ * CGI: points stdin and stdout at /dev/null, so the web server sees the
+ * end of the response while the process still has work to finish (MQTT
+ * acknowledgements). No-op under FastCGI.
+ */
+void transport_cgi_detach(struct transport *t);
+
 enum transport_event {
 	TRANSPORT_REQUEST,     /* a request is ready */
 	TRANSPORT_DONE,        /* CGI: the one request has been served */

@@ -42,7 +42,7 @@ stage_packages() {
 
 # Names of the responder's settings (what src/settings.c reads).
 responder_settings() {
-	grep -o 'env_nonempty("[A-Z0-9_]*")' "$IOT_ROOT/src/settings.c" | cut -d'"' -f2 | sort -u
+	grep -ho 'env_nonempty("[A-Z0-9_]*")' "$IOT_ROOT/src/settings.c" "$IOT_ROOT/src/mqtt_config.c" | cut -d'"' -f2 | sort -u
 }
 
 @test "docker-compose.yml is valid YAML; its build, port, volume, settings and healthcheck match the image and the project" {
@@ -119,7 +119,7 @@ responder_settings() {
 	done
 	stage_packages 2 | grep -qx lighttpd
 	# The build stage has the build packages mk/deps.sh installs for `make`.
-	for pkg in gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev nettle-dev; do
+	for pkg in gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev; do
 		grep -q "pkgs_run=.*\b$pkg\b" "$IOT_ROOT/mk/deps.sh"
 		stage_packages 1 | grep -qx "$pkg" || { echo "build stage lacks $pkg" >&2; false; }
 	done

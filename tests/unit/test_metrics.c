@@ -23,10 +23,13 @@
  * whose counters start from zero. A default file recording another owner
  * (another web server instance with our parent's pid) is replaced, while
  * a METRICS_FILE made under another parent is shared; the start time is
- * the parent's start, earlier than this process's.
+ * the parent's start, earlier than this process's. The MQTT families count
+ * publishes by status, say whether MQTT is on, and count connected
+ * processes once each, never one that was killed while connected.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -437,7 +440,7 @@ main(void)
 		metrics_observe_request(1, 42, 404); /* route index out of range */
 		char *text = render(12);
 		int families = 0;
-		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 6,
+		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 9,
 		          "metrics: every family has # HELP and # TYPE and owns its samples");
 		TAP_CHECK(text != NULL &&
 		                  has_line(text, "# TYPE iot_config_operations_total counter") &&
@@ -446,7 +449,10 @@ main(void)
 		                  has_line(text, "# TYPE iot_config_http_requests_total counter") &&
 		                  has_line(text, "# TYPE iot_config_files_count gauge") &&
 		                  has_line(text, "# TYPE iot_config_build_info gauge") &&
-		                  has_line(text, "# TYPE iot_config_start_time_seconds gauge"),
+		                  has_line(text, "# TYPE iot_config_start_time_seconds gauge") &&
+		                  has_line(text, "# TYPE iot_mqtt_publish_total counter") &&
+		                  has_line(text, "# TYPE iot_mqtt_connected gauge") &&
+		                  has_line(text, "# TYPE iot_mqtt_enabled gauge"),
 		          "metrics: the families have the documented types");
 
 		double v[32];
@@ -531,6 +537,66 @@ main(void)
 		          "metrics: a files count of 0 (also an unusable directory) is shown, "
 		          "not omitted");
 		free(text);
+	}
+
+	/* --- MQTT notifications ----------------------------------------------- */
+	{
+		char *text = render(0);
+		TAP_CHECK(text != NULL && sample(text, "iot_mqtt_enabled") == 0 &&
+		                  sample(text, "iot_mqtt_connected") == 0 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"success\"}") == 0 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"error\"}") == 0 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"dropped\"}") == 0,
+		          "metrics: MQTT off: enabled 0, nothing connected or published");
+		free(text);
+		metrics_mqtt_enabled(true);
+		metrics_mqtt_publish(METRICS_MQTT_SUCCESS);
+		metrics_mqtt_publish(METRICS_MQTT_SUCCESS);
+		metrics_mqtt_publish(METRICS_MQTT_DROPPED);
+		metrics_mqtt_publish(METRICS_MQTT_COUNT); /* out of range: ignored */
+		metrics_mqtt_connected(true);
+		metrics_mqtt_connected(true); /* one process, however often it says so */
+		text = render(0);
+		TAP_CHECK(text != NULL && sample(text, "iot_mqtt_enabled") == 1 &&
+		                  sample(text, "iot_mqtt_connected") == 1 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"success\"}") == 2 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"error\"}") == 0 &&
+		                  sample(text, "iot_mqtt_publish_total{status=\"dropped\"}") == 1,
+		          "metrics: MQTT counters by status; a process counts once as connected");
+		free(text);
+
+		/* Another process connects, then dies without saying so. */
+		int gate[2];
+		pid_t kid = -1;
+		if (pipe(gate) == 0 && (kid = fork()) == 0) {
+			metrics_mqtt_connected(true);
+			if (write(gate[1], "c", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		char c = 0;
+		bool up = kid > 0 && read(gate[0], &c, 1) == 1;
+		text = render(0);
+		TAP_CHECK(up && text != NULL && sample(text, "iot_mqtt_connected") == 2,
+		          "metrics: iot_mqtt_connected counts another connected process");
+		free(text);
+		if (kid > 0) {
+			kill(kid, SIGKILL);
+			waitpid(kid, NULL, 0);
+		}
+		close(gate[0]);
+		close(gate[1]);
+		text = render(0);
+		TAP_CHECK(text != NULL && sample(text, "iot_mqtt_connected") == 1,
+		          "metrics: a process killed while connected is no longer counted");
+		free(text);
+		metrics_mqtt_connected(false);
+		text = render(0);
+		TAP_CHECK(text != NULL && sample(text, "iot_mqtt_connected") == 0,
+		          "metrics: a process that disconnects is no longer counted");
+		free(text);
+		metrics_mqtt_enabled(false);
 	}
 
 	/* --- fallback to per-process metrics ----------------------------------- */

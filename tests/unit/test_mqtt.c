@@ -1,0 +1,254 @@
+/*
+ * test_mqtt.c: proves the pure parts of change notifications in
+ * mqtt_config.c. mqtt_url_parse takes mqtt:// and mqtts:// (any letter
+ * case) with a host name, an IPv4 or a bracketed IPv6 address, an optional
+ * port (default 1883 / 8883) and an optional final "/", and refuses other
+ * schemes, credentials (without repeating them), paths, queries, empty or
+ * invalid hosts and ports outside 1-65535. mqtt_config_load leaves MQTT
+ * off without MQTT_URL, applies the topic and client id defaults, and
+ * refuses a password without a user name, a CA file without mqtts://, an
+ * unreadable or non-PEM CA file, a wildcard topic and a bad client id
+ * prefix, naming the variable. mqtt_client_id makes "<prefix>-<host>-<pid>"
+ * with unsafe host characters replaced. mqtt_payload_build writes the
+ * exact JSON subscribers parse, with the ETag's quotes escaped and null
+ * for a delete.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mqtt_config.h"
+#include "tap.h"
+
+static const char *const vars[] = {"MQTT_URL",     "MQTT_USERNAME", "MQTT_PASSWORD",
+                                   "MQTT_CA_FILE", "MQTT_TOPIC",    "MQTT_CLIENT_ID"};
+
+static void
+clear_env(void)
+{
+	for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+		unsetenv(vars[i]);
+}
+
+static void
+url_ok(const char *url, bool tls, const char *host, int port)
+{
+	struct mqtt_url u;
+	char err[256] = "";
+	int rc = mqtt_url_parse(url, &u, err, sizeof err);
+	char name[300];
+	snprintf(name, sizeof name, "URL %s parses", url);
+	TAP_CHECK(rc == 0, name);
+	if (rc != 0) {
+		printf("#   %s\n", err);
+		return;
+	}
+	snprintf(name, sizeof name, "URL %s: tls, host and port", url);
+	TAP_CHECK(u.tls == tls && strcmp(u.host, host) == 0 && u.port == port, name);
+}
+
+static void
+url_bad(const char *url, const char *want_in_err)
+{
+	struct mqtt_url u;
+	char err[256] = "";
+	char name[300];
+	snprintf(name, sizeof name, "URL '%s' is refused naming MQTT_URL", url);
+	TAP_CHECK(mqtt_url_parse(url, &u, err, sizeof err) == -1 &&
+	                  strncmp(err, "MQTT_URL: ", 10) == 0 && strstr(err, want_in_err) != NULL,
+	          name);
+	if (strstr(err, want_in_err) == NULL)
+		printf("#   err: %s\n", err);
+}
+
+static void
+test_urls(void)
+{
+	url_ok("mqtt://broker", false, "broker", 1883);
+	url_ok("mqtts://broker", true, "broker", 8883);
+	url_ok("MQTT://Broker.lan:1884/", false, "Broker.lan", 1884);
+	url_ok("mqtts://10.0.0.5:65535", true, "10.0.0.5", 65535);
+	url_ok("mqtt://[::1]:1883", false, "::1", 1883);
+	url_ok("mqtt://[fe80::1]", false, "fe80::1", 1883);
+	url_ok("mqtt://a:1", false, "a", 1);
+
+	url_bad("http://broker", "has no mqtt:// or mqtts:// scheme");
+	url_bad("broker:1883", "has no mqtt:// or mqtts:// scheme");
+	url_bad("mqtt://", "has no host");
+	url_bad("mqtt://:1883", "has no host");
+	url_bad("mqtt://broker:0", "has a port that is not a number from 1 to 65535");
+	url_bad("mqtt://broker:65536", "has a port");
+	url_bad("mqtt://broker:99999999999999999999", "has a port");
+	url_bad("mqtt://broker:", "is not :port");
+	url_bad("mqtt://broker:12a", "has a port");
+	url_bad("mqtt://broker:-1", "has a port");
+	url_bad("mqtt://broker/topic", "has a path, query or fragment");
+	url_bad("mqtt://broker?x=1", "has a path, query or fragment");
+	url_bad("mqtt://bro ker", "invalid character in the host name");
+	url_bad("mqtt://[::1", "unclosed or empty [IPv6] host");
+	url_bad("mqtt://[]", "unclosed or empty [IPv6] host");
+	url_bad("mqtt://[::g]", "invalid IPv6 address");
+	url_bad("mqtt://[::1]x", "is not :port");
+
+	struct mqtt_url u;
+	char err[256] = "";
+	TAP_CHECK(mqtt_url_parse("mqtt://dev:hunter2@broker", &u, err, sizeof err) == -1 &&
+	                  strstr(err, "credentials in the URL are not accepted") != NULL &&
+	                  strstr(err, "hunter2") == NULL,
+	          "credentials in the URL are refused and not repeated");
+	TAP_CHECK(mqtt_url_parse("ftp://dev:hunter2@broker", &u, err, sizeof err) == -1 &&
+	                  strstr(err, "hunter2") == NULL,
+	          "a bad URL holding '@' is not repeated either");
+	char long_host[400] = "mqtt://";
+	memset(long_host + 7, 'a', 256);
+	long_host[7 + 256] = '\0';
+	TAP_CHECK(mqtt_url_parse(long_host, &u, err, sizeof err) == -1 &&
+	                  strstr(err, "a too long host") != NULL,
+	          "a host over 255 characters is refused");
+}
+
+static int
+load(struct mqtt_settings *m, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return mqtt_config_load(m, err, errlen);
+}
+
+static void
+test_load(const char *dir)
+{
+	struct mqtt_settings m;
+	char err[512];
+
+	clear_env();
+	TAP_CHECK(load(&m, err, sizeof err) == 0 && !m.enabled, "no MQTT_URL: off");
+	setenv("MQTT_URL", "", 1);
+	setenv("MQTT_CA_FILE", "/nonexistent", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == 0 && !m.enabled,
+	          "empty MQTT_URL: off, and the other variables are not checked");
+
+	clear_env();
+	setenv("MQTT_URL", "mqtt://broker", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == 0 && m.enabled && m.username == NULL &&
+	                  m.password == NULL && m.ca_file == NULL,
+	          "MQTT_URL alone: on, no credentials, no CA file");
+	TAP_STREQ(m.topic, "iotsupport/updates/configs", "default topic");
+	TAP_STREQ(m.client_prefix, "iotconfig", "default client id prefix");
+
+	setenv("MQTT_USERNAME", "dev", 1);
+	setenv("MQTT_PASSWORD", "pw", 1);
+	setenv("MQTT_TOPIC", "home/iot/configs", 1);
+	setenv("MQTT_CLIENT_ID", "cfg.A_1-x", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == 0, "user, password, topic and prefix accepted");
+	TAP_STREQ(m.username, "dev", "MQTT_USERNAME");
+	TAP_STREQ(m.password, "pw", "MQTT_PASSWORD");
+	TAP_STREQ(m.topic, "home/iot/configs", "MQTT_TOPIC");
+	TAP_STREQ(m.client_prefix, "cfg.A_1-x", "MQTT_CLIENT_ID");
+
+	unsetenv("MQTT_USERNAME");
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_PASSWORD: ", 15) == 0 &&
+	                  strstr(err, "pw") == NULL,
+	          "a password without a user name is refused, not shown");
+	unsetenv("MQTT_PASSWORD");
+
+	setenv("MQTT_TOPIC", "home/+/configs", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_TOPIC: ", 12) == 0,
+	          "a + wildcard topic is refused");
+	setenv("MQTT_TOPIC", "home/#", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_TOPIC: ", 12) == 0,
+	          "a # wildcard topic is refused");
+	unsetenv("MQTT_TOPIC");
+	setenv("MQTT_CLIENT_ID", "has space", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_CLIENT_ID: ", 16) == 0,
+	          "a client id prefix with a space is refused");
+	setenv("MQTT_CLIENT_ID",
+	       "a123456789b123456789c123456789d123456789e123456789f123456789g12345", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_CLIENT_ID: ", 16) == 0,
+	          "a client id prefix over 64 characters is refused");
+	unsetenv("MQTT_CLIENT_ID");
+
+	char ca[600], notpem[600];
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+	snprintf(notpem, sizeof notpem, "%s/key.pem", dir);
+	FILE *f = fopen(ca, "w");
+	fputs("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", f);
+	fclose(f);
+	f = fopen(notpem, "w");
+	fputs("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", f);
+	fclose(f);
+
+	setenv("MQTT_CA_FILE", ca, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_CA_FILE: ", 14) == 0 &&
+	                  strstr(err, "not an mqtts://") != NULL,
+	          "a CA file with mqtt:// is refused");
+	setenv("MQTT_URL", "mqtts://broker", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == 0 && m.url.tls && strcmp(m.ca_file, ca) == 0,
+	          "a readable PEM CA file with mqtts:// is taken");
+	setenv("MQTT_CA_FILE", notpem, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "holds no PEM certificate"),
+	          "a file without a certificate is refused");
+	setenv("MQTT_CA_FILE", dir, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_CA_FILE: ", 14) == 0,
+	          "a directory as CA file is refused");
+	char missing[600];
+	snprintf(missing, sizeof missing, "%s/missing.pem", dir);
+	setenv("MQTT_CA_FILE", missing, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "cannot read") != NULL,
+	          "a missing CA file is refused");
+	setenv("MQTT_URL", "mqtts://u:p@broker", 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_URL: ", 10) == 0,
+	          "a bad MQTT_URL is refused before anything else");
+	unlink(ca);
+	unlink(notpem);
+	clear_env();
+}
+
+static void
+test_client_id(void)
+{
+	char id[MQTT_CLIENT_ID_MAX];
+	mqtt_client_id("iotconfig", "node-1.lan", 4242, id, sizeof id);
+	TAP_STREQ(id, "iotconfig-node-1.lan-4242", "client id: prefix, host, pid");
+	mqtt_client_id("p", "we ird/host", 1, id, sizeof id);
+	TAP_STREQ(id, "p-we_ird_host-1", "client id: unsafe host characters replaced");
+	mqtt_client_id("p", "", 7, id, sizeof id);
+	TAP_STREQ(id, "p-localhost-7", "client id: no host name");
+}
+
+static void
+test_payload(void)
+{
+	struct buf b;
+	buf_init(&b);
+	TAP_CHECK(mqtt_payload_build(&b, "aa-bb-cc-dd-ee-ff", "\"0123abcd\"") == 0 &&
+	                  buf_append(&b, "", 1) == 0,
+	          "save payload built");
+	TAP_STREQ(b.data,
+	          "{\"filename\":\"aa-bb-cc-dd-ee-ff.json\",\"mac_address\":\"aa-bb-cc-dd-ee-ff\","
+	          "\"operation\":\"save\",\"etag\":\"\\\"0123abcd\\\"\"}",
+	          "save payload: the exact JSON");
+	b.len = 0;
+	TAP_CHECK(mqtt_payload_build(&b, "01-02-03-04-05-06", NULL) == 0 &&
+	                  buf_append(&b, "", 1) == 0,
+	          "delete payload built");
+	TAP_STREQ(b.data,
+	          "{\"filename\":\"01-02-03-04-05-06.json\",\"mac_address\":\"01-02-03-04-05-06\","
+	          "\"operation\":\"delete\",\"etag\":null}",
+	          "delete payload: the exact JSON, etag null");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/test_mqtt.XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_urls();
+	test_load(dir);
+	test_client_id();
+	test_payload();
+	rmdir(dir);
+	return tap_done();
+}

@@ -140,6 +140,7 @@ start() {
 		port="$(free_port)" || die "no free port"
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
+			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
 			SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \

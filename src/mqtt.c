@@ -335,7 +335,7 @@ mqtt_stop(void)
 		mq_on = false;
 		return;
 	}
-	uint64_t deadline = now_ms() + MQTT_FLUSH_WAIT_MS;
+	uint64_t deadline = now_ms() + (mq_cgi ? MQTT_CGI_WAIT_MS : MQTT_FLUSH_WAIT_MS);
 	while (atomic_load(&mq_unacked) > 0 && !atomic_load(&mq_down) && now_ms() < deadline)
 		sleep_ms(5);
 	unsigned left = atomic_load(&mq_unacked);
@@ -352,6 +352,9 @@ mqtt_stop(void)
 	if (mq_thread_running)
 		pthread_join(mq_thread, NULL);
 	mq_thread_running = false;
+	/* No callback runs any more: what is still unacknowledged is lost. */
+	for (unsigned lost = atomic_exchange(&mq_unacked, 0); lost > 0; lost--)
+		metrics_mqtt_publish(METRICS_MQTT_DROPPED);
 	if (atomic_exchange(&mq_connected, false))
 		metrics_mqtt_connected(false);
 	mosquitto_destroy(mq);

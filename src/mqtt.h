@@ -13,6 +13,7 @@
 #define MQTT_QUEUE_MAX     1000u /* unacknowledged messages kept per process */
 #define MQTT_BACKOFF_MAX   30u   /* seconds between reconnection attempts, at most */
 #define MQTT_FLUSH_WAIT_MS 2000  /* how long a stopping process waits for acks */
+#define MQTT_CGI_WAIT_MS   5000  /* the same for a CGI process, which also connects first */
 
 /*
  * Sets the client up from m (copied pointers: m must outlive the process's
@@ -39,9 +40,10 @@ bool mqtt_pending(void);
 const char *mqtt_state(void);
 
 /*
- * Waits up to MQTT_FLUSH_WAIT_MS for the broker to acknowledge what is
- * queued (not at all while the broker is unreachable), disconnects
- * cleanly and ends the network thread.
+ * Waits up to MQTT_FLUSH_WAIT_MS (MQTT_CGI_WAIT_MS for a CGI process) for
+ * the broker to acknowledge what is queued (not at all while the broker is
+ * unreachable), disconnects cleanly and ends the network thread; what is
+ * still unacknowledged then is counted as dropped.
  */
 void mqtt_stop(void);
 

@@ -41,6 +41,7 @@ ENV HOST=0.0.0.0 \
     METRICS_FILE= \
     SWAGGER_UI_DIR=/usr/share/iotconfig/swagger-ui \
     SHARED_FS=auto \
+    HISTORY_KEEP=20 \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
     IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig

@@ -125,8 +125,11 @@ read_revision(struct api_ctx *ctx)
 	int rc = history_read(dirfd, ctx->mac, ctx->param, ctx->settings->history_keep, ctx->file,
 	                      &e, &r);
 	close(dirfd);
+	/* A history file replaced by a symlink or a FIFO is no revision. */
 	if (rc != 0)
-		return r.status == STORE_NOT_FOUND ? no_revision(ctx) : api_store_error(ctx, &r);
+		return r.status == STORE_NOT_FOUND || r.status == STORE_NOT_REGULAR
+		               ? no_revision(ctx)
+		               : api_store_error(ctx, &r);
 	return 0;
 }
 

@@ -304,6 +304,13 @@ copy_in(int hfd, int src, const struct stat *st, const char *name, struct store_
 	                st->st_mode & 0777);
 	if (fd < 0)
 		return sys_fail(r, "create history copy");
+	/* The config's permissions, whatever the umask took away. */
+	if (fchmod(fd, st->st_mode & 07777) != 0) {
+		sys_fail(r, "create history copy");
+		close(fd);
+		unlinkat(hfd, tmp, 0);
+		return -1;
+	}
 	const char *failed = NULL;
 	char chunk[8192];
 	off_t off = 0;

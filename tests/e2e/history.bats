@@ -189,6 +189,11 @@ entries() {
 
 	restore "$mac" 0000000099-0123abcd
 	assert_error 404 RECORD_NOT_FOUND
+	# Metrics count each history route under its own operation and route label.
+	call GET /metrics
+	grep -q '^iot_config_operations_total{operation="restore",status="error"} [1-9]' "$IOT_TMP/last.body"
+	grep -q '^iot_config_http_requests_total{method="POST",route="/api/configs/{mac_address}/history/{revision}/restore",code="412"} [1-9]' "$IOT_TMP/last.body"
+	grep -q '^iot_config_operations_total{operation="history",status="success"} [1-9]' "$IOT_TMP/last.body"
 	call GET "/api/configs/$mac/history/0000000099-0123abcd"
 	assert_error 404 RECORD_NOT_FOUND
 	cmp "$CONFIG_DIR/$mac.json" "$IOT_TMP/v2"

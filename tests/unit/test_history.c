@@ -8,8 +8,9 @@
  * nothing; a change that is refused or fails leaves no entry; a symlink in
  * place of the history directory is never followed.
  *
- * fsync() is interposed (as in test_store.c) so that a failing fsync of a
- * regular file, i.e. of the config's temp file, can be injected.
+ * fsync(), linkat() and renameat() are interposed (as in test_store.c) so that a
+ * failing fsync of a regular file (the config's temp file) and a file
+ * system without hard links (the copy path) can be injected.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +29,22 @@
 #define MAC "aa-bb-cc-dd-ee-ff"
 
 static int fail_file_fsync; /* fsync of a regular file fails with EIO */
+static int no_links;        /* linkat fails with EPERM, as on a file system without links */
+/* Order of the steps: was the history directory fsynced after the last entry was linked? */
+static int entry_pending;   /* an entry was linked and its directory not fsynced since */
+static int renamed_pending; /* a config was renamed into place while one was pending */
+
+static bool
+is_history_dir(int fd)
+{
+	char link[64], path[512];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof path - 1);
+	if (n <= 0)
+		return false;
+	path[n] = '\0';
+	return strstr(path, "/.history/" MAC) != NULL;
+}
 
 int
 fsync(int fd)
@@ -37,7 +54,31 @@ fsync(int fd)
 		errno = EIO;
 		return -1;
 	}
-	return (int)syscall(SYS_fsync, fd);
+	int rc = (int)syscall(SYS_fsync, fd);
+	if (rc == 0 && is_history_dir(fd))
+		entry_pending = 0;
+	return rc;
+}
+
+int
+linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+{
+	if (no_links) {
+		errno = EPERM;
+		return -1;
+	}
+	int rc = (int)syscall(SYS_linkat, olddirfd, oldpath, newdirfd, newpath, flags);
+	if (rc == 0 && is_history_dir(newdirfd))
+		entry_pending = 1;
+	return rc;
+}
+
+int
+renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	if (strcmp(newpath, MAC ".json") == 0 && entry_pending)
+		renamed_pending = 1;
+	return (int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd, newpath);
 }
 
 static int
@@ -173,6 +214,9 @@ main(void)
 		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
 		TAP_CHECK(rc == 0 && n == 3, "history: three changes of a config, three versions");
 		TAP_CHECK(
+		        !renamed_pending && !entry_pending,
+		        "history: each entry's directory is fsynced before the config is replaced");
+		TAP_CHECK(
 		        n == 3 && bytes_are(dfd, &list[0], "{\"v\":3}") &&
 		                bytes_are(dfd, &list[1], "{\"v\":\"by hand\" }") &&
 		                bytes_are(dfd, &list[2], "{\"v\":1}"),
@@ -254,6 +298,41 @@ main(void)
 		                b.len == 8 && memcmp(b.data, "{\"v\":16}", 8) == 0,
 		        "history: a change that fails removes the entry it made; the config stays");
 		free(b.data);
+	}
+	{
+		/* Without hard links: a copy, with the same bytes and permissions, no temp left. */
+		char path[256];
+		snprintf(path, sizeof path, "%s/%s.json", dir, MAC);
+		chmod(path, 0604);
+		mode_t old = umask(077);
+		no_links = 1;
+		int rc = change(dfd, "{\"v\":18}", 20, HISTORY_SAVE, "carol", rev, &r);
+		no_links = 0;
+		umask(old);
+		struct history_entry *list;
+		size_t n;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		struct stat st, cst;
+		char epath[512];
+		snprintf(epath, sizeof epath, "%s/.history/%s/%s", dir, MAC,
+		         n > 0 ? list[0].name : "x");
+		TAP_CHECK(rc == 0 && n == 4 && strcmp(list[0].revision, rev) == 0 &&
+		                  bytes_are(dfd, &list[0], "{\"v\":16}") && stat(epath, &st) == 0 &&
+		                  (st.st_mode & 0777) == 0604 && stat(path, &cst) == 0 &&
+		                  st.st_ino != cst.st_ino && count_entries(dir) == 4,
+		          "history: without hard links the version is copied, byte for byte, with "
+		          "the config's permissions");
+		char hdir[256];
+		snprintf(hdir, sizeof hdir, "%s/.history/%s", dir, MAC);
+		DIR *d = opendir(hdir);
+		int temps = 0;
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL)
+			temps += strncmp(de->d_name, ".tmp-", 5) == 0;
+		if (d != NULL)
+			closedir(d);
+		TAP_CHECK(temps == 0, "history: the copy leaves no temp file");
+		free(list);
 	}
 	close(dfd);
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -299,10 +299,18 @@ api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_ob
 	bool created = false;
 	if (api_change_config(ctx, bytes, len, allow_overwrite, &created) != 0)
 		return -1;
-	log_msg(LOG_INFO, "config %s mac=%s bytes=%zu created=%s user=%s replaced=%s",
-	        ctx->restoring ? "restored" : "saved", ctx->mac, len, created ? "true" : "false",
-	        ctx->req->remote_user ? ctx->req->remote_user : "-",
-	        ctx->replaced[0] ? ctx->replaced : "-");
+	if (ctx->restoring)
+		log_msg(LOG_INFO,
+		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
+		        "replaced=%s",
+		        ctx->mac, ctx->param, len, created ? "true" : "false",
+		        ctx->req->remote_user ? ctx->req->remote_user : "-",
+		        ctx->replaced[0] ? ctx->replaced : "-");
+	else
+		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
+		        ctx->mac, len, created ? "true" : "false",
+		        ctx->req->remote_user ? ctx->req->remote_user : "-",
+		        ctx->replaced[0] ? ctx->replaced : "-");
 	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 	char etag[40];
 	api_etag(&stored, etag);

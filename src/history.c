@@ -184,7 +184,8 @@ format_name(char out[256], const char *rev, enum history_op op, int64_t saved, i
 static int
 open_subdir(int parent, const char *name, bool create, struct store_result *r)
 {
-	if (create) {
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(parent, name, 0755) == 0) {
 			if (fsync(parent) != 0 && errno != EINVAL && errno != ENOTSUP) {
 				sys_fail(r, "fsync history directory");
@@ -194,8 +195,8 @@ open_subdir(int parent, const char *name, bool create, struct store_result *r)
 			sys_fail(r, "create history directory");
 			return -1;
 		}
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			store_result_set(r, STORE_NOT_FOUND, ENOENT, "open history directory");

@@ -151,7 +151,7 @@ entries() {
 	history "$mac"
 	assert_json .count 1
 	assert_json '.revisions[0].replaced_by_operation' '"delete"'
-	grep -q "config restored mac=$mac .*user=- replaced=-" "$LIGHTTPD_LOG"
+	grep -q "config restored mac=$mac revision=$rev bytes=[0-9]* created=true user=- replaced=-" "$LIGHTTPD_LOG"
 
 	# Restoring over a current config keeps that one, marked "restore".
 	put_json "$mac" '{"content":{"v":"later"}}'

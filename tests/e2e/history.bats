@@ -4,8 +4,8 @@
 # the ETag it had; one POST restores it, also after a delete; restore
 # honours preconditions; HISTORY_KEEP bounds it; the list, the count and
 # the files gauge never show it and no revision id reaches another file;
-# concurrent writers lose no version; with credentials, the history names
-# the user. Each test uses its own MACs, so tests are independent.
+# concurrent writers (two nodes on one directory) lose no version; with
+# credentials, the history names the user. Each test uses its own MACs, so tests are independent.
 
 load helpers
 
@@ -298,14 +298,20 @@ entries() {
 	[ "$(find "$IOT_TMP/moved" -type f | wc -l)" = "$history_before" ]
 }
 
-@test "16 concurrent PUTs to one MAC: the history and the live file hold every version that was current, and nothing else" {
+@test "16 concurrent PUTs to one MAC through two nodes on one directory: the history and the live file hold every version that was current, and nothing else" {
 	local mac=aa-00-00-00-10-0b i
+	# A second node on the same directory, taking the shared-file-system path.
+	local dir="$CONFIG_DIR" first="$BASE_URL" tmp="$IOT_TMP"
+	iot_start ESP32_CONFIGS_DIR="$dir" SHARED_FS=true
+	local second="$BASE_URL"
+	BASE_URL="$first" CONFIG_DIR="$dir" IOT_TMP="$tmp"
 	for i in $(seq 1 16); do printf '{"writer":%d,"pad":"%0*d"}' "$i" "$i" 0 >"$IOT_TMP/body.$i"; done
-	local pids=()
+	local pids=() node
 	for i in $(seq 1 16); do
+		if [ $((i % 2)) -eq 0 ]; then node="$first"; else node="$second"; fi
 		curl -s -o "$IOT_TMP/out.$i" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
 			--data-binary "@$IOT_TMP/body.$i" \
-			"$BASE_URL/api/configs/$mac.json" >"$IOT_TMP/code.$i" &
+			"$node/api/configs/$mac.json" >"$IOT_TMP/code.$i" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done

@@ -178,6 +178,21 @@ format_name(char out[256], const char *rev, enum history_op op, int64_t saved, i
 }
 
 /*
+ * fsync(2) of a directory, tried STORE_DIR_SYNC_TRIES times as store.c
+ * does (a transient failure gets another chance); a file system that
+ * cannot fsync a directory offers nothing more than the entry itself.
+ */
+static int
+sync_dir(int fd)
+{
+	for (int attempt = 0; attempt < STORE_DIR_SYNC_TRIES; attempt++) {
+		if (fsync(fd) == 0 || errno == EINVAL || errno == ENOTSUP)
+			return 0;
+	}
+	return -1;
+}
+
+/*
  * Opens (creating when asked) the directory `name` in parent, never through
  * a symlink. A directory just created is made durable in its parent.
  */
@@ -187,7 +202,7 @@ open_subdir(int parent, const char *name, bool create, struct store_result *r)
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(parent, name, 0755) == 0) {
-			if (fsync(parent) != 0 && errno != EINVAL && errno != ENOTSUP) {
+			if (sync_dir(parent) != 0) {
 				sys_fail(r, "fsync history directory");
 				return -1;
 			}
@@ -438,7 +453,12 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note, int 
 			break;
 	}
 	close(src);
-	if (rc == 0 && fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+	/*
+	 * Unlike the config's own directory fsync, this one comes before the
+	 * change: when it keeps failing the change is refused, since the
+	 * entry might not outlive a crash that the new config survives.
+	 */
+	if (rc == 0 && sync_dir(fd) != 0) {
 		sys_fail(r, "fsync history directory");
 		unlinkat(fd, name, 0);
 		rc = -1;

@@ -383,13 +383,23 @@ add_entry(int dirfd, const char *cfg, int hfd, int src, const struct stat *st, c
 			return copy_in(hfd, src, st, name, r);
 		return sys_fail(r, "link config into history");
 	}
-	/* Hand edits do not take the lock: make sure the link is the file we looked at. */
+	/*
+	 * Hand edits do not take the lock: make sure the link is the file we
+	 * looked at. Opened and fstat'ed, not stat'ed by name, which a shared
+	 * file system may answer from a stale cache.
+	 */
 	struct stat linked;
-	if (fstatat(hfd, name, &linked, AT_SYMLINK_NOFOLLOW) != 0) {
+	int fd = openat(hfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &linked) != 0) {
 		int err = errno;
+		if (fd >= 0)
+			close(fd);
 		unlinkat(hfd, name, 0);
-		return store_result_set(r, store_classify(err), err, "stat history entry");
+		if (err == ELOOP) /* replaced by a symlink meanwhile: copy what we opened */
+			return copy_in(hfd, src, st, name, r);
+		return store_result_set(r, store_classify(err), err, "open history entry");
 	}
+	close(fd);
 	if (linked.st_ino != st->st_ino || linked.st_dev != st->st_dev ||
 	    !S_ISREG(linked.st_mode)) {
 		unlinkat(hfd, name, 0);

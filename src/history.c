@@ -3,14 +3,14 @@
  *
  * Keeping a version is one hard link of the current <mac>.json into the
  * MAC's history directory under a name that carries all its metadata, then
- * an fsync of that directory; only then does store.c write or remove the
- * config. The link shares the inode, so the version is kept byte for byte
- * and with the config's permissions, whoever wrote it, at the cost of one
- * directory fsync. Where link(2) is not supported (some shared file
- * systems) the bytes are copied to a temp file, fsynced and renamed into
- * place instead. Either way an entry appears whole or not at all, and a
- * crash before the config changes leaves at worst an extra copy of a
- * version that is still current.
+ * an fsync of that directory (history_commit); only then does store.c
+ * rename over or remove the config (store.c commits after it has fsynced
+ * the new version's temp file, just before the rename). The link shares the inode, so the version
+ * is kept byte for byte and with the config's permissions, whoever wrote it, at the cost of one
+ * directory fsync. Where link(2) is not supported (some shared file systems) the bytes are copied
+ * to a temp file, fsynced and renamed into place instead. Either way an entry appears whole or not
+ * at all, and a crash before the config changes leaves at worst an extra copy of a version that is
+ * still current.
  *
  * Every name is resolved relative to a directory descriptor with
  * O_NOFOLLOW, and only names built here (a canonical MAC, a revision id
@@ -463,16 +463,6 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note, int 
 			break;
 	}
 	close(src);
-	/*
-	 * Unlike the config's own directory fsync, this one comes before the
-	 * change: when it keeps failing the change is refused, since the
-	 * entry might not outlive a crash that the new config survives.
-	 */
-	if (rc == 0 && sync_dir(fd) != 0) {
-		sys_fail(r, "fsync history directory");
-		unlinkat(fd, name, 0);
-		rc = -1;
-	}
 	if (rc != 0) {
 		note->revision[0] = '\0';
 		name[0] = '\0';
@@ -480,6 +470,19 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note, int 
 		return -1;
 	}
 	*hfd = fd;
+	return store_result_set(r, STORE_OK, 0, NULL);
+}
+
+int
+history_commit(int hfd, struct store_result *r)
+{
+	/*
+	 * Unlike the config's own directory fsync, this one comes before the
+	 * change: when it keeps failing the change is refused, since the
+	 * entry might not outlive a crash that the new config survives.
+	 */
+	if (sync_dir(hfd) != 0)
+		return sys_fail(r, "fsync history directory");
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 

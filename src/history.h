@@ -72,14 +72,18 @@ const char *history_op_name(enum history_op op);
 
 /*
  * With the MAC's lock held, before a change: makes the current <mac>.json
- * (when it is a regular file) a durable history entry, and puts its
+ * (when it is a regular file) a history entry, and puts its
  * revision id into note->revision ("" when there was nothing to keep).
  * *hfd receives the MAC's history directory (or -1), and name the entry's
  * file name, for history_forget() or history_prune(). Nothing is left
- * behind on failure.
+ * behind on failure. The entry is durable only once history_commit()
+ * succeeded, which must come before the change is made.
  */
 int history_keep_current(int dirfd, const char *mac, struct history_note *note, int *hfd,
                          char name[256], struct store_result *r);
+
+/* Makes the entries of hfd durable (fsync of the directory, retried). */
+int history_commit(int hfd, struct store_result *r);
 
 /* Removes an entry made by history_keep_current() for a change that failed. */
 void history_forget(int hfd, const char *name);

@@ -502,8 +502,14 @@ end_history(int hfd, const char *hname, struct history_note *note, bool made)
 	close(hfd);
 }
 
+/*
+ * Writes the new version to a temp file, fsyncs it, makes the history
+ * entry (hfd, when there is one) durable, then renames and fsyncs the
+ * directory.
+ */
 static int
-replace_config(int dirfd, const char *mac, const void *data, size_t len, struct store_result *r)
+replace_config(int dirfd, const char *mac, const void *data, size_t len, int hfd,
+               struct store_result *r)
 {
 	char tmp[128];
 	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
@@ -522,6 +528,11 @@ replace_config(int dirfd, const char *mac, const void *data, size_t len, struct 
 		failed = "close temp file";
 		err = errno;
 	}
+	struct store_result hr;
+	if (failed == NULL && hfd >= 0 && history_commit(hfd, &hr) != 0) {
+		failed = hr.op;
+		err = hr.sys_errno;
+	}
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (failed == NULL && renameat(dirfd, tmp, dirfd, name) != 0) {
@@ -537,9 +548,12 @@ replace_config(int dirfd, const char *mac, const void *data, size_t len, struct 
 	return sync_dir(dirfd, r);
 }
 
+/* Makes the history entry (hfd, when there is one) durable, then removes the config. */
 static int
-remove_config(int dirfd, const char *mac, struct store_result *r)
+remove_config(int dirfd, const char *mac, int hfd, struct store_result *r)
 {
+	if (hfd >= 0 && history_commit(hfd, r) != 0)
+		return -1;
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (unlinkat(dirfd, name, 0) != 0) {
@@ -568,8 +582,8 @@ store_change(int dirfd, const char *mac, const void *data, size_t len,
 		unlock_mac(lockfd);
 		return -1;
 	}
-	int rc = data != NULL ? replace_config(dirfd, mac, data, len, r)
-	                      : remove_config(dirfd, mac, r);
+	int rc = data != NULL ? replace_config(dirfd, mac, data, len, hfd, r)
+	                      : remove_config(dirfd, mac, hfd, r);
 	/* STORE_NOT_DURABLE: the change is made (and visible), so its history stays. */
 	bool made = rc == 0 || r->status == STORE_NOT_DURABLE;
 	end_history(hfd, hname, note, made);

@@ -6,7 +6,9 @@
 #   floor       bench/floor.c writing the same response bytes through FastCGI
 #   sendfile    the floor answering with X-Sendfile (lighttpd sends the file)
 #   service     raw GET, 304 poll, wrapped GET, list at N=200 and N=10,000,
-#               wrapped PUT (fsyncs included), /metrics
+#               wrapped PUT (fsyncs included) with history on (HISTORY_KEEP
+#               default, 20) and off (HISTORY_KEEP=0, its own instance on
+#               the same directory), /metrics
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
@@ -74,9 +76,12 @@ C200="$OUT/n200/configs"
 TARGET_FILE="$(stat -c '%s %n' "$C200"/*.json | sort -n | awk '{f[NR] = $2} END {print f[int((NR + 1) / 2)]}')"
 MAC="$(basename "$TARGET_FILE" .json)"
 SIZE="$(stat -c %s "$TARGET_FILE")"
-# The device the PUT row rewrites (another one, so GET rows keep their bytes).
+# The devices the PUT rows rewrite (others, so GET rows keep their bytes):
+# one with history on, one with history off.
 PUT_MAC="02-00-00-00-00-01"
 [ "$PUT_MAC" != "$MAC" ] || PUT_MAC="02-00-00-00-00-02"
+PUT_OFF_MAC="02-00-00-00-00-03"
+[ "$PUT_OFF_MAC" != "$MAC" ] || PUT_OFF_MAC="02-00-00-00-00-04"
 {
 	printf '{"content":'
 	cat "$C200/$PUT_MAC.json"
@@ -129,11 +134,12 @@ free_port() {
 	return 1
 }
 
-# start NAME CONF CONFIG_DIR: starts lighttpd, sets ${NAME}_URL and ${NAME}_PID.
+# start NAME CONF CONFIG_DIR [HISTORY_KEEP]: starts lighttpd, sets ${NAME}_URL
+# and ${NAME}_PID.
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" port pid i attempt
+	local name="$1" conf="$2" dir="$3" keep="${4:-20}" port pid i attempt
 	local run="$OUT/$name/run"
 	mkdir -p "$run"
 	for attempt in 1 2 3 4 5; do
@@ -141,7 +147,7 @@ start() {
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
-			SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
@@ -167,6 +173,7 @@ start() {
 start n200 "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
 start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
+start nohist "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 0
 
 # Responder processes of one lighttpd running a given binary.
 pool() { # pool LIGHTTPD_PID BINARY
@@ -210,9 +217,13 @@ for n in 200 10000; do
 	count="$(curl -sf "${!url}/api/configs" | grep -o '"count":[0-9]*' | cut -d: -f2)"
 	[ "$count" = "$n" ] || die "the list at N=$n counts $count"
 done
-[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-	--data-binary @"$OUT/put-body.json" "$n200_URL/api/configs/$PUT_MAC")" = 200 ] ||
-	die "the PUT does not answer 200"
+for url in "$n200_URL/api/configs/$PUT_MAC" "$n200_URL/api/configs/$PUT_MAC" \
+	"$nohist_URL/api/configs/$PUT_OFF_MAC" "$nohist_URL/api/configs/$PUT_OFF_MAC"; do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+		--data-binary @"$OUT/put-body.json" "$url")" = 200 ] || die "the PUT to $url does not answer 200"
+done
+[ -n "$(ls -A "$C200/.history/$PUT_MAC" 2>/dev/null)" ] || die "the PUT row keeps no history"
+[ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
 # --- the rows -----------------------------------------------------------------
 # name | instance | pool (floor, sendfile, service, cgi, none) | path | method | body | header
@@ -228,6 +239,7 @@ ROWS=(
 	"PUT|n200|service|/api/configs/$PUT_MAC|PUT|$OUT/put-body.json|"
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
+	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
 )
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
@@ -287,7 +299,7 @@ echo "bench: ${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, wrk -t1 -c$CONNS, $PR
 for idx in "${!ROWS[@]}"; do
 	IFS='|' read -r name inst _ path _ _ _ <<<"${ROWS[$idx]}"
 	url_var="${inst}_URL"
-	[ "$name" = PUT ] && continue
+	[[ "$name" == PUT* ]] && continue
 	wrk -t1 -c"$CONNS" -d1s "${!url_var}$path" >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
@@ -355,7 +367,7 @@ END {
 		pick[i] = r
 	}
 	# ratios of the same round, then their median
-	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3", pair, " ")
+	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11", pair, " ")
 	label[1] = "service raw GET / floor (goal >= 0.90)"
 	label[2] = "service raw GET / static"
 	label[3] = "list(200) / raw GET (goal >= 0.40)"
@@ -364,8 +376,9 @@ END {
 	label[6] = "sendfile floor / floor"
 	label[7] = "cgi raw GET / raw GET"
 	label[8] = "responder CPU per request, raw GET / floor"
+	label[9] = "PUT with history (HISTORY_KEEP=20) / without (goal >= 0.60)"
 	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
-	for (k = 1; k <= 8; k++) {
+	for (k = 1; k <= 9; k++) {
 		a = pair[2 * k - 1]; b = pair[2 * k]
 		for (r = 1; r <= rounds; r++)
 			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]

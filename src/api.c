@@ -288,13 +288,21 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	                           .scratch = ctx->scratch,
 	                           .info = &pre.current};
 	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
+	struct history_note note = {
+	        .keep = ctx->settings->history_keep,
+	        .user = ctx->req->remote_user,
+	        .op = bytes == NULL    ? HISTORY_DELETE
+	              : ctx->restoring ? HISTORY_RESTORE
+	                               : HISTORY_SAVE,
+	};
+	ctx->replaced[0] = '\0';
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = bytes != NULL ? store_write(dirfd, ctx->mac, bytes, len, use, created, &r)
-	                       : store_delete(dirfd, ctx->mac, use, &r);
+	int rc = store_change(dirfd, ctx->mac, bytes, len, use, &note, created, &r);
 	close(dirfd);
+	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
 	if (rc != 0) {
 		if (r.status == STORE_PRECONDITION)
 			return api_precond_error(ctx, &pre);
@@ -340,8 +348,18 @@ api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_ob
 	bool created = false;
 	if (api_change_config(ctx, bytes, len, allow_overwrite, &created) != 0)
 		return -1;
-	log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s", ctx->mac, len,
-	        created ? "true" : "false", ctx->req->remote_user ? ctx->req->remote_user : "-");
+	if (ctx->restoring)
+		log_msg(LOG_INFO,
+		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
+		        "replaced=%s",
+		        ctx->mac, ctx->param, len, created ? "true" : "false",
+		        ctx->req->remote_user ? ctx->req->remote_user : "-",
+		        ctx->replaced[0] ? ctx->replaced : "-");
+	else
+		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
+		        ctx->mac, len, created ? "true" : "false",
+		        ctx->req->remote_user ? ctx->req->remote_user : "-",
+		        ctx->replaced[0] ? ctx->replaced : "-");
 	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 	char etag[40];
 	api_etag(&stored, etag);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "error.h"
+#include "history.h"
 #include "http.h"
 #include "mac.h"
 #include "metrics.h"
@@ -24,11 +25,14 @@ struct api_ctx {
 	struct http_request *req;
 	struct http_response *res;
 	struct api_error err;
-	char mac[MAC_CANONICAL_LEN + 1]; /* the route's {mac_address}, normalised */
-	char param[128];                 /* the route's other parameter, decoded */
-	const char *verb;                /* "get", "save", "delete": for messages */
-	struct buf *file;                /* scratch: a config file's bytes */
-	struct buf *scratch;             /* scratch: precondition reads, rendering */
+	char mac[MAC_CANONICAL_LEN + 1];    /* the route's {mac_address}, normalised */
+	char param[128];                    /* the route's other parameter, decoded */
+	const char *verb;                   /* "get", "save", "delete": for messages */
+	struct buf *file;                   /* scratch: a config file's bytes */
+	struct buf *scratch;                /* scratch: precondition reads, rendering */
+	bool restoring;                     /* the change is a restore (for the history) */
+	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
+	                                       replaced, "" when none was kept */
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);
@@ -41,6 +45,10 @@ int api_config_delete(struct api_ctx *ctx);
 /* api_raw.c: what devices fetch */
 int api_raw_get(struct api_ctx *ctx);
 int api_raw_put(struct api_ctx *ctx);
+/* api_history.c: past versions, restore */
+int api_history_list(struct api_ctx *ctx);
+int api_history_get(struct api_ctx *ctx);
+int api_history_restore(struct api_ctx *ctx);
 /* api_health.c, api_metrics.c, api_docs.c */
 int api_health(struct api_ctx *ctx);
 int api_metrics(struct api_ctx *ctx);
@@ -91,7 +99,8 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
  * Writes bytes (already validated) as ctx->mac's config, or removes the
  * config when bytes is NULL, honouring If-Match / If-Unmodified-Since /
  * If-None-Match and allow_overwrite under the MAC's lock. *created (writes only, may be
- * NULL) tells whether there was no config before.
+ * NULL) tells whether there was no config before. The version replaced
+ * goes into the history (HISTORY_KEEP); ctx->replaced names it.
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                       bool *created);

@@ -15,7 +15,8 @@
 #include "hex.h"
 #include "log.h"
 
-enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_ASSET };
+/* PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order. */
+enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET };
 
 struct route_method {
 	enum http_method method;
@@ -44,6 +45,15 @@ static const struct route routes[] = {
          {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
           {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
           {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+        {"/api/configs/{mac_address}/history",
+         PARAM_MAC,
+         {{HTTP_GET, api_history_list, METRICS_OP_HISTORY, "list history of"}}},
+        {"/api/configs/{mac_address}/history/{revision}",
+         PARAM_MAC_REVISION,
+         {{HTTP_GET, api_history_get, METRICS_OP_GET_REVISION, "get revision of"}}},
+        {"/api/configs/{mac_address}/history/{revision}/restore",
+         PARAM_MAC_REVISION,
+         {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore"}}},
         {"/esp32/config/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
@@ -146,15 +156,23 @@ decode_segment(const char *s, size_t n, char *out, size_t cap)
 	return (long)o;
 }
 
-/* Matches one route; returns true and fills param on a match. */
+/*
+ * Matches one route; returns true and fills the parameters on a match:
+ * the first {parameter} into first, a second one into second (both of
+ * param_size bytes).
+ */
 static bool
-match_route(const struct route *r, const char *path, size_t len, char *param, size_t param_size)
+match_route(const struct route *r, const char *path, size_t len, char *first, char *second,
+            size_t param_size)
 {
 	const char *t = r->path;
 	const char *p = path;
 	const char *pend = path + len;
-	if (param_size > 0)
-		param[0] = '\0';
+	char *param = first;
+	if (param_size > 0) {
+		first[0] = '\0';
+		second[0] = '\0';
+	}
 	if (*t != '/' || p >= pend || *p != '/')
 		return false;
 	for (;;) {
@@ -188,6 +206,7 @@ match_route(const struct route *r, const char *path, size_t len, char *param, si
 				memcpy(param, seg, vlen);
 				param[vlen] = '\0';
 			}
+			param = second;
 		} else if (dlen < 0 || (size_t)dlen != tlen || memcmp(seg, t, tlen) != 0) {
 			return false;
 		}
@@ -200,13 +219,22 @@ match_route(const struct route *r, const char *path, size_t len, char *param, si
 	}
 }
 
+static int
+match_any(const char *path, size_t len, char *first, char *second, size_t param_size)
+{
+	for (int i = 0; i < ROUTE_COUNT; i++)
+		if (match_route(&routes[i], path, len, first, second, param_size))
+			return i;
+	return -1;
+}
+
 int
 router_match(const char *path, size_t len, char *param, size_t param_size)
 {
-	for (int i = 0; i < ROUTE_COUNT; i++)
-		if (match_route(&routes[i], path, len, param, param_size))
-			return i;
-	return -1;
+	char second[sizeof((struct api_ctx *)0)->param];
+	if (param_size > sizeof second)
+		param_size = sizeof second;
+	return match_any(path, len, param, second, param_size);
 }
 
 /* Printable ASCII only, so a bad MAC can be quoted in JSON and in logs. */
@@ -237,8 +265,8 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	ctx->err.kind = ERR_NONE;
 	ctx->mac[0] = '\0';
 
-	char param[sizeof ctx->param];
-	int ri = router_match(req->path, req->path_len, param, sizeof param);
+	char param[sizeof ctx->param], second[sizeof ctx->param];
+	int ri = match_any(req->path, req->path_len, param, second, sizeof param);
 	if (ri < 0) {
 		not_found(ctx);
 		cors_apply(ctx->settings, req, res);
@@ -277,7 +305,9 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	out->op = m->op;
 	ctx->verb = m->verb;
 	int rc = 0;
-	if (r->param == PARAM_MAC) {
+	if (r->param == PARAM_MAC || r->param == PARAM_MAC_REVISION) {
+		/* The revision is the handler's to check (history_revision_valid). */
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
 		if (!mac_normalise(param, strlen(param), ctx->mac)) {
 			char shown[80];
 			printable_copy(shown, sizeof shown, param);

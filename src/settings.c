@@ -195,6 +195,24 @@ parse_size(const char *name, const char *value, size_t min, size_t max, size_t *
 	return 0;
 }
 
+/* HISTORY_KEEP: a whole number of versions, 0 (history off) to SETTINGS_MAX_HISTORY. */
+static int
+parse_history_keep(const char *value, unsigned *out, char *err, size_t errlen)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || errno != 0 || end == value || *end != '\0' ||
+	    v > SETTINGS_MAX_HISTORY) {
+		snprintf(err, errlen,
+		         "HISTORY_KEEP: '%.64s' is not a whole number of versions between 0 and %u",
+		         value, SETTINGS_MAX_HISTORY);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* SHARED_FS: "auto", or a boolean (true: always shared, false: always local). */
 static int
 parse_shared_fs(const char *value, enum fsinfo_mode *out, char *err, size_t errlen)
@@ -218,6 +236,7 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	memset(s, 0, sizeof *s);
 	s->configs_dir = env_nonempty("ESP32_CONFIGS_DIR");
 	s->max_body_bytes = SETTINGS_DEFAULT_MAX_BODY;
+	s->history_keep = SETTINGS_DEFAULT_HISTORY;
 	s->metrics_file = env_nonempty("METRICS_FILE");
 	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
 	if (s->swagger_dir == NULL)
@@ -229,6 +248,9 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	v = env_nonempty("MAX_BODY_BYTES");
 	if (v != NULL && parse_size("MAX_BODY_BYTES", v, SETTINGS_MIN_MAX_BODY,
 	                            SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("HISTORY_KEEP");
+	if (v != NULL && parse_history_keep(v, &s->history_keep, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("SHARED_FS");
 	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)

@@ -15,6 +15,8 @@
 #define SETTINGS_DEFAULT_MAX_BODY 1048576u
 #define SETTINGS_MIN_MAX_BODY     1024u
 #define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
+#define SETTINGS_DEFAULT_HISTORY  20u
+#define SETTINGS_MAX_HISTORY      1000u /* HISTORY_KEEP_MAX */
 
 struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
@@ -25,6 +27,7 @@ struct settings {
 	const char *metrics_file;   /* METRICS_FILE; NULL: metrics.c picks a default */
 	const char *swagger_dir;    /* SWAGGER_UI_DIR, or the install location */
 	enum fsinfo_mode shared_fs; /* SHARED_FS: auto (FSINFO_AUTO), true, false */
+	unsigned history_keep;      /* HISTORY_KEEP: past versions kept per MAC, 0: none */
 
 	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };

@@ -39,10 +39,13 @@
 #include <unistd.h>
 
 #include "fsinfo.h"
+#include "history.h"
 #include "mac.h"
 
 /* Process-owned: sequence number making this process's temp names unique. */
 static unsigned store_temp_seq;
+
+static enum store_status classify(int err);
 
 static int
 result(struct store_result *r, enum store_status st, int err, const char *op)
@@ -51,6 +54,18 @@ result(struct store_result *r, enum store_status st, int err, const char *op)
 	r->sys_errno = err;
 	r->op = op;
 	return st == STORE_OK ? 0 : -1;
+}
+
+int
+store_result_set(struct store_result *r, enum store_status st, int err, const char *op)
+{
+	return result(r, st, err, op);
+}
+
+enum store_status
+store_classify(int err)
+{
+	return classify(err);
 }
 
 static enum store_status
@@ -179,6 +194,13 @@ store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *
 {
 	char name[64];
 	config_name(name, sizeof name, mac);
+	return store_read_file(dirfd, name, out, info, r);
+}
+
+int
+store_read_file(int dirfd, const char *name, struct buf *out, struct store_file_info *info,
+                struct store_result *r)
+{
 	/* O_NONBLOCK: a FIFO planted under a config name must not hang the reader. */
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -445,20 +467,54 @@ begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool d
 	return lockfd;
 }
 
-int
-store_write(int dirfd, const char *mac, const void *data, size_t len,
-            const struct store_precond *pre, bool *created, struct store_result *r)
+/*
+ * With the lock held: keeps the current version in the history before a
+ * change replaces it. The entry is durable before the change is made, so
+ * a crash in between leaves at worst an extra copy of a version that is
+ * still current, never a missing one.
+ */
+static int
+keep_history(int dirfd, const char *mac, bool exists, struct history_note *note, int *hfd,
+             char hname[256], struct store_result *r)
 {
-	bool exists = false;
-	int lockfd = begin_change(dirfd, mac, pre, false, &exists, r);
-	if (lockfd < 0)
-		return -1;
+	*hfd = -1;
+	hname[0] = '\0';
+	if (note == NULL)
+		return 0;
+	note->revision[0] = '\0';
+	if (note->keep == 0 || !exists)
+		return 0;
+	return history_keep_current(dirfd, mac, note, hfd, hname, r);
+}
+
+/* After the change: prune the history, or drop the entry of a change not made. */
+static void
+end_history(int hfd, const char *hname, struct history_note *note, bool made)
+{
+	if (hfd < 0)
+		return;
+	if (made) {
+		history_prune(hfd, note->keep);
+	} else {
+		history_forget(hfd, hname);
+		note->revision[0] = '\0';
+	}
+	close(hfd);
+}
+
+/*
+ * Writes the new version to a temp file, fsyncs it, makes the history
+ * entry (hfd, when there is one) durable, then renames and fsyncs the
+ * directory.
+ */
+static int
+replace_config(int dirfd, const char *mac, const void *data, size_t len, int hfd,
+               struct store_result *r)
+{
 	char tmp[128];
 	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
-	if (fd < 0) {
-		unlock_mac(lockfd);
+	if (fd < 0)
 		return -1;
-	}
 	const char *failed = NULL;
 	int err = 0;
 	if (write_all(fd, data, len) != 0)
@@ -472,6 +528,11 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 		failed = "close temp file";
 		err = errno;
 	}
+	struct store_result hr;
+	if (failed == NULL && hfd >= 0 && history_commit(hfd, &hr) != 0) {
+		failed = hr.op;
+		err = hr.sys_errno;
+	}
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (failed == NULL && renameat(dirfd, tmp, dirfd, name) != 0) {
@@ -482,12 +543,52 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 		/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
 		if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
 			err = err ? err : errno;
-		unlock_mac(lockfd);
 		return result(r, classify(err), err, failed);
 	}
-	int rc = sync_dir(dirfd, r);
+	return sync_dir(dirfd, r);
+}
+
+/* Makes the history entry (hfd, when there is one) durable, then removes the config. */
+static int
+remove_config(int dirfd, const char *mac, int hfd, struct store_result *r)
+{
+	if (hfd >= 0 && history_commit(hfd, r) != 0)
+		return -1;
+	char name[64];
+	config_name(name, sizeof name, mac);
+	if (unlinkat(dirfd, name, 0) != 0) {
+		int err = errno;
+		if (err == ENOENT)
+			return result(r, STORE_NOT_FOUND, err, "remove config");
+		return result(r, classify(err), err, "remove config");
+	}
+	return sync_dir(dirfd, r);
+}
+
+int
+store_change(int dirfd, const char *mac, const void *data, size_t len,
+             const struct store_precond *pre, struct history_note *note, bool *created,
+             struct store_result *r)
+{
+	bool exists = false;
+	if (note != NULL)
+		note->revision[0] = '\0';
+	int lockfd = begin_change(dirfd, mac, pre, data == NULL, &exists, r);
+	if (lockfd < 0)
+		return -1;
+	int hfd;
+	char hname[256];
+	if (keep_history(dirfd, mac, exists, note, &hfd, hname, r) != 0) {
+		unlock_mac(lockfd);
+		return -1;
+	}
+	int rc = data != NULL ? replace_config(dirfd, mac, data, len, hfd, r)
+	                      : remove_config(dirfd, mac, hfd, r);
+	/* STORE_NOT_DURABLE: the change is made (and visible), so its history stays. */
+	bool made = rc == 0 || r->status == STORE_NOT_DURABLE;
+	end_history(hfd, hname, note, made);
 	unlock_mac(lockfd);
-	if (created != NULL)
+	if (created != NULL && made && data != NULL)
 		*created = !exists;
 	if (rc != 0)
 		return -1;
@@ -495,26 +596,16 @@ store_write(int dirfd, const char *mac, const void *data, size_t len,
 }
 
 int
+store_write(int dirfd, const char *mac, const void *data, size_t len,
+            const struct store_precond *pre, bool *created, struct store_result *r)
+{
+	return store_change(dirfd, mac, data != NULL ? data : "", len, pre, NULL, created, r);
+}
+
+int
 store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct store_result *r)
 {
-	bool exists = false;
-	int lockfd = begin_change(dirfd, mac, pre, true, &exists, r);
-	if (lockfd < 0)
-		return -1;
-	char name[64];
-	config_name(name, sizeof name, mac);
-	if (unlinkat(dirfd, name, 0) != 0) {
-		int err = errno;
-		unlock_mac(lockfd);
-		if (err == ENOENT)
-			return result(r, STORE_NOT_FOUND, err, "remove config");
-		return result(r, classify(err), err, "remove config");
-	}
-	int rc = sync_dir(dirfd, r);
-	unlock_mac(lockfd);
-	if (rc != 0)
-		return -1;
-	return result(r, STORE_OK, 0, NULL);
+	return store_change(dirfd, mac, NULL, 0, pre, NULL, NULL, r);
 }
 
 /* A directory stream over dirfd (a duplicate, read from the top). */

@@ -14,6 +14,7 @@
  *   <mac>.json                     a config (the only names ever listed)
  *   .<mac>.lock                    lock file, held with flock(2) by writers
  *   .<mac>.json.<pid>.<n>.<r>.tmp  a write in progress
+ *   .history/<mac>/                past versions (history.h), never listed
  */
 #ifndef IOTCONFIG_STORE_H
 #define IOTCONFIG_STORE_H
@@ -82,6 +83,22 @@ int store_open_dir(const char *dir, int *dirfd, struct store_result *r);
 int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_info *info,
                struct store_result *r);
 
+/* Reads the regular file `name` in dirfd the same way (history entries). */
+int store_read_file(int dirfd, const char *name, struct buf *out, struct store_file_info *info,
+                    struct store_result *r);
+
+struct history_note;
+
+/*
+ * store_write (data != NULL) or store_delete (data == NULL), keeping the
+ * version it replaces in the history first (history.h) when note is not
+ * NULL and note->keep > 0; note->revision then names that version. A
+ * failure to keep it fails the change, which is then not made.
+ */
+int store_change(int dirfd, const char *mac, const void *data, size_t len,
+                 const struct store_precond *pre, struct history_note *note, bool *created,
+                 struct store_result *r);
+
 /*
  * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
  * directory. *created tells whether there was no file before.
@@ -130,6 +147,11 @@ int store_sweep_temps(int dirfd, unsigned *removed, struct store_result *r);
 
 /* Exists, is a directory, readable and writable by this process. */
 int store_check_dir(const char *dir, struct store_result *r);
+
+/* Sets *r; returns 0 for STORE_OK, else -1. */
+int store_result_set(struct store_result *r, enum store_status st, int err, const char *op);
+/* The status an errno stands for (ENOSPC: STORE_NO_SPACE, ...). */
+enum store_status store_classify(int err);
 
 /* Plain words for a status ("does not exist", "permission denied", ...). */
 const char *store_status_text(enum store_status st);

@@ -2,7 +2,8 @@
 # tests/deploy/auth.bats: the shipped write-auth snippets, switched on the
 # Debian way (lighttpd-enable-mod iotconfig-auth, a2enconf iotconfig-auth)
 # over a `make install`: writes need credentials from the htpasswd file,
-# reads and health checks do not, and the responder logs who wrote.
+# reads and health checks do not, the responder logs who wrote, and the
+# history names them (a restore needs credentials like any write).
 
 load servers
 
@@ -72,6 +73,20 @@ check_writes_need_credentials() {
 	assert_code 204
 	[ ! -e "$file" ]
 	wait_for grep -q "auth-delete config deleted mac=$mac user=alice" "$SERVER_LOG"
+
+	# The history names who replaced each version; a restore needs credentials too.
+	call GET "/api/configs/$mac/history"
+	assert_code 200
+	assert_json '[.revisions[] | [.replaced_by, .replaced_by_operation]]' '[["alice","delete"],["alice","save"]]'
+	local rev
+	rev="$(jq -r '.revisions[0].revision' <<<"$body")"
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Content-Length: 0'
+	assert_code 401
+	[ ! -e "$file" ]
+	call POST "/api/configs/$mac/history/$rev/restore" "${auth[@]}" -H 'Content-Length: 0' -H 'X-Request-ID: auth-restore'
+	assert_code 200
+	[ "$(jq -c . "$file")" = '{"v":"alice"}' ]
+	wait_for grep -q "auth-restore config restored mac=$mac revision=$rev .*user=alice" "$SERVER_LOG"
 }
 
 @test "lighttpd: with 51-iotconfig-auth enabled, PUT and DELETE need credentials, reads do not, and writes log the user" {

@@ -250,18 +250,32 @@ function request(base, method, path, headers, body) {
 async function cmdContract(docFile, base, origin) {
   const doc = loadDoc(docFile);
   const checker = new Checker(doc);
-  const urlOf = (template, item) => template.replace(/\{([^}]+)\}/g, (_, name) => {
-    const p = (item.parameters || []).map((x) => deref(doc, x, '')[0]).find((x) => x.in === 'path' && x.name === name);
-    const v = exampleOf(p) ?? exampleOf(p?.schema && deref(doc, p.schema, '')[0]);
-    if (v === undefined) throw new Error(`${template}: no example for {${name}}`);
-    return encodeURIComponent(v);
-  });
+  // A parameter whose values the service makes (a revision id) names where a
+  // live one is read: x-iotconfig-live-example {path, field}.
+  const live = async (p) => {
+    const src = p?.['x-iotconfig-live-example'];
+    if (!src) return undefined;
+    const res = await request(base, 'GET', src.path, {}, undefined);
+    let v = res.status === 200 ? JSON.parse(res.body.toString()) : undefined;
+    for (const k of src.field.split('.')) v = v?.[k];
+    return v;
+  };
+  const urlOf = async (template, item) => {
+    const values = {};
+    for (const [, name] of template.matchAll(/\{([^}]+)\}/g)) {
+      const p = (item.parameters || []).map((x) => deref(doc, x, '')[0]).find((x) => x.in === 'path' && x.name === name);
+      const v = (await live(p)) ?? exampleOf(p) ?? exampleOf(p?.schema && deref(doc, p.schema, '')[0]);
+      if (v === undefined) throw new Error(`${template}: no example for {${name}}`);
+      values[name] = encodeURIComponent(v);
+    }
+    return template.replace(/\{([^}]+)\}/g, (_, name) => values[name]);
+  };
   let failures = 0;
   let n = 0;
   const call = async (template, m) => {
     const item = doc.paths[template];
     const op = item[m];
-    const path = urlOf(template, item);
+    const path = await urlOf(template, item);
     const headers = { Origin: origin, 'X-Request-ID': `contract-${++n}` };
     let body;
     if (m === 'options') headers['Access-Control-Request-Method'] = 'GET';

@@ -4,7 +4,10 @@
 # every directory fsync fails with EIO) is already in place and served. The
 # answer says so: 500 STORAGE_NOT_DURABLE, never the STORAGE_ERROR that
 # means "nothing changed", and the file on disk is the new version (or gone,
-# for a DELETE), with no temp file left.
+# for a DELETE), with no temp file left. Those replacing or deleting a
+# config run with history off: with history on, the history directory's
+# fsync comes first, and a change whose entry cannot be made durable is
+# refused whole (STORAGE_ERROR, nothing changed), which the last test shows.
 
 load helpers
 load fsfault
@@ -27,7 +30,7 @@ assert_not_durable() { # assert_not_durable saved|deleted
 }
 
 @test "a wrapped PUT whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE, and the new version is on disk and served" {
-	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}' IOT_FAULT_DIR_FSYNC=1
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}' IOT_FAULT_DIR_FSYNC=1 HISTORY_KEEP=0
 	assert_not_durable saved
 	[[ "$(jq -r .details.message <<<"$body")" == *"the new version is in place and served now"* ]]
 	[ "$(cat "$DIR/$MAC.json")" = "$(printf '{\n  "deviceName": "new"\n}')" ]
@@ -41,7 +44,7 @@ assert_not_durable() { # assert_not_durable saved|deleted
 }
 
 @test "a raw PUT whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE with the uploaded bytes on disk" {
-	cgi "$DIR" PUT "/api/configs/$MAC.json" '{"deviceName":"raw new"}' IOT_FAULT_DIR_FSYNC=1
+	cgi "$DIR" PUT "/api/configs/$MAC.json" '{"deviceName":"raw new"}' IOT_FAULT_DIR_FSYNC=1 HISTORY_KEEP=0
 	assert_not_durable saved
 	[ "$(cat "$DIR/$MAC.json")" = '{"deviceName":"raw new"}' ]
 }
@@ -56,8 +59,25 @@ assert_not_durable() { # assert_not_durable saved|deleted
 }
 
 @test "a DELETE whose directory fsync keeps failing answers 500 STORAGE_NOT_DURABLE, and the config is gone" {
-	cgi "$DIR" DELETE "/api/configs/$MAC" '' IOT_FAULT_DIR_FSYNC=1
+	cgi "$DIR" DELETE "/api/configs/$MAC" '' IOT_FAULT_DIR_FSYNC=1 HISTORY_KEEP=0
 	assert_not_durable deleted
 	[[ "$(jq -r .details.message <<<"$body")" == *"the deletion is in place"* ]]
 	[ ! -e "$DIR/$MAC.json" ]
+}
+
+@test "with history on, a change whose history entry cannot be made durable is refused whole: STORAGE_ERROR, the old file and no entry kept" {
+	cp "$DIR/$MAC.json" "$BATS_TEST_TMPDIR/old"
+	for req in "PUT /api/configs/$MAC {\"content\":{\"deviceName\":\"new\"}}" "DELETE /api/configs/$MAC "; do
+		read -r method uri data <<<"$req"
+		cgi "$DIR" "$method" "$uri" "$data" IOT_FAULT_DIR_FSYNC=1
+		assert_error 500 STORAGE_ERROR
+		[ "$(jq -r .details.message <<<"$body")" = "fsync history directory: Input/output error" ]
+		cmp "$DIR/$MAC.json" "$BATS_TEST_TMPDIR/old"
+		[ -z "$(find "$DIR/.history" -type f 2>/dev/null)" ]
+		[ -z "$(find "$DIR" -name '*.tmp')" ]
+	done
+	# Without the fault the same change is kept in the history.
+	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}'
+	assert_code 200
+	cmp "$DIR/.history/$MAC"/*.json "$BATS_TEST_TMPDIR/old"
 }

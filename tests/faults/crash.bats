@@ -4,6 +4,9 @@
 # file must parse and be exactly one of the versions sent for it (never a
 # mix, never a torn write), no acknowledged write may be lost, no temp file
 # may survive the next process start, and the service must keep answering.
+# The history too: every entry is exactly one version sent for its MAC, and
+# of each writer's own MAC no acknowledged version newer than the oldest
+# entry kept is missing from the history and the live file.
 #
 # CRASH_ROUNDS (default 150) kills, CRASH_WRITERS (default 4) writers. On
 # a loaded machine the 150 s allowed may hold fewer kills: the test then
@@ -149,6 +152,33 @@ writer() {
 		fi
 	done
 
+	# Every history entry is a whole version that was sent for its MAC.
+	local entries=0 kept
+	for f in "$CONFIG_DIR"/.history/*/*.json; do
+		[ -e "$f" ] || continue
+		mac="$(basename "$(dirname "$f")")"
+		jq -e . "$f" >/dev/null || { echo "history entry $f does not parse" >&2; return 1; }
+		sent="$SENT/$mac/$(jq -r .writer "$f").$(jq -r .seq "$f")"
+		[ -f "$sent" ] || { echo "history entry $f holds a version never sent to $mac" >&2; return 1; }
+		[ "$(jq -cS . "$f")" = "$(jq -cS . "$sent")" ] || { echo "history entry $f differs from $sent" >&2; return 1; }
+		if [ $(($(jq -r .seq "$f") % 2)) -eq 0 ]; then cmp -s "$f" "$sent" || { echo "history entry $f: raw bytes differ" >&2; return 1; }; fi
+		entries=$((entries + 1))
+	done
+	[ "$entries" -gt 0 ]
+	# No version that was current is lost: of each writer's own MAC (written
+	# by that writer alone, in order), every acknowledged version newer than
+	# the oldest entry kept is in the history or live.
+	local oldest
+	for w in $(seq 1 "$writers"); do
+		mac="$(printf 'cc-cc-cc-cc-00-%02x' "$w")"
+		[ -d "$CONFIG_DIR/.history/$mac" ] || continue
+		kept="$( (cat "$CONFIG_DIR/.history/$mac"/*.json; cat "$CONFIG_DIR/$mac.json") | jq -r .seq | sort -n | uniq)"
+		oldest="$(head -1 <<<"$kept")"
+		for seq in $(awk -v m="$mac" -v o="$oldest" '$1 == m && $4 == 200 && $3 > o { print $3 }' "$IOT_TMP/log.$w"); do
+			grep -qx "$seq" <<<"$kept" || { echo "$mac: acknowledged version $seq was current but is neither kept nor live" >&2; return 1; }
+		done
+	done
+
 	# Temp files of killed writers: gone once a process has started since.
 	local left_before swept
 	left_before="$(find "$CONFIG_DIR" -name '*.tmp' | wc -l)"
@@ -169,5 +199,5 @@ writer() {
 	assert_json .content '{"after":"crash"}'
 
 	echo "# crash test: answers to cut-off writes: $(awk '$4 != 200 { print $4 "/" $5 }' "$IOT_TMP/log" | sort | uniq -c | tr -s ' \n' ' ')" >&3
-	echo "# crash test: $kills SIGKILLs ($busy_kills of a busy responder), $total writes ($acked acknowledged, $cut cut off), $files files verified, temp files swept at restart: $swept (left before the final restart: $left_before)" >&3
+	echo "# crash test: $kills SIGKILLs ($busy_kills of a busy responder), $total writes ($acked acknowledged, $cut cut off), $files files and $entries history entries verified, temp files swept at restart: $swept (left before the final restart: $left_before)" >&3
 }

@@ -3,6 +3,8 @@
 # own (a tmpfs mounted by the test): full disk, no inodes left, and a
 # read-only remount. Every fault must give a clear error, keep each
 # previous version intact, leave no temp file, and heal without a restart.
+# With history on (the default), a change whose history entry cannot be
+# kept is refused whole, and every entry kept is a complete version.
 # Skips, saying why, where mounting is not permitted.
 
 load ../e2e/helpers
@@ -48,6 +50,8 @@ content_of() {
 	put_json dd-dd-dd-dd-00-01 "{\"content\":$(content_of 99 120000)}"
 	assert_error 507 INSUFFICIENT_STORAGE
 	[ "$(cat "$d/dd-dd-dd-dd-00-01.json")" = "$before" ]
+	# ... and no history entry is left for the change that was not made.
+	[ ! -e "$d/.history/dd-dd-dd-dd-00-01" ] || [ -z "$(ls -A "$d/.history/dd-dd-dd-dd-00-01")" ]
 	call PUT /api/configs/dd-dd-dd-dd-00-02.json -H 'Content-Type: application/json' --data-binary "$(content_of 98 120000)"
 	assert_error 507 INSUFFICIENT_STORAGE
 
@@ -65,17 +69,26 @@ content_of() {
 	call GET /api/health
 	assert_code 200
 
-	# Freeing space heals it without a restart.
+	# Freeing space heals it without a restart. A delete keeps the version
+	# in the history (whole: the deleted bytes), so space comes back only
+	# once that history is removed too.
 	call DELETE /api/configs/dd-dd-dd-dd-00-03
 	assert_code 204
 	call DELETE /api/configs/dd-dd-dd-dd-00-04
 	assert_code 204
+	for i in 3 4; do
+		f="$(ls "$d/.history/dd-dd-dd-dd-00-0$i"/*.json)"
+		[ "$(jq -cS . "$f")" = "$(jq -cS . "$IOT_TMP/c.$i")" ]
+	done
+	rm -r "$d/.history/dd-dd-dd-dd-00-03" "$d/.history/dd-dd-dd-dd-00-04"
 	put_json "$full" "{\"content\":$(cat "$IOT_TMP/c.$full_i")}"
 	assert_code 200
 	put_json dd-dd-dd-dd-00-01 '{"content":{"after":"space freed"}}'
 	assert_code 200
 	[ "$(jq -c . "$d/dd-dd-dd-dd-00-01.json")" = '{"after":"space freed"}' ]
 	[ -z "$(find "$d" -name '*.tmp')" ]
+	# The version it replaced is kept, whole.
+	[ "$(jq -cS . "$d"/.history/dd-dd-dd-dd-00-01/*.json)" = "$(jq -cS . "$IOT_TMP/c.1")" ]
 	echo "# full disk: ${#acked[@]} configs stored before 507 on a 512 KiB tmpfs" >&3
 }
 
@@ -99,6 +112,15 @@ content_of() {
 	call GET /api/configs/dd-dd-dd-dd-01-01
 	assert_code 200
 	assert_json .content '{"n":1}'
+	# Replacing or deleting it needs an inode for its history: refused whole.
+	put_json dd-dd-dd-dd-01-01 '{"content":{"n":"new"}}'
+	assert_error 507 INSUFFICIENT_STORAGE
+	[[ "$(jq -r .details.message <<<"$body")" == *"history directory: No space left on device"* ]]
+	call DELETE /api/configs/dd-dd-dd-dd-01-01
+	assert_error 507 INSUFFICIENT_STORAGE
+	[ "$(jq -c . "$d/dd-dd-dd-dd-01-01.json")" = '{"n":1}' ]
+	[ -z "$(find "$d" -name '*.tmp')" ]
+	[ -z "$(find "$d/.history" -type f 2>/dev/null)" ]
 }
 
 @test "a read-only file system answers 503 naming the cause, reads still work, and remounting read-write heals it" {

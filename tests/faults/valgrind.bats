@@ -81,6 +81,8 @@ EOF
 		request GET "/esp32/config/$mac.json" 304 'header = "If-None-Match: *"'
 		request HEAD "/api/configs/$mac.json" 200
 		request PUT "/api/configs/$mac.json" 200 "$J" "data-binary = \"{\\\"deviceName\\\":\\\"raw-$i\\\"}\""
+		request GET "/api/configs/$mac/history" 200
+		request GET "/api/configs/$mac/history/0000000001-0123abcd" 404
 		request GET /api/configs 200
 		request PUT "/api/configs/$mac" 412 "$J" 'header = "If-Match: \"stale\""' 'data-binary = "{\"content\":{}}"'
 		request PUT "/api/configs/$mac" 409 "$J" 'data-binary = "{\"content\":{},\"allow_overwrite\":false}"'
@@ -171,6 +173,16 @@ cgi() {
 	[[ "$cgi_out" == *'"count":1'* ]]
 	cgi PUT /api/configs/ab-ab-ab-ab-01-01 "$BATS_TEST_TMPDIR/dup.json"
 	[[ "$cgi_out" == "Status: 400 Bad Request"* ]]
+	cgi PUT /api/configs/ab-ab-ab-ab-01-01.json "$BATS_TEST_TMPDIR/put.json"
+	[[ "$cgi_out" == "Status: 200 OK"* ]]
+	cgi GET /api/configs/ab-ab-ab-ab-01-01/history
+	[[ "$cgi_out" == *'"count":1}'* ]]
+	local rev
+	rev="$(grep -o '"revision":"[0-9a-f-]*"' <<<"$cgi_out" | cut -d'"' -f4)"
+	cgi GET "/api/configs/ab-ab-ab-ab-01-01/history/$rev"
+	[[ "$cgi_out" == *'"deviceName": "cgi"'* ]]
+	cgi POST "/api/configs/ab-ab-ab-ab-01-01/history/$rev/restore"
+	[[ "$cgi_out" == "Status: 200 OK"* ]]
 	cgi GET /metrics
 	[[ "$cgi_out" == "Status: 200 OK"* ]]
 	cgi OPTIONS /api/configs

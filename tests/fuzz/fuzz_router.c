@@ -13,7 +13,10 @@
  * http_request_load, router_handle and http_send over fake_transport.c,
  * against a real config directory in a private sandbox that is reset for
  * every input: one valid config, one that is not JSON, one that is a
- * symlink to a secret outside the directory, and one that is a directory.
+ * symlink to a secret outside the directory, and one that is a directory;
+ * with history on (HISTORY_KEEP=3), one past version of the valid config
+ * and, for the symlinked one, a history entry that is a symlink to the
+ * secret.
  *
  * Checked on every input:
  *   - router_match never reports a parameter longer than its buffer;
@@ -107,6 +110,17 @@ reset_configs(void)
 	FUZZ_CHECK(symlink(target, link) == 0, "symlink planted");
 	snprintf(link, sizeof link, "%s/00-00-00-00-00-03.json", fuzz_configs);
 	FUZZ_CHECK(mkdir(link, 0755) == 0, "directory planted");
+	char hist[512];
+	snprintf(hist, sizeof hist, "%s/.history", fuzz_configs);
+	FUZZ_CHECK(mkdir(hist, 0755) == 0, "history planted");
+	snprintf(hist, sizeof hist, "%s/.history/aa-bb-cc-dd-ee-ff", fuzz_configs);
+	FUZZ_CHECK(mkdir(hist, 0755) == 0, "history planted");
+	write_file(hist, "0000000001-0123abcd.s.1700000000.1700000100.616c696365.json",
+	           "{\"deviceName\":\"before\"}");
+	snprintf(hist, sizeof hist, "%s/.history/00-00-00-00-00-02", fuzz_configs);
+	FUZZ_CHECK(mkdir(hist, 0755) == 0, "history planted");
+	snprintf(link, sizeof link, "%s/0000000001-00000000.d.1.2.-.json", hist);
+	FUZZ_CHECK(symlink(target, link) == 0, "history symlink planted");
 }
 
 static void
@@ -143,6 +157,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_settings.max_body_bytes = SETTINGS_MIN_MAX_BODY;
 	fuzz_settings.metrics_file = NULL;
 	fuzz_settings.swagger_dir = fuzz_swagger;
+	fuzz_settings.history_keep = 3;
 	buf_init(&fuzz_tx.out);
 	buf_init(&fuzz_body);
 	buf_init(&fuzz_out);

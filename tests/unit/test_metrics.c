@@ -486,9 +486,10 @@ main(void)
 		                               "status=\"error\"}") == 1,
 		          "metrics: successes and errors are counted apart");
 		bool all_cumulative = true;
-		static const char *const ops[] = {"list",   "get",     "save",
-		                                  "delete", "get_raw", "save_raw"};
-		for (size_t o = 0; o < 6; o++) {
+		static const char *const ops[] = {"list",    "get",          "save",
+		                                  "delete",  "get_raw",      "save_raw",
+		                                  "history", "get_revision", "restore"};
+		for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
 			char key[128];
 			n = buckets(text ? text : "", ops[o], v, les, 32);
 			snprintf(key, sizeof key,

@@ -24,7 +24,7 @@
 
 static const char *const vars[] = {
         "ESP32_CONFIGS_DIR", "CORS_ORIGINS",   "DEBUG",     "MAX_BODY_BYTES",
-        "METRICS_FILE",      "SWAGGER_UI_DIR", "SHARED_FS",
+        "METRICS_FILE",      "SWAGGER_UI_DIR", "SHARED_FS", "HISTORY_KEEP",
 };
 
 static void
@@ -88,6 +88,18 @@ max_body(const char *value)
 	int rc = load_with("MAX_BODY_BYTES", value, &s);
 	settings_free(&s);
 	return rc == 0 ? (long)s.max_body_bytes : -1;
+}
+
+/* HISTORY_KEEP as loaded, or -1 when refused with a message naming it. */
+static long
+history_keep_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "HISTORY_KEEP" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "HISTORY_KEEP: ", 14) == 0 ? -1 : -2;
+	return (long)s.history_keep;
 }
 
 /* SHARED_FS as loaded: the fsinfo_mode, or -1 when refused. */
@@ -244,6 +256,16 @@ main(void)
 	TAP_CHECK(debug_of("tRuE") == -1, "settings: DEBUG=tRuE is refused");
 	TAP_CHECK(debug_of(" true") == -1, "settings: DEBUG with a leading space is refused");
 
+	TAP_CHECK(history_keep_of(NULL) == 20, "settings: default HISTORY_KEEP is 20");
+	TAP_CHECK(history_keep_of("0") == 0, "settings: HISTORY_KEEP=0 (history off) is accepted");
+	TAP_CHECK(history_keep_of("3") == 3, "settings: HISTORY_KEEP=3 is used");
+	TAP_CHECK(history_keep_of("1000") == 1000,
+	          "settings: HISTORY_KEEP maximum 1000 is accepted");
+	TAP_CHECK(history_keep_of("1001") == -1 && history_keep_of("-1") == -1 &&
+	                  history_keep_of("3x") == -1 && history_keep_of(" 3") == -1 &&
+	                  history_keep_of("99999999999999999999") == -1,
+	          "settings: HISTORY_KEEP above 1000, negative or not a number is refused, naming "
+	          "the variable");
 	TAP_CHECK(max_body("2048") == 2048, "settings: MAX_BODY_BYTES=2048 is used");
 	TAP_CHECK(max_body("1024") == 1024, "settings: MAX_BODY_BYTES minimum 1024 is accepted");
 	TAP_CHECK(max_body("67108864") == 67108864,

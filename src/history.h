@@ -1,0 +1,112 @@
+/*
+ * history.h: past versions of each config, kept next to the configs so
+ * that a backup of the directory is a backup of its history too.
+ *
+ * Every version a change replaces or deletes is kept as it was, byte for
+ * byte, in .history/<mac>/ inside the config directory. store.c calls
+ * history_keep_current() with the MAC's lock held, before the change
+ * itself, and history_prune() after it; the routes only read.
+ *
+ * One file per past version, its metadata in its name, so that one
+ * link(2) (or one rename(2) of a copy) creates a complete entry and no
+ * crash can leave half of one:
+ *   <revision>.<op>.<saved_at>.<replaced_at>.<user>.json
+ *     revision     <10 decimal digits: sequence>-<8 hex digits: random>
+ *     op           s (save), d (delete) or r (restore): what replaced it
+ *     saved_at     seconds since the epoch when it was written (its mtime)
+ *     replaced_at  seconds since the epoch when it was replaced
+ *     user         REMOTE_USER of the replacing request as lowercase hex
+ *                  (its first HISTORY_USER_MAX bytes), or "-" for none
+ * plus ".tmp-<hex>" files while a copy is made (where link(2) is not
+ * supported), which the next change of that MAC removes.
+ */
+#ifndef IOTCONFIG_HISTORY_H
+#define IOTCONFIG_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+
+#define HISTORY_DIR      ".history"
+#define HISTORY_REV_LEN  19 /* "0000000001-0123abcd" */
+#define HISTORY_USER_MAX 64 /* bytes of REMOTE_USER kept */
+#define HISTORY_KEEP_MAX 1000
+
+enum history_op {
+	HISTORY_SAVE = 's',
+	HISTORY_DELETE = 'd',
+	HISTORY_RESTORE = 'r',
+};
+
+/* What a change tells the history; revision is filled in. */
+struct history_note {
+	unsigned keep;    /* versions kept per MAC; 0: history off */
+	const char *user; /* REMOTE_USER, or NULL */
+	enum history_op op;
+	char revision[HISTORY_REV_LEN + 1]; /* out: id the replaced version got, "" if none */
+};
+
+/* One past version. */
+struct history_entry {
+	char revision[HISTORY_REV_LEN + 1];
+	uint64_t seq;
+	enum history_op op;
+	int64_t saved_at;
+	int64_t replaced_at;
+	bool has_user;
+	char user[HISTORY_USER_MAX + 1];
+	char name[256]; /* its file name in .history/<mac>/ */
+};
+
+/* Is s a well-formed revision id? Checked before any file is looked at. */
+bool history_revision_valid(const char *s);
+
+/* Parses an entry's file name; false for anything else. */
+bool history_parse_name(const char *name, struct history_entry *e);
+
+/* "save", "delete", "restore". */
+const char *history_op_name(enum history_op op);
+
+/*
+ * With the MAC's lock held, before a change: makes the current <mac>.json
+ * (when it is a regular file) a history entry, and puts its
+ * revision id into note->revision ("" when there was nothing to keep).
+ * *hfd receives the MAC's history directory (or -1), and name the entry's
+ * file name, for history_forget() or history_prune(). Nothing is left
+ * behind on failure. The entry is durable only once history_commit()
+ * succeeded, which must come before the change is made.
+ */
+int history_keep_current(int dirfd, const char *mac, struct history_note *note, int *hfd,
+                         char name[256], struct store_result *r);
+
+/* Makes the entries of hfd durable (fsync of the directory, retried). */
+int history_commit(int hfd, struct store_result *r);
+
+/* Removes an entry made by history_keep_current() for a change that failed. */
+void history_forget(int hfd, const char *name);
+
+/* With the lock held, after a change: removes all but the newest keep entries. */
+void history_prune(int hfd, unsigned keep);
+
+/*
+ * The newest (at most keep) entries of a MAC, newest first, in a malloc'ed
+ * array (*out, free it); *n = 0 when the MAC has no history.
+ */
+int history_list(int dirfd, const char *mac, unsigned keep, struct history_entry **out, size_t *n,
+                 struct store_result *r);
+
+/*
+ * Reads revision rev (one of the newest keep) into out; STORE_NOT_FOUND
+ * when there is no such revision.
+ */
+int history_read(int dirfd, const char *mac, const char *rev, unsigned keep, struct buf *out,
+                 struct history_entry *e, struct store_result *r);
+
+/* Reads entry e of a list into out. */
+int history_read_entry(int dirfd, const char *mac, const struct history_entry *e, struct buf *out,
+                       int64_t *size, struct store_result *r);
+
+#endif

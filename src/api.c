@@ -374,3 +374,14 @@ api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_ob
 	http_header(res, "ETag", "%s", etag);
 	return 0;
 }
+
+int
+api_send_file(struct api_ctx *ctx)
+{
+	struct buf tmp = *ctx->res->body;
+	*ctx->res->body = *ctx->file;
+	*ctx->file = tmp;
+	ctx->res->status = 200;
+	ctx->res->content_type = "application/json";
+	return 0;
+}

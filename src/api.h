@@ -78,6 +78,8 @@ int api_conditional_get(struct api_ctx *ctx, const char *etag, time_t mtime, boo
  * later one is a weak validator) and Cache-Control for a config.
  */
 void api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime);
+/* Answers 200 with the bytes in ctx->file as JSON, handing the buffer over (no copy). */
+int api_send_file(struct api_ctx *ctx);
 /*
  * Precondition for PUT/DELETE from If-Match / If-Unmodified-Since /
  * If-None-Match / allow_overwrite, checked under the MAC's lock.

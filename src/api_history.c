@@ -147,12 +147,7 @@ api_history_get(struct api_ctx *ctx)
 		return -1;
 	if (not_modified)
 		return 0;
-	struct buf tmp = *ctx->res->body;
-	*ctx->res->body = *ctx->file;
-	*ctx->file = tmp;
-	ctx->res->status = 200;
-	ctx->res->content_type = "application/json";
-	return 0;
+	return api_send_file(ctx);
 }
 
 /* The optional body: {"allow_overwrite": bool}; no body means true. */

@@ -65,13 +65,7 @@ api_raw_get(struct api_ctx *ctx)
 		return -1;
 	if (not_modified)
 		return 0;
-	/* Hand the file buffer to the response: swap instead of copying. */
-	struct buf tmp = *ctx->res->body;
-	*ctx->res->body = *ctx->file;
-	*ctx->file = tmp;
-	ctx->res->status = 200;
-	ctx->res->content_type = "application/json";
-	return 0;
+	return api_send_file(ctx);
 }
 
 int

@@ -79,7 +79,10 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 	case STORE_NOT_DURABLE:
 		/* The change is live: say so, so that a client does not retry blindly. */
 		snprintf(message, sizeof message, "Config %s was %s but may not survive a crash",
-		         ctx->mac, ctx->req->method == HTTP_DELETE ? "deleted" : "saved");
+		         ctx->mac,
+		         ctx->req->method == HTTP_DELETE ? "deleted"
+		         : ctx->restoring                ? "restored"
+		                                         : "saved");
 		api_error_set(&ctx->err, ERR_STORAGE_NOT_DURABLE, message,
 		              "%s: %s; the %s is in place and served now, but a crash or power "
 		              "cut may undo it",
@@ -272,6 +275,25 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 	return 0;
 }
 
+/* The audit line of a change: what, who, and the revision it replaced. */
+static void
+log_change(const struct api_ctx *ctx, const char *bytes, size_t len, bool created)
+{
+	const char *user = ctx->req->remote_user ? ctx->req->remote_user : "-";
+	const char *replaced = ctx->replaced[0] ? ctx->replaced : "-";
+	if (bytes == NULL)
+		log_msg(LOG_INFO, "config deleted mac=%s user=%s replaced=%s", ctx->mac, user,
+		        replaced);
+	else if (ctx->restoring)
+		log_msg(LOG_INFO,
+		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
+		        "replaced=%s",
+		        ctx->mac, ctx->param, len, created ? "true" : "false", user, replaced);
+	else
+		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
+		        ctx->mac, len, created ? "true" : "false", user, replaced);
+}
+
 int
 api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                   bool *created)
@@ -303,17 +325,22 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	int rc = store_change(dirfd, ctx->mac, bytes, len, use, &note, created, &r);
 	close(dirfd);
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
+	/* A change that is in place but not durable is live all the same:
+	 * log it and tell subscribers, then answer the error. */
+	if (rc == 0 || r.status == STORE_NOT_DURABLE) {
+		log_change(ctx, bytes, len, created != NULL && *created);
+		if (mqtt_enabled()) {
+			char etag[40];
+			struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
+			if (bytes != NULL)
+				api_etag(&stored, etag);
+			mqtt_notify(ctx->mac, bytes != NULL ? etag : NULL);
+		}
+	}
 	if (rc != 0) {
 		if (r.status == STORE_PRECONDITION)
 			return api_precond_error(ctx, &pre);
 		return api_store_error(ctx, &r);
-	}
-	if (mqtt_enabled()) { /* the change is durable: tell subscribers */
-		char etag[40];
-		struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
-		if (bytes != NULL)
-			api_etag(&stored, etag);
-		mqtt_notify(ctx->mac, bytes != NULL ? etag : NULL);
 	}
 	return 0;
 }
@@ -348,18 +375,6 @@ api_store_and_answer(struct api_ctx *ctx, const char *bytes, size_t len, json_ob
 	bool created = false;
 	if (api_change_config(ctx, bytes, len, allow_overwrite, &created) != 0)
 		return -1;
-	if (ctx->restoring)
-		log_msg(LOG_INFO,
-		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
-		        "replaced=%s",
-		        ctx->mac, ctx->param, len, created ? "true" : "false",
-		        ctx->req->remote_user ? ctx->req->remote_user : "-",
-		        ctx->replaced[0] ? ctx->replaced : "-");
-	else
-		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
-		        ctx->mac, len, created ? "true" : "false",
-		        ctx->req->remote_user ? ctx->req->remote_user : "-",
-		        ctx->replaced[0] ? ctx->replaced : "-");
 	struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 	char etag[40];
 	api_etag(&stored, etag);

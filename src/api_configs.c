@@ -12,7 +12,6 @@
 #include "api.h"
 #include "catalog.h"
 #include "jsonbody.h"
-#include "log.h"
 #include "summary.h"
 
 #define LIST_CHUNK 16384 /* bytes of list rendered before each write */
@@ -166,9 +165,6 @@ api_config_delete(struct api_ctx *ctx)
 {
 	if (api_change_config(ctx, NULL, 0, true, NULL) != 0)
 		return -1;
-	log_msg(LOG_INFO, "config deleted mac=%s user=%s replaced=%s", ctx->mac,
-	        ctx->req->remote_user ? ctx->req->remote_user : "-",
-	        ctx->replaced[0] ? ctx->replaced : "-");
 	ctx->res->status = 204;
 	return 0;
 }

@@ -33,6 +33,8 @@ assert_not_durable() { # assert_not_durable saved|deleted
 	cgi "$DIR" PUT "/api/configs/$MAC" '{"content":{"deviceName":"new"}}' IOT_FAULT_DIR_FSYNC=1 HISTORY_KEEP=0
 	assert_not_durable saved
 	[[ "$(jq -r .details.message <<<"$body")" == *"the new version is in place and served now"* ]]
+	# It is live, so the audit log has it like any change.
+	grep -q "INFO .* config saved mac=$MAC bytes=" "$BATS_TEST_TMPDIR/cgi.log"
 	[ "$(cat "$DIR/$MAC.json")" = "$(printf '{\n  "deviceName": "new"\n}')" ]
 	cgi "$DIR" GET "/api/configs/$MAC" ''
 	assert_code 200

@@ -163,8 +163,11 @@ format_name(char out[256], const char *rev, enum history_op op, int64_t saved, i
 	if (user != NULL && user[0] != '\0') {
 		static const char digits[] = "0123456789abcdef";
 		size_t n = strlen(user);
-		if (n > HISTORY_USER_MAX)
+		if (n > HISTORY_USER_MAX) { /* cut at a UTF-8 character's start */
 			n = HISTORY_USER_MAX;
+			while (n > 0 && ((unsigned char)user[n] & 0xC0) == 0x80)
+				n--;
+		}
 		for (size_t i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)user[i];
 			uhex[2 * i] = digits[c >> 4];
@@ -178,21 +181,6 @@ format_name(char out[256], const char *rev, enum history_op op, int64_t saved, i
 }
 
 /*
- * fsync(2) of a directory, tried STORE_DIR_SYNC_TRIES times as store.c
- * does (a transient failure gets another chance); a file system that
- * cannot fsync a directory offers nothing more than the entry itself.
- */
-static int
-sync_dir(int fd)
-{
-	for (int attempt = 0; attempt < STORE_DIR_SYNC_TRIES; attempt++) {
-		if (fsync(fd) == 0 || errno == EINVAL || errno == ENOTSUP)
-			return 0;
-	}
-	return -1;
-}
-
-/*
  * Opens (creating when asked) the directory `name` in parent, never through
  * a symlink. A directory just created is made durable in its parent.
  */
@@ -202,7 +190,7 @@ open_subdir(int parent, const char *name, bool create, struct store_result *r)
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(parent, name, 0755) == 0) {
-			if (sync_dir(parent) != 0) {
+			if (store_sync_dir(parent) != 0) {
 				sys_fail(r, "fsync history directory");
 				return -1;
 			}
@@ -377,6 +365,13 @@ static int
 add_entry(int dirfd, const char *cfg, int hfd, int src, const struct stat *st, const char *name,
           struct store_result *r)
 {
+	/*
+	 * The live file has another name already (an entry left by a crash
+	 * between link and rename, or a link made by hand): an in-place edit
+	 * of it would change a linked entry too, so keep a copy instead.
+	 */
+	if (st->st_nlink > 1)
+		return copy_in(hfd, src, st, name, r);
 	if (linkat(dirfd, cfg, hfd, name, 0) != 0) {
 		if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EXDEV ||
 		    errno == EMLINK)
@@ -481,7 +476,7 @@ history_commit(int hfd, struct store_result *r)
 	 * change: when it keeps failing the change is refused, since the
 	 * entry might not outlive a crash that the new config survives.
 	 */
-	if (sync_dir(hfd) != 0)
+	if (store_sync_dir(hfd) != 0)
 		return sys_fail(r, "fsync history directory");
 	return store_result_set(r, STORE_OK, 0, NULL);
 }

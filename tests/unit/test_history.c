@@ -334,6 +334,31 @@ main(void)
 		TAP_CHECK(temps == 0, "history: the copy leaves no temp file");
 		free(list);
 	}
+	{
+		/*
+		 * A live file with a second name (an entry left by a crash between
+		 * link and rename, or a link made by hand) is copied, not linked:
+		 * an in-place edit through that name must not change the entry.
+		 */
+		char path[256], extra[256];
+		snprintf(path, sizeof path, "%s/%s.json", dir, MAC);
+		snprintf(extra, sizeof extra, "%s/second-name", dir);
+		int rc = link(path, extra);
+		rc |= change(dfd, "{\"v\":19}", 20, HISTORY_SAVE, "dave", rev, &r);
+		struct history_entry *list;
+		size_t n;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		struct stat st, xst;
+		char epath[512];
+		snprintf(epath, sizeof epath, "%s/.history/%s/%s", dir, MAC,
+		         n > 0 ? list[0].name : "x");
+		TAP_CHECK(rc == 0 && n == 5 && bytes_are(dfd, &list[0], "{\"v\":18}") &&
+		                  stat(epath, &st) == 0 && stat(extra, &xst) == 0 &&
+		                  st.st_ino != xst.st_ino,
+		          "history: a config with a second name is kept as a copy, not a link");
+		unlink(extra);
+		free(list);
+	}
 	close(dfd);
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	{

@@ -376,16 +376,22 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 static int
 sync_dir(int dirfd, struct store_result *r)
 {
-	int err = 0;
+	if (store_sync_dir(dirfd) == 0)
+		return 0;
+	return result(r, STORE_NOT_DURABLE, errno, "fsync directory");
+}
+
+int
+store_sync_dir(int fd)
+{
 	for (int attempt = 0; attempt < STORE_DIR_SYNC_TRIES; attempt++) {
-		if (fsync(dirfd) == 0)
+		if (fsync(fd) == 0)
 			return 0;
-		err = errno;
 		/* Some file systems cannot fsync a directory; the rename is all they offer. */
-		if (err == EINVAL || err == ENOTSUP)
+		if (errno == EINVAL || errno == ENOTSUP)
 			return 0;
 	}
-	return result(r, STORE_NOT_DURABLE, err, "fsync directory");
+	return -1;
 }
 
 /* With the lock held: read the current file and let the caller decide. */

@@ -76,6 +76,13 @@ struct store_precond {
 	struct store_file_info *info; /* may be NULL; else current's identity */
 };
 
+/*
+ * fsync(2) of a directory, tried STORE_DIR_SYNC_TRIES times (a transient
+ * failure gets another chance); 0 also where the file system cannot fsync
+ * a directory (EINVAL, ENOTSUP). -1 with errno set otherwise.
+ */
+int store_sync_dir(int fd);
+
 /* Opens the directory (O_NOFOLLOW on its last component). */
 int store_open_dir(const char *dir, int *dirfd, struct store_result *r);
 

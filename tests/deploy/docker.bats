@@ -81,7 +81,10 @@ responder_settings() {
 	local src
 	while read -r src; do
 		[ -e "$IOT_ROOT/$src" ] || { echo "COPY source $src does not exist" >&2; false; }
-		! grep -qx "${src%/}" "$IOT_ROOT/.dockerignore"
+		if grep -qx "${src%/}" "$IOT_ROOT/.dockerignore"; then
+			echo "COPY source $src is in .dockerignore" >&2
+			false
+		fi
 	done < <(instructions | awk '$1 == "COPY" && $2 !~ /^--from/ { for (i = 2; i < NF; i++) print $i }')
 	# The build stage's `make install` works with only what the stage
 	# copies (into WORKDIR /src), and makes what the run stage takes.

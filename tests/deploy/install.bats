@@ -4,6 +4,8 @@
 # with the distribution's own tools (lighttpd-enable-mod, a2enconf) and
 # served under the distribution's own lighttpd.conf and under Apache.
 
+bats_require_minimum_version 1.5.0
+
 load servers
 
 teardown() {
@@ -57,7 +59,7 @@ tree_of() {
 	cmp "$IOT_ROOT/man/iotconfig.fcgi.8" "$dest/usr/share/man/man8/iotconfig.fcgi.8"
 	[ "$("$dest/usr/libexec/iotconfig/iotconfig.fcgi" --version)" = "iotconfig $(cat "$IOT_ROOT/VERSION")" ]
 	# Placeholders filled in with this PREFIX and the Debian places.
-	! grep -rn '@[A-Z_]*@' "$dest/etc"
+	run ! grep -rn '@[A-Z_]*@' "$dest/etc"
 	grep -qF '"bin-path"    => "/usr/libexec/iotconfig/iotconfig.fcgi"' "$dest/etc/lighttpd/conf-available/50-iotconfig.conf"
 	grep -qF '"socket"      => "/run/lighttpd/iotconfig.socket"' "$dest/etc/lighttpd/conf-available/50-iotconfig.conf"
 	grep -qF '"ESP32_CONFIGS_DIR" => "/var/lib/iotconfig/configs"' "$dest/etc/lighttpd/conf-available/50-iotconfig.conf"

@@ -7,6 +7,8 @@
 # container) that finds the old default file: its counters and start time
 # begin anew.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 setup_file() {
@@ -129,8 +131,8 @@ traffic() { # traffic N: N config operations of every kind
 	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="/api/configs/{mac_address}",code="404"} '
 	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="GET",route="unmatched",code="404"} '
 	printf '%s\n' "$m" | grep -q '^iot_config_http_requests_total{method="PATCH",route="/api/configs",code="405"} '
-	! printf '%s\n' "$m" | grep -q 'random/path'
-	! printf '%s\n' "$m" | grep -q 'ab-00-00-00-00-02'
+	run ! grep -q 'random/path' <<<"$m"
+	run ! grep -q 'ab-00-00-00-00-02' <<<"$m"
 }
 
 @test "the files gauge counts valid config files at scrape time, including edits by hand" {

@@ -336,7 +336,15 @@ mqtt_stop(void)
 		return;
 	}
 	uint64_t deadline = now_ms() + (mq_cgi ? MQTT_CGI_WAIT_MS : MQTT_FLUSH_WAIT_MS);
-	while (atomic_load(&mq_unacked) > 0 && !atomic_load(&mq_down) && now_ms() < deadline)
+	/*
+	 * A FastCGI process stops waiting once the broker is found away (the
+	 * web server is waiting for it to exit); a CGI process has answered
+	 * already and has only this one message, so it gives a failed attempt
+	 * (a handshake cut short on a loaded machine) its retries until the
+	 * deadline.
+	 */
+	while (atomic_load(&mq_unacked) > 0 && (mq_cgi || !atomic_load(&mq_down)) &&
+	       now_ms() < deadline)
 		sleep_ms(5);
 	unsigned left = atomic_load(&mq_unacked);
 	if (left > 0)

@@ -354,7 +354,7 @@ cgi_put() {
 	cgi_put aa-bb-cc-dd-ee-c0 '{"os":1}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT" \
 		SSL_CERT_FILE="$BROKER_DIR/ca.pem" DEBUG=true
 	[[ "$cgi_out" == "Status: 200"* ]]
-	wait_lines oscerts 1
+	wait_lines oscerts 1 || { printf '# %s\n' "$cgi_err" >&3; false; }
 	[ "$(sub_lines oscerts | jq -r .mac_address)" = aa-bb-cc-dd-ee-c0 ]
 	# The real system CAs did not sign the test broker's certificate.
 	cgi_put aa-bb-cc-dd-ee-c1 '{"os":2}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT"

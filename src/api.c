@@ -130,11 +130,6 @@ api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40])
  * so an If-Modified-Since copied from a Last-Modified we sent can never
  * hide a change.
  */
-static bool
-mtime_usable(time_t mtime)
-{
-	return mtime > 0 && mtime < time(NULL);
-}
 
 /* Words for the test that refused, as the 412's details.message says them. */
 static const char *
@@ -192,7 +187,7 @@ void
 api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime)
 {
 	http_header(ctx->res, "ETag", "%s", etag);
-	if (mtime_usable(mtime)) {
+	if (cond_mtime_usable(mtime, time(NULL))) {
 		char date[HTTP_DATE_LEN + 1];
 		cond_format_http_date(mtime, date);
 		http_header(ctx->res, "Last-Modified", "%s", date);

@@ -124,9 +124,8 @@ cond_format_http_date(time_t t, char out[HTTP_DATE_LEN + 1])
 	memcpy(p, " GMT", 5);
 }
 
-/* A modification time that can be compared with a date: present and over. */
-static bool
-mtime_usable(time_t mtime, time_t now)
+bool
+cond_mtime_usable(time_t mtime, time_t now)
 {
 	return mtime > 0 && mtime < now;
 }
@@ -151,7 +150,7 @@ cond_evaluate(const struct cond_fields *f, bool safe, const char *etag, time_t m
 	} else if (f->if_unmodified_since != NULL && etag != NULL && mtime > 0 &&
 	           cond_parse_http_date(f->if_unmodified_since, &date)) {
 		/* Step 2, section 13.1.4. */
-		if (!mtime_usable(mtime, now))
+		if (!cond_mtime_usable(mtime, now))
 			return decide(COND_FAILED, COND_BY_IF_UNMODIFIED_SINCE_RECENT, decided_by);
 		if (mtime > date)
 			return decide(COND_FAILED, COND_BY_IF_UNMODIFIED_SINCE, decided_by);
@@ -162,7 +161,8 @@ cond_evaluate(const struct cond_fields *f, bool safe, const char *etag, time_t m
 			return decide(safe ? COND_NOT_MODIFIED : COND_FAILED, COND_BY_IF_NONE_MATCH,
 			              decided_by);
 	} else if (safe && f->if_modified_since != NULL && etag != NULL &&
-	           mtime_usable(mtime, now) && cond_parse_http_date(f->if_modified_since, &date)) {
+	           cond_mtime_usable(mtime, now) &&
+	           cond_parse_http_date(f->if_modified_since, &date)) {
 		/* Step 4, section 13.1.3. */
 		if (mtime <= date)
 			return decide(COND_NOT_MODIFIED, COND_BY_IF_MODIFIED_SINCE, decided_by);

@@ -79,4 +79,7 @@ enum cond_decided_by {
 enum cond_outcome cond_evaluate(const struct cond_fields *f, bool safe, const char *etag,
                                 time_t mtime, time_t now, enum cond_decided_by *decided_by);
 
+/* A modification time that can be compared with a date: present, and a second already over. */
+bool cond_mtime_usable(time_t mtime, time_t now);
+
 #endif

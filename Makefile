@@ -152,8 +152,11 @@ TEST_SUITES := test-unit test-e2e test-asan
 
 .PHONY: test test-unit test-e2e test-asan
 test: deps-test
-	@$(MAKE) --no-print-directory $(TEST_SUITES)
-	@echo "make test: all suites passed"
+	@total=$$(date +%s); for suite in $(TEST_SUITES); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$suite || exit 1; \
+		echo "make test: $$suite passed in $$(($$(date +%s) - start)) s"; \
+	done; echo "make test: all suites passed in $$(($$(date +%s) - total)) s"
 
 test-unit: $(UNIT_release)
 	sh tests/unit/run.sh $(UNIT_release)

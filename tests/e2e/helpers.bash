@@ -87,10 +87,13 @@ iot_start() {
 		export BASE_URL="http://127.0.0.1:$PORT"
 		local i
 		for i in $(seq 1 100); do
-			if curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+			if curl -sf --max-time 5 -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
 				return 0
 			fi
 			kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
+			# A responder that refused its settings never serves: lighttpd
+			# would respawn it for as long as we wait.
+			grep -q ' ERROR - invalid setting: ' "$LIGHTTPD_LOG" && break
 			sleep 0.1
 		done
 		kill "$LIGHTTPD_PID" 2>/dev/null || true

@@ -111,7 +111,7 @@ traffic() { # traffic N: N config operations of every kind
 	m="$(scrape)"
 	errors="$(printf '%s\n' "$m" | awk '/^iot_config_operations_total\{operation="get",status="error"\}/ {print $2}')"
 	[ "$errors" -ge 2 ]
-	for op in list get save delete get_raw save_raw history get_revision restore; do
+	for op in list get save delete get_raw save_raw history get_revision restore list_fetches get_fetch; do
 		ok="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"success\"\\}" {print $2}')"
 		err="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"error\"\\}" {print $2}')"
 		count="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_count\\{operation=\"" op "\"\\}" {print $2}')"

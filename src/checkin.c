@@ -514,7 +514,8 @@ checkin_list(int dirfd, int64_t now, struct checkin_note **out, size_t *n, struc
 		free(list);
 		return -1;
 	}
-	qsort(list, count, sizeof *list, by_mac);
+	if (count > 1)
+		qsort(list, count, sizeof *list, by_mac);
 	*out = list;
 	*n = count;
 	return store_result_set(r, STORE_OK, 0, NULL);

@@ -202,6 +202,12 @@ test_files(void)
 	struct checkin_note got;
 	TAP_CHECK(checkin_read(dirfd, "aa-bb-cc-dd-ee-ff", now, &got, &r) == 0,
 	          "files: no notes directory reads as no note");
+	char path[512], text[CHECKIN_NOTE_MAX];
+	snprintf(path, sizeof path, "%s/.fetches", dir);
+	mkdir(path, 0755);
+	TAP_CHECK(checkin_list(dirfd, now, &list, &n, &r) == 0 && n == 0,
+	          "files: an empty notes directory lists nothing");
+	free(list);
 
 	fsyncs = 0;
 	struct checkin_note b = note_of("bb-00-00-00-00-01", now, ETAG_A, "b");
@@ -216,7 +222,6 @@ test_files(void)
 	snprintf(b.user_agent, sizeof b.user_agent, "b2");
 	TAP_CHECK(checkin_write(dirfd, &b, &r) == 0, "files: a note is replaced");
 
-	char path[512], text[CHECKIN_NOTE_MAX];
 	snprintf(path, sizeof path, "%s/.fetches/bb-00-00-00-00-01", dir);
 	FILE *f = fopen(path, "r");
 	size_t len = f ? fread(text, 1, sizeof text, f) : 0;

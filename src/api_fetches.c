@@ -46,41 +46,79 @@ is_current(int dirfd, const struct checkin_note *note, struct buf *scratch)
 	return strcmp(hex, note->etag) == 0;
 }
 
-static json_object *
-text_or_null(const char *s)
+/* Appends s as a JSON string, or null when empty. s is clean (checkin_clean_text). */
+static int
+json_text(struct buf *out, const char *s)
 {
-	return s[0] != '\0' ? json_object_new_string(s) : NULL;
+	if (s[0] == '\0')
+		return buf_puts(out, "null");
+	int rc = buf_puts(out, "\"");
+	for (const char *p = s; *p && rc == 0; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\')
+			rc = buf_printf(out, "\\%c", c);
+		else if (c < 0x20)
+			rc = buf_printf(out, "\\u%04x", c);
+		else
+			rc = buf_append(out, p, 1);
+	}
+	return rc == 0 ? buf_puts(out, "\"") : -1;
 }
 
-static json_object *
-note_json(const struct checkin_note *note, bool current)
+/* Appends one note as the JSON object the routes answer. */
+static int
+note_json(struct buf *out, const struct checkin_note *note, bool current)
 {
-	char at[32], etag[DIGEST_HEX_LEN + 3];
+	char at[32];
 	rfc3339(note->at, at);
-	snprintf(etag, sizeof etag, "\"%s\"", note->etag);
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "mac_address", json_object_new_string(note->mac));
-	json_object_object_add(o, "last_fetch_at", json_object_new_string(at));
-	json_object_object_add(o, "etag", note->has_etag ? json_object_new_string(etag) : NULL);
-	json_object_object_add(o, "current", json_object_new_boolean(current));
-	json_object_object_add(o, "remote_addr", text_or_null(note->addr));
-	json_object_object_add(o, "user_agent", text_or_null(note->user_agent));
-	return o;
+	int rc = buf_printf(
+	        out, "{\"mac_address\":\"%s\",\"last_fetch_at\":\"%s\",\"etag\":", note->mac, at);
+	if (rc == 0)
+		rc = note->has_etag ? buf_printf(out, "\"\\\"%s\\\"\"", note->etag)
+		                    : buf_puts(out, "null");
+	if (rc == 0)
+		rc = buf_printf(out,
+		                ",\"current\":%s,\"remote_addr\":", current ? "true" : "false");
+	if (rc == 0)
+		rc = json_text(out, note->addr);
+	if (rc == 0)
+		rc = buf_puts(out, ",\"user_agent\":");
+	if (rc == 0)
+		rc = json_text(out, note->user_agent);
+	return rc == 0 ? buf_puts(out, "}") : -1;
 }
 
 static int
-answer(struct api_ctx *ctx, json_object *doc)
+answer(struct api_ctx *ctx, int rc)
 {
-	size_t len;
-	const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
-	int rc = http_set_json(ctx->res, 200, text, len);
-	json_object_put(doc);
 	if (rc != 0) {
 		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering fetch notes");
 		return -1;
 	}
+	ctx->res->status = 200;
+	ctx->res->content_type = "application/json";
+	ctx->res->stream = NULL;
 	http_header(ctx->res, "Cache-Control", "no-cache");
 	return 0;
+}
+
+/* The walk over the notes (checkin_each) that GET /api/fetches and /metrics share. */
+struct walk {
+	int dirfd;
+	struct buf *scratch; /* a config's bytes */
+	struct buf *out;
+	size_t count, outdated;
+	bool labels; /* /metrics: the info series, else JSON */
+};
+
+static int
+list_one(const struct checkin_note *note, void *arg)
+{
+	struct walk *w = arg;
+	bool current = is_current(w->dirfd, note, w->scratch);
+	int rc = w->count > 0 ? buf_puts(w->out, ",") : 0;
+	w->count++;
+	return rc == 0 ? note_json(w->out, note, current) : -1;
 }
 
 int
@@ -89,23 +127,19 @@ api_fetches_list(struct api_ctx *ctx)
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
-	struct checkin_note *notes;
-	size_t n;
-	struct store_result r;
-	if (checkin_list(dirfd, (int64_t)time(NULL), &notes, &n, &r) != 0) {
-		close(dirfd);
-		return api_store_error(ctx, &r);
-	}
-	json_object *list = json_object_new_array_ext((int)n);
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(
-		        list, note_json(&notes[i], is_current(dirfd, &notes[i], ctx->file)));
+	struct buf *out = ctx->res->body;
+	out->len = 0;
+	struct walk w = {.dirfd = dirfd, .scratch = ctx->file, .out = out};
+	struct store_result r = {.status = STORE_OK};
+	int rc = buf_puts(out, "{\"fetches\":[");
+	if (rc == 0)
+		rc = checkin_each(dirfd, (int64_t)time(NULL), list_one, &w, &r);
 	close(dirfd);
-	free(notes);
-	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "fetches", list);
-	json_object_object_add(doc, "count", json_object_new_int64((int64_t)n));
-	return answer(ctx, doc);
+	if (rc != 0 && r.status != STORE_OK)
+		return api_store_error(ctx, &r);
+	if (rc == 0)
+		rc = buf_printf(out, "],\"count\":%zu}", w.count);
+	return answer(ctx, rc);
 }
 
 int
@@ -132,52 +166,63 @@ api_fetch_get(struct api_ctx *ctx)
 	}
 	bool current = is_current(dirfd, &note, ctx->file);
 	close(dirfd);
-	return answer(ctx, note_json(&note, current));
+	ctx->res->body->len = 0;
+	return answer(ctx, note_json(ctx->res->body, &note, current));
+}
+
+/* One device's timestamp series, counting the outdated ones. */
+static int
+gauge_one(const struct checkin_note *note, void *arg)
+{
+	struct walk *w = arg;
+	w->outdated += is_current(w->dirfd, note, w->scratch) ? 0 : 1;
+	w->count++;
+	return buf_printf(w->out,
+	                  "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"%s\"} "
+	                  "%lld\n",
+	                  note->mac, (long long)note->at);
+}
+
+static int
+info_one(const struct checkin_note *note, void *arg)
+{
+	struct walk *w = arg;
+	int rc = buf_printf(w->out, "iot_config_device_fetch_info{mac_address=\"%s\",user_agent=\"",
+	                    note->mac);
+	if (rc == 0)
+		rc = metrics_append_label_value(w->out, note->user_agent);
+	return rc == 0 ? buf_puts(w->out, "\"} 1\n") : -1;
 }
 
 int
 api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf *scratch)
 {
-	struct checkin_note *notes = NULL;
-	size_t n = 0, outdated = 0;
+	/* Two walks, so that each family's samples stay together without holding the notes. */
+	struct walk w = {.dirfd = -1, .scratch = scratch, .out = out};
 	struct store_result r;
-	int dirfd;
-	if (store_open_dir(settings->configs_dir, &dirfd, &r) == 0) {
-		if (checkin_list(dirfd, (int64_t)time(NULL), &notes, &n, &r) == 0) {
-			for (size_t i = 0; i < n; i++)
-				outdated += is_current(dirfd, &notes[i], scratch) ? 0 : 1;
-		}
-		close(dirfd);
-	}
+	bool usable = store_open_dir(settings->configs_dir, &w.dirfd, &r) == 0;
+	int64_t now = (int64_t)time(NULL);
 	int rc = buf_puts(out, "# HELP iot_config_device_last_fetch_timestamp_seconds When each "
 	                       "device last fetched its config, seconds since the epoch.\n"
 	                       "# TYPE iot_config_device_last_fetch_timestamp_seconds gauge\n");
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = buf_printf(
-		        out,
-		        "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"%s\"} "
-		        "%lld\n",
-		        notes[i].mac, (long long)notes[i].at);
+	if (rc == 0 && usable && checkin_each(w.dirfd, now, gauge_one, &w, &r) != 0 &&
+	    r.status == STORE_OK)
+		rc = -1; /* out of memory; an unreadable directory just shows no device */
 	if (rc == 0)
 		rc = buf_puts(out, "# HELP iot_config_device_fetch_info The User-Agent of each "
 		                   "device's last fetch; always 1.\n"
 		                   "# TYPE iot_config_device_fetch_info gauge\n");
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = buf_printf(out,
-		                "iot_config_device_fetch_info{mac_address=\"%s\",user_agent=\"",
-		                notes[i].mac);
-		if (rc == 0)
-			rc = metrics_append_label_value(out, notes[i].user_agent);
-		if (rc == 0)
-			rc = buf_puts(out, "\"} 1\n");
-	}
+	if (rc == 0 && usable && checkin_each(w.dirfd, now, info_one, &w, &r) != 0 &&
+	    r.status == STORE_OK)
+		rc = -1;
 	if (rc == 0)
 		rc = buf_printf(out,
 		                "# HELP iot_config_devices_outdated Devices that do not hold their "
 		                "config's current version.\n"
 		                "# TYPE iot_config_devices_outdated gauge\n"
 		                "iot_config_devices_outdated %zu\n",
-		                outdated);
-	free(notes);
+		                w.outdated);
+	if (usable)
+		close(w.dirfd);
 	return rc;
 }

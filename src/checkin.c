@@ -16,7 +16,7 @@
  *     waits for the disk.
  *   - The temp file has one name per process (".tmp-" and a random token),
  *     reused for every write, so a process that dies leaves at most one;
- *     checkin_list removes those older than a day (no writer takes that
+ *     checkin_each removes those older than a day (no writer takes that
  *     long, whatever the clocks of the nodes say).
  *   - A note older than 90 days is removed when the notes are listed. The
  *     removal races with a write of that MAC only when a device silent for
@@ -431,9 +431,10 @@ checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *out,
 }
 
 static int
-by_mac(const void *a, const void *b)
+by_value(const void *a, const void *b)
 {
-	return strcmp(((const struct checkin_note *)a)->mac, ((const struct checkin_note *)b)->mac);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 /* Is name exactly a canonical MAC ("aa-bb-cc-dd-ee-ff")? */
@@ -455,21 +456,21 @@ sweep_temp(int fdir, const char *name, int64_t now)
 		unlinkat(fdir, name, 0);
 }
 
-int
-checkin_list(int dirfd, int64_t now, struct checkin_note **out, size_t *n, struct store_result *r)
+/* The MACs that have a note in fdir, sorted, into *out (malloc'ed) and *n. */
+static int
+note_macs(int fdir, int64_t now, uint64_t **out, size_t *n, struct store_result *r)
 {
 	*out = NULL;
 	*n = 0;
-	int fdir = open_fetches(dirfd, false, r);
-	if (fdir < 0)
-		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
-	DIR *d = fdopendir(fdir);
+	int fd = dup(fdir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
 		fail(r, "list fetch notes");
-		close(fdir);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	struct checkin_note *list = NULL;
+	uint64_t *macs = NULL;
 	size_t count = 0, cap = 0;
 	int rc = 0;
 	for (;;) {
@@ -486,37 +487,60 @@ checkin_list(int dirfd, int64_t now, struct checkin_note **out, size_t *n, struc
 		}
 		if (!is_note_name(de->d_name))
 			continue;
-		char buf[CHECKIN_NOTE_MAX];
-		size_t len;
-		if (read_note(fdir, de->d_name, buf, &len) != 0)
-			continue; /* gone meanwhile, or not a file of ours */
 		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct checkin_note *grown = realloc(list, ncap * sizeof *list);
+			size_t ncap = cap ? cap * 2 : 256;
+			uint64_t *grown = realloc(macs, ncap * sizeof *macs);
 			if (grown == NULL) {
 				errno = ENOMEM;
 				rc = fail(r, "list fetch notes");
 				break;
 			}
-			list = grown;
+			macs = grown;
 			cap = ncap;
 		}
-		if (!checkin_parse(de->d_name, buf, len, &list[count]))
-			continue;
-		if (now - list[count].at > CHECKIN_MAX_AGE) {
-			unlinkat(fdir, de->d_name, 0);
-			continue;
-		}
-		count++;
+		macs[count++] = mac_value(de->d_name);
 	}
 	closedir(d);
 	if (rc != 0) {
-		free(list);
+		free(macs);
 		return -1;
 	}
 	if (count > 1)
-		qsort(list, count, sizeof *list, by_mac);
-	*out = list;
+		qsort(macs, count, sizeof *macs, by_value);
+	*out = macs;
 	*n = count;
-	return store_result_set(r, STORE_OK, 0, NULL);
+	return 0;
+}
+
+int
+checkin_each(int dirfd, int64_t now, int (*each)(const struct checkin_note *note, void *arg),
+             void *arg, struct store_result *r)
+{
+	int fdir = open_fetches(dirfd, false, r);
+	if (fdir < 0)
+		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	uint64_t *macs;
+	size_t n;
+	if (note_macs(fdir, now, &macs, &n, r) != 0) {
+		close(fdir);
+		return -1;
+	}
+	store_result_set(r, STORE_OK, 0, NULL);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char mac[MAC_CANONICAL_LEN + 1], buf[CHECKIN_NOTE_MAX];
+		size_t len;
+		struct checkin_note note;
+		mac_from_value(macs[i], mac);
+		if (read_note(fdir, mac, buf, &len) != 0 || !checkin_parse(mac, buf, len, &note))
+			continue; /* gone meanwhile, or not a note of ours */
+		if (now - note.at > CHECKIN_MAX_AGE) {
+			unlinkat(fdir, mac, 0);
+			continue;
+		}
+		rc = each(&note, arg);
+	}
+	free(macs);
+	close(fdir);
+	return rc;
 }

@@ -93,12 +93,15 @@ int checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *o
                  struct store_result *r);
 
 /*
- * Every note, sorted by MAC, into *out (malloc'ed; free it) and *n. Notes
- * older than CHECKIN_MAX_AGE at now are removed and left out, and so are
- * temp files of writers that died (older than CHECKIN_TEMP_MAX_AGE).
- * No .fetches directory: an empty list. 0, or -1 with r set.
+ * Calls each(note, arg) for every note, in MAC order, reading one note at
+ * a time (memory: 8 bytes per device besides the note being handed over).
+ * Notes older than CHECKIN_MAX_AGE at now are removed and skipped, and so
+ * are temp files of writers that died (older than CHECKIN_TEMP_MAX_AGE).
+ * No .fetches directory: no call. each returns 0 to go on; anything else
+ * stops the walk and is returned. 0, or -1 with r set when the notes
+ * cannot be listed.
  */
-int checkin_list(int dirfd, int64_t now, struct checkin_note **out, size_t *n,
-                 struct store_result *r);
+int checkin_each(int dirfd, int64_t now, int (*each)(const struct checkin_note *note, void *arg),
+                 void *arg, struct store_result *r);
 
 #endif

@@ -8,7 +8,9 @@
 #   service     raw GET, 304 poll, wrapped GET, list at N=200 and N=10,000,
 #               wrapped PUT (fsyncs included) with history on (HISTORY_KEEP
 #               default, 20) and off (HISTORY_KEEP=0, its own instance on
-#               the same directory), /metrics
+#               the same directory), /metrics, and GET /api/fetches with
+#               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
+#               is on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
@@ -147,7 +149,7 @@ start() {
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
-			HISTORY_KEEP="$keep" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
@@ -223,6 +225,14 @@ for url in "$n200_URL/api/configs/$PUT_MAC" "$n200_URL/api/configs/$PUT_MAC" \
 		--data-binary @"$OUT/put-body.json" "$url")" = 200 ] || die "the PUT to $url does not answer 200"
 done
 [ -n "$(ls -A "$C200/.history/$PUT_MAC" 2>/dev/null)" ] || die "the PUT row keeps no history"
+# Every device of N=10,000 fetches its config once (one curl, keep-alive), so
+# GET /api/fetches lists 10,000 notes.
+for f in "$OUT/n10000/configs"/*.json; do
+	printf 'url = "%s/api/configs/%s"\noutput = "/dev/null"\n' "$n10000_URL" "${f##*/}"
+done >"$OUT/n10000/fetch-all.curl"
+curl -sf -K "$OUT/n10000/fetch-all.curl" || die "the devices of N=10000 could not fetch their configs"
+count="$(curl -sf "$n10000_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
+[ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
 # --- the rows -----------------------------------------------------------------
@@ -240,6 +250,7 @@ ROWS=(
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
+	"fetches N=10000|n10000|service|/api/fetches|GET||"
 )
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.

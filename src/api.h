@@ -49,6 +49,11 @@ int api_raw_put(struct api_ctx *ctx);
 int api_history_list(struct api_ctx *ctx);
 int api_history_get(struct api_ctx *ctx);
 int api_history_restore(struct api_ctx *ctx);
+/* api_fetches.c: what each device last fetched (checkin.h) */
+int api_fetches_list(struct api_ctx *ctx);
+int api_fetch_get(struct api_ctx *ctx);
+/* Appends the device gauges of /metrics, read from the fetch notes. */
+int api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf *scratch);
 /* api_health.c, api_metrics.c, api_docs.c */
 int api_health(struct api_ctx *ctx);
 int api_metrics(struct api_ctx *ctx);

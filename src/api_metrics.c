@@ -2,6 +2,8 @@
  * api_metrics.c: GET /metrics in the Prometheus text format 0.0.4. The
  * files gauge is counted at scrape time through the list cache, so edits
  * made by hand are reflected; an unusable directory counts as 0 files.
+ * The device gauges come from the fetch notes in the directory, which
+ * every node sharing it writes, so any node's scrape sees every device.
  */
 #include <unistd.h>
 
@@ -21,7 +23,8 @@ api_metrics(struct api_ctx *ctx)
 	}
 	struct http_response *res = ctx->res;
 	res->body->len = 0;
-	if (metrics_render(res->body, files) != 0) {
+	if (metrics_render(res->body, files) != 0 ||
+	    api_fetches_metrics(ctx->settings, res->body, ctx->file) != 0) {
 		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering metrics");
 		return -1;
 	}

@@ -19,10 +19,17 @@
  * ETag needs anyway, never by file identity: the same digest means the
  * same bytes, so a hit is exact whatever happened to the file.
  * Direct-mapped and bounded (64 KiB).
+ *
+ * Every fetch answered 200 or 304, and every fetch of a config that does
+ * not exist (404), is noted for the fleet view (checkin.h) after its
+ * answer is decided; the note never changes that answer. On a 304 the
+ * device holds the current ETag (If-None-Match matched it, or
+ * If-Modified-Since proved it unchanged), so both note the current one.
  */
 #include <string.h>
 
 #include "api.h"
+#include "checkin.h"
 #include "jsonbody.h"
 
 #define RAW_VALID_SLOTS 2048 /* a power of two */
@@ -38,12 +45,28 @@ valid_slot(const uint8_t md[DIGEST_SIZE])
 	return ((size_t)md[0] | (size_t)md[1] << 8) & (RAW_VALID_SLOTS - 1);
 }
 
+/* Notes this fetch; etag is the quoted ETag the device holds now, or NULL. */
+static void
+note_fetch(struct api_ctx *ctx, const char *etag)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	if (etag != NULL) {
+		memcpy(hex, etag + 1, DIGEST_HEX_LEN); /* without the quotes */
+		hex[DIGEST_HEX_LEN] = '\0';
+	}
+	checkin_seen(ctx->settings->configs_dir, ctx->settings->checkin_interval, ctx->mac,
+	             etag != NULL ? hex : NULL, ctx->req->remote_addr, ctx->req->user_agent);
+}
+
 int
 api_raw_get(struct api_ctx *ctx)
 {
 	struct store_file_info info;
-	if (api_read_config(ctx, &info) != 0)
+	if (api_read_config(ctx, &info) != 0) {
+		if (ctx->err.kind == ERR_RECORD_NOT_FOUND)
+			note_fetch(ctx, NULL);
 		return -1;
+	}
 	uint8_t md[DIGEST_SIZE];
 	digest_sha256(ctx->file->data, ctx->file->len, md);
 	size_t slot = valid_slot(md);
@@ -63,6 +86,7 @@ api_raw_get(struct api_ctx *ctx)
 	bool not_modified;
 	if (api_conditional_get(ctx, etag, info.mtime, &not_modified) != 0)
 		return -1;
+	note_fetch(ctx, etag);
 	if (not_modified)
 		return 0;
 	return api_send_file(ctx);

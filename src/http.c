@@ -174,6 +174,8 @@ static const struct {
         NAME("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
         NAME("REMOTE_USER"),
         NAME("HTTP_TRANSFER_ENCODING"),
+        NAME("REMOTE_ADDR"),
+        NAME("HTTP_USER_AGENT"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -224,6 +226,8 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->acr_method,
 	        &req->remote_user,
 	        &req->transfer_encoding,
+	        &req->remote_addr,
+	        &req->user_agent,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);

@@ -97,8 +97,8 @@ static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
 #define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
 
 static const char *const metrics_op_names[METRICS_OP_COUNT] = {
-        "list",     "get",     "save",         "delete",  "get_raw",
-        "save_raw", "history", "get_revision", "restore",
+        "list",    "get",          "save",    "delete",       "get_raw",   "save_raw",
+        "history", "get_revision", "restore", "list_fetches", "get_fetch",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {
@@ -123,6 +123,7 @@ struct metrics_shm {
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
 	_Atomic uint64_t mqtt_publish[METRICS_MQTT_COUNT];
 	_Atomic uint64_t mqtt_pids[METRICS_MQTT_PROCS]; /* connected processes, 0 = free */
+	_Atomic uint64_t checkin_writes[2];             /* [0 success, 1 error] */
 };
 
 /*
@@ -140,7 +141,8 @@ static const char metrics_schema[] = "iot_config_operations_total{operation,stat
                                      "iot_config_operation_duration_seconds{operation,le} "
                                      "iot_config_http_requests_total{method,route,code} "
                                      "iot_mqtt_publish_total{status} "
-                                     "iot_mqtt_connected iot_mqtt_enabled";
+                                     "iot_mqtt_connected iot_mqtt_enabled "
+                                     "iot_config_checkin_writes_total{status}";
 static const char *const metrics_outcomes[2] = {"success", "error"};
 static const char *const metrics_mqtt_names[METRICS_MQTT_COUNT] = {"success", "error", "dropped"};
 
@@ -645,6 +647,27 @@ metrics_mqtt_enabled(bool enabled)
 	metrics_mqtt_on = enabled;
 }
 
+void
+metrics_checkin_write(bool ok)
+{
+	atomic_fetch_add_explicit(&metrics_map->checkin_writes[ok ? 0 : 1], 1,
+	                          memory_order_relaxed);
+}
+
+static int
+render_checkin(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_config_checkin_writes_total Device fetch notes written "
+	                       "(success) or not (error).\n"
+	                       "# TYPE iot_config_checkin_writes_total counter\n");
+	for (int s = 0; s < 2 && rc == 0; s++)
+		rc = buf_printf(out, "iot_config_checkin_writes_total{status=\"%s\"} %llu\n",
+		                metrics_outcomes[s],
+		                (unsigned long long)atomic_load_explicit(&m->checkin_writes[s],
+		                                                         memory_order_relaxed));
+	return rc;
+}
+
 static int
 render_mqtt(struct buf *out, struct metrics_shm *m)
 {
@@ -814,5 +837,7 @@ metrics_render(struct buf *out, size_t files_count)
 		                (double)m->start_time_ms / 1000.0);
 	if (rc == 0)
 		rc = render_mqtt(out, m);
+	if (rc == 0)
+		rc = render_checkin(out, m);
 	return rc;
 }

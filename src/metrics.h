@@ -24,10 +24,12 @@ enum metrics_op {
 	METRICS_OP_HISTORY,
 	METRICS_OP_GET_REVISION,
 	METRICS_OP_RESTORE,
+	METRICS_OP_LIST_FETCHES,
+	METRICS_OP_GET_FETCH,
 	METRICS_OP_COUNT
 };
 
-#define METRICS_MAX_ROUTES 16 /* route label slots; the router has fewer */
+#define METRICS_MAX_ROUTES 24 /* route label slots; the router has fewer */
 
 /* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
 enum metrics_mqtt_status {
@@ -58,6 +60,9 @@ void metrics_mqtt_publish(enum metrics_mqtt_status status);
 void metrics_mqtt_connected(bool connected);
 /* Is MQTT configured (iot_mqtt_enabled)? Set once at start. */
 void metrics_mqtt_enabled(bool enabled);
+
+/* A fetch note was written (ok) or could not be (iot_config_checkin_writes_total). */
+void metrics_checkin_write(bool ok);
 
 /*
  * Appends the exposition text (format 0.0.4). files_count is the files

@@ -195,18 +195,21 @@ parse_size(const char *name, const char *value, size_t min, size_t max, size_t *
 	return 0;
 }
 
-/* HISTORY_KEEP: a whole number of versions, 0 (history off) to SETTINGS_MAX_HISTORY. */
+/*
+ * A whole number of `what` from 0 to max: HISTORY_KEEP (versions, 0: history
+ * off) and CHECKIN_INTERVAL (seconds, 0: noting off).
+ */
 static int
-parse_history_keep(const char *value, unsigned *out, char *err, size_t errlen)
+parse_count(const char *name, const char *value, unsigned max, const char *what, unsigned *out,
+            char *err, size_t errlen)
 {
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(value, &end, 10);
 	if (value[0] < '0' || value[0] > '9' || errno != 0 || end == value || *end != '\0' ||
-	    v > SETTINGS_MAX_HISTORY) {
-		snprintf(err, errlen,
-		         "HISTORY_KEEP: '%.64s' is not a whole number of versions between 0 and %u",
-		         value, SETTINGS_MAX_HISTORY);
+	    v > max) {
+		snprintf(err, errlen, "%s: '%.64s' is not a whole number of %s between 0 and %u",
+		         name, value, what, max);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -237,6 +240,7 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	s->configs_dir = env_nonempty("ESP32_CONFIGS_DIR");
 	s->max_body_bytes = SETTINGS_DEFAULT_MAX_BODY;
 	s->history_keep = SETTINGS_DEFAULT_HISTORY;
+	s->checkin_interval = SETTINGS_DEFAULT_CHECKIN;
 	s->metrics_file = env_nonempty("METRICS_FILE");
 	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
 	if (s->swagger_dir == NULL)
@@ -250,7 +254,12 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	                            SETTINGS_MAX_MAX_BODY, &s->max_body_bytes, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("HISTORY_KEEP");
-	if (v != NULL && parse_history_keep(v, &s->history_keep, err, errlen) != 0)
+	if (v != NULL && parse_count("HISTORY_KEEP", v, SETTINGS_MAX_HISTORY, "versions",
+	                             &s->history_keep, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("CHECKIN_INTERVAL");
+	if (v != NULL && parse_count("CHECKIN_INTERVAL", v, SETTINGS_MAX_CHECKIN, "seconds",
+	                             &s->checkin_interval, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("SHARED_FS");
 	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)

@@ -17,6 +17,8 @@
 #define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
 #define SETTINGS_DEFAULT_HISTORY  20u
 #define SETTINGS_MAX_HISTORY      1000u /* HISTORY_KEEP_MAX */
+#define SETTINGS_DEFAULT_CHECKIN  60u
+#define SETTINGS_MAX_CHECKIN      86400u /* one day */
 
 struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
@@ -28,6 +30,8 @@ struct settings {
 	const char *swagger_dir;    /* SWAGGER_UI_DIR, or the install location */
 	enum fsinfo_mode shared_fs; /* SHARED_FS: auto (FSINFO_AUTO), true, false */
 	unsigned history_keep;      /* HISTORY_KEEP: past versions kept per MAC, 0: none */
+	unsigned checkin_interval;  /* CHECKIN_INTERVAL: seconds between fetch notes of a
+	                               MAC per process (sooner when its ETag changes), 0: off */
 
 	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };

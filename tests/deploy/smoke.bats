@@ -137,6 +137,20 @@ teardown_file() {
 	assert_error 400 INVALID_OPERATION
 }
 
+@test "a device fetch is noted with the client's address and User-Agent, and listed in /api/fetches" {
+	printf '{"deviceName":"noted"}' >"$CONFIG_DIR/aa-bb-cc-00-00-0b.json"
+	call GET /esp32/config/aa-bb-cc-00-00-0b.json -A 'ESP32HTTPClient'
+	assert_code 200
+	call GET /api/configs/aa-bb-cc-00-00-0b/fetch
+	assert_code 200
+	assert_json '[.etag, .current, .remote_addr, .user_agent]' \
+		"[\"\\\"$(sha256sum "$CONFIG_DIR/aa-bb-cc-00-00-0b.json" | cut -c1-32)\\\"\",true,\"127.0.0.1\",\"ESP32HTTPClient\"]"
+	[ -f "$CONFIG_DIR/.fetches/aa-bb-cc-00-00-0b" ]
+	call GET /api/fetches
+	assert_code 200
+	assert_json '[.fetches[] | select(.mac_address == "aa-bb-cc-00-00-0b") | .user_agent]' '["ESP32HTTPClient"]'
+}
+
 @test "If-Match: the current ETag writes, a stale one is 412 and keeps the file" {
 	put_json aa-bb-cc-00-00-0b '{"content":{"v":1}}'
 	old="$(header ETag)"

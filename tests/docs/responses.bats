@@ -101,6 +101,32 @@ CALL=rcall
 	validate_recorded
 }
 
+@test "fetch notes validate: the list, one device (null ETag too), HEAD, a MAC never fetched, a bad MAC" {
+	put_json aa-bb-cc-00-20-01 '{"content":{"deviceName":"Fetched"}}'
+	assert_code 200
+	call GET /api/configs/aa-bb-cc-00-20-01.json -A 'ESP32HTTPClient "v1"'
+	assert_code 200
+	call GET /esp32/config/aa-bb-cc-00-20-02.json
+	assert_code 404
+	rcall GET /api/fetches -H "Origin: $ORIGIN"
+	assert_code 200
+	assert_json '[.fetches[] | select(.mac_address | startswith("aa-bb-cc-00-20")) | [.etag == null, .current]]' '[[false,true],[true,true]]'
+	rcall HEAD /api/fetches -I
+	assert_code 200
+	rcall GET /api/configs/AA:BB:CC:00:20:01/fetch
+	assert_code 200
+	assert_json .user_agent '"ESP32HTTPClient \"v1\""'
+	rcall GET /api/configs/aa-bb-cc-00-20-02/fetch
+	assert_json .etag null
+	rcall HEAD /api/configs/aa-bb-cc-00-20-01/fetch -I
+	assert_code 200
+	rcall GET /api/configs/aa-bb-cc-00-20-03/fetch
+	assert_error 404 RECORD_NOT_FOUND
+	rcall GET /api/configs/aa-bb-cc-00-20/fetch
+	assert_error 400 INVALID_OPERATION
+	validate_recorded
+}
+
 @test "client errors validate: INVALID_OPERATION, VALIDATION_FAILED, RECORD_NOT_FOUND, NOT_FOUND, METHOD_NOT_ALLOWED" {
 	rcall GET /api/configs/aa:bb:cc:dd:ee
 	assert_error 400 INVALID_OPERATION

@@ -67,7 +67,8 @@ traffic() { # traffic N: N config operations of every kind
 	call GET /metrics
 	assert_code 200
 	[ "$(header Content-Type)" = "text/plain; version=0.0.4; charset=utf-8" ]
-	for family in iot_config_operations_total iot_config_operation_duration_seconds iot_config_files_count iot_config_http_requests_total iot_config_build_info iot_config_start_time_seconds; do
+	for family in iot_config_operations_total iot_config_operation_duration_seconds iot_config_files_count iot_config_http_requests_total iot_config_build_info iot_config_start_time_seconds \
+		iot_config_checkin_writes_total iot_config_device_last_fetch_timestamp_seconds iot_config_device_fetch_info iot_config_devices_outdated; do
 		grep -q "^# HELP $family " "$IOT_TMP/last.body"
 		grep -q "^# TYPE $family " "$IOT_TMP/last.body"
 	done
@@ -111,7 +112,7 @@ traffic() { # traffic N: N config operations of every kind
 	m="$(scrape)"
 	errors="$(printf '%s\n' "$m" | awk '/^iot_config_operations_total\{operation="get",status="error"\}/ {print $2}')"
 	[ "$errors" -ge 2 ]
-	for op in list get save delete get_raw save_raw history get_revision restore; do
+	for op in list get save delete get_raw save_raw history get_revision restore list_fetches get_fetch; do
 		ok="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"success\"\\}" {print $2}')"
 		err="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"error\"\\}" {print $2}')"
 		count="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_count\\{operation=\"" op "\"\\}" {print $2}')"

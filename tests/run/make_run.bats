@@ -19,7 +19,7 @@ teardown() {
 start_make_run() {
 	# setsid: own process group, as a terminal's foreground job would be.
 	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=3 \
-		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" >"$IOT_TMP/make.log" 2>&1 3>&- &
+		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" "$@" >"$IOT_TMP/make.log" 2>&1 3>&- &
 	MAKE_PID=$!
 	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; return 1; }
 	[ "$(ps -o pgid= -p "$MAKE_PID" | tr -d ' ')" = "$MAKE_PID" ]
@@ -49,6 +49,9 @@ group_show() {
 	run curl -s "http://127.0.0.1:$PORT/api/configs"
 	[ "$(printf '%s' "$output" | jq -c '.configs[0] | [.mac_address, .device_name]')" = '["aa-bb-cc-dd-ee-ff","x"]' ]
 	[ "$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | wc -l)" = 3 ]
+	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
+	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"
+	[ -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff" ]
 	kill -INT -- -"$MAKE_PID"
 	wait_for group_gone ||
 		{ group_show; false; }
@@ -62,4 +65,15 @@ group_show() {
 	kill -TERM "$MAKE_PID"
 	wait_for group_gone ||
 		{ group_show; false; } # the responders were in the group
+}
+
+@test "make run passes CHECKIN_INTERVAL on: 0 notes no device fetch" {
+	start_make_run CHECKIN_INTERVAL=0
+	curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' -d '{"content":{}}' \
+		"http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01.json")" = 200 ]
+	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c .)" = '{"fetches":[],"count":0}' ]
+	[ ! -e "$DIR/.fetches" ]
+	kill -INT -- -"$MAKE_PID"
+	wait_for group_gone || { group_show; false; }
 }

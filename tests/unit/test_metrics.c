@@ -25,7 +25,8 @@
  * a METRICS_FILE made under another parent is shared; the start time is
  * the parent's start, earlier than this process's. The MQTT families count
  * publishes by status, say whether MQTT is on, and count connected
- * processes once each, never one that was killed while connected.
+ * processes once each, never one that was killed while connected. Fetch
+ * notes written and not written are counted apart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -440,7 +441,7 @@ main(void)
 		metrics_observe_request(1, 42, 404); /* route index out of range */
 		char *text = render(12);
 		int families = 0;
-		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 9,
+		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 10,
 		          "metrics: every family has # HELP and # TYPE and owns its samples");
 		TAP_CHECK(text != NULL &&
 		                  has_line(text, "# TYPE iot_config_operations_total counter") &&
@@ -486,9 +487,10 @@ main(void)
 		                               "status=\"error\"}") == 1,
 		          "metrics: successes and errors are counted apart");
 		bool all_cumulative = true;
-		static const char *const ops[] = {"list",    "get",          "save",
-		                                  "delete",  "get_raw",      "save_raw",
-		                                  "history", "get_revision", "restore"};
+		static const char *const ops[] = {"list",         "get",          "save",
+		                                  "delete",       "get_raw",      "save_raw",
+		                                  "history",      "get_revision", "restore",
+		                                  "list_fetches", "get_fetch"};
 		for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
 			char key[128];
 			n = buckets(text ? text : "", ops[o], v, les, 32);
@@ -564,6 +566,21 @@ main(void)
 		                  sample(text, "iot_mqtt_publish_total{status=\"error\"}") == 0 &&
 		                  sample(text, "iot_mqtt_publish_total{status=\"dropped\"}") == 1,
 		          "metrics: MQTT counters by status; a process counts once as connected");
+		free(text);
+
+		metrics_checkin_write(true);
+		metrics_checkin_write(true);
+		metrics_checkin_write(false);
+		text = render(0);
+		TAP_CHECK(
+		        text != NULL &&
+		                has_line(text, "# TYPE iot_config_checkin_writes_total counter") &&
+		                sample(text,
+		                       "iot_config_checkin_writes_total{status=\"success\"}") ==
+		                        2 &&
+		                sample(text, "iot_config_checkin_writes_total{status=\"error\"}") ==
+		                        1,
+		        "metrics: fetch notes written and not written are counted apart");
 		free(text);
 
 		/* Another process connects, then dies without saying so. */

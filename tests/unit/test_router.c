@@ -82,11 +82,24 @@ main(void)
 	const int history = route_of("/api/configs/{mac_address}/history");
 	const int revision = route_of("/api/configs/{mac_address}/history/{revision}");
 	const int restore = route_of("/api/configs/{mac_address}/history/{revision}/restore");
+	const int fetch = route_of("/api/configs/{mac_address}/fetch");
+	const int fetches = route_of("/api/fetches");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 14, "router: the table has the 14 documented routes");
+	TAP_CHECK(router_count() == 16, "router: the table has the 16 documented routes");
 	TAP_CHECK(history >= 0 && revision >= 0 && restore >= 0,
 	          "router: the history routes are in the table");
+	TAP_CHECK(fetch >= 0 && fetches >= 0, "router: the fetch note routes are in the table");
+	{
+		char mac[128];
+		int got = router_match("/api/configs/AA:BB:CC:DD:EE:FF/fetch",
+		                       strlen("/api/configs/AA:BB:CC:DD:EE:FF/fetch"), mac,
+		                       sizeof mac);
+		TAP_CHECK(got == fetch && strcmp(mac, "AA:BB:CC:DD:EE:FF") == 0,
+		          "router: /api/configs/{mac_address}/fetch gives the MAC");
+		got = router_match("/api/fetches", strlen("/api/fetches"), mac, sizeof mac);
+		TAP_CHECK(got == fetches, "router: /api/fetches is its own route");
+	}
 	{
 		char mac[128];
 		int got = router_match("/api/configs/AA:BB:CC:DD:EE:FF/history/0000000001-0123abcd",

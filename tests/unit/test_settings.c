@@ -23,8 +23,8 @@
 #endif
 
 static const char *const vars[] = {
-        "ESP32_CONFIGS_DIR", "CORS_ORIGINS",   "DEBUG",     "MAX_BODY_BYTES",
-        "METRICS_FILE",      "SWAGGER_UI_DIR", "SHARED_FS", "HISTORY_KEEP",
+        "ESP32_CONFIGS_DIR", "CORS_ORIGINS", "DEBUG",        "MAX_BODY_BYTES",   "METRICS_FILE",
+        "SWAGGER_UI_DIR",    "SHARED_FS",    "HISTORY_KEEP", "CHECKIN_INTERVAL",
 };
 
 static void
@@ -100,6 +100,18 @@ history_keep_of(const char *value)
 	if (rc != 0)
 		return strncmp(err, "HISTORY_KEEP: ", 14) == 0 ? -1 : -2;
 	return (long)s.history_keep;
+}
+
+/* CHECKIN_INTERVAL as loaded, or -1 when refused with a message naming it. */
+static long
+checkin_interval_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "CHECKIN_INTERVAL" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "CHECKIN_INTERVAL: ", 18) == 0 ? -1 : -2;
+	return (long)s.checkin_interval;
 }
 
 /* SHARED_FS as loaded: the fsinfo_mode, or -1 when refused. */
@@ -261,6 +273,16 @@ main(void)
 	TAP_CHECK(history_keep_of("3") == 3, "settings: HISTORY_KEEP=3 is used");
 	TAP_CHECK(history_keep_of("1000") == 1000,
 	          "settings: HISTORY_KEEP maximum 1000 is accepted");
+	TAP_CHECK(checkin_interval_of(NULL) == 60, "settings: default CHECKIN_INTERVAL is 60");
+	TAP_CHECK(checkin_interval_of("0") == 0,
+	          "settings: CHECKIN_INTERVAL=0 (noting off) is accepted");
+	TAP_CHECK(checkin_interval_of("5") == 5 && checkin_interval_of("86400") == 86400,
+	          "settings: CHECKIN_INTERVAL 5 and the maximum 86400 are used");
+	TAP_CHECK(checkin_interval_of("86401") == -1 && checkin_interval_of("-1") == -1 &&
+	                  checkin_interval_of("1m") == -1 && checkin_interval_of(" 5") == -1 &&
+	                  checkin_interval_of("99999999999999999999") == -1,
+	          "settings: CHECKIN_INTERVAL above 86400, negative or not a number is refused, "
+	          "naming it");
 	TAP_CHECK(history_keep_of("1001") == -1 && history_keep_of("-1") == -1 &&
 	                  history_keep_of("3x") == -1 && history_keep_of(" 3") == -1 &&
 	                  history_keep_of("99999999999999999999") == -1,

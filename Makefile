@@ -49,6 +49,8 @@ LDFLAGS_asan := -fsanitize=address,undefined
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c).
+WEB_FILES := $(wildcard web/*)
 
 # V=1 shows every command.
 V ?= 0
@@ -72,7 +74,11 @@ build/$(1)/%.o: src/%.c | build/$(1)/.dir
 build/$(1)/openapi_blob.o: src/openapi_blob.S conf/openapi.json | build/$(1)/.dir
 	@echo "  AS      $$@"
 	$$(Q)$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
-build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o
+build/$(1)/web_blob.o: src/web_blob.S $$(WEB_FILES) | build/$(1)/.dir
+	@echo "  AS      $$@"
+	$$(Q)$$(CC) -c $$< -o $$@
+build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o \
+		build/$(1)/web_blob.o
 	@echo "  AR      $$@"
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir

@@ -27,7 +27,7 @@ enum metrics_op {
 	METRICS_OP_COUNT
 };
 
-#define METRICS_MAX_ROUTES 16 /* route label slots; the router has fewer */
+#define METRICS_MAX_ROUTES 24 /* route label slots; the router has fewer */
 
 /* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
 enum metrics_mqtt_status {

@@ -22,8 +22,8 @@
 
 #include "api.h"
 
-#define WEB_ASSET(sym)                                                                           \
-	extern const char iotconfig_web_##sym##_start[];                                         \
+#define WEB_ASSET(sym)                                                                             \
+	extern const char iotconfig_web_##sym##_start[];                                           \
 	extern const char iotconfig_web_##sym##_end[];
 WEB_ASSET(index_html)
 WEB_ASSET(app_css)
@@ -45,11 +45,14 @@ static const struct ui_asset {
 	const char *start;
 	const char *end;
 } ui_assets[] = {
-#define ENTRY(name, type, sym) {name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end}
-        ENTRY("app.css", CSS, app_css),       ENTRY("app.js", JS, app_js),
-        ENTRY("api.js", JS, api_js),          ENTRY("list.js", JS, list_js),
-        ENTRY("editor.js", JS, editor_js),    ENTRY("history.js", JS, history_js),
-        ENTRY("diff.js", JS, diff_js),        ENTRY("mac.js", JS, mac_js),
+#define ENTRY(name, type, sym)                                                                     \
+	{                                                                                          \
+		name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end                 \
+	}
+        ENTRY("app.css", CSS, app_css),    ENTRY("app.js", JS, app_js),
+        ENTRY("api.js", JS, api_js),       ENTRY("list.js", JS, list_js),
+        ENTRY("editor.js", JS, editor_js), ENTRY("history.js", JS, history_js),
+        ENTRY("diff.js", JS, diff_js),     ENTRY("mac.js", JS, mac_js),
         ENTRY("dom.js", JS, dom_js),
 #undef ENTRY
 };

@@ -19,13 +19,7 @@
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
  * PARAM_VERSION_ASSET: {version} and then {asset}.
  */
-enum param_kind {
-	PARAM_NONE,
-	PARAM_MAC,
-	PARAM_MAC_REVISION,
-	PARAM_ASSET,
-	PARAM_VERSION_ASSET
-};
+enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET, PARAM_VERSION_ASSET };
 
 struct route_method {
 	enum http_method method;

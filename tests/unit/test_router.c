@@ -82,9 +82,13 @@ main(void)
 	const int history = route_of("/api/configs/{mac_address}/history");
 	const int revision = route_of("/api/configs/{mac_address}/history/{revision}");
 	const int restore = route_of("/api/configs/{mac_address}/history/{revision}/restore");
+	const int root = route_of("/");
+	const int ui = route_of("/ui");
+	const int ui_page = route_of("/ui/");
+	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 14, "router: the table has the 14 documented routes");
+	TAP_CHECK(router_count() == 18, "router: the table has the 18 documented routes");
 	TAP_CHECK(history >= 0 && revision >= 0 && restore >= 0,
 	          "router: the history routes are in the table");
 	{
@@ -236,7 +240,7 @@ main(void)
 	TAP_CHECK(match("/api") == -1, "router: a template prefix matches nothing");
 	TAP_CHECK(match("api/configs") == -1,
 	          "router: a path without a leading slash matches nothing");
-	TAP_CHECK(match("/") == -1, "router: / matches nothing");
+	TAP_CHECK(match("/") == root, "router: / is only the page's redirect");
 	TAP_CHECK(router_match("/api/configs", 0, param, sizeof param) == -1,
 	          "router: an empty path matches nothing");
 	TAP_CHECK(match("/api/docs/swagger/a/b") == -1,
@@ -277,6 +281,16 @@ main(void)
 	                  strcmp(param, "swagger-ui.css") == 0,
 	          "router: a Swagger UI asset is the {asset} parameter");
 	TAP_CHECK(match("/api/docs/swagger") == -1, "router: /api/docs/swagger matches nothing");
+
+	/* --- the web page ------------------------------------------------- */
+	TAP_CHECK(root >= 0 && match("/") == root, "router: / is its own route");
+	TAP_CHECK(match("/ui") == ui && match("/ui/") == ui_page,
+	          "router: /ui and /ui/ are routes of their own");
+	TAP_CHECK(match("/ui/0123abcd/app.js") == ui_asset && strcmp(param, "0123abcd") == 0,
+	          "router: a page file's version is the first parameter");
+	TAP_CHECK(match("/ui/v/a/app.js") == -1 && match("/ui/v") == -1 && match("/x") == -1 &&
+	                  match("//") == -1,
+	          "router: other paths under / and /ui match nothing");
 	TAP_CHECK(match("/metrics") == metrics && match("/api/health") == health,
 	          "router: /metrics and /api/health are routes");
 

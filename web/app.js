@@ -22,6 +22,7 @@ const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOT
 let device = null;
 let listStale = true;
 let route = '';
+let flash = '';   // a message for the next view (navigation clears the status line)
 
 const dirty = () => device !== null && getText() !== (device.loaded ?? (device.creating ? NEW_CONFIG : ''));
 
@@ -44,6 +45,7 @@ function showDevice(mac, creating) {
   $('device-url').value = url;
   $('device-curl').value = `curl -s '${url}'`;
   device = { mac, etag: null, loaded: null, creating };
+  $('device-state').textContent = 'Loading…';
   showServerError(null);
   clearHistory();
   return creating ? startNew() : loadDevice();
@@ -186,7 +188,7 @@ async function duplicate() {
   try {
     await putFile(to, text, null);
     listStale = true;
-    status(`Copied ${device.mac} to ${to}.`);
+    flash = `Copied ${device.mac} to ${to}.`;
     device.loaded = text;   // the copy is made: do not ask about these edits
     location.hash = `#/device/${to}`;
   } catch (e) {
@@ -244,6 +246,8 @@ async function navigate() {
     return;
   }
   route = hash;
+  status(flash);
+  flash = '';
   const m = /^#\/(device|new)\/(.+)$/.exec(hash);
   const mac = m && macNormalise(decodeURIComponent(m[2]));
   $('list-view').hidden = Boolean(mac);

@@ -36,8 +36,9 @@ export function diffLines(a, b) {
     let j = 0;
     while (i < n || j < m) {
       if (i < n && j < m && xs[i] === ys[j]) { out.push({ op: ' ', line: xs[i] }); i++; j++; }
-      else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push({ op: '+', line: ys[j++] });
-      else out.push({ op: '-', line: xs[i++] });
+      // Removals before additions, as diff(1) shows a changed line.
+      else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push({ op: '-', line: xs[i++] });
+      else out.push({ op: '+', line: ys[j++] });
     }
   }
   for (const line of x.slice(x.length - tail)) out.push({ op: ' ', line });

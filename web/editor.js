@@ -36,19 +36,77 @@ export function lineColumn(text, offset) {
   return { line, column: offset - last };
 }
 
-// Where JSON.parse says the error is: "(line L column C)" or "position N".
-function errorPosition(text, message) {
-  const lc = /line (\d+) column (\d+)/.exec(message);
-  if (lc) {
-    const line = Number(lc[1]);
-    const column = Number(lc[2]);
-    let offset = 0;
-    for (let l = 1; l < line; l++) offset = text.indexOf('\n', offset) + 1;
-    return { line, column, offset: offset + column - 1 };
+// Where the first syntax error of text is, and what is wrong there: a
+// small scanner of the JSON grammar (RFC 8259), because browsers' JSON.parse
+// messages do not all give a position.
+export function jsonError(text) {
+  let i = 0;
+  const fail = (what) => { const e = new Error(what); e.offset = i; throw e; };
+  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
+  const lit = (word) => { if (text.startsWith(word, i)) i += word.length; else fail(`expected a value, found ${shown()}`); };
+  const shown = () => (i >= text.length ? 'the end of the text' : `"${text[i]}"`);
+  function string() {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail('unterminated string');
+      const c = text[i];
+      if (c === '"') { i++; return; }
+      if (c < ' ') fail('control character in a string (write it as \\n, \\t, …)');
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('\\u needs four hex digits');
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i]) && i < text.length) i++;
+        else fail(`invalid escape \\${text[i] ?? ''}`);
+      } else i++;
+    }
   }
-  const pos = /position (\d+)/.exec(message);
-  const offset = pos ? Number(pos[1]) : text.length;
-  return { ...lineColumn(text, offset), offset };
+  function number() {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail(`expected a value, found ${shown()}`);
+    i += m[0].length;
+  }
+  function value() {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++; ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`expected a "key" in quotes, found ${shown()}`);
+        string(); ws();
+        if (text[i] !== ':') fail(`expected ":" after the key, found ${shown()}`);
+        i++; value(); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return; }
+        fail(`expected "," or "}", found ${shown()}`);
+      }
+    }
+    if (c === '[') {
+      i++; ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) {
+        value(); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return; }
+        fail(`expected "," or "]", found ${shown()}`);
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    return number();
+  }
+  try {
+    value(); ws();
+    if (i < text.length) fail(`unexpected ${shown()} after the end of the JSON value`);
+    return null;
+  } catch (e) {
+    return { ...lineColumn(text, e.offset), offset: e.offset, message: e.message };
+  }
 }
 
 // Checks the text; returns true when it is a JSON object.
@@ -64,9 +122,8 @@ export function check() {
       errorAt = { line: 1, column: 1, offset: 0 };
     }
   } catch (e) {
-    errorAt = errorPosition(text, e.message);
-    const reason = e.message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
-    problem = `Line ${errorAt.line}, column ${errorAt.column}: ${reason}`;
+    errorAt = jsonError(text) || { ...lineColumn(text, text.length), offset: text.length, message: e.message };
+    problem = `Line ${errorAt.line}, column ${errorAt.column}: ${errorAt.message}`;
   }
   area().setAttribute('aria-invalid', problem ? 'true' : 'false');
   if (problem) {

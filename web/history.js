@@ -36,12 +36,12 @@ export async function loadHistory(mac, current, restore) {
     el('td', { text: r.replaced_by || '—' }),
     el('td', { text: OPS[r.replaced_by_operation] || r.replaced_by_operation }),
     el('td', { class: 'row-actions' },
-      el('button', { type: 'button', text: 'Compare with current', 'aria-label': `Compare version ${r.revision} with the current config`,
+      el('button', { type: 'button', text: 'Compare with current', 'aria-label': `Compare with current: version ${r.revision}`,
         onclick: () => compare(r.revision, CURRENT).catch((e) => reportError(e, 'Comparing versions')) }),
       el('button', { type: 'button', text: 'Restore', 'aria-label': `Restore version ${r.revision}`,
         'data-revision': r.revision, onclick: () => ctx.restore(r.revision) })),
   )));
-  $('history-table').hidden = revisions.length === 0;
+  $('history-wrap').hidden = revisions.length === 0;
   const empty = $('history-empty');
   empty.hidden = revisions.length > 0;
   empty.textContent = 'No past versions are kept for this device.';

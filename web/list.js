@@ -19,7 +19,7 @@ const COLUMNS = [
   { key: 'device_name', label: 'Device name' },
   { key: 'device_entity_id', label: 'Entity id' },
   { key: 'enable_ota', label: 'OTA' },
-  { key: 'modified_at', label: 'Last change' },
+  { key: 'saved_at', label: 'Last change' },
   { key: 'last_fetch_at', label: 'Last fetch', fetches: true },
 ];
 
@@ -165,7 +165,7 @@ function row(r) {
     el('td', { text: text(r.device_name) }),
     el('td', { class: 'entity', text: text(r.device_entity_id) }),
     el('td', { text: r.enable_ota === true ? 'on' : r.enable_ota === false ? 'off' : '' }),
-    el('td', {}, r.modified_at ? el('time', { datetime: r.modified_at, text: formatTime(r.modified_at) }) : ''),
+    el('td', {}, r.saved_at ? el('time', { datetime: r.saved_at, text: formatTime(r.saved_at) }) : ''),
   ];
   if (state.fetches) {
     const td = el('td', {}, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');

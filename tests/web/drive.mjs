@@ -353,6 +353,26 @@ await flow('phone width: list, editor and conflict dialog fit and stay usable', 
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+await flow('device fetches: a "Last fetch" column with an "old version" mark where the service reports them, none where it answers 404', async () => {
+  await page.goto(`${BASE}/ui/`);
+  await page.waitForSelector('#devices-body tr');
+  const heads = () => page.$$eval('#devices-head th', (t) => t.map((x) => x.textContent.replace(/[▲▼]/g, '').trim()));
+  assert(!(await heads()).includes('Last fetch'), `columns without fetches: ${await heads()}`);
+  // A service that has the fetch route (stood in for here, on the same host).
+  await page.route('**/api/fetches', (route) => route.fulfill({
+    status: 200, contentType: 'application/json',
+    body: JSON.stringify({ count: 1, fetches: [{ mac_address: 'aa-bb-cc-00-00-02', last_fetch_at: '2026-05-04T10:11:12Z', etag: '"x"', current: false }] }),
+  }));
+  await page.reload();
+  await page.waitForSelector('#devices-body tr');
+  assert((await heads()).includes('Last fetch'), `columns with fetches: ${await heads()}`);
+  const row = await page.$$eval('#devices-body tr', (trs) => trs.map((tr) => tr.textContent).find((t) => t.includes('aa-bb-cc-00-00-02')));
+  assert(/old version/.test(row) && /2026/.test(row), `row "${row}"`);
+  const others = await page.$$eval('#devices-body tr', (trs) => trs.map((tr) => tr.lastElementChild.textContent));
+  assert(others.filter((t) => t === 'never').length === others.length - 1, `others ${others}`);
+  await page.unroute('**/api/fetches');
+});
+
 await flow('10,000 configs: the list renders and a filter keystroke updates it within the bounds', async () => {
   for (let i = 0; i < 10000; i++) {
     const mac = `10-00-00-00-${((i >> 8) & 255).toString(16).padStart(2, '0')}-${(i & 255).toString(16).padStart(2, '0')}`;

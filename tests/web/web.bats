@@ -116,6 +116,10 @@ flow() {
 	flow 'phone width: list, editor and conflict dialog fit and stay usable'
 }
 
+@test "device fetches: a \"Last fetch\" column with an \"old version\" mark where the service reports them, none where it answers 404" {
+	flow 'device fetches: a "Last fetch" column with an "old version" mark where the service reports them, none where it answers 404'
+}
+
 @test "10,000 configs: the list renders and a filter keystroke updates it within the bounds" {
 	flow '10,000 configs: the list renders and a filter keystroke updates it within the bounds'
 	grep '^timing ' "$BATS_FILE_TMPDIR/drive.out" >&3

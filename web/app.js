@@ -20,7 +20,6 @@ const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOT
 // The device shown: mac, etag (null: no config), loaded (its text as
 // loaded or saved, null when none), creating (not saved yet).
 let device = null;
-let listStale = true;
 let route = '';
 let flash = '';   // a message for the next view (navigation clears the status line)
 
@@ -35,7 +34,6 @@ async function loadList() {
   status('Loading the devices…');
   const [list, fetches] = await Promise.all([listConfigs(), listFetches().catch(() => null)]);
   setConfigs(list.json.configs, fetches);
-  listStale = false;
   status(`${list.json.count.toLocaleString()} devices.`);
 }
 
@@ -112,7 +110,6 @@ async function save() {
     device.etag = r.etag;
     device.loaded = text;
     device.creating = false;
-    listStale = true;
     showServerError(null);
     setState(`Version ${r.etag}`);
     if (created) history.replaceState(null, '', `#/device/${mac}`);
@@ -165,8 +162,7 @@ async function conflict(mine) {
       const r = await putFile(mac, mine, theirs.etag);
       device.etag = r.etag;
       device.loaded = mine;
-      listStale = true;
-      setState(`Version ${r.etag}`);
+        setState(`Version ${r.etag}`);
       status(`Overwrote the other version of ${mac} with yours.`);
       await refreshHistory();
     } catch (e) {
@@ -187,7 +183,6 @@ async function duplicate() {
   if (!to) return;
   try {
     await putFile(to, text, null);
-    listStale = true;
     flash = `Copied ${device.mac} to ${to}.`;
     device.loaded = text;   // the copy is made: do not ask about these edits
     location.hash = `#/device/${to}`;
@@ -208,7 +203,6 @@ async function remove() {
   if (!ok) return;
   try {
     await deleteFile(mac, device.etag);
-    listStale = true;
     status(`Deleted the config of ${who}.`);
     await loadDevice();
   } catch (e) {
@@ -222,7 +216,6 @@ async function restore(rev) {
   if (dirty() && !window.confirm('Restoring replaces your unsaved edits. Restore anyway?')) return;
   try {
     await restoreRevision(device.mac, rev, device.etag);
-    listStale = true;
     device.creating = false;
     await loadDevice();
     status(`Restored version ${rev} of ${device.mac}.`);
@@ -258,7 +251,7 @@ async function navigate() {
   } else {
     device = null;
     if (m) showError(new Error(`"${decodeURIComponent(m[2])}" is not a MAC address.`));
-    if (listStale) await loadList();
+    await loadList();   // always afresh: others change configs too
     $('list-title').focus();
   }
 }

@@ -136,10 +136,20 @@ flow() {
 	done
 }
 
+@test "the page's requests are counted under their own route labels" {
+	call GET /metrics
+	assert_code 200
+	local route
+	for route in '/' '/ui/' '/ui/{version}/{asset}'; do
+		grep -q "^iot_config_http_requests_total{method=\"GET\",route=\"$route\",code=\"[23]0[02]\"} [1-9]" \
+			"$IOT_TMP/last.body" || { echo "no count for $route" >&2; return 1; }
+	done
+}
+
 @test "the driver ran every flow and reported no failure" {
 	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/drive.out" || {
 		cat "$BATS_FILE_TMPDIR/drive.out" >&2
 		return 1
 	}
-	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/drive.out")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 2}')" ]
+	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/drive.out")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 3}')" ]
 }

@@ -32,7 +32,9 @@ function fail(what) {
 // --- the list ---------------------------------------------------------------
 async function loadList() {
   status('Loading the devices…');
-  const [list, fetches] = await Promise.all([listConfigs(), listFetches().catch(() => null)]);
+  // The fetch column is extra: its failure is shown, and the list still comes.
+  const fetching = listFetches().catch((e) => { showError(e, 'Device fetches'); return null; });
+  const [list, fetches] = await Promise.all([listConfigs(), fetching]);
   setConfigs(list.json.configs, fetches);
   status(`${list.json.count.toLocaleString()} devices.`);
 }

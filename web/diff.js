@@ -69,6 +69,7 @@ export function renderDiff(box, a, aName, b, bName, context = 3) {
     const cls = o.op === '+' ? 'diff-add' : o.op === '-' ? 'diff-del' : 'diff-same';
     pre.append(el('span', { class: cls, text: `${o.op} ${o.line}\n` }));
   });
-  box.replaceChildren(el('p', { class: 'diff-summary', text: `${aName} → ${bName}: ${summary}` }), pre);
+  const from = aName.charAt(0).toUpperCase() + aName.slice(1);
+  box.replaceChildren(el('p', { class: 'diff-summary', text: `${from} → ${bName}: ${summary}` }), pre);
   box.hidden = false;
 }

@@ -354,11 +354,18 @@ await flow('phone width: list, editor and conflict dialog fit and stay usable', 
 });
 
 await flow('device fetches: a "Last fetch" column with an "old version" mark where the service reports them, none where it answers 404', async () => {
+  // Both answers are stood in for here, on the same host, so the flow does
+  // not depend on whether this build has the fetch route.
+  await page.route('**/api/fetches', (route) => route.fulfill({
+    status: 404, contentType: 'application/json',
+    body: JSON.stringify({ error: 'Not found', code: 'NOT_FOUND', details: { message: 'no route' }, correlationId: 'x' }),
+  }));
   await page.goto(`${BASE}/ui/`);
   await page.waitForSelector('#devices-body tr');
   const heads = () => page.$$eval('#devices-head th', (t) => t.map((x) => x.textContent.replace(/[▲▼]/g, '').trim()));
   assert(!(await heads()).includes('Last fetch'), `columns without fetches: ${await heads()}`);
-  // A service that has the fetch route (stood in for here, on the same host).
+  assert((await page.$$('#errors .error')).length === 0, 'a 404 for the fetches was shown as an error');
+  await page.unroute('**/api/fetches');
   await page.route('**/api/fetches', (route) => route.fulfill({
     status: 200, contentType: 'application/json',
     body: JSON.stringify({ count: 1, fetches: [{ mac_address: 'aa-bb-cc-00-00-02', last_fetch_at: '2026-05-04T10:11:12Z', etag: '"x"', current: false }] }),

@@ -139,6 +139,7 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(BIN)
 	@mkdir -p "$(ESP32_CONFIGS_DIR)" "$(RUN_DIR)"
 	@echo "iotconfig $(VERSION): http://$(HOST):$(PORT)/api/configs  (configs in $(ESP32_CONFIGS_DIR); Ctrl-C stops)"
+	@echo "web page: http://$(HOST):$(PORT)/"
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \

@@ -13,6 +13,7 @@ WORKDIR /src
 COPY Makefile VERSION ./
 COPY mk/ mk/
 COPY src/ src/
+COPY web/ web/
 COPY conf/ conf/
 COPY man/ man/
 RUN make install PREFIX=/usr DESTDIR=/out

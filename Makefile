@@ -50,6 +50,8 @@ LDFLAGS_asan := -fsanitize=address,undefined
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c).
+WEB_FILES := $(wildcard web/*)
 
 # V=1 shows every command.
 V ?= 0
@@ -73,7 +75,11 @@ build/$(1)/%.o: src/%.c | build/$(1)/.dir
 build/$(1)/openapi_blob.o: src/openapi_blob.S conf/openapi.json | build/$(1)/.dir
 	@echo "  AS      $$@"
 	$$(Q)$$(CC) -DOPENAPI_JSON='"conf/openapi.json"' -c $$< -o $$@
-build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o
+build/$(1)/web_blob.o: src/web_blob.S $$(WEB_FILES) | build/$(1)/.dir
+	@echo "  AS      $$@"
+	$$(Q)$$(CC) -c $$< -o $$@
+build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/openapi_blob.o \
+		build/$(1)/web_blob.o
 	@echo "  AR      $$@"
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir
@@ -134,6 +140,7 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(BIN)
 	@mkdir -p "$(ESP32_CONFIGS_DIR)" "$(RUN_DIR)"
 	@echo "iotconfig $(VERSION): http://$(HOST):$(PORT)/api/configs  (configs in $(ESP32_CONFIGS_DIR); Ctrl-C stops)"
+	@echo "web page: http://$(HOST):$(PORT)/"
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \

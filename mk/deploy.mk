@@ -4,7 +4,8 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc] ...
 #
 # installs
-#   $(LIBEXECDIR)/iotconfig.fcgi          the responder, built for PREFIX
+#   $(LIBEXECDIR)/iotconfig.fcgi          the responder, built for PREFIX, with
+#                                         the web page (web/) inside it
 #   $(MANDIR)/man8/iotconfig.fcgi.8       its manual page
 #   $(SWAGGER_INSTALL_DIR)/...            Swagger UI assets, when
 #                                         $(SWAGGER_UI_SRC) exists

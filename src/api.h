@@ -27,6 +27,7 @@ struct api_ctx {
 	struct api_error err;
 	char mac[MAC_CANONICAL_LEN + 1];    /* the route's {mac_address}, normalised */
 	char param[128];                    /* the route's other parameter, decoded */
+	char version[128];                  /* the page's {version} (api_ui.c), decoded */
 	const char *verb;                   /* "get", "save", "delete": for messages */
 	struct buf *file;                   /* scratch: a config file's bytes */
 	struct buf *scratch;                /* scratch: precondition reads, rendering */
@@ -60,6 +61,10 @@ int api_metrics(struct api_ctx *ctx);
 int api_docs_redirect(struct api_ctx *ctx);
 int api_docs_openapi(struct api_ctx *ctx);
 int api_docs_swagger(struct api_ctx *ctx);
+/* api_ui.c: the web page */
+int api_ui_redirect(struct api_ctx *ctx);
+int api_ui_page(struct api_ctx *ctx);
+int api_ui_asset(struct api_ctx *ctx);
 
 /* api.c: shared pieces */
 /* Opens the config directory or sets the matching error. */

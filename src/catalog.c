@@ -332,7 +332,7 @@ merge(bool whole_directory, bool force)
 		listed[catalog_cache.nlisted++] = (uint32_t)x;
 		catalog_cache.bytes += e->len;
 		catalog_cache.rendered +=
-		        summary_entry_len(e->name_len, e->len - e->name_len, e->ota);
+		        summary_entry_len(e->name_len, e->len - e->name_len, e->ota, e->mtime_ns);
 	}
 	return 0;
 }
@@ -427,7 +427,7 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-	                            e->len - e->name_len, e->ota);
+	                            e->len - e->name_len, e->ota, e->mtime_ns);
 }
 
 unsigned long

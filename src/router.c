@@ -15,8 +15,11 @@
 #include "hex.h"
 #include "log.h"
 
-/* PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order. */
-enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET };
+/*
+ * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
+ * PARAM_VERSION_ASSET: {version} and then {asset}.
+ */
+enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET, PARAM_VERSION_ASSET };
 
 struct route_method {
 	enum http_method method;
@@ -73,6 +76,12 @@ static const struct route routes[] = {
         {"/api/docs/swagger/{asset}",
          PARAM_ASSET,
          {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+        {"/", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL}}},
+        {"/ui", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL}}},
+        {"/ui/", PARAM_NONE, {{HTTP_GET, api_ui_page, METRICS_OP_NONE, NULL}}},
+        {"/ui/{version}/{asset}",
+         PARAM_VERSION_ASSET,
+         {{HTTP_GET, api_ui_asset, METRICS_OP_NONE, NULL}}},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
@@ -329,6 +338,9 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 		}
 	} else if (r->param == PARAM_ASSET) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
+	} else if (r->param == PARAM_VERSION_ASSET) {
+		snprintf(ctx->version, sizeof ctx->version, "%s", param);
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
 	} else {
 		ctx->param[0] = '\0';
 	}

@@ -8,16 +8,18 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "mac.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-#define F_MAC  "\"mac_address\":\""
-#define F_NAME "\",\"device_name\":"
-#define F_ID   ",\"device_entity_id\":"
-#define F_OTA  ",\"enable_ota\":"
-#define LEN(s) (sizeof s - 1)
+#define F_MAC   "\"mac_address\":\""
+#define F_NAME  "\",\"device_name\":"
+#define F_ID    ",\"device_entity_id\":"
+#define F_OTA   ",\"enable_ota\":"
+#define F_SAVED ",\"saved_at\":"
+#define LEN(s)  (sizeof s - 1)
 
 static const char *const ota_text[] = {"null", "false", "true"};
 
@@ -60,11 +62,33 @@ summary_append_values(struct buf *out, json_object *config, size_t *name_len, en
 	return append_typed(out, config, "deviceEntityId", json_type_string);
 }
 
+/*
+ * The JSON text of a modification time, "\"2026-05-04T10:11:12Z\"" (UTC,
+ * RFC 3339), or null when there is none (0) or it cannot be shown; returns
+ * its length. Entry and length both come from here, so they agree.
+ */
+static size_t
+saved_text(int64_t saved_ns, char out[40])
+{
+	time_t sec = (time_t)(saved_ns / 1000000000);
+	struct tm tm;
+	size_t n = 0;
+	if (saved_ns > 0 && gmtime_r(&sec, &tm) != NULL)
+		n = strftime(out, 40, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+	if (n == 0) {
+		memcpy(out, "null", 5);
+		n = 4;
+	}
+	return n;
+}
+
 int
 summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-                     size_t id_len, enum summary_ota ota)
+                     size_t id_len, enum summary_ota ota, int64_t saved_ns)
 {
-	if (buf_reserve(out, summary_entry_len(name_len, id_len, ota)) != 0)
+	char saved[40];
+	size_t saved_len = saved_text(saved_ns, saved);
+	if (buf_reserve(out, summary_entry_len(name_len, id_len, ota, saved_ns)) != 0)
 		return -1;
 	char *p = out->data + out->len;
 #define PUT(s, n) (memcpy(p, s, n), p += (n))
@@ -76,6 +100,8 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 	PUT(values + name_len, id_len);
 	PUT(F_OTA, LEN(F_OTA));
 	PUT(ota_text[ota], strlen(ota_text[ota]));
+	PUT(F_SAVED, LEN(F_SAVED));
+	PUT(saved, saved_len);
 	PUT("}", 1);
 #undef PUT
 	out->len = (size_t)(p - out->data);
@@ -84,10 +110,11 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 }
 
 size_t
-summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota)
+summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota, int64_t saved_ns)
 {
+	char saved[40];
 	return 1 + LEN(F_MAC) + MAC_CANONICAL_LEN + LEN(F_NAME) + name_len + LEN(F_ID) + id_len +
-	       LEN(F_OTA) + strlen(ota_text[ota]) + 1;
+	       LEN(F_OTA) + strlen(ota_text[ota]) + LEN(F_SAVED) + saved_text(saved_ns, saved) + 1;
 }
 
 int

@@ -7,6 +7,7 @@
 #define IOTCONFIG_SUMMARY_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -33,13 +34,16 @@ int summary_append_values(struct buf *out, json_object *config, size_t *name_len
                           enum summary_ota *ota);
 
 /*
- * Appends the list-entry object `{"mac_address":…,…,"enable_ota":…}` from
- * values kept by summary_append_values (values holds name_len + id_len bytes).
+ * Appends the list-entry object `{"mac_address":…,…,"enable_ota":…,
+ * "saved_at":…}` from values kept by summary_append_values (values holds
+ * name_len + id_len bytes); saved_at is the file's modification time
+ * (saved_ns, nanoseconds since the epoch; 0: unknown, null) in UTC to the
+ * second.
  */
 int summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-                         size_t id_len, enum summary_ota ota);
+                         size_t id_len, enum summary_ota ota, int64_t saved_ns);
 
 /* The length of what summary_append_entry appends. */
-size_t summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota);
+size_t summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota, int64_t saved_ns);
 
 #endif

@@ -46,6 +46,14 @@ check_writes_need_credentials() {
 	assert_code 200
 	call OPTIONS "/api/configs/$mac"
 	assert_code 204
+	# So does the web page, which then asks for them on its first write.
+	call GET /
+	assert_code 302
+	call GET /ui/
+	assert_code 200
+	v="$(grep -o 'src="[0-9a-f]*/app.js"' "$IOT_TMP/last.body" | cut -d'"' -f2)"
+	call GET "/ui/$v"
+	assert_code 200
 
 	# Writes without (valid) credentials are refused before the responder.
 	call PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"v":"anon"}}'

@@ -165,4 +165,10 @@ responder_settings() {
 	call PUT /api/configs/aa-bb-cc-00-04-01 -H 'Content-Type: application/json' --data-binary '{"content":{"docker":true}}'
 	assert_code 200
 	[ "$(jq -c . "$d/configs/aa-bb-cc-00-04-01.json")" = '{"docker":true}' ]
+	# and the web page answers at the image's address
+	call GET /
+	assert_code 302
+	[ "$(header Location)" = /ui/ ]
+	call GET /ui/
+	assert_code 200
 }

@@ -91,7 +91,7 @@ tree_of() {
 	local page="$IOT_ROOT/man/iotconfig.fcgi.8" text p
 	text="$(MANWIDTH=1000 man --warnings -l "$page" 2>"$BATS_TEST_TMPDIR/man.err")"
 	[ ! -s "$BATS_TEST_TMPDIR/man.err" ] || { cat "$BATS_TEST_TMPDIR/man.err" >&2; false; }
-	for p in $("$IOTCONFIG_BIN" --routes | jq -r '.[].path' | sed 's/{mac_address}/mac_address/; s/{revision}/revision/; s/{asset}/[asset]/'); do
+	for p in $("$IOTCONFIG_BIN" --routes | jq -r '.[].path' | sed 's/{mac_address}/mac_address/; s/{revision}/revision/; s|{version}/{asset}|version/asset|; s/{asset}/[asset]/'); do
 		grep -qF -- "$p" <<<"$text" || { echo "route $p missing" >&2; false; }
 	done
 	for p in $(grep -o 'strcmp(argv\[1\], "--[a-z]*")' "$IOT_ROOT/src/main.c" | grep -o -- '--[a-z]*'); do
@@ -155,6 +155,13 @@ tree_of() {
 		assert_code 503
 		[[ "$body" == *"Looked in: $DEB_ROOT/usr/share/iotconfig/swagger-ui"* ]]
 	fi
+	# The web page is at / too.
+	call GET /
+	assert_code 302
+	[ "$(header Location)" = /ui/ ]
+	call GET /ui/
+	assert_code 200
+	[[ "$(header Content-Type)" == text/html* ]]
 	# Other paths stay lighttpd's own.
 	call GET /elsewhere
 	assert_code 404
@@ -176,6 +183,12 @@ tree_of() {
 	[ "$(cat "$CONFIG_DIR/aa-bb-cc-00-02-02.json")" = '{"deviceName":"apache"}' ]
 	call GET /api/configs
 	assert_json '[.configs[].mac_address]' '["aa-bb-cc-00-02-02"]'
+	call GET /
+	assert_code 302
+	[ "$(header Location)" = /ui/ ]
+	call GET /ui/
+	assert_code 200
+	[[ "$(header Content-Type)" == text/html* ]]
 	call GET /elsewhere
 	assert_code 404
 	[ -z "$(header X-Request-ID)" ]

@@ -75,7 +75,7 @@ teardown_file() {
 	expected="$(cd "$CONFIG_DIR" && ls -- *.json | sed 's/\.json$//' | sort | jq -R . | jq -sc .)"
 	assert_json '[.configs[].mac_address]' "$expected"
 	assert_json .count "$(ls "$CONFIG_DIR"/*.json | wc -l)"
-	assert_json '.configs[] | select(.mac_address == "aa-bb-cc-00-00-05")' '{"mac_address":"aa-bb-cc-00-00-05","device_name":"five","device_entity_id":"e.5","enable_ota":null}'
+	assert_json '.configs[] | select(.mac_address == "aa-bb-cc-00-00-05") | del(.saved_at)' '{"mac_address":"aa-bb-cc-00-00-05","device_name":"five","device_entity_id":"e.5","enable_ota":null}'
 	call POST /api/configs -H 'Content-Type: application/json' --data-binary '{}'
 	assert_error 405 METHOD_NOT_ALLOWED
 	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
@@ -255,5 +255,39 @@ teardown_file() {
 	assert_code 200
 	cmp "$IOT_TMP/last.body" "$SWAGGER_STUB/swagger-ui-bundle.js"
 	call GET /api/docs/swagger/other.js
+	assert_error 404 NOT_FOUND
+}
+
+@test "web page: / and /ui redirect to /ui/, which names its files under one version; they are the files of web/, cached for a year" {
+	local p
+	for p in / /ui; do
+		call GET "$p"
+		assert_code 302
+		[ "$(header Location)" = /ui/ ]
+	done
+	call GET /ui/
+	assert_code 200
+	[[ "$(header Content-Type)" == text/html* ]]
+	[ "$(header Cache-Control)" = no-cache ]
+	[[ "$(header Content-Security-Policy)" == "default-src 'self';"* ]]
+	local v
+	v="$(grep -o 'src="[0-9a-f]\{16\}/app.js"' "$IOT_TMP/last.body" | cut -c6-21)"
+	[ -n "$v" ]
+	grep -qF "href=\"$v/app.css\"" "$IOT_TMP/last.body"
+	local f n=0
+	for f in "$IOT_ROOT"/web/*; do
+		[ "${f##*/}" != index.html ] || continue
+		call GET "/ui/$v/${f##*/}"
+		assert_code 200
+		cmp "$IOT_TMP/last.body" "$f"
+		[ "$(header Cache-Control)" = 'public, max-age=31536000, immutable' ]
+		n=$((n + 1))
+	done
+	[ "$n" -ge 9 ]
+	call GET /ui/0000000000000000/app.js
+	assert_code 200
+	[ "$(header Cache-Control)" = no-cache ]
+	[[ "$(header Content-Type)" == text/javascript* ]]
+	call GET "/ui/$v/other.js"
 	assert_error 404 NOT_FOUND
 }

@@ -86,9 +86,28 @@ teardown_file() {
 	assert_code 200
 	assert_json '.count' 3
 	assert_json '[.configs[].mac_address]' '["0a-00-00-00-00-00","0b-00-00-00-00-00","ff-00-00-00-00-00"]'
-	assert_json '.configs[0]' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null}'
+	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null}'
 	assert_json '.configs[1].enable_ota' false
 	grep -q '01-00-00-00-00-00.json' "$LIGHTTPD_LOG"
+}
+
+@test "each listed config has saved_at, its file's modification time in UTC to the second" {
+	local d="$IOT_TMP/saved"
+	mkdir -p "$d"
+	printf '{"deviceName":"a"}' >"$d/0a-00-00-00-00-01.json"
+	printf '{"deviceName":"b"}' >"$d/0a-00-00-00-00-02.json"
+	touch -d '2024-02-29 23:59:58.75 UTC' "$d/0a-00-00-00-00-01.json"
+	touch -d '1999-12-31 00:00:01 UTC' "$d/0a-00-00-00-00-02.json"
+	iot_start ESP32_CONFIGS_DIR="$d"
+	call GET /api/configs
+	assert_code 200
+	assert_json '[.configs[].saved_at]' '["2024-02-29T23:59:58Z","1999-12-31T00:00:01Z"]'
+	# Content-Length is computed from the same rendering.
+	[ "$(header Content-Length)" = "$(wc -c <"$IOT_TMP/last.body")" ]
+	# A later change shows at the next list.
+	touch -d '2025-01-02 03:04:05 UTC' "$d/0a-00-00-00-00-02.json"
+	call GET /api/configs
+	assert_json '.configs[1].saved_at' '"2025-01-02T03:04:05Z"'
 }
 
 @test "empty directory lists no configs" {

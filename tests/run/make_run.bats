@@ -40,7 +40,7 @@ group_show() {
 	ps -eo pid=,ppid=,pgid=,stat=,etime=,args= | awk -v g="$MAKE_PID" '$3 == g' | sed 's/^/# left: /' >&3
 }
 
-@test "make run serves the API, creates the directory, and the newcomer's curl works" {
+@test "make run serves the API and the web page, creates the directory, and the newcomer's curl works" {
 	start_make_run
 	[ -d "$DIR" ]
 	run curl -s -X PUT -H 'Content-Type: application/json' -d '{"content":{"deviceName":"x"}}' \
@@ -48,6 +48,11 @@ group_show() {
 	[ "$(printf '%s' "$output" | jq -r .mac_address)" = aa-bb-cc-dd-ee-ff ]
 	run curl -s "http://127.0.0.1:$PORT/api/configs"
 	[ "$(printf '%s' "$output" | jq -c '.configs[0] | [.mac_address, .device_name]')" = '["aa-bb-cc-dd-ee-ff","x"]' ]
+	# The web page, where the banner says it is.
+	grep -qx "web page: http://127.0.0.1:$PORT/" "$IOT_TMP/make.log"
+	[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/")" = "302 http://127.0.0.1:$PORT/ui/" ]
+	run curl -s "http://127.0.0.1:$PORT/ui/"
+	[[ "$output" == *'<script type="module" src="'*'/app.js"></script>'* ]]
 	[ "$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | wc -l)" = 3 ]
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"

@@ -140,7 +140,15 @@ summary_of(const char *mac, const char *text)
 		return NULL;
 	int rc = buf_puts(&b, "{");
 	rc |= summary_append_fields(&b, mac, o);
-	rc |= buf_puts(&b, "}");
+	/* saved_at: the file's modification time, UTC, to the second. */
+	char name[64], when[32];
+	struct stat st;
+	struct tm tm;
+	snprintf(name, sizeof name, "%s.json", mac);
+	if (fstatat(dfd, name, &st, 0) != 0 || gmtime_r(&st.st_mtime, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	rc |= buf_printf(&b, ",\"saved_at\":\"%s\"}", when);
 	json_object_put(o);
 	static char copy[4096];
 	snprintf(copy, sizeof copy, "%s", rc == 0 ? b.data : "");
@@ -199,6 +207,7 @@ main(void)
 	static const char two[] = "{\"deviceEntityId\":\"two\",\"enableOTA\":false,\"x\":[1,2]}";
 	put("aa-00-00-00-00-03.json", three);
 	put("00-00-00-00-00-01.json", one);
+	set_mtime("00-00-00-00-00-01.json", 1700000000, 5); /* 2023-11-14T22:13:20Z */
 	put("ff-00-00-00-00-02.json", two);
 	put("10-00-00-00-00-04.json", "{\"deviceName\": broken");
 	put("20-00-00-00-00-05.json", "[1,2]");
@@ -225,7 +234,8 @@ main(void)
 	          "catalog: entries are sorted by MAC");
 	TAP_STREQ(entry(0),
 	          "{\"mac_address\":\"00-00-00-00-00-01\",\"device_name\":\"one\","
-	          "\"device_entity_id\":\"e1\",\"enable_ota\":null}",
+	          "\"device_entity_id\":\"e1\",\"enable_ota\":null,"
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\"}",
 	          "catalog: the entry JSON is exactly the summary object");
 	TAP_STREQ(entry(1), summary_of("aa-00-00-00-00-03", three),
 	          "catalog: an entry equals { summary_append_fields }");
@@ -284,12 +294,14 @@ main(void)
 	TAP_CHECK(sorted(), "catalog: order is kept after a rename");
 
 	put("05-00-00-00-00-0a.json", "{\"deviceName\":\"new\"}");
+	set_mtime("05-00-00-00-00-0a.json", 1700000000, 0);
 	rc = refresh();
 	TAP_CHECK(rc == 0 && catalog_count() == 3 && index_of("05-00-00-00-00-0a") == 0,
 	          "catalog: a new file appears in its place");
 	TAP_STREQ(entry(0),
 	          "{\"mac_address\":\"05-00-00-00-00-0a\",\"device_name\":\"new\","
-	          "\"device_entity_id\":null,\"enable_ota\":null}",
+	          "\"device_entity_id\":null,\"enable_ota\":null,"
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\"}",
 	          "catalog: the new entry is its summary object");
 
 	/* --- validity changes ---------------------------------------------------- */
@@ -375,7 +387,8 @@ main(void)
 		TAP_CHECK(each_ok, "catalog: 120 rewrites of a large entry are each seen");
 		static const char kept[] = "{\"mac_address\":\"05-00-00-00-00-0a\","
 		                           "\"device_name\":\"new\",\"device_entity_id\":null,"
-		                           "\"enable_ota\":null}";
+		                           "\"enable_ota\":null,"
+		                           "\"saved_at\":\"2023-11-14T22:13:20Z\"}";
 		TAP_CHECK(catalog_count() == 4 && bytes_consistent() && sorted() &&
 		                  strcmp(entry(0), kept) == 0,
 		          "catalog: other entries survive arena compaction intact");

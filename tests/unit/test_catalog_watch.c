@@ -167,14 +167,23 @@ run(bool watched)
 	put("0a-00-00-00-00-02", "{\"deviceName\":\"two\",\"deviceEntityId\":\"sensor.\\\"2\\\"\","
 	                         "\"enableOTA\":false,\"x\":[1]}\n");
 	put("0a-00-00-00-00-01", "{\"deviceName\":\"one\"}\n");
+	/* Fixed times, so the rendered saved_at values are known. */
+	struct timespec t1[2] = {{1700000000, 0}, {1700000000, 0}};
+	struct timespec t2[2] = {{1700000061, 0}, {1700000061, 0}};
+	path_of(p1, sizeof p1, "0a-00-00-00-00-01");
+	path_of(p2, sizeof p2, "0a-00-00-00-00-02");
+	must(utimensat(AT_FDCWD, p1, t1, 0), "utimensat");
+	must(utimensat(AT_FDCWD, p2, t2, 0), "utimensat");
 	snprintf(name, sizeof name, "%s: first refresh lists every valid file in MAC order", mode);
 	TAP_STREQ(listing(), "01=one,02=two", name);
 	snprintf(name, sizeof name, "%s: entries are the list's JSON objects", mode);
 	TAP_STREQ(rendered.data,
 	          "{\"mac_address\":\"0a-00-00-00-00-01\",\"device_name\":\"one\","
-	          "\"device_entity_id\":null,\"enable_ota\":null},"
+	          "\"device_entity_id\":null,\"enable_ota\":null,"
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\"},"
 	          "{\"mac_address\":\"0a-00-00-00-00-02\",\"device_name\":\"two\","
-	          "\"device_entity_id\":\"sensor.\\\"2\\\"\",\"enable_ota\":false}",
+	          "\"device_entity_id\":\"sensor.\\\"2\\\"\",\"enable_ota\":false,"
+	          "\"saved_at\":\"2023-11-14T22:14:21Z\"}",
 	          name);
 
 	unsigned long walks = catalog_walks();

@@ -84,9 +84,13 @@ main(void)
 	const int restore = route_of("/api/configs/{mac_address}/history/{revision}/restore");
 	const int fetch = route_of("/api/configs/{mac_address}/fetch");
 	const int fetches = route_of("/api/fetches");
+	const int root = route_of("/");
+	const int ui = route_of("/ui");
+	const int ui_page = route_of("/ui/");
+	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 16, "router: the table has the 16 documented routes");
+	TAP_CHECK(router_count() == 20, "router: the table has the 20 documented routes");
 	TAP_CHECK(history >= 0 && revision >= 0 && restore >= 0,
 	          "router: the history routes are in the table");
 	TAP_CHECK(fetch >= 0 && fetches >= 0, "router: the fetch note routes are in the table");
@@ -249,7 +253,7 @@ main(void)
 	TAP_CHECK(match("/api") == -1, "router: a template prefix matches nothing");
 	TAP_CHECK(match("api/configs") == -1,
 	          "router: a path without a leading slash matches nothing");
-	TAP_CHECK(match("/") == -1, "router: / matches nothing");
+	TAP_CHECK(match("/") == root, "router: / is only the page's redirect");
 	TAP_CHECK(router_match("/api/configs", 0, param, sizeof param) == -1,
 	          "router: an empty path matches nothing");
 	TAP_CHECK(match("/api/docs/swagger/a/b") == -1,
@@ -290,6 +294,16 @@ main(void)
 	                  strcmp(param, "swagger-ui.css") == 0,
 	          "router: a Swagger UI asset is the {asset} parameter");
 	TAP_CHECK(match("/api/docs/swagger") == -1, "router: /api/docs/swagger matches nothing");
+
+	/* --- the web page ------------------------------------------------- */
+	TAP_CHECK(root >= 0 && match("/") == root, "router: / is its own route");
+	TAP_CHECK(match("/ui") == ui && match("/ui/") == ui_page,
+	          "router: /ui and /ui/ are routes of their own");
+	TAP_CHECK(match("/ui/0123abcd/app.js") == ui_asset && strcmp(param, "0123abcd") == 0,
+	          "router: a page file's version is the first parameter");
+	TAP_CHECK(match("/ui/v/a/app.js") == -1 && match("/ui/v") == -1 && match("/x") == -1 &&
+	                  match("//") == -1,
+	          "router: other paths under / and /ui match nothing");
 	TAP_CHECK(match("/metrics") == metrics && match("/api/health") == health,
 	          "router: /metrics and /api/health are routes");
 

@@ -1,0 +1,85 @@
+// web/api.js: every request the page makes, to the service's own API on
+// the page's own origin (relative URLs only). A non-2xx answer becomes an
+// ApiError carrying the service's error, code, details and correlationId
+// (the X-Request-ID when the body has none), so that the caller can show
+// it; callers that handle a status themselves (412, 404) look at .status.
+
+export class ApiError extends Error {
+  constructor(status, body, headers) {
+    const b = body && typeof body === 'object' ? body : {};
+    super(b.error || `HTTP ${status}`);
+    this.status = status;
+    this.error = b.error || `HTTP ${status} ${statusText(status)}`;
+    this.code = b.code || null;
+    this.details = b.details && b.details.message ? b.details.message : null;
+    this.correlationId = b.correlationId || (headers && headers.get('X-Request-ID')) || null;
+  }
+}
+
+function statusText(s) {
+  return { 401: 'Unauthorized', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Unavailable',
+    504: 'Gateway Timeout' }[s] || '';
+}
+
+const enc = encodeURIComponent;
+export const configUrl = (mac) => `/api/configs/${enc(mac)}`;
+export const fileUrl = (mac) => `/api/configs/${enc(mac)}.json`;
+
+// request(method, url, {headers, body}): {status, etag, text, json} for a
+// 2xx answer; throws ApiError otherwise (and on a network failure).
+export async function request(method, url, opts = {}) {
+  let res;
+  try {
+    res = await fetch(url, { method, headers: opts.headers || {}, body: opts.body, cache: 'no-store' });
+  } catch (e) {
+    const err = new ApiError(0, { error: `The service did not answer (${e.message})` });
+    err.status = 0;
+    throw err;
+  }
+  const text = await res.text();
+  let json = null;
+  if ((res.headers.get('Content-Type') || '').startsWith('application/json') && text) {
+    try { json = JSON.parse(text); } catch { json = null; }
+  }
+  if (!res.ok) throw new ApiError(res.status, json, res.headers);
+  return { status: res.status, etag: res.headers.get('ETag'), text, json };
+}
+
+export const listConfigs = () => request('GET', '/api/configs');
+
+// The stored file's exact bytes (as text) and its ETag.
+export const getFile = (mac) => request('GET', fileUrl(mac));
+
+// Saves text as the file, byte for byte. etag: If-Match (the version the
+// editor loaded); null: create only (If-None-Match: *).
+export function putFile(mac, text, etag) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (etag) headers['If-Match'] = etag;
+  else headers['If-None-Match'] = '*';
+  return request('PUT', fileUrl(mac), { headers, body: text });
+}
+
+export function deleteFile(mac, etag) {
+  return request('DELETE', fileUrl(mac), { headers: etag ? { 'If-Match': etag } : {} });
+}
+
+export const listHistory = (mac) => request('GET', `${configUrl(mac)}/history`);
+export const getRevision = (mac, rev) => request('GET', `${configUrl(mac)}/history/${enc(rev)}`);
+
+// Makes a past version current again; guarded like a save.
+export function restoreRevision(mac, rev, etag) {
+  const headers = etag ? { 'If-Match': etag } : { 'If-None-Match': '*' };
+  return request('POST', `${configUrl(mac)}/history/${enc(rev)}/restore`, { headers, body: '' });
+}
+
+// The devices' fetches, where the service has that route: null when it
+// does not (404), so the page simply leaves that column out.
+export async function listFetches() {
+  try {
+    const r = await request('GET', '/api/fetches');
+    return r.json && Array.isArray(r.json.fetches) ? r.json.fetches : null;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}

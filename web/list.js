@@ -1,0 +1,195 @@
+// web/list.js: the device list: every config with its MAC, name, entity
+// id, OTA flag and last change (and, where the service reports device
+// fetches, when each device last fetched and whether it holds an older
+// version), the count, a filter applied as one types (a MAC in any form,
+// a name or an entity id) and sorting by any column, remembered in
+// localStorage. It stays quick with many thousands of configs: search
+// keys are computed once per load, a sort only when the column changes,
+// and only the first rows of a long result are put in the page (with
+// "Show more").
+
+import { $, el, status } from './dom.js';
+import { macDigits, macNormalise } from './mac.js';
+
+const PAGE = 200;
+const SORT_KEY = 'iotconfig.sort';
+
+const COLUMNS = [
+  { key: 'mac_address', label: 'MAC address' },
+  { key: 'device_name', label: 'Device name' },
+  { key: 'device_entity_id', label: 'Entity id' },
+  { key: 'enable_ota', label: 'OTA' },
+  { key: 'saved_at', label: 'Last change' },
+  { key: 'last_fetch_at', label: 'Last fetch', fetches: true },
+];
+
+const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : when.format(d);
+}
+
+const state = {
+  rows: [],          // the configs, each with .hay (search text) and .digits
+  sorted: null,      // rows in the current order, or null to sort again
+  shown: [],         // rows matching the filter
+  limit: PAGE,
+  fetches: false,    // does the service report fetches?
+  sort: loadSort(),
+};
+
+function loadSort() {
+  try {
+    const s = JSON.parse(localStorage.getItem(SORT_KEY));
+    if (s && COLUMNS.some((c) => c.key === s.key) && (s.dir === 1 || s.dir === -1)) return s;
+  } catch { /* a missing or unreadable entry: the default */ }
+  return { key: 'mac_address', dir: 1 };
+}
+
+// setConfigs(configs, fetches): new data (fetches: the /api/fetches list, or null).
+export function setConfigs(configs, fetches) {
+  const byMac = new Map();
+  if (fetches) for (const f of fetches) byMac.set(macNormalise(f.mac_address) || f.mac_address, f);
+  state.fetches = Boolean(fetches);
+  state.rows = configs.map((c) => {
+    const f = byMac.get(c.mac_address);
+    return {
+      ...c,
+      last_fetch_at: f ? f.last_fetch_at : null,
+      old_version: f ? f.current === false : false,
+      digits: macDigits(c.mac_address),
+      hay: `${c.device_name || ''}\n${c.device_entity_id || ''}`.toLowerCase(),
+    };
+  });
+  state.sorted = null;
+  $('count').textContent = `(${configs.length.toLocaleString()})`;
+  renderHead();
+  update();
+}
+
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+function compareValues(x, y) {
+  if (typeof x === 'string') return collator.compare(x, y);
+  if (typeof x === 'boolean') return x === y ? 0 : x ? -1 : 1;   // on before off
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// Rows in the chosen order; empty values last in either direction, equal
+// ones by MAC.
+function sortedRows() {
+  if (!state.sorted) {
+    const { key, dir } = state.sort;
+    const byMac = (a, b) => (a.mac_address < b.mac_address ? -1 : 1);
+    state.sorted = state.rows.slice().sort((a, b) => {
+      const x = a[key];
+      const y = b[key];
+      const xe = x === null || x === undefined;
+      const ye = y === null || y === undefined;
+      if (xe || ye) return xe && ye ? byMac(a, b) : xe ? 1 : -1;
+      return dir * compareValues(x, y) || byMac(a, b);
+    });
+  }
+  return state.sorted;
+}
+
+function matcher(query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return null;
+  const digits = macDigits(q);
+  // Text that is only hex digits and separators may be (part of) a MAC.
+  const macLike = digits.length >= 2 && /^[0-9a-f:\-. ]+$/.test(q);
+  return (r) => r.hay.includes(q) || (macLike && r.digits.includes(digits)) || r.mac_address.includes(q);
+}
+
+// Filters, then renders the first rows. Returns the rendering time (ms).
+export function update() {
+  const t0 = performance.now();
+  const query = $('filter').value;
+  const match = matcher(query);
+  const all = sortedRows();
+  state.shown = match ? all.filter(match) : all;
+  state.limit = PAGE;
+  renderBody();
+  const n = state.shown.length;
+  $('match-count').textContent = match ? `${n.toLocaleString()} of ${state.rows.length.toLocaleString()} match` : '';
+  // A full MAC that is not listed: offer to open it (its history may hold a deleted config).
+  const mac = macNormalise(query);
+  const open = $('open-mac');
+  if (mac && !state.rows.some((r) => r.mac_address === mac)) {
+    open.replaceChildren(`No config for ${mac}. `,
+      el('a', { href: `#/device/${mac}`, text: `Open ${mac} (history, restore)` }));
+    open.hidden = false;
+  } else {
+    open.hidden = true;
+  }
+  return performance.now() - t0;
+}
+
+function renderHead() {
+  const tr = $('devices-head');
+  tr.replaceChildren();
+  for (const c of COLUMNS) {
+    if (c.fetches && !state.fetches) continue;
+    const active = state.sort.key === c.key;
+    const dir = active ? (state.sort.dir === 1 ? 'ascending' : 'descending') : null;
+    const th = el('th', { scope: 'col', 'aria-sort': dir || 'none' },
+      el('button', {
+        type: 'button', class: 'sort', 'data-key': c.key,
+        onclick: () => sortBy(c.key),
+      }, c.label, el('span', { class: 'arrow', 'aria-hidden': 'true', text: active ? (state.sort.dir === 1 ? ' ▲' : ' ▼') : '' })));
+    tr.append(th);
+  }
+}
+
+function sortBy(key) {
+  state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
+  try { localStorage.setItem(SORT_KEY, JSON.stringify(state.sort)); } catch { /* private mode */ }
+  state.sorted = null;
+  renderHead();
+  update();
+  const col = COLUMNS.find((c) => c.key === key);
+  status(`Sorted by ${col.label}, ${state.sort.dir === 1 ? 'ascending' : 'descending'}.`);
+  document.querySelector(`#devices-head button[data-key="${key}"]`).focus();
+}
+
+function text(v) {
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function row(r) {
+  const cells = [
+    el('th', { scope: 'row' }, el('a', { href: `#/device/${r.mac_address}`, class: 'mac', text: r.mac_address })),
+    el('td', { text: text(r.device_name) }),
+    el('td', { class: 'entity', text: text(r.device_entity_id) }),
+    el('td', { text: r.enable_ota === true ? 'on' : r.enable_ota === false ? 'off' : '' }),
+    el('td', {}, r.saved_at ? el('time', { datetime: r.saved_at, text: formatTime(r.saved_at) }) : ''),
+  ];
+  if (state.fetches) {
+    const td = el('td', {}, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
+    if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
+    cells.push(td);
+  }
+  return el('tr', {}, ...cells);
+}
+
+function renderBody() {
+  const frag = document.createDocumentFragment();
+  const n = Math.min(state.limit, state.shown.length);
+  for (let i = 0; i < n; i++) frag.append(row(state.shown[i]));
+  $('devices-body').replaceChildren(frag);
+  const more = $('list-more');
+  more.hidden = state.shown.length <= n;
+  $('show-more').textContent = `Show more (${n.toLocaleString()} of ${state.shown.length.toLocaleString()} shown)`;
+}
+
+export function showMore() {
+  state.limit += PAGE * 5;
+  renderBody();
+}
+
+export function knownMac(mac) {
+  return state.rows.find((r) => r.mac_address === mac) || null;
+}

@@ -25,6 +25,8 @@
  * answer is decided; the note never changes that answer. On a 304 the
  * device holds the current ETag (If-None-Match matched it, or
  * If-Modified-Since proved it unchanged), so both note the current one.
+ * A request carrying Sec-Fetch-Mode comes from a browser (the web page
+ * reads the exact bytes here too), not from a device, and is not noted.
  */
 #include <string.h>
 
@@ -49,6 +51,8 @@ valid_slot(const uint8_t md[DIGEST_SIZE])
 static void
 note_fetch(struct api_ctx *ctx, const char *etag)
 {
+	if (ctx->req->sec_fetch_mode != NULL)
+		return; /* a browser, not a device */
 	char hex[DIGEST_HEX_LEN + 1];
 	if (etag != NULL) {
 		memcpy(hex, etag + 1, DIGEST_HEX_LEN); /* without the quotes */

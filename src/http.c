@@ -176,6 +176,7 @@ static const struct {
         NAME("HTTP_TRANSFER_ENCODING"),
         NAME("REMOTE_ADDR"),
         NAME("HTTP_USER_AGENT"),
+        NAME("HTTP_SEC_FETCH_MODE"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -228,6 +229,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->transfer_encoding,
 	        &req->remote_addr,
 	        &req->user_agent,
+	        &req->sec_fetch_mode,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);

@@ -198,3 +198,21 @@ teardown_file() {
 	[ "$status" = 78 ]
 	[[ "$output" == *"CHECKIN_INTERVAL: 'soon' is not a whole number of seconds between 0 and 86400"* ]]
 }
+
+@test "a browser's read of the exact file (Sec-Fetch-Mode, as the web page sends) is not noted as a device fetch" {
+	put_json ab-cd-ef-00-00-07 '{"content":{"device_name":"page"}}'
+	assert_code 200
+	call GET /api/configs/ab-cd-ef-00-00-07.json -H 'Sec-Fetch-Mode: cors' -A 'Mozilla/5.0 page'
+	assert_code 200
+	[ "$body" = "$(cat "$CONFIG_DIR/ab-cd-ef-00-00-07.json")" ]
+	[ ! -e "$CONFIG_DIR/.fetches/ab-cd-ef-00-00-07" ]
+	fetch_of ab-cd-ef-00-00-07
+	assert_error 404 RECORD_NOT_FOUND
+	# The same read without the header is a device's, and is noted.
+	call GET /api/configs/ab-cd-ef-00-00-07.json -A 'esp32'
+	assert_code 200
+	[ -f "$CONFIG_DIR/.fetches/ab-cd-ef-00-00-07" ]
+	fetch_of ab-cd-ef-00-00-07
+	assert_code 200
+	assert_json .user_agent '"esp32"'
+}

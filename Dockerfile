@@ -48,6 +48,7 @@ ENV HOST=0.0.0.0 \
     MQTT_TOPIC=iotsupport/updates/configs \
     MQTT_CLIENT_ID=iotconfig \
     HISTORY_KEEP=20 \
+    FILE_MODE=0640 \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
     IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig

@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	}
 	log_init(settings.debug);
 	fsinfo_set_mode(settings.shared_fs);
+	store_set_file_mode(settings.file_mode);
 	if (argc > 1) {
 		printf("settings ok\n");
 		settings_free(&settings);

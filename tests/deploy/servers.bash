@@ -9,7 +9,7 @@
 #       apache-cgid       the same file under mod_cgid (plain CGI)
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
-#     SHARED_FS, HISTORY_KEEP).
+#     SHARED_FS, HISTORY_KEEP, FILE_MODE).
 #     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID and SERVER_LOG
 #     (where the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
@@ -103,7 +103,8 @@ apache_start() {
 		args+=(-C "Define IOTCONFIG_LIBEXECDIR $IOT_TMP/libexec")
 		settings=([ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
 			[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
-			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui" [SHARED_FS]=auto [HISTORY_KEEP]=20)
+			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui" [SHARED_FS]=auto [HISTORY_KEEP]=20
+			[FILE_MODE]=0640)
 	fi
 	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done
 	export CONFIG_DIR="${settings[ESP32_CONFIGS_DIR]:-${CONFIG_DIR:-}}"

@@ -60,7 +60,7 @@ iot_start() {
 	mkdir -p "$CONFIG_DIR" "$IOT_TMP/run"
 	export HOST=127.0.0.1 PROCS=2 ESP32_CONFIGS_DIR="$CONFIG_DIR" CORS_ORIGINS="" DEBUG=false
 	export MQTT_URL="" MQTT_USERNAME="" MQTT_PASSWORD="" MQTT_CA_FILE="" MQTT_TOPIC="" MQTT_CLIENT_ID=""
-	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SHARED_FS=auto HISTORY_KEEP=20 SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
+	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SHARED_FS=auto HISTORY_KEEP=20 FILE_MODE=0640 SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
 	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run" IOTCONFIG_CONF_DIR="$IOT_ROOT/conf"
 	local kv
 	for kv in "$@"; do export "$kv"; done

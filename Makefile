@@ -19,6 +19,11 @@ MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
 HISTORY_KEEP ?= 20
 FILE_MODE ?= 0640
+# HTTP Basic credentials (conf/lighttpd-auth.sh): htpasswd file, and
+# whether reads (all but devices' and probes' paths) and /metrics need them.
+AUTH_USERS_FILE ?=
+AUTH_READS ?= false
+AUTH_METRICS ?= false
 METRICS_FILE ?=
 SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
 MQTT_URL ?=
@@ -141,7 +146,8 @@ run: deps-run
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(MQTT_CA_FILE)' MQTT_TOPIC='$(MQTT_TOPIC)' \
-		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' \
+		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \
+		AUTH_READS='$(AUTH_READS)' AUTH_METRICS='$(AUTH_METRICS)' \
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------

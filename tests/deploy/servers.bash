@@ -134,7 +134,7 @@ serve_on_free_port() {
 		LIGHTTPD_PID=$!
 		export LIGHTTPD_PID SERVER_PID=$! IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
 		echo "$LIGHTTPD_PID $dir" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
-		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+		if wait_for curl -sf -o /dev/null ${IOT_PROBE_AUTH:+-u "$IOT_PROBE_AUTH"} "$BASE_URL/api/docs/openapi.json"; then
 			return 0
 		fi
 		kill "$LIGHTTPD_PID" 2>/dev/null || true

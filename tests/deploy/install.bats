@@ -123,7 +123,7 @@ tree_of() {
 	before="$(tree_of "$dest")"
 	run make -s -C "$IOT_ROOT" install DESTDIR="$dest" PREFIX=/usr SWAGGER_UI_SRC="$d/swagger-src"
 	[ "$status" -eq 0 ]
-	[ "$(tree_of "$dest" | wc -l)" -eq $(($(wc -l <<<"$before") + 13)) ]
+	[ "$(tree_of "$dest" | wc -l)" -eq $(($(wc -l <<<"$before") + 15)) ]
 	run make -s -C "$IOT_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	[ "$(tree_of "$dest")" = "$before" ]

@@ -17,7 +17,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /tools
 COPY tools/package.json tools/package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# A network that inspects TLS needs its CA here too: the build secret
+# "cacerts", when given, is added to Node's trusted CAs (make test-image
+# passes the host's bundle).
+RUN --mount=type=secret,id=cacerts \
+    if [ -s /run/secrets/cacerts ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/cacerts; fi \
+ && npm ci --ignore-scripts --no-audit --no-fund
 
 # --- build: the responder and the Swagger UI files, installed for PREFIX=/usr --
 FROM ${BASE} AS build
@@ -47,9 +52,11 @@ COPY conf/lighttpd-auth.sh /etc/iotconfig/lighttpd-auth.sh
 COPY conf/errors/ /etc/iotconfig/errors/
 # The config directory is a volume; the sockets (and request bodies being
 # received) go to RUN_DIR, the one other place written: a tmpfs under
-# `--read-only`.
+# `--read-only`. Sticky and world-writable like /tmp, because a tmpfs
+# mounted there belongs to root, with that mode (docker's default, what
+# podman copies from here): nothing but www-data runs in the container.
 RUN install -d -o www-data -g www-data -m 0750 /data/configs \
- && install -d -o www-data -g www-data -m 0700 /run/iotconfig
+ && install -d -o www-data -g www-data -m 1777 /run/iotconfig
 
 # Every setting of conf/lighttpd.conf and the responder (docker-compose.yml
 # or `docker run -e` override them).

@@ -84,9 +84,9 @@ responder_settings() {
 	# The healthcheck asks /api/health on the container's PORT, with a tool the image has.
 	[ "$(compose "$svc.healthcheck.test | join(\" \")")" = 'CMD-SHELL curl -fsS http://127.0.0.1:$${PORT}/api/health || exit 1' ]
 	stage_packages run | grep -qx curl
-	# Read-only, the socket directory a tmpfs owned by www-data, no capability.
+	# Read-only, the socket directory a tmpfs, no capability.
 	[ "$(compose "$svc.read_only")" = true ]
-	[ "$(compose "$svc.tmpfs | join(\",\")")" = "$(image_env | sed -n 's/^RUN_DIR=//p'):uid=33,gid=33,mode=0700" ]
+	[ "$(compose "$svc.tmpfs | join(\",\")")" = "$(image_env | sed -n 's/^RUN_DIR=//p')" ]
 	[ "$(compose "$svc.cap_drop | join(\",\")")" = ALL ]
 	[ "$(compose "$svc.security_opt | join(\",\")")" = no-new-privileges:true ]
 	[ "$(id -u www-data)" = 33 ]
@@ -135,7 +135,7 @@ responder_settings() {
 	# What it takes from the assets stage: swagger-ui-dist as npm ci installs it.
 	stage build | grep -qx 'COPY --from=assets /tools/node_modules/swagger-ui-dist/ tools/node_modules/swagger-ui-dist/'
 	stage assets | grep -qx 'COPY tools/package.json tools/package-lock.json ./'
-	stage assets | grep -qx 'RUN npm ci --ignore-scripts --no-audit --no-fund'
+	stage assets | grep -q '^RUN .*&& npm ci --ignore-scripts --no-audit --no-fund$'
 	stage_packages assets | grep -qx npm
 	# (what the assets stage hands over, stubbed: the files install takes)
 	mkdir -p "$ctx/tools/node_modules/swagger-ui-dist"

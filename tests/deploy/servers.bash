@@ -7,6 +7,12 @@
 #       lighttpd-cgi      conf/lighttpd-cgi.conf: mod_cgi, one per request
 #       apache-fcgid      conf/apache/iotconfig.conf under mod_fcgid
 #       apache-cgid       the same file under mod_cgid (plain CGI)
+#       image             the Docker image $IMAGE under $ENGINE (docker or
+#                         podman; `make test-image` sets both), run as the
+#                         README says: read-only root, a tmpfs for the
+#                         sockets, no capabilities; SERVER_PID is the
+#                         attached engine client (signals reach the
+#                         container), CONTAINER its name
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
 #     SHARED_FS, HISTORY_KEEP, FILE_MODE).
@@ -67,6 +73,7 @@ server_start() {
 	lighttpd-cgi) IOT_LIGHTTPD_CONF="$IOT_ROOT/conf/lighttpd-cgi.conf" iot_start "$@" ;;
 	apache-fcgid) apache_start fcgid "$@" ;;
 	apache-cgid) apache_start cgid "$@" ;;
+	image) image_start "$@" ;;
 	*)
 		echo "server_start: unknown kind '$kind'" >&2
 		return 1
@@ -118,6 +125,40 @@ apache_start() {
 	}
 	serve_on_free_port "$IOT_TMP" "$root/stdout.log" apache_run ||
 		{ cat "$root/stdout.log" "$SERVER_LOG" >&2; return 1; }
+}
+
+# image_start [VAR=value ...]: the image on a free loopback port. Host
+# directories it needs (the config directory, SWAGGER_UI_DIR and
+# AUTH_USERS_FILE when given) are mounted at the same path, read-only but
+# the first; containers carry the label iotconfig-test, by which
+# `make test-image` removes them all at the end.
+image_start() {
+	local kv v
+	[ -n "${ENGINE:-}" ] && [ -n "${IMAGE:-}" ] || { echo "image_start: ENGINE and IMAGE are not set (make test-image)" >&2; return 1; }
+	IOT_TMP="$(deploy_tmpdir)" || return 1
+	export IOT_TMP CONFIG_DIR="$IOT_TMP/configs"
+	IMAGE_ARGS=(run --rm --label iotconfig-test=1 --network host --read-only
+		--tmpfs /run/iotconfig --cap-drop ALL --security-opt no-new-privileges
+		-e HOST=127.0.0.1)
+	# podman adds tmpfs mounts of its own to a read-only container; docker does not.
+	[ "$ENGINE" != podman ] || IMAGE_ARGS+=(--read-only-tmpfs=false)
+	for kv in "$@"; do
+		v="${kv#*=}"
+		case "$kv" in
+		ESP32_CONFIGS_DIR=*) CONFIG_DIR="$v" ;;
+		SWAGGER_UI_DIR=* | AUTH_USERS_FILE=*) [ -z "$v" ] || IMAGE_ARGS+=(-v "$v:$v:ro") ;;
+		esac
+		IMAGE_ARGS+=(-e "$kv")
+	done
+	mkdir -p "$CONFIG_DIR"
+	chown 33:33 "$CONFIG_DIR"
+	IMAGE_ARGS+=(-v "$CONFIG_DIR:$CONFIG_DIR" -e ESP32_CONFIGS_DIR="$CONFIG_DIR")
+	export SERVER_LOG="$IOT_TMP/container.log"
+	image_run() { # image_run PORT
+		exec "$ENGINE" "${IMAGE_ARGS[@]}" -e PORT="$1" --name "iotconfig-test-$1" "$IMAGE"
+	}
+	serve_on_free_port "$IOT_TMP" "$SERVER_LOG" image_run || { cat "$SERVER_LOG" >&2; return 1; }
+	export CONTAINER="iotconfig-test-$IOT_PORT"
 }
 
 # serve_on_free_port DIR LOG START: START PORT must exec the web server on

@@ -3,6 +3,8 @@
 #
 #   make run    build and serve on $(HOST):$(PORT) under lighttpd
 #   make test   every test (unit, end to end, sanitizers, fuzz smoke, ...)
+#   make test-image   build the Docker image and run the smoke suite in it
+#                     (not part of make test; mk/image.mk)
 #
 # Both install missing Debian packages first (make deps).
 

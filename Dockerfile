@@ -1,10 +1,31 @@
 # Dockerfile: iotconfig behind lighttpd on Debian bookworm-slim, serving
 # http://0.0.0.0:8080 with conf/lighttpd.conf (the file `make run` uses),
 # configured entirely by environment variables. See docker-compose.yml and
-# README "Docker Compose".
+# README "Docker Compose". `make test-image` builds it and runs the
+# deployment smoke suite in it.
+#
+# BASE is the Debian image every stage starts from; `make test-image
+# LOCAL_BASE=1` passes one built locally with debootstrap.
+ARG BASE=debian:bookworm-slim
 
-# --- build: the responder, installed for PREFIX=/usr --------------------------
-FROM debian:bookworm-slim AS build
+# --- assets: Swagger UI, exactly as tools/package-lock.json pins it -----------
+# npm ci installs what the lock file names and checks each package against
+# the integrity hash it records; only swagger-ui-dist leaves this stage.
+FROM ${BASE} AS assets
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /tools
+COPY tools/package.json tools/package-lock.json ./
+# A network that inspects TLS needs its CA here too: the build secret
+# "cacerts", when given, is added to Node's trusted CAs (make test-image
+# passes the host's bundle).
+RUN --mount=type=secret,id=cacerts \
+    if [ -s /run/secrets/cacerts ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/cacerts; fi \
+ && npm ci --ignore-scripts --no-audit --no-fund
+
+# --- build: the responder and the Swagger UI files, installed for PREFIX=/usr --
+FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       make gcc libc6-dev pkg-config libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev \
@@ -16,19 +37,27 @@ COPY src/ src/
 COPY web/ web/
 COPY conf/ conf/
 COPY man/ man/
+COPY --from=assets /tools/node_modules/swagger-ui-dist/ tools/node_modules/swagger-ui-dist/
 RUN make install PREFIX=/usr DESTDIR=/out
 
-# --- run: lighttpd and the libraries the responder links -----------------------
-FROM debian:bookworm-slim
+# --- run: lighttpd, the libraries the responder links, tini as process 1 -----
+FROM ${BASE} AS run
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 ca-certificates curl \
+      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 ca-certificates curl tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
+COPY --from=build /out/usr/share/iotconfig/swagger-ui/ /usr/share/iotconfig/swagger-ui/
 COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf
+COPY conf/lighttpd-auth.sh /etc/iotconfig/lighttpd-auth.sh
 COPY conf/errors/ /etc/iotconfig/errors/
-# The config directory is a volume; the sockets go to RUN_DIR.
-RUN install -d -o www-data -g www-data /data/configs /run/iotconfig
+# The config directory is a volume; the sockets (and request bodies being
+# received) go to RUN_DIR, the one other place written: a tmpfs under
+# `--read-only`. Sticky and world-writable like /tmp, because a tmpfs
+# mounted there belongs to root, with that mode (docker's default, what
+# podman copies from here): nothing but www-data runs in the container.
+RUN install -d -o www-data -g www-data -m 0750 /data/configs \
+ && install -d -o www-data -g www-data -m 1777 /run/iotconfig
 
 # Every setting of conf/lighttpd.conf and the responder (docker-compose.yml
 # or `docker run -e` override them).
@@ -50,15 +79,23 @@ ENV HOST=0.0.0.0 \
     MQTT_CLIENT_ID=iotconfig \
     HISTORY_KEEP=20 \
     CHECKIN_INTERVAL=60 \
+    FILE_MODE=0640 \
+    AUTH_USERS_FILE= \
+    AUTH_READS=false \
+    AUTH_METRICS=false \
     IOTCONFIG_BIN=/usr/libexec/iotconfig/iotconfig.fcgi \
     IOTCONFIG_CONF_DIR=/etc/iotconfig \
     RUN_DIR=/run/iotconfig
 
+# uid 33: no capabilities needed (port 8080, files it owns).
 USER www-data
 VOLUME /data/configs
 EXPOSE 8080
-# SIGINT is lighttpd's graceful stop: requests in flight are answered first.
+# tini is process 1 and hands the stop signal to lighttpd. SIGINT is
+# lighttpd's graceful stop: requests in flight are answered first, for at
+# most server.graceful-shutdown-timeout (conf/lighttpd.conf) seconds.
 STOPSIGNAL SIGINT
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" || exit 1
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["lighttpd", "-D", "-f", "/etc/iotconfig/lighttpd.conf"]

@@ -3,6 +3,8 @@
 #
 #   make run    build and serve on $(HOST):$(PORT) under lighttpd
 #   make test   every test (unit, end to end, sanitizers, fuzz smoke, ...)
+#   make test-image   build the Docker image and run the smoke suite in it
+#                     (not part of make test; mk/image.mk)
 #
 # Both install missing Debian packages first (make deps).
 
@@ -19,6 +21,12 @@ MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
 HISTORY_KEEP ?= 20
 CHECKIN_INTERVAL ?= 60
+FILE_MODE ?= 0640
+# HTTP Basic credentials (conf/lighttpd-auth.sh): htpasswd file, and
+# whether reads (all but devices' and probes' paths) and /metrics need them.
+AUTH_USERS_FILE ?=
+AUTH_READS ?= false
+AUTH_METRICS ?= false
 METRICS_FILE ?=
 SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
 MQTT_URL ?=
@@ -144,11 +152,12 @@ run: deps-run
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
-		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" \
+		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(MQTT_CA_FILE)' MQTT_TOPIC='$(MQTT_TOPIC)' \
-		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' \
+		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \
+		AUTH_READS='$(AUTH_READS)' AUTH_METRICS='$(AUTH_METRICS)' \
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------

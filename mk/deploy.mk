@@ -9,8 +9,10 @@
 #   $(MANDIR)/man8/iotconfig.fcgi.8       its manual page
 #   $(SWAGGER_INSTALL_DIR)/...            Swagger UI assets, when
 #                                         $(SWAGGER_UI_SRC) exists
-#   $(SYSCONFDIR)/lighttpd/conf-available/50-iotconfig.conf, 51-iotconfig-auth.conf
-#   $(SYSCONFDIR)/apache2/conf-available/iotconfig.conf, iotconfig-auth.conf
+#   $(SYSCONFDIR)/lighttpd/conf-available/50-iotconfig.conf, 51-iotconfig-auth.conf,
+#                                         52-iotconfig-read-auth.conf
+#   $(SYSCONFDIR)/apache2/conf-available/iotconfig.conf, iotconfig-auth.conf,
+#                                         iotconfig-read-auth.conf
 # The binary goes to libexec rather than a cgi-bin directory: Debian's
 # web servers run every file in /usr/lib/cgi-bin as CGI at /cgi-bin/, and
 # this one is only meant to answer at the paths its snippets map.
@@ -29,8 +31,8 @@ SWAGGER_INSTALL_DIR = $(PREFIX)/share/iotconfig/swagger-ui
 SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js \
 	favicon-32x32.png favicon-16x16.png LICENSE NOTICE
 
-LIGHTTPD_SNIPPETS := 50-iotconfig.conf 51-iotconfig-auth.conf
-APACHE_SNIPPETS := iotconfig.conf iotconfig-auth.conf
+LIGHTTPD_SNIPPETS := 50-iotconfig.conf 51-iotconfig-auth.conf 52-iotconfig-read-auth.conf
+APACHE_SNIPPETS := iotconfig.conf iotconfig-auth.conf iotconfig-read-auth.conf
 
 # The binary that is installed: its own objects, rebuilt whenever PREFIX
 # changes, because the Swagger UI default path is compiled in.

@@ -268,7 +268,7 @@ open_fetches(int dirfd, bool create, struct store_result *r)
 {
 	int fd = openat(dirfd, CHECKIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(dirfd, CHECKIN_DIR, 0755) != 0 && errno != EEXIST)
+		if (mkdirat(dirfd, CHECKIN_DIR, store_dir_mode()) != 0 && errno != EEXIST)
 			return fail(r, "create fetch notes directory");
 		fd = openat(dirfd, CHECKIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
@@ -300,15 +300,20 @@ checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r
 	if (fdir < 0)
 		return -1;
 	const char *tmp = temp_name();
-	int fd = openat(fdir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = openat(fdir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	                store_file_mode());
 	if (fd < 0) {
 		fail(r, "create fetch note");
 		close(fdir);
 		return -1;
 	}
-	ssize_t w = write(fd, text, len);
 	const char *op = NULL;
-	if (w != (ssize_t)len) {
+	/* FILE_MODE exactly, as for configs: not less the umask, and a
+	 * reused temp file from before a change of the setting gets it too. */
+	ssize_t w;
+	if (fchmod(fd, store_file_mode()) != 0) {
+		op = "set fetch note mode";
+	} else if ((w = write(fd, text, len)) != (ssize_t)len) {
 		if (w >= 0)
 			errno = ENOSPC; /* a short write of a few hundred bytes: the disk is full */
 		op = "write fetch note";

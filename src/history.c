@@ -7,7 +7,8 @@
  * rename over or remove the config (store.c commits after it has fsynced
  * the new version's temp file, just before the rename). The link shares the inode, so the version
  * is kept byte for byte and with the config's permissions, whoever wrote it, at the cost of one
- * directory fsync. Where link(2) is not supported (some shared file systems) the bytes are copied
+ * directory fsync; a config whose mode is looser than FILE_MODE is copied instead, with the
+ * setting's limits. Where link(2) is not supported (some shared file systems) the bytes are copied
  * to a temp file, fsynced and renamed into place instead. Either way an entry appears whole or not
  * at all, and a crash before the config changes leaves at worst an extra copy of a version that is
  * still current.
@@ -189,7 +190,7 @@ open_subdir(int parent, const char *name, bool create, struct store_result *r)
 {
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(parent, name, 0755) == 0) {
+		if (mkdirat(parent, name, (mode_t)store_dir_mode()) == 0) {
 			if (store_sync_dir(parent) != 0) {
 				sys_fail(r, "fsync history directory");
 				return -1;
@@ -297,19 +298,22 @@ random_hex(char out[REV_RND_DIGITS + 1])
 	snprintf(out, REV_RND_DIGITS + 1, "%08x", v);
 }
 
-/* Copies the open file `src` to `name` in hfd: temp, fsync, rename. */
+/*
+ * Copies the open file `src` to `name` in hfd: temp, fsync, rename. The
+ * copy gets the config's permissions less what FILE_MODE does not grant,
+ * whatever the umask took away.
+ */
 static int
 copy_in(int hfd, int src, const struct stat *st, const char *name, struct store_result *r)
 {
 	char tmp[32], rnd[REV_RND_DIGITS + 1];
 	random_hex(rnd);
 	snprintf(tmp, sizeof tmp, ".tmp-%s", rnd);
-	int fd = openat(hfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                st->st_mode & 0777);
+	mode_t mode = (mode_t)store_replace_mode((unsigned)st->st_mode & 0777);
+	int fd = openat(hfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return sys_fail(r, "create history copy");
-	/* The config's permissions, whatever the umask took away. */
-	if (fchmod(fd, st->st_mode & 07777) != 0) {
+	if (fchmod(fd, mode) != 0 && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
 		sys_fail(r, "create history copy");
 		close(fd);
 		unlinkat(hfd, tmp, 0);
@@ -371,6 +375,13 @@ add_entry(int dirfd, const char *cfg, int hfd, int src, const struct stat *st, c
 	 * of it would change a linked entry too, so keep a copy instead.
 	 */
 	if (st->st_nlink > 1)
+		return copy_in(hfd, src, st, name, r);
+	/*
+	 * A config looser than FILE_MODE (made by hand, or before the
+	 * setting): a link would keep its mode in the history; a copy gets
+	 * FILE_MODE's limits.
+	 */
+	if (((unsigned)st->st_mode & 0777) != store_replace_mode((unsigned)st->st_mode & 0777))
 		return copy_in(hfd, src, st, name, r);
 	if (linkat(dirfd, cfg, hfd, name, 0) != 0) {
 		if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EXDEV ||

@@ -154,10 +154,10 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	if (outcome.op != METRICS_OP_NONE)
 		metrics_observe_op(outcome.op, res.status < 400, elapsed);
 	metrics_observe_request(http_method_index(req.method), outcome.route, res.status);
-	log_msg(LOG_DEBUG, "request method=%s route=%s status=%d us=%llu",
+	log_msg(LOG_DEBUG, "request method=%s route=%s status=%d us=%llu user=%s",
 	        http_method_name(req.method),
 	        outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
-	        (unsigned long long)(elapsed / 1000));
+	        (unsigned long long)(elapsed / 1000), req.remote_user ? req.remote_user : "-");
 	log_set_request_id(NULL);
 	buf_reset(&b->body, BUF_KEEP);
 	buf_reset(&b->out, BUF_KEEP);
@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	}
 	log_init(settings.debug);
 	fsinfo_set_mode(settings.shared_fs);
+	store_set_file_mode(settings.file_mode);
 	if (argc > 1) {
 		printf("settings ok\n");
 		settings_free(&settings);

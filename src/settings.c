@@ -216,6 +216,40 @@ parse_count(const char *name, const char *value, unsigned max, const char *what,
 	return 0;
 }
 
+/*
+ * FILE_MODE: three or four octal digits ("0640", "600"). Refused: other
+ * bits than rwx for owner, group and others; any execute bit (a config is
+ * not a program); a mode without owner read and write (the service must
+ * read and replace its own files); write for others (anyone on the
+ * machine could change a device's config).
+ */
+static int
+parse_file_mode(const char *value, unsigned *out, char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+	bool octal = n == 3 || n == 4;
+	for (size_t i = 0; octal && i < n; i++)
+		octal = value[i] >= '0' && value[i] <= '7';
+	unsigned long v = octal ? strtoul(value, NULL, 8) : 0;
+	const char *why = NULL;
+	if (!octal || v > 0777)
+		why = "is not an octal permission mode like 0640";
+	else if ((v & 0002) != 0)
+		why = "lets anyone on the machine write";
+	else if ((v & 0111) != 0)
+		why = "has an execute bit";
+	else if ((v & 0600) != 0600)
+		why = "lacks owner read and write, which the service needs";
+	if (why != NULL) {
+		snprintf(err, errlen,
+		         "FILE_MODE: '%.64s' %s; expected e.g. 0640 (group read) or 0600", value,
+		         why);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* SHARED_FS: "auto", or a boolean (true: always shared, false: always local). */
 static int
 parse_shared_fs(const char *value, enum fsinfo_mode *out, char *err, size_t errlen)
@@ -241,6 +275,7 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	s->max_body_bytes = SETTINGS_DEFAULT_MAX_BODY;
 	s->history_keep = SETTINGS_DEFAULT_HISTORY;
 	s->checkin_interval = SETTINGS_DEFAULT_CHECKIN;
+	s->file_mode = SETTINGS_DEFAULT_FILE_MODE;
 	s->metrics_file = env_nonempty("METRICS_FILE");
 	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
 	if (s->swagger_dir == NULL)
@@ -260,6 +295,9 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	v = env_nonempty("CHECKIN_INTERVAL");
 	if (v != NULL && parse_count("CHECKIN_INTERVAL", v, SETTINGS_MAX_CHECKIN, "seconds",
 	                             &s->checkin_interval, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("FILE_MODE");
+	if (v != NULL && parse_file_mode(v, &s->file_mode, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("SHARED_FS");
 	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)

@@ -12,13 +12,14 @@
 #include "fsinfo.h"
 #include "mqtt_config.h"
 
-#define SETTINGS_DEFAULT_MAX_BODY 1048576u
-#define SETTINGS_MIN_MAX_BODY     1024u
-#define SETTINGS_MAX_MAX_BODY     (64u * 1024u * 1024u)
-#define SETTINGS_DEFAULT_HISTORY  20u
-#define SETTINGS_MAX_HISTORY      1000u /* HISTORY_KEEP_MAX */
-#define SETTINGS_DEFAULT_CHECKIN  60u
-#define SETTINGS_MAX_CHECKIN      86400u /* one day */
+#define SETTINGS_DEFAULT_MAX_BODY  1048576u
+#define SETTINGS_MIN_MAX_BODY      1024u
+#define SETTINGS_MAX_MAX_BODY      (64u * 1024u * 1024u)
+#define SETTINGS_DEFAULT_HISTORY   20u
+#define SETTINGS_MAX_HISTORY       1000u /* HISTORY_KEEP_MAX */
+#define SETTINGS_DEFAULT_FILE_MODE 0640u /* owner read-write, group read */
+#define SETTINGS_DEFAULT_CHECKIN   60u
+#define SETTINGS_MAX_CHECKIN       86400u /* one day */
 
 struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
@@ -32,6 +33,13 @@ struct settings {
 	unsigned history_keep;      /* HISTORY_KEEP: past versions kept per MAC, 0: none */
 	unsigned checkin_interval;  /* CHECKIN_INTERVAL: seconds between fetch notes of a
 	                               MAC per process (sooner when its ETag changes), 0: off */
+	/*
+	 * FILE_MODE: permission bits of every file the service creates in the
+	 * config directory (configs, lock and temp files, history); never
+	 * world-writable, never executable, always owner read-write. main.c
+	 * hands it to store_set_file_mode(), where other modules read it.
+	 */
+	unsigned file_mode;
 
 	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };

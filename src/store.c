@@ -44,6 +44,33 @@
 
 /* Process-owned: sequence number making this process's temp names unique. */
 static unsigned store_temp_seq;
+/* Process-owned: FILE_MODE, set once at start-up. */
+static unsigned store_mode = 0640;
+
+void
+store_set_file_mode(unsigned mode)
+{
+	store_mode = mode & 0777;
+}
+
+unsigned
+store_file_mode(void)
+{
+	return store_mode;
+}
+
+unsigned
+store_replace_mode(unsigned existing)
+{
+	return existing & store_mode;
+}
+
+unsigned
+store_dir_mode(void)
+{
+	unsigned m = store_mode;
+	return m | ((m & 0444) >> 2);
+}
 
 static enum store_status classify(int err);
 
@@ -291,7 +318,7 @@ lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result
 	lock_name(name, sizeof name, mac);
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
 	for (int attempt = 0; attempt < 100; attempt++) {
-		int fd = openat(dirfd, name, flags, 0600);
+		int fd = openat(dirfd, name, flags, (mode_t)store_mode);
 		if (fd < 0) {
 			/* A symlink here is not a config: report it as a storage error. */
 			if (errno == ELOOP)
@@ -341,6 +368,27 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Gives the new temp file its mode: that of the config it replaces less
+ * what FILE_MODE does not grant, or FILE_MODE for a new config, whatever
+ * the umask took away. A file system that keeps no modes (EPERM, ENOTSUP
+ * from fchmod, as some network mounts answer) decides them itself.
+ */
+static int
+set_temp_mode(int dirfd, const char *mac, int fd)
+{
+	char name[64];
+	struct stat st;
+	config_name(name, sizeof name, mac);
+	unsigned mode = store_mode;
+	if (stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0 && S_ISREG(st.st_mode))
+		mode = store_replace_mode((unsigned)st.st_mode & 0777);
+	if (fchmod(fd, (mode_t)mode) != 0 && errno != EPERM && errno != ENOTSUP &&
+	    errno != EOPNOTSUPP)
+		return -1;
+	return 0;
+}
+
 static int
 create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_result *r)
 {
@@ -354,9 +402,15 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 		snprintf(name, n, ".%s.json.%ld.%u.%08x.tmp", mac, (long)getpid(), ++store_temp_seq,
 		         rnd);
 		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		                0644);
-		if (fd >= 0)
-			return fd;
+		                (mode_t)store_mode);
+		if (fd >= 0) {
+			if (set_temp_mode(dirfd, mac, fd) == 0)
+				return fd;
+			sys_fail(r, "set temp file mode");
+			close(fd);
+			unlinkat(dirfd, name, 0);
+			return -1;
+		}
 		if (errno != EEXIST) {
 			sys_fail(r, "create temp file");
 			return -1;

@@ -77,6 +77,26 @@ struct store_precond {
 };
 
 /*
+ * Permission bits of the files the service creates in the directory
+ * (FILE_MODE, settings.h; 0640 until set). Set once at start-up, before
+ * any request; store_file_mode() is what every module creating a file
+ * there uses (history, and any later per-MAC file).
+ */
+void store_set_file_mode(unsigned mode);
+unsigned store_file_mode(void);
+
+/*
+ * The mode a replacement of a file with mode `existing` gets: the existing
+ * permission bits less any the setting does not grant. So a file tightened
+ * by hand (0600) stays so, and a looser one (0644, from before the
+ * setting) is brought down to it.
+ */
+unsigned store_replace_mode(unsigned existing);
+
+/* The mode of a directory the service creates: the file mode, searchable where readable. */
+unsigned store_dir_mode(void);
+
+/*
  * fsync(2) of a directory, tried STORE_DIR_SYNC_TRIES times (a transient
  * failure gets another chance); 0 also where the file system cannot fsync
  * a directory (EINVAL, ENOTSUP). -1 with errno set otherwise.
@@ -108,7 +128,10 @@ int store_change(int dirfd, const char *mac, const void *data, size_t len,
 
 /*
  * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
- * directory. *created tells whether there was no file before.
+ * directory. *created tells whether there was no file before. The new
+ * file gets store_file_mode(), or store_replace_mode() of the file it
+ * replaces, exactly (fchmod, whatever the umask); a lock file is created
+ * with store_file_mode() less the umask.
  *
  * STORE_NOT_DURABLE: the rename was made, so <mac>.json is the new file
  * and readers see it, but the directory fsync failed STORE_DIR_SYNC_TRIES

@@ -33,11 +33,19 @@ image_env() {
 	instructions | awk '$1 == "ENV" { for (i = 2; i <= NF; i++) print $i }'
 }
 
-# The packages one stage installs (STAGE 1: build, 2: run).
+# The packages one stage (assets, build, run) installs.
 stage_packages() {
-	instructions | awk -v want="$1" '$1 == "FROM" { n++ }
-		n == want && /apt-get install/ { for (i = 1; i <= NF; i++) if ($i ~ /^[a-z0-9][a-z0-9.+-]+$/ && $(i-1) != "rm") print $i }' |
+	stage "$1" | awk '/apt-get install/ { for (i = 1; i <= NF; i++) if ($i ~ /^[a-z0-9][a-z0-9.+-]+$/ && $(i-1) != "rm") print $i }' |
 		grep -vxE 'apt-get|install|update|rm|-y|--no-install-recommends|run|&&'
+}
+
+# Settings of the web server rather than the responder: conf/lighttpd.conf
+# reads PORT and PROCS, conf/lighttpd-auth.sh the AUTH_* ones.
+SERVER_SETTINGS="PORT PROCS AUTH_USERS_FILE AUTH_READS AUTH_METRICS"
+
+# The Dockerfile's stage NAME (FROM ... AS NAME): its instructions.
+stage() {
+	instructions | awk -v want="$1" '$1 == "FROM" { cur = $4 } cur == want'
 }
 
 # Names of the responder's settings (what src/settings.c reads).
@@ -52,8 +60,8 @@ responder_settings() {
 	context="$(compose "$svc.build | if type == \"string\" then . else .context end")"
 	dockerfile="$(compose "$svc.build | if type == \"string\" then \"Dockerfile\" else (.dockerfile // \"Dockerfile\") end")"
 	[ -f "$IOT_ROOT/$context/$dockerfile" ]
-	# Port 8080, the one the image listens on.
-	[ "$(compose "$svc.ports | join(\",\")")" = 8080:8080 ]
+	# Published on this machine only, to PORT, the one the image listens on.
+	[ "$(compose "$svc.ports | join(\",\")")" = "127.0.0.1:8080:$(compose "$svc.environment.PORT")" ]
 	grep -qx 'PORT=8080' <(image_env)
 	instructions | grep -qx 'EXPOSE 8080'
 	# The config directory is a declared named volume, where the settings point.
@@ -62,21 +70,37 @@ responder_settings() {
 	[ "$(compose ".volumes | has(\"${volume%%:*}\")")" = true ]
 	[ "${volume#*:}" = "$(compose "$svc.environment.ESP32_CONFIGS_DIR")" ]
 	instructions | grep -qx "VOLUME ${volume#*:}"
-	# Every setting of the responder is there; every variable there is used.
-	diff <(responder_settings) <(compose "$svc.environment | keys[]" | sort | grep -vx PROCS)
+	# Every setting of the responder and the web server is there; every
+	# variable there is used.
+	diff <({ responder_settings; printf '%s\n' $SERVER_SETTINGS; } | sort) <(compose "$svc.environment | keys[]" | sort)
 	for v in $(compose "$svc.environment | keys[]"); do
-		grep -q "env\.$v\b" "$IOT_ROOT/conf/lighttpd.conf" || { echo "$v is not read by conf/lighttpd.conf" >&2; false; }
+		grep -q "env\.$v\b" "$IOT_ROOT/conf/lighttpd.conf" || grep -q "\${$v\b" "$IOT_ROOT/conf/lighttpd-auth.sh" ||
+			{ echo "$v is not read by conf/lighttpd.conf" >&2; false; }
 	done
-	# The healthcheck asks /api/health on that port, with a tool the image has.
-	[ "$(compose "$svc.healthcheck.test | join(\" \")")" = "CMD curl -fsS http://127.0.0.1:8080/api/health" ]
-	stage_packages 2 | grep -qx curl
+	# The image sets each of them too, with the same default.
+	for v in $(compose "$svc.environment | keys[]"); do
+		grep -qx "$v=$(compose "$svc.environment.$v")" <(image_env) || { echo "the image's $v differs" >&2; false; }
+	done
+	# The healthcheck asks /api/health on the container's PORT, with a tool the image has.
+	[ "$(compose "$svc.healthcheck.test | join(\" \")")" = 'CMD-SHELL curl -fsS http://127.0.0.1:$${PORT}/api/health || exit 1' ]
+	stage_packages run | grep -qx curl
+	# Read-only, the socket directory a tmpfs, no capability.
+	[ "$(compose "$svc.read_only")" = true ]
+	[ "$(compose "$svc.tmpfs | join(\",\")")" = "$(image_env | sed -n 's/^RUN_DIR=//p')" ]
+	[ "$(compose "$svc.cap_drop | join(\",\")")" = ALL ]
+	[ "$(compose "$svc.security_opt | join(\",\")")" = no-new-privileges:true ]
+	[ "$(id -u www-data)" = 33 ]
+	instructions | grep -qx 'USER www-data' 
 	# Stopping is lighttpd's graceful stop, as in the image.
 	[ "$(compose "$svc.stop_signal")" = SIGINT ]
 	instructions | grep -qx 'STOPSIGNAL SIGINT'
 }
 
 @test "the Dockerfile copies files that exist, installs what the responder links, and starts lighttpd with the shipped conf" {
-	[ "$(instructions | awk '$1 == "FROM" { print $2 }' | sort -u)" = debian:bookworm-slim ]
+	# Every stage starts from BASE, debian:bookworm-slim unless given.
+	[ "$(instructions | awk '$1 == "FROM" { print $2 }' | sort -u)" = '${BASE}' ]
+	instructions | head -1 | grep -qx 'ARG BASE=debian:bookworm-slim'
+	[ "$(instructions | awk '$1 == "FROM" { print $4 }' | tr '\n' ' ')" = 'assets build run ' ]
 	# Sources from the build context exist and are not left out of it.
 	local src
 	while read -r src; do
@@ -90,7 +114,7 @@ responder_settings() {
 	# copies (into WORKDIR /src), and makes what the run stage takes.
 	install_cmd="$(instructions | awk '$1 == "RUN" && /make install/ { sub(/^RUN /, ""); print }')"
 	[[ "$install_cmd" == "make install PREFIX=/usr DESTDIR=/out" ]]
-	instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "WORKDIR"' | grep -qx 'WORKDIR /src'
+	stage build | grep -qx 'WORKDIR /src'
 	local tmp ctx dest
 	tmp="$(deploy_tmpdir)"
 	ctx="$tmp/src"
@@ -107,29 +131,48 @@ responder_settings() {
 			fi
 			shift
 		done
-	done < <(instructions | awk '$1 == "FROM" { n++ } n == 1 && $1 == "COPY"')
+	done < <(stage build | awk '$1 == "COPY" && $2 !~ /^--from/')
+	# What it takes from the assets stage: swagger-ui-dist as npm ci installs it.
+	stage build | grep -qx 'COPY --from=assets /tools/node_modules/swagger-ui-dist/ tools/node_modules/swagger-ui-dist/'
+	stage assets | grep -qx 'COPY tools/package.json tools/package-lock.json ./'
+	stage assets | grep -q '^RUN .*&& npm ci --ignore-scripts --no-audit --no-fund$'
+	stage_packages assets | grep -qx npm
+	# (what the assets stage hands over, stubbed: the files install takes)
+	mkdir -p "$ctx/tools/node_modules/swagger-ui-dist"
+	for f in $(sed -n 's/^SWAGGER_FILES := //p; s/^\t\(favicon.*\)$/\1/p' "$IOT_ROOT/mk/deploy.mk"); do
+		echo stub >"$ctx/tools/node_modules/swagger-ui-dist/$f"
+	done
 	make -s -C "$ctx" install PREFIX=/usr DESTDIR="$tmp/out" >"$tmp/build.log" 2>&1 ||
 		{ cat "$tmp/build.log" >&2; false; }
+	[ -f "$tmp/out/usr/share/iotconfig/swagger-ui/swagger-ui-bundle.js" ]
 	while read -r src; do
-		[ -f "$tmp$src" ] || { echo "$src is not built by the build stage" >&2; false; }
+		[ -e "$tmp$src" ] || { echo "$src is not built by the build stage" >&2; false; }
 	done < <(instructions | awk '$1 == "COPY" && $2 == "--from=build" { print $3 }')
 	# The runtime stage has every library the responder links (libc aside).
 	for lib in $(ldd "$IOTCONFIG_BIN" | awk '/=> \// { print $3 }'); do
 		# dpkg knows a library by one of its names (/lib is /usr/lib on merged-/usr).
 		pkg="$(for p in "$lib" "/usr$lib" "$(readlink -f "$lib")"; do dpkg -S "$p" 2>/dev/null; done | head -1 | cut -d: -f1)"
 		[ -n "$pkg" ] || { echo "no package owns $lib" >&2; false; }
-		[ "$pkg" = libc6 ] || stage_packages 2 | grep -qx "$pkg" || { echo "runtime stage lacks $pkg ($lib)" >&2; false; }
+		[ "$pkg" = libc6 ] || stage_packages run | grep -qx "$pkg" || { echo "runtime stage lacks $pkg ($lib)" >&2; false; }
 	done
-	stage_packages 2 | grep -qx lighttpd
+	stage_packages run | grep -qx lighttpd
+	# tini is process 1 and starts lighttpd; the stop is lighttpd's graceful one.
+	stage_packages run | grep -qx tini
+	instructions | grep -qxF 'ENTRYPOINT ["/usr/bin/tini", "--"]'
+	instructions | grep -qx 'STOPSIGNAL SIGINT' 
 	# The build stage has the build packages mk/deps.sh installs for `make`.
 	for pkg in gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev; do
 		grep -q "pkgs_run=.*\b$pkg\b" "$IOT_ROOT/mk/deps.sh"
-		stage_packages 1 | grep -qx "$pkg" || { echo "build stage lacks $pkg" >&2; false; }
+		stage_packages build | grep -qx "$pkg" || { echo "build stage lacks $pkg" >&2; false; }
 	done
 	# lighttpd runs the shipped conf/lighttpd.conf.
 	conf_dest="$(instructions | awk '$1 == "COPY" && $2 == "conf/lighttpd.conf" { print $3 }')"
 	instructions | grep -qxF "CMD [\"lighttpd\", \"-D\", \"-f\", \"$conf_dest\"]"
-	grep -qx "IOTCONFIG_BIN=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" { print $4 }')" <(image_env)
+	grep -qx "IOTCONFIG_BIN=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" && $3 ~ /iotconfig.fcgi$/ { print $4 }')" <(image_env)
+	# The Swagger UI files go where SWAGGER_UI_DIR points.
+	grep -qx "SWAGGER_UI_DIR=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" && $3 ~ /swagger-ui\/$/ { sub(/\/$/, "", $4); print $4 }')" <(image_env)
+	# conf/lighttpd.conf's credentials script is next to it.
+	instructions | grep -qx "COPY conf/lighttpd-auth.sh ${conf_dest%/*}/lighttpd-auth.sh"
 }
 
 @test "the image's environment is all conf/lighttpd.conf needs: lighttpd serves with exactly it, and both healthchecks pass" {
@@ -152,11 +195,12 @@ responder_settings() {
 	for name in "${!env[@]}"; do vars+=("$name=${env[$name]}"); done
 	env -i PATH="$PATH" "${vars[@]}" lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$d/lighttpd.log" 2>&1 3>&- &
 	echo "$! $d" >>"$BATS_FILE_TMPDIR/iot.instances"
-	# compose's healthcheck (CMD form), aimed at this port
-	local -a check
-	mapfile -t check < <(compose '.services.iotconfig.healthcheck.test[1:][]')
-	check=("${check[@]//:8080\//:$port/}")
-	wait_for "${check[@]}" || { cat "$d/lighttpd.log" >&2; false; }
+	# compose's healthcheck (CMD-SHELL form; compose turns $$ into $), with this PORT
+	local check
+	check="$(compose '.services.iotconfig.healthcheck.test[1]')"
+	wait_for env PORT="$port" sh -c "${check//\$\$/\$}" || { cat "$d/lighttpd.log" >&2; false; }
+	# No credentials configured: the log says so at start.
+	grep -q "WARN - no AUTH_USERS_FILE: anyone who can reach 127.0.0.1:$port can read and change every config" "$d/lighttpd.log"
 	# the Dockerfile's HEALTHCHECK (shell form, reads PORT)
 	cmd="$(instructions | sed -n 's/^HEALTHCHECK .* CMD //p')"
 	PORT="$port" sh -c "$cmd"

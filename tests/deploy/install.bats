@@ -40,9 +40,11 @@ tree_of() {
 	run make -s -C "$IOT_ROOT" install DESTDIR="$dest" PREFIX=/usr SWAGGER_UI_SRC="$d/swagger-src"
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	expected="./etc/apache2/conf-available/iotconfig-auth.conf
+./etc/apache2/conf-available/iotconfig-read-auth.conf
 ./etc/apache2/conf-available/iotconfig.conf
 ./etc/lighttpd/conf-available/50-iotconfig.conf
 ./etc/lighttpd/conf-available/51-iotconfig-auth.conf
+./etc/lighttpd/conf-available/52-iotconfig-read-auth.conf
 ./usr/libexec/iotconfig/iotconfig.fcgi
 ./usr/share/iotconfig/swagger-ui/LICENSE
 ./usr/share/iotconfig/swagger-ui/NOTICE
@@ -67,6 +69,7 @@ tree_of() {
 	grep -qF 'var.iotconfig_htpasswd = "/etc/lighttpd/iotconfig.htpasswd"' "$dest/etc/lighttpd/conf-available/50-iotconfig.conf"
 	grep -qx '	Define IOTCONFIG_LIBEXECDIR /usr/libexec/iotconfig' "$dest/etc/apache2/conf-available/iotconfig.conf"
 	grep -qx '	Define IOTCONFIG_HTPASSWD /etc/apache2/iotconfig.htpasswd' "$dest/etc/apache2/conf-available/iotconfig-auth.conf"
+	grep -qx '	Define IOTCONFIG_HTPASSWD /etc/apache2/iotconfig.htpasswd' "$dest/etc/apache2/conf-available/iotconfig-read-auth.conf"
 }
 
 @test "the installed binary is built for its PREFIX: its default Swagger UI directory follows it" {
@@ -120,7 +123,7 @@ tree_of() {
 	before="$(tree_of "$dest")"
 	run make -s -C "$IOT_ROOT" install DESTDIR="$dest" PREFIX=/usr SWAGGER_UI_SRC="$d/swagger-src"
 	[ "$status" -eq 0 ]
-	[ "$(tree_of "$dest" | wc -l)" -eq $(($(wc -l <<<"$before") + 13)) ]
+	[ "$(tree_of "$dest" | wc -l)" -eq $(($(wc -l <<<"$before") + 15)) ]
 	run make -s -C "$IOT_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	[ "$(tree_of "$dest")" = "$before" ]
@@ -198,10 +201,12 @@ tree_of() {
 @test "make uninstall also removes the links that enabled the snippets, so no web server config is left dangling" {
 	require_mount_namespace
 	debian_install
-	in_debian_etc lighttpd-enable-mod iotconfig iotconfig-auth
-	env APACHE_CONFDIR="$DEB_ROOT/etc/apache2" APACHE_STATE_DIRECTORY="$DEB_ROOT/state" a2enconf iotconfig iotconfig-auth
+	in_debian_etc lighttpd-enable-mod iotconfig iotconfig-auth iotconfig-read-auth
+	env APACHE_CONFDIR="$DEB_ROOT/etc/apache2" APACHE_STATE_DIRECTORY="$DEB_ROOT/state" a2enconf iotconfig iotconfig-auth iotconfig-read-auth
 	[ -L "$DEB_ROOT/etc/lighttpd/conf-enabled/51-iotconfig-auth.conf" ]
+	[ -L "$DEB_ROOT/etc/lighttpd/conf-enabled/52-iotconfig-read-auth.conf" ]
 	[ -L "$DEB_ROOT/etc/apache2/conf-enabled/iotconfig-auth.conf" ]
+	[ -L "$DEB_ROOT/etc/apache2/conf-enabled/iotconfig-read-auth.conf" ]
 	run make -s -C "$IOT_ROOT" uninstall PREFIX="$DEB_ROOT/usr" SYSCONFDIR="$DEB_ROOT/etc"
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	[ -z "$(find "$DEB_ROOT" -xtype l)" ]

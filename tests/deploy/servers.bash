@@ -7,9 +7,15 @@
 #       lighttpd-cgi      conf/lighttpd-cgi.conf: mod_cgi, one per request
 #       apache-fcgid      conf/apache/iotconfig.conf under mod_fcgid
 #       apache-cgid       the same file under mod_cgid (plain CGI)
+#       image             the Docker image $IMAGE under $ENGINE (docker or
+#                         podman; `make test-image` sets both), run as the
+#                         README says: read-only root, a tmpfs for the
+#                         sockets, no capabilities; SERVER_PID is the
+#                         attached engine client (signals reach the
+#                         container), CONTAINER its name
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
-#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL).
+#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, FILE_MODE).
 #     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID and SERVER_LOG
 #     (where the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
@@ -67,6 +73,7 @@ server_start() {
 	lighttpd-cgi) IOT_LIGHTTPD_CONF="$IOT_ROOT/conf/lighttpd-cgi.conf" iot_start "$@" ;;
 	apache-fcgid) apache_start fcgid "$@" ;;
 	apache-cgid) apache_start cgid "$@" ;;
+	image) image_start "$@" ;;
 	*)
 		echo "server_start: unknown kind '$kind'" >&2
 		return 1
@@ -104,7 +111,7 @@ apache_start() {
 		settings=([ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
 			[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
 			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui" [SHARED_FS]=auto [HISTORY_KEEP]=20
-			[CHECKIN_INTERVAL]=60)
+			[CHECKIN_INTERVAL]=60 [FILE_MODE]=0640)
 	fi
 	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done
 	export CONFIG_DIR="${settings[ESP32_CONFIGS_DIR]:-${CONFIG_DIR:-}}"
@@ -118,6 +125,40 @@ apache_start() {
 	}
 	serve_on_free_port "$IOT_TMP" "$root/stdout.log" apache_run ||
 		{ cat "$root/stdout.log" "$SERVER_LOG" >&2; return 1; }
+}
+
+# image_start [VAR=value ...]: the image on a free loopback port. Host
+# directories it needs (the config directory, SWAGGER_UI_DIR and
+# AUTH_USERS_FILE when given) are mounted at the same path, read-only but
+# the first; containers carry the label iotconfig-test, by which
+# `make test-image` removes them all at the end.
+image_start() {
+	local kv v
+	[ -n "${ENGINE:-}" ] && [ -n "${IMAGE:-}" ] || { echo "image_start: ENGINE and IMAGE are not set (make test-image)" >&2; return 1; }
+	IOT_TMP="$(deploy_tmpdir)" || return 1
+	export IOT_TMP CONFIG_DIR="$IOT_TMP/configs"
+	IMAGE_ARGS=(run --rm --label iotconfig-test=1 --network host --read-only
+		--tmpfs /run/iotconfig --cap-drop ALL --security-opt no-new-privileges
+		-e HOST=127.0.0.1)
+	# podman adds tmpfs mounts of its own to a read-only container; docker does not.
+	[ "$ENGINE" != podman ] || IMAGE_ARGS+=(--read-only-tmpfs=false)
+	for kv in "$@"; do
+		v="${kv#*=}"
+		case "$kv" in
+		ESP32_CONFIGS_DIR=*) CONFIG_DIR="$v" ;;
+		SWAGGER_UI_DIR=* | AUTH_USERS_FILE=*) [ -z "$v" ] || IMAGE_ARGS+=(-v "$v:$v:ro") ;;
+		esac
+		IMAGE_ARGS+=(-e "$kv")
+	done
+	mkdir -p "$CONFIG_DIR"
+	chown 33:33 "$CONFIG_DIR"
+	IMAGE_ARGS+=(-v "$CONFIG_DIR:$CONFIG_DIR" -e ESP32_CONFIGS_DIR="$CONFIG_DIR")
+	export SERVER_LOG="$IOT_TMP/container.log"
+	image_run() { # image_run PORT
+		exec "$ENGINE" "${IMAGE_ARGS[@]}" -e PORT="$1" --name "iotconfig-test-$1" "$IMAGE"
+	}
+	serve_on_free_port "$IOT_TMP" "$SERVER_LOG" image_run || { cat "$SERVER_LOG" >&2; return 1; }
+	export CONTAINER="iotconfig-test-$IOT_PORT"
 }
 
 # serve_on_free_port DIR LOG START: START PORT must exec the web server on
@@ -134,7 +175,7 @@ serve_on_free_port() {
 		LIGHTTPD_PID=$!
 		export LIGHTTPD_PID SERVER_PID=$! IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
 		echo "$LIGHTTPD_PID $dir" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
-		if wait_for curl -sf -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+		if wait_for curl -sf -o /dev/null ${IOT_PROBE_AUTH:+-u "$IOT_PROBE_AUTH"} "$BASE_URL/api/docs/openapi.json"; then
 			return 0
 		fi
 		kill "$LIGHTTPD_PID" 2>/dev/null || true

@@ -22,6 +22,8 @@
 #                               Last-Modified is sent (not within its second)
 #
 # IOTCONFIG_BIN picks the responder binary (release or sanitizer build).
+# IOT_PROBE_AUTH=user:password: the start-up probe's credentials (when
+# reads need them).
 
 IOT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${IOTCONFIG_BIN:=$IOT_ROOT/cgi-bin/iotconfig.fcgi}"
@@ -60,7 +62,7 @@ iot_start() {
 	mkdir -p "$CONFIG_DIR" "$IOT_TMP/run"
 	export HOST=127.0.0.1 PROCS=2 ESP32_CONFIGS_DIR="$CONFIG_DIR" CORS_ORIGINS="" DEBUG=false
 	export MQTT_URL="" MQTT_USERNAME="" MQTT_PASSWORD="" MQTT_CA_FILE="" MQTT_TOPIC="" MQTT_CLIENT_ID=""
-	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SHARED_FS=auto HISTORY_KEEP=20 CHECKIN_INTERVAL=60 SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
+	export MAX_BODY_BYTES=1048576 METRICS_FILE="" SHARED_FS=auto HISTORY_KEEP=20 CHECKIN_INTERVAL=60 FILE_MODE=0640 AUTH_USERS_FILE="" AUTH_READS=false AUTH_METRICS=false SWAGGER_UI_DIR="${SWAGGER_UI_DIR:-$IOT_ROOT/tools/node_modules/swagger-ui-dist}"
 	export IOTCONFIG_BIN RUN_DIR="$IOT_TMP/run" IOTCONFIG_CONF_DIR="$IOT_ROOT/conf"
 	local kv
 	for kv in "$@"; do export "$kv"; done
@@ -87,7 +89,7 @@ iot_start() {
 		export BASE_URL="http://127.0.0.1:$PORT"
 		local i
 		for i in $(seq 1 100); do
-			if curl -sf --max-time 5 -o /dev/null "$BASE_URL/api/docs/openapi.json"; then
+			if curl -sf --max-time 5 -o /dev/null ${IOT_PROBE_AUTH:+-u "$IOT_PROBE_AUTH"} "$BASE_URL/api/docs/openapi.json"; then
 				return 0
 			fi
 			kill -0 "$LIGHTTPD_PID" 2>/dev/null || break

@@ -82,3 +82,24 @@ group_show() {
 	kill -INT -- -"$MAKE_PID"
 	wait_for group_gone || { group_show; false; }
 }
+
+@test "make run listens on 127.0.0.1 only and warns that there are no credentials; AUTH_* reach lighttpd" {
+	start_make_run
+	run ss -Hltn "sport = :$PORT"
+	echo "$output"
+	[ "$(awk '{ print $4 }' <<<"$output")" = "127.0.0.1:$PORT" ]
+	grep -q "WARN - no AUTH_USERS_FILE: anyone who can reach 127.0.0.1:$PORT can read and change every config" "$IOT_TMP/make.log"
+	kill -TERM -- -"$MAKE_PID"
+	wait_for group_gone || { group_show; false; }
+	htpasswd -cbB "$IOT_TMP/users" alice 'pw' 2>/dev/null
+	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=2 \
+		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" AUTH_USERS_FILE="$IOT_TMP/users" AUTH_READS=true \
+		>"$IOT_TMP/make.log" 2>&1 3>&- &
+	MAKE_PID=$!
+	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; false; }
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs")" = 401 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -u alice:pw "http://127.0.0.1:$PORT/api/configs")" = 200 ]
+	! grep -q 'no AUTH_USERS_FILE' "$IOT_TMP/make.log"
+	kill -TERM -- -"$MAKE_PID"
+	wait_for group_gone || { group_show; false; }
+}

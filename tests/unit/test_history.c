@@ -4,9 +4,10 @@
  * entry names follow a strict grammar (nothing else is ever opened); each
  * change keeps the version it replaces byte for byte (an API write or a
  * hand edit in place) with its metadata in its name, with the config's
- * permissions; HISTORY_KEEP bounds the entries, newest kept; 0 keeps
- * nothing; a change that is refused or fails leaves no entry; a symlink in
- * place of the history directory is never followed.
+ * permissions less what FILE_MODE does not grant (a looser config is
+ * copied, not linked; history directories 0750); HISTORY_KEEP bounds the entries, newest kept; 0
+ * keeps nothing; a change that is refused or fails leaves no entry; a symlink in place of the
+ * history directory is never followed.
  *
  * fsync(), linkat() and renameat() are interposed (as in test_store.c) so that a
  * failing fsync of a regular file (the config's temp file) and a file
@@ -303,7 +304,7 @@ main(void)
 		/* Without hard links: a copy, with the same bytes and permissions, no temp left. */
 		char path[256];
 		snprintf(path, sizeof path, "%s/%s.json", dir, MAC);
-		chmod(path, 0604);
+		chmod(path, 0600);
 		mode_t old = umask(077);
 		no_links = 1;
 		int rc = change(dfd, "{\"v\":18}", 20, HISTORY_SAVE, "carol", rev, &r);
@@ -318,7 +319,7 @@ main(void)
 		         n > 0 ? list[0].name : "x");
 		TAP_CHECK(rc == 0 && n == 4 && strcmp(list[0].revision, rev) == 0 &&
 		                  bytes_are(dfd, &list[0], "{\"v\":16}") && stat(epath, &st) == 0 &&
-		                  (st.st_mode & 0777) == 0604 && stat(path, &cst) == 0 &&
+		                  (st.st_mode & 0777) == 0600 && stat(path, &cst) == 0 &&
 		                  st.st_ino != cst.st_ino && count_entries(dir) == 4,
 		          "history: without hard links the version is copied, byte for byte, with "
 		          "the config's permissions");
@@ -357,6 +358,37 @@ main(void)
 		                  st.st_ino != xst.st_ino,
 		          "history: a config with a second name is kept as a copy, not a link");
 		unlink(extra);
+		free(list);
+	}
+	{
+		/*
+		 * A config looser than FILE_MODE (0644, made by hand): its entry is
+		 * a copy limited to 0640, not a link that would keep it readable by
+		 * anyone; the history directories are 0750.
+		 */
+		char path[256], hdir[256];
+		snprintf(path, sizeof path, "%s/%s.json", dir, MAC);
+		chmod(path, 0644);
+		mode_t old = umask(0);
+		int rc = change(dfd, "{\"v\":20}", 20, HISTORY_SAVE, NULL, rev, &r);
+		umask(old);
+		struct history_entry *list;
+		size_t n;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		struct stat st, cst, hst;
+		char epath[512];
+		snprintf(epath, sizeof epath, "%s/.history/%s/%s", dir, MAC,
+		         n > 0 ? list[0].name : "x");
+		snprintf(hdir, sizeof hdir, "%s/.history/%s", dir, MAC);
+		TAP_CHECK(rc == 0 && n == 6 && bytes_are(dfd, &list[0], "{\"v\":19}") &&
+		                  stat(epath, &st) == 0 && (st.st_mode & 0777) == 0640 &&
+		                  stat(path, &cst) == 0 && (cst.st_mode & 0777) == 0640 &&
+		                  st.st_ino != cst.st_ino,
+		          "history: a 0644 config is kept as a 0640 copy; the new config is 0640");
+		TAP_CHECK(stat(hdir, &hst) == 0 && (hst.st_mode & 0777) == 0750 &&
+		                  stat(strcat(strcpy(epath, dir), "/.history"), &hst) == 0 &&
+		                  (hst.st_mode & 0777) == 0750,
+		          "history: the history directories are 0750 (FILE_MODE 0640)");
 		free(list);
 	}
 	close(dfd);

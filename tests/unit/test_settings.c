@@ -24,7 +24,7 @@
 
 static const char *const vars[] = {
         "ESP32_CONFIGS_DIR", "CORS_ORIGINS", "DEBUG",        "MAX_BODY_BYTES",   "METRICS_FILE",
-        "SWAGGER_UI_DIR",    "SHARED_FS",    "HISTORY_KEEP", "CHECKIN_INTERVAL",
+        "SWAGGER_UI_DIR",    "SHARED_FS",    "HISTORY_KEEP", "CHECKIN_INTERVAL", "FILE_MODE",
 };
 
 static void
@@ -112,6 +112,18 @@ checkin_interval_of(const char *value)
 	if (rc != 0)
 		return strncmp(err, "CHECKIN_INTERVAL: ", 18) == 0 ? -1 : -2;
 	return (long)s.checkin_interval;
+}
+
+/* FILE_MODE as loaded, or -1 when refused with a message naming it. */
+static long
+file_mode_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "FILE_MODE" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "FILE_MODE: ", 11) == 0 ? -1 : -2;
+	return (long)s.file_mode;
 }
 
 /* SHARED_FS as loaded: the fsinfo_mode, or -1 when refused. */
@@ -288,6 +300,25 @@ main(void)
 	                  history_keep_of("99999999999999999999") == -1,
 	          "settings: HISTORY_KEEP above 1000, negative or not a number is refused, naming "
 	          "the variable");
+	TAP_CHECK(file_mode_of(NULL) == 0640, "settings: default FILE_MODE is 0640");
+	TAP_CHECK(file_mode_of("0600") == 0600 && file_mode_of("600") == 0600,
+	          "settings: FILE_MODE=0600 and 600 are owner-only");
+	TAP_CHECK(file_mode_of("0660") == 0660 && file_mode_of("0644") == 0644,
+	          "settings: FILE_MODE with group write or world read is accepted");
+	TAP_CHECK(file_mode_of("0666") == -1 && strstr(err, "lets anyone") != NULL &&
+	                  file_mode_of("0642") == -1,
+	          "settings: a world-writable FILE_MODE is refused, naming the variable");
+	TAP_CHECK(file_mode_of("0740") == -1 && file_mode_of("0650") == -1 &&
+	                  strstr(err, "execute") != NULL,
+	          "settings: a FILE_MODE with an execute bit is refused");
+	TAP_CHECK(file_mode_of("0440") == -1 && file_mode_of("0240") == -1 &&
+	                  strstr(err, "owner read and write") != NULL,
+	          "settings: a FILE_MODE without owner read-write is refused");
+	TAP_CHECK(file_mode_of("4640") == -1 && file_mode_of("1640") == -1 &&
+	                  file_mode_of("0648") == -1 && file_mode_of("64") == -1 &&
+	                  file_mode_of("00640") == -1 && file_mode_of("rw-r-----") == -1 &&
+	                  file_mode_of(" 640") == -1 && file_mode_of("0x1a0") == -1,
+	          "settings: FILE_MODE other than 3-4 octal permission digits is refused");
 	TAP_CHECK(max_body("2048") == 2048, "settings: MAX_BODY_BYTES=2048 is used");
 	TAP_CHECK(max_body("1024") == 1024, "settings: MAX_BODY_BYTES minimum 1024 is accepted");
 	TAP_CHECK(max_body("67108864") == 67108864,

@@ -13,7 +13,9 @@
  * current bytes under the lock. The list reports only regular files with
  * canonical names, and the start-up sweep removes temp files nobody can
  * own (lock free, or older than an hour) while keeping those whose MAC lock
- * is held, and never touches a config.
+ * is held, and never touches a config. New files get FILE_MODE exactly
+ * (0640 by default, whatever the umask; lock files less the umask), and a
+ * replacement keeps the old file's mode less what FILE_MODE does not grant.
  *
  * A directory fsync that fails is retried; one that keeps failing is
  * STORE_NOT_DURABLE with the new file in place (or the deleted one gone).
@@ -173,6 +175,16 @@ file_is(int dirfd, const char *name, const char *want, size_t want_len)
 	bool ok = got != NULL && len == want_len && memcmp(got, want, len) == 0;
 	free(got);
 	return ok;
+}
+
+/* Permission bits of name in dirfd, or -1. */
+static int
+mode_of(int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	return (int)(st.st_mode & 07777);
 }
 
 static bool
@@ -567,6 +579,58 @@ main(void)
 		          "store: delete removes the config");
 		TAP_CHECK(store_read(dfd, MAC2, &b, NULL, &r) == -1 && r.status == STORE_NOT_FOUND,
 		          "store: a deleted config reads as STORE_NOT_FOUND");
+	}
+
+	/* --- file modes (FILE_MODE) ------------------------------------------------ */
+	{
+		char mdir[256];
+		new_dir(mdir, sizeof mdir, "modes");
+		int mfd = open_dir(mdir);
+		TAP_CHECK(store_file_mode() == 0640 && store_dir_mode() == 0750,
+		          "store: the default file mode is 0640, directories 0750");
+		mode_t old = umask(0);
+		int rc = store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
+		          "store: a new config is 0640 under umask 0 (never world-readable)");
+		TAP_CHECK(mode_of(mfd, "." MAC ".lock") == 0640, "store: a new lock file is 0640");
+		umask(077);
+		rc = store_write(mfd, MAC2, "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(
+		        rc == 0 && mode_of(mfd, MAC2 ".json") == 0640,
+		        "store: a new config is exactly 0640 whatever the umask (group read kept)");
+		TAP_CHECK(mode_of(mfd, "." MAC2 ".lock") == 0600,
+		          "store: a lock file's mode is FILE_MODE less the umask");
+		umask(022);
+		rc = fchmodat(mfd, MAC ".json", 0600, 0);
+		rc |= store_write(mfd, MAC, "{\"a\":1}", 7, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0600 &&
+		                  file_is(mfd, MAC ".json", "{\"a\":1}", 7),
+		          "store: a config tightened to 0600 keeps its mode when replaced");
+		rc = fchmodat(mfd, MAC ".json", 0644, 0);
+		rc |= store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
+		          "store: a world-readable config (0644) is brought down to 0640 when "
+		          "replaced");
+		rc = fchmodat(mfd, MAC ".json", 0660, 0);
+		rc |= store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
+		          "store: a group-writable config loses the write bit FILE_MODE lacks");
+		store_set_file_mode(0600);
+		TAP_CHECK(
+		        store_file_mode() == 0600 && store_dir_mode() == 0700 &&
+		                store_replace_mode(0640) == 0600 &&
+		                store_replace_mode(0400) == 0400,
+		        "store: FILE_MODE 0600 gives directories 0700, replacements at most 0600");
+		rc = store_write(mfd, "11-22-33-44-55-66", "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, "11-22-33-44-55-66.json") == 0600 &&
+		                  mode_of(mfd, ".11-22-33-44-55-66.lock") == 0600,
+		          "store: with FILE_MODE 0600 a new config and its lock are 0600");
+		rc = store_write(mfd, MAC2, "{}", 2, NULL, NULL, &r);
+		TAP_CHECK(rc == 0 && mode_of(mfd, MAC2 ".json") == 0600,
+		          "store: with FILE_MODE 0600 a 0640 config is replaced as 0600");
+		store_set_file_mode(0640);
+		umask(old);
+		close(mfd);
 	}
 
 	/* --- preconditions ---------------------------------------------------- */

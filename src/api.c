@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conditional.h"
@@ -118,6 +119,15 @@ api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40])
 	digest_hex(md, out + 1);
 	out[1 + DIGEST_HEX_LEN] = '"';
 	out[2 + DIGEST_HEX_LEN] = '\0';
+}
+
+void
+api_rfc3339(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 
 /*

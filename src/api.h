@@ -75,6 +75,8 @@ int api_store_error(struct api_ctx *ctx, const struct store_result *r);
 void api_etag(const struct buf *bytes, char out[40]);
 /* The same ETag from the bytes' digest_sha256. */
 void api_etag_of_digest(const uint8_t md[DIGEST_SIZE], char out[40]);
+/* Seconds since the epoch as an RFC 3339 UTC time, "2026-05-04T11:02:03Z". */
+void api_rfc3339(int64_t t, char out[32]);
 /*
  * Evaluates the request's preconditions for a GET/HEAD of a config whose
  * current ETag and modification time are given, in the order of RFC 9110

@@ -21,15 +21,6 @@
 #include "api.h"
 #include "checkin.h"
 
-static void
-rfc3339(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "1970-01-01T00:00:00Z");
-}
-
 /* Does the device of note hold its config's current version? */
 static bool
 is_current(int dirfd, const struct checkin_note *note, struct buf *scratch)
@@ -70,7 +61,7 @@ static int
 note_json(struct buf *out, const struct checkin_note *note, bool current)
 {
 	char at[32];
-	rfc3339(note->at, at);
+	api_rfc3339(note->at, at);
 	int rc = buf_printf(
 	        out, "{\"mac_address\":\"%s\",\"last_fetch_at\":\"%s\",\"etag\":", note->mac, at);
 	if (rc == 0)

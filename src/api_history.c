@@ -18,15 +18,6 @@
 #include "jsonbody.h"
 #include "summary.h"
 
-static void
-rfc3339(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "1970-01-01T00:00:00Z");
-}
-
 static int
 no_revision(struct api_ctx *ctx)
 {
@@ -49,8 +40,8 @@ revision_json(struct api_ctx *ctx, int dirfd, const struct history_entry *e)
 		return NULL; /* pruned meanwhile: left out */
 	char etag[40], saved[32], replaced[32];
 	api_etag(ctx->file, etag);
-	rfc3339(e->saved_at, saved);
-	rfc3339(e->replaced_at, replaced);
+	api_rfc3339(e->saved_at, saved);
+	api_rfc3339(e->replaced_at, replaced);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_string(e->revision));
 	json_object_object_add(o, "etag", json_object_new_string(etag));

@@ -219,6 +219,16 @@ client_up(void)
 	else if (mq_set->url.tls && mq_set->ca_file == NULL &&
 	         mosquitto_int_option(mq, MOSQ_OPT_TLS_USE_OS_CERTS, 1) != 0)
 		step = "system CAs";
+	/*
+	 * With the system's CAs alone, libmosquitto 2.0.11 refuses every
+	 * reconnect once its TLS context exists (MOSQ_ERR_INVAL: it takes
+	 * that context for one of ours lacking a CA file). Without "defaults"
+	 * it builds the context, CAs and peer check included, at the first
+	 * connect as before and reuses it as it is afterwards.
+	 */
+	else if (mq_set->url.tls && mq_set->ca_file == NULL &&
+	         mosquitto_int_option(mq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0) != 0)
+		step = "system CAs";
 	if (step != NULL) {
 		log_msg(LOG_ERROR, "mqtt client not set up: %s", step);
 		mosquitto_destroy(mq);

@@ -176,6 +176,9 @@ start n200 "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
 start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
 start nohist "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 0
+# The fleet view on the N=10,000 directory has its own instance, so that
+# the list rows' RSS is the list's alone.
+start fleet "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 
 # Responder processes of one lighttpd running a given binary.
 pool() { # pool LIGHTTPD_PID BINARY
@@ -228,10 +231,10 @@ done
 # Every device of N=10,000 fetches its config once (one curl, keep-alive), so
 # GET /api/fetches lists 10,000 notes.
 for f in "$OUT/n10000/configs"/*.json; do
-	printf 'url = "%s/api/configs/%s"\noutput = "/dev/null"\n' "$n10000_URL" "${f##*/}"
+	printf 'url = "%s/api/configs/%s"\noutput = "/dev/null"\n' "$fleet_URL" "${f##*/}"
 done >"$OUT/n10000/fetch-all.curl"
 curl -sf -K "$OUT/n10000/fetch-all.curl" || die "the devices of N=10000 could not fetch their configs"
-count="$(curl -sf "$n10000_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
+count="$(curl -sf "$fleet_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
 [ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
@@ -250,7 +253,7 @@ ROWS=(
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
-	"fetches N=10000|n10000|service|/api/fetches|GET||"
+	"fetches N=10000|fleet|service|/api/fetches|GET||"
 )
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.

@@ -26,7 +26,7 @@ FILE_MODE ?= 0640
 # whether reads (all but devices' and probes' paths) and /metrics need them.
 AUTH_USERS_FILE ?=
 AUTH_READS ?= false
-AUTH_METRICS ?= false
+AUTH_METRICS ?=
 METRICS_FILE ?=
 SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
 MQTT_URL ?=

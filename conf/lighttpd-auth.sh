@@ -9,10 +9,12 @@
 #                    credentials anywhere, and a warning on stderr
 #   AUTH_READS       true: reads need credentials too, except what devices
 #                    and probes fetch: /api/configs/<mac>.json,
-#                    /esp32/config/<mac>.json, /api/health, /metrics, and
+#                    /esp32/config/<mac>.json, /api/health, and
 #                    the admin page's own files (/ and /ui/...), which ask
 #                    for credentials on their first API call
-#   AUTH_METRICS     true: /metrics needs credentials too (with AUTH_READS)
+#   AUTH_METRICS     true: /metrics needs credentials too (with AUTH_READS);
+#                    false: it stays open; empty (the default): as
+#                    AUTH_READS, since /metrics names every device's MAC
 #
 # With AUTH_USERS_FILE alone every method but GET, HEAD and OPTIONS needs
 # credentials (the writes). OPTIONS (CORS preflights, which browsers send
@@ -22,7 +24,7 @@ set -eu
 
 users="${AUTH_USERS_FILE:-}"
 reads="${AUTH_READS:-false}"
-metrics="${AUTH_METRICS:-false}"
+metrics="${AUTH_METRICS:-$reads}"
 
 fail() {
 	printf 'iotconfig: %s\n' "$*" >&2

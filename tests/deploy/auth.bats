@@ -6,9 +6,10 @@
 # history names them (a restore needs credentials like any write).
 # With the read snippets (iotconfig-read-auth) and with conf/lighttpd.conf's
 # AUTH_USERS_FILE + AUTH_READS (`make run`, the Docker image), the list,
-# the wrapped GET, the history and the documentation need credentials too,
-# while device fetches, health, metrics (unless AUTH_METRICS), preflights
-# and the admin page's files stay open, and the log names the reader.
+# the wrapped GET, the history, the documentation, the fetch notes and
+# /metrics (unless AUTH_METRICS=false) need credentials too, while device
+# fetches, health, preflights and the admin page's files stay open, and
+# the log names the reader.
 
 bats_require_minimum_version 1.5.0
 load servers
@@ -214,9 +215,7 @@ check_reads_need_credentials() {
 		"$DEB_ROOT/etc/lighttpd/conf-available/50-iotconfig.conf"
 	debian_lighttpd_start
 	check_reads_need_credentials aa-bb-cc-00-03-05
-	# Prometheus scrapes without credentials.
-	call GET /metrics
-	assert_code 200
+	metrics_need_credentials
 }
 
 @test "Apache: with iotconfig-read-auth enabled, the list, wrapped GET, history and docs need credentials; device routes and health do not" {
@@ -227,8 +226,7 @@ check_reads_need_credentials() {
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	APACHE_ROOT="$DEB_ROOT/etc/apache2" apache_start fcgid METRICS_FILE="$shm/metrics" DEBUG=true
 	check_reads_need_credentials aa-bb-cc-00-03-06
-	call GET /metrics
-	assert_code 200
+	metrics_need_credentials
 	# Writes as before: credentials needed, and the history names the writer.
 	check_writes_need_credentials_only aa-bb-cc-00-03-06
 }
@@ -245,6 +243,19 @@ check_reads_need_credentials() {
 	check_writes_need_credentials_only aa-bb-cc-00-03-07
 }
 
+# With reads protected, /metrics (which names every device that fetched)
+# and the fetch notes need credentials too.
+metrics_need_credentials() {
+	local p
+	for p in /metrics /api/fetches /api/configs/aa-bb-cc-00-03-05/fetch; do
+		call GET "$p"
+		[ "$code" = 401 ] || { echo "GET $p: $code" >&2; false; }
+	done
+	call GET /metrics -u 'alice:s3cret word'
+	assert_code 200
+	[[ "$body" == *iot_config_http_requests_total* ]]
+}
+
 # With reads protected: a write without credentials is refused, with them it is made.
 check_writes_need_credentials_only() {
 	local mac="$1" file="$CONFIG_DIR/$1.json"
@@ -259,14 +270,13 @@ check_writes_need_credentials_only() {
 	wait_for grep -q "rw-put config saved mac=$mac .*user=alice" "$SERVER_LOG"
 }
 
-@test "conf/lighttpd.conf (make run, the image): AUTH_USERS_FILE + AUTH_READS protect reads; device routes, health, metrics and the page's files stay open" {
+@test "conf/lighttpd.conf (make run, the image): AUTH_USERS_FILE + AUTH_READS protect reads and /metrics; device routes, health and the page's files stay open" {
 	iot_start AUTH_USERS_FILE="$DEB_ROOT/etc/lighttpd/iotconfig.htpasswd" AUTH_READS=true DEBUG=true
 	export SERVER_LOG="$LIGHTTPD_LOG"
 	run ! grep -q 'no AUTH_USERS_FILE' "$LIGHTTPD_LOG"
 	check_reads_need_credentials aa-bb-cc-00-03-08
 	check_writes_need_credentials_only aa-bb-cc-00-03-08
-	call GET /metrics
-	assert_code 200
+	metrics_need_credentials
 	# The admin page's own files reach the responder without credentials.
 	for p in / /ui/ /ui/app.js; do
 		call GET "$p"
@@ -274,15 +284,18 @@ check_writes_need_credentials_only() {
 	done
 }
 
-@test "conf/lighttpd.conf: AUTH_METRICS=true protects /metrics too" {
+@test "conf/lighttpd.conf: AUTH_METRICS=true protects /metrics like the default; AUTH_METRICS=false opens it alone" {
 	iot_start AUTH_USERS_FILE="$DEB_ROOT/etc/lighttpd/iotconfig.htpasswd" AUTH_READS=true AUTH_METRICS=true
-	call GET /metrics
-	assert_code 401
-	call GET /metrics -u 'alice:s3cret word'
-	assert_code 200
-	[[ "$body" == *iot_config_http_requests_total* ]]
+	metrics_need_credentials
 	call GET /api/health
 	assert_code 200
+	iot_stop
+	iot_start AUTH_USERS_FILE="$DEB_ROOT/etc/lighttpd/iotconfig.htpasswd" AUTH_READS=true AUTH_METRICS=false
+	call GET /metrics
+	assert_code 200
+	[[ "$body" == *iot_config_http_requests_total* ]]
+	call GET /api/fetches
+	assert_code 401
 }
 
 @test "conf/lighttpd.conf: AUTH_USERS_FILE alone protects writes only; without it lighttpd warns at start" {

@@ -18,7 +18,8 @@
  *     reused for every write, so a process that dies leaves at most one;
  *     checkin_each removes those older than a day (no writer takes that
  *     long, whatever the clocks of the nodes say).
- *   - A note older than 90 days is removed when the notes are listed. The
+ *   - A note older than 90 days (7 for a fetch of a missing config, which
+ *     anyone can make for any MAC) is removed when the notes are listed. The
  *     removal races with a write of that MAC only when a device silent for
  *     90 days fetches at that instant; its note then comes back at its
  *     next write (within one interval).
@@ -30,8 +31,8 @@
  * The time is the monotonic clock's, so a clock step neither stops noting
  * nor makes it write at every fetch.
  *
- * Process-owned state: that table, the temp name, and when the last
- * failure was logged.
+ * Process-owned state: that table, the temp name, when the last failure
+ * was logged, and how many fetches of missing configs this interval noted.
  */
 #include "checkin.h"
 
@@ -311,7 +312,7 @@ checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r
 	/* FILE_MODE exactly, as for configs: not less the umask, and a
 	 * reused temp file from before a change of the setting gets it too. */
 	ssize_t w;
-	if (fchmod(fd, store_file_mode()) != 0) {
+	if (store_set_mode(fd, store_file_mode()) != 0) {
 		op = "set fetch note mode";
 	} else if ((w = write(fd, text, len)) != (ssize_t)len) {
 		if (w >= 0)
@@ -345,6 +346,9 @@ monotonic_ms(void)
 /* Failures since the last log line, and when that was (monotonic ms; 0: never). */
 static uint64_t fail_unlogged;
 static int64_t fail_logged_ms;
+/* Notes of fetches of missing configs written since missing_since_ms. */
+static unsigned missing_written;
+static int64_t missing_since_ms;
 
 void
 checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, const char *etag_hex,
@@ -353,8 +357,19 @@ checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, cons
 	if (interval_s == 0)
 		return;
 	int64_t now_ms = monotonic_ms();
+	if (etag_hex == NULL) { /* a fetch of a missing config: see CHECKIN_MISSING_MAX */
+		if (missing_since_ms == 0 ||
+		    now_ms - missing_since_ms >= (int64_t)interval_s * 1000) {
+			missing_since_ms = now_ms;
+			missing_written = 0;
+		}
+		if (missing_written >= CHECKIN_MISSING_MAX)
+			return;
+	}
 	if (!checkin_due(mac_value(mac), etag_hex, now_ms, interval_s))
 		return;
+	if (etag_hex == NULL)
+		missing_written++;
 	struct checkin_note note;
 	memset(&note, 0, sizeof note);
 	snprintf(note.mac, sizeof note.mac, "%s", mac);
@@ -385,6 +400,13 @@ checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, cons
 		fail_logged_ms = now_ms;
 		fail_unlogged = 0;
 	}
+}
+
+/* Is the note too old to keep: 90 days, or 7 for a fetch of a missing config? */
+static bool
+expired(const struct checkin_note *note, int64_t now)
+{
+	return now - note->at > (note->has_etag ? CHECKIN_MAX_AGE : CHECKIN_MISSING_MAX_AGE);
 }
 
 /* Reads .fetches/<name> (a regular file, not through a symlink) into buf. */
@@ -430,7 +452,7 @@ checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *out,
 		return fail(r, "read fetch note");
 	}
 	close(fdir);
-	if (!checkin_parse(mac, buf, len, out) || now - out->at > CHECKIN_MAX_AGE)
+	if (!checkin_parse(mac, buf, len, out) || expired(out, now))
 		return 0;
 	return 1;
 }
@@ -539,7 +561,7 @@ checkin_each(int dirfd, int64_t now, int (*each)(const struct checkin_note *note
 		mac_from_value(macs[i], mac);
 		if (read_note(fdir, mac, buf, &len) != 0 || !checkin_parse(mac, buf, len, &note))
 			continue; /* gone meanwhile, or not a note of ours */
-		if (now - note.at > CHECKIN_MAX_AGE) {
+		if (expired(&note, now)) {
 			unlinkat(fdir, mac, 0);
 			continue;
 		}

@@ -27,13 +27,21 @@
 #include "mac.h"
 #include "store.h"
 
-#define CHECKIN_DIR          ".fetches"
-#define CHECKIN_UA_MAX       256          /* bytes of User-Agent kept, cut at a character */
-#define CHECKIN_ADDR_MAX     64           /* bytes of REMOTE_ADDR kept */
-#define CHECKIN_MAX_AGE      (90 * 86400) /* seconds: older notes are dropped */
-#define CHECKIN_TEMP_MAX_AGE 86400        /* seconds before a left temp file is removed */
-#define CHECKIN_MEMORY_MAX   131072       /* MACs a process remembers, then starts again */
-#define CHECKIN_NOTE_MAX     512          /* bytes of a note file */
+#define CHECKIN_DIR      ".fetches"
+#define CHECKIN_UA_MAX   256          /* bytes of User-Agent kept, cut at a character */
+#define CHECKIN_ADDR_MAX 64           /* bytes of REMOTE_ADDR kept */
+#define CHECKIN_MAX_AGE  (90 * 86400) /* seconds: older notes are dropped */
+/*
+ * A fetch of a config that does not exist is noted too (a device waiting
+ * for its config), but anyone can ask for any MAC: such notes are kept 7
+ * days, and a process writes at most CHECKIN_MISSING_MAX of them per
+ * interval, so that guessing MACs cannot fill the directory.
+ */
+#define CHECKIN_MISSING_MAX_AGE (7 * 86400)
+#define CHECKIN_MISSING_MAX     20
+#define CHECKIN_TEMP_MAX_AGE    86400  /* seconds before a left temp file is removed */
+#define CHECKIN_MEMORY_MAX      131072 /* MACs a process remembers, then starts again */
+#define CHECKIN_NOTE_MAX        512    /* bytes of a note file */
 
 /* One device's last fetch. */
 struct checkin_note {

@@ -313,7 +313,7 @@ copy_in(int hfd, int src, const struct stat *st, const char *name, struct store_
 	int fd = openat(hfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return sys_fail(r, "create history copy");
-	if (fchmod(fd, mode) != 0 && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
+	if (store_set_mode(fd, (unsigned)mode) != 0) {
 		sys_fail(r, "create history copy");
 		close(fd);
 		unlinkat(hfd, tmp, 0);

@@ -371,8 +371,7 @@ write_all(int fd, const char *p, size_t len)
 /*
  * Gives the new temp file its mode: that of the config it replaces less
  * what FILE_MODE does not grant, or FILE_MODE for a new config, whatever
- * the umask took away. A file system that keeps no modes (EPERM, ENOTSUP
- * from fchmod, as some network mounts answer) decides them itself.
+ * the umask took away (store_set_mode).
  */
 static int
 set_temp_mode(int dirfd, const char *mac, int fd)
@@ -383,6 +382,12 @@ set_temp_mode(int dirfd, const char *mac, int fd)
 	unsigned mode = store_mode;
 	if (stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0 && S_ISREG(st.st_mode))
 		mode = store_replace_mode((unsigned)st.st_mode & 0777);
+	return store_set_mode(fd, mode);
+}
+
+int
+store_set_mode(int fd, unsigned mode)
+{
 	if (fchmod(fd, (mode_t)mode) != 0 && errno != EPERM && errno != ENOTSUP &&
 	    errno != EOPNOTSUPP)
 		return -1;

@@ -97,6 +97,13 @@ unsigned store_replace_mode(unsigned existing);
 unsigned store_dir_mode(void);
 
 /*
+ * fchmod(fd, mode), where a file system that keeps no modes (EPERM,
+ * ENOTSUP from fchmod, as some network mounts answer) decides them
+ * itself: 0, or -1 with errno for any other failure.
+ */
+int store_set_mode(int fd, unsigned mode);
+
+/*
  * fsync(2) of a directory, tried STORE_DIR_SYNC_TRIES times (a transient
  * failure gets another chance); 0 also where the file system cannot fsync
  * a directory (EINVAL, ENOTSUP). -1 with errno set otherwise.

@@ -216,3 +216,20 @@ teardown_file() {
 	assert_code 200
 	assert_json .user_agent '"esp32"'
 }
+
+@test "guessed MACs cannot fill the directory: a process notes at most 20 fetches of missing configs per interval, while served configs are still noted" {
+	iot_start PROCS=1 CHECKIN_INTERVAL=3600
+	local i
+	# 30 fetches of configs that do not exist.
+	for i in $(seq 10 39); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/api/configs/ab-00-00-00-00-$i.json")" = 404 ]
+	done
+	[ "$(find "$CONFIG_DIR/.fetches" -name 'ab-00-00-00-00-*' | wc -l)" = 20 ]
+	# A served config is noted whatever that budget says.
+	printf '{"v":1}' >"$CONFIG_DIR/ab-00-00-00-01-00.json"
+	call GET /api/configs/ab-00-00-00-01-00.json
+	assert_code 200
+	[ -f "$CONFIG_DIR/.fetches/ab-00-00-00-01-00" ]
+	call GET /api/fetches
+	assert_json .count 21
+}

@@ -297,6 +297,18 @@ test_files(void)
 	TAP_CHECK(checkin_read(dirfd, "bb-00-00-00-00-01", now + CHECKIN_MAX_AGE + 2, &got, &r) ==
 	                  0,
 	          "files: a note older than 90 days reads as none");
+	TAP_CHECK(checkin_read(dirfd, "bb-00-00-00-00-01", now + CHECKIN_MISSING_MAX_AGE + 2, &got,
+	                       &r) == 1,
+	          "files: a note of a served config older than 7 days is kept");
+	TAP_CHECK(checkin_read(dirfd, "aa-00-00-00-00-01", now + CHECKIN_MISSING_MAX_AGE - 20, &got,
+	                       &r) == 1,
+	          "files: a note of a missing config younger than 7 days is kept");
+	TAP_CHECK(checkin_list(dirfd, now + CHECKIN_MISSING_MAX_AGE + 2, &list, &n, &r) == 0 &&
+	                  n == 1 && strcmp(list[0].mac, "bb-00-00-00-00-01") == 0,
+	          "files: a note of a missing config older than 7 days is dropped from the list");
+	snprintf(path, sizeof path, "%s/.fetches/aa-00-00-00-00-01", dir);
+	TAP_CHECK(access(path, F_OK) != 0 && errno == ENOENT,
+	          "files: and removed from the directory");
 	/* Only the hidden directory was touched: no config or other file appeared. */
 	int count = 0;
 	snprintf(path, sizeof path, "ls -A %s", dir);

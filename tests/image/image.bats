@@ -98,7 +98,7 @@ in_container() {
 	grep -q 'NOTICE' <(in_container ls /usr/share/iotconfig/swagger-ui/)
 }
 
-@test "AUTH_USERS_FILE + AUTH_READS in the container: the list needs credentials, a device route and health do not, no warning" {
+@test "AUTH_USERS_FILE + AUTH_READS in the container: the list and /metrics need credentials, a device route and health do not, no warning" {
 	local users
 	users="$(deploy_tmpdir)/htpasswd"
 	htpasswd -cbB "$users" alice 's3cret word' 2>/dev/null
@@ -120,6 +120,8 @@ in_container() {
 	assert_code 200
 	call GET /api/health
 	assert_code 200
+	call GET /metrics # it names every device that fetched
+	assert_code 401
 	call GET /api/configs -u 'alice:s3cret word' -H 'X-Request-ID: image-list'
 	assert_code 200
 	assert_json '[.configs[].mac_address]' '["aa-bb-cc-00-16-03"]'

@@ -141,11 +141,33 @@ api_history_get(struct api_ctx *ctx)
 	return api_send_file(ctx);
 }
 
+/*
+ * Does a browser send this from another site? A restore is a POST whose
+ * body may be empty, which a browser sends cross-site without a CORS
+ * preflight, with any credentials it holds for this service: another site
+ * could roll a config back under an admin's name. Browsers name the
+ * request's origin in Sec-Fetch-Site; from another site a restore must
+ * carry its JSON body, which browsers send cross-site only after a
+ * preflight that CORS_ORIGINS allows.
+ */
+static bool
+from_another_site(const struct http_request *req)
+{
+	const char *site = req->sec_fetch_site;
+	return site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+}
+
 /* The optional body: {"allow_overwrite": bool}; no body means true. */
 static int
 restore_options(struct api_ctx *ctx, bool *allow_overwrite)
 {
 	*allow_overwrite = true;
+	if (from_another_site(ctx->req) &&
+	    !http_media_type_is(ctx->req->content_type, "application/json")) {
+		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
+		              "a restore from another site must send its body as application/json");
+		return -1;
+	}
 	const char *cl = ctx->req->content_length;
 	if ((cl == NULL || strcmp(cl, "0") == 0) && ctx->req->transfer_encoding == NULL)
 		return 0;

@@ -177,6 +177,7 @@ static const struct {
         NAME("REMOTE_ADDR"),
         NAME("HTTP_USER_AGENT"),
         NAME("HTTP_SEC_FETCH_MODE"),
+        NAME("HTTP_SEC_FETCH_SITE"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -230,6 +231,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->remote_addr,
 	        &req->user_agent,
 	        &req->sec_fetch_mode,
+	        &req->sec_fetch_site,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);

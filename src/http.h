@@ -51,6 +51,7 @@ struct http_request {
 	const char *remote_addr;       /* REMOTE_ADDR: the client, for the fetch notes */
 	const char *user_agent;        /* User-Agent, as sent */
 	const char *sec_fetch_mode;    /* Sec-Fetch-Mode: set by browsers, never by devices */
+	const char *sec_fetch_site;    /* Sec-Fetch-Site: where a browser's request comes from */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;

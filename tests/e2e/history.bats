@@ -363,3 +363,31 @@ EOF
 	assert_json .content.by '"alice"'
 	grep -q "config restored mac=$mac .*user=bob replaced=-" "$LIGHTTPD_LOG"
 }
+
+@test "a browser's restore from another site needs its JSON body (so a CORS preflight), and changes nothing without it" {
+	local mac=aa-00-00-00-10-09
+	put_json "$mac" '{"content":{"v":1}}'
+	put_json "$mac" '{"content":{"v":2}}'
+	cp "$CONFIG_DIR/$mac.json" "$IOT_TMP/v2"
+	history "$mac"
+	rev="$(jq -r '.revisions[0].revision' <<<"$body")"
+	# What a hostile page can make a browser send without asking first.
+	for ct in '' 'text/plain' 'application/x-www-form-urlencoded'; do
+		call POST "/api/configs/$mac/history/$rev/restore" -H 'Sec-Fetch-Site: cross-site' \
+			-H "Origin: http://elsewhere.example" ${ct:+-H "Content-Type: $ct"} -H 'Content-Length: 0'
+		assert_error 415 UNSUPPORTED_MEDIA_TYPE
+		cmp "$CONFIG_DIR/$mac.json" "$IOT_TMP/v2"
+	done
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Sec-Fetch-Site: same-site' -H 'Content-Length: 0'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	# The page itself (same origin), curl (no Sec-Fetch-Site) and a JSON body are let through.
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Sec-Fetch-Site: same-origin' -H 'Content-Length: 0'
+	assert_code 200
+	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"v":1}' ]
+	history "$mac"
+	rev="$(jq -r '.revisions[0].revision' <<<"$body")"
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Sec-Fetch-Site: cross-site' \
+		-H 'Content-Type: application/json' --data-binary '{}'
+	assert_code 200
+	cmp "$CONFIG_DIR/$mac.json" "$IOT_TMP/v2"
+}

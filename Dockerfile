@@ -91,9 +91,10 @@ ENV HOST=0.0.0.0 \
 USER www-data
 VOLUME /data/configs
 EXPOSE 8080
-# tini is process 1 and hands the stop signal to lighttpd. SIGINT is
-# lighttpd's graceful stop: requests in flight are answered first, for at
-# most server.graceful-shutdown-timeout (conf/lighttpd.conf) seconds.
+# tini is process 1 and hands the stop signal to lighttpd alone, which
+# stops its responders. SIGINT is lighttpd's graceful stop: requests in
+# flight are answered first, bounded by the engine's stop timeout (README,
+# "Processes").
 STOPSIGNAL SIGINT
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" || exit 1

@@ -143,6 +143,14 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 
 # --- run ---------------------------------------------------------------------
 RUN_DIR ?= $(CURDIR)/data/run
+# Each responder starts in a session of its own (setsid(1) execs in place:
+# lighttpd's child is no group leader, so the pid lighttpd watches stays
+# the responder's). Ctrl-C then reaches make and lighttpd only, and
+# lighttpd stops its responders itself. Were they in the terminal's group,
+# they would exit on the same SIGINT, lighttpd would restart one while it
+# shuts down, and that one could outlive it. lighttpd splits bin-path at
+# spaces and wants an absolute first word.
+SETSID = /usr/bin/setsid
 .PHONY: run
 run: deps-run
 	@$(MAKE) --no-print-directory $(BIN)
@@ -153,7 +161,7 @@ run: deps-run
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
 		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
-		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
+		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(SETSID) $(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(MQTT_CA_FILE)' MQTT_TOPIC='$(MQTT_TOPIC)' \
 		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \

@@ -2,7 +2,9 @@
 # tests/run/make_run.bats: `make run` is all a newcomer needs: it builds,
 # creates the config directory, serves the API on the given port, and
 # Ctrl-C (SIGINT to the foreground process group) or SIGTERM to make stops
-# lighttpd and every responder process.
+# lighttpd and every responder process. The responders run in sessions of
+# their own (Makefile), so "every responder" is found by the config
+# directory in their environment, not by make's process group.
 
 load ../e2e/helpers
 
@@ -13,7 +15,17 @@ setup() {
 }
 
 teardown() {
-	[ -n "${MAKE_PID:-}" ] && kill -KILL -- -"$MAKE_PID" 2>/dev/null || true
+	[ -n "${MAKE_PID:-}" ] && kill -KILL -- -"$MAKE_PID" 2>/dev/null
+	kill -KILL $(responders) 2>/dev/null || true
+}
+
+# The responders serving this test's directory (zombies have no environment).
+responders() {
+	local p
+	for p in $(pgrep -x iotconfig.fcgi); do
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "ESP32_CONFIGS_DIR=$DIR" && echo "$p"
+	done
+	return 0
 }
 
 start_make_run() {
@@ -31,13 +43,18 @@ group_running() {
 	ps -eo pgid=,stat= | awk -v g="$MAKE_PID" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
 }
 
-group_gone() {
-	! group_running
+# Has everything `make run` started stopped: make's group and the responders?
+all_gone() {
+	! group_running && [ -z "$(responders)" ]
 }
 
-# Shows what is left of make's group (on a failure).
+# Shows what is left, and make's log (on a failure).
 group_show() {
-	ps -eo pid=,ppid=,pgid=,stat=,etime=,args= | awk -v g="$MAKE_PID" '$3 == g' | sed 's/^/# left: /' >&3
+	local r
+	r="$(responders | tr '\n' ' ')"
+	ps -eo pid=,ppid=,pgid=,stat=,etime=,args= | awk -v g="$MAKE_PID" -v r=" $r" '$3 == g || index(r, " " $1 " ")' |
+		sed 's/^/# left: /' >&3
+	sed 's/^/# make.log: /' "$IOT_TMP/make.log" >&3
 }
 
 @test "make run serves the API and the web page, creates the directory, and the newcomer's curl works" {
@@ -53,23 +70,23 @@ group_show() {
 	[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/")" = "302 http://127.0.0.1:$PORT/ui/" ]
 	run curl -s "http://127.0.0.1:$PORT/ui/"
 	[[ "$output" == *'<script type="module" src="'*'/app.js"></script>'* ]]
-	[ "$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | wc -l)" = 3 ]
+	[ "$(responders | wc -l)" = 3 ]
+	# Out of the terminal's process group: Ctrl-C reaches lighttpd alone.
+	[ -z "$(pgrep -g "$MAKE_PID" -x iotconfig.fcgi)" ]
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"
 	[ -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff" ]
 	kill -INT -- -"$MAKE_PID"
-	wait_for group_gone ||
+	wait_for all_gone ||
 		{ group_show; false; }
-	! curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")" = 000 ]
 }
 
 @test "SIGTERM to make stops lighttpd and every responder" {
 	start_make_run
-	responders="$(pgrep -g "$MAKE_PID" -f iotconfig.fcgi | tr '\n' ' ')"
-	[ -n "$responders" ]
+	[ -n "$(responders)" ]
 	kill -TERM "$MAKE_PID"
-	wait_for group_gone ||
-		{ group_show; false; } # the responders were in the group
+	wait_for all_gone || { group_show; false; }
 }
 
 @test "make run passes CHECKIN_INTERVAL on: 0 notes no device fetch" {
@@ -80,7 +97,7 @@ group_show() {
 	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c .)" = '{"fetches":[],"count":0}' ]
 	[ ! -e "$DIR/.fetches" ]
 	kill -INT -- -"$MAKE_PID"
-	wait_for group_gone || { group_show; false; }
+	wait_for all_gone || { group_show; false; }
 }
 
 @test "make run listens on 127.0.0.1 only and warns that there are no credentials; AUTH_* reach lighttpd" {
@@ -90,7 +107,7 @@ group_show() {
 	[ "$(awk '{ print $4 }' <<<"$output")" = "127.0.0.1:$PORT" ]
 	grep -q "WARN - no AUTH_USERS_FILE: anyone who can reach 127.0.0.1:$PORT can read and change every config" "$IOT_TMP/make.log"
 	kill -TERM -- -"$MAKE_PID"
-	wait_for group_gone || { group_show; false; }
+	wait_for all_gone || { group_show; false; }
 	htpasswd -cbB "$IOT_TMP/users" alice 'pw' 2>/dev/null
 	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=2 \
 		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" AUTH_USERS_FILE="$IOT_TMP/users" AUTH_READS=true \
@@ -99,7 +116,7 @@ group_show() {
 	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; false; }
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs")" = 401 ]
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -u alice:pw "http://127.0.0.1:$PORT/api/configs")" = 200 ]
-	! grep -q 'no AUTH_USERS_FILE' "$IOT_TMP/make.log"
+	[ -z "$(grep 'no AUTH_USERS_FILE' "$IOT_TMP/make.log")" ]
 	kill -TERM -- -"$MAKE_PID"
-	wait_for group_gone || { group_show; false; }
+	wait_for all_gone || { group_show; false; }
 }

@@ -34,8 +34,8 @@ SWAGGER_FILES := swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-prese
 LIGHTTPD_SNIPPETS := 50-iotconfig.conf 51-iotconfig-auth.conf 52-iotconfig-read-auth.conf
 APACHE_SNIPPETS := iotconfig.conf iotconfig-auth.conf iotconfig-read-auth.conf
 
-# The binary that is installed: its own objects, rebuilt whenever PREFIX
-# changes, because the Swagger UI default path is compiled in.
+# The binary that is installed: its own objects, because the Swagger UI
+# default path is compiled in from PREFIX.
 CFLAGS_install := $(CFLAGS_release)
 LDFLAGS_install := $(LDFLAGS_release)
 $(eval $(call variant,install))
@@ -44,7 +44,9 @@ INSTALL_BUILD_BIN := build/install/iotconfig.fcgi
 .PHONY: FORCE
 build/install/prefix: FORCE | build/install/.dir
 	@printf '%s\n' '$(PREFIX)' | cmp -s - $@ || printf '%s\n' '$(PREFIX)' >$@
-$(patsubst src/%.c,build/install/%.o,$(SRC)): build/install/prefix
+# Only settings.c reads the compiled-in path (IOTCONFIG_SWAGGER_DIR), so a
+# new PREFIX rebuilds that object alone.
+build/install/settings.o: build/install/prefix
 
 $(INSTALL_BUILD_BIN): build/install/main.o build/install/lib.a
 	$(CC) $^ -o $@ $(LDFLAGS_install) $(PKG_LIBS)

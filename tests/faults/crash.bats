@@ -60,9 +60,19 @@ writer() {
 		if [ $((seq % 3)) -eq 0 ]; then mac=cc-cc-cc-cc-ff-ff; else mac="$own"; fi
 		mkdir -p "$SENT/$mac"
 		file="$SENT/$mac/$id.$seq"
-		printf '{"writer":%d,"seq":%d,"pad":"%s"}' "$id" "$seq" "$(cat "$IOT_TMP/pad.$((RANDOM % 8))")" >"$file"
+		# Files joined by cat, not bash strings: a body is up to ~800 KB, and
+		# bash copying it twice per write starved the kill loop of CPU.
+		{
+			printf '{"writer":%d,"seq":%d,"pad":"' "$id" "$seq"
+			cat "$IOT_TMP/pad.$((RANDOM % 8))"
+			printf '"}'
+		} >"$file"
 		if [ $((seq % 2)) -eq 1 ]; then
-			printf '{"content":%s}' "$(cat "$file")" >"$file.body"
+			{
+				printf '{"content":'
+				cat "$file"
+				printf '}'
+			} >"$file.body"
 			url="$BASE_URL/api/configs/$mac"
 		else
 			cp "$file" "$file.body"
@@ -87,14 +97,18 @@ writer() {
 	# those alive at a random moment until CRASH_ROUNDS kills (bounded time).
 	# A responder busy with a request is preferred: one waiting in accept()
 	# shows the same syscall as an idle one at start.
-	local kills=0 busy_kills=0 victims busy victim p deadline=$((SECONDS + 150))
+	local kills=0 busy_kills=0 victims busy victim p syscall deadline=$((SECONDS + 150))
 	while [ "$kills" -lt "$rounds" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
 		mapfile -t victims < <(responder_pids)
 		[ "${#victims[@]}" -gt 0 ] || continue
 		busy=()
+		# read, not cut: a fork per responder per round, with the writers
+		# using both cores, made the rounds slow.
 		for p in "${victims[@]}"; do
-			[ "$(cut -d' ' -f1 "/proc/$p/syscall" 2>/dev/null)" = "$IDLE_SYSCALL" ] || busy+=("$p")
+			syscall=
+			read -r syscall _ 2>/dev/null <"/proc/$p/syscall" || true
+			[ "$syscall" = "$IDLE_SYSCALL" ] || busy+=("$p")
 		done
 		if [ "${#busy[@]}" -gt 0 ]; then victims=("${busy[@]}"); fi
 		victim="${victims[RANDOM % ${#victims[@]}]}"
@@ -153,15 +167,21 @@ writer() {
 	done
 
 	# Every history entry is a whole version that was sent for its MAC.
+	# (Two jq runs at most per entry: the bodies are up to ~800 KB.)
 	local entries=0 kept
 	for f in "$CONFIG_DIR"/.history/*/*.json; do
 		[ -e "$f" ] || continue
 		mac="$(basename "$(dirname "$f")")"
-		jq -e . "$f" >/dev/null || { echo "history entry $f does not parse" >&2; return 1; }
-		sent="$SENT/$mac/$(jq -r .writer "$f").$(jq -r .seq "$f")"
+		read -r writer_id seq < <(jq -r '"\(.writer) \(.seq)"' "$f" 2>/dev/null) ||
+			{ echo "history entry $f does not parse" >&2; return 1; }
+		sent="$SENT/$mac/$writer_id.$seq"
 		[ -f "$sent" ] || { echo "history entry $f holds a version never sent to $mac" >&2; return 1; }
-		[ "$(jq -cS . "$f")" = "$(jq -cS . "$sent")" ] || { echo "history entry $f differs from $sent" >&2; return 1; }
-		if [ $(($(jq -r .seq "$f") % 2)) -eq 0 ]; then cmp -s "$f" "$sent" || { echo "history entry $f: raw bytes differ" >&2; return 1; }; fi
+		if [ $((seq % 2)) -eq 0 ]; then
+			cmp -s "$f" "$sent" || { echo "history entry $f: raw bytes differ" >&2; return 1; }
+		else
+			[ "$(jq -n --slurpfile a "$f" --slurpfile b "$sent" '$a == $b')" = true ] ||
+				{ echo "history entry $f differs from $sent" >&2; return 1; }
+		fi
 		entries=$((entries + 1))
 	done
 	[ "$entries" -gt 0 ]

@@ -12,13 +12,21 @@ teardown() {
 	iot_cleanup_extra
 }
 
+setup_file() {
+	# docker-compose.yml as JSON, parsed once: a python start per query
+	# cost half a minute of this file on a loaded machine.
+	COMPOSE_JSON="$BATS_FILE_TMPDIR/compose.json"
+	python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' \
+		<"$IOT_ROOT/docker-compose.yml" >"$COMPOSE_JSON"
+	export COMPOSE_JSON
+}
+
 teardown_file() {
 	deploy_cleanup_dirs
 }
 
 compose() { # compose JQ_FILTER: query docker-compose.yml, parsed as YAML
-	python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' \
-		<"$IOT_ROOT/docker-compose.yml" | jq -r "$1"
+	jq -r "$1" "$COMPOSE_JSON"
 }
 
 # The Dockerfile's instructions, one per line, continuations joined.

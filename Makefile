@@ -143,14 +143,16 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 
 # --- run ---------------------------------------------------------------------
 RUN_DIR ?= $(CURDIR)/data/run
-# Each responder starts in a session of its own (setsid(1) execs in place:
-# lighttpd's child is no group leader, so the pid lighttpd watches stays
-# the responder's). Ctrl-C then reaches make and lighttpd only, and
-# lighttpd stops its responders itself. Were they in the terminal's group,
-# they would exit on the same SIGINT, lighttpd would restart one while it
-# shuts down, and that one could outlive it. lighttpd splits bin-path at
-# spaces and wants an absolute first word.
-SETSID = /usr/bin/setsid
+# The responders start with SIGINT ignored (env(1) execs in place, so the
+# pid lighttpd watches stays the responder's), and a responder keeps an
+# ignored SIGINT ignored. Ctrl-C then stops lighttpd, which stops its
+# responders itself: had they taken the SIGINT too, lighttpd would restart
+# one while it shuts down, and that one could outlive it. They stay in the
+# terminal's process group, so whatever kills the group (Ctrl-\, kill -9)
+# kills them too. lighttpd splits bin-path at spaces, wants an absolute
+# first word, and starts the process in that word's directory: path
+# settings are made absolute here.
+RUN_BIN = /usr/bin/env --ignore-signal=INT $(CURDIR)/$(BIN)
 .PHONY: run
 run: deps-run
 	@$(MAKE) --no-print-directory $(BIN)
@@ -159,11 +161,11 @@ run: deps-run
 	@echo "web page: http://$(HOST):$(PORT)/"
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
-		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(METRICS_FILE)" \
+		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(abspath $(METRICS_FILE))" \
 		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
-		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(SETSID) $(CURDIR)/$(BIN)" RUN_DIR="$(RUN_DIR)" \
-		SWAGGER_UI_DIR="$(SWAGGER_UI_DIR)" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
-		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(MQTT_CA_FILE)' MQTT_TOPIC='$(MQTT_TOPIC)' \
+		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(RUN_BIN)" RUN_DIR="$(RUN_DIR)" \
+		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
+		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(abspath $(MQTT_CA_FILE))' MQTT_TOPIC='$(MQTT_TOPIC)' \
 		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \
 		AUTH_READS='$(AUTH_READS)' AUTH_METRICS='$(AUTH_METRICS)' \
 		lighttpd -D -f conf/lighttpd.conf

@@ -6,7 +6,9 @@
  *
  * The web server owns the processes: it decides how many run, restarts
  * them, and stops them with SIGTERM. SIGTERM, SIGINT, SIGUSR1 and SIGHUP
- * let the request in flight finish and then exit 0. Those signals stay
+ * let the request in flight finish and then exit 0; SIGINT and SIGHUP, the
+ * terminal's, stay ignored when the process starts with them ignored (as
+ * nohup and `make run` start it). Those signals stay
  * blocked except while the process waits for a request (transport_accept
  * unblocks them only inside ppoll), so a stop can neither cut a request
  * short nor be lost between checking a flag and starting to wait.
@@ -54,7 +56,9 @@ on_stop(int sig)
 
 /*
  * Installs the stop handlers and blocks the stop signals; *wait_mask gets
- * the mask to wait with (the previous one, stop signals unblocked).
+ * the mask to wait with (the previous one, stop signals unblocked). A
+ * terminal's signal (SIGINT, SIGHUP) that the starter ignores stays
+ * ignored: whoever started the process decided it is not to stop on it.
  */
 static int
 install_handlers(sigset_t *wait_mask)
@@ -68,6 +72,11 @@ install_handlers(sigset_t *wait_mask)
 	sigset_t block;
 	sigemptyset(&block);
 	for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+		struct sigaction old;
+		if (sigaction(stops[i], NULL, &old) != 0)
+			return -1;
+		if ((stops[i] == SIGINT || stops[i] == SIGHUP) && old.sa_handler == SIG_IGN)
+			continue;
 		if (sigaction(stops[i], &sa, NULL) != 0 || sigaddset(&block, stops[i]) != 0)
 			return -1;
 	}

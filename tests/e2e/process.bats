@@ -47,6 +47,32 @@ teardown() {
 	assert_code 200
 }
 
+# Signals NAME... are all in the SigIgn mask of /proc/PID/status.
+signals_ignored() {
+	local pid="$1" mask sig
+	shift
+	mask="$(awk '/^SigIgn:/ { print $2 }' "/proc/$pid/status")"
+	for sig in "$@"; do
+		(((0x$mask >> ($(kill -l "$sig") - 1)) & 1)) || return 1
+	done
+}
+
+@test "SIGINT and SIGHUP ignored by the starter stay ignored (nohup, make run); SIGTERM still stops" {
+	iot_start PROCS=1 IOTCONFIG_BIN="/usr/bin/env --ignore-signal=INT --ignore-signal=HUP $IOTCONFIG_BIN"
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	signals_ignored "$p" INT HUP
+	! signals_ignored "$p" TERM || false
+	kill -INT "$p"
+	kill -HUP "$p"
+	call GET /api/health
+	assert_code 200
+	[ "$(responder_pids)" = "$p" ] # the same process answered
+	kill -TERM "$p"
+	wait_for proc_gone "$p"
+}
+
 @test "invalid settings stop the start with a message naming the variable" {
 	for setting in MAX_BODY_BYTES=abc MAX_BODY_BYTES=10 DEBUG=maybe 'CORS_ORIGINS=[1]' 'CORS_ORIGINS=["http://a b"]' ESP32_CONFIGS_DIR=relative/dir; do
 		name="${setting%%=*}"

@@ -2,9 +2,11 @@
 # tests/run/make_run.bats: `make run` is all a newcomer needs: it builds,
 # creates the config directory, serves the API on the given port, and
 # Ctrl-C (SIGINT to the foreground process group) or SIGTERM to make stops
-# lighttpd and every responder process. The responders run in sessions of
-# their own (Makefile), so "every responder" is found by the config
-# directory in their environment, not by make's process group.
+# lighttpd and every responder process. The responders ignore SIGINT
+# (Makefile), so Ctrl-C stops lighttpd, which stops them; anything that
+# kills the whole group (Ctrl-\) kills them too. A responder lighttpd
+# restarted as it stopped would have been left behind, with parent 1, so
+# responders are found by the config directory in their environment.
 
 load ../e2e/helpers
 
@@ -29,8 +31,10 @@ responders() {
 }
 
 start_make_run() {
-	# setsid: own process group, as a terminal's foreground job would be.
-	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=3 \
+	# setsid: own process group, as a terminal's foreground job would be;
+	# env: SIGINT and SIGQUIT handled as there (bash ignores them in
+	# background jobs).
+	setsid env --default-signal=INT,QUIT make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=3 \
 		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" "$@" >"$IOT_TMP/make.log" 2>&1 3>&- &
 	MAKE_PID=$!
 	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; return 1; }
@@ -71,8 +75,12 @@ group_show() {
 	run curl -s "http://127.0.0.1:$PORT/ui/"
 	[[ "$output" == *'<script type="module" src="'*'/app.js"></script>'* ]]
 	[ "$(responders | wc -l)" = 3 ]
-	# Out of the terminal's process group: Ctrl-C reaches lighttpd alone.
-	[ -z "$(pgrep -g "$MAKE_PID" -x iotconfig.fcgi)" ]
+	# In the terminal's process group, with the terminal's SIGINT ignored.
+	[ "$(pgrep -g "$MAKE_PID" -x iotconfig.fcgi | sort)" = "$(responders | sort)" ]
+	local p
+	for p in $(responders); do
+		(((0x$(awk '/^SigIgn:/ { print $2 }' "/proc/$p/status") >> 1) & 1))
+	done
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"
 	[ -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff" ]
@@ -86,6 +94,14 @@ group_show() {
 	start_make_run
 	[ -n "$(responders)" ]
 	kill -TERM "$MAKE_PID"
+	wait_for all_gone || { group_show; false; }
+}
+
+@test "Ctrl-\\ (SIGQUIT to the group) kills lighttpd and every responder with it" {
+	ulimit -c 0 # no core files from the SIGQUIT
+	start_make_run
+	[ -n "$(responders)" ]
+	kill -QUIT -- -"$MAKE_PID"
 	wait_for all_gone || { group_show; false; }
 }
 
@@ -109,7 +125,7 @@ group_show() {
 	kill -TERM -- -"$MAKE_PID"
 	wait_for all_gone || { group_show; false; }
 	htpasswd -cbB "$IOT_TMP/users" alice 'pw' 2>/dev/null
-	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=2 \
+	setsid env --default-signal=INT,QUIT make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=2 \
 		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" AUTH_USERS_FILE="$IOT_TMP/users" AUTH_READS=true \
 		>"$IOT_TMP/make.log" 2>&1 3>&- &
 	MAKE_PID=$!

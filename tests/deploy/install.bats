@@ -127,7 +127,8 @@ tree_of() {
 	run make -s -C "$IOT_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr
 	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
 	[ "$(tree_of "$dest")" = "$before" ]
-	[ ! -e "$dest/usr/libexec/iotconfig" ] && [ ! -e "$dest/usr/share/iotconfig" ]
+	[ ! -e "$dest/usr/libexec/iotconfig" ]
+	[ ! -e "$dest/usr/share/iotconfig" ]
 	# Without anything else there, nothing at all is left but directories.
 	run make -s -C "$IOT_ROOT" install DESTDIR="$d/alone" PREFIX=/usr/local SWAGGER_UI_SRC="$d/swagger-src"
 	run make -s -C "$IOT_ROOT" uninstall DESTDIR="$d/alone" PREFIX=/usr/local

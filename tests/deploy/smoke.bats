@@ -113,7 +113,8 @@ teardown_file() {
 	assert_code 200
 	cmp "$IOT_TMP/last.body" "$IOT_TMP/dev.json"
 	etag="$(header ETag)"
-	[ -n "$etag" ] && [ -n "$(header Last-Modified)" ]
+	[ -n "$etag" ]
+	[ -n "$(header Last-Modified)" ]
 	# HEAD: the same headers (curl --head reads no body after them).
 	code="$(curl -s --head -o /dev/null -D "$hdrs" -w '%{http_code}' "$BASE_URL/api/configs/aa-bb-cc-00-00-08.json")"
 	assert_code 200

@@ -180,7 +180,8 @@ setup() {
 	assert_code 200
 	etag2="$(header ETag)"
 	[ "$body" = '{"deviceName":"BBBB"}' ]
-	[ -n "$etag1" ] && [ "$etag1" != "$etag2" ]
+	[ -n "$etag1" ]
+	[ "$etag1" != "$etag2" ]
 	# The old tag no longer matches; the new one does.
 	call GET "/api/configs/$mac.json" -H "If-None-Match: $etag1"
 	assert_code 200

@@ -172,7 +172,7 @@ writer() {
 	for f in "$CONFIG_DIR"/.history/*/*.json; do
 		[ -e "$f" ] || continue
 		mac="$(basename "$(dirname "$f")")"
-		read -r writer_id seq < <(jq -r '"\(.writer) \(.seq)"' "$f" 2>/dev/null) ||
+		read -r writer_id seq < <(jq -r '"\(.writer) \(.seq)"' "$f") ||
 			{ echo "history entry $f does not parse" >&2; return 1; }
 		sent="$SENT/$mac/$writer_id.$seq"
 		[ -f "$sent" ] || { echo "history entry $f holds a version never sent to $mac" >&2; return 1; }

@@ -102,7 +102,8 @@ in_container() {
 	local users
 	users="$(deploy_tmpdir)/htpasswd"
 	htpasswd -cbB "$users" alice 's3cret word' 2>/dev/null
-	chown 33 "$users" && chmod 400 "$users"
+	chown 33 "$users"
+	chmod 400 "$users"
 	IOT_PROBE_AUTH='alice:s3cret word' server_start image AUTH_USERS_FILE="$users" AUTH_READS=true DEBUG=true
 	printf '{"wifiPassword":"hunter2"}' >"$CONFIG_DIR/aa-bb-cc-00-16-03.json"
 	chown 33 "$CONFIG_DIR/aa-bb-cc-00-16-03.json"

@@ -95,6 +95,8 @@ build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
 		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
 -include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
+# IOTCONFIG_VERSION comes from the VERSION file through CPPFLAGS.
+build/$(1)/main.o build/$(1)/metrics.o: VERSION
 endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))

@@ -1,9 +1,10 @@
 # mk/faults.mk: once-only reliability suites (tests/faults/) against the
 # release build: crash during writes, full disk, storage faults, valgrind
 # memcheck (also with MQTT on); the hostile-input suite against the
-# ASan+UBSan build only: it checks every answer the release run would, and
-# memory and undefined behaviour besides (a release pass cost a minute more and
-# proved nothing this one does not). `make soak` (not part of `make test`) runs
+# ASan+UBSan build only, where it checks every answer and catches memory
+# errors and undefined behaviour besides (a second pass on the release build
+# cost a minute; that build runs the other fault suites, valgrind included,
+# and every other suite). `make soak` (not part of `make test`) runs
 # mixed load for SOAK_SECONDS and reports requests, errors and responder RSS.
 
 .PHONY: test-faults soak

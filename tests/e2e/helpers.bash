@@ -30,9 +30,15 @@ IOT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # A port nothing listens on, in the ephemeral-free range.
 free_port() {
-	local port tries=0
+	# Below the kernel's ephemeral range, where no client socket of another
+	# test (or another test run) can hold the port when the server binds it.
+	local port tries=0 lo hi first=10000 last
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	last=$((lo - 1))
+	if [ "$last" -le "$first" ]; then first=$((hi + 1)) last=65535; fi
+	if [ "$last" -le "$first" ]; then first=20000 last=59999; fi
 	while [ $tries -lt 50 ]; do
-		port=$((20000 + RANDOM % 40000))
+		port=$((first + RANDOM % (last - first + 1)))
 		if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
 			echo "$port"
 			return 0

@@ -150,8 +150,8 @@ RUN_DIR ?= $(CURDIR)/data/run
 # ignored SIGINT ignored. Ctrl-C then stops lighttpd, which stops its
 # responders itself: had they taken the SIGINT too, lighttpd would restart
 # one while it shuts down, and that one could outlive it. They stay in the
-# terminal's process group, so whatever kills the group (Ctrl-\, kill -9)
-# kills them too. lighttpd splits bin-path at spaces, wants an absolute
+# terminal's process group, so whatever kills the group (Ctrl-\, kill -9
+# of the group) kills them too. lighttpd splits bin-path at spaces, wants an absolute
 # first word, and starts the process in that word's directory: path
 # settings are made absolute here.
 RUN_BIN = /usr/bin/env --ignore-signal=INT $(CURDIR)/$(BIN)

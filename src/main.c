@@ -8,7 +8,7 @@
  * them, and stops them with SIGTERM. SIGTERM, SIGINT, SIGUSR1 and SIGHUP
  * let the request in flight finish and then exit 0; SIGINT and SIGHUP, the
  * terminal's, stay ignored when the process starts with them ignored (as
- * nohup and `make run` start it). Those signals stay
+ * nohup and `make run` start it). The handled ones stay
  * blocked except while the process waits for a request (transport_accept
  * unblocks them only inside ppoll), so a stop can neither cut a request
  * short nor be lost between checking a flag and starting to wait.

@@ -225,7 +225,18 @@ teardown_file() {
 		curl -sf -o /dev/null "$BASE_URL/api/health"
 		curl -sf -o /dev/null "$BASE_URL/esp32/config/aa-bb-cc-00-00-10.json"
 	done
-	# Scrapes in parallel land on different processes (under CGI, each is one).
+	# Under CGI a request is counted as its process ends, which can be just
+	# after curl has the whole answer: scrape until the counts are in
+	# (bounded). A count above the number of requests never passes.
+	wait_for scrapes_agree "$key" $((before + 12)) "$ops" $((ops_before + 12)) ||
+		{ cat "$IOT_TMP/scrape.why" >&2; false; }
+	grep -q '^iot_config_build_info{version="' "$IOT_TMP/scrape.1"
+}
+
+# scrapes_agree KEY WANT OPS OPS_WANT: six scrapes in parallel, which land on
+# different processes (under CGI each is one), all show both values.
+scrapes_agree() {
+	local i got
 	local -a jobs=()
 	for i in $(seq 1 6); do
 		curl -s -o "$IOT_TMP/scrape.$i" "$BASE_URL/metrics" &
@@ -233,12 +244,11 @@ teardown_file() {
 	done
 	wait "${jobs[@]}"
 	for i in $(seq 1 6); do
-		got="$(awk -v k="$key" '$1 == k { print $2 }' "$IOT_TMP/scrape.$i")"
-		[ "$got" = $((before + 12)) ] || { echo "scrape $i: $key = $got, want $((before + 12))" >&2; false; }
-		got="$(awk -v k="$ops" '$1 == k { print $2 }' "$IOT_TMP/scrape.$i")"
-		[ "$got" = $((ops_before + 12)) ] || { echo "scrape $i: $ops = $got, want $((ops_before + 12))" >&2; false; }
+		got="$(awk -v k="$1" '$1 == k { print $2 }' "$IOT_TMP/scrape.$i")"
+		[ "$got" = "$2" ] || { echo "scrape $i: $1 = $got, want $2" >"$IOT_TMP/scrape.why"; return 1; }
+		got="$(awk -v k="$3" '$1 == k { print $2 }' "$IOT_TMP/scrape.$i")"
+		[ "$got" = "$4" ] || { echo "scrape $i: $3 = $got, want $4" >"$IOT_TMP/scrape.why"; return 1; }
 	done
-	grep -q '^iot_config_build_info{version="' "$IOT_TMP/scrape.1"
 }
 
 @test "docs: /api/docs redirects to the Swagger UI, the OpenAPI document is the shipped one, assets come from SWAGGER_UI_DIR; an unknown asset is 404" {

@@ -135,6 +135,16 @@ responder_pids() {
 	pgrep -P "$LIGHTTPD_PID" 2>/dev/null || true
 }
 
+# Signals NAME... are all in the SigIgn mask of /proc/PID/status.
+signals_ignored() {
+	local pid="$1" mask sig
+	shift
+	mask="$(awk '/^SigIgn:/ { print $2 }' "/proc/$pid/status")"
+	for sig in "$@"; do
+		(((0x$mask >> ($(kill -l "$sig") - 1)) & 1)) || return 1
+	done
+}
+
 iot_start_file() {
 	iot_start "$@"
 	export IOT_FILE_PID="$LIGHTTPD_PID"

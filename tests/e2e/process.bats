@@ -47,16 +47,6 @@ teardown() {
 	assert_code 200
 }
 
-# Signals NAME... are all in the SigIgn mask of /proc/PID/status.
-signals_ignored() {
-	local pid="$1" mask sig
-	shift
-	mask="$(awk '/^SigIgn:/ { print $2 }' "/proc/$pid/status")"
-	for sig in "$@"; do
-		(((0x$mask >> ($(kill -l "$sig") - 1)) & 1)) || return 1
-	done
-}
-
 @test "SIGINT and SIGHUP ignored by the starter stay ignored (nohup, make run); SIGTERM still stops" {
 	iot_start PROCS=1 IOTCONFIG_BIN="/usr/bin/env --ignore-signal=INT --ignore-signal=HUP $IOTCONFIG_BIN"
 	local p

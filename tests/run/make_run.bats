@@ -79,7 +79,7 @@ group_show() {
 	[ "$(pgrep -g "$MAKE_PID" -x iotconfig.fcgi | sort)" = "$(responders | sort)" ]
 	local p
 	for p in $(responders); do
-		(((0x$(awk '/^SigIgn:/ { print $2 }' "/proc/$p/status") >> 1) & 1))
+		signals_ignored "$p" INT
 	done
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"

@@ -70,7 +70,11 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+# Another install may hold dpkg's lock (two make targets at once): wait
+# for it, bounded, rather than fail.
+lock="-o DPkg::Lock::Timeout=900"
 # shellcheck disable=SC2086
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+$SUDO apt-get $lock update -q
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -q --no-install-recommends $missing
 echo "deps: done"

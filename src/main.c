@@ -271,7 +271,13 @@ main(int argc, char **argv)
 	if (mqtt_pending())
 		transport_cgi_detach(tx);
 	transport_close(tx);
-	mqtt_stop();
+	/*
+	 * An MQTT thread that could not be ended (stuck in a name lookup) may
+	 * still run inside libmosquitto: end without exit handlers, which
+	 * would tear its libraries down under it.
+	 */
+	if (!mqtt_stop())
+		_exit(status);
 	buf_free(&b.body);
 	buf_free(&b.out);
 	buf_free(&b.file);

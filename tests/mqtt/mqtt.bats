@@ -268,8 +268,8 @@ max_ms() {
 	[ "$(sub_count flush)" = 200 ]
 	# The responder may outlive lighttpd by its flush: wait (bounded) for
 	# its DISCONNECT, which an unclean exit would not send.
-	wait_for grep -q "Client iotconfig-[^ ]*-$pid disconnected\." "$BROKER_DIR/mosquitto.log"
-	run ! grep -q "Client iotconfig-[^ ]*-$pid closed its connection" "$BROKER_DIR/mosquitto.log"
+	wait_for grep -q "Client iotconfig-[^ ]*-$pid-[0-9a-f]\{8\} disconnected\." "$BROKER_DIR/mosquitto.log"
+	run ! grep -q "Client iotconfig-[^ ]*-$pid-[0-9a-f]\{8\} closed its connection" "$BROKER_DIR/mosquitto.log"
 }
 
 @test "a stop is bounded while the broker's name lookup hangs" {

@@ -437,7 +437,8 @@ remove_orphans(const char *dir)
 			orphan = pread(fd, &head, sizeof head, 0) == (ssize_t)sizeof head &&
 			         head.magic == METRICS_MAGIC && !owner_alive(&head.owner);
 		if (orphan && still_at(fd, path) && unlink(path) == 0)
-			log_msg(LOG_INFO, "removed a metrics file no process uses path=%s", path);
+			log_msg(LOG_INFO, "removed a metrics file no process uses path=%s",
+			        LOG_VALUE(path));
 		close(fd);
 	}
 	closedir(d);
@@ -556,7 +557,7 @@ replace_stale(const char *path, int fd)
 			        "replaced a metrics file of another layout or web server instance "
 			        "path=%s (counters restart; processes still using the old file "
 			        "keep counting there)",
-			        path);
+			        LOG_VALUE(path));
 			close(made);
 		}
 		rc = made == -1 ? -1 : 0;
@@ -691,7 +692,7 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 		log_msg(LOG_WARN,
 		        "metrics are per process: cannot share path=%s reason=\"%s\" "
 		        "(set METRICS_FILE to a writable location)",
-		        metrics_path, why);
+		        LOG_VALUE(metrics_path), why);
 		metrics_path[0] = '\0';
 		return false;
 	}

@@ -1061,9 +1061,8 @@ main(void)
 			unlink(model); /* so that the next open makes it anew, removing orphans */
 		capture_begin();
 		bool made = metrics_open(NULL, "/srv/orphans-model", routes, NROUTES_TEST);
-		const char *log = capture_end();
-		TAP_CHECK(a && made && c1 == 0 && access(one, F_OK) != 0 &&
-		                  strstr(log, "removed") != NULL,
+		capture_end();
+		TAP_CHECK(a && made && c1 == 0 && access(one, F_OK) != 0,
 		          "metrics: a default file of process 1 that no process uses is removed");
 		TAP_CHECK(c2 == 0 && holder1 > 0 && access(held, F_OK) == 0,
 		          "metrics: a default file a live process holds stays, though no process "

@@ -115,8 +115,12 @@ push_host(const char ***list, size_t *count, const char *start, const char *end,
 	bool ok = inner_len > 0 && inner_len < 254;
 	for (size_t i = 0; ok && i < inner_len; i++) {
 		char c = inner[i];
-		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		     c == '-' || c == '.' || c == '_' || (v6 && c == ':');
+		if (v6) /* an IPv6 address: hex digits, ':' and an IPv4 tail's '.' */
+			ok = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+			     (c >= '0' && c <= '9') || c == ':' || c == '.';
+		else
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
 	}
 	if (strcmp(t, "*") == 0)
 		ok = true;

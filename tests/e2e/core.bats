@@ -193,7 +193,8 @@ teardown_file() {
 	# Encoded control bytes are refused by lighttpd before any route.
 	for bad in 'aa%3abb%3acc%3add%3aee%3aff%00' '%00' 'aa-bb-cc-dd-ee-ff%0d'; do
 		call GET "/api/configs/$bad"
-		assert_error 400 BAD_REQUEST
+		assert_code 400
+		assert_json .code '"BAD_REQUEST"'
 	done
 }
 

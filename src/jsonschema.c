@@ -429,13 +429,15 @@ check_string(struct ev *E, struct js_node *n, json_object *inst)
 			chars += ((unsigned char)s[i] & 0xC0) != 0x80;
 		if (js_has(n, KW_MIN_LENGTH) && chars < count_of(n->kw[KW_MIN_LENGTH])) {
 			ok = false;
-			report(E, "minLength", "must be at least %zu characters long (it has %zu)",
-			       count_of(n->kw[KW_MIN_LENGTH]), chars);
+			report(E, "minLength", "must be at least %zu character%s long (it has %zu)",
+			       count_of(n->kw[KW_MIN_LENGTH]),
+			       count_of(n->kw[KW_MIN_LENGTH]) == 1 ? "" : "s", chars);
 		}
 		if (js_has(n, KW_MAX_LENGTH) && chars > count_of(n->kw[KW_MAX_LENGTH])) {
 			ok = false;
-			report(E, "maxLength", "must be at most %zu characters long (it has %zu)",
-			       count_of(n->kw[KW_MAX_LENGTH]), chars);
+			report(E, "maxLength", "must be at most %zu character%s long (it has %zu)",
+			       count_of(n->kw[KW_MAX_LENGTH]),
+			       count_of(n->kw[KW_MAX_LENGTH]) == 1 ? "" : "s", chars);
 		}
 	}
 	if (js_has(n, KW_PATTERN) && n->pattern != NULL) {

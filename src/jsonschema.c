@@ -87,7 +87,7 @@ vreport(struct ev *E, const char *kw, const char *fmt, va_list ap)
 		oom(E);
 		return;
 	}
-	if (js_errors_add(E->out, E->ip, E->sp, *kw ? kw : "false", message) != 0)
+	if (jsonschema_errors_add(E->out, E->ip, E->sp, *kw ? kw : "false", message) != 0)
 		oom(E);
 	E->splen = keep;
 	E->sp[keep] = '\0';

@@ -62,6 +62,9 @@ struct jsonschema_errors {
 
 void jsonschema_errors_init(struct jsonschema_errors *e);
 void jsonschema_errors_clear(struct jsonschema_errors *e);
+/* Appends an error (the strings are copied); -1: out of memory. */
+int jsonschema_errors_add(struct jsonschema_errors *e, const char *instance_path,
+                          const char *schema_path, const char *keyword, const char *message);
 /* Errors as a JSON array of {instancePath, schemaPath, keyword, message} (a new reference). */
 json_object *jsonschema_errors_json(const struct jsonschema_errors *e);
 

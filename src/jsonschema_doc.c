@@ -165,7 +165,7 @@ jsonschema_errors_clear(struct jsonschema_errors *e)
 }
 
 int
-js_errors_add(struct jsonschema_errors *e, const char *instance_path, const char *schema_path,
+jsonschema_errors_add(struct jsonschema_errors *e, const char *instance_path, const char *schema_path,
               const char *keyword, const char *message)
 {
 	e->total++;
@@ -473,7 +473,7 @@ problem(struct walk *w, const char *where, const char *keyword, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	if (js_errors_add(&w->doc->problems, where, "", keyword, message) != 0)
+	if (jsonschema_errors_add(&w->doc->problems, where, "", keyword, message) != 0)
 		w->oom = 1;
 }
 
@@ -1200,7 +1200,7 @@ jsonschema_check(struct jsonschema_set *set, const char *uri, struct jsonschema_
 	size_t before = out->total;
 	for (size_t i = 0; i < d->problems.n; i++) {
 		const struct jsonschema_error *e = &d->problems.v[i];
-		if (js_errors_add(out, e->instance_path, e->schema_path, e->keyword, e->message))
+		if (jsonschema_errors_add(out, e->instance_path, e->schema_path, e->keyword, e->message))
 			return -1;
 	}
 	/* Resolving may compile more nodes (and grow the hash): list first. */
@@ -1231,7 +1231,7 @@ jsonschema_check(struct jsonschema_set *set, const char *uri, struct jsonschema_
 		if (kw == NULL)
 			continue;
 		where = pointer_child(n->pointer, kw);
-		if (where == NULL || js_errors_add(&refs, where, "", kw, message) != 0)
+		if (where == NULL || jsonschema_errors_add(&refs, where, "", kw, message) != 0)
 			rc = -1;
 		free(where);
 	}
@@ -1239,7 +1239,7 @@ jsonschema_check(struct jsonschema_set *set, const char *uri, struct jsonschema_
 	if (refs.n > 1)
 		qsort(refs.v, refs.n, sizeof *refs.v, by_instance_path);
 	for (size_t i = 0; i < refs.n && rc == 0; i++)
-		if (js_errors_add(out, refs.v[i].instance_path, "", refs.v[i].keyword,
+		if (jsonschema_errors_add(out, refs.v[i].instance_path, "", refs.v[i].keyword,
 		                  refs.v[i].message) != 0)
 			rc = -1;
 	jsonschema_errors_clear(&refs);

@@ -121,10 +121,6 @@ int js_regex_match(struct jsonschema_set *set, pcre2_code *re, const char *s, si
 /* Compiles an ECMA-262 regex as PCRE2 reads it closest; NULL (message in why) when it cannot. */
 pcre2_code *js_regex_compile(const char *pattern, size_t len, char *why, size_t why_len);
 
-/* Appends an error (strings are copied); -1 out of memory. */
-int js_errors_add(struct jsonschema_errors *e, const char *instance_path, const char *schema_path,
-                  const char *keyword, const char *message);
-
 /* Appends "/" and the RFC 6901 escape of s[0..n) to a malloc'ed path string. */
 int js_pointer_push(char **path, size_t *len, size_t *cap, const char *s, size_t n);
 

@@ -6,7 +6,7 @@
  *   PUT    /api/schemas/{name}                           store it; report the configs
  *                                                        that do not match
  *   DELETE /api/schemas/{name}                           204
- *   POST   /api/schemas/{name}/dry-run                   a PUT that stores nothing
+ *   POST   /api/schemas/{name}/preview                   a PUT that stores nothing
  *   POST   /api/schemas/{name}/validate                  any JSON value against it
  *   GET    /api/schemas/{name}/history[/{revision}]      past versions
  *   POST   /api/schemas/{name}/history/{revision}/restore

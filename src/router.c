@@ -80,7 +80,7 @@ static const struct route routes[] = {
          {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get"},
           {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save"},
           {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete"}}},
-        {"/api/schemas/{name}/dry-run",
+        {"/api/schemas/{name}/preview",
          PARAM_SCHEMA,
          {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try"}}},
         {"/api/schemas/{name}/validate",

@@ -177,11 +177,11 @@ DEVICE='{"type":"object","required":["deviceName","wifi"],"properties":{"deviceN
 	assert_code 404
 }
 
-@test "a dry run lists each existing config that would fail the new schema, and stores nothing" {
+@test "a preview (dry run) lists each existing config that would fail the new schema, and stores nothing" {
 	raw_put aa-bb-cc-00-00-07 '{"deviceName":"ok","wifi":{"ssid":"a"}}'
 	raw_put aa-bb-cc-00-00-08 '{"deviceName":"","wifi":{"ssid":"a","x":1}}'
 	raw_put aa-bb-cc-00-00-09 '{"wifi":{"ssid":"a"}}'
-	call POST /api/schemas/default/dry-run -H 'Content-Type: application/json' --data-binary "$DEVICE"
+	call POST /api/schemas/default/preview -H 'Content-Type: application/json' --data-binary "$DEVICE"
 	assert_code 200
 	assert_json '[.dry_run, .configs.checked, .configs.failing]' '[true,3,2]'
 	assert_json '[.configs.failures[] | [.mac_address, .schema, .error_count]]' '[["aa-bb-cc-00-00-08","default",2],["aa-bb-cc-00-00-09","default",1]]'

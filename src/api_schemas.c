@@ -126,6 +126,13 @@ refuse(struct api_ctx *ctx, const char *message, const char *schema, struct json
 int
 api_schemas_guard(struct api_ctx *ctx, const char *bytes, size_t len)
 {
+	int dirfd;
+	const struct schemas *s = load(ctx, &dirfd);
+	if (s == NULL)
+		return -1;
+	close(dirfd);
+	if (s->n == 0)
+		return 0; /* no schema, nothing to check */
 	json_object *config;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(bytes, len, &config, &je) != 0) {
@@ -133,13 +140,6 @@ api_schemas_guard(struct api_ctx *ctx, const char *bytes, size_t len)
 		              je.message);
 		return -1;
 	}
-	int dirfd;
-	const struct schemas *s = load(ctx, &dirfd);
-	if (s == NULL) {
-		json_object_put(config);
-		return -1;
-	}
-	close(dirfd);
 	struct jsonschema_errors e;
 	jsonschema_errors_init(&e);
 	const char *name = NULL;

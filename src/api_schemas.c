@@ -387,7 +387,7 @@ schema_change(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len, boo
 		        bytes == NULL    ? "deleted"
 		        : ctx->restoring ? "restored"
 		                         : "saved",
-		        ctx->schema, len, ctx->req->remote_user ? ctx->req->remote_user : "-",
+		        ctx->schema, len, LOG_VALUE(ctx->req->remote_user),
 		        note.revision[0] ? note.revision : "-");
 	return rc == 0 ? 0 : schema_change_error(ctx, &r, &pre);
 }

@@ -18,9 +18,18 @@
 
 /*
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
- * PARAM_VERSION_ASSET: {version} and then {asset}.
+ * PARAM_VERSION_ASSET: {version} and then {asset}; PARAM_SCHEMA: a
+ * schema's {name}, PARAM_SCHEMA_REVISION: {name} and then {revision}.
  */
-enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET, PARAM_VERSION_ASSET };
+enum param_kind {
+	PARAM_NONE,
+	PARAM_MAC,
+	PARAM_MAC_REVISION,
+	PARAM_ASSET,
+	PARAM_VERSION_ASSET,
+	PARAM_SCHEMA,
+	PARAM_SCHEMA_REVISION
+};
 
 struct route_method {
 	enum http_method method;
@@ -58,6 +67,35 @@ static const struct route routes[] = {
         {"/api/configs/{mac_address}/history/{revision}/restore",
          PARAM_MAC_REVISION,
          {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore"}}},
+        {"/api/configs/{mac_address}/schema",
+         PARAM_MAC,
+         {{HTTP_GET, api_config_schema, METRICS_OP_GET_SCHEMA_OF, "get the schema of"}}},
+        {"/api/configs/{mac_address}/validate",
+         PARAM_MAC,
+         {{HTTP_POST, api_config_validate, METRICS_OP_VALIDATE, "validate"}}},
+        {"/api/schemas",
+         PARAM_NONE,
+         {{HTTP_GET, api_schemas_list, METRICS_OP_LIST_SCHEMAS, "list schemas"}}},
+        {"/api/schemas/{name}",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get"},
+          {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save"},
+          {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete"}}},
+        {"/api/schemas/{name}/preview",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try"}}},
+        {"/api/schemas/{name}/validate",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_validate, METRICS_OP_VALIDATE, "validate against"}}},
+        {"/api/schemas/{name}/history",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_history_list, METRICS_OP_HISTORY, "list history of"}}},
+        {"/api/schemas/{name}/history/{revision}",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_GET, api_schema_history_get, METRICS_OP_GET_REVISION, "get revision of"}}},
+        {"/api/schemas/{name}/history/{revision}/restore",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_POST, api_schema_history_restore, METRICS_OP_RESTORE, "restore"}}},
         {"/api/configs/{mac_address}/fetch",
          PARAM_MAC,
          {{HTTP_GET, api_fetch_get, METRICS_OP_GET_FETCH, "get the last fetch of"}}},
@@ -364,6 +402,24 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			ctx->mac[0] = '\0';
 			rc = -1;
 		}
+	} else if (r->param == PARAM_SCHEMA || r->param == PARAM_SCHEMA_REVISION) {
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
+		ctx->schema[0] = '\0';
+		if (schemas_name_valid(param)) {
+			memcpy(ctx->schema, param, strlen(param) + 1); /* fits: the name is valid */
+		} else {
+			char shown[80], message[200];
+			printable_copy(shown, sizeof shown, param);
+			snprintf(message, sizeof message,
+			         "Cannot %s schema because its name '%s' has invalid format",
+			         m->verb, shown);
+			api_error_set(
+			        &ctx->err, ERR_INVALID_OPERATION, message,
+			        "a schema name is 1 to %d characters of a-z, 0-9, '.', '_' and "
+			        "'-', starting with a letter or digit",
+			        SCHEMA_NAME_MAX);
+			rc = -1;
+		}
 	} else if (r->param == PARAM_ASSET) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
 	} else if (r->param == PARAM_VERSION_ASSET) {
@@ -386,5 +442,6 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			        api_error_code(ctx->err.kind), LOG_VALUE(ctx->err.detail));
 		http_set_error(res, &ctx->err, req->request_id);
 	}
+	api_error_release(&ctx->err);
 	cors_apply(ctx->settings, req, res);
 }

@@ -693,17 +693,25 @@ open_stream(int dirfd, const char *op, struct store_result *r)
 	return d;
 }
 
-static bool
+/*
+ * Looks at a config file. Only "no such name" and "not a regular file"
+ * mean absent; any other failure is a doubt, which the caller resolves by
+ * looking again later, never by dropping what it knew.
+ */
+static enum store_presence
 stat_config(int dirfd, const char *name, struct store_file_info *info, bool shared)
 {
 	struct stat st;
-	if (stat_name(dirfd, name, &st, shared) != 0 || !S_ISREG(st.st_mode))
-		return false;
+	if (stat_name(dirfd, name, &st, shared) != 0)
+		/* ELOOP: a symlink, which the shared path's open(2) refuses. */
+		return errno == ENOENT || errno == ELOOP ? STORE_ABSENT : STORE_UNKNOWN;
+	if (!S_ISREG(st.st_mode))
+		return STORE_ABSENT;
 	fill_info(info, &st);
-	return true;
+	return STORE_PRESENT;
 }
 
-bool
+enum store_presence
 store_stat_config(int dirfd, const char *name, struct store_file_info *info)
 {
 	return stat_config(dirfd, name, info, fsinfo_is_shared(dirfd));
@@ -734,9 +742,10 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 		if (!mac_is_config_filename(de->d_name, n))
 			continue;
 		struct store_file_info info;
-		if (!stat_config(dirfd, de->d_name, &info, shared))
+		enum store_presence p = stat_config(dirfd, de->d_name, &info, shared);
+		if (p == STORE_ABSENT)
 			continue; /* removed meanwhile, or not a regular file */
-		rc = each(de->d_name, &info, arg);
+		rc = each(de->d_name, p == STORE_PRESENT ? &info : NULL, arg);
 		if (rc != 0) {
 			result(r, STORE_IO, 0, "list callback");
 			break;

@@ -158,20 +158,29 @@ int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
                  struct store_result *r);
 
 /*
- * Calls each() for every regular file named <canonical-mac>.json, in
- * directory order, with its identity. A non-zero return from each() stops
- * the walk and is returned.
+ * Calls each() for every file named <canonical-mac>.json that is or may be
+ * a regular file, in directory order, with its identity; info is NULL
+ * when the file could not be looked at for a reason that may pass (an
+ * I/O error, EMFILE, ...; errno says which): the caller should look again
+ * later, not take it as gone. A non-zero return from each() stops the
+ * walk and is returned.
  */
 int store_list(int dirfd,
                int (*each)(const char *name, const struct store_file_info *info, void *arg),
                void *arg, struct store_result *r);
 
+/* What a look at a config file found. */
+enum store_presence {
+	STORE_ABSENT,  /* no such name (ENOENT), or not a regular file */
+	STORE_PRESENT, /* a regular file; the identity is filled in */
+	STORE_UNKNOWN, /* the look failed otherwise (EIO, EMFILE, ESTALE, ...): look again */
+};
+
 /*
  * Identity of the file `name` in the directory (a config file name), never
- * following a symlink. False when it does not exist or is not a regular
- * file (the list then leaves it out).
+ * following a symlink. STORE_UNKNOWN leaves errno set.
  */
-bool store_stat_config(int dirfd, const char *name, struct store_file_info *info);
+enum store_presence store_stat_config(int dirfd, const char *name, struct store_file_info *info);
 
 /*
  * Removes temp files no writer can still own: those whose MAC lock is

@@ -9,6 +9,11 @@
  *                           ENOENT, as an NFS client's cached lookup may for
  *                           a file another node has just created, while
  *                           open(2) finds the file
+ *   IOT_FAULT_STAT_EIO_ONCE=PATH
+ *                           the next fstatat(2) of a config name fails with
+ *                           EIO, once: while the file PATH exists, and
+ *                           removing it (so once across every process that
+ *                           has the shim)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,9 +46,14 @@ int
 fstatat(int dirfd, const char *name, struct stat *st, int flags)
 {
 	size_t n = strlen(name);
-	if (fault_on("IOT_FAULT_STALE_STAT") && name[0] != '.' && n > 5 &&
-	    strcmp(name + n - 5, ".json") == 0) {
+	bool config = name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+	if (fault_on("IOT_FAULT_STALE_STAT") && config) {
 		errno = ENOENT;
+		return -1;
+	}
+	const char *token = getenv("IOT_FAULT_STAT_EIO_ONCE");
+	if (token != NULL && token[0] != '\0' && config && unlink(token) == 0) {
+		errno = EIO;
 		return -1;
 	}
 	return (int)syscall(SYS_newfstatat, dirfd, name, st, flags);

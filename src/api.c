@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "conditional.h"
 #include "digest.h"
 #include "jsonbody.h"
@@ -310,11 +311,11 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	        .allow_overwrite = allow_overwrite,
 	        .refused = ERR_NONE,
 	};
-	struct store_precond sp = {.check = api_precond_check,
-	                           .arg = &pre,
-	                           .scratch = ctx->scratch,
-	                           .info = &pre.current};
-	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
+	struct change_precond cp = {.check = api_precond_check,
+	                            .arg = &pre,
+	                            .scratch = ctx->scratch,
+	                            .info = &pre.current};
+	const struct change_precond *use = api_precond_needed(&pre) ? &cp : NULL;
 	struct history_note note = {
 	        .keep = ctx->settings->history_keep,
 	        .user = ctx->req->remote_user,
@@ -327,13 +328,16 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = store_change(dirfd, ctx->mac, bytes, len, use, &note, created, &r);
+	struct change_outcome out;
+	int rc = change_apply(dirfd, ctx->mac, bytes, len, use, &note, &out, &r);
 	close(dirfd);
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
+	if (created != NULL)
+		*created = out.created;
 	/* A change that is in place but not durable is live all the same:
 	 * log it and tell subscribers, then answer the error. */
 	if (rc == 0 || r.status == STORE_NOT_DURABLE) {
-		log_change(ctx, bytes, len, created != NULL && *created);
+		log_change(ctx, bytes, len, out.created);
 		if (mqtt_enabled()) {
 			char etag[40];
 			struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};

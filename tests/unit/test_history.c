@@ -1,6 +1,6 @@
 /*
  * test_history.c: proves the history contract of history.c through
- * store_change() in throw-away directories under /tmp. Revision ids and
+ * change_apply() in throw-away directories under /tmp. Revision ids and
  * entry names follow a strict grammar (nothing else is ever opened); each
  * change keeps the version it replaces byte for byte (an API write or a
  * hand edit in place) with its metadata in its name, with the config's
@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "history.h"
 #include "store.h"
 #include "tap.h"
@@ -122,7 +123,8 @@ change(int dfd, const char *data, unsigned keep, enum history_op op, const char 
        char rev[HISTORY_REV_LEN + 1], struct store_result *r)
 {
 	struct history_note note = {.keep = keep, .user = user, .op = op};
-	int rc = store_change(dfd, MAC, data, data ? strlen(data) : 0, NULL, &note, NULL, r);
+	struct change_outcome out;
+	int rc = change_apply(dfd, MAC, data, data ? strlen(data) : 0, NULL, &note, &out, r);
 	if (rev != NULL)
 		memcpy(rev, note.revision, HISTORY_REV_LEN + 1);
 	return rc;
@@ -282,9 +284,10 @@ main(void)
 	}
 	{
 		/* A refused and a failed change leave the history as it was. */
-		struct store_precond pre = {.check = refuse_all, .scratch = &(struct buf){0}};
+		struct change_precond pre = {.check = refuse_all, .scratch = &(struct buf){0}};
 		struct history_note note = {.keep = 20, .op = HISTORY_SAVE};
-		int rc = store_change(dfd, MAC, "{}", 2, &pre, &note, NULL, &r);
+		struct change_outcome out;
+		int rc = change_apply(dfd, MAC, "{}", 2, &pre, &note, &out, &r);
 		free(pre.scratch->data);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && note.revision[0] == '\0' &&
 		                  count_entries(dir) == 3,

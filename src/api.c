@@ -283,21 +283,28 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 
 /* The audit line of a change: what, who, and the revision it replaced. */
 static void
-log_change(const struct api_ctx *ctx, const char *bytes, size_t len, bool created)
+log_change(const struct api_ctx *ctx, const char *bytes, size_t len,
+           const struct change_outcome *out)
 {
 	const char *user = ctx->req->remote_user ? ctx->req->remote_user : "-";
 	const char *replaced = ctx->replaced[0] ? ctx->replaced : "-";
+	const char *created = out->created ? "true" : "false";
 	if (bytes == NULL)
 		log_msg(LOG_INFO, "config deleted mac=%s user=%s replaced=%s", ctx->mac, user,
 		        replaced);
+	else if (out->unchanged && ctx->restoring)
+		log_msg(LOG_INFO, "config unchanged mac=%s revision=%s bytes=%zu user=%s", ctx->mac,
+		        ctx->param, len, user);
+	else if (out->unchanged)
+		log_msg(LOG_INFO, "config unchanged mac=%s bytes=%zu user=%s", ctx->mac, len, user);
 	else if (ctx->restoring)
 		log_msg(LOG_INFO,
 		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
 		        "replaced=%s",
-		        ctx->mac, ctx->param, len, created ? "true" : "false", user, replaced);
+		        ctx->mac, ctx->param, len, created, user, replaced);
 	else
 		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
-		        ctx->mac, len, created ? "true" : "false", user, replaced);
+		        ctx->mac, len, created, user, replaced);
 }
 
 int
@@ -334,11 +341,14 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
 	if (created != NULL)
 		*created = out.created;
-	/* A change that is in place but not durable is live all the same:
-	 * log it and tell subscribers, then answer the error. */
+	/*
+	 * A change that is in place but not durable is live all the same:
+	 * log it and tell subscribers, then answer the error. A save of the
+	 * current bytes changed nothing: it is logged, and nobody is told.
+	 */
 	if (rc == 0 || r.status == STORE_NOT_DURABLE) {
-		log_change(ctx, bytes, len, out.created);
-		if (mqtt_enabled()) {
+		log_change(ctx, bytes, len, &out);
+		if (mqtt_enabled() && !out.unchanged) {
 			char etag[40];
 			struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 			if (bytes != NULL)

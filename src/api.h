@@ -115,7 +115,9 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
  * If-None-Match and allow_overwrite under the MAC's lock (change.h).
  * *created (writes only, may be NULL) tells whether there was no config
  * before. The version replaced goes into the history (HISTORY_KEEP);
- * ctx->replaced names it.
+ * ctx->replaced names it. A write of the current bytes changes nothing:
+ * no history entry, no rewrite, no change notification; its log line
+ * says "unchanged".
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                       bool *created);

@@ -6,7 +6,8 @@
  *      answered at once (so requests for random MACs leave nothing).
  *   2. Take the MAC's lock (store_lock), which serialises writers of that
  *      MAC in every process and on every node.
- *   3. Read the current bytes and let the precondition decide.
+ *   3. Read the current bytes, let the precondition decide, and compare
+ *      them with a write's new bytes: equal bytes end the change here.
  *   4. Keep the current version in the history (history_keep_current).
  *   5. Write the new version to a temp file and fsync it, make the history
  *      entry durable, then rename over the config and fsync the directory
@@ -20,14 +21,21 @@
 #include "change.h"
 
 #include <errno.h>
+#include <string.h>
 
-/* With the lock held: evaluates the precondition on the current bytes. */
+/*
+ * With the lock held: evaluates the precondition on the current bytes,
+ * and for a write compares them with the new ones (cur).
+ */
 static int
-check_precondition(int dirfd, const char *mac, const struct change_precond *pre, bool *exists,
-                   struct store_result *r)
+look_at_current(int dirfd, const char *mac, const void *data, size_t len,
+                const struct change_precond *pre, struct store_compare *cur, struct store_result *r)
 {
+	cur->exists = false;
+	cur->same = false;
 	if (pre == NULL || pre->check == NULL) {
-		*exists = store_config_exists(dirfd, mac);
+		if (data != NULL)
+			store_compare(dirfd, mac, data, len, cur);
 		return store_result_set(r, STORE_OK, 0, NULL);
 	}
 	struct store_result rr;
@@ -39,7 +47,9 @@ check_precondition(int dirfd, const char *mac, const struct change_precond *pre,
 		}
 		current = NULL;
 	}
-	*exists = current != NULL;
+	cur->exists = current != NULL;
+	cur->same = current != NULL && data != NULL && current->len == len &&
+	            (len == 0 || memcmp(current->data, data, len) == 0);
 	if (pre->check(current, pre->arg) != 0)
 		return store_result_set(r, STORE_PRECONDITION, 0, "precondition");
 	return store_result_set(r, STORE_OK, 0, NULL);
@@ -75,6 +85,7 @@ change_apply(int dirfd, const char *mac, const void *data, size_t len,
              struct change_outcome *out, struct store_result *r)
 {
 	out->created = false;
+	out->unchanged = false;
 	if (note != NULL)
 		note->revision[0] = '\0';
 	bool deleting = data == NULL;
@@ -87,14 +98,18 @@ change_apply(int dirfd, const char *mac, const void *data, size_t len,
 	struct store_lock lk;
 	if (store_lock(dirfd, mac, &lk, r) != 0)
 		return -1;
-	bool exists;
-	if (check_precondition(dirfd, mac, pre, &exists, r) != 0) {
+	struct store_compare cur;
+	if (look_at_current(dirfd, mac, data, len, pre, &cur, r) != 0) {
 		store_unlock(&lk);
 		return -1;
 	}
+	if (!deleting && cur.same) {
+		store_unlock(&lk);
+		out->unchanged = true;
+		return store_result_set(r, STORE_OK, 0, NULL);
+	}
 	struct history_change hc = {.hfd = -1};
-	if (note != NULL && note->keep > 0 && exists &&
-	    history_keep_current(dirfd, mac, note, &hc, r) != 0) {
+	if (note != NULL && note->keep > 0 && history_keep_current(dirfd, mac, note, &hc, r) != 0) {
 		store_unlock(&lk);
 		return -1;
 	}
@@ -107,7 +122,7 @@ change_apply(int dirfd, const char *mac, const void *data, size_t len,
 		note->revision[0] = '\0';
 	store_unlock(&lk);
 	if (made && !deleting)
-		out->created = !exists;
+		out->created = !cur.exists;
 	if (rc != 0)
 		return -1;
 	return store_result_set(r, STORE_OK, 0, NULL);

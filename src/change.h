@@ -1,9 +1,10 @@
 /*
  * change.h: one change of a config, the way every write path makes it
  * (wrapped PUT, raw PUT, restore, DELETE). With the MAC's lock held it
- * evaluates the caller's precondition against the current bytes, keeps
- * the current version in the history, then writes or removes the config
- * and prunes the history. This module owns the order of those steps and nothing
+ * evaluates the caller's precondition against the current bytes, leaves
+ * everything as it is when a write's bytes equal them, keeps the current
+ * version in the history, then writes or removes the config and prunes
+ * the history. This module owns the order of those steps and nothing
  * else: store.h does the file steps, history.h the entries, and it knows
  * nothing about HTTP.
  */
@@ -34,14 +35,20 @@ struct change_precond {
 
 /* What a change did, when it returned 0 or STORE_NOT_DURABLE. */
 struct change_outcome {
-	bool created; /* a write where there was no config before */
+	bool created;   /* a write where there was no config before */
+	bool unchanged; /* a write of exactly the current bytes: nothing was written */
 };
 
 /*
  * Writes data as <mac>.json (data != NULL), or removes it (data == NULL),
  * when pre (may be NULL) accepts the current bytes.
  *
- * When note is not NULL and note->keep > 0, the version the
+ * A write whose bytes equal the current file's is not made: the file is
+ * not rewritten (so its inode, modification time and mode stay), nothing
+ * is added to the history, and out->unchanged says so. The precondition
+ * is evaluated first all the same.
+ *
+ * Otherwise, when note is not NULL and note->keep > 0, the version the
  * change replaces is kept in the history first, and note->revision names
  * it ("" when none); a failure to keep it fails the change, which is then
  * not made. On any failure but STORE_NOT_DURABLE (store.h) the previous

@@ -468,15 +468,6 @@ store_unlock(struct store_lock *lk)
 }
 
 bool
-store_config_exists(int dirfd, const char *mac)
-{
-	char name[64];
-	struct stat st;
-	config_name(name, sizeof name, mac);
-	return stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0;
-}
-
-bool
 store_known_absent(int dirfd, const char *mac)
 {
 	if (fsinfo_is_shared(dirfd))
@@ -488,6 +479,42 @@ store_known_absent(int dirfd, const char *mac)
 		return false;
 	lock_name(name, sizeof name, mac);
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+}
+
+void
+store_compare(int dirfd, const char *mac, const void *data, size_t len, struct store_compare *out)
+{
+	char name[64];
+	config_name(name, sizeof name, mac);
+	out->exists = true;
+	out->same = false;
+	/* Opened, not stat'ed by name: on a shared file system this is the server's answer. */
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		out->exists = errno != ENOENT;
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
+		close(fd);
+		return;
+	}
+	const char *want = data;
+	char chunk[8192];
+	size_t off = 0;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (size_t)n > len - off || memcmp(chunk, want + off, (size_t)n) != 0)
+			break;
+		if (n == 0) {
+			out->same = off == len;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * store.h: the config directory as files. List, read, durable atomic
- * replace (a temp file installed by rename), remove, per-MAC locks,
+ * store.h: the config directory as files. List, read, compare, durable
+ * atomic replace (a temp file installed by rename), remove, per-MAC locks,
  * start-up sweep of abandoned temp files, and the health check. It knows
  * nothing about HTTP, and nothing about what a change means: the checks
  * and the history that go with one are change.h's, which holds the MAC's
@@ -109,6 +109,20 @@ int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_in
 int store_read_file(int dirfd, const char *name, struct buf *out, struct store_file_info *info,
                     struct store_result *r);
 
+/* Is data exactly the bytes of <mac>.json? (compares, never follows a symlink) */
+struct store_compare {
+	bool exists; /* something has the config's name (a symlink, a FIFO, ... too) */
+	bool same;   /* it is a regular file holding exactly the bytes compared */
+};
+
+/*
+ * Compares <mac>.json with data: reads nothing when the sizes differ. A
+ * name that cannot be opened or read for any reason but ENOENT exists
+ * and is not the same (the caller then writes, and meets the error there).
+ */
+void store_compare(int dirfd, const char *mac, const void *data, size_t len,
+                   struct store_compare *out);
+
 /*
  * True when, on a local file system, neither <mac>.json nor its lock file
  * exists: a change that needs a config can then be refused without
@@ -119,9 +133,6 @@ int store_read_file(int dirfd, const char *name, struct buf *out, struct store_f
  * come from under the lock.
  */
 bool store_known_absent(int dirfd, const char *mac);
-
-/* Does anything have the name <mac>.json? (never following a symlink) */
-bool store_config_exists(int dirfd, const char *mac);
 
 /*
  * A MAC's write lock: flock(2) of .<mac>.lock, seen by every process and,

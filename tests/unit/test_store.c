@@ -26,7 +26,8 @@
  *
  * Writes and deletes go through change_apply() without history (as
  * every write path does), so the lock, the precondition and the file
- * steps are proved together here.
+ * steps are proved together here; test_change.c proves what a change
+ * adds to them.
  *
  * Faults are injected by link-time interposition: this file defines
  * fsync() and fstatat(), so the store's calls to them (linked from lib.a)
@@ -638,7 +639,7 @@ main(void)
 		          "store: a world-readable config (0644) is brought down to 0640 when "
 		          "replaced");
 		rc = fchmodat(mfd, MAC ".json", 0660, 0);
-		rc |= write_config(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		rc |= write_config(mfd, MAC, "{\"b\":2}", 7, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
 		          "store: a group-writable config loses the write bit FILE_MODE lacks");
 		store_set_file_mode(0600);
@@ -651,7 +652,7 @@ main(void)
 		TAP_CHECK(rc == 0 && mode_of(mfd, "11-22-33-44-55-66.json") == 0600 &&
 		                  mode_of(mfd, ".11-22-33-44-55-66.lock") == 0600,
 		          "store: with FILE_MODE 0600 a new config and its lock are 0600");
-		rc = write_config(mfd, MAC2, "{}", 2, NULL, NULL, &r);
+		rc = write_config(mfd, MAC2, "{\"c\":3}", 7, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC2 ".json") == 0600,
 		          "store: with FILE_MODE 0600 a 0640 config is replaced as 0600");
 		store_set_file_mode(0640);

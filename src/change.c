@@ -109,7 +109,8 @@ change_apply(int dirfd, const char *mac, const void *data, size_t len,
 		return store_result_set(r, STORE_OK, 0, NULL);
 	}
 	struct history_change hc = {.hfd = -1};
-	if (note != NULL && note->keep > 0 && history_keep_current(dirfd, mac, note, &hc, r) != 0) {
+	if (note != NULL && note->keep > 0 &&
+	    history_keep_current(dirfd, mac, &lk, note, &hc, r) != 0) {
 		store_unlock(&lk);
 		return -1;
 	}

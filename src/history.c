@@ -18,10 +18,13 @@
  * that passed history_revision_valid, an entry name that parsed) are ever
  * opened, so no request reaches a file outside .history/<mac>/.
  *
- * Sequence numbers come from the entries present, read under the MAC's
- * lock, so they grow with every change of that MAC on every node sharing
- * the directory; the random part keeps two ids apart should a stale
- * directory listing ever repeat a number.
+ * Sequence numbers are kept in the MAC's lock file (store_lock_value),
+ * read and set under that lock, so they grow with every change of that
+ * MAC on every node sharing the directory, whatever a node's cached
+ * listing of the history directory shows; the entries listed only raise
+ * the floor (a history from before the lock kept the number, or a value
+ * lost in a crash of a local disk, where a listing is never stale). The
+ * random part makes ids unguessable from one another.
  */
 #include "history.h"
 
@@ -276,7 +279,10 @@ read_entries(int hfd, struct history_entry **out, size_t *n, struct store_result
 	return 0;
 }
 
-/* Newest first: by sequence, then by id for the same number. */
+/*
+ * Newest first: by sequence (never repeated within a MAC), then by id, so
+ * that entries made before that held are still in a fixed order.
+ */
 static int
 newest_first(const void *a, const void *b)
 {
@@ -415,7 +421,7 @@ add_entry(int dirfd, const char *cfg, int hfd, int src, const struct stat *st, c
 }
 
 int
-history_keep_current(int dirfd, const char *mac, struct history_note *note,
+history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct history_note *note,
                      struct history_change *hc, struct store_result *r)
 {
 	hc->hfd = -1;
@@ -451,13 +457,13 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note,
 		close(fd);
 		return -1;
 	}
-	uint64_t seq = 0;
+	uint64_t seq = store_lock_value(lk);
 	for (size_t i = 0; i < n; i++)
 		if (list[i].seq > seq)
 			seq = list[i].seq;
 	free(list);
 	seq = (seq + 1) % 10000000000ull;
-	int rc = 0;
+	int rc = store_lock_set_value(lk, seq, r);
 	/* The same name by chance (EEXIST): another random part. */
 	for (int attempt = 0; rc == 0 && attempt < 8; attempt++) {
 		char rnd[REV_RND_DIGITS + 1];

@@ -12,7 +12,9 @@
  * link(2) (or one rename(2) of a copy) creates a complete entry and no
  * crash can leave half of one:
  *   <revision>.<op>.<saved_at>.<replaced_at>.<user>.json
- *     revision     <10 decimal digits: sequence>-<8 hex digits: random>
+ *     revision     <10 decimal digits: sequence>-<8 hex digits: random>;
+ *                  the sequence orders the entries, newest highest, and
+ *                  is never repeated within a MAC (see history_keep_current)
  *     op           s (save), d (delete) or r (restore): what replaced it
  *     saved_at     seconds since the epoch when it was written (its mtime)
  *     replaced_at  seconds since the epoch when it was replaced
@@ -78,15 +80,24 @@ struct history_change {
 };
 
 /*
- * With the MAC's lock held, before a change: makes the current <mac>.json
- * (when it is a regular file) a history entry, and puts its revision id
- * into note->revision ("" when there was nothing to keep). Nothing is left
- * behind on failure. The entry is durable only once history_commit()
- * succeeded, which must come before the change is made; history_end()
- * follows in every case (with hc->hfd -1 it does nothing).
+ * With the MAC's lock (lk) held, before a change: makes the current
+ * <mac>.json (when it is a regular file) a history entry, and puts its
+ * revision id into note->revision ("" when there was nothing to keep).
+ *
+ * Its sequence number is one more than the highest one known, which is
+ * the larger of the lock's value (store_lock_value) and the highest entry
+ * listed; the lock's value is set to it before the entry exists. A
+ * directory listing on a shared file system may be older than another
+ * node's last change (NFS caches it), the lock's value cannot be, so two
+ * entries of a MAC never share a number, whichever node made them.
+ *
+ * Nothing is left behind on failure. The entry is durable only once
+ * history_commit() succeeded, which must come before the change is made;
+ * history_end() follows in every case (with hc->hfd -1 it does nothing).
  */
-int history_keep_current(int dirfd, const char *mac, struct history_note *note,
-                         struct history_change *hc, struct store_result *r);
+int history_keep_current(int dirfd, const char *mac, struct store_lock *lk,
+                         struct history_note *note, struct history_change *hc,
+                         struct store_result *r);
 
 /* Makes the entry durable (fsync of its directory, retried); 0 when there is none. */
 int history_commit(struct history_change *hc, struct store_result *r);

@@ -455,6 +455,7 @@ store_sync_dir(int fd)
 int
 store_lock(int dirfd, const char *mac, struct store_lock *lk, struct store_result *r)
 {
+	lk->shared = fsinfo_is_shared(dirfd);
 	lk->fd = lock_mac(dirfd, mac, true, true, r);
 	return lk->fd < 0 ? -1 : result(r, STORE_OK, 0, NULL);
 }
@@ -465,6 +466,52 @@ store_unlock(struct store_lock *lk)
 	if (lk->fd >= 0)
 		unlock_mac(lk->fd);
 	lk->fd = -1;
+}
+
+#define LOCK_VALUE_DIGITS 10
+
+/*
+ * The value is LOCK_VALUE_DIGITS decimal digits and a newline at the start
+ * of the lock file; anything else (an empty file, from before the value
+ * existed, or an edit by hand) reads as 0.
+ */
+uint64_t
+store_lock_value(const struct store_lock *lk)
+{
+	char text[LOCK_VALUE_DIGITS + 1];
+	ssize_t n;
+	while ((n = pread(lk->fd, text, sizeof text, 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof text || text[LOCK_VALUE_DIGITS] != '\n')
+		return 0;
+	uint64_t v = 0;
+	for (int i = 0; i < LOCK_VALUE_DIGITS; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(text[i] - '0');
+	}
+	return v;
+}
+
+int
+store_lock_set_value(struct store_lock *lk, uint64_t v, struct store_result *r)
+{
+	char text[LOCK_VALUE_DIGITS + 2];
+	snprintf(text, sizeof text, "%010llu\n", (unsigned long long)(v % 10000000000ull));
+	ssize_t n;
+	while ((n = pwrite(lk->fd, text, LOCK_VALUE_DIGITS + 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != LOCK_VALUE_DIGITS + 1)
+		return n < 0 ? sys_fail(r, "write lock file")
+		             : result(r, STORE_IO, EIO, "write lock file");
+	/*
+	 * A local file system's readers see the value at once, and a crash
+	 * that loses it loses nothing the directory does not show anyway; a
+	 * shared one's server has it only once flushed.
+	 */
+	if (lk->shared && fdatasync(lk->fd) != 0)
+		return sys_fail(r, "fsync lock file");
+	return result(r, STORE_OK, 0, NULL);
 }
 
 bool

@@ -15,7 +15,8 @@
  *
  * Names in the directory:
  *   <mac>.json                     a config (the only names ever listed)
- *   .<mac>.lock                    lock file, held with flock(2) by writers
+ *   .<mac>.lock                    lock file, held with flock(2) by writers;
+ *                                  it also holds the lock's value (store_lock_value)
  *   .<mac>.json.<pid>.<n>.<r>.tmp  a write in progress
  *   .history/<mac>/                past versions (history.h), never listed
  */
@@ -140,6 +141,7 @@ bool store_known_absent(int dirfd, const char *mac);
  */
 struct store_lock {
 	int fd;
+	bool shared; /* on a shared file system */
 };
 
 /* Takes the lock, waiting for it; creates the lock file when missing. */
@@ -147,6 +149,22 @@ int store_lock(int dirfd, const char *mac, struct store_lock *lk, struct store_r
 
 /* Releases it. */
 void store_unlock(struct store_lock *lk);
+
+/*
+ * A number kept in the lock file for whoever holds the lock (the history's
+ * sequence numbers). It is as current as the lock on every file system:
+ * taking a lock makes NFS revalidate that file's cached data, and CephFS
+ * is coherent, where a directory listing may be older than another node's
+ * change. 0 when none was ever set.
+ */
+uint64_t store_lock_value(const struct store_lock *lk);
+
+/*
+ * Sets it (below 10^10). On a shared file system it is also flushed to the
+ * server before this returns, so no node can see anything made after it
+ * without it.
+ */
+int store_lock_set_value(struct store_lock *lk, uint64_t v, struct store_result *r);
 
 /*
  * A new version of <mac>.json in a temp file beside it, not yet in place.

@@ -1110,6 +1110,38 @@ main(void)
 		chmod(dir, 0755);
 	}
 
+	/* --- the lock's value --------------------------------------------------------- */
+	{
+		new_dir(dir, sizeof dir, "lockvalue");
+		dfd = open_dir(dir);
+		struct store_lock lk;
+		int rc = store_lock(dfd, MAC, &lk, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 0, "store: a new lock's value is 0");
+		rc = store_lock_set_value(&lk, 42, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 42 &&
+		                  file_is(dfd, "." MAC ".lock", "0000000042\n", 11),
+		          "store: the lock's value is ten digits and a newline in the lock file");
+		store_unlock(&lk);
+		rc = store_lock(dfd, MAC, &lk, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 42,
+		          "store: the lock's value outlasts the lock");
+		rc = store_lock_set_value(&lk, 7, &r);
+		TAP_CHECK(rc == 0 && file_is(dfd, "." MAC ".lock", "0000000007\n", 11),
+		          "store: a smaller value replaces the whole of the old one");
+		store_unlock(&lk);
+		static const char *const junk[] = {"", "12345678901\n", "00000000x2\n", "42\n",
+		                                   "0000000042"};
+		bool all_zero = true;
+		for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+			put_file(dfd, "." MAC ".lock", junk[i], strlen(junk[i]), 0600);
+			rc = store_lock(dfd, MAC, &lk, &r);
+			all_zero &= rc == 0 && store_lock_value(&lk) == 0;
+			store_unlock(&lk);
+		}
+		TAP_CHECK(all_zero, "store: a lock file holding anything else has the value 0");
+		close(dfd);
+	}
+
 	/* --- status words ---------------------------------------------------------- */
 	{
 		bool ok = true;

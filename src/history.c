@@ -293,6 +293,13 @@ newest_first(const void *a, const void *b)
 }
 
 static void
+sort_newest_first(struct history_entry *list, size_t n)
+{
+	if (n > 1) /* list is NULL while empty; qsort(NULL, 0) is undefined */
+		qsort(list, n, sizeof *list, newest_first);
+}
+
+static void
 random_hex(char out[REV_RND_DIGITS + 1])
 {
 	uint32_t v = 0;
@@ -512,7 +519,7 @@ prune(int hfd, unsigned keep)
 	struct store_result r;
 	if (read_entries(hfd, &list, &n, &r) != 0)
 		return;
-	qsort(list, n, sizeof *list, newest_first);
+	sort_newest_first(list, n);
 	for (size_t i = keep; i < n; i++)
 		unlinkat(hfd, list[i].name, 0);
 	free(list);
@@ -560,7 +567,7 @@ history_list(int dirfd, const char *mac, unsigned keep, struct history_entry **o
 	close(fd);
 	if (rc != 0)
 		return -1;
-	qsort(*out, *n, sizeof **out, newest_first);
+	sort_newest_first(*out, *n);
 	if (*n > keep)
 		*n = keep;
 	return store_result_set(r, STORE_OK, 0, NULL);

@@ -492,6 +492,23 @@ main(void)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
 	{
+		/* A history directory emptied by hand lists nothing (and sorts nothing). */
+		dir = make_dir();
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		char hdir[256];
+		snprintf(hdir, sizeof hdir, "%s/.history", dir);
+		int rc = mkdir(hdir, 0750);
+		snprintf(hdir, sizeof hdir, "%s/.history/%s", dir, MAC);
+		rc |= mkdir(hdir, 0750);
+		struct history_entry *list;
+		size_t n = 99;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		TAP_CHECK(rc == 0 && n == 0, "history: an empty history directory lists nothing");
+		free(list);
+		close(dfd);
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	{
 		/* .history as a symlink to elsewhere: never followed. */
 		dir = make_dir();
 		dfd = open(dir, O_RDONLY | O_DIRECTORY);

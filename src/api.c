@@ -286,7 +286,8 @@ static void
 log_change(const struct api_ctx *ctx, const char *bytes, size_t len,
            const struct change_outcome *out)
 {
-	const char *user = ctx->req->remote_user ? ctx->req->remote_user : "-";
+	/* The user name is the client's: quoted when it could pass for fields. */
+	const char *user = LOG_VALUE(ctx->req->remote_user);
 	const char *replaced = ctx->replaced[0] ? ctx->replaced : "-";
 	const char *created = out->created ? "true" : "false";
 	if (bytes == NULL)
@@ -294,14 +295,14 @@ log_change(const struct api_ctx *ctx, const char *bytes, size_t len,
 		        replaced);
 	else if (out->unchanged && ctx->restoring)
 		log_msg(LOG_INFO, "config unchanged mac=%s revision=%s bytes=%zu user=%s", ctx->mac,
-		        ctx->param, len, user);
+		        LOG_VALUE(ctx->param), len, user);
 	else if (out->unchanged)
 		log_msg(LOG_INFO, "config unchanged mac=%s bytes=%zu user=%s", ctx->mac, len, user);
 	else if (ctx->restoring)
 		log_msg(LOG_INFO,
 		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
 		        "replaced=%s",
-		        ctx->mac, ctx->param, len, created, user, replaced);
+		        ctx->mac, LOG_VALUE(ctx->param), len, created, user, replaced);
 	else
 		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
 		        ctx->mac, len, created, user, replaced);

@@ -178,6 +178,8 @@ static const struct {
         NAME("HTTP_USER_AGENT"),
         NAME("HTTP_SEC_FETCH_MODE"),
         NAME("HTTP_SEC_FETCH_SITE"),
+        NAME("HTTP_HOST"),
+        NAME("HTTP_REFERER"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -232,6 +234,8 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->user_agent,
 	        &req->sec_fetch_mode,
 	        &req->sec_fetch_site,
+	        &req->host,
+	        &req->referer,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -496,6 +500,8 @@ reason_phrase(int status)
 		return "Bad Request";
 	case 401:
 		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -508,6 +514,8 @@ reason_phrase(int status)
 		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 421:
+		return "Misdirected Request";
 	case 500:
 		return "Internal Server Error";
 	case 503:
@@ -569,7 +577,12 @@ http_send(const struct http_request *req, struct http_response *res)
 	head_str(&h, reason_phrase(res->status));
 	head_str(&h, "\r\nX-Request-ID: ");
 	head_str(&h, req->request_id);
-	head_str(&h, "\r\n");
+	/*
+	 * On every answer: browsers take each body as the type it is sent
+	 * with, never sniffing JSON into HTML or script, and no page of
+	 * another site shows an answer (the page, Swagger UI) in a frame.
+	 */
+	head_str(&h, "\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
 	if (!bodiless) {
 		head_str(&h, "Content-Length: ");
 		head_uint(&h, body_len);

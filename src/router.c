@@ -14,6 +14,7 @@
 #include "cors.h"
 #include "hex.h"
 #include "log.h"
+#include "origin.h"
 
 /*
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
@@ -270,6 +271,21 @@ not_found(struct api_ctx *ctx)
 	http_set_error(ctx->res, &ctx->err, ctx->req->request_id);
 }
 
+/*
+ * A raw control byte, space or DEL in the path: no client sends one (RFC
+ * 3986 allows them only percent-encoded), and the web server may have read
+ * the path differently (a raw NUL ends a FastCGI parameter here but not
+ * in the web server's access rules), so nothing is routed.
+ */
+static bool
+path_has_raw_controls(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)path[i] <= 0x20 || path[i] == 0x7f)
+			return true;
+	return false;
+}
+
 void
 router_handle(struct api_ctx *ctx, struct router_outcome *out)
 {
@@ -279,6 +295,18 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	out->op = METRICS_OP_NONE;
 	ctx->err.kind = ERR_NONE;
 	ctx->mac[0] = '\0';
+
+	if (path_has_raw_controls(req->path, req->path_len))
+		api_error_set(&ctx->err, ERR_BAD_REQUEST, "Invalid request path",
+		              "the path holds a raw control character or space; send them "
+		              "percent-encoded");
+	else
+		origin_check_host(ctx->settings, req, &ctx->err);
+	if (ctx->err.kind != ERR_NONE) {
+		http_set_error(res, &ctx->err, req->request_id);
+		cors_apply(ctx->settings, req, res);
+		return;
+	}
 
 	char param[sizeof ctx->param], second[sizeof ctx->param];
 	int ri = match_any(req->path, req->path_len, param, second, sizeof param);
@@ -344,6 +372,9 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	} else {
 		ctx->param[0] = '\0';
 	}
+	/* Whatever the route: a change must come from a page allowed to make it. */
+	if (rc == 0 && !origin_method_is_safe(req->method))
+		rc = origin_check_write(ctx->settings, req, &ctx->err);
 	if (rc == 0)
 		rc = m->handler(ctx);
 	if (rc != 0) {
@@ -351,8 +382,8 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			api_error_set(&ctx->err, ERR_INTERNAL, "Internal error",
 			              "the handler failed without saying why");
 		if (api_error_status(ctx->err.kind) >= 500)
-			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=\"%s\"", r->path,
-			        api_error_code(ctx->err.kind), ctx->err.detail);
+			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=%s", r->path,
+			        api_error_code(ctx->err.kind), LOG_VALUE(ctx->err.detail));
 		http_set_error(res, &ctx->err, req->request_id);
 	}
 	cors_apply(ctx->settings, req, res);

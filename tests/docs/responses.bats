@@ -15,7 +15,7 @@ ORIGIN=http://ui.test
 setup_file() {
 	require_tools
 	: >"$BATS_FILE_TMPDIR/codes"
-	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]"
+	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]" ALLOWED_HOSTS=127.0.0.1,localhost
 }
 
 teardown() {
@@ -185,6 +185,13 @@ CALL=rcall
 	assert_error 415 UNSUPPORTED_MEDIA_TYPE
 	rcall PUT /api/configs/aa-bb-cc-00-10-06.json -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '{}'
 	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-06.json" ]
+	rcall PUT /api/configs/aa-bb-cc-00-10-06 -H 'Content-Type: application/json' -H 'Origin: http://evil.example' --data-binary '{"content":{}}'
+	assert_error 403 ORIGIN_NOT_ALLOWED
+	rcall DELETE /api/configs/aa-bb-cc-00-10-05.json -H 'Referer: http://evil.example/'
+	assert_error 403 ORIGIN_NOT_ALLOWED
+	rcall GET /api/configs -H 'Host: rebound.example'
+	assert_error 421 HOST_NOT_ALLOWED
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-06.json" ]
 	validate_recorded
 }

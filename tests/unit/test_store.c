@@ -460,7 +460,7 @@ main(void)
 			close(fd);
 	}
 
-	/* --- store_write / store_read / store_delete ------------------------- */
+	/* --- writes, reads and deletes -------------------------------------- */
 	new_dir(dir, sizeof dir, "rw");
 	int dfd = open_dir(dir);
 	{

@@ -1,6 +1,7 @@
 #!/bin/sh
 # mk/deps.sh: install the Debian packages a target needs, and only those that
-# are missing. Called by `make deps` (run + test), `make deps-bench`.
+# are missing. Called by `make deps` (run + test), `make deps-bench` (bench
+# + ceph) and `make test-ceph` (test + ceph).
 #
 # Usage: mk/deps.sh GROUP...   where GROUP is run, test, bench, ceph or image.
 # Runs apt-get directly as root, through sudo otherwise. Service start-up in

@@ -24,6 +24,10 @@ teardown_file() {
 	ceph_nodes_stop
 }
 
+setup() {
+	ceph_skip_unless_up
+}
+
 # version_of FILE: the "v" tag at the start of a stored version ("" when
 # it has none). Bash alone: a fork per call is slow on a busy machine.
 version_of() {

@@ -5,6 +5,7 @@
  */
 #include "error.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -29,6 +30,8 @@ static const struct {
         [ERR_STORAGE_UNAVAILABLE] = {503, "STORAGE_UNAVAILABLE"},
         [ERR_INSUFFICIENT_STORAGE] = {507, "INSUFFICIENT_STORAGE"},
         [ERR_STORAGE_NOT_DURABLE] = {500, "STORAGE_NOT_DURABLE"},
+        [ERR_ORIGIN_NOT_ALLOWED] = {403, "ORIGIN_NOT_ALLOWED"},
+        [ERR_HOST_NOT_ALLOWED] = {421, "HOST_NOT_ALLOWED"},
 };
 
 void
@@ -41,6 +44,22 @@ api_error_set(struct api_error *err, enum api_error_kind kind, const char *messa
 	va_start(ap, detail_fmt);
 	vsnprintf(err->detail, sizeof err->detail, detail_fmt, ap);
 	va_end(ap);
+}
+
+void
+api_error_detail(struct api_error *err, const char *key, struct json_object *value)
+{
+	if (err->details == NULL)
+		err->details = json_object_new_object();
+	if (err->details == NULL || json_object_object_add(err->details, key, value) != 0)
+		json_object_put(value);
+}
+
+void
+api_error_release(struct api_error *err)
+{
+	json_object_put(err->details);
+	err->details = NULL;
 }
 
 int

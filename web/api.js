@@ -68,7 +68,8 @@ export const getRevision = (mac, rev) => request('GET', `${configUrl(mac)}/histo
 
 // Makes a past version current again; guarded like a save.
 export function restoreRevision(mac, rev, etag) {
-  const headers = etag ? { 'If-Match': etag } : { 'If-None-Match': '*' };
+  // Empty, but typed as JSON: the service takes no POST an HTML form could send.
+  const headers = { 'Content-Type': 'application/json', ...(etag ? { 'If-Match': etag } : { 'If-None-Match': '*' }) };
   return request('POST', `${configUrl(mac)}/history/${enc(rev)}/restore`, { headers, body: '' });
 }
 

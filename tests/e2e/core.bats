@@ -86,7 +86,7 @@ teardown_file() {
 	assert_code 200
 	assert_json '.count' 3
 	assert_json '[.configs[].mac_address]' '["0a-00-00-00-00-00","0b-00-00-00-00-00","ff-00-00-00-00-00"]'
-	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null}'
+	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null,"schema":null,"schema_errors":0}'
 	assert_json '.configs[1].enable_ota' false
 	grep -q '01-00-00-00-00-00.json' "$LIGHTTPD_LOG"
 }
@@ -186,15 +186,21 @@ teardown_file() {
 	call DELETE /api/configs/zz-bb-cc-dd-ee-ff
 	assert_error 400 INVALID_OPERATION
 	assert_json .error "\"Cannot delete config because MAC address 'zz-bb-cc-dd-ee-ff' has invalid format\""
-	for bad in aa:bb-cc:dd:ee:ff aabbccddeeff aa:bb:cc:dd:ee:ff:00 '..' '%2e%2e' '..%2f..%2fetc%2fpasswd' 'aa%3abb%3acc%3add%3aee%3aff%00' '%00' 'aa:bb:cc:dd:ee:f%2f' '%20aa:bb:cc:dd:ee:ff' 'aa:bb:cc:dd:ee:fg' '%C0%AE%C0%AE' '..%5c..%5cwin'; do
+	for bad in aa:bb-cc:dd:ee:ff aabbccddeeff aa:bb:cc:dd:ee:ff:00 '..' '%2e%2e' '..%2f..%2fetc%2fpasswd' 'aa:bb:cc:dd:ee:f%2f' '%20aa:bb:cc:dd:ee:ff' 'aa:bb:cc:dd:ee:fg' '%C0%AE%C0%AE' '..%5c..%5cwin'; do
 		call GET "/api/configs/$bad"
 		assert_error 400 INVALID_OPERATION
+	done
+	# Encoded control bytes are refused by lighttpd before any route.
+	for bad in 'aa%3abb%3acc%3add%3aee%3aff%00' '%00' 'aa-bb-cc-dd-ee-ff%0d'; do
+		call GET "/api/configs/$bad"
+		assert_code 400
+		assert_json .code '"BAD_REQUEST"'
 	done
 }
 
 @test "a MAC with an encoded slash or dot-dot never touches a file outside the directory" {
 	before="$(find "$IOT_TMP" -newer "$LIGHTTPD_LOG" -print | sort)"
-	for bad in '..%2f..%2fpwned' '%2e%2e%2fpwned' '..' 'a%00b'; do
+	for bad in '..%2f..%2fpwned' '%2e%2e%2fpwned' '..' 'a%2e%2eb'; do
 		put_json "$bad" '{"content":{"x":1}}'
 		assert_error 400 INVALID_OPERATION
 		call PUT "/api/configs/$bad.json" -H 'Content-Type: application/json' --data-binary '{"x":1}'
@@ -306,6 +312,62 @@ teardown_file() {
 	assert_code 200
 	[ "$(header X-Request-ID)" = "$id" ]
 	wait_for grep -qF "Z INFO $id config saved mac=aa-bb-cc-00-00-20" "$LIGHTTPD_LOG"
+}
+
+# log_fields TEXT: the key=value fields of a log message, one "key<TAB>value"
+# per line, read the way a logfmt reader does (bare up to a space, or
+# quoted with \" and \\ undone); fails on an unclosed quote. Words
+# without '=' are free text and skipped.
+log_fields() {
+	local rest="$1" key value
+	local re_quoted='^([A-Za-z_]+)="(([^"\\]|\\.)*)"( |$)(.*)$'
+	local re_bare='^([A-Za-z_]+)=([^ "]*)( |$)(.*)$'
+	while [ -n "$rest" ]; do
+		rest="${rest# }"
+		if [[ "$rest" =~ $re_quoted ]]; then
+			key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}" rest="${BASH_REMATCH[5]}"
+			value="$(printf '%s' "$value" | sed 's/\\\(.\)/\1/g')"
+		elif [[ "$rest" =~ $re_bare ]]; then
+			key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}" rest="${BASH_REMATCH[4]}"
+		elif [[ "$rest" =~ ^[A-Za-z_]+=\" ]]; then
+			return 1
+		else
+			[[ "$rest" == *" "* ]] && rest="${rest#* }" || rest=""
+			continue
+		fi
+		printf '%s\t%s\n' "$key" "$value"
+	done
+}
+
+@test "user names with spaces, quotes or = cannot forge fields of the audit line" {
+	# lighttpd's plain user file: a name is anything up to the colon.
+	printf '%s\n' 'eve replaced=r1 created=true:pw-e' 'mal"lory user=admin:pw-m' '-:pw--' >"$BATS_TEST_TMPDIR/users"
+	printf '%s\n' "include \"$IOT_ROOT/conf/lighttpd.conf\"" \
+		'server.modules += ( "mod_auth", "mod_authn_file" )' \
+		'auth.backend = "plain"' \
+		"auth.backend.plain.userfile = \"$BATS_TEST_TMPDIR/users\"" \
+		'$HTTP["request-method"] !~ "^(GET|HEAD|OPTIONS)$" {' \
+		'  auth.require = ( "" => ( "method" => "basic", "realm" => "iotconfig", "require" => "valid-user" ) )' \
+		'}' >"$BATS_TEST_TMPDIR/auth.conf"
+	IOT_LIGHTTPD_CONF="$BATS_TEST_TMPDIR/auth.conf" iot_start PROCS=1
+	local user mac i=0 line fields
+	for user in 'eve replaced=r1 created=true' 'mal"lory user=admin' '-'; do
+		i=$((i + 1))
+		mac="aa-bb-cc-00-00-4$i"
+		put_json "$mac" '{"content":{}}' -u "$user:pw-${user:0:1}" -H "X-Request-ID: forge-$i"
+		assert_code 200
+		wait_for grep -q "forge-$i config saved mac=$mac " "$LIGHTTPD_LOG"
+		line="$(grep "forge-$i config saved mac=$mac " "$LIGHTTPD_LOG")"
+		fields="$(log_fields "${line#* config saved }")" || { echo "unreadable: $line" >&2; return 1; }
+		# Exactly the five fields of a save, each once, the user as sent.
+		[ "$(cut -f1 <<<"$fields" | tr '\n' ' ')" = "mac bytes created user replaced " ] ||
+			{ echo "line: $line" >&2; echo "fields: $fields" >&2; return 1; }
+		[ "$(awk -F '\t' '$1 == "user" {print $2}' <<<"$fields")" = "$user" ]
+		[ "$(awk -F '\t' '$1 == "created" {print $2}' <<<"$fields")" = true ]
+		[ "$(awk -F '\t' '$1 == "replaced" {print $2}' <<<"$fields")" = - ]
+	done
+	# A user named "-" is told apart from no user at all.
+	[[ "$line" == *' created=true user="-" replaced=-' ]] || { echo "line: $line" >&2; return 1; }
 }
 
 @test "without X-Request-ID every response gets a fresh UUID" {

@@ -8,21 +8,28 @@
  * off without MQTT_URL, applies the topic and client id defaults, and
  * refuses a password without a user name, a CA file without mqtts://, an
  * unreadable or non-PEM CA file, a wildcard topic and a bad client id
- * prefix, naming the variable. mqtt_client_id makes "<prefix>-<host>-<pid>"
- * with unsafe host characters replaced. mqtt_payload_build writes the
+ * prefix, naming the variable; MQTT_PASSWORD_FILE gives the file's content
+ * (final newline dropped) and is refused with MQTT_PASSWORD, for a file
+ * others can read, an empty one or a missing one, never showing the
+ * password. mqtt_client_id makes "<prefix>-<host>-<pid>-<8 hex digits>"
+ * with unsafe host characters replaced, and two processes given the same
+ * host name and pid (two containers) get different ids. mqtt_payload_build writes the
  * exact JSON subscribers parse, with the ETag's quotes escaped and null
  * for a delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mqtt_config.h"
 #include "tap.h"
 
-static const char *const vars[] = {"MQTT_URL",     "MQTT_USERNAME", "MQTT_PASSWORD",
-                                   "MQTT_CA_FILE", "MQTT_TOPIC",    "MQTT_CLIENT_ID"};
+static const char *const vars[] = {"MQTT_URL",          "MQTT_USERNAME", "MQTT_PASSWORD",
+                                   "MQTT_CA_FILE",      "MQTT_TOPIC",    "MQTT_CLIENT_ID",
+                                   "MQTT_PASSWORD_FILE"};
 
 static void
 clear_env(void)
@@ -146,6 +153,38 @@ test_load(const char *dir)
 	TAP_STREQ(m.topic, "home/iot/configs", "MQTT_TOPIC");
 	TAP_STREQ(m.client_prefix, "cfg.A_1-x", "MQTT_CLIENT_ID");
 
+	/* The password from a file only the owner (and group) can read. */
+	char pwfile[512];
+	snprintf(pwfile, sizeof pwfile, "%s/mqtt-password", dir);
+	FILE *pf = fopen(pwfile, "w");
+	fputs("s3cret from file\n", pf);
+	fclose(pf);
+	chmod(pwfile, 0640);
+	setenv("MQTT_PASSWORD_FILE", pwfile, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 &&
+	                  strncmp(err, "MQTT_PASSWORD_FILE: ", 20) == 0 &&
+	                  strstr(err, "pw") == NULL,
+	          "MQTT_PASSWORD_FILE with MQTT_PASSWORD is refused");
+	unsetenv("MQTT_PASSWORD");
+	TAP_CHECK(load(&m, err, sizeof err) == 0, "MQTT_PASSWORD_FILE (0640) accepted");
+	TAP_STREQ(m.password, "s3cret from file",
+	          "MQTT_PASSWORD_FILE: the content, newline dropped");
+	chmod(pwfile, 0644);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 &&
+	                  strncmp(err, "MQTT_PASSWORD_FILE: ", 20) == 0 &&
+	                  strstr(err, "other users") != NULL && strstr(err, "s3cret") == NULL,
+	          "MQTT_PASSWORD_FILE readable by others is refused, not shown");
+	pf = fopen(pwfile, "w");
+	fclose(pf);
+	chmod(pwfile, 0600);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "is empty") != NULL,
+	          "an empty MQTT_PASSWORD_FILE is refused");
+	unlink(pwfile);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "cannot read") != NULL,
+	          "a missing MQTT_PASSWORD_FILE is refused");
+	unsetenv("MQTT_PASSWORD_FILE");
+	setenv("MQTT_PASSWORD", "pw", 1);
+
 	unsetenv("MQTT_USERNAME");
 	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_PASSWORD: ", 15) == 0 &&
 	                  strstr(err, "pw") == NULL,
@@ -204,16 +243,66 @@ test_load(const char *dir)
 	clear_env();
 }
 
+/* Is id `head` followed by "-" and 8 lowercase hex digits, and nothing more? */
+static bool
+id_is(const char *id, const char *head)
+{
+	size_t n = strlen(head);
+	if (strncmp(id, head, n) != 0 || id[n] != '-' || strlen(id + n + 1) != 8)
+		return false;
+	return strspn(id + n + 1, "0123456789abcdef") == 8;
+}
+
+/* The id a new process (a fork) makes for host "web" and pid 7, or "" on failure. */
+static void
+id_in_child(char *out, size_t outlen)
+{
+	out[0] = '\0';
+	int p[2];
+	if (pipe(p) != 0)
+		return;
+	fflush(stdout);
+	pid_t kid = fork();
+	if (kid == 0) {
+		char id[MQTT_CLIENT_ID_MAX];
+		mqtt_client_id("iotconfig", "web", 7, id, sizeof id);
+		ssize_t w = write(p[1], id, strlen(id));
+		_exit(w == (ssize_t)strlen(id) ? 0 : 1);
+	}
+	close(p[1]);
+	ssize_t n = kid > 0 ? read(p[0], out, outlen - 1) : -1;
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	if (kid > 0)
+		waitpid(kid, NULL, 0);
+}
+
 static void
 test_client_id(void)
 {
 	char id[MQTT_CLIENT_ID_MAX];
 	mqtt_client_id("iotconfig", "node-1.lan", 4242, id, sizeof id);
-	TAP_STREQ(id, "iotconfig-node-1.lan-4242", "client id: prefix, host, pid");
+	TAP_CHECK(id_is(id, "iotconfig-node-1.lan-4242"),
+	          "client id: prefix, host, pid, then 8 random hex digits");
 	mqtt_client_id("p", "we ird/host", 1, id, sizeof id);
-	TAP_STREQ(id, "p-we_ird_host-1", "client id: unsafe host characters replaced");
+	TAP_CHECK(id_is(id, "p-we_ird_host-1"), "client id: unsafe host characters replaced");
 	mqtt_client_id("p", "", 7, id, sizeof id);
-	TAP_STREQ(id, "p-localhost-7", "client id: no host name");
+	TAP_CHECK(id_is(id, "p-localhost-7"), "client id: no host name");
+	char longest[MQTT_CLIENT_PREFIX_MAX + 1], host[300];
+	memset(longest, 'p', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	memset(host, 'h', sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	mqtt_client_id(longest, host, 4194304, id, sizeof id);
+	TAP_CHECK(strlen(id) == 64 + 1 + 64 + 1 + 7 + 1 + 8 && id[strlen(id) - 9] == '-',
+	          "client id: the longest prefix, host name (cut at 64) and pid keep the random "
+	          "part");
+	char a[MQTT_CLIENT_ID_MAX], b[MQTT_CLIENT_ID_MAX];
+	id_in_child(a, sizeof a);
+	id_in_child(b, sizeof b);
+	TAP_CHECK(id_is(a, "iotconfig-web-7") && id_is(b, "iotconfig-web-7") && strcmp(a, b) != 0,
+	          "client id: two processes with the same host name and pid (two containers) "
+	          "get different ids");
 }
 
 static void

@@ -281,7 +281,7 @@ writer() {
 	rev_v1="$(jq -r '.revisions[1].revision' <<<"$body")"
 
 	# Restored through A (nothing may exist): B serves it, same ETag.
-	on "$A" POST "/api/configs/$mac/history/$rev_v2/restore" -H 'Content-Length: 0' -H 'If-None-Match: *'
+	on "$A" POST "/api/configs/$mac/history/$rev_v2/restore" -H 'Content-Type: application/json' -H 'Content-Length: 0' -H 'If-None-Match: *'
 	assert_code 200
 	[ "$(etag_header)" = "$e2" ]
 	on "$B" GET "/api/configs/$mac.json"
@@ -293,7 +293,7 @@ writer() {
 
 	# Restored through B to the first version: A sees it, and A's history
 	# says v2 was replaced by a restore. A's stale restore then loses.
-	on "$B" POST "/api/configs/$mac/history/$rev_v1/restore" -H 'Content-Length: 0' -H "If-Match: $e2"
+	on "$B" POST "/api/configs/$mac/history/$rev_v1/restore" -H 'Content-Type: application/json' -H 'Content-Length: 0' -H "If-Match: $e2"
 	assert_code 200
 	[ "$(etag_header)" = "$e1" ]
 	on "$A" GET "/api/configs/$mac"
@@ -302,7 +302,7 @@ writer() {
 	[ "$(etag_header)" = "$e1" ]
 	on "$A" GET "/api/configs/$mac/history"
 	assert_json '.revisions[0] | [.replaced_by_operation, .etag]' "[\"restore\",$(jq -R . <<<"$e2")]"
-	on "$A" POST "/api/configs/$mac/history/$rev_v2/restore" -H 'Content-Length: 0' -H "If-Match: $e2"
+	on "$A" POST "/api/configs/$mac/history/$rev_v2/restore" -H 'Content-Type: application/json' -H 'Content-Length: 0' -H "If-Match: $e2"
 	assert_error 412 PRECONDITION_FAILED
 	on "$B" GET "/api/configs/$mac.json"
 	[ "$(etag_header)" = "$e1" ]

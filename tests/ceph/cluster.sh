@@ -29,10 +29,13 @@
 # Facts this relies on (Ceph 16.2, Debian 12):
 # - `osd objectstore = memstore`: a misspelt value silently falls back to
 #   BlueStore and a 100 GiB sparse file;
-# - `mds early reply = false` and `mds tick interval = 0.25`: with the
-#   defaults a file one client writes or renames can block the other for
-#   up to 5 s; both are read only at start, from the file;
-# - without a manager `statfs` reports 0 blocks;
+# - `mds early reply = false`: with the default, a read through one client
+#   of a file the other just changed waits for the MDS's next tick, up to
+#   `mds tick interval` (5 s by default; 0.25 here for what else waits on
+#   it); both are read only at start, from the file;
+# - without a manager `statfs` reports 0 blocks; the manager runs without
+#   its Python modules (an empty module path: Ceph's own health then says
+#   they failed, which nothing here reads), 25 MB instead of 300 MB;
 # - ceph-fuse fails at once when no MDS is active yet (so: wait, retry);
 # - unmount before stopping the MDS, or ceph-fuse hangs up to 30 s;
 # - SIGTERM makes the memstore OSD write its whole store to disk first, so

@@ -43,6 +43,7 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		break;
 	case STORE_DIR_MISSING:
 	case STORE_DIR_NOT_DIR:
+	case STORE_UNREACHABLE: /* the whole directory: 503, as health says */
 		snprintf(message, sizeof message, "Config directory %.120s %s", dir,
 		         r->sys_errno == ELOOP ? "is a symlink, which is not followed"
 		                               : store_status_text(r->status));

@@ -107,6 +107,8 @@ classify(int err)
 		return STORE_ACCESS;
 	case ELOOP:
 		return STORE_NOT_REGULAR;
+	case ENOTCONN: /* from a file system, not a socket: its daemon is gone */
+		return STORE_UNREACHABLE;
 	case EFBIG: /* on a write: beyond the file system's (or RLIMIT_FSIZE's) bound */
 		return STORE_NO_SPACE;
 	default:
@@ -135,6 +137,8 @@ store_status_text(enum store_status st)
 		return "is not a directory";
 	case STORE_ACCESS:
 		return "permission denied";
+	case STORE_UNREACHABLE:
+		return "is unreachable";
 	case STORE_NOT_FOUND:
 		return "not found";
 	case STORE_NOT_REGULAR:

@@ -40,6 +40,8 @@ enum store_status {
 	STORE_DIR_MISSING,    /* the directory does not exist */
 	STORE_DIR_NOT_DIR,    /* it is a file, or a symlink (not followed) */
 	STORE_ACCESS,         /* permission denied or read-only file system */
+	STORE_UNREACHABLE,    /* the file system's client lost its server (ENOTCONN:
+	                         a network file system's FUSE daemon died) */
 	STORE_NOT_FOUND,      /* no such config */
 	STORE_NOT_REGULAR,    /* the config name is a symlink or not a regular file */
 	STORE_TOO_LARGE,      /* larger than the read bound */

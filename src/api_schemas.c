@@ -369,9 +369,9 @@ schema_change(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len, boo
 	        .refused = ERR_NONE,
 	};
 	struct change_precond sp = {.check = api_precond_check,
-	                           .arg = &pre,
-	                           .scratch = ctx->scratch,
-	                           .info = &pre.current};
+	                            .arg = &pre,
+	                            .scratch = ctx->scratch,
+	                            .info = &pre.current};
 	struct history_note note = {
 	        .keep = ctx->settings->history_keep,
 	        .user = ctx->req->remote_user,

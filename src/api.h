@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "error.h"
+#include "firmware.h"
 #include "history.h"
 #include "http.h"
 #include "mac.h"
@@ -28,6 +29,7 @@ struct api_ctx {
 	struct api_error err;
 	char mac[MAC_CANONICAL_LEN + 1];    /* the route's {mac_address}, normalised */
 	char schema[SCHEMA_NAME_MAX + 1];   /* the route's {name} of a schema (schemas.h) */
+	char model[FIRMWARE_MODEL_MAX + 1]; /* the route's {model} (firmware.h) */
 	char param[128];                    /* the route's other parameter, decoded */
 	char version[128];                  /* the page's {version} (api_ui.c), decoded */
 	const char *verb;                   /* "get", "save", "delete": for messages */
@@ -75,6 +77,28 @@ int api_fetches_list(struct api_ctx *ctx);
 int api_fetch_get(struct api_ctx *ctx);
 /* Appends the device gauges of /metrics, read from the fetch notes. */
 int api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf *scratch);
+/* api_firmware.c: firmware images, targets and update states (firmware.h, fwnote.h) */
+int api_firmware_list(struct api_ctx *ctx);
+int api_firmware_model_get(struct api_ctx *ctx);
+int api_firmware_version_get(struct api_ctx *ctx);
+int api_firmware_version_put(struct api_ctx *ctx);
+int api_firmware_version_delete(struct api_ctx *ctx);
+int api_firmware_target_get(struct api_ctx *ctx);
+int api_firmware_target_put(struct api_ctx *ctx);
+int api_firmware_device_get(struct api_ctx *ctx);
+/* Appends iot_firmware_devices{model,state} to /metrics. */
+int api_firmware_metrics(const struct settings *settings, struct buf *out, struct buf *scratch);
+/* api_ota.c: what update clients fetch */
+int api_ota_device_image(struct api_ctx *ctx);
+int api_ota_device_manifest(struct api_ctx *ctx);
+int api_ota_model_manifest(struct api_ctx *ctx);
+int api_ota_version_image(struct api_ctx *ctx);
+/*
+ * Once the answer is sent (delivered: its bytes were handed over): counts
+ * a firmware download and notes the device's request (fwnote.h). No-op
+ * after any other request.
+ */
+void api_ota_after_answer(const struct settings *settings, bool delivered);
 /* api_health.c, api_metrics.c, api_docs.c */
 int api_health(struct api_ctx *ctx);
 int api_metrics(struct api_ctx *ctx);

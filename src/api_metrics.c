@@ -25,7 +25,8 @@ api_metrics(struct api_ctx *ctx)
 	struct http_response *res = ctx->res;
 	res->body->len = 0;
 	if (metrics_render(res->body, files) != 0 ||
-	    api_fetches_metrics(ctx->settings, res->body, ctx->file) != 0) {
+	    api_fetches_metrics(ctx->settings, res->body, ctx->file) != 0 ||
+	    api_firmware_metrics(ctx->settings, res->body, ctx->file) != 0) {
 		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering metrics");
 		return -1;
 	}

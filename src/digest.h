@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DIGEST_HEX_LEN 32
-#define DIGEST_SIZE    32 /* bytes of a SHA-256 */
+#define DIGEST_HEX_LEN  32
+#define DIGEST_SIZE     32 /* bytes of a SHA-256 */
+#define DIGEST_MD5_SIZE 16
 
 /* The SHA-256 of data. */
 void digest_sha256(const void *data, size_t len, uint8_t md[DIGEST_SIZE]);
@@ -21,5 +22,12 @@ void digest_sha256(const void *data, size_t len, uint8_t md[DIGEST_SIZE]);
  * hex digits and a NUL.
  */
 void digest_hex(const uint8_t md[DIGEST_SIZE], char out[DIGEST_HEX_LEN + 1]);
+
+/* n bytes as 2n lowercase hex digits and a NUL (whole digests: firmware). */
+void digest_hex_bytes(const uint8_t *md, size_t n, char *out);
+
+/* The MD5 of data: what Arduino's HTTPUpdate and ESPHome check a download
+ * against (x-MD5, a manifest's md5), never a fingerprint of ours. */
+void digest_md5(const void *data, size_t len, uint8_t md[DIGEST_MD5_SIZE]);
 
 #endif

@@ -180,6 +180,13 @@ static const struct {
         NAME("HTTP_SEC_FETCH_SITE"),
         NAME("HTTP_HOST"),
         NAME("HTTP_REFERER"),
+        NAME("HTTP_RANGE"),
+        NAME("HTTP_IF_RANGE"),
+        NAME("HTTPS"),
+        NAME("HTTP_X_ESP32_VERSION"),
+        NAME("HTTP_X_ESP32_SKETCH_SHA256"),
+        NAME("HTTP_X_ESP32_SKETCH_MD5"),
+        NAME("HTTP_X_FIRMWARE_VERSION"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -236,6 +243,13 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->sec_fetch_site,
 	        &req->host,
 	        &req->referer,
+	        &req->range,
+	        &req->if_range,
+	        &req->https,
+	        &req->esp32_version,
+	        &req->esp32_sketch_sha256,
+	        &req->esp32_sketch_md5,
+	        &req->firmware_version,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -286,14 +300,14 @@ http_media_type_is(const char *ct, const char *type)
  * to the end of the stream, refusing more than max bytes.
  */
 static int
-read_to_end(struct http_request *req, size_t max, struct api_error *err)
+read_to_end(struct http_request *req, size_t max, const char *setting, struct api_error *err)
 {
 	struct buf *b = req->body;
 	for (;;) {
 		if (b->len > max) {
 			transport_discard(req->tx, TRANSPORT_DISCARD_MAX);
 			api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
-			              "the body is more than %zu bytes (MAX_BODY_BYTES)", max);
+			              "the body is more than %zu bytes (%s)", max, setting);
 			return -1;
 		}
 		if (buf_reserve(b, 16384) != 0) {
@@ -317,6 +331,13 @@ read_to_end(struct http_request *req, size_t max, struct api_error *err)
 int
 http_read_body(struct http_request *req, size_t max, struct api_error *err)
 {
+	return http_read_body_limit(req, max, "MAX_BODY_BYTES", err);
+}
+
+int
+http_read_body_limit(struct http_request *req, size_t max, const char *setting,
+                     struct api_error *err)
+{
 	struct buf *b = req->body;
 	b->len = 0;
 	const char *cl = req->content_length;
@@ -324,7 +345,7 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 		const char *te = req->transfer_encoding;
 		if (te == NULL || strcasestr(te, "chunked") == NULL)
 			return 0;
-		return read_to_end(req, max, err);
+		return read_to_end(req, max, setting, err);
 	}
 	char *end = NULL;
 	errno = 0;
@@ -339,8 +360,8 @@ http_read_body(struct http_request *req, size_t max, struct api_error *err)
 		if (want <= TRANSPORT_DISCARD_MAX)
 			transport_discard(req->tx, want);
 		api_error_set(err, ERR_PAYLOAD_TOO_LARGE, "Request body too large",
-		              "the body is %llu bytes; the limit is %zu bytes (MAX_BODY_BYTES)",
-		              want, max);
+		              "the body is %llu bytes; the limit is %zu bytes (%s)", want, max,
+		              setting);
 		return -1;
 	}
 	if (buf_reserve(b, (size_t)want) != 0) {
@@ -494,8 +515,12 @@ reason_phrase(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 201:
+		return "Created";
 	case 204:
 		return "No Content";
+	case 206:
+		return "Partial Content";
 	case 302:
 		return "Found";
 	case 304:
@@ -518,6 +543,8 @@ reason_phrase(int status)
 		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 416:
+		return "Range Not Satisfiable";
 	case 421:
 		return "Misdirected Request";
 	case 500:

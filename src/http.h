@@ -55,6 +55,14 @@ struct http_request {
 	const char *sec_fetch_site;    /* Sec-Fetch-Site: where a browser's request comes from */
 	const char *host;              /* Host: the name the client addressed */
 	const char *referer;           /* Referer: the page a browser's request comes from */
+	const char *range;             /* Range (byterange.h) */
+	const char *if_range;          /* If-Range */
+	const char *https;             /* HTTPS: "on" under TLS (CGI/FastCGI convention) */
+	/* What an update client says it runs (api_ota.c): */
+	const char *esp32_version;       /* x-ESP32-version (Arduino's HTTPUpdate) */
+	const char *esp32_sketch_sha256; /* x-ESP32-sketch-sha256 */
+	const char *esp32_sketch_md5;    /* x-ESP32-sketch-md5 */
+	const char *firmware_version;    /* X-Firmware-Version (ESP-IDF clients, documented) */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;
@@ -82,6 +90,9 @@ void http_request_load(struct http_request *req, struct transport *tx, struct bu
  * Content-Length or a body shorter than announced is ERR_BAD_REQUEST.
  */
 int http_read_body(struct http_request *req, size_t max, struct api_error *err);
+/* The same with another bound, named in the 413's message by its setting. */
+int http_read_body_limit(struct http_request *req, size_t max, const char *setting,
+                         struct api_error *err);
 
 /* Is the media type of a Content-Type value `type` (parameters ignored)? */
 bool http_media_type_is(const char *content_type, const char *type);

@@ -133,9 +133,9 @@ struct loop_buffers {
 	struct buf body, out, file, scratch;
 };
 
-/* Serves one request; returns its method. */
+/* Serves one request; returns its method, and whether its answer was handed over. */
 static enum http_method
-serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b)
+serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b, bool *delivered)
 {
 	uint64_t t0 = monotonic_ns();
 	struct http_request req;
@@ -156,7 +156,8 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	};
 	struct router_outcome outcome;
 	router_handle(&ctx, &outcome);
-	if (http_send(&req, &res) != 0)
+	*delivered = http_send(&req, &res) == 0;
+	if (!*delivered)
 		log_msg(LOG_WARN, "response not delivered status=%d (client or server went away)",
 		        res.status);
 	uint64_t elapsed = monotonic_ns() - t0;
@@ -261,8 +262,11 @@ main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		enum http_method method = serve_one(tx, &settings, &b);
+		bool delivered = false;
+		enum http_method method = serve_one(tx, &settings, &b, &delivered);
 		transport_finish(tx);
+		/* Answer first, keep books after: a device waits for no note. */
+		api_ota_after_answer(&settings, delivered);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
 			sweep_temps(&settings, false);
 	}

@@ -115,17 +115,39 @@ static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 #define NBUCKETS ((int)(sizeof metrics_buckets / sizeof *metrics_buckets))
 
-static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
-                                    405, 409, 412, 413, 415, 500, 503, 507};
+static const int metrics_codes[] = {200, 201, 204, 206, 302, 304, 400, 401, 403, 404,
+                                    405, 409, 412, 413, 415, 416, 500, 503, 507};
 #define NCODES   ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
 #define NMETHODS 8
 #define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
 
 static const char *const metrics_op_names[METRICS_OP_COUNT] = {
-        "list",      "get",           "save",         "delete",      "get_raw",
-        "save_raw",  "history",       "get_revision", "restore",     "list_fetches",
-        "get_fetch", "list_schemas",  "get_schema",   "save_schema", "delete_schema",
-        "validate",  "get_schema_of",
+        "list",
+        "get",
+        "save",
+        "delete",
+        "get_raw",
+        "save_raw",
+        "history",
+        "get_revision",
+        "restore",
+        "list_fetches",
+        "get_fetch",
+        "list_schemas",
+        "get_schema",
+        "save_schema",
+        "delete_schema",
+        "validate",
+        "get_schema_of",
+        "list_firmware",
+        "get_firmware",
+        "save_firmware",
+        "delete_firmware",
+        "get_firmware_target",
+        "set_firmware_target",
+        "get_firmware_state",
+        "download_firmware",
+        "get_firmware_manifest",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {
@@ -151,6 +173,8 @@ struct metrics_shm {
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
 	_Atomic uint64_t mqtt_publish[METRICS_MQTT_COUNT];
 	_Atomic uint64_t checkin_writes[2]; /* [0 success, 1 error] */
+	_Atomic uint64_t fw_downloads[METRICS_FW_COUNT];
+	_Atomic uint64_t fw_bytes[METRICS_FW_COUNT];
 };
 
 /*
@@ -169,9 +193,13 @@ static const char metrics_schema[] = "iot_config_operations_total{operation,stat
                                      "iot_config_http_requests_total{method,route,code} "
                                      "iot_mqtt_publish_total{status} "
                                      "iot_mqtt_connected iot_mqtt_enabled "
-                                     "iot_config_checkin_writes_total{status}";
+                                     "iot_config_checkin_writes_total{status} "
+                                     "iot_firmware_downloads_total{result} "
+                                     "iot_firmware_download_bytes_total{result}";
 static const char *const metrics_outcomes[2] = {"success", "error"};
 static const char *const metrics_mqtt_names[METRICS_MQTT_COUNT] = {"success", "error", "dropped"};
+static const char *const metrics_fw_names[METRICS_FW_COUNT] = {"complete", "partial",
+                                                               "not_modified", "aborted"};
 
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
@@ -240,6 +268,8 @@ layout_signature(void)
 	h = hash_str(h, "other");
 	for (int i = 0; i < METRICS_MQTT_COUNT; i++)
 		h = hash_str(h, metrics_mqtt_names[i]);
+	for (int i = 0; i < METRICS_FW_COUNT; i++)
+		h = hash_str(h, metrics_fw_names[i]);
 	h = hash_num(h, NROUTES);
 	h = hash_num(h, metrics_route_count);
 	for (int i = 0; i < metrics_route_count; i++)
@@ -833,6 +863,38 @@ render_checkin(struct buf *out, struct metrics_shm *m)
 	return rc;
 }
 
+void
+metrics_firmware_download(enum metrics_fw_result result, uint64_t bytes)
+{
+	if ((unsigned)result >= METRICS_FW_COUNT)
+		return;
+	atomic_fetch_add_explicit(&metrics_map->fw_downloads[result], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&metrics_map->fw_bytes[result], bytes, memory_order_relaxed);
+}
+
+static int
+render_firmware(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_firmware_downloads_total Answers carrying a firmware "
+	                       "image, by how they ended.\n"
+	                       "# TYPE iot_firmware_downloads_total counter\n");
+	for (int i = 0; rc == 0 && i < METRICS_FW_COUNT; i++)
+		rc = buf_printf(out, "iot_firmware_downloads_total{result=\"%s\"} %llu\n",
+		                metrics_fw_names[i],
+		                (unsigned long long)atomic_load_explicit(&m->fw_downloads[i],
+		                                                         memory_order_relaxed));
+	if (rc == 0)
+		rc = buf_puts(out, "# HELP iot_firmware_download_bytes_total Firmware image bytes "
+		                   "sent, by how the answer ended.\n"
+		                   "# TYPE iot_firmware_download_bytes_total counter\n");
+	for (int i = 0; rc == 0 && i < METRICS_FW_COUNT; i++)
+		rc = buf_printf(out, "iot_firmware_download_bytes_total{result=\"%s\"} %llu\n",
+		                metrics_fw_names[i],
+		                (unsigned long long)atomic_load_explicit(&m->fw_bytes[i],
+		                                                         memory_order_relaxed));
+	return rc;
+}
+
 static int
 render_mqtt(struct buf *out, struct metrics_shm *m)
 {
@@ -1002,5 +1064,7 @@ metrics_render(struct buf *out, size_t files_count)
 		rc = render_mqtt(out, m);
 	if (rc == 0)
 		rc = render_checkin(out, m);
+	if (rc == 0)
+		rc = render_firmware(out, m);
 	return rc;
 }

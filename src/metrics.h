@@ -32,10 +32,19 @@ enum metrics_op {
 	METRICS_OP_DELETE_SCHEMA,
 	METRICS_OP_VALIDATE,
 	METRICS_OP_GET_SCHEMA_OF,
+	METRICS_OP_LIST_FIRMWARE,
+	METRICS_OP_GET_FIRMWARE,
+	METRICS_OP_SAVE_FIRMWARE,
+	METRICS_OP_DELETE_FIRMWARE,
+	METRICS_OP_GET_TARGET,
+	METRICS_OP_SET_TARGET,
+	METRICS_OP_GET_FIRMWARE_STATE,
+	METRICS_OP_DOWNLOAD_FIRMWARE,
+	METRICS_OP_GET_MANIFEST,
 	METRICS_OP_COUNT
 };
 
-#define METRICS_MAX_ROUTES 40 /* route label slots; the router has fewer */
+#define METRICS_MAX_ROUTES 64 /* route label slots; the router has fewer */
 
 /* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
 enum metrics_mqtt_status {
@@ -69,6 +78,17 @@ void metrics_mqtt_enabled(bool enabled);
 
 /* A fetch note was written (ok) or could not be (iot_config_checkin_writes_total). */
 void metrics_checkin_write(bool ok);
+
+/* How an answer carrying firmware image bytes ended (iot_firmware_downloads_total). */
+enum metrics_fw_result {
+	METRICS_FW_COMPLETE = 0, /* the image to its last byte (a whole one, or the last range) */
+	METRICS_FW_PARTIAL,      /* a range short of the end: one chunk of a download */
+	METRICS_FW_NOT_MODIFIED, /* 304: the device runs it already */
+	METRICS_FW_ABORTED,      /* the body could not be handed over */
+	METRICS_FW_COUNT
+};
+/* One such answer, with the image bytes it held (0 for HEAD and 304). */
+void metrics_firmware_download(enum metrics_fw_result result, uint64_t bytes);
 
 /*
  * Appends the exposition text (format 0.0.4). files_count is the files

@@ -292,11 +292,10 @@ mqtt_enabled(void)
 	return mq_on;
 }
 
-void
-mqtt_notify(const char *mac, const char *etag)
+/* Queues payload on topic; what names the message in log lines. */
+static void
+publish(const char *topic, const struct buf *payload, const char *what)
 {
-	if (!mq_on || !client_up())
-		return;
 	if (atomic_load(&mq_unacked) >= MQTT_QUEUE_MAX) {
 		metrics_mqtt_publish(METRICS_MQTT_DROPPED);
 		if (!mq_full_logged)
@@ -308,18 +307,9 @@ mqtt_notify(const char *mac, const char *etag)
 		return;
 	}
 	mq_full_logged = false;
-	struct buf payload;
-	buf_init(&payload);
-	if (mqtt_payload_build(&payload, mac, etag) != 0) {
-		buf_free(&payload);
-		metrics_mqtt_publish(METRICS_MQTT_ERROR);
-		log_msg(LOG_WARN, "mqtt notification not built: out of memory mac=%s", mac);
-		return;
-	}
 	atomic_fetch_add(&mq_unacked, 1);
-	int rc = mosquitto_publish_v5(mq, NULL, mq_set->topic, (int)payload.len, payload.data, 1,
-	                              false, NULL);
-	buf_free(&payload);
+	int rc = mosquitto_publish_v5(mq, NULL, topic, (int)payload->len, payload->data, 1, false,
+	                              NULL);
 	/*
 	 * MOSQ_ERR_NO_CONN: queued all the same (a QoS 1 message is queued
 	 * before the send is tried) and sent after the next CONNACK.
@@ -327,9 +317,35 @@ mqtt_notify(const char *mac, const char *etag)
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
 		atomic_fetch_sub(&mq_unacked, 1);
 		metrics_mqtt_publish(METRICS_MQTT_ERROR);
-		log_msg(LOG_WARN, "mqtt publish failed mac=%s reason=\"%s\"", mac,
+		log_msg(LOG_WARN, "mqtt publish failed %s reason=\"%s\"", what,
 		        mosquitto_strerror(rc));
 	}
+}
+
+void
+mqtt_notify(const char *mac, const char *etag)
+{
+	if (!mq_on || !client_up())
+		return;
+	struct buf payload;
+	buf_init(&payload);
+	char what[32];
+	snprintf(what, sizeof what, "mac=%s", mac);
+	if (mqtt_payload_build(&payload, mac, etag) != 0) {
+		metrics_mqtt_publish(METRICS_MQTT_ERROR);
+		log_msg(LOG_WARN, "mqtt notification not built: out of memory %s", what);
+	} else {
+		publish(mq_set->topic, &payload, what);
+	}
+	buf_free(&payload);
+}
+
+void
+mqtt_publish(const char *topic, const struct buf *payload, const char *what)
+{
+	if (!mq_on || !client_up())
+		return;
+	publish(topic, payload, what);
 }
 
 bool

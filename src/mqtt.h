@@ -34,6 +34,13 @@ bool mqtt_enabled(void);
  */
 void mqtt_notify(const char *mac, const char *etag);
 
+/*
+ * Queues a payload built by the caller on topic (the firmware
+ * notifications, MQTT_FIRMWARE_TOPIC), the same way: QoS 1, bounded,
+ * never blocking. what names it in log lines.
+ */
+void mqtt_publish(const char *topic, const struct buf *payload, const char *what);
+
 /* Has this process messages the broker has not acknowledged yet? */
 bool mqtt_pending(void);
 

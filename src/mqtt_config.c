@@ -183,19 +183,19 @@ check_ca_file(const char *path, char *err, size_t errlen)
 }
 
 static int
-check_topic(const char *topic, char *err, size_t errlen)
+check_topic(const char *name, const char *topic, char *err, size_t errlen)
 {
 	size_t n = strlen(topic);
 	if (n > 65535 || strpbrk(topic, "+#") != NULL) {
 		snprintf(err, errlen,
-		         "MQTT_TOPIC: '%.200s' is not a topic to publish to (no + or # wildcards, "
+		         "%s: '%.200s' is not a topic to publish to (no + or # wildcards, "
 		         "at most 65535 bytes)",
-		         topic);
+		         name, topic);
 		return -1;
 	}
 	for (const char *c = topic; *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			snprintf(err, errlen, "MQTT_TOPIC: contains a control character");
+			snprintf(err, errlen, "%s: contains a control character", name);
 			return -1;
 		}
 	}
@@ -292,9 +292,12 @@ mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen)
 		return -1;
 	m->ca_file = env_nonempty("MQTT_CA_FILE");
 	m->topic = env_nonempty("MQTT_TOPIC");
+	m->firmware_topic = env_nonempty("MQTT_FIRMWARE_TOPIC");
 	m->client_prefix = env_nonempty("MQTT_CLIENT_ID");
 	if (m->topic == NULL)
 		m->topic = MQTT_DEFAULT_TOPIC;
+	if (m->firmware_topic == NULL)
+		m->firmware_topic = MQTT_DEFAULT_FW_TOPIC;
 	if (m->client_prefix == NULL)
 		m->client_prefix = MQTT_DEFAULT_CLIENT_ID;
 	if (m->password != NULL && m->username == NULL) {
@@ -310,7 +313,8 @@ mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen)
 	}
 	if (m->ca_file != NULL && check_ca_file(m->ca_file, err, errlen) != 0)
 		return -1;
-	if (check_topic(m->topic, err, errlen) != 0 ||
+	if (check_topic("MQTT_TOPIC", m->topic, err, errlen) != 0 ||
+	    check_topic("MQTT_FIRMWARE_TOPIC", m->firmware_topic, err, errlen) != 0 ||
 	    check_prefix(m->client_prefix, err, errlen) != 0)
 		return -1;
 	return 0;
@@ -352,6 +356,35 @@ mqtt_payload_build(struct buf *out, const char *mac, const char *etag)
 	json_object_object_add(o, "operation",
 	                       json_object_new_string(etag != NULL ? "save" : "delete"));
 	json_object_object_add(o, "etag", etag != NULL ? json_object_new_string(etag) : NULL);
+	size_t n = 0;
+	const char *s = json_object_to_json_string_length(
+	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	int rc = s != NULL ? buf_append(out, s, n) : -1;
+	json_object_put(o);
+	return rc;
+}
+
+int
+mqtt_firmware_payload_build(struct buf *out, const char *model, const char *version,
+                            const char *sha256, const char *md5, unsigned long long size,
+                            const char *url, const char *const *devices, size_t ndevices)
+{
+	json_object *o = json_object_new_object();
+	if (o == NULL)
+		return -1;
+	json_object_object_add(o, "model", json_object_new_string(model));
+	json_object_object_add(o, "version", json_object_new_string(version));
+	json_object_object_add(o, "sha256", json_object_new_string(sha256));
+	json_object_object_add(o, "md5", json_object_new_string(md5));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object *list = NULL;
+	if (devices != NULL) {
+		list = json_object_new_array();
+		for (size_t i = 0; list != NULL && i < ndevices; i++)
+			json_object_array_add(list, json_object_new_string(devices[i]));
+	}
+	json_object_object_add(o, "devices", list);
 	size_t n = 0;
 	const char *s = json_object_to_json_string_length(
 	        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);

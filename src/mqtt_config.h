@@ -12,6 +12,7 @@
 #include "buf.h"
 
 #define MQTT_DEFAULT_TOPIC     "iotsupport/updates/configs"
+#define MQTT_DEFAULT_FW_TOPIC  "iotsupport/updates/firmware"
 #define MQTT_DEFAULT_CLIENT_ID "iotconfig"
 #define MQTT_HOST_MAX          255 /* a DNS name's longest text form */
 #define MQTT_CLIENT_PREFIX_MAX 64
@@ -25,14 +26,15 @@ struct mqtt_url {
 };
 
 struct mqtt_settings {
-	bool enabled;              /* MQTT_URL set and not empty */
-	struct mqtt_url url;       /* MQTT_URL */
-	const char *username;      /* MQTT_USERNAME, or NULL */
-	const char *password;      /* MQTT_PASSWORD or MQTT_PASSWORD_FILE's content, or NULL;
-	                              never logged */
-	const char *ca_file;       /* MQTT_CA_FILE, or NULL: the system's CAs */
-	const char *topic;         /* MQTT_TOPIC */
-	const char *client_prefix; /* MQTT_CLIENT_ID */
+	bool enabled;               /* MQTT_URL set and not empty */
+	struct mqtt_url url;        /* MQTT_URL */
+	const char *username;       /* MQTT_USERNAME, or NULL */
+	const char *password;       /* MQTT_PASSWORD or MQTT_PASSWORD_FILE's content, or NULL;
+	                               never logged */
+	const char *ca_file;        /* MQTT_CA_FILE, or NULL: the system's CAs */
+	const char *topic;          /* MQTT_TOPIC */
+	const char *firmware_topic; /* MQTT_FIRMWARE_TOPIC: target changes (firmware.h) */
+	const char *client_prefix;  /* MQTT_CLIENT_ID */
 };
 
 /*
@@ -43,8 +45,8 @@ struct mqtt_settings {
 int mqtt_url_parse(const char *value, struct mqtt_url *out, char *err, size_t errlen);
 
 /*
- * Reads MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE, MQTT_TOPIC
- * and MQTT_CLIENT_ID. Returns 0, or -1 with a message naming the variable.
+ * Reads MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE, MQTT_TOPIC,
+ * MQTT_FIRMWARE_TOPIC and MQTT_CLIENT_ID. Returns 0, or -1 with a message naming the variable.
  * With MQTT_URL unset or empty, MQTT is off and the others are not checked.
  */
 int mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen);
@@ -64,5 +66,15 @@ void mqtt_client_id(const char *prefix, const char *hostname, long pid, char *ou
  *  "etag":"<etag>"|null}. etag NULL means a delete. Returns 0 or -1 (memory).
  */
 int mqtt_payload_build(struct buf *out, const char *mac, const char *etag);
+
+/*
+ * Appends the JSON notification of a firmware target change:
+ * {"model":…,"version":…,"sha256":…,"md5":…,"size":…,"url":…,"devices":null|[…]}
+ * (devices: the canary's MACs when the change is the canary's, else null:
+ * every device of the model). Returns 0 or -1 (memory).
+ */
+int mqtt_firmware_payload_build(struct buf *out, const char *model, const char *version,
+                                const char *sha256, const char *md5, unsigned long long size,
+                                const char *url, const char *const *devices, size_t ndevices);
 
 #endif

@@ -19,7 +19,9 @@
 /*
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
  * PARAM_VERSION_ASSET: {version} and then {asset}; PARAM_SCHEMA: a
- * schema's {name}, PARAM_SCHEMA_REVISION: {name} and then {revision}.
+ * schema's {name}, PARAM_SCHEMA_REVISION: {name} and then {revision};
+ * PARAM_MODEL: a firmware {model}, PARAM_MODEL_VERSION: {model} and then
+ * a firmware {version} (the handler checks the version's grammar).
  */
 enum param_kind {
 	PARAM_NONE,
@@ -28,7 +30,9 @@ enum param_kind {
 	PARAM_ASSET,
 	PARAM_VERSION_ASSET,
 	PARAM_SCHEMA,
-	PARAM_SCHEMA_REVISION
+	PARAM_SCHEMA_REVISION,
+	PARAM_MODEL,
+	PARAM_MODEL_VERSION
 };
 
 struct route_method {
@@ -102,9 +106,45 @@ static const struct route routes[] = {
         {"/api/fetches",
          PARAM_NONE,
          {{HTTP_GET, api_fetches_list, METRICS_OP_LIST_FETCHES, "list fetches"}}},
+        {"/api/configs/{mac_address}/firmware",
+         PARAM_MAC,
+         {{HTTP_GET, api_firmware_device_get, METRICS_OP_GET_FIRMWARE_STATE,
+           "get the firmware state of"}}},
+        {"/api/firmware",
+         PARAM_NONE,
+         {{HTTP_GET, api_firmware_list, METRICS_OP_LIST_FIRMWARE, "list firmware"}}},
+        {"/api/firmware/{model}",
+         PARAM_MODEL,
+         {{HTTP_GET, api_firmware_model_get, METRICS_OP_GET_FIRMWARE, "get the firmware of"}}},
+        {"/api/firmware/{model}/target",
+         PARAM_MODEL,
+         {{HTTP_GET, api_firmware_target_get, METRICS_OP_GET_TARGET, "get the target of"},
+          {HTTP_PUT, api_firmware_target_put, METRICS_OP_SET_TARGET, "set the target of"}}},
+        {"/api/firmware/{model}/versions/{version}",
+         PARAM_MODEL_VERSION,
+         {{HTTP_GET, api_firmware_version_get, METRICS_OP_GET_FIRMWARE, "get firmware of"},
+          {HTTP_PUT, api_firmware_version_put, METRICS_OP_SAVE_FIRMWARE, "upload firmware of"},
+          {HTTP_DELETE, api_firmware_version_delete, METRICS_OP_DELETE_FIRMWARE,
+           "delete firmware of"}}},
         {"/esp32/config/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
+        /* Device routes, like the one above (the web servers' snippets let
+         * devices reach /esp32/ without admin credentials). */
+        {"/esp32/firmware/{mac_address}.bin",
+         PARAM_MAC,
+         {{HTTP_GET, api_ota_device_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get the firmware of"}}},
+        {"/esp32/firmware/{mac_address}.json",
+         PARAM_MAC,
+         {{HTTP_GET, api_ota_device_manifest, METRICS_OP_GET_MANIFEST,
+           "get the firmware manifest of"}}},
+        {"/esp32/firmware/{model}/manifest.json",
+         PARAM_MODEL,
+         {{HTTP_GET, api_ota_model_manifest, METRICS_OP_GET_MANIFEST,
+           "get the firmware manifest of"}}},
+        {"/esp32/firmware/{model}/{version}.bin",
+         PARAM_MODEL_VERSION,
+         {{HTTP_GET, api_ota_version_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get firmware of"}}},
         {"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},
         {"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
         {"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
@@ -333,6 +373,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	out->op = METRICS_OP_NONE;
 	ctx->err.kind = ERR_NONE;
 	ctx->mac[0] = '\0';
+	ctx->model[0] = '\0';
 
 	if (path_has_raw_controls(req->path, req->path_len))
 		api_error_set(&ctx->err, ERR_BAD_REQUEST, "Invalid request path",
@@ -418,6 +459,25 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			        "a schema name is 1 to %d characters of a-z, 0-9, '.', '_' and "
 			        "'-', starting with a letter or digit",
 			        SCHEMA_NAME_MAX);
+			rc = -1;
+		}
+	} else if (r->param == PARAM_MODEL || r->param == PARAM_MODEL_VERSION) {
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
+		ctx->model[0] = '\0';
+		if (firmware_model_valid(param)) {
+			memcpy(ctx->model, param, strlen(param) + 1); /* fits: the name is valid */
+		} else {
+			char shown[80], message[200];
+			printable_copy(shown, sizeof shown, param);
+			snprintf(message, sizeof message,
+			         "Cannot %s model '%s': the name has invalid format", m->verb,
+			         shown);
+			api_error_set(
+			        &ctx->err, ERR_INVALID_OPERATION, message,
+			        "a model name is the deviceModel of its configs: 1 to %d "
+			        "characters of a-z, 0-9, '.', '_' and '-', starting with a letter "
+			        "or digit",
+			        FIRMWARE_MODEL_MAX);
 			rc = -1;
 		}
 	} else if (r->param == PARAM_ASSET) {

@@ -86,6 +86,8 @@ settings_free(struct settings *s)
 {
 	free_origins(&s->cors_origins, &s->cors_count);
 	free_origins(&s->allowed_hosts, &s->allowed_hosts_count);
+	free((char *)s->firmware_base_url);
+	s->firmware_base_url = NULL;
 }
 
 /*
@@ -358,6 +360,39 @@ parse_shared_fs(const char *value, enum fsinfo_mode *out, char *err, size_t errl
 	return 0;
 }
 
+/*
+ * FIRMWARE_BASE_URL: "http://host[:port]" or "https://...", optionally with
+ * a path prefix, no query, no trailing slash needed (one is dropped).
+ */
+static int
+parse_base_url(const char *value, const char **out, char *err, size_t errlen)
+{
+	const char *rest = strncmp(value, "http://", 7) == 0    ? value + 7
+	                   : strncmp(value, "https://", 8) == 0 ? value + 8
+	                                                        : NULL;
+	bool ok = rest != NULL && rest[0] != '\0' && rest[0] != '/' && strlen(value) < 200;
+	for (const char *p = value; ok && *p; p++)
+		ok = (unsigned char)*p > 0x20 && *p != 0x7f && *p != '?' && *p != '#' &&
+		     *p != '"' && *p != '\\';
+	if (!ok) {
+		snprintf(err, errlen,
+		         "FIRMWARE_BASE_URL: '%.64s' is not an http:// or https:// URL such as "
+		         "http://iot.example.org:8080",
+		         value);
+		return -1;
+	}
+	size_t n = strlen(value);
+	char *copy = strdup(value);
+	if (copy == NULL) {
+		snprintf(err, errlen, "FIRMWARE_BASE_URL: out of memory");
+		return -1;
+	}
+	if (n > 0 && copy[n - 1] == '/')
+		copy[n - 1] = '\0';
+	*out = copy;
+	return 0;
+}
+
 int
 settings_load(struct settings *s, char *err, size_t errlen)
 {
@@ -367,6 +402,9 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	s->history_keep = SETTINGS_DEFAULT_HISTORY;
 	s->checkin_interval = SETTINGS_DEFAULT_CHECKIN;
 	s->file_mode = SETTINGS_DEFAULT_FILE_MODE;
+	s->firmware_max_bytes = SETTINGS_DEFAULT_FW_BYTES;
+	s->firmware_keep = SETTINGS_DEFAULT_FW_KEEP;
+	s->firmware_fail_after = SETTINGS_DEFAULT_FW_FAIL;
 	s->metrics_file = env_nonempty("METRICS_FILE");
 	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
 	if (s->swagger_dir == NULL)
@@ -392,6 +430,38 @@ settings_load(struct settings *s, char *err, size_t errlen)
 		return -1;
 	v = env_nonempty("SHARED_FS");
 	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("FIRMWARE_MAX_BYTES");
+	if (v != NULL &&
+	    parse_size("FIRMWARE_MAX_BYTES", v, SETTINGS_MIN_FW_BYTES, SETTINGS_MAX_FW_BYTES,
+	               &s->firmware_max_bytes, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("FIRMWARE_KEEP");
+	if (v != NULL && (parse_count("FIRMWARE_KEEP", v, SETTINGS_MAX_FW_KEEP, "versions",
+	                              &s->firmware_keep, err, errlen) != 0 ||
+	                  s->firmware_keep == 0)) {
+		snprintf(err, errlen,
+		         "FIRMWARE_KEEP: '%.64s' is not a whole number of versions "
+		         "between 1 and %u",
+		         v, SETTINGS_MAX_FW_KEEP);
+		return -1;
+	}
+	v = env_nonempty("FIRMWARE_FAIL_AFTER");
+	if (v != NULL && (parse_count("FIRMWARE_FAIL_AFTER", v, SETTINGS_MAX_FW_FAIL, "seconds",
+	                              &s->firmware_fail_after, err, errlen) != 0 ||
+	                  s->firmware_fail_after < SETTINGS_MIN_FW_FAIL)) {
+		snprintf(err, errlen,
+		         "FIRMWARE_FAIL_AFTER: '%.64s' is not a whole number of "
+		         "seconds between %u and %u",
+		         v, SETTINGS_MIN_FW_FAIL, SETTINGS_MAX_FW_FAIL);
+		return -1;
+	}
+	v = env_nonempty("FIRMWARE_SENDFILE");
+	if (v != NULL &&
+	    parse_bool("FIRMWARE_SENDFILE", v, &s->firmware_sendfile, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("FIRMWARE_BASE_URL");
+	if (v != NULL && parse_base_url(v, &s->firmware_base_url, err, errlen) != 0)
 		return -1;
 	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins, &s->cors_count,
 	                           err, errlen) != 0)

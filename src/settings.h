@@ -20,6 +20,14 @@
 #define SETTINGS_DEFAULT_FILE_MODE 0640u /* owner read-write, group read */
 #define SETTINGS_DEFAULT_CHECKIN   60u
 #define SETTINGS_MAX_CHECKIN       86400u /* one day */
+#define SETTINGS_DEFAULT_FW_BYTES  (8u * 1024u * 1024u)
+#define SETTINGS_MIN_FW_BYTES      (64u * 1024u)
+#define SETTINGS_MAX_FW_BYTES      (64u * 1024u * 1024u)
+#define SETTINGS_DEFAULT_FW_KEEP   5u
+#define SETTINGS_MAX_FW_KEEP       100u /* FIRMWARE_KEEP_MAX */
+#define SETTINGS_DEFAULT_FW_FAIL   900u
+#define SETTINGS_MIN_FW_FAIL       10u
+#define SETTINGS_MAX_FW_FAIL       604800u /* a week */
 
 struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
@@ -46,6 +54,16 @@ struct settings {
 	 * hands it to store_set_file_mode(), where other modules read it.
 	 */
 	unsigned file_mode;
+
+	/* Firmware updates (firmware.h, api_ota.c): */
+	size_t firmware_max_bytes;     /* FIRMWARE_MAX_BYTES: the largest image upload */
+	unsigned firmware_keep;        /* FIRMWARE_KEEP: versions kept per model */
+	unsigned firmware_fail_after;  /* FIRMWARE_FAIL_AFTER: seconds after a complete download
+	                                  until a device still on its old version has failed */
+	bool firmware_sendfile;        /* FIRMWARE_SENDFILE: the web server sends image bodies
+	                                  (X-Sendfile), configured to accept it from us */
+	const char *firmware_base_url; /* FIRMWARE_BASE_URL: scheme and authority devices reach
+	                                  the service at (MQTT payloads), or NULL */
 
 	struct mqtt_settings mqtt; /* MQTT_*: change notifications */
 };

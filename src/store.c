@@ -595,6 +595,58 @@ store_temp_write(int dirfd, const char *mac, const void *data, size_t len, struc
 	return result(r, STORE_OK, 0, NULL);
 }
 
+int
+store_write_file(int dirfd, const char *name, const void *data, size_t len, struct store_result *r)
+{
+	char tmp[320];
+	int fd = -1;
+	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+		unsigned rnd = 0;
+		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+			rnd = (unsigned)attempt ^ (unsigned)getpid();
+		int n = snprintf(tmp, sizeof tmp, ".%s.%ld.%u.%08x.tmp", name, (long)getpid(),
+		                 ++store_temp_seq, rnd);
+		if (n < 0 || (size_t)n >= sizeof tmp)
+			return result(r, STORE_IO, ENAMETOOLONG, "create temp file");
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		            (mode_t)store_mode);
+		if (fd < 0 && errno != EEXIST)
+			return sys_fail(r, "create temp file");
+	}
+	if (fd < 0)
+		return result(r, STORE_IO, EEXIST, "create temp file");
+	const char *failed = NULL;
+	if (store_set_mode(fd, store_mode) != 0)
+		failed = "set temp file mode";
+	else if (write_all(fd, data, len) != 0)
+		failed = "write temp file";
+	else if (fsync(fd) != 0)
+		failed = "fsync temp file";
+	int err = failed != NULL ? errno : 0;
+	if (close(fd) != 0 && failed == NULL) {
+		failed = "close temp file";
+		err = errno;
+	}
+	if (failed == NULL && renameat(dirfd, tmp, dirfd, name) != 0) {
+		failed = "rename temp file";
+		err = errno;
+	}
+	if (failed != NULL) {
+		unlinkat(dirfd, tmp, 0);
+		return result(r, classify(err), err, failed);
+	}
+	if (sync_dir(dirfd, r) != 0)
+		return -1;
+	return result(r, STORE_OK, 0, NULL);
+}
+
+bool
+store_is_temp_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 5 && name[0] == '.' && strcmp(name + n - 4, ".tmp") == 0;
+}
+
 void
 store_temp_discard(int dirfd, struct store_temp *t)
 {

@@ -195,6 +195,22 @@ int store_temp_write(int dirfd, const char *mac, const void *data, size_t len, s
  */
 int store_temp_install(int dirfd, const char *mac, struct store_temp *t, struct store_result *r);
 
+/*
+ * Writes data as the file `name` in dirfd, durably and atomically, for
+ * files other than configs (firmware images and their records): a fresh
+ * temp file ".<name>.<pid>.<n>.<random>.tmp" beside it (O_EXCL, mode
+ * FILE_MODE exactly), written and fsynced, renamed over name, then the
+ * directory fsynced. Readers see the old file or the new one. On failure
+ * before the rename nothing is left and any previous file is untouched;
+ * STORE_NOT_DURABLE as for store_temp_install. The caller holds whatever
+ * lock orders the writers of name.
+ */
+int store_write_file(int dirfd, const char *name, const void *data, size_t len,
+                     struct store_result *r);
+
+/* Is name one of store_write_file's temp files (".<...>.tmp")? */
+bool store_is_temp_name(const char *name);
+
 /* Removes a temp file that will not be installed. */
 void store_temp_discard(int dirfd, struct store_temp *t);
 

@@ -560,26 +560,46 @@ main(void)
 		for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
 			metrics_observe_op(METRICS_OP_SAVE, i != 4, ns[i]);
 		metrics_observe_request(0, 1, 200);
-		metrics_observe_request(2, 2, 201);  /* a status without its own label */
+		metrics_observe_request(2, 2, 418);  /* a status without its own label */
 		metrics_observe_request(99, 0, 200); /* method index out of range */
 		metrics_observe_request(1, -1, 404); /* no route matched */
 		metrics_observe_request(1, 42, 404); /* route index out of range */
 		char *text = render(12);
 		int families = 0;
-		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 10,
+		metrics_firmware_download(METRICS_FW_PARTIAL, 4096);
+		metrics_firmware_download(METRICS_FW_COMPLETE, 1000);
+		metrics_firmware_download(METRICS_FW_PARTIAL, 4096);
+		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 12,
 		          "metrics: every family has # HELP and # TYPE and owns its samples");
-		TAP_CHECK(text != NULL &&
-		                  has_line(text, "# TYPE iot_config_operations_total counter") &&
-		                  has_line(text, "# TYPE iot_config_operation_duration_seconds "
-		                                 "histogram") &&
-		                  has_line(text, "# TYPE iot_config_http_requests_total counter") &&
-		                  has_line(text, "# TYPE iot_config_files_count gauge") &&
-		                  has_line(text, "# TYPE iot_config_build_info gauge") &&
-		                  has_line(text, "# TYPE iot_config_start_time_seconds gauge") &&
-		                  has_line(text, "# TYPE iot_mqtt_publish_total counter") &&
-		                  has_line(text, "# TYPE iot_mqtt_connected gauge") &&
-		                  has_line(text, "# TYPE iot_mqtt_enabled gauge"),
-		          "metrics: the families have the documented types");
+		TAP_CHECK(
+		        text != NULL &&
+		                has_line(text, "# TYPE iot_config_operations_total counter") &&
+		                has_line(text, "# TYPE iot_config_operation_duration_seconds "
+		                               "histogram") &&
+		                has_line(text, "# TYPE iot_config_http_requests_total counter") &&
+		                has_line(text, "# TYPE iot_config_files_count gauge") &&
+		                has_line(text, "# TYPE iot_config_build_info gauge") &&
+		                has_line(text, "# TYPE iot_config_start_time_seconds gauge") &&
+		                has_line(text, "# TYPE iot_mqtt_publish_total counter") &&
+		                has_line(text, "# TYPE iot_mqtt_connected gauge") &&
+		                has_line(text, "# TYPE iot_mqtt_enabled gauge") &&
+		                has_line(text, "# TYPE iot_firmware_downloads_total counter") &&
+		                has_line(text, "# TYPE iot_firmware_download_bytes_total counter"),
+		        "metrics: the families have the documented types");
+		char *again = render(12);
+		TAP_CHECK(
+		        again != NULL &&
+		                sample(again, "iot_firmware_downloads_total{result=\"partial\"}") ==
+		                        2 &&
+		                sample(again,
+		                       "iot_firmware_download_bytes_total{result=\"partial\"}") ==
+		                        8192 &&
+		                sample(again,
+		                       "iot_firmware_downloads_total{result=\"complete\"}") == 1 &&
+		                sample(again, "iot_firmware_downloads_total{result=\"aborted\"}") ==
+		                        0,
+		        "metrics: firmware downloads and their bytes count by result");
+		free(again);
 
 		double v[32];
 		char les[32][16];

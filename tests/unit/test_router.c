@@ -90,7 +90,33 @@ main(void)
 	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 29, "router: the table has the 29 documented routes");
+	TAP_CHECK(router_count() == 38, "router: the table has the 38 documented routes");
+	{
+		char name[128];
+		const char *p = "/api/firmware/esp32-cam/versions/1.2.0-rc1+g1a2b";
+		int got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/api/firmware/{model}/versions/{version}") &&
+		                  strcmp(name, "esp32-cam") == 0,
+		          "router: a firmware version's route gives the model first");
+		p = "/esp32/firmware/AA-BB-CC-DD-EE-FF.bin";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/esp32/firmware/{mac_address}.bin") &&
+		                  strcmp(name, "AA-BB-CC-DD-EE-FF") == 0,
+		          "router: a device's firmware is its MAC with .bin");
+		p = "/esp32/firmware/esp32-cam/1.2.0.bin";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/esp32/firmware/{model}/{version}.bin") &&
+		                  strcmp(name, "esp32-cam") == 0,
+		          "router: a version's image is model/version.bin");
+		p = "/esp32/firmware/esp32-cam/manifest.json";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/esp32/firmware/{model}/manifest.json"),
+		          "router: a model's manifest is not taken for a version's image");
+		p = "/esp32/firmware/aa-bb-cc-dd-ee-ff.json";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/esp32/firmware/{mac_address}.json"),
+		          "router: a device's manifest is its MAC with .json");
+	}
 	{
 		char name[128];
 		const char *p = "/api/schemas/esp32-cam/history/0000000001-0123abcd/restore";

@@ -42,7 +42,18 @@ MQTT_PASSWORD ?=
 MQTT_PASSWORD_FILE ?=
 MQTT_CA_FILE ?=
 MQTT_TOPIC ?= iotsupport/updates/configs
+MQTT_FIRMWARE_TOPIC ?= iotsupport/updates/firmware
 MQTT_CLIENT_ID ?= iotconfig
+# Firmware updates (docs/firmware.md): the largest image upload, versions
+# kept per model, seconds after a complete download until a device still on
+# its old version counts as failed, lighttpd sending the images itself
+# (X-Sendfile, set up in conf/lighttpd.conf), and the address devices reach
+# this server at for MQTT notifications (empty: the admin request's own).
+FIRMWARE_MAX_BYTES ?= 8388608
+FIRMWARE_KEEP ?= 5
+FIRMWARE_FAIL_AFTER ?= 900
+FIRMWARE_SENDFILE ?= true
+FIRMWARE_BASE_URL ?=
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -179,7 +190,11 @@ run: deps-run
 		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_PASSWORD_FILE='$(abspath $(MQTT_PASSWORD_FILE))' \
 		MQTT_CA_FILE='$(abspath $(MQTT_CA_FILE))' MQTT_TOPIC='$(MQTT_TOPIC)' \
+		MQTT_FIRMWARE_TOPIC='$(MQTT_FIRMWARE_TOPIC)' \
 		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \
+		FIRMWARE_MAX_BYTES='$(FIRMWARE_MAX_BYTES)' FIRMWARE_KEEP='$(FIRMWARE_KEEP)' \
+		FIRMWARE_FAIL_AFTER='$(FIRMWARE_FAIL_AFTER)' FIRMWARE_SENDFILE='$(FIRMWARE_SENDFILE)' \
+		FIRMWARE_BASE_URL='$(FIRMWARE_BASE_URL)' \
 		AUTH_READS='$(AUTH_READS)' AUTH_METRICS='$(AUTH_METRICS)' \
 		lighttpd -D -f conf/lighttpd.conf
 

@@ -9,7 +9,8 @@
 #                    credentials anywhere, and a warning on stderr
 #   AUTH_READS       true: reads need credentials too, except what devices
 #                    and probes fetch: /api/configs/<mac>.json,
-#                    /esp32/config/<mac>.json, /api/health, and
+#                    /esp32/config/<mac>.json, /esp32/firmware/...
+#                    (images and manifests), /api/health, and
 #                    the admin page's own files (/ and /ui/...), which ask
 #                    for credentials on their first API call
 #   AUTH_METRICS     true: /metrics needs credentials too (with AUTH_READS);
@@ -58,7 +59,7 @@ esac
 
 # Paths read without credentials under AUTH_READS, matched against the
 # decoded, normalised path lighttpd checks ($HTTP["url"], no query).
-open='api/configs/[^/]+\.json|esp32/config/[^/]+\.json|api/health|ui(/.*)?'
+open='api/configs/[^/]+\.json|esp32/config/[^/]+\.json|esp32/firmware/[^/]+(/[^/]+)?|api/health|ui(/.*)?'
 [ "$metrics" = true ] || open="$open|metrics"
 
 cat <<EOF

@@ -15,7 +15,9 @@
 #                         container), CONTAINER its name
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
-#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, FILE_MODE).
+#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, FILE_MODE, FIRMWARE_*);
+#     for Apache, FIRMWARE_SENDFILE=true loads mod_xsendfile (the snippet
+#     then turns the setting on by itself).
 #     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID and SERVER_LOG
 #     (where the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
@@ -114,6 +116,10 @@ apache_start() {
 			[CHECKIN_INTERVAL]=60 [FILE_MODE]=0640)
 	fi
 	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done
+	# FIRMWARE_SENDFILE=true: Apache with mod_xsendfile, which the snippet
+	# then sets up (and the responder uses); false or unset: without it.
+	if [ "${settings[FIRMWARE_SENDFILE]:-false}" = true ]; then args+=(-D XSENDFILE); fi
+	unset 'settings[FIRMWARE_SENDFILE]'
 	export CONFIG_DIR="${settings[ESP32_CONFIGS_DIR]:-${CONFIG_DIR:-}}"
 	for kv in "${!settings[@]}"; do
 		if [ -n "${settings[$kv]}" ]; then args+=(-C "Define IOTCONFIG_$kv ${settings[$kv]}"); fi

@@ -11,10 +11,12 @@
 #             [--header 'Name: value' ...]
 #       behaves like ESP-IDF's esp_https_ota with partial downloads: a HEAD
 #       for the length (200 wanted), then GETs of Range chunks on one
-#       keep-alive connection; the version is read from the first chunk's
-#       app descriptor and the download stops there when it is the running
+#       keep-alive connection, each answer checked (206, Content-Length,
+#       Content-Range); the version is read from the first bytes' app
+#       descriptor and the download stops there when it is the running
 #       one; --cut-at N drops the connection once N bytes came (in the
-#       middle of a chunk) and goes on with "Range: bytes=N-" on a new one.
+#       middle of a chunk) and takes the rest with "Range: bytes=N-" on a
+#       new one.
 #       Prints one JSON line: what happened, each status seen, the bytes.
 #   fwtool.py arduino URL --mac MAC [--version V] [--sha256 HEX] [--md5 HEX]
 #             [--out FILE]
@@ -156,12 +158,9 @@ def cmd_ota(a):
     cut = a.cut_at
     while len(got) < length:
         start = len(got)
-        if cut is not None and start < cut < length:
-            # Ask for more than the cut, read to it, then drop the connection.
-            end = min(start + max(a.chunk, cut - start + a.chunk), length) - 1
-        else:
-            end = min(start + a.chunk, length) - 1
-        rng = f"bytes={start}-{end}" if cut is None or start != cut else f"bytes={start}-"
+        resumed = cut is not None and start == cut
+        end = min(start + a.chunk, length) - 1
+        rng = f"bytes={start}-" if resumed else f"bytes={start}-{end}"
         conn.request("GET", path, headers={**extra, "Range": rng})
         r = conn.getresponse()
         res["requests"] += 1
@@ -173,26 +172,30 @@ def cmd_ota(a):
             return 1
         want = int(r.getheader("Content-Length"))
         cr = r.getheader("Content-Range")
-        if cr is None or not cr.startswith(f"bytes {start}-"):
+        if cr != f"bytes {start}-{start + want - 1}/{length}":
             res["result"] = "content-range"
             res["content_range"] = cr
             print(json.dumps(res))
             return 1
+        if resumed:
+            res["resumed_range"] = cr
         if cut is not None and start < cut < start + want:
+            # The connection drops in the middle of this chunk.
             got += r.read(cut - start)
             conn.sock.shutdown(socket.SHUT_RDWR)
             conn.close()
             conn, path = connect(a.url)
             res["reconnects"] += 1
             res["cut_at"] = len(got)
-            continue
-        body = r.read()
-        if len(body) != want:
-            res["result"] = "short-body"
-            print(json.dumps(res))
-            return 1
-        got += body
-        if start == 0:
+        else:
+            body = r.read()
+            if len(body) != want:
+                res["result"] = "short-body"
+                print(json.dumps(res))
+                return 1
+            got += body
+        # esp_https_ota_get_img_desc: the version from the first bytes.
+        if "version" not in res and len(got) >= 24 + 8 + 256:
             d = read_desc(bytes(got))
             if d is None:
                 res["result"] = "no-desc"

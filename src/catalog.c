@@ -5,13 +5,16 @@
  * config file, with a second array of the indexes of the valid ones: the
  * list is those, in order. Changes are merged into the array in MAC order,
  * so it is never sorted as a whole and needs no hash index.
- * Of each entry's JSON only what varies is kept (the device_name and
- * device_entity_id values, rendered once, and enable_ota); the rest of the
- * object is written around them while the list is sent. Those values live
- * in one arena buffer (offset + length), which avoids a heap block per
- * device and is compacted when more than half of it is stale. Memory per
- * device is 60 bytes (entry and index) plus those values; a refresh that
- * changes anything briefly holds the old array next to the new one.
+ * Of each entry's JSON only what varies is kept, rendered once when the
+ * file is read: the device_name and device_entity_id values, enable_ota,
+ * and the fields after it (saved_at and the schema's verdict, which hold
+ * as long as the file and the schemas do); the rest of the object is
+ * written around them while the list is sent, which is then copying
+ * only. Those values live in one arena buffer (offset + lengths), which
+ * avoids a heap block per device and is compacted when more than half of
+ * it is stale. Memory per device is 60 bytes (entry and index) plus those
+ * values; a refresh that changes anything briefly holds the old array
+ * next to the new one.
  *
  * A refresh first learns which files to look at, then looks at each once:
  *   - dirwatch names the changed files: each is stat'ed and read again
@@ -65,11 +68,11 @@ struct entry {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	uint32_t off;        /* into the arena; valid entries only */
-	uint32_t len;        /* arena bytes: device_name value, device_entity_id value, verdict */
-	uint32_t name_len;   /* of which device_name */
-	uint8_t ota;         /* enum summary_ota */
-	uint8_t verdict_len; /* arena bytes after those: summary_append_verdict's text */
+	uint32_t off;      /* into the arena; valid entries only: */
+	uint32_t name_len; /* the device_name value, */
+	uint32_t id_len;   /* then the device_entity_id value, */
+	uint8_t tail_len;  /* then summary_append_tail's text */
+	uint8_t ota;       /* enum summary_ota */
 	bool valid;
 	bool retry; /* the last read failed in a way that may pass: read again */
 };
@@ -145,19 +148,22 @@ retry_later(struct entry *e, bool was_retry, const char *name, const char *why)
 	        "list skips file=%s reason=\"%s\" (read again at the next list)", name, why);
 }
 
-/* The config's verdict against the schemas of this refresh, as list text. */
+/*
+ * The list fields after enable_ota: the file's time and the config's
+ * verdict against the schemas of this refresh.
+ */
 static int
-append_verdict(struct buf *arena, json_object *config)
+append_tail(struct buf *arena, int64_t saved_ns, json_object *config)
 {
 	if (catalog_cache.schemas == NULL)
-		return summary_append_verdict(arena, NULL, 0);
+		return summary_append_tail(arena, saved_ns, NULL, 0);
 	struct jsonschema_errors e;
 	jsonschema_errors_init(&e);
 	const char *name = NULL;
 	int rc = schemas_check_config(catalog_cache.schemas, config, &name, &e);
 	size_t total = e.total;
 	jsonschema_errors_clear(&e);
-	return rc < 0 ? -1 : summary_append_verdict(arena, name, total);
+	return rc < 0 ? -1 : summary_append_tail(arena, saved_ns, name, total);
 }
 
 /* Reads and renders one file into entry e (identity from the read itself). */
@@ -200,10 +206,11 @@ load_entry(struct entry *e, const char *name)
 	size_t off = arena->len, name_len = 0;
 	enum summary_ota ota = SUMMARY_OTA_NULL;
 	int rc = summary_append_values(arena, obj, &name_len, &ota);
-	size_t verdict_at = arena->len;
+	size_t tail_at = arena->len;
 	if (rc == 0)
-		rc = append_verdict(arena, obj);
-	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - verdict_at > UINT8_MAX))
+		rc = append_tail(arena, info.mtime_ns, obj);
+	/* The tail is under 130 bytes: the schema name is short (schemas.h). */
+	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - tail_at > UINT8_MAX))
 		rc = -1;
 	json_object_put(obj);
 	if (rc != 0) {
@@ -212,9 +219,9 @@ load_entry(struct entry *e, const char *name)
 		return;
 	}
 	e->off = (uint32_t)off;
-	e->len = (uint32_t)(arena->len - off);
 	e->name_len = (uint32_t)name_len;
-	e->verdict_len = (uint8_t)(arena->len - verdict_at);
+	e->id_len = (uint32_t)(tail_at - off - name_len);
+	e->tail_len = (uint8_t)(arena->len - tail_at);
 	e->ota = (uint8_t)ota;
 	e->valid = true;
 }
@@ -290,6 +297,13 @@ look_at_changes(const struct dirwatch_changes *changes)
 	}
 	catalog_cache.nlooks = k;
 	return 0;
+}
+
+/* Arena bytes of a valid entry. */
+static size_t
+entry_bytes(const struct entry *e)
+{
+	return (size_t)e->name_len + e->id_len + e->tail_len;
 }
 
 static bool
@@ -383,10 +397,9 @@ merge(bool whole_directory, bool force)
 		if (!e->valid)
 			continue;
 		listed[catalog_cache.nlisted++] = (uint32_t)x;
-		catalog_cache.bytes += e->len;
+		catalog_cache.bytes += entry_bytes(e);
 		catalog_cache.rendered +=
-		        summary_entry_len(e->name_len, e->len - e->name_len - e->verdict_len,
-		                          e->verdict_len, e->ota, e->mtime_ns);
+		        summary_entry_len(e->name_len, e->id_len, e->tail_len, e->ota);
 	}
 	return 0;
 }
@@ -405,7 +418,7 @@ compact_arena(void)
 	for (size_t i = 0; i < catalog_cache.nlisted; i++) {
 		struct entry *e = &catalog_cache.v[catalog_cache.listed[i]];
 		size_t off = fresh.len;
-		if (buf_append(&fresh, arena->data + e->off, e->len) != 0) {
+		if (buf_append(&fresh, arena->data + e->off, entry_bytes(e)) != 0) {
 			buf_free(&fresh);
 			return -1;
 		}
@@ -492,8 +505,7 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-	                            e->len - e->name_len - e->verdict_len, e->verdict_len, e->ota,
-	                            e->mtime_ns);
+	                            e->id_len, e->tail_len, e->ota);
 }
 
 unsigned long

@@ -7,6 +7,7 @@
 # from `iotconfig.fcgi --routes`.
 
 load ../e2e/helpers
+load ../firmware/firmware
 load docs
 
 ORIGIN=http://ui.test
@@ -18,6 +19,18 @@ setup_file() {
 	# has a revision for its documented examples to read and restore.
 	mkdir -p "$CONFIG_DIR/.schemas"
 	printf '{}' >"$CONFIG_DIR/.schemas/default.json"
+	# Firmware for the examples: model esp32-cam with 1.0.0 kept (the
+	# target example's version), a device of that model (the device
+	# routes' example MAC), and the image of 1.1.0 (the version example)
+	# for the upload to send.
+	fw_image "$BATS_FILE_TMPDIR/1.0.0.bin" 1.0.0 --size 20000
+	fw_image "$BATS_FILE_TMPDIR/1.1.0.bin" 1.1.0 --size 21000 --seed 2
+	export CONTRACT_BINARY_BODY="$BATS_FILE_TMPDIR/1.1.0.bin"
+	fw_upload esp32-cam 1.0.0 "$BATS_FILE_TMPDIR/1.0.0.bin"
+	assert_code 201
+	fw_target esp32-cam '{"version":"1.0.0","canary":null}'
+	assert_code 200
+	fw_device AA:BB:CC:00:00:01 esp32-cam
 }
 
 teardown() {

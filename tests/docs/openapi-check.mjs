@@ -8,7 +8,9 @@
 //       calls every operation of the document with its documented examples
 //       (all writes first, deletes last): each must succeed with a status
 //       the operation lists, its response must validate (as `validate`),
-//       and OPTIONS must announce in Allow exactly the documented methods
+//       and OPTIONS must announce in Allow exactly the documented methods;
+//       an application/octet-stream body (a firmware image) is the file
+//       named in CONTRACT_BINARY_BODY
 //   openapi-check.mjs validate DOC SAMPLES_JSONL [CODES_OUT]
 //       validates recorded responses against the document: the status is
 //       listed for the operation, required headers are present, every
@@ -282,9 +284,19 @@ async function cmdContract(docFile, base, origin) {
     if (op.requestBody) {
       const [rb] = deref(doc, op.requestBody, '');
       const media = rb.content['application/json'];
-      const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
-      body = JSON.stringify(ex);
-      headers['Content-Type'] = 'application/json';
+      if (media) {
+        const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
+        body = JSON.stringify(ex);
+        headers['Content-Type'] = 'application/json';
+      } else if (rb.content['application/octet-stream']) {
+        // Bytes no JSON example can hold (a firmware image): the file the
+        // suite made, named in CONTRACT_BINARY_BODY.
+        if (!process.env.CONTRACT_BINARY_BODY) throw new Error(`${template}: set CONTRACT_BINARY_BODY for its octet-stream body`);
+        body = readFileSync(process.env.CONTRACT_BINARY_BODY);
+        headers['Content-Type'] = 'application/octet-stream';
+      } else {
+        throw new Error(`${template}: no request body type the contract can send`);
+      }
     }
     const res = await request(base, m.toUpperCase(), path, headers, body);
     const problems = checker.check({ method: m.toUpperCase(), path, ...res });

@@ -8,6 +8,7 @@
 
 load ../e2e/helpers
 load ../e2e/fsfault
+load ../firmware/firmware
 load docs
 
 ORIGIN=http://ui.test
@@ -310,6 +311,73 @@ CALL=rcall
 		LD_PRELOAD="$FSFAULT_SO" IOT_FAULT_DIR_FSYNC=1 HISTORY_KEEP=0 </dev/null
 	assert_error 500 STORAGE_NOT_DURABLE
 	[ ! -e "$dir/aa-bb-cc-00-10-0c.json" ]
+	validate_recorded
+}
+
+@test "firmware responses validate: upload, target, records, images whole, ranged, 304 and 416, manifests, refusals, FIRMWARE_IN_USE" {
+	fw_image "$BATS_TEST_TMPDIR/a.bin" 1.0.0 --size 20000
+	fw_image "$BATS_TEST_TMPDIR/b.bin" 1.1.0 --size 20000 --seed 2
+	fw_image "$BATS_TEST_TMPDIR/c3.bin" 1.2.0 --size 20000 --chip 5
+	fw_image "$BATS_TEST_TMPDIR/bad.bin" 1.2.0 --size 20000 --damage bad-checksum
+	fw_device aa-bb-cc-00-20-01 rsp
+	up() { rcall PUT "/api/firmware/rsp/versions/$1" -H 'Content-Type: application/octet-stream' --data-binary "@$2" "${@:3}"; }
+	up 1.0.0 "$BATS_TEST_TMPDIR/a.bin" -H "Origin: $ORIGIN"
+	assert_code 201
+	up 1.0.0 "$BATS_TEST_TMPDIR/a.bin"
+	assert_code 200
+	up 1.1.0 "$BATS_TEST_TMPDIR/b.bin"
+	assert_code 201
+	up 1.0.0 "$BATS_TEST_TMPDIR/b.bin"
+	assert_error 400 VALIDATION_FAILED
+	up 1.2.0 "$BATS_TEST_TMPDIR/c3.bin"
+	assert_error 400 VALIDATION_FAILED
+	up 1.2.0 "$BATS_TEST_TMPDIR/bad.bin"
+	assert_error 400 VALIDATION_FAILED
+	rcall PUT /api/firmware/rsp/versions/1.2.0 -H 'Content-Type: application/json' --data-binary "@$BATS_TEST_TMPDIR/a.bin"
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	rcall PUT /api/firmware/rsp/target -H 'Content-Type: application/json' --data-binary '{"version":"1.0.0","canary":{"version":"1.1.0","devices":["aa:bb:cc:00:20:02"]}}'
+	assert_code 200
+	rcall PUT /api/firmware/rsp/target -H 'Content-Type: application/json' --data-binary '{"version":"9.9.9"}'
+	assert_error 400 VALIDATION_FAILED
+	rcall GET /api/firmware -H "Origin: $ORIGIN"
+	assert_code 200
+	rcall GET /api/firmware/rsp
+	assert_code 200
+	rcall HEAD /api/firmware/rsp/target -I
+	assert_code 200
+	rcall GET /api/firmware/rsp/versions/1.1.0
+	assert_code 200
+	rcall GET /api/firmware/Bad
+	assert_error 400 INVALID_OPERATION
+	rcall GET /api/firmware/none
+	assert_error 404 RECORD_NOT_FOUND
+	rcall GET /esp32/firmware/aa-bb-cc-00-20-01.bin -H 'Range: bytes=0-99'
+	assert_code 206
+	cmp "$IOT_TMP/last.body" <(head -c 100 "$BATS_TEST_TMPDIR/a.bin")
+	rcall GET /esp32/firmware/aa-bb-cc-00-20-01.bin -H 'x-ESP32-version: 1.0.0'
+	assert_code 304
+	rcall HEAD /esp32/firmware/aa-bb-cc-00-20-02.bin -I
+	assert_code 404
+	rcall GET /esp32/firmware/rsp/1.1.0.bin -H 'Range: bytes=99999-'
+	assert_error 416 RANGE_NOT_SATISFIABLE
+	rcall HEAD /esp32/firmware/rsp/1.1.0.bin -I
+	assert_code 200
+	rcall GET /esp32/firmware/rsp/manifest.json
+	assert_code 200
+	rcall GET /esp32/firmware/aa-bb-cc-00-20-01.json -H "If-None-Match: $(header ETag)"
+	assert_code 200
+	rcall GET /esp32/firmware/aa-bb-cc-00-20-01.json -H "If-None-Match: $(header ETag)"
+	assert_code 304
+	rcall GET /api/configs/aa-bb-cc-00-20-01/firmware
+	assert_code 200
+	assert_json '[.state,.running]' '["current","1.0.0"]'
+	rcall DELETE /api/firmware/rsp/versions/1.1.0
+	assert_error 409 FIRMWARE_IN_USE
+	rcall PUT /api/firmware/rsp/target -H 'Content-Type: application/json' --data-binary '{"version":"1.0.0"}'
+	assert_code 200
+	rcall DELETE /api/firmware/rsp/versions/1.1.0
+	assert_code 204
+	[ ! -e "$CONFIG_DIR/.firmware/rsp/1.1.0.meta" ]
 	validate_recorded
 }
 

@@ -27,5 +27,6 @@ iotconfig_web_\sym\()_end:
 	asset diff_js, "web/diff.js"
 	asset mac_js, "web/mac.js"
 	asset dom_js, "web/dom.js"
+	asset firmware_js, "web/firmware.js"
 
 	.section .note.GNU-stack,"",@progbits

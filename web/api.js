@@ -84,3 +84,23 @@ export async function listFetches() {
     throw e;
   }
 }
+
+// Firmware (docs/firmware.md): the fleet view, one model, one device.
+const fwModelUrl = (model) => `/api/firmware/${enc(model)}`;
+export const listFirmware = () => request('GET', '/api/firmware');
+export const modelFirmware = (model) => request('GET', fwModelUrl(model));
+export const deviceFirmware = (mac) => request('GET', `${configUrl(mac)}/firmware`);
+
+// Uploads an image's bytes: application/octet-stream, the one type the
+// upload takes (no HTML form can send it).
+export function uploadFirmware(model, version, bytes) {
+  return request('PUT', `${fwModelUrl(model)}/versions/${enc(version)}`,
+    { headers: { 'Content-Type': 'application/octet-stream' }, body: bytes });
+}
+
+export const deleteFirmware = (model, version) => request('DELETE', `${fwModelUrl(model)}/versions/${enc(version)}`);
+
+export function putTarget(model, target) {
+  return request('PUT', `${fwModelUrl(model)}/target`,
+    { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(target) });
+}

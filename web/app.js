@@ -1,6 +1,6 @@
 // web/app.js: the page's entry point and its one piece of state: which
 // view is shown (the list at #/, one device at #/device/<mac>, a new one
-// at #/new/<mac>), the device's text and ETag as loaded, and the flows
+// at #/new/<mac>, firmware at #/firmware[/<model>], see firmware.js), the device's text and ETag as loaded, and the flows
 // that change a config: save (If-Match), the conflict when it was changed
 // elsewhere (412: see the other version, reload, or overwrite on
 // purpose), create (If-None-Match: *), duplicate, delete after a
@@ -10,6 +10,7 @@
 import { $, askMac, clearErrors, confirmDialog, copyFrom, openDialog, showError, status } from './dom.js';
 import { deleteFile, fileUrl, getFile, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
 import { renderDiff } from './diff.js';
+import { initFirmware, loadFirmware, showDeviceFirmware } from './firmware.js';
 import { check, getText, initEditor, setText, showServerError } from './editor.js';
 import { clearHistory, initHistory, loadHistory } from './history.js';
 import { knownMac, setConfigs, showMore, update } from './list.js';
@@ -48,6 +49,7 @@ function showDevice(mac, creating) {
   $('device-state').textContent = 'Loading…';
   showServerError(null);
   clearHistory();
+  showDeviceFirmware(mac).catch(fail('Firmware'));
   return creating ? startNew() : loadDevice();
 }
 
@@ -243,11 +245,17 @@ async function navigate() {
   route = hash;
   status(flash);
   flash = '';
-  const m = /^#\/(device|new)\/(.+)$/.exec(hash);
+  const fw = /^#\/firmware(?:\/(.+))?$/.exec(hash);
+  const m = fw ? null : /^#\/(device|new)\/(.+)$/.exec(hash);
   const mac = m && macNormalise(decodeURIComponent(m[2]));
-  $('list-view').hidden = Boolean(mac);
+  $('list-view').hidden = Boolean(mac) || Boolean(fw);
   $('device-view').hidden = !mac;
-  if (mac) {
+  $('firmware-view').hidden = !fw;
+  if (fw) {
+    device = null;
+    await loadFirmware(fw[1] ? decodeURIComponent(fw[1]) : null);
+    $('firmware-title').focus();
+  } else if (mac) {
     await showDevice(mac, m[1] === 'new');
     $('device-title').focus();
   } else {
@@ -263,6 +271,8 @@ function start() {
   initHistory(fail('History'));
   $('device-title').tabIndex = -1;
   $('list-title').tabIndex = -1;
+  $('firmware-title').tabIndex = -1;
+  initFirmware(fail('Firmware'), (hash) => { history.replaceState(null, '', hash); route = hash; });
   $('filter').addEventListener('input', update);
   $('show-more').addEventListener('click', showMore);
   $('new-config').addEventListener('click', () => newConfig().catch(fail('New config')));

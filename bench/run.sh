@@ -18,6 +18,14 @@
 #               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
 #               is on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
+#   firmware    a 1.5 MiB ESP-IDF image (tests/firmware/fwtool.py) uploaded
+#               as model "bench": lighttpd serving the file statically, the
+#               image route sent by lighttpd (X-Sendfile), the same route
+#               streamed by the responder (FIRMWARE_SENDFILE=false, its own
+#               instance), and a device's 4 KiB Range chunk; then 50
+#               devices updating at once (50 connections, one after another
+#               4 KiB chunks of the whole image, each device its own MAC),
+#               with the responder's RSS after it
 #   CephFS      a throwaway cluster on loopback (tests/ceph/cluster.sh) with
 #               two ceph-fuse mounts, one node of the service on each, over
 #               a copy of the N=1,000 directory: raw GET, 304 poll, list of
@@ -228,6 +236,12 @@ start n200 "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
 start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
 start nohist "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 0
+# Firmware on a directory of its own (its devices would change the lists'
+# N): lighttpd sending the images, and the responder streaming them.
+mkdir -p "$OUT/fw/configs"
+rm -rf "$OUT/fw/configs/.firmware"
+start fw "$ROOT/bench/lighttpd.conf" "$OUT/fw/configs"
+FIRMWARE_SENDFILE=false start fwstream "$ROOT/bench/lighttpd.conf" "$OUT/fw/configs"
 # The other build, when compared: the same directory, the same settings.
 if [ -n "$BASE" ]; then
 	BIN_MEASURED="$BIN"
@@ -335,6 +349,28 @@ count="$(curl -sf "$fleet_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 
 [ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
+# Firmware: a 1.5 MiB image of model "bench", its target, 50 devices of
+# that model, and a copy lighttpd serves statically (not a config: *.bin).
+FW_IMG="$OUT/firmware.bin"
+python3 "$ROOT/tests/firmware/fwtool.py" image "$FW_IMG" --version 1.0.0 --size 1572864 >/dev/null ||
+	die "fwtool could not make the image"
+FW_SIZE="$(stat -c %s "$FW_IMG")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+	--data-binary @"$FW_IMG" "$fw_URL/api/firmware/bench/versions/1.0.0")" = 201 ] || die "the firmware upload was refused"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+	--data-binary '{"version":"1.0.0"}' "$fw_URL/api/firmware/bench/target")" = 200 ] || die "the firmware target was not set"
+cp "$FW_IMG" "$OUT/fw/configs/firmware-static.bin"
+FW_MAC=02-00-00-fe-00-00
+for i in $(seq 0 50); do
+	printf '{"deviceName":"fw %d","deviceModel":"bench"}\n' "$i" >"$OUT/fw/configs/02-00-00-fe-00-$(printf %02x "$i").json"
+done
+check_body "$fw_URL/static/firmware-static.bin" "$FW_IMG"
+check_body "$fw_URL/esp32/firmware/bench/1.0.0.bin" "$FW_IMG"
+check_body "$fwstream_URL/esp32/firmware/bench/1.0.0.bin" "$FW_IMG"
+check_body "$fw_URL/esp32/firmware/$FW_MAC.bin" "$FW_IMG"
+curl -sf -r 4096-8191 "$fw_URL/esp32/firmware/$FW_MAC.bin" | cmp -s - <(tail -c +4097 "$FW_IMG" | head -c 4096) ||
+	die "the firmware Range chunk is not the image's bytes"
+
 # --- the rows -----------------------------------------------------------------
 # name | instance | pool (floor, sendfile, service, cgi, none, replace) | path | method | body | header
 # (replace rows: bench/replace.c, "path" its history folder or nothing)
@@ -355,6 +391,10 @@ ROWS=(
 	"list N=1000|n1000|service|/api/configs|GET||"
 	"durable replace|n200|replace||||"
 	"durable replace with history link|n200|replace|$OUT/replace.d/history|||"
+	"static image 1.5 MiB|fw|none|/static/firmware-static.bin|GET||"
+	"image GET, X-Sendfile|fw|service|/esp32/firmware/bench/1.0.0.bin|GET||"
+	"image GET, streamed|fwstream|service|/esp32/firmware/bench/1.0.0.bin|GET||"
+	"device 4 KiB Range chunk|fw|service|/esp32/firmware/$FW_MAC.bin|GET||Range: bytes=4096-8191"
 )
 if [ -n "$BASE" ]; then
 	ROWS+=(
@@ -450,6 +490,14 @@ for round in $(seq 1 "$ROUNDS"); do
 	done
 	printf '  round %d of %d done\n' "$round" "$ROUNDS"
 done
+# 50 devices updating at once: each connection one device, fetching the
+# whole image in 4 KiB Range chunks one after another (bench/fleet-ota.lua),
+# on the streaming instance (the responder sends every byte), then its RSS.
+FW_FLEET="$(BENCH_FW_SIZE="$FW_SIZE" BENCH_FW_MACS=50 wrk -t1 -c50 -d"$((SECS * 3))s" \
+	-s "$ROOT/bench/fleet-ota.lua" "$fwstream_URL/esp32/firmware/" | grep '^FLEET ')" ||
+	die "the 50-device update run failed"
+read -r _ FW_CHUNKS FW_FLEET_SECS FW_FLEET_ERR FW_FLEET_P50 FW_FLEET_P99 FW_IMAGES <<<"$FW_FLEET"
+read -r FW_RSS_KB FW_RSS_ANON_KB FW_RSS_FILE_KB <<<"$(rss_report "$fwstream_PID")"
 read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report "$n10000_PID")"
 read -r RSS200_KB RSS200_ANON_KB RSS200_FILE_KB <<<"$(rss_report "$n200_PID")"
 
@@ -518,6 +566,8 @@ RATIOS=(
 	"PUT (history on) / durable replace with history link|PUT|durable replace with history link"
 	"durable replace with history link / durable replace|durable replace with history link|durable replace"
 	"PUT, history off / durable replace|PUT, history off|durable replace"
+	"image GET, X-Sendfile / static image (goal >= 0.80)|image GET, X-Sendfile|static image 1.5 MiB"
+	"image GET, streamed / static image (goal >= 0.80)|image GET, streamed|static image 1.5 MiB"
 	"PUT with history (HISTORY_KEEP=20) / without|PUT|PUT, history off"
 	"CephFS raw GET / local raw GET|CephFS raw GET|raw GET"
 	"CephFS 304 poll / local 304 poll|CephFS 304 poll|304 poll"
@@ -532,7 +582,10 @@ ratios="$(printf '%s\n' "${RATIOS[@]}")"
 
 awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v ratios="$ratios" -v out="$OUT" -v size="$SIZE" \
 	-v rss="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_FILE_KB" \
-	-v rss200="$RSS200_KB" -v anon200="$RSS200_ANON_KB" -v file200="$RSS200_FILE_KB" '
+	-v rss200="$RSS200_KB" -v anon200="$RSS200_ANON_KB" -v file200="$RSS200_FILE_KB" \
+	-v fwsize="$FW_SIZE" -v fwchunks="$FW_CHUNKS" -v fwsecs="$FW_FLEET_SECS" -v fwerr="$FW_FLEET_ERR" \
+	-v fwp50="$FW_FLEET_P50" -v fwp99="$FW_FLEET_P99" -v fwimages="$FW_IMAGES" \
+	-v fwrss="$FW_RSS_KB" -v fwanon="$FW_RSS_ANON_KB" -v fwfile="$FW_RSS_FILE_KB" '
 function median(arr, n,    i, j, t, s) {
 	for (i = 1; i <= n; i++) s[i] = arr[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
@@ -581,6 +634,7 @@ END {
 	printf "\nResponder RSS after the rows, at N=200: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 3 MiB.\n", rss200 / 1024, rss200, anon200, file200
 	printf "At N=10,000, after its list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
 	printf "Raw GET rows fetch one %d-byte config.\n", size
+	printf "\n50 devices updating at once in 4 KiB Range chunks of the %d-byte image (streamed by the responder, 50 connections, %.0f s): %d chunks/s, %.1f MiB/s, %d whole images, p50 %s, p99 %s per chunk, %d errors; responder RSS after it %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB).\n", fwsize, fwsecs, fwchunks / fwsecs, fwchunks * 4096 / fwsecs / 1048576, fwimages, us(fwp50), us(fwp99), fwerr, fwrss / 1024, fwrss, fwanon, fwfile
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
 awk -F'\t' -v rounds="$VISIBLE_ROUNDS" '

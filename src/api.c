@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkin.h"
 #include "conditional.h"
 #include "digest.h"
 #include "jsonbody.h"
@@ -328,6 +329,13 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 		return -1;
 	struct store_result r;
 	int rc = store_change(dirfd, ctx->mac, bytes, len, use, &note, created, &r);
+	/* A deleted config's device is retired: the fleet view forgets it (its
+	 * next fetch, if any, is noted as a fetch of a missing config). */
+	struct store_result dropped;
+	if (bytes == NULL && (rc == 0 || r.status == STORE_NOT_DURABLE) &&
+	    checkin_drop(dirfd, ctx->mac, &dropped) != 0)
+		log_msg(LOG_WARN, "fetch note of a deleted config not removed mac=%s errno=\"%s\"",
+		        ctx->mac, strerror(dropped.sys_errno));
 	close(dirfd);
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
 	/* A change that is in place but not durable is live all the same:

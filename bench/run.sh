@@ -8,9 +8,11 @@
 #   service     raw GET, 304 poll, wrapped GET, list at N=200 and N=10,000,
 #               wrapped PUT (fsyncs included) with history on (HISTORY_KEEP
 #               default, 20) and off (HISTORY_KEEP=0, its own instance on
-#               the same directory), /metrics, and GET /api/fetches with
-#               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
-#               is on in every row)
+#               the same directory), /metrics, and /metrics and GET
+#               /api/fetches with 10,000 devices noted, then again on a
+#               copy of that directory after a scan of BENCH_SCAN MACs
+#               without a config (CHECKIN_INTERVAL default, 60: noting is
+#               on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
@@ -23,7 +25,8 @@
 # (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
 # end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
 # BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
-# it to another build to compare two versions).
+# it to another build to compare two versions), BENCH_SCAN (100000 MACs
+# asked for by the scan, 4 clients at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,6 +35,7 @@ SECS="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-5}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
+SCAN="${BENCH_SCAN:-100000}"
 # Resolved: responders are found by the path of their executable.
 BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
 FLOOR="$OUT/floor"
@@ -48,7 +52,7 @@ done
 [ -x "$BIN" ] || die "$BIN is missing (make builds it)"
 [ -x "$FLOOR" ] || die "$FLOOR is missing (make bench builds it)"
 
-rm -rf "$OUT/n200" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
+rm -rf "$OUT/n200" "$OUT/n10000" "$OUT/scanned" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
 mkdir -p "$OUT/rounds" "$OUT/cdf"
 read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 
@@ -236,6 +240,36 @@ done >"$OUT/n10000/fetch-all.curl"
 curl -sf -K "$OUT/n10000/fetch-all.curl" || die "the devices of N=10000 could not fetch their configs"
 count="$(curl -sf "$fleet_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
 [ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
+# The same devices with their notes, on a copy that is then scanned: SCAN
+# MACs without a config, each asked for once, by 4 clients at once (keep-alive).
+mkdir -p "$OUT/scanned"
+cp -a "$OUT/n10000/configs" "$OUT/scanned/configs"
+start scanned "$ROOT/bench/lighttpd.conf" "$OUT/scanned/configs"
+size_of() { curl -sf -o /dev/null -w '%{size_download}' "$1"; }
+METRICS_BYTES="$(size_of "$fleet_URL/metrics")"
+FETCHES_BYTES="$(size_of "$fleet_URL/api/fetches")"
+for part in 0 1 2 3; do
+	awk -v n="$SCAN" -v part="$part" -v url="$scanned_URL" 'BEGIN {
+		for (i = part; i < n; i += 4)
+			printf "url = \"%s/api/configs/0e-%02x-%02x-%02x-%02x-%02x.json\"\noutput = \"/dev/null\"\n", url,
+				int(i / 2^32) % 256, int(i / 2^24) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
+		>"$OUT/scanned/scan-$part.curl"
+done
+scan_start="$(date +%s%N)"
+scanners=()
+for part in 0 1 2 3; do
+	curl -s -K "$OUT/scanned/scan-$part.curl" &
+	scanners+=($!)
+done
+wait "${scanners[@]}"
+SCAN_MS=$((($(date +%s%N) - scan_start) / 1000000))
+# The view after it: the devices, and the scan within its bound (CHECKIN_MISSING_MAX=1000).
+count="$(curl -sf "$scanned_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
+[ -n "$count" ] && [ "$count" -ge 10000 ] && [ "$count" -le 11000 ] ||
+	die "GET /api/fetches after the scan counts ${count:-nothing}, not 10,000 devices and at most 1,000 guesses"
+SCAN_NOTES="$(find "$OUT/scanned/configs/.fetches/once" -type f | wc -l)"
+SCAN_METRICS_BYTES="$(size_of "$scanned_URL/metrics")"
+SCAN_FETCHES_BYTES="$(size_of "$scanned_URL/api/fetches")"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
 # --- the rows -----------------------------------------------------------------
@@ -254,6 +288,9 @@ ROWS=(
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
 	"fetches N=10000|fleet|service|/api/fetches|GET||"
+	"metrics N=10000|fleet|service|/metrics|GET||"
+	"metrics N=10000 after scan|scanned|service|/metrics|GET||"
+	"fetches N=10000 after scan|scanned|service|/api/fetches|GET||"
 )
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
@@ -359,7 +396,9 @@ read -r other steal < <(awk -v busy="$(((u1 + n1 + s1 + q1 + sq1) - (u0 + n0 + s
 names="$(printf '%s\n' "${ROWS[@]}" | cut -d'|' -f1)"
 
 awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v rss="$RSS_KB" -v anon="$RSS_ANON_KB" \
-	-v file="$RSS_FILE_KB" -v out="$OUT" -v size="$SIZE" '
+	-v file="$RSS_FILE_KB" -v out="$OUT" -v size="$SIZE" -v scan="$SCAN" -v scan_ms="$SCAN_MS" \
+	-v scan_notes="$SCAN_NOTES" -v mbytes="$METRICS_BYTES" -v fbytes="$FETCHES_BYTES" \
+	-v smbytes="$SCAN_METRICS_BYTES" -v sfbytes="$SCAN_FETCHES_BYTES" '
 function median(arr, n,    i, j, t, s) {
 	for (i = 1; i <= n; i++) s[i] = arr[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
@@ -402,6 +441,7 @@ END {
 	}
 	printf "\nResponder RSS after the N=10,000 list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
 	printf "Raw GET rows fetch one %d-byte config.\n", size
+	printf "Fleet view at N=10,000 (every device noted once): /metrics %d bytes, /api/fetches %d bytes. A scan of %d MACs without a config (4 clients, keep-alive) took %.1f s (%.0f per second); after it %d notes of guessed MACs are kept (CHECKIN_MISSING_MAX 1000), /metrics %d bytes, /api/fetches %d bytes.\n", mbytes, fbytes, scan, scan_ms / 1000, scan * 1000 / (scan_ms > 0 ? scan_ms : 1), scan_notes, smbytes, sfbytes
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
 

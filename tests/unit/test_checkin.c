@@ -460,6 +460,18 @@ test_files(void)
 	snprintf(path, sizeof path, "%s/.fetches/AA-00-00-00-00-02", dir);
 	TAP_CHECK(access(path, F_OK) == 0,
 	          "files: a name that is not a canonical MAC is left alone");
+	snprintf(path, sizeof path, "%s/.fetches/fa-00-00-00-00-01", dir);
+	bool made = mkfifo(path, 0644) == 0;
+	snprintf(path, sizeof path, "%s/.fetches/fa-00-00-00-00-02", dir);
+	made &= mkdir(path, 0755) == 0;
+	TAP_CHECK(made && checkin_list(dirfd, now, &list, &n, &r) == 0 && n == 2 &&
+	                  checkin_read(dirfd, "fa-00-00-00-00-01", now, &got, NULL, &r) == 0 &&
+	                  checkin_read(dirfd, "fa-00-00-00-00-02", now, &got, NULL, &r) == 0,
+	          "files: a FIFO or a directory named like a note is no note, and blocks nothing");
+	snprintf(path, sizeof path, "%s/.fetches/fa-00-00-00-00-01", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/.fetches/fa-00-00-00-00-02", dir);
+	rmdir(path);
 
 	enum checkin_kind kind = CHECKIN_WAITING;
 	TAP_CHECK(checkin_read(dirfd, "bb-00-00-00-00-01", now, &got, &kind, &r) == 1 &&

@@ -325,8 +325,10 @@ checkin_update(struct checkin_note *note, const struct checkin_fetch *f, int64_t
 	if (c != NULL) {
 		bool same_etag = c->has_etag == f->has_etag &&
 		                 (!f->has_etag || strcmp(c->etag, f->etag) == 0);
+		/* Times are whole seconds: more than the interval apart, so that
+		 * a write is never early, if up to a second late. */
 		int64_t age = now >= c->at ? now - c->at : c->at - now;
-		if (same_etag && age < (int64_t)interval_s)
+		if (same_etag && age <= (int64_t)interval_s)
 			return -1;
 		if (now < c->first_at)
 			c->first_at = now; /* another node's clock was ahead */

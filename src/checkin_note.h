@@ -105,10 +105,10 @@ int64_t checkin_newest(const struct checkin_note *note);
  * else -1 (note left as it was). The fetch's client is
  * found by address, User-Agent and authentication. A write is due when
  * the client is new, holds another ETag than noted (or now none, or now
- * one), or its last noted fetch is interval_s seconds or more away from
- * now (either way: the note may come from another node's clock). A new
- * client takes a free place,
- * or replaces one: never the device's (checkin_device_client), first
+ * one), or its last noted fetch is more than interval_s seconds away
+ * from now (either way: the note may come from another node's clock; in
+ * whole seconds, so a write is never early). A new client takes a free
+ * place, or replaces one: never the device's (checkin_device_client), first
  * those not regular, the oldest first.
  */
 int checkin_update(struct checkin_note *note, const struct checkin_fetch *f, int64_t now,

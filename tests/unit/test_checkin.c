@@ -295,9 +295,10 @@ test_update(void)
 	                  n.client[0].first_at == 1000 && strcmp(n.client[0].etag, ETAG_A) == 0,
 	          "update: a client's first fetch is due");
 	struct checkin_note before = n;
-	TAP_CHECK(checkin_update(&n, &dev, 1059, iv) == -1 && memcmp(&n, &before, sizeof n) == 0,
-	          "update: the same ETag within the interval is not due, the note is untouched");
-	TAP_CHECK(checkin_update(&n, &dev, 1060, iv) == 0 && n.client[0].at == 1060 &&
+	TAP_CHECK(checkin_update(&n, &dev, 1060, iv) == -1 && memcmp(&n, &before, sizeof n) == 0,
+	          "update: the same ETag within the interval (whole seconds: up to it) is not due, "
+	          "the note is untouched");
+	TAP_CHECK(checkin_update(&n, &dev, 1061, iv) == 0 && n.client[0].at == 1061 &&
 	                  n.client[0].first_at == 1000,
 	          "update: the same ETag once the interval has passed is due; first fetch kept");
 	dev = fetch_of(mac, ETAG_B, "192.0.2.7", "esp32");
@@ -611,8 +612,8 @@ test_noting(void)
 	                  checkin_read(dirfd, "dd-00-00-00-00-01", t + 130, &got, &kind, &r) == 1 &&
 	                  kind == CHECKIN_ONCE,
 	          "noting: a waiting device's first fetch is in once/");
-	TAP_CHECK(checkin_note_fetch(dirfd, &lim, &w, t + 160, &r) == 1 &&
-	                  checkin_read(dirfd, "dd-00-00-00-00-01", t + 160, &got, &kind, &r) == 1 &&
+	TAP_CHECK(checkin_note_fetch(dirfd, &lim, &w, t + 161, &r) == 1 &&
+	                  checkin_read(dirfd, "dd-00-00-00-00-01", t + 161, &got, &kind, &r) == 1 &&
 	                  kind == CHECKIN_WAITING && got.client[0].first_at == t + 100,
 	          "noting: its fetch an interval later moves it to waiting/");
 	each = true;

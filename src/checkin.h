@@ -102,13 +102,13 @@ int checkin_drop(int dirfd, const char *mac, struct store_result *r);
 
 /*
  * Calls each(note, arg) for every note, in MAC order, reading one note at
- * a time (memory: 16 bytes per device besides the note being handed
+ * a time (memory: 24 bytes per device besides the note being handed
  * over). On the way it keeps the notes in bounds: notes too old are
  * removed and skipped, a kind without a config holding more than
  * missing_max notes is cut down as an addition would, temp files of
- * writers that died are removed, and a note of the first form in
- * .fetches that holds no ETag (a fetch of a missing config noted before
- * the kinds existed) is moved to "once". No .fetches directory: no call.
+ * writers that died are removed, and a note in .fetches whose clients
+ * hold no ETag (a fetch of a missing config noted before the kinds
+ * existed) is moved to "once". No .fetches directory: no call.
  * each returns 0 to go on; anything else stops the walk and is returned.
  * 0, or -1 with r set when the notes cannot be listed.
  */

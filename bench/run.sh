@@ -267,7 +267,7 @@ SCAN_MS=$((($(date +%s%N) - scan_start) / 1000000))
 count="$(curl -sf "$scanned_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
 [ -n "$count" ] && [ "$count" -ge 10000 ] && [ "$count" -le 11000 ] ||
 	die "GET /api/fetches after the scan counts ${count:-nothing}, not 10,000 devices and at most 1,000 guesses"
-SCAN_NOTES="$(find "$OUT/scanned/configs/.fetches/once" -type f | wc -l)"
+SCAN_NOTES="$(find "$OUT/scanned/configs/.fetches" -type f -name '0e-*' | wc -l)"
 SCAN_METRICS_BYTES="$(size_of "$scanned_URL/metrics")"
 SCAN_FETCHES_BYTES="$(size_of "$scanned_URL/api/fetches")"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
@@ -287,11 +287,17 @@ ROWS=(
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
-	"fetches N=10000|fleet|service|/api/fetches|GET||"
-	"metrics N=10000|fleet|service|/metrics|GET||"
-	"metrics N=10000 after scan|scanned|service|/metrics|GET||"
-	"fetches N=10000 after scan|scanned|service|/api/fetches|GET||"
 )
+# The fleet view at N=10,000 takes a good part of a second per request:
+# too long for wrk's rows. One request at a time instead, FLEET_TRIES each,
+# interleaved like the rows: name | instance | path.
+FLEET=(
+	"/api/fetches N=10000|fleet|/api/fetches"
+	"/metrics N=10000|fleet|/metrics"
+	"/api/fetches N=10000 after scan|scanned|/api/fetches"
+	"/metrics N=10000 after scan|scanned|/metrics"
+)
+FLEET_TRIES=3
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
 measure() {
@@ -360,6 +366,41 @@ for round in $(seq 1 "$ROUNDS"); do
 	printf '  round %d of %d done\n' "$round" "$ROUNDS"
 done
 read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report)"
+
+# fleet_once INDEX: one request of a FLEET row; appends its seconds and the
+# responders' CPU ticks to fleet.tsv.
+fleet_once() {
+	local name inst path lpid_var url_var pids t r0 r1
+	IFS='|' read -r name inst path <<<"${FLEET[$1]}"
+	lpid_var="${inst}_PID" url_var="${inst}_URL"
+	mapfile -t pids < <(pool "${!lpid_var}" "$BIN")
+	r0="$(ticks 14-15 "${pids[@]}")"
+	t="$(curl -sf -o /dev/null -w '%{time_total}' "${!url_var}$path")" || die "$name failed"
+	r1="$(ticks 14-15 "${pids[@]}")"
+	printf '%d\t%s\t%d\n' "$1" "$t" "$((r1 - r0))" >>"$OUT/rounds/fleet.tsv"
+}
+echo "bench: the fleet view, ${#FLEET[@]} rows x $((ROUNDS * FLEET_TRIES)) requests, one at a time"
+for idx in "${!FLEET[@]}"; do fleet_once "$idx" >/dev/null; done # caches filled
+for round in $(seq 1 $((ROUNDS * FLEET_TRIES))); do
+	for idx in "${!FLEET[@]}"; do fleet_once "$idx"; done
+done
+fleet_names="$(printf '%s\n' "${FLEET[@]}" | cut -d'|' -f1)"
+awk -F'\t' -v names="$fleet_names" -v hz="$(getconf CLK_TCK)" '
+function median(arr, n,    i, j, t, s) {
+	for (i = 1; i <= n; i++) s[i] = arr[i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+	return s[int((n + 1) / 2)]
+}
+BEGIN { nrows = split(names, name, "\n") }
+{ n[$1]++; t[$1, n[$1]] = $2; cpu[$1] += $3 }
+END {
+	printf "| fleet view, one request at a time | median time | fastest, slowest | responder CPU per request |\n| --- | ---: | ---: | ---: |\n"
+	for (i = 0; i < nrows; i++) {
+		lo = hi = t[i, 1]
+		for (k = 1; k <= n[i]; k++) { v[k] = t[i, k]; if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k] }
+		printf "| %s | %.0f ms | %.0f, %.0f ms | %.0f ms |\n", name[i + 1], median(v, n[i]) * 1000, lo * 1000, hi * 1000, cpu[i] * 1000 / hz / n[i]
+	}
+}' "$OUT/rounds/fleet.tsv" >"$OUT/fleet.md"
 
 # CPU used by this script and everything it started (the servers and their
 # processes not yet reaped, wrk and the tools, reaped), against the machine's.
@@ -444,6 +485,10 @@ END {
 	printf "Fleet view at N=10,000 (every device noted once): /metrics %d bytes, /api/fetches %d bytes. A scan of %d MACs without a config (4 clients, keep-alive) took %.1f s (%.0f per second); after it %d notes of guessed MACs are kept (CHECKIN_MISSING_MAX 1000), /metrics %d bytes, /api/fetches %d bytes.\n", mbytes, fbytes, scan, scan_ms / 1000, scan * 1000 / (scan_ms > 0 ? scan_ms : 1), scan_notes, smbytes, sfbytes
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
+{
+	echo
+	cat "$OUT/fleet.md"
+} >>"$OUT/table.md"
 
 # Latency distribution of the median rounds: static, floor, service raw GET.
 mapfile -t picked <"$OUT/picked"

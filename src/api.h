@@ -21,6 +21,8 @@
 #include "settings.h"
 #include "store.h"
 
+struct checkin_fetch;
+
 struct api_ctx {
 	const struct settings *settings;
 	struct http_request *req;
@@ -36,6 +38,11 @@ struct api_ctx {
 	bool restoring;                     /* the change is a restore (for the history) */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
+	/*
+	 * out: a device fetch to note once the answer has left (its mac set),
+	 * or left empty; NULL when the caller notes nothing.
+	 */
+	struct checkin_fetch *fetch;
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);

@@ -47,8 +47,10 @@ export async function request(method, url, opts = {}) {
 
 export const listConfigs = () => request('GET', '/api/configs');
 
-// The stored file's exact bytes (as text) and its ETag.
-export const getFile = (mac) => request('GET', fileUrl(mac));
+// The stored file's exact bytes (as text) and its ETag. The page reads the
+// device's own URL, so it says it is not the device (X-Iotconfig-Peek):
+// the fleet view must not take the admin's look for the device's fetch.
+export const getFile = (mac) => request('GET', fileUrl(mac), { headers: { 'X-Iotconfig-Peek': '1' } });
 
 // Saves text as the file, byte for byte. etag: If-Match (the version the
 // editor loaded); null: create only (If-None-Match: *).

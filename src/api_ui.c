@@ -65,13 +65,13 @@ static const struct ui_asset {
 	{                                                                                          \
 		name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end                 \
 	}
-        ENTRY("app.css", CSS, app_css),    ENTRY("app.js", JS, app_js),
-        ENTRY("api.js", JS, api_js),       ENTRY("list.js", JS, list_js),
-        ENTRY("editor.js", JS, editor_js), ENTRY("history.js", JS, history_js),
-        ENTRY("diff.js", JS, diff_js),     ENTRY("mac.js", JS, mac_js),
-        ENTRY("dom.js", JS, dom_js),       ENTRY("codemirror.js", JS, codemirror_js),
+        ENTRY("app.css", CSS, app_css),        ENTRY("app.js", JS, app_js),
+        ENTRY("api.js", JS, api_js),           ENTRY("list.js", JS, list_js),
+        ENTRY("editor.js", JS, editor_js),     ENTRY("history.js", JS, history_js),
+        ENTRY("diff.js", JS, diff_js),         ENTRY("mac.js", JS, mac_js),
+        ENTRY("dom.js", JS, dom_js),           ENTRY("codemirror.js", JS, codemirror_js),
         ENTRY("jsontree.js", JS, jsontree_js), ENTRY("schema.js", JS, schema_js),
-        ENTRY("device.js", JS, device_js), ENTRY("create.js", JS, create_js),
+        ENTRY("device.js", JS, device_js),     ENTRY("create.js", JS, create_js),
 #undef ENTRY
 };
 #define UI_ASSET_COUNT (sizeof ui_assets / sizeof *ui_assets)

@@ -11,7 +11,7 @@
 // like) is shown next to it.
 
 import {
-  Compartment, EditorState, EditorView, autocompletion, bracketMatching, classHighlighter, closeBrackets,
+  EditorState, EditorView, StateEffect, StateField, autocompletion, bracketMatching, classHighlighter, closeBrackets,
   closeBracketsKeymap, completionKeymap, defaultKeymap, drawSelection, foldGutter, foldKeymap,
   highlightActiveLine, highlightActiveLineGutter, highlightSelectionMatches, highlightSpecialChars, history,
   historyKeymap, hoverTooltip, indentOnInput, indentUnit, indentWithTab, json, keymap, lineNumbers, lintGutter,
@@ -23,6 +23,8 @@ import { charOffset, fromState, rangeAt, repeatedKeys } from './jsontree.js';
 import { complete, hover, setSchema } from './schema.js';
 
 const PAUSE_MS = 350;   // after the last keystroke, before asking the service
+// Errors about a member being there at all: marked on its key.
+const MEMBER_KEYWORDS = new Set(['additionalProperties', 'unevaluatedProperties', 'propertyNames', 'false']);
 
 // The nonce of this page answer's Content-Security-Policy (api_ui.c), for
 // the style rules CodeMirror adds.
@@ -30,8 +32,14 @@ export const cspNonce = document.querySelector('meta[name="csp-nonce"]')?.nonce 
 
 let view = null;
 let extensions = [];
-const editable = new Compartment();
-const invalid = new Compartment();
+
+// aria-invalid on the editor's content, following the verdict shown.
+const setInvalid = StateEffect.define();
+const invalidField = StateField.define({
+  create: () => false,
+  update: (value, tr) => tr.effects.reduce((v, e) => (e.is(setInvalid) ? e.value : v), value),
+  provide: (f) => EditorView.contentAttributes.from(f, (bad) => ({ 'aria-invalid': bad ? 'true' : 'false' })),
+});
 let onChange = () => {};
 let mac = null;           // whose config is edited (the validate route's MAC)
 let noConfig = false;     // the MAC has no config and none is being made
@@ -77,11 +85,11 @@ export function initEditor(changed) {
       // Tab indents; Esc, then Tab, moves on to the next control.
       { key: 'Escape', run: temporarilySetTabFocusMode },
     ]),
+    // tabindex: focusable as far as every checker knows (a scrolling region must be).
     EditorView.contentAttributes.of({
-      id: 'editor', 'aria-labelledby': 'editor-label', 'aria-describedby': 'editor-help validation server-error',
+      id: 'editor', tabindex: '0', 'aria-labelledby': 'editor-label', 'aria-describedby': 'editor-help validation server-error',
     }),
-    editable.of(EditorView.editable.of(true)),
-    invalid.of([]),
+    invalidField,
     EditorView.updateListener.of((u) => {
       if (!u.docChanged) return;
       onChange();
@@ -98,8 +106,7 @@ export function setText(text, options = {}) {
   noConfig = Boolean(options.noConfig);
   verdict = null;
   pending = null;
-  view.setState(EditorState.create({ doc: text, extensions }));
-  view.dispatch({ effects: editable.reconfigure(EditorView.editable.of(!noConfig)) });
+  view.setState(EditorState.create({ doc: text, extensions: [extensions, EditorView.editable.of(!noConfig)] }));
   view.scrollDOM.scrollTop = 0;
   onChange();
   check();
@@ -152,7 +159,7 @@ async function judge(state, text) {
   }
   const doc = fromState(state);
   const problems = answer.errors.map((err) => ({
-    ...rangeAt(doc, err.instancePath),
+    ...rangeAt(doc, err.instancePath, MEMBER_KEYWORDS.has(err.keyword)),
     message: `${err.instancePath || '(the config)'}: ${err.message}`,
     source: `schema “${answer.schema}”, ${err.keyword} at ${err.schemaPath || '/'}`,
   }));
@@ -201,8 +208,7 @@ function show(v) {
   const out = $('validation');
   if (v.schema !== undefined && !v.none) setSchema(v.schema);
   const diagnostics = v.problems.map((p) => ({ from: p.from, to: p.to, severity: 'error', message: p.message, source: p.source }));
-  view.dispatch(setDiagnostics(view.state, diagnostics),
-    { effects: invalid.reconfigure(EditorView.contentAttributes.of({ 'aria-invalid': v.ok === false ? 'true' : 'false' })) });
+  view.dispatch(setDiagnostics(view.state, diagnostics), { effects: setInvalid.of(v.ok === false) });
   if (v.none) {
     out.dataset.state = 'none';
     out.className = 'validation muted';

@@ -46,7 +46,7 @@ export async function loadHistory(mac, current, restore) {
     el('td', { 'data-label': 'Change', text: OPS[r.replaced_by_operation] || r.replaced_by_operation }),
     el('td', { 'data-label': 'Size', text: `${Number(r.size).toLocaleString()} bytes` }),
     el('td', { class: 'row-actions' },
-      el('button', { type: 'button', text: 'Compare with current', 'aria-label': `Compare ${versionName(r.revision)} with the current config`,
+      el('button', { type: 'button', text: 'Compare with current', 'aria-label': `Compare with current: ${versionName(r.revision)}`,
         onclick: () => compare(r.revision, CURRENT).catch((e) => reportError(e, 'Comparing versions')) }),
       el('button', { type: 'button', text: 'Restore…', 'aria-label': `Restore ${versionName(r.revision)}`,
         'data-revision': r.revision, onclick: () => ctx.restore(r.revision, r) })),

@@ -121,10 +121,12 @@ export function nodeAt(doc, pointer) {
 }
 
 // The range to mark for an error at a JSON Pointer: a scalar value itself;
-// an object or array by its key (or its opening bracket), not its whole body.
-export function rangeAt(doc, pointer) {
+// an object or array by its key (or its opening bracket), not its whole
+// body; the key itself when onKey (a member that may not be there).
+export function rangeAt(doc, pointer, onKey = false) {
   const { value, key } = nodeAt(doc, pointer);
   if (!value) return { from: 0, to: Math.min(1, doc.text.length) };
+  if (onKey && key) return { from: key.from, to: key.to };
   if (value.name === 'Object' || value.name === 'Array') {
     return key ? { from: key.from, to: key.to } : { from: value.from, to: value.from + 1 };
   }

@@ -206,52 +206,65 @@ function keysPresent(doc, path) {
   return present;
 }
 
+// A completion's apply: replaces from..to, widened by the quote before
+// (when quoted) and a closing quote after, with text; the cursor after it.
+const insert = (text, quoted) => (view, completion, from, to) => {
+  const start = quoted ? from - 1 : from;
+  const end = view.state.sliceDoc(to, to + 1) === '"' ? to + 1 : to;
+  view.dispatch({ changes: { from: start, to: end, insert: text }, selection: { anchor: start + text.length }, userEvent: 'input.complete' });
+};
+
 // CodeMirror completion source: keys where a key goes, values where a
-// value goes (enum, const, booleans).
+// value goes (enum, const, booleans). The range CodeMirror matches the
+// options against is the text typed so far (a key's without its opening
+// quote); what is written is the key with its quotes, and ": " when the
+// property has no colon yet.
 export async function complete(context) {
   if (!current) return null;
-  const doc = fromState(context.state);
-  const where = pathAt(doc, context.pos);
+  const { state, pos } = context;
+  const doc = fromState(state);
+  const where = pathAt(doc, pos);
   if (where.kind === 'key') {
     let from;
-    let to = context.pos;
+    let quoted = true;
+    let colon = false;
     if (where.name) {
-      from = where.name.from;
-      to = where.name.to;
+      from = where.name.from + 1;
+      colon = Boolean(where.name.parent.getChild(':'));
     } else {
       const word = context.matchBefore(/"?[^\s"{}[\],:]*/);
       if (!word || (word.from === word.to && !context.explicit)) return null;
-      from = word.from;
+      quoted = word.text.startsWith('"');
+      from = quoted ? word.from + 1 : word.from;
     }
     const keys = await keysAt(where.path);
     if (!keys.size) return null;
     const present = keysPresent(doc, where.path);
-    const hasColon = where.name && where.name.parent.getChild(':');
     const options = [];
     for (const [key, { info, required }] of keys) {
       if (present.has(key) && key !== where.key) continue;
       options.push({
         label: key,
-        apply: hasColon ? JSON.stringify(key) : `${JSON.stringify(key)}: `,
+        apply: insert(`${JSON.stringify(key)}${colon ? '' : ': '}`, quoted),
         detail: [...info.types].join(' | '),
         info: () => infoDom(key, info, required),
         type: 'property',
         boost: required ? 1 : 0,
       });
     }
-    return options.length ? { from, to, options, filter: true } : null;
+    return options.length ? { from, to: pos, options, validFor: /^[\w$@.\-]*$/ } : null;
   }
   if (where.kind === 'value' && where.key !== null) {
     const info = summary(await expand(member(await schemasAt(where.path), where.key)));
     let values = info.values;
     if (!values && info.types.has('boolean')) values = [true, false];
     if (!values || !values.length) return null;
-    const word = context.matchBefore(/"?[^\s,}\]:]*/);
-    if (!word || (word.from === word.to && !context.explicit && context.state.sliceDoc(context.pos - 1, context.pos) !== ' ')) return null;
+    const word = context.matchBefore(/"?[^\s,}\]:"]*/);
+    if (!word || (word.from === word.to && !context.explicit)) return null;
     return {
       from: word.from,
-      options: values.map((v) => ({ label: JSON.stringify(v), type: 'enum' })),
-      filter: true,
+      to: pos,
+      options: values.map((v) => ({ label: JSON.stringify(v), type: 'enum', apply: insert(JSON.stringify(v), false) })),
     };
   }
   return null;

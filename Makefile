@@ -142,7 +142,7 @@ deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
 	@$(MAKE) --no-print-directory tools
 deps-bench:
-	@NEED_NPM=1 sh mk/deps.sh bench
+	@NEED_NPM=1 sh mk/deps.sh bench ceph
 	@$(MAKE) --no-print-directory tools
 
 # npm ci installs exactly the lock file (no install scripts: none is needed,

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     this.error = b.error || `HTTP ${status} ${statusText(status)}`;
     this.code = b.code || null;
     this.details = b.details && b.details.message ? b.details.message : null;
+    // A refusal by the schema lists every error (instancePath, message, ...).
+    this.errors = b.details && Array.isArray(b.details.errors) ? b.details.errors : [];
     this.correlationId = b.correlationId || (headers && headers.get('X-Request-ID')) || null;
   }
 }

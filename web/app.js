@@ -10,16 +10,10 @@
 // too. Leaving a device with unsaved edits asks first.
 
 import { $, clearErrors, confirmDialog, copyFrom, openDialog, showError, status } from './dom.js';
-import { deleteFile, fileUrl, getFile, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
-import { askDuplicate, askNewMac } from './create.js';
+import { deleteFile, fileUrl, getFile, getRevision, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
 import { clearFacts, loadFacts } from './device.js';
-import { renderDiff } from './diff.js';
-import { checked, focusEditor, getText, goToError, initEditor, setText, showServerError } from './editor.js';
-import { clearHistory, initHistory, loadHistory, versionName } from './history.js';
-import { fromText, topString } from './jsontree.js';
 import { knownMac, setConfigs, showMore, update } from './list.js';
 import { macNormalise } from './mac.js';
-import { forgetSchemas } from './schema.js';
 
 const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOTA": false\n}\n';
 
@@ -30,7 +24,24 @@ let device = null;
 let route = '';
 let flash = '';   // a message for the next view (navigation clears the status line)
 
-const dirty = () => device !== null && getText() !== (device.loaded ?? (device.creating ? NEW_CONFIG : ''));
+// The device view's modules: the editor and everything built on
+// CodeMirror (codemirror.js, some 460 kB), loaded when the first device
+// (or the New config dialog) is shown, so that the list never waits for
+// them. null until then.
+let dv = null;
+async function deviceView() {
+  if (!dv) {
+    const parts = await Promise.all(['./editor.js', './history.js', './jsontree.js', './diff.js', './create.js', './schema.js']
+      .map((m) => import(m)));
+    const loaded = Object.assign({}, ...parts);
+    loaded.initEditor(edited);
+    loaded.initHistory(fail('History'));
+    dv = loaded;
+  }
+  return dv;
+}
+
+const dirty = () => device !== null && dv !== null && dv.getText() !== (device.loaded ?? (device.creating ? NEW_CONFIG : ''));
 
 function fail(what) {
   return (e) => showError(e, what);
@@ -59,17 +70,18 @@ async function loadList() {
 }
 
 // --- one device -------------------------------------------------------------
-function showDevice(mac, creating) {
+async function showDevice(mac, creating) {
+  await deviceView();
   const url = new URL(fileUrl(mac), location.href).href;
   $('device-url').value = url;
   $('device-curl').value = `curl -s '${url}'`;
   device = { mac, etag: null, loaded: null, creating, name: null };
   $('device-state').textContent = 'Loading…';
-  showServerError(null);
+  dv.showServerError(null);
   saveStatus('');
-  clearHistory();
+  dv.clearHistory();
   clearFacts();
-  forgetSchemas();
+  dv.forgetSchemas();
   return creating ? startNew() : loadDevice();
 }
 
@@ -77,8 +89,8 @@ function showDevice(mac, creating) {
 // it; read from the syntax tree, so that a mistake elsewhere in the text
 // does not lose it) and MAC.
 function title() {
-  const text = getText();
-  const name = topString(fromText(text), 'deviceName');
+  const text = dv.getText();
+  const name = dv.topString(dv.fromText(text), 'deviceName');
   if (name !== null || !text.trim()) device.name = name;
   const { mac } = device;
   const shown = device.name ? `${device.name} (${mac})` : mac;
@@ -104,7 +116,7 @@ function setState(text) {
 }
 
 async function startNew() {
-  setText(NEW_CONFIG, { mac: device.mac });
+  dv.setText(NEW_CONFIG, { mac: device.mac });
   clearFacts();
   title();
   setState('New config: not saved yet. Create saves it only if this MAC has no config.');
@@ -118,20 +130,20 @@ async function loadDevice() {
     if (device.mac !== mac) return;
     device.etag = r.etag;
     device.loaded = r.text;
-    setText(r.text, { mac });
+    dv.setText(r.text, { mac });
     setState(`Version ${r.etag}`);
   } catch (e) {
     if (e.status !== 404) throw e;
     device.etag = null;
     device.loaded = '';
-    setText('', { mac, noConfig: true });
+    dv.setText('', { mac, noConfig: true });
     setState('This MAC has no config: it was deleted, or never made. A version in the history below can be restored.');
   }
   title();
   await Promise.all([refreshHistory(), refreshFacts()]);
 }
 
-const refreshHistory = () => loadHistory(device.mac, () => device.loaded, restore);
+const refreshHistory = () => dv.loadHistory(device.mac, () => device.loaded, restore);
 const refreshFacts = () => loadFacts(device.mac, device.etag, (e, what) => showError(e, what));
 
 // The time now, to the second, for "Saved at …".
@@ -142,12 +154,12 @@ async function save() {
   saveStatus('');
   status('');
   const { mac } = device;
-  const text = getText();
-  const v = await checked();
-  if (device.mac !== mac || getText() !== text) return;
+  const text = dv.getText();
+  const v = await dv.checked();
+  if (device.mac !== mac || dv.getText() !== text) return;
   if (v.ok === false) {
     saveStatus(`Not saved: ${v.count === 1 ? 'the problem' : `the ${v.count} problems`} marked in the editor must be fixed first.`, true);
-    goToError();
+    dv.goToError();
     return;
   }
   try {
@@ -156,7 +168,7 @@ async function save() {
     device.etag = r.etag;
     device.loaded = text;
     device.creating = false;
-    showServerError(null);
+    dv.showServerError(null);
     setState(`Version ${r.etag}`);
     if (created) history.replaceState(null, '', `#/device/${mac}`);
     route = location.hash;
@@ -168,9 +180,11 @@ async function save() {
     if (e.status === 412 || e.status === 409) {
       e.error = `A config for ${mac} already exists: nothing was saved. Open it from the list to edit it.`;
     }
-    saveStatus('Not saved: see why below the editor.', true);
-    if (e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403) showServerError(e);
-    else {
+    saveStatus('Not saved: see why below.', true);
+    if (e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403) {
+      dv.showServerError(e);
+      $('server-error').scrollIntoView({ block: 'nearest' });
+    } else {
       saveStatus('Not saved: see the error at the top of the page.', true);
       showError(e, 'Saving');
     }
@@ -201,9 +215,9 @@ async function conflict(mine) {
     ev.preventDefault();   // keep the dialog open
     try {
       await fetchTheirs();
-      const edited = merge ? merge.text() : mine;
+      const yours = merge ? merge.text() : mine;
       if (merge) merge.destroy();
-      merge = renderDiff(box, theirs.text, theirs.etag ? 'the version saved elsewhere' : '(deleted elsewhere)', edited, 'your edits',
+      merge = dv.renderDiff(box, theirs.text, theirs.etag ? 'the version saved elsewhere' : '(deleted elsewhere)', yours, 'your edits',
         { editable: true });
       box.querySelector('.diff-summary').focus();
     } catch (e) { showError(e, 'Fetching the other version'); }
@@ -225,7 +239,7 @@ async function conflict(mine) {
       const r = await putFile(mac, mine, theirs.etag);
       device.etag = r.etag;
       device.loaded = mine;
-      if (getText() !== mine) setText(mine, { mac });
+      if (dv.getText() !== mine) dv.setText(mine, { mac });
       setState(`Version ${r.etag}`);
       saveStatus(`Saved at ${now()}, over the other version.`);
       status(`Overwrote the other version of ${mac} with yours.`);
@@ -233,26 +247,26 @@ async function conflict(mine) {
     } catch (e) {
       if (e.status === 412) return conflict(mine);
       saveStatus('Not saved.', true);
-      if (e.status === 400) showServerError(e);
+      if (e.status === 400) dv.showServerError(e);
       else showError(e, 'Overwriting');
     }
   } else {
-    if (getText() !== mine) setText(mine, { mac });
+    if (dv.getText() !== mine) dv.setText(mine, { mac });
     saveStatus('Not saved: your edits are still in the editor.', true);
-    focusEditor();
+    dv.focusEditor();
   }
 }
 
 async function duplicate() {
   clearErrors();
-  const text = getText();
-  const v = await checked();
+  const text = dv.getText();
+  const v = await dv.checked();
   if (v.ok === false) {
     saveStatus('Not copied: fix the problems marked in the editor first.', true);
-    goToError();
+    dv.goToError();
     return;
   }
-  const copy = await askDuplicate(device.mac, text);
+  const copy = await dv.askDuplicate(device.mac, text);
   if (!copy) return;
   const to = copy.mac;
   try {
@@ -269,7 +283,7 @@ async function duplicate() {
 // The device in words: {name, text}: "“kitchen” (aa-bb-…)", or the MAC alone.
 function who() {
   const { mac } = device;
-  const name = knownMac(mac)?.device_name || (device.loaded && topString(fromText(device.loaded), 'deviceName')) || null;
+  const name = knownMac(mac)?.device_name || (device.loaded && dv.topString(dv.fromText(device.loaded), 'deviceName')) || null;
   return { name, text: name ? `“${name}” (${mac})` : mac };
 }
 
@@ -297,8 +311,13 @@ async function restore(rev, r) {
   clearErrors();
   saveStatus('');
   const { mac } = device;
-  const { text } = who();
-  const name = versionName(rev);
+  // The device by its name now, or else by the name in the version restored.
+  let { text } = who();
+  if (text === mac) {
+    const old = dv.topString(dv.fromText((await getRevision(mac, rev)).text), 'deviceName');
+    if (old) text = `“${old}” (${mac})`;
+  }
+  const name = dv.versionName(rev);
   const saved = r && r.saved_at ? ` (saved ${new Date(r.saved_at).toLocaleString()})` : '';
   const now = device.etag
     ? `It replaces the current config of ${text}, which stays in the history.`
@@ -313,14 +332,15 @@ async function restore(rev, r) {
     status(`Restored ${name} of ${mac}.`);
   } catch (e) {
     if (e.status === 412) e.error = `Not restored: ${mac} changed elsewhere since you opened it. Reload first.`;
-    if (e.status === 400) showServerError(e);
+    if (e.status === 400) dv.showServerError(e);
     else showError(e, 'Restoring');
   }
 }
 
 // --- views and navigation -----------------------------------------------------
 async function newConfig() {
-  const mac = await askNewMac();
+  await deviceView();
+  const mac = await dv.askNewMac();
   if (mac) location.hash = `#/new/${mac}`;
 }
 
@@ -351,8 +371,6 @@ async function navigate() {
 }
 
 function start() {
-  initEditor(edited);
-  initHistory(fail('History'));
   $('device-title').tabIndex = -1;
   $('list-title').tabIndex = -1;
   $('filter').addEventListener('input', update);

@@ -245,9 +245,20 @@ export function goToError() {
 export function showServerError(err) {
   const box = $('server-error');
   if (!err) { box.hidden = true; box.replaceChildren(); return; }
+  const errors = err.errors || [];
   box.replaceChildren(
     el('p', { class: 'error-title', text: `The service refused to save: ${err.error}` }),
-    err.details ? el('p', { text: err.details }) : null,
+    err.details && !errors.length ? el('p', { text: err.details }) : null,
+    errors.length ? el('ul', {}, ...errors.map((e) => el('li', { text: `${e.instancePath || '(the config)'}: ${e.message}` }))) : null,
     el('p', { class: 'muted', text: `${err.code || `HTTP ${err.status}`} · correlationId ${err.correlationId || '(none)'}` }));
   box.hidden = false;
+  // The service's verdict may have changed (a schema changed meanwhile): ask again, to mark it.
+  if (err.status === 400) recheck();
+}
+
+// Forgets the verdict shown and asks the service again.
+export function recheck() {
+  verdict = null;
+  pending = null;
+  check().catch(() => {});
 }

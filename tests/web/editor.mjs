@@ -18,7 +18,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import {
-  assert, axe, configDir, cspViolations, editorText, flows, launch, openDevice, openPage, setEditor, shot, verdict,
+  assert, axe, configDir, editorText, flows, launch, openDevice, openPage, setEditor, shot, verdict,
 } from './lib.mjs';
 
 const [BASE, DIR, ARTIFACTS] = process.argv.slice(2);
@@ -332,7 +332,7 @@ await flow('the editor\'s style rules carry the page\'s CSP nonce, and nothing w
   });
   assert(/^[0-9a-f]{32}$/.test(styles.nonce), `page nonce "${styles.nonce}"`);
   assert(styles.tags.length >= 1 && styles.tags.every((t) => t.nonce === styles.nonce && t.rules > 0), `style elements ${JSON.stringify(styles.tags)}`);
-  const v = await cspViolations(page);
+  const v = seen.csp;
   assert(v.length === 0, `violations: ${v.join(' | ')}`);
   // A second load gets another nonce.
   const again = await page.request.get(`${BASE}/ui/`);

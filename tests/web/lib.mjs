@@ -52,7 +52,7 @@ export async function openPage(browser, base, { width = 1280, height = 800, colo
   const context = await browser.newContext({ viewport: { width, height }, colorScheme });
   context.setDefaultTimeout(STEP_TIMEOUT);
   const origin = new URL(base).origin;
-  const seen = { requests: [], foreign: [], errors: [] };
+  const seen = { requests: [], foreign: [], errors: [], csp: [] };
   await context.route('**/*', (route) => {
     const url = route.request().url();
     seen.requests.push(url);
@@ -62,10 +62,11 @@ export async function openPage(browser, base, { width = 1280, height = 800, colo
     }
     return route.continue();
   });
+  // Every Content-Security-Policy violation of every page load.
+  await context.exposeBinding('reportCspViolation', (source, text) => { seen.csp.push(text); });
   await context.addInitScript(() => {
-    window.cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {
-      window.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || e.sample}`);
+      window.reportCspViolation(`${e.violatedDirective}: ${e.blockedURI || e.sample}`);
     });
   });
   const page = await context.newPage();
@@ -133,11 +134,11 @@ export async function axe(page, what) {
 
 export const shot = (page, artifacts, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false });
 
-// The page's own CSP violations so far.
-export const cspViolations = (page) => page.evaluate(() => window.cspViolations);
 
-// Opens a device and waits for its config and the verdict on it.
+// Opens a device afresh (a new page load, even when it is shown already)
+// and waits for its config and the verdict on it.
 export async function openDevice(page, base, mac) {
+  await page.goto('about:blank');
   await page.goto(`${base}/ui/#/device/${mac}`);
   await page.waitForFunction((m) => document.getElementById('device-url').value.endsWith(`/${m}.json`) &&
     !['', 'Loading…'].includes(document.getElementById('device-state').textContent), mac);

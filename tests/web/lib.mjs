@@ -16,7 +16,7 @@ const require = createRequire(path.join(here, '../../tools/package.json'));
 const { chromium } = require('playwright-core');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-export const STEP_TIMEOUT = 15000;
+export const STEP_TIMEOUT = Number(process.env.WEB_STEP_TIMEOUT || 15000);
 
 export function assert(cond, why) {
   if (!cond) throw new Error(why);

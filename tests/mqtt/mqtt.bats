@@ -15,10 +15,11 @@ setup_file() {
 }
 
 teardown() {
+	broker_signal CONT || true # a test that held the broker and failed
 	iot_cleanup_extra
 	if [ -n "${SHM_DIR:-}" ]; then rm -rf "$SHM_DIR"; fi
-	if [ -n "${V311_PID:-}" ]; then kill "$V311_PID" && wait "$V311_PID" || true; fi
-	if [ -n "${MAKE_PID:-}" ]; then kill -TERM -- -"$MAKE_PID" 2>/dev/null || true; fi
+	if [ -n "${V311_ID:-}" ]; then proc_stop "$V311_ID" || true; fi
+	if [ -n "${MAKE_ID:-}" ]; then proc_stop_group "$MAKE_ID" || true; fi
 	# A test that stopped the broker and failed leaves it to the next.
 	broker_listening || broker_run
 }
@@ -259,10 +260,20 @@ max_ms() {
 	sub_start flush
 	iot_start PROCS=1 MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT" ESP32_CONFIGS_DIR="$SHM_DIR"
 	wait_for connected_is 1
-	local pid
+	local pid lighttpd="$LIGHTTPD_ID" holder
 	pid="$(responder_pids)"
+	# The broker holds its acks (stopped) until lighttpd has gone, so that
+	# all 200 are still queued when the responder is told to stop.
+	broker_signal STOP
 	puts 200 aa-bb-cc-dd-ee-60 >"$IOT_TMP/times"
+	(
+		wait_for proc_gone "$lighttpd"
+		sleep 0.3
+		broker_signal CONT
+	) 3>&- &
+	holder=$!
 	iot_stop
+	wait "$holder"
 	[ "$(grep -c '^200 ' "$IOT_TMP/times")" = 200 ]
 	wait_lines flush 200
 	[ "$(sub_count flush)" = 200 ]
@@ -447,9 +458,9 @@ server_publishes() {
 	for i in 1 2 3 4 5; do
 		port="$(free_port)"
 		python3 "$BATS_TEST_DIRNAME/v311_broker.py" "$port" "$dir" 3>&- &
-		V311_PID=$!
+		V311_ID="$(proc_id $!)"
 		wait_for port_listening "$port" && break
-		kill "$V311_PID" 2>/dev/null || true
+		proc_stop "$V311_ID" || true
 	done
 	iot_start PROCS=1 MQTT_URL="mqtt://127.0.0.1:$port"
 	wait_for connected_is 1
@@ -478,7 +489,7 @@ server_publishes() {
 	setsid make -C "$IOT_ROOT" --no-print-directory run PORT="$port" PROCS=1 \
 		ESP32_CONFIGS_DIR="$dir/configs" RUN_DIR="$dir/sock" MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT" \
 		MQTT_TOPIC="$TOPIC" MQTT_CLIENT_ID=made-run >"$dir/make.log" 2>&1 3>&- &
-	MAKE_PID=$!
+	MAKE_ID="$(proc_id $!)"
 	wait_for curl -sf "http://127.0.0.1:$port/api/health" || { cat "$dir/make.log" >&2; return 1; }
 	BASE_URL="http://127.0.0.1:$port" IOT_TMP="$dir" raw_put aa-bb-cc-dd-ee-d0 '{"make":"run"}'
 	assert_code 200

@@ -85,7 +85,7 @@ server_start() {
 
 server_start_file() {
 	server_start "$@" || return 1
-	export IOT_FILE_ID="$SERVER_ID"
+	export IOT_FILE_ID="${IOT_FILE_ID:+$IOT_FILE_ID }$SERVER_ID"
 }
 
 apache_start() {

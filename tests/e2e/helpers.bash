@@ -156,9 +156,11 @@ signals_ignored() {
 	done
 }
 
+# iot_start_file [VAR=value ...]: an instance that lasts for the whole file
+# (setup_file); a file may start several (IOT_FILE_ID lists their ids).
 iot_start_file() {
-	iot_start "$@"
-	export IOT_FILE_ID="$LIGHTTPD_ID"
+	iot_start "$@" || return 1
+	export IOT_FILE_ID="${IOT_FILE_ID:+$IOT_FILE_ID }$LIGHTTPD_ID"
 }
 
 # stop_instance ID DIR: stops the web server ID names by its own stop
@@ -203,19 +205,28 @@ iot_stop() {
 iot_cleanup_extra() {
 	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" id dir rc=0
 	[ -f "$list" ] || return 0
+	: >"$list.keep"
 	while read -r id dir; do
-		[ "$id" = "${IOT_FILE_ID:-}" ] && continue
-		stop_instance "$id" "$dir" || rc=1
+		case " ${IOT_FILE_ID:-} " in
+		*" $id "*) echo "$id $dir" >>"$list.keep" ;;
+		*) stop_instance "$id" "$dir" || rc=1 ;;
+		esac
 	done <"$list"
-	grep "^${IOT_FILE_ID:-none} " "$list" >"$list.keep" || true
 	mv "$list.keep" "$list"
 	return $rc
 }
 
+# Stops the file's instances (teardown_file), and any a test left.
 iot_stop_file() {
+	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" id dir rc=0
 	iot_cleanup_extra || true
-	LIGHTTPD_ID="$IOT_FILE_ID"
-	iot_stop
+	[ -f "$list" ] || return 0
+	while read -r id dir; do
+		stop_instance "$id" "$dir" || rc=1
+	done <"$list"
+	: >"$list"
+	LIGHTTPD_ID=""
+	return $rc
 }
 
 # call METHOD PATH [curl args...]

@@ -140,9 +140,15 @@ proc_stop() {
 		proc_wait_gone 10 "$id" || return 1
 		rc=1
 	fi
-	# Collects the exit status of this shell's child (nothing for others).
-	wait "${id%%:*}" 2>/dev/null || true
+	_proc_reap "${id%%:*}"
 	return $rc
+}
+
+# _proc_reap PID: collects the exit status of this shell's child once it
+# has exited (nothing for others); never waits on a pid that runs, which
+# may be another process by now.
+_proc_reap() {
+	proc_running "$1" || wait "$1" 2>/dev/null || true
 }
 
 proc_stop_group() {
@@ -158,6 +164,6 @@ proc_stop_group() {
 		proc_signal KILL "${left[@]}"
 		rc=1
 	fi
-	wait "${id%%:*}" 2>/dev/null || true
+	_proc_reap "${id%%:*}"
 	return $rc
 }

@@ -264,9 +264,10 @@ traffic() { # traffic N: N config operations of every kind
 	# The live file is where it was, the same file.
 	[ "$(stat -c %i "$live")" = "$ino" ]
 	# A responder started now (killed and respawned) opens it and counts on.
-	victim="$(responder_pids | head -1)"
-	kill -KILL "$victim"
-	wait_for bash -c "[ \$(pgrep -P $LIGHTTPD_PID | wc -l) = 4 ] && ! kill -0 $victim"
+	victim="$(responder_ids | head -1)"
+	proc_signal KILL "$victim"
+	respawned() { [ "$(responder_ids | wc -l)" = 4 ] && proc_gone "$victim"; }
+	wait_for respawned
 	for i in $(seq 1 12); do
 		got="$(ops_total)"
 		[ "$got" -ge "$before" ] || { echo "scrape $i: $got < $before" >&2; return 1; }

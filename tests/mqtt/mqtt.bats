@@ -287,14 +287,14 @@ max_ms() {
 	cc -shared -fPIC -O1 -Wall -Wextra -Werror -o "$shim" "$IOT_ROOT/tests/mqtt/dnshang.c"
 	iot_start PROCS=1 MQTT_URL="mqtt://broker.hang.test:1883" \
 		IOTCONFIG_BIN="/usr/bin/env LD_PRELOAD=$shim $IOTCONFIG_BIN"
-	p="$(responder_pids)"
+	p="$(responder_ids)"
 	[ -n "$p" ]
 	# A change waits for the broker: the stop gives it its 2 s first.
 	raw_put aa-bb-cc-dd-ee-70 '{"queued":true}'
 	assert_code 200
 	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-dd-ee-70.json")" = '{"queued":true}' ]
 	t0="$(date +%s%N)"
-	kill -TERM "$p"
+	proc_signal TERM "$p"
 	wait_for proc_gone "$p"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "# stopped ${ms} ms after SIGTERM while the lookup hung" >&3

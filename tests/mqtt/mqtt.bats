@@ -260,10 +260,12 @@ max_ms() {
 	wait_for connected_is 1
 	local pid lighttpd="$LIGHTTPD_ID" holder
 	pid="$(responder_pids)"
-	# The broker holds its acks (stopped) until lighttpd has gone, so that
-	# all 200 are still queued when the responder is told to stop.
+	puts 180 aa-bb-cc-dd-ee-60 >"$IOT_TMP/times"
+	# The broker holds its acks (stopped) from the last 20 changes until
+	# lighttpd has gone, so that those are still queued when the responder
+	# is told to stop; then it has the rest of its 2 s to send them.
 	broker_signal STOP
-	puts 200 aa-bb-cc-dd-ee-60 >"$IOT_TMP/times"
+	puts 20 aa-bb-cc-dd-ee-61 >>"$IOT_TMP/times"
 	(
 		wait_for proc_gone "$lighttpd"
 		sleep 0.3

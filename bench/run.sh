@@ -112,7 +112,7 @@ IDS=()
 # then a bounded wait for the responders, which are never signalled here.
 stop() {
 	local id tree=()
-	for id in "$@"; do tree+=($(proc_tree "$id")); done
+	mapfile -t tree < <(for id in "$@"; do proc_tree "$id"; done)
 	proc_signal TERM "$@" || true
 	for id in "$@"; do proc_stop "$id" 5 || true; done
 	proc_wait_gone 30 "${tree[@]}" || echo "bench: responders still running 30 s after their server stopped" >&2

@@ -281,7 +281,7 @@ assert_code() {
 
 assert_json() { # assert_json JQ_FILTER EXPECTED
 	local got
-	got="$(printf '%s' "$body" | jq -c "$1" 2>/dev/null)"
+	got="$(jq -c "$1" 2>/dev/null <<<"$body")"
 	if [ "$got" != "$2" ]; then
 		echo "jq '$1': expected $2, got $got; body: $body" >&2
 		return 1
@@ -292,7 +292,7 @@ assert_error() { # assert_error STATUS CODE
 	assert_code "$1"
 	assert_json .code "\"$2\""
 	[ "$(header Content-Type)" = "application/json" ] || { echo "not JSON: $(header Content-Type)" >&2; return 1; }
-	printf '%s' "$body" | jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null ||
+	jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null <<<"$body" ||
 		{ echo "error body shape wrong: $body" >&2; return 1; }
 }
 

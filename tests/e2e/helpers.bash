@@ -130,6 +130,9 @@ iot_user_setup() {
 	printf 'include "%s"\nserver.username = "%s"\nserver.groupname = "%s"\n' \
 		"$IOT_ROOT/conf/lighttpd.conf" "$IOT_USER" "$group" >"$conf"
 	chown "$IOT_USER:$group" "$CONFIG_DIR" "$RUN_DIR"
+	# Closed to others, the sockets' directory is used as it is by the
+	# root lighttpd that drops to its owner (conf/lighttpd-rundir.sh).
+	chmod 0700 "$RUN_DIR"
 	if [ -n "${BATS_RUN_TMPDIR:-}" ]; then chmod o+x "$BATS_RUN_TMPDIR"; fi
 	if ! runuser -u "$IOT_USER" -- test -w "$CONFIG_DIR"; then
 		echo "iot_start: $CONFIG_DIR is not reachable by $IOT_USER" >&2

@@ -199,10 +199,13 @@ run: deps-run
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------
-# tests/e2e/*.bats run twice: against the release build and the ASan+UBSan
-# build. Each mk/*.mk adds its own suites to TEST_SUITES; `make test` runs
-# them all, in order.
-TEST_SUITES := test-unit test-e2e test-asan
+# tests/e2e/*.bats run once, against the ASan+UBSan build (test-asan): that
+# proves the behaviour and memory safety in one pass. The release build is
+# what every other suite runs (the deployment smoke suite under each web
+# server, docs, MQTT, faults, metrics, the page); `make test-e2e` runs
+# tests/e2e against it too, outside `make test`. Each mk/*.mk adds its own
+# suites to TEST_SUITES; `make test` runs them all, in order.
+TEST_SUITES := test-unit test-asan
 -include $(sort $(wildcard mk/*.mk))
 
 .PHONY: test test-unit test-e2e test-asan

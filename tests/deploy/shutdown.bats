@@ -151,8 +151,8 @@ wait_connected() {
 	wait_for sh -c "ss -Htn state established '( sport = :$IOT_PORT )' | grep -q ."
 }
 
-@test "a graceful stop (SIGINT) waits for an upload in progress, then closes it unanswered: nothing of it is saved" {
-	local dir="$BATS_TEST_TMPDIR/configs" body="$BATS_TEST_TMPDIR/slow.json" mac=aa-bb-cc-00-06-f1 t0 tree
+@test "a graceful stop (SIGINT) waits for an upload in progress, then saves it whole or closes it unanswered with nothing saved" {
+	local dir="$BATS_TEST_TMPDIR/configs" body="$BATS_TEST_TMPDIR/slow.json" mac=aa-bb-cc-00-06-f1 t0 tree code
 	mkdir -p "$dir"
 	# About 12 s at 2.5 KB/s.
 	printf '{"pad":"%s"}' "$(head -c 30000 /dev/zero | tr '\0' x)" >"$body"
@@ -164,11 +164,17 @@ wait_connected() {
 	proc_signal INT "$SERVER_ID"
 	wait "$SLOW_PID" || true
 	proc_wait_gone 30 "$SERVER_ID" $tree
-	echo "# the upload held the graceful stop $((SECONDS - t0)) s" >&3
+	code="$(cat "$body.code")"
+	echo "# the upload held the graceful stop $((SECONDS - t0)) s; its answer: $code" >&3
 	grep -q 'graceful shutdown started' "$LIGHTTPD_LOG"
-	# lighttpd 1.4.69 reads the whole body, then closes without an answer.
-	[ "$(cat "$body.code")" = 000 ]
-	[ ! -e "$dir/$mac.json" ]
+	# Once the last byte is in, lighttpd 1.4.69 passes the request on while
+	# a responder is still there (an idle machine's run: none is, a loaded
+	# one's: one often is); never anything in between.
+	case "$code" in
+	200) cmp "$body" "$dir/$mac.json" ;;
+	000) [ ! -e "$dir/$mac.json" ] ;;
+	*) false ;;
+	esac
 	[ -z "$(find "$dir" -name '*.tmp')" ]
 }
 

@@ -14,9 +14,11 @@
 #               wrapped PUT (fsyncs included) with history on (HISTORY_KEEP
 #               default, 20) and off (HISTORY_KEEP=0, its own instance on
 #               the same directory; each PUT carries a number of its own,
-#               so each one changes the file), /metrics, and GET /api/fetches with
-#               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
-#               is on in every row)
+#               so each one changes the file), /metrics, and /metrics and GET
+#               /api/fetches with 10,000 devices noted, then again on a
+#               copy of that directory after a scan of BENCH_SCAN MACs
+#               without a config (CHECKIN_INTERVAL default, 60: noting is
+#               on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #   firmware    a 1.5 MiB ESP-IDF image (tests/firmware/fwtool.py) uploaded
 #               as model "bench": lighttpd serving the file statically, the
@@ -49,15 +51,18 @@
 # rows of their own, interleaved with the others, on the same directory,
 # so that two builds are compared in one run), BENCH_CEPH (1; 0 leaves the
 # CephFS rows out, e.g. where FUSE is not available), BENCH_VISIBLE_ROUNDS
-# (200 changes per file system for the cross-node figures).
+# (200 changes per file system for the cross-node figures), BENCH_SCAN
+# (100000 MACs asked for by the scan, 4 clients at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/tests/e2e/procs.bash"
 OUT="$ROOT/bench/out"
 SECS="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-5}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
+SCAN="${BENCH_SCAN:-100000}"
 # Resolved: responders are found by the path of their executable.
 BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
 FLOOR="$OUT/floor"
@@ -91,7 +96,7 @@ if [ "$CEPH" = 1 ]; then
 	command -v ceph-fuse >/dev/null || die "ceph-fuse is missing (make deps-bench installs it)"
 fi
 
-rm -rf "$OUT/n200" "$OUT/n1000" "$OUT/n10000" "$OUT/cgi" "$OUT/base" "$OUT/replace.d" "$OUT/rounds" "$OUT/cdf"
+rm -rf "$OUT/n200" "$OUT/n1000" "$OUT/n10000" "$OUT/scanned" "$OUT/cgi" "$OUT/base" "$OUT/replace.d" "$OUT/rounds" "$OUT/cdf"
 mkdir -p "$OUT/rounds" "$OUT/cdf"
 read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 
@@ -153,23 +158,23 @@ printf 'Status: 200 OK\r\nX-Request-ID: %s\r\nContent-Type: application/json\r\n
 	"$RID" "$ETAG" "$LASTMOD" "$TARGET_FILE" >"$OUT/floor-sendfile.head"
 
 # --- servers ----------------------------------------------------------------
+# PIDS to read, IDS to signal (tests/e2e/procs.bash: a pid read earlier
+# may be another process by now).
 PIDS=()
-# stop PID...: TERM (lighttpd stops its responders), a bounded wait, KILL.
+IDS=()
+# stop ID...: TERM (lighttpd stops its responders), a bounded wait, KILL;
+# then a bounded wait for the responders, which are never signalled here.
 stop() {
-	local pid i
-	kill -TERM "$@" 2>/dev/null || true
-	for pid in "$@"; do
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	local id tree=()
+	mapfile -t tree < <(for id in "$@"; do proc_tree "$id"; done)
+	proc_signal TERM "$@" || true
+	for id in "$@"; do proc_stop "$id" 5 || true; done
+	proc_wait_gone 30 "${tree[@]}" || echo "bench: responders still running 30 s after their server stopped" >&2
 }
 stop_servers() {
-	[ ${#PIDS[@]} -eq 0 ] || stop "${PIDS[@]}"
+	[ ${#IDS[@]} -eq 0 ] || stop "${IDS[@]}"
 	PIDS=()
+	IDS=()
 }
 # The CephFS cluster, when started: stopped after the servers using it.
 CLUSTER=""
@@ -200,7 +205,7 @@ free_port() {
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" keep="${4:-20}" port pid i attempt
+	local name="$1" conf="$2" dir="$3" keep="${4:-20}" port pid id i attempt
 	local run="$OUT/$name/run"
 	mkdir -p "$run"
 	for attempt in 1 2 3 4 5; do
@@ -209,24 +214,26 @@ start() {
 			ALLOWED_HOSTS= DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_PASSWORD_FILE= MQTT_CA_FILE= MQTT_TOPIC= MQTT_FIRMWARE_TOPIC= MQTT_CLIENT_ID= \
 			FIRMWARE_MAX_BYTES=8388608 FIRMWARE_KEEP=5 FIRMWARE_FAIL_AFTER=900 FIRMWARE_SENDFILE="${FIRMWARE_SENDFILE:-true}" FIRMWARE_BASE_URL= \
-			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 FILE_MODE=0640 SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 CHECKIN_MISSING_MAX=1000 FILE_MODE=0640 SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
 		pid=$!
+		id="$(proc_id "$pid")"
 		for i in $(seq 1 100); do
 			# Our lighttpd bound the port (it logs that), and it answers.
-			if grep -q 'server started' "$OUT/$name/lighttpd.log" && kill -0 "$pid" 2>/dev/null &&
+			if grep -q 'server started' "$OUT/$name/lighttpd.log" && proc_running "$id" &&
 				curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; then
 				PIDS+=("$pid")
+				IDS+=("$id")
 				printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
 				printf -v "${name}_PID" '%s' "$pid"
 				return 0
 			fi
-			kill -0 "$pid" 2>/dev/null || break
+			proc_running "$id" || break
 			sleep 0.1
 		done
-		stop "$pid"
+		stop "$id"
 	done
 	cat "$OUT/$name/lighttpd.log" >&2
 	die "lighttpd ($name) did not start"
@@ -347,6 +354,36 @@ done >"$OUT/n10000/fetch-all.curl"
 curl -sf -K "$OUT/n10000/fetch-all.curl" || die "the devices of N=10000 could not fetch their configs"
 count="$(curl -sf "$fleet_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
 [ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
+# The same devices with their notes, on a copy that is then scanned: SCAN
+# MACs without a config, each asked for once, by 4 clients at once (keep-alive).
+mkdir -p "$OUT/scanned"
+cp -a "$OUT/n10000/configs" "$OUT/scanned/configs"
+start scanned "$ROOT/bench/lighttpd.conf" "$OUT/scanned/configs"
+size_of() { curl -sf -o /dev/null -w '%{size_download}' "$1"; }
+METRICS_BYTES="$(size_of "$fleet_URL/metrics")"
+FETCHES_BYTES="$(size_of "$fleet_URL/api/fetches")"
+for part in 0 1 2 3; do
+	awk -v n="$SCAN" -v part="$part" -v url="$scanned_URL" 'BEGIN {
+		for (i = part; i < n; i += 4)
+			printf "url = \"%s/api/configs/0e-%02x-%02x-%02x-%02x-%02x.json\"\noutput = \"/dev/null\"\n", url,
+				int(i / 2^32) % 256, int(i / 2^24) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
+		>"$OUT/scanned/scan-$part.curl"
+done
+scan_start="$(date +%s%N)"
+scanners=()
+for part in 0 1 2 3; do
+	curl -s -K "$OUT/scanned/scan-$part.curl" &
+	scanners+=($!)
+done
+wait "${scanners[@]}"
+SCAN_MS=$((($(date +%s%N) - scan_start) / 1000000))
+# The view after it: the devices, and the scan within its bound (CHECKIN_MISSING_MAX=1000).
+count="$(curl -sf "$scanned_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
+[ -n "$count" ] && [ "$count" -ge 10000 ] && [ "$count" -le 11000 ] ||
+	die "GET /api/fetches after the scan counts ${count:-nothing}, not 10,000 devices and at most 1,000 guesses"
+SCAN_NOTES="$(find "$OUT/scanned/configs/.fetches" -type f -name '0e-*' | wc -l)"
+SCAN_METRICS_BYTES="$(size_of "$scanned_URL/metrics")"
+SCAN_FETCHES_BYTES="$(size_of "$scanned_URL/api/fetches")"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
 # Firmware: a 1.5 MiB image of model "bench", its target, 50 devices of
@@ -387,7 +424,6 @@ ROWS=(
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
-	"fetches N=10000|fleet|service|/api/fetches|GET||"
 	"list N=1000|n1000|service|/api/configs|GET||"
 	"durable replace|n200|replace||||"
 	"durable replace with history link|n200|replace|$OUT/replace.d/history|||"
@@ -413,6 +449,16 @@ if [ "$CEPH" = 1 ]; then
 		"CephFS list N=1000|cephA|service|/api/configs|GET||"
 	)
 fi
+# The fleet view at N=10,000 takes a good part of a second per request:
+# too long for wrk's rows. One request at a time instead, FLEET_TRIES each,
+# interleaved like the rows: name | instance | path.
+FLEET=(
+	"/api/fetches N=10000|fleet|/api/fetches"
+	"/metrics N=10000|fleet|/metrics"
+	"/api/fetches N=10000 after scan|scanned|/api/fetches"
+	"/metrics N=10000 after scan|scanned|/metrics"
+)
+FLEET_TRIES=3
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
 measure() {
@@ -515,6 +561,41 @@ echo "bench: a change through one node until the other serves it, $VISIBLE_ROUND
 visible "local disk" "$n1000_URL" "$n1000b_URL"
 [ "$CEPH" = 1 ] && visible "CephFS" "$cephA_URL" "$cephB_URL"
 
+# fleet_once INDEX: one request of a FLEET row; appends its seconds and the
+# responders' CPU ticks to fleet.tsv.
+fleet_once() {
+	local name inst path lpid_var url_var pids t r0 r1
+	IFS='|' read -r name inst path <<<"${FLEET[$1]}"
+	lpid_var="${inst}_PID" url_var="${inst}_URL"
+	mapfile -t pids < <(pool "${!lpid_var}" "$BIN")
+	r0="$(ticks 14-15 "${pids[@]}")"
+	t="$(curl -sf -o /dev/null -w '%{time_total}' "${!url_var}$path")" || die "$name failed"
+	r1="$(ticks 14-15 "${pids[@]}")"
+	printf '%d\t%s\t%d\n' "$1" "$t" "$((r1 - r0))" >>"$OUT/rounds/fleet.tsv"
+}
+echo "bench: the fleet view, ${#FLEET[@]} rows x $((ROUNDS * FLEET_TRIES)) requests, one at a time"
+for idx in "${!FLEET[@]}"; do fleet_once "$idx" >/dev/null; done # caches filled
+for round in $(seq 1 $((ROUNDS * FLEET_TRIES))); do
+	for idx in "${!FLEET[@]}"; do fleet_once "$idx"; done
+done
+fleet_names="$(printf '%s\n' "${FLEET[@]}" | cut -d'|' -f1)"
+awk -F'\t' -v names="$fleet_names" -v hz="$(getconf CLK_TCK)" '
+function median(arr, n,    i, j, t, s) {
+	for (i = 1; i <= n; i++) s[i] = arr[i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+	return s[int((n + 1) / 2)]
+}
+BEGIN { nrows = split(names, name, "\n") }
+{ n[$1]++; t[$1, n[$1]] = $2; cpu[$1] += $3 }
+END {
+	printf "| fleet view, one request at a time | median time | fastest, slowest | responder CPU per request |\n| --- | ---: | ---: | ---: |\n"
+	for (i = 0; i < nrows; i++) {
+		lo = hi = t[i, 1]
+		for (k = 1; k <= n[i]; k++) { v[k] = t[i, k]; if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k] }
+		printf "| %s | %.0f ms | %.0f, %.0f ms | %.0f ms |\n", name[i + 1], median(v, n[i]) * 1000, lo * 1000, hi * 1000, cpu[i] * 1000 / hz / n[i]
+	}
+}' "$OUT/rounds/fleet.tsv" >"$OUT/fleet.md"
+
 # CPU used by this script and everything it started (the servers and their
 # processes not yet reaped, wrk and the tools, reaped), against the machine's.
 read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
@@ -585,7 +666,9 @@ awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v ratios="$ratios" -v out="$OU
 	-v rss200="$RSS200_KB" -v anon200="$RSS200_ANON_KB" -v file200="$RSS200_FILE_KB" \
 	-v fwsize="$FW_SIZE" -v fwchunks="$FW_CHUNKS" -v fwsecs="$FW_FLEET_SECS" -v fwerr="$FW_FLEET_ERR" \
 	-v fwp50="$FW_FLEET_P50" -v fwp99="$FW_FLEET_P99" -v fwimages="$FW_IMAGES" \
-	-v fwrss="$FW_RSS_KB" -v fwanon="$FW_RSS_ANON_KB" -v fwfile="$FW_RSS_FILE_KB" '
+	-v fwrss="$FW_RSS_KB" -v fwanon="$FW_RSS_ANON_KB" -v fwfile="$FW_RSS_FILE_KB" \
+	-v scan="$SCAN" -v scan_ms="$SCAN_MS" -v scan_notes="$SCAN_NOTES" -v mbytes="$METRICS_BYTES" -v fbytes="$FETCHES_BYTES" \
+	-v smbytes="$SCAN_METRICS_BYTES" -v sfbytes="$SCAN_FETCHES_BYTES" '
 function median(arr, n,    i, j, t, s) {
 	for (i = 1; i <= n; i++) s[i] = arr[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
@@ -634,6 +717,7 @@ END {
 	printf "\nResponder RSS after the rows, at N=200: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 3 MiB.\n", rss200 / 1024, rss200, anon200, file200
 	printf "At N=10,000, after its list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
 	printf "Raw GET rows fetch one %d-byte config.\n", size
+	printf "Fleet view at N=10,000 (every device noted once): /metrics %d bytes, /api/fetches %d bytes. A scan of %d MACs without a config (4 clients, keep-alive) took %.1f s (%.0f per second); after it %d notes of guessed MACs are kept (CHECKIN_MISSING_MAX 1000), /metrics %d bytes, /api/fetches %d bytes.\n", mbytes, fbytes, scan, scan_ms / 1000, scan * 1000 / (scan_ms > 0 ? scan_ms : 1), scan_notes, smbytes, sfbytes
 	printf "\n50 devices updating at once in 4 KiB Range chunks of the %d-byte image (streamed by the responder, 50 connections, %.0f s): %d chunks/s, %.1f MiB/s, %d whole images, p50 %s, p99 %s per chunk, %d errors; responder RSS after it %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB).\n", fwsize, fwsecs, fwchunks / fwsecs, fwchunks * 4096 / fwsecs / 1048576, fwimages, us(fwp50), us(fwp99), fwerr, fwrss / 1024, fwrss, fwanon, fwfile
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
@@ -648,6 +732,10 @@ BEGIN {
 	split($2, f, " ")
 	printf "| %s | %s | %s | %s | %s | %d | %d of %d |\n", $1, us(f[2]), us(f[3]), us(f[4]), us(f[5]), f[6], f[7], f[1]
 }' "$OUT/visible.tsv" >>"$OUT/table.md"
+{
+	echo
+	cat "$OUT/fleet.md"
+} >>"$OUT/table.md"
 
 # Latency distribution of the median rounds: static, floor, service raw GET.
 mapfile -t picked <"$OUT/picked"

@@ -22,6 +22,8 @@
 #include "settings.h"
 #include "store.h"
 
+struct checkin_fetch;
+
 struct api_ctx {
 	const struct settings *settings;
 	struct http_request *req;
@@ -38,6 +40,11 @@ struct api_ctx {
 	bool restoring;                     /* the change is a restore (for the history) */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
+	/*
+	 * out: a device fetch to note once the answer has left (its mac set),
+	 * or left empty; NULL when the caller notes nothing.
+	 */
+	struct checkin_fetch *fetch;
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);
@@ -99,6 +106,8 @@ int api_ota_version_image(struct api_ctx *ctx);
  * after any other request.
  */
 void api_ota_after_answer(const struct settings *settings, bool delivered);
+/* Is there a device note to write after the answer (api_ota_after_answer)? */
+bool api_ota_pending(void);
 /* api_health.c, api_metrics.c, api_docs.c */
 int api_health(struct api_ctx *ctx);
 int api_metrics(struct api_ctx *ctx);

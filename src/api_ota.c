@@ -577,6 +577,12 @@ api_ota_model_manifest(struct api_ctx *ctx)
 
 /* --- after the answer ------------------------------------------------------- */
 
+bool
+api_ota_pending(void)
+{
+	return ota.active && ota.note;
+}
+
 void
 api_ota_after_answer(const struct settings *settings, bool delivered)
 {

@@ -12,9 +12,13 @@
  * written around them while the list is sent, which is then copying
  * only. Those values live in one arena buffer (offset + lengths), which
  * avoids a heap block per device and is compacted when more than half of
- * it is stale. Memory per device is 60 bytes (entry and index) plus those
+ * it is stale. Memory per device is 76 bytes (entry and index) plus those
  * values; a refresh that changes anything briefly holds the old array
  * next to the new one.
+ *
+ * Each entry also keeps the fingerprint of the bytes it read (the ETag),
+ * for whatever asks which version is current (the fleet view), so that
+ * question never reads or hashes a config.
  *
  * A refresh first learns which files to look at, then looks at each once:
  *   - dirwatch names the changed files: each is stat'ed and read again
@@ -55,6 +59,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "digest.h"
 #include "dirwatch.h"
 #include "jsonbody.h"
 #include "log.h"
@@ -74,7 +79,8 @@ struct entry {
 	uint8_t tail_len;  /* then summary_append_tail's text */
 	uint8_t ota;       /* enum summary_ota */
 	bool valid;
-	bool retry; /* the last read failed in a way that may pass: read again */
+	bool retry;                       /* the last read failed in a way that may pass */
+	uint8_t etag[DIGEST_HEX_LEN / 2]; /* fingerprint of the bytes read; not when retry */
 };
 
 /* One file looked at during a refresh. */
@@ -191,6 +197,9 @@ load_entry(struct entry *e, const char *name)
 	e->size = info.size;
 	e->mtime_ns = info.mtime_ns;
 	e->ctime_ns = info.ctime_ns;
+	uint8_t md[DIGEST_SIZE];
+	digest_sha256(text->data ? text->data : "", text->len, md);
+	memcpy(e->etag, md, sizeof e->etag);
 	json_object *obj = NULL;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(text->data, text->len, &obj, &je) != 0) {
@@ -518,4 +527,26 @@ size_t
 catalog_bytes(void)
 {
 	return catalog_cache.rendered;
+}
+
+int
+catalog_etag(uint64_t mac, char hex[DIGEST_HEX_LEN + 1])
+{
+	size_t lo = 0, hi = catalog_cache.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (catalog_cache.v[mid].mac < mac)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == catalog_cache.n || catalog_cache.v[lo].mac != mac)
+		return 0;
+	const struct entry *e = &catalog_cache.v[lo];
+	if (e->retry)
+		return -1;
+	uint8_t md[DIGEST_SIZE] = {0};
+	memcpy(md, e->etag, sizeof e->etag);
+	digest_hex(md, hex);
+	return 1;
 }

@@ -39,6 +39,8 @@ struct http_request {
 	const char *method_name; /* as sent (REQUEST_METHOD), "" when absent */
 	const char *path;        /* raw request path, not decoded, without the query */
 	size_t path_len;
+	const char *query; /* raw query after '?', not decoded (query_len bytes); NULL: none */
+	size_t query_len;
 	const char *content_type;
 	const char *content_length;
 	const char *origin;
@@ -63,6 +65,7 @@ struct http_request {
 	const char *esp32_sketch_sha256; /* x-ESP32-sketch-sha256 */
 	const char *esp32_sketch_md5;    /* x-ESP32-sketch-md5 */
 	const char *firmware_version;    /* X-Firmware-Version (ESP-IDF clients, documented) */
+	const char *peek;                /* X-Iotconfig-Peek: a person's or a tool's read */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;
@@ -93,6 +96,9 @@ int http_read_body(struct http_request *req, size_t max, struct api_error *err);
 /* The same with another bound, named in the 413's message by its setting. */
 int http_read_body_limit(struct http_request *req, size_t max, const char *setting,
                          struct api_error *err);
+
+/* Does the query have a parameter named exactly name (with or without a value)? */
+bool http_query_has(const struct http_request *req, const char *name);
 
 /* Is the media type of a Content-Type value `type` (parameters ignored)? */
 bool http_media_type_is(const char *content_type, const char *type);

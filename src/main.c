@@ -13,6 +13,10 @@
  * unblocks them only inside ppoll), so a stop can neither cut a request
  * short nor be lost between checking a flag and starting to wait.
  *
+ * A device fetch is noted (checkin.h) only once its answer has left: under
+ * FastCGI after FCGX_Finish_r, under CGI once stdout is closed, so the
+ * device waits for nothing of it.
+ *
  * With MQTT_URL set, the process also runs the MQTT client's network
  * thread (mqtt.c); a stop waits briefly for the broker to acknowledge what
  * is queued, and a CGI process waits so after its answer is complete.
@@ -27,6 +31,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "checkin.h"
 #include "fsinfo.h"
 #include "http.h"
 #include "log.h"
@@ -133,9 +138,13 @@ struct loop_buffers {
 	struct buf body, out, file, scratch;
 };
 
-/* Serves one request; returns its method, and whether its answer was handed over. */
+/*
+ * Serves one request; returns its method. *fetch gets a device fetch to
+ * note, if any; *delivered whether the answer was handed over.
+ */
 static enum http_method
-serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b, bool *delivered)
+serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b,
+          struct checkin_fetch *fetch, bool *delivered)
 {
 	uint64_t t0 = monotonic_ns();
 	struct http_request req;
@@ -153,6 +162,7 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	        .res = &res,
 	        .file = &b->file,
 	        .scratch = &b->scratch,
+	        .fetch = fetch,
 	};
 	struct router_outcome outcome;
 	router_handle(&ctx, &outcome);
@@ -262,9 +272,19 @@ main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		struct checkin_fetch fetch = {.mac = ""};
 		bool delivered = false;
-		enum http_method method = serve_one(tx, &settings, &b, &delivered);
+		enum http_method method = serve_one(tx, &settings, &b, &fetch, &delivered);
 		transport_finish(tx);
+		if (fetch.mac[0] != '\0' || api_ota_pending()) {
+			/* CGI: the web server sees the end of the answer when stdout closes. */
+			transport_cgi_detach(tx);
+		}
+		if (fetch.mac[0] != '\0') {
+			struct checkin_limits lim = {.interval_s = settings.checkin_interval,
+			                             .missing_max = settings.checkin_missing_max};
+			checkin_seen(settings.configs_dir, &lim, &fetch);
+		}
 		/* Answer first, keep books after: a device waits for no note. */
 		api_ota_after_answer(&settings, delivered);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))

@@ -192,20 +192,22 @@ export function initFirmware(fail, show) {
   $('fw-refresh').addEventListener('click', () => loadFirmware(model).catch(fail));
 }
 
-// The device view's line: its model, target, what it runs and its state.
+// The device view's firmware fact: its model, target, what it runs and its state.
 export async function showDeviceFirmware(mac) {
   const line = $('device-firmware');
-  line.textContent = '';
+  line.textContent = '…';
   try {
     const d = (await deviceFirmware(mac)).json;
+    line.textContent = '';
     if (!d.model) {
-      line.textContent = 'Firmware: no model (set "deviceModel" in the config).';
+      line.textContent = 'no model (set "deviceModel" in the config)';
       return;
     }
-    line.append('Firmware: ', el('a', { href: `#/firmware/${encodeURIComponent(d.model)}`, text: d.model }),
+    line.append(el('a', { href: `#/firmware/${encodeURIComponent(d.model)}`, text: d.model }),
       `, target ${d.target ?? 'none'}, runs ${d.running ?? 'unknown'}, `,
       el('span', { class: `badge fw-${d.state || 'none'}`, text: d.state || 'no target' }));
   } catch (e) {
     if (e.status !== 404) throw e;
+    line.textContent = 'no config';
   }
 }

@@ -441,3 +441,9 @@ catalog_bytes(void)
 {
 	return catalog_cache.rendered;
 }
+
+void
+catalog_mac(size_t i, char out[MAC_CANONICAL_LEN + 1])
+{
+	mac_from_value(catalog_cache.v[catalog_cache.listed[i]].mac, out);
+}

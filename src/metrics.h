@@ -26,10 +26,17 @@ enum metrics_op {
 	METRICS_OP_RESTORE,
 	METRICS_OP_LIST_FETCHES,
 	METRICS_OP_GET_FETCH,
+	METRICS_OP_PATCH,
+	METRICS_OP_CHANGE,
+	METRICS_OP_LIST_CHANGES,
+	METRICS_OP_GET_CHANGE,
+	METRICS_OP_UNDO,
+	METRICS_OP_EXPORT,
+	METRICS_OP_IMPORT,
 	METRICS_OP_COUNT
 };
 
-#define METRICS_MAX_ROUTES 24 /* route label slots; the router has fewer */
+#define METRICS_MAX_ROUTES 40 /* route label slots; the router has fewer */
 
 /* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
 enum metrics_mqtt_status {

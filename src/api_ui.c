@@ -35,6 +35,10 @@ WEB_ASSET(history_js)
 WEB_ASSET(diff_js)
 WEB_ASSET(mac_js)
 WEB_ASSET(dom_js)
+WEB_ASSET(fleet_js)
+WEB_ASSET(search_js)
+WEB_ASSET(transfer_js)
+WEB_ASSET(waiting_js)
 
 #define JS  "text/javascript; charset=utf-8"
 #define CSS "text/css; charset=utf-8"
@@ -49,11 +53,13 @@ static const struct ui_asset {
 	{                                                                                          \
 		name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end                 \
 	}
-        ENTRY("app.css", CSS, app_css),    ENTRY("app.js", JS, app_js),
-        ENTRY("api.js", JS, api_js),       ENTRY("list.js", JS, list_js),
-        ENTRY("editor.js", JS, editor_js), ENTRY("history.js", JS, history_js),
-        ENTRY("diff.js", JS, diff_js),     ENTRY("mac.js", JS, mac_js),
-        ENTRY("dom.js", JS, dom_js),
+        ENTRY("app.css", CSS, app_css),      ENTRY("app.js", JS, app_js),
+        ENTRY("api.js", JS, api_js),         ENTRY("list.js", JS, list_js),
+        ENTRY("editor.js", JS, editor_js),   ENTRY("history.js", JS, history_js),
+        ENTRY("diff.js", JS, diff_js),       ENTRY("mac.js", JS, mac_js),
+        ENTRY("dom.js", JS, dom_js),         ENTRY("fleet.js", JS, fleet_js),
+        ENTRY("search.js", JS, search_js),   ENTRY("transfer.js", JS, transfer_js),
+        ENTRY("waiting.js", JS, waiting_js),
 #undef ENTRY
 };
 #define UI_ASSET_COUNT (sizeof ui_assets / sizeof *ui_assets)

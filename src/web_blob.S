@@ -27,5 +27,9 @@ iotconfig_web_\sym\()_end:
 	asset diff_js, "web/diff.js"
 	asset mac_js, "web/mac.js"
 	asset dom_js, "web/dom.js"
+	asset fleet_js, "web/fleet.js"
+	asset search_js, "web/search.js"
+	asset transfer_js, "web/transfer.js"
+	asset waiting_js, "web/waiting.js"
 
 	.section .note.GNU-stack,"",@progbits

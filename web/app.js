@@ -12,8 +12,12 @@ import { deleteFile, fileUrl, getFile, listConfigs, listFetches, putFile, restor
 import { renderDiff } from './diff.js';
 import { check, getText, initEditor, setText, showServerError } from './editor.js';
 import { clearHistory, initHistory, loadHistory } from './history.js';
-import { knownMac, setConfigs, showMore, update } from './list.js';
+import { knownMac, onSelectionChange, setConfigs, showMore, update } from './list.js';
 import { macNormalise } from './mac.js';
+import { initFleet, refreshChanges, selectionChanged } from './fleet.js';
+import { initSearch } from './search.js';
+import { initTransfer } from './transfer.js';
+import { showWaiting } from './waiting.js';
 
 const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOTA": false\n}\n';
 
@@ -36,6 +40,8 @@ async function loadList() {
   const fetching = listFetches().catch((e) => { showError(e, 'Device fetches'); return null; });
   const [list, fetches] = await Promise.all([listConfigs(), fetching]);
   setConfigs(list.json.configs, fetches);
+  showWaiting(list.json.configs, fetches);
+  if ($('changes').open) refreshChanges().catch((e) => showError(e, 'Recent changes'));
   status(`${list.json.count.toLocaleString()} devices.`);
 }
 
@@ -264,6 +270,10 @@ function start() {
   $('device-title').tabIndex = -1;
   $('list-title').tabIndex = -1;
   $('filter').addEventListener('input', update);
+  onSelectionChange(selectionChanged);
+  initSearch();
+  initFleet({ reload: loadList });
+  initTransfer({ reload: loadList });
   $('show-more').addEventListener('click', showMore);
   $('new-config').addEventListener('click', () => newConfig().catch(fail('New config')));
   $('save').addEventListener('click', () => save().catch(fail('Saving')));

@@ -48,7 +48,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS := fcgi json-c nettle libmosquitto libarchive
+PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp libarchive
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
@@ -140,7 +140,7 @@ deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
 	@$(MAKE) --no-print-directory tools
 deps-bench:
-	@sh mk/deps.sh bench
+	@sh mk/deps.sh bench ceph
 
 # npm ci installs exactly the lock file (no install scripts: none is needed,
 # and one would only send usage statistics); again whenever it changes.

@@ -150,13 +150,24 @@ read_device(struct fleet *f, struct api_ctx *dctx, json_object *dev, char etag[4
 	return false;
 }
 
+static void patch_one(struct fleet *f, struct api_ctx *dctx, json_object *dev,
+                      const struct target *t, json_object *patch);
+
 static void
 patch_device(struct fleet *f, json_object *dev, const struct target *t, json_object *patch)
 {
 	struct api_ctx dctx;
 	fleet_device_ctx(f, t->mac, &dctx);
+	patch_one(f, &dctx, dev, t, patch);
+	fleet_device_done(&dctx);
+}
+
+static void
+patch_one(struct fleet *f, struct api_ctx *dctx, json_object *dev, const struct target *t,
+          json_object *patch)
+{
 	char etag[40];
-	if (!read_device(f, &dctx, dev, etag))
+	if (!read_device(f, dctx, dev, etag))
 		return;
 	if (t->etag[0] != '\0' && strcmp(t->etag, etag) != 0) {
 		fleet_result(f, dev, FLEET_CONFLICT,
@@ -166,9 +177,9 @@ patch_device(struct fleet *f, json_object *dev, const struct target *t, json_obj
 	json_object *diff = json_object_new_array();
 	json_object_object_add(dev, "diff", diff);
 	bool changed = false;
-	if (api_patch_text(&dctx, &f->current, patch, &f->next, diff, &changed, NULL) != 0) {
+	if (api_patch_text(dctx, &f->current, patch, &f->next, diff, &changed, NULL) != 0) {
 		char message[600];
-		snprintf(message, sizeof message, "%s: %s", dctx.err.message, dctx.err.detail);
+		snprintf(message, sizeof message, "%s: %s", dctx->err.message, dctx->err.detail);
 		fleet_result(f, dev, FLEET_INVALID, message);
 		return;
 	}
@@ -178,7 +189,7 @@ patch_device(struct fleet *f, json_object *dev, const struct target *t, json_obj
 		fleet_result(f, dev, FLEET_UNCHANGED, NULL);
 		return;
 	}
-	fleet_write(f, &dctx, dev, etag, f->next.data, f->next.len, FLEET_CHANGED);
+	fleet_write(f, dctx, dev, etag, f->next.data, f->next.len, FLEET_CHANGED);
 }
 
 int
@@ -408,7 +419,7 @@ undo_options(struct api_ctx *ctx, bool *dry_run)
  * replaced, if the device still has the version that write made.
  */
 static void
-undo_device(struct fleet *f, json_object *dev, json_object *was)
+undo_device_one(struct api_ctx *dctx, struct fleet *f, json_object *dev, json_object *was)
 {
 	const char *mac = string_of(was, "mac_address");
 	const char *result = string_of(was, "result");
@@ -416,13 +427,11 @@ undo_device(struct fleet *f, json_object *dev, json_object *was)
 	const char *made = string_of(was, "new_etag");     /* the version it wrote */
 	const char *revision = string_of(was, "revision"); /* the replaced one, in the history */
 	bool removed = strcmp(result, "deleted") == 0;
-	struct api_ctx dctx;
-	fleet_device_ctx(f, mac, &dctx);
 	char etag[40] = "";
 	struct store_result r;
 	bool exists = store_read(f->dirfd, mac, &f->current, NULL, &r) == 0;
 	if (!exists && r.status != STORE_NOT_FOUND) {
-		read_device(f, &dctx, dev, etag); /* records the failure */
+		read_device(f, dctx, dev, etag); /* records the failure */
 		return;
 	}
 	if (exists)
@@ -440,7 +449,7 @@ undo_device(struct fleet *f, json_object *dev, json_object *was)
 		return;
 	}
 	if (strcmp(result, "created") == 0) {
-		fleet_write(f, &dctx, dev, etag, NULL, 0, FLEET_DELETED);
+		fleet_write(f, dctx, dev, etag, NULL, 0, FLEET_DELETED);
 		return;
 	}
 	struct history_entry e;
@@ -463,10 +472,19 @@ undo_device(struct fleet *f, json_object *dev, json_object *was)
 		return;
 	}
 	json_object_put(config);
-	dctx.restoring = true;
-	snprintf(dctx.param, sizeof dctx.param, "%s", revision);
-	fleet_write(f, &dctx, dev, removed ? NULL : etag, f->next.data, f->next.len,
+	dctx->restoring = true;
+	snprintf(dctx->param, sizeof dctx->param, "%s", revision);
+	fleet_write(f, dctx, dev, removed ? NULL : etag, f->next.data, f->next.len,
 	            removed ? FLEET_CREATED : FLEET_RESTORED);
+}
+
+static void
+undo_device(struct fleet *f, json_object *dev, json_object *was)
+{
+	struct api_ctx dctx;
+	fleet_device_ctx(f, string_of(was, "mac_address"), &dctx);
+	undo_device_one(&dctx, f, dev, was);
+	fleet_device_done(&dctx);
 }
 
 /* Did the change's write of this device make something an undo can take back? */

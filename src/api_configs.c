@@ -1,7 +1,8 @@
 /*
  * api_configs.c: the wrapped JSON routes the admin UI and scripts use:
- *   GET    /api/configs                list of summaries, sorted by MAC;
- *                                      ?q=… (repeated: AND) only those matching (search.h)
+ *   GET    /api/configs                list of summaries, sorted by MAC, each with
+ *                                      its schema's verdict (schemas.h); ?q=… (repeated:
+ *                                      AND) only those matching (search.h)
  *   GET    /api/configs/{mac_address}  summary fields plus "content"
  *   PUT    /api/configs/{mac_address}  {"content":{...},"allow_overwrite":bool}
  *   DELETE /api/configs/{mac_address}  204
@@ -133,7 +134,8 @@ api_configs_matching(struct api_ctx *ctx, const struct search *s, size_t max,
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	if (catalog_refresh(dirfd, ctx->file, &r) != 0) {
+	const struct schemas *schemas = schemas_load(dirfd, &r);
+	if (schemas == NULL || catalog_refresh(dirfd, schemas, ctx->file, &r) != 0) {
 		close(dirfd);
 		return api_store_error(ctx, &r);
 	}
@@ -182,7 +184,8 @@ api_configs_list(struct api_ctx *ctx)
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = catalog_refresh(dirfd, ctx->file, &r);
+	const struct schemas *schemas = schemas_load(dirfd, &r);
+	int rc = schemas ? catalog_refresh(dirfd, schemas, ctx->file, &r) : -1;
 	if (rc == 0 && search.n > 0) {
 		rc = list_matching(ctx, dirfd, &search);
 		close(dirfd);

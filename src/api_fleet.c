@@ -87,8 +87,15 @@ fleet_device_ctx(const struct fleet *f, const char *mac, struct api_ctx *dctx)
 	*dctx = *f->ctx;
 	snprintf(dctx->mac, sizeof dctx->mac, "%s", mac);
 	dctx->err.kind = ERR_NONE;
+	dctx->err.details = NULL; /* its own, released by fleet_device_done */
 	dctx->change_id = f->dry_run ? NULL : f->id;
 	dctx->replaced[0] = '\0';
+}
+
+void
+fleet_device_done(struct api_ctx *dctx)
+{
+	api_error_release(&dctx->err);
 }
 
 /* "error: detail" of a device's failed write. */
@@ -112,13 +119,23 @@ fleet_write(struct fleet *f, struct api_ctx *dctx, json_object *dev, const char 
 	}
 	json_object_object_add(dev, "new_etag",
 	                       bytes != NULL ? json_object_new_string(new_etag) : NULL);
+	char message[600];
 	if (f->dry_run) {
+		/* What the write path would refuse first: a config against its schema. */
+		if (bytes != NULL && api_schemas_guard(dctx, bytes, len) != 0) {
+			json_object_object_add(dev, "new_etag", NULL);
+			error_message(dctx, message, sizeof message);
+			enum fleet_result r = dctx->err.kind == ERR_VALIDATION_FAILED
+			                              ? FLEET_INVALID
+			                              : FLEET_FAILED;
+			fleet_result(f, dev, r, message);
+			return r;
+		}
 		fleet_result(f, dev, result, NULL);
 		return result;
 	}
 	dctx->err.kind = ERR_NONE;
 	int rc = api_change_config_from(dctx, etag, bytes, len, NULL);
-	char message[600];
 	if (rc == 0 || dctx->err.kind == ERR_STORAGE_NOT_DURABLE) {
 		json_object_object_add(dev, "revision",
 		                       dctx->replaced[0] ? json_object_new_string(dctx->replaced)

@@ -70,14 +70,19 @@ void fleet_result(struct fleet *f, json_object *dev, enum fleet_result result, c
  */
 void fleet_device_ctx(const struct fleet *f, const char *mac, struct api_ctx *dctx);
 
+/* Releases what a device's context holds (its error's details). */
+void fleet_device_done(struct api_ctx *dctx);
+
 /*
  * Writes bytes (NULL: removes the config) for device dev through the one
  * write path, made only if the config is still the version of etag (NULL:
  * only if it has none), and records the outcome: success as result
  * (with "new_etag" and "revision", the history entry of the version it
- * replaced), a changed config as FLEET_CONFLICT, a refused one as
- * FLEET_INVALID, anything else as FLEET_FAILED. In a dry run only
- * "new_etag" and result are set. Returns the result recorded.
+ * replaced), a changed config as FLEET_CONFLICT, a refused one (its
+ * schema, its size) as FLEET_INVALID, anything else as FLEET_FAILED. A
+ * dry run writes nothing: it checks the bytes against their schema as the
+ * write would, then sets "new_etag" and result. Returns the result
+ * recorded.
  */
 enum fleet_result fleet_write(struct fleet *f, struct api_ctx *dctx, json_object *dev,
                               const char *etag, const char *bytes, size_t len,

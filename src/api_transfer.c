@@ -24,6 +24,7 @@
 #include "catalog.h"
 #include "jsonbody.h"
 #include "log.h"
+#include "schemas.h"
 #include "tarball.h"
 
 #define IMPORT_FACTOR      64u                         /* upload, config bytes: x MAX_BODY_BYTES, */
@@ -92,7 +93,8 @@ api_export(struct api_ctx *ctx)
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = catalog_refresh(dirfd, ctx->file, &r);
+	const struct schemas *schemas = schemas_load(dirfd, &r);
+	int rc = schemas ? catalog_refresh(dirfd, schemas, ctx->file, &r) : -1;
 	close(dirfd);
 	if (rc != 0)
 		return api_store_error(ctx, &r);
@@ -116,14 +118,6 @@ api_export(struct api_ctx *ctx)
 }
 
 /* --- import ------------------------------------------------------------------ */
-
-static bool
-archive_type(const char *ct)
-{
-	return http_media_type_is(ct, "application/gzip") ||
-	       http_media_type_is(ct, "application/x-gzip") ||
-	       http_media_type_is(ct, "application/x-tar");
-}
 
 /* ?dry_run=true|false and ?existing=skip|overwrite. */
 static int
@@ -190,10 +184,9 @@ by_mac(const void *a, const void *b)
 }
 
 static void
-import_device(struct fleet *f, json_object *dev, const struct tarball_config *c, bool overwrite)
+import_device_one(struct api_ctx *dctx, struct fleet *f, json_object *dev,
+                  const struct tarball_config *c, bool overwrite)
 {
-	struct api_ctx dctx;
-	fleet_device_ctx(f, c->mac, &dctx);
 	json_object *config;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(c->data, c->len, &config, &je) != 0) {
@@ -207,14 +200,14 @@ import_device(struct fleet *f, json_object *dev, const struct tarball_config *c,
 	if (store_read(f->dirfd, c->mac, &f->current, NULL, &r) != 0) {
 		json_object_object_add(dev, "etag", NULL);
 		if (r.status != STORE_NOT_FOUND) {
-			api_store_error(&dctx, &r);
+			api_store_error(dctx, &r);
 			char message[600];
-			snprintf(message, sizeof message, "%s: %s", dctx.err.message,
-			         dctx.err.detail);
+			snprintf(message, sizeof message, "%s: %s", dctx->err.message,
+			         dctx->err.detail);
 			fleet_result(f, dev, FLEET_FAILED, message);
 			return;
 		}
-		fleet_write(f, &dctx, dev, NULL, c->data, c->len, FLEET_CREATED);
+		fleet_write(f, dctx, dev, NULL, c->data, c->len, FLEET_CREATED);
 		return;
 	}
 	api_etag(&f->current, etag);
@@ -228,18 +221,22 @@ import_device(struct fleet *f, json_object *dev, const struct tarball_config *c,
 		fleet_result(f, dev, FLEET_SKIPPED, "a different config exists (existing=skip)");
 		return;
 	}
-	fleet_write(f, &dctx, dev, etag, c->data, c->len, FLEET_CHANGED);
+	fleet_write(f, dctx, dev, etag, c->data, c->len, FLEET_CHANGED);
+}
+
+static void
+import_device(struct fleet *f, json_object *dev, const struct tarball_config *c, bool overwrite)
+{
+	struct api_ctx dctx;
+	fleet_device_ctx(f, c->mac, &dctx);
+	import_device_one(&dctx, f, dev, c, overwrite);
+	fleet_device_done(&dctx);
 }
 
 int
 api_import(struct api_ctx *ctx)
 {
-	if (!archive_type(ctx->req->content_type)) {
-		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-		              "send the archive as application/gzip (a .tar.gz) or "
-		              "application/x-tar");
-		return -1;
-	}
+	/* Its Content-Type, an archive's, was checked with its origin (origin.h). */
 	bool dry_run, overwrite;
 	size_t max = ctx->settings->max_body_bytes;
 	size_t bytes_max =

@@ -34,6 +34,12 @@
  * out of the list until its next change. A file that was read but is not
  * a JSON object keeps its identity: only a change can make it valid.
  *
+ * A look that cannot tell whether a file is there (a stat failing with
+ * anything but ENOENT) is a doubt, never "gone": the entry is kept as it
+ * was (or made, not yet valid, for a file not seen before) and marked to
+ * be looked at again at every refresh until a look can tell; the event
+ * that named the file is used up, so nothing else would look again.
+ *
  * Process-owned state: the cache itself (catalog_cache).
  */
 #include "catalog.h"
@@ -59,10 +65,11 @@ struct entry {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	uint32_t off;      /* into the arena; valid entries only */
-	uint32_t len;      /* arena bytes: device_name value, then device_entity_id value */
-	uint32_t name_len; /* of which device_name */
-	uint8_t ota;       /* enum summary_ota */
+	uint32_t off;        /* into the arena; valid entries only */
+	uint32_t len;        /* arena bytes: device_name value, device_entity_id value, verdict */
+	uint32_t name_len;   /* of which device_name */
+	uint8_t ota;         /* enum summary_ota */
+	uint8_t verdict_len; /* arena bytes after those: summary_append_verdict's text */
 	bool valid;
 	bool retry; /* the last read failed in a way that may pass: read again */
 };
@@ -70,7 +77,8 @@ struct entry {
 /* One file looked at during a refresh. */
 struct look {
 	uint64_t mac;
-	bool present; /* a regular file; info is its identity */
+	enum store_presence seen; /* STORE_PRESENT: info is its identity */
+	int err;                  /* STORE_UNKNOWN: why the look failed */
 	struct store_file_info info;
 };
 
@@ -87,7 +95,9 @@ static struct {
 	unsigned long walks;
 	dev_t dir_dev;
 	ino_t dir_ino;
+	char schemas_version[DIGEST_HEX_LEN + 1]; /* the entries' verdicts were judged by */
 	/* during a refresh */
+	const struct schemas *schemas;
 	int dirfd;
 	struct buf *scratch;
 	struct look *looks;
@@ -135,6 +145,21 @@ retry_later(struct entry *e, bool was_retry, const char *name, const char *why)
 	        "list skips file=%s reason=\"%s\" (read again at the next list)", name, why);
 }
 
+/* The config's verdict against the schemas of this refresh, as list text. */
+static int
+append_verdict(struct buf *arena, json_object *config)
+{
+	if (catalog_cache.schemas == NULL)
+		return summary_append_verdict(arena, NULL, 0);
+	struct jsonschema_errors e;
+	jsonschema_errors_init(&e);
+	const char *name = NULL;
+	int rc = schemas_check_config(catalog_cache.schemas, config, &name, &e);
+	size_t total = e.total;
+	jsonschema_errors_clear(&e);
+	return rc < 0 ? -1 : summary_append_verdict(arena, name, total);
+}
+
 /* Reads and renders one file into entry e (identity from the read itself). */
 static void
 load_entry(struct entry *e, const char *name)
@@ -175,7 +200,10 @@ load_entry(struct entry *e, const char *name)
 	size_t off = arena->len, name_len = 0;
 	enum summary_ota ota = SUMMARY_OTA_NULL;
 	int rc = summary_append_values(arena, obj, &name_len, &ota);
-	if (rc == 0 && arena->len > UINT32_MAX)
+	size_t verdict_at = arena->len;
+	if (rc == 0)
+		rc = append_verdict(arena, obj);
+	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - verdict_at > UINT8_MAX))
 		rc = -1;
 	json_object_put(obj);
 	if (rc != 0) {
@@ -186,12 +214,13 @@ load_entry(struct entry *e, const char *name)
 	e->off = (uint32_t)off;
 	e->len = (uint32_t)(arena->len - off);
 	e->name_len = (uint32_t)name_len;
+	e->verdict_len = (uint8_t)(arena->len - verdict_at);
 	e->ota = (uint8_t)ota;
 	e->valid = true;
 }
 
 static int
-add_look(uint64_t mac, bool present, const struct store_file_info *info)
+add_look(uint64_t mac, enum store_presence seen, const struct store_file_info *info)
 {
 	if (catalog_cache.nlooks == catalog_cache.looks_cap) {
 		size_t cap = catalog_cache.looks_cap ? catalog_cache.looks_cap * 2 : 64;
@@ -203,18 +232,19 @@ add_look(uint64_t mac, bool present, const struct store_file_info *info)
 	}
 	struct look *l = &catalog_cache.looks[catalog_cache.nlooks++];
 	l->mac = mac;
-	l->present = present;
-	if (present)
+	l->seen = seen;
+	l->err = seen == STORE_UNKNOWN ? errno : 0;
+	if (seen == STORE_PRESENT)
 		l->info = *info;
 	return 0;
 }
 
-/* store_list callback of a full walk. */
+/* store_list callback of a full walk (info NULL: the file could not be looked at). */
 static int
 visit(const char *name, const struct store_file_info *info, void *arg)
 {
 	(void)arg;
-	return add_look(mac_value(name), true, info);
+	return add_look(mac_value(name), info != NULL ? STORE_PRESENT : STORE_UNKNOWN, info);
 }
 
 static int
@@ -237,12 +267,12 @@ static int
 look_at_changes(const struct dirwatch_changes *changes)
 {
 	for (size_t i = 0; i < changes->n; i++)
-		if (add_look(changes->mac[i], false, NULL) != 0)
+		if (add_look(changes->mac[i], STORE_UNKNOWN, NULL) != 0)
 			return -1;
 	if (catalog_cache.retries > 0) {
 		for (size_t i = 0; i < catalog_cache.n; i++)
 			if (catalog_cache.v[i].retry &&
-			    add_look(catalog_cache.v[i].mac, false, NULL) != 0)
+			    add_look(catalog_cache.v[i].mac, STORE_UNKNOWN, NULL) != 0)
 				return -1;
 		sort_looks();
 	}
@@ -255,7 +285,8 @@ look_at_changes(const struct dirwatch_changes *changes)
 		config_name(l->mac, name);
 		struct look *to = &catalog_cache.looks[k++];
 		to->mac = l->mac;
-		to->present = store_stat_config(catalog_cache.dirfd, name, &to->info);
+		to->seen = store_stat_config(catalog_cache.dirfd, name, &to->info);
+		to->err = to->seen == STORE_UNKNOWN ? errno : 0;
 	}
 	catalog_cache.nlooks = k;
 	return 0;
@@ -269,9 +300,28 @@ same_identity(const struct entry *e, const struct store_file_info *info)
 }
 
 /*
+ * Leaves e (a copy of the entry as it was, or a new one) as it is, marked
+ * to be looked at again: a look could not tell whether its file is there.
+ */
+static void
+look_again(struct entry *e, bool known, const char *name, int err)
+{
+	log_msg(known && e->retry ? LOG_DEBUG : LOG_WARN,
+	        "list cannot look at file=%s errno=\"%s\" (looked at again at the next list)", name,
+	        strerror(err));
+	e->retry = true;
+	if (!known) {
+		e->ino = 0;
+		e->size = -1;
+		e->valid = false;
+	}
+}
+
+/*
  * Merges the looks (sorted by MAC) into the entries. A file looked at and
  * present is read when force is set, when its last read failed, or when
- * its identity changed; one looked at and absent is dropped. An entry not
+ * its identity changed; one looked at and absent is dropped; one whose
+ * look failed is kept as it was, to be looked at again. An entry not
  * looked at is kept, or dropped when the looks cover the whole directory.
  */
 static int
@@ -297,7 +347,7 @@ merge(bool whole_directory, bool force)
 			old = &v[i++];
 		char name[MAC_CANONICAL_LEN + sizeof ".json"];
 		config_name(l->mac, name);
-		if (l->present) {
+		if (l->seen != STORE_ABSENT) {
 			struct entry *e = &w[k++];
 			if (old != NULL) {
 				*e = *old;
@@ -305,7 +355,10 @@ merge(bool whole_directory, bool force)
 				memset(e, 0, sizeof *e);
 				e->mac = l->mac;
 			}
-			if (old == NULL || force || old->retry || !same_identity(old, &l->info))
+			if (l->seen == STORE_UNKNOWN)
+				look_again(e, old != NULL, name, l->err);
+			else if (old == NULL || force || old->retry ||
+			         !same_identity(old, &l->info))
 				load_entry(e, name);
 		}
 		if (look_hook != NULL)
@@ -332,7 +385,8 @@ merge(bool whole_directory, bool force)
 		listed[catalog_cache.nlisted++] = (uint32_t)x;
 		catalog_cache.bytes += e->len;
 		catalog_cache.rendered +=
-		        summary_entry_len(e->name_len, e->len - e->name_len, e->ota, e->mtime_ns);
+		        summary_entry_len(e->name_len, e->len - e->name_len - e->verdict_len,
+		                          e->verdict_len, e->ota, e->mtime_ns);
 	}
 	return 0;
 }
@@ -363,14 +417,23 @@ compact_arena(void)
 }
 
 int
-catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
+catalog_refresh(int dirfd, const struct schemas *schemas, struct buf *scratch,
+                struct store_result *r)
 {
 	struct stat st;
 	bool have_st = fstat(dirfd, &st) == 0;
-	if (have_st && (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
+	const char *version = schemas ? schemas->version : "";
+	/* Another directory, or other schemas: every entry is read again. */
+	if ((have_st &&
+	     (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) ||
+	    strcmp(version, catalog_cache.schemas_version) != 0) {
 		catalog_clear();
-		catalog_cache.dir_dev = st.st_dev;
-		catalog_cache.dir_ino = st.st_ino;
+		if (have_st) {
+			catalog_cache.dir_dev = st.st_dev;
+			catalog_cache.dir_ino = st.st_ino;
+		}
+		snprintf(catalog_cache.schemas_version, sizeof catalog_cache.schemas_version, "%s",
+		         version);
 	}
 	r->status = STORE_OK;
 	r->sys_errno = 0;
@@ -379,6 +442,7 @@ catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 	bool named = dirwatch_poll(dirfd, have_st ? &st : NULL, &changes) == DIRWATCH_NAMES;
 	if (named && catalog_cache.walked && changes.n == 0 && catalog_cache.retries == 0)
 		return 0; /* nothing changed */
+	catalog_cache.schemas = schemas;
 	catalog_cache.dirfd = dirfd;
 	catalog_cache.scratch = scratch;
 	catalog_cache.nlooks = 0;
@@ -399,6 +463,7 @@ catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 	if (rc == 0)
 		rc = compact_arena();
 	catalog_cache.scratch = NULL;
+	catalog_cache.schemas = NULL;
 	free(catalog_cache.looks);
 	catalog_cache.looks = NULL;
 	catalog_cache.nlooks = catalog_cache.looks_cap = 0;
@@ -427,7 +492,8 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-	                            e->len - e->name_len, e->ota, e->mtime_ns);
+	                            e->len - e->name_len - e->verdict_len, e->verdict_len, e->ota,
+	                            e->mtime_ns);
 }
 
 unsigned long

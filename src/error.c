@@ -5,6 +5,7 @@
  */
 #include "error.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -43,6 +44,22 @@ api_error_set(struct api_error *err, enum api_error_kind kind, const char *messa
 	va_start(ap, detail_fmt);
 	vsnprintf(err->detail, sizeof err->detail, detail_fmt, ap);
 	va_end(ap);
+}
+
+void
+api_error_detail(struct api_error *err, const char *key, struct json_object *value)
+{
+	if (err->details == NULL)
+		err->details = json_object_new_object();
+	if (err->details == NULL || json_object_object_add(err->details, key, value) != 0)
+		json_object_put(value);
+}
+
+void
+api_error_release(struct api_error *err)
+{
+	json_object_put(err->details);
+	err->details = NULL;
 }
 
 int

@@ -501,6 +501,10 @@ http_set_error(struct http_response *res, const struct api_error *err, const cha
 	int rc = -1;
 	if (o != NULL && details != NULL) {
 		json_object_object_add(details, "message", json_object_new_string(err->detail));
+		if (err->details != NULL) {
+			json_object_object_foreach(err->details, key, value)
+			        json_object_object_add(details, key, json_object_get(value));
+		}
 		json_object_object_add(o, "error", json_object_new_string(err->message));
 		json_object_object_add(o, "code",
 		                       json_object_new_string(api_error_code(err->kind)));

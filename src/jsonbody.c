@@ -474,23 +474,14 @@ restore_neg_zeros(const char *p, json_object *o)
 	return p;
 }
 
-/* Validates and builds the tree; object_only: the top-level value must be an object. */
+/*
+ * Builds the tree of validated text (members: its object member count,
+ * neg_zeros: its integers written -0); a JSON null is *out == NULL.
+ */
 static int
-parse(const char *text, size_t len, bool object_only, json_object **out, struct jsonbody_error *e)
+build_tree(const char *text, size_t len, size_t members, size_t neg_zeros, json_object **out,
+           struct jsonbody_error *e)
 {
-	*out = NULL;
-	size_t members = 0, neg_zeros = 0;
-	if (validate(text, len, &members, &neg_zeros, e) != 0)
-		return -1;
-	size_t i = 0;
-	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
-		i++;
-	if (object_only && (i >= len || text[i] != '{')) {
-		e->status = JSONBODY_NOT_OBJECT;
-		e->offset = i;
-		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
-		return -1;
-	}
 	/*
 	 * Process-owned: one tokener, made at the first parse and reset for
 	 * each one after, instead of allocated and freed per parse. Depth
@@ -509,13 +500,10 @@ parse(const char *text, size_t len, bool object_only, json_object **out, struct 
 	json_tokener_reset(tok);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	/* A lone number at the end of the text is complete only at its end. */
-	if (obj == NULL && jerr == json_tokener_continue) {
+	if (jerr == json_tokener_continue) /* a top-level number: its end is the text's */
 		obj = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-	}
-	/* The one value json-c gives as NULL is null. */
-	if (jerr != json_tokener_success || (obj == NULL && text[i] != 'n')) {
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
 		json_object_put(obj);
 		e->status = JSONBODY_SYNTAX;
 		snprintf(e->message, sizeof e->message, "invalid JSON: %s",
@@ -547,13 +535,30 @@ parse(const char *text, size_t len, bool object_only, json_object **out, struct 
 int
 jsonbody_parse_object(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
 {
-	return parse(text, len, true, out, e);
+	*out = NULL;
+	size_t members = 0, neg_zeros = 0;
+	if (validate(text, len, &members, &neg_zeros, e) != 0)
+		return -1;
+	size_t i = 0;
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+		i++;
+	if (i >= len || text[i] != '{') {
+		e->status = JSONBODY_NOT_OBJECT;
+		e->offset = i;
+		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
+		return -1;
+	}
+	return build_tree(text, len, members, neg_zeros, out, e);
 }
 
 int
 jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
 {
-	return parse(text, len, false, out, e);
+	*out = NULL;
+	size_t members = 0, neg_zeros = 0;
+	if (validate(text, len, &members, &neg_zeros, e) != 0)
+		return -1;
+	return build_tree(text, len, members, neg_zeros, out, e);
 }
 
 int

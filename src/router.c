@@ -18,7 +18,8 @@
 
 /*
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
- * PARAM_VERSION_ASSET: {version} and then {asset}.
+ * PARAM_VERSION_ASSET: {version} and then {asset}; PARAM_SCHEMA: a
+ * schema's {name}, PARAM_SCHEMA_REVISION: {name} and then {revision}.
  */
 enum param_kind {
 	PARAM_NONE,
@@ -26,6 +27,8 @@ enum param_kind {
 	PARAM_MAC_REVISION,
 	PARAM_ASSET,
 	PARAM_VERSION_ASSET,
+	PARAM_SCHEMA,
+	PARAM_SCHEMA_REVISION,
 	PARAM_CHANGE, /* {change_id}: the handler checks it (changeset_id_valid) */
 };
 
@@ -66,6 +69,35 @@ static const struct route routes[] = {
         {"/api/configs/{mac_address}/history/{revision}/restore",
          PARAM_MAC_REVISION,
          {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore"}}},
+        {"/api/configs/{mac_address}/schema",
+         PARAM_MAC,
+         {{HTTP_GET, api_config_schema, METRICS_OP_GET_SCHEMA_OF, "get the schema of"}}},
+        {"/api/configs/{mac_address}/validate",
+         PARAM_MAC,
+         {{HTTP_POST, api_config_validate, METRICS_OP_VALIDATE, "validate"}}},
+        {"/api/schemas",
+         PARAM_NONE,
+         {{HTTP_GET, api_schemas_list, METRICS_OP_LIST_SCHEMAS, "list schemas"}}},
+        {"/api/schemas/{name}",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get"},
+          {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save"},
+          {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete"}}},
+        {"/api/schemas/{name}/preview",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try"}}},
+        {"/api/schemas/{name}/validate",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_validate, METRICS_OP_VALIDATE, "validate against"}}},
+        {"/api/schemas/{name}/history",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_history_list, METRICS_OP_HISTORY, "list history of"}}},
+        {"/api/schemas/{name}/history/{revision}",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_GET, api_schema_history_get, METRICS_OP_GET_REVISION, "get revision of"}}},
+        {"/api/schemas/{name}/history/{revision}/restore",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_POST, api_schema_history_restore, METRICS_OP_RESTORE, "restore"}}},
         {"/api/configs/{mac_address}/fetch",
          PARAM_MAC,
          {{HTTP_GET, api_fetch_get, METRICS_OP_GET_FETCH, "get the last fetch of"}}},
@@ -106,6 +138,13 @@ static const struct route routes[] = {
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
+
+/* What a POST to the route takes: an import takes an archive, all others JSON. */
+static enum origin_body
+body_of(const struct route_method *m)
+{
+	return m->op == METRICS_OP_IMPORT ? ORIGIN_BODY_ARCHIVE : ORIGIN_BODY_JSON;
+}
 _Static_assert(ROUTE_COUNT <= METRICS_MAX_ROUTES, "metrics reserve METRICS_MAX_ROUTES labels");
 
 static const char *const *
@@ -384,6 +423,24 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			ctx->mac[0] = '\0';
 			rc = -1;
 		}
+	} else if (r->param == PARAM_SCHEMA || r->param == PARAM_SCHEMA_REVISION) {
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
+		ctx->schema[0] = '\0';
+		if (schemas_name_valid(param)) {
+			memcpy(ctx->schema, param, strlen(param) + 1); /* fits: the name is valid */
+		} else {
+			char shown[80], message[200];
+			printable_copy(shown, sizeof shown, param);
+			snprintf(message, sizeof message,
+			         "Cannot %s schema because its name '%s' has invalid format",
+			         m->verb, shown);
+			api_error_set(
+			        &ctx->err, ERR_INVALID_OPERATION, message,
+			        "a schema name is 1 to %d characters of a-z, 0-9, '.', '_' and "
+			        "'-', starting with a letter or digit",
+			        SCHEMA_NAME_MAX);
+			rc = -1;
+		}
 	} else if (r->param == PARAM_ASSET || r->param == PARAM_CHANGE) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
 	} else if (r->param == PARAM_VERSION_ASSET) {
@@ -394,7 +451,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	}
 	/* Whatever the route: a change must come from a page allowed to make it. */
 	if (rc == 0 && !origin_method_is_safe(req->method))
-		rc = origin_check_write(ctx->settings, req, &ctx->err);
+		rc = origin_check_write(ctx->settings, req, body_of(m), &ctx->err);
 	if (rc == 0)
 		rc = m->handler(ctx);
 	if (rc != 0) {
@@ -406,5 +463,6 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			        api_error_code(ctx->err.kind), LOG_VALUE(ctx->err.detail));
 		http_set_error(res, &ctx->err, req->request_id);
 	}
+	api_error_release(&ctx->err);
 	cors_apply(ctx->settings, req, res);
 }

@@ -223,6 +223,27 @@ CALL=rcall
 	validate_recorded
 }
 
+@test "schema refusals validate: every error in details.errors, from config writes and a bad schema" {
+	rcall PUT /api/schemas/default -H 'Content-Type: application/json' \
+		--data-binary '{"required":["deviceName"],"properties":{"interval":{"type":"integer"}}}'
+	[ "$code" = 201 ]
+	put_json aa-bb-cc-00-10-08 '{"content":{"interval":"x"}}'
+	assert_error 400 VALIDATION_FAILED
+	assert_json '.details.error_count' '2'
+	rcall PUT /api/configs/aa-bb-cc-00-10-08.json -H 'Content-Type: application/json' --data-binary '{"interval":1.5}'
+	assert_error 400 VALIDATION_FAILED
+	assert_json '[.details.schema, (.details.errors | length)]' '["default",2]'
+	rcall PUT /api/schemas/other -H 'Content-Type: application/json' --data-binary '{"type":"strng"}'
+	assert_error 400 VALIDATION_FAILED
+	rcall PUT /api/schemas/Bad -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 400 INVALID_OPERATION
+	rcall GET /api/schemas/none
+	assert_error 404 RECORD_NOT_FOUND
+	rcall DELETE /api/schemas/default
+	[ "$code" = 204 ]
+	validate_recorded
+}
+
 @test "write refusals validate: RECORD_EXISTS, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE" {
 	put_json aa-bb-cc-00-10-05 '{"content":{"v":1}}'
 	assert_code 200

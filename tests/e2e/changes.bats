@@ -200,3 +200,33 @@ fleet() {
 	[ "$(cat "$CONFIG_DIR/aa-00-00-00-35-01.json")" = 'not json' ]
 	jq -e '.x == 1' "$CONFIG_DIR/aa-00-00-00-35-00.json"
 }
+
+@test "schemas: a patch, a fleet change (preview and apply) and an import that break theirs are refused, device by device" {
+	iot_start
+	call PUT /api/schemas/default -H 'Content-Type: application/json' \
+		--data-binary '{"required":["deviceName"],"properties":{"mqtt":{"properties":{"port":{"type":"integer"}}}}}'
+	[ "$code" = 201 ]
+	fleet aa-00-00-00-36 2
+	cp "$CONFIG_DIR/aa-00-00-00-36-00.json" "$IOT_TMP/v0"
+	call PATCH /api/configs/aa-00-00-00-36-00 -H 'Content-Type: application/merge-patch+json' --data-binary '{"deviceName":null}'
+	assert_error 400 VALIDATION_FAILED
+	assert_json '.details.schema' '"default"'
+	cmp "$CONFIG_DIR/aa-00-00-00-36-00.json" "$IOT_TMP/v0"
+	change '{"devices":["aa-00-00-00-36-00","aa-00-00-00-36-01"],"patch":{"mqtt":{"port":"8883"}},"dry_run":true}'
+	assert_code 200
+	assert_json '[.devices[].result]' '["invalid","invalid"]'
+	assert_json '.devices[0].message | test("schema")' true
+	change '{"devices":["aa-00-00-00-36-00","aa-00-00-00-36-01"],"patch":{"mqtt":{"port":"8883"}}}'
+	assert_json '[.devices[].result]' '["invalid","invalid"]'
+	cmp "$CONFIG_DIR/aa-00-00-00-36-00.json" "$IOT_TMP/v0"
+	change '{"devices":["aa-00-00-00-36-00"],"patch":{"mqtt":{"port":8883}}}'
+	assert_json '[.devices[].result]' '["changed"]'
+	mkdir "$IOT_TMP/in"
+	printf '{"noName":true}' >"$IOT_TMP/in/aa-00-00-00-36-09.json"
+	tar -czf "$IOT_TMP/in.tgz" -C "$IOT_TMP/in" .
+	call POST '/api/import?dry_run=true' -H 'Content-Type: application/gzip' --data-binary @"$IOT_TMP/in.tgz"
+	assert_json '[.devices[].result]' '["invalid"]'
+	call POST /api/import -H 'Content-Type: application/gzip' --data-binary @"$IOT_TMP/in.tgz"
+	assert_json '[.devices[].result]' '["invalid"]'
+	[ ! -e "$CONFIG_DIR/aa-00-00-00-36-09.json" ]
+}

@@ -86,7 +86,7 @@ teardown_file() {
 	assert_code 200
 	assert_json '.count' 3
 	assert_json '[.configs[].mac_address]' '["0a-00-00-00-00-00","0b-00-00-00-00-00","ff-00-00-00-00-00"]'
-	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null}'
+	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null,"schema":null,"schema_errors":0}'
 	assert_json '.configs[1].enable_ota' false
 	grep -q '01-00-00-00-00-00.json' "$LIGHTTPD_LOG"
 }

@@ -90,7 +90,19 @@ main(void)
 	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 25, "router: the table has the 25 documented routes");
+	TAP_CHECK(router_count() == 34, "router: the table has the 34 documented routes");
+	{
+		char name[128];
+		const char *p = "/api/schemas/esp32-cam/history/0000000001-0123abcd/restore";
+		int got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/api/schemas/{name}/history/{revision}/restore") &&
+		                  got >= 0 && strcmp(name, "esp32-cam") == 0,
+		          "router: the schema routes give the name first");
+		p = "/api/configs/AA:BB:CC:DD:EE:FF/schema";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got >= 0 && got == route_of("/api/configs/{mac_address}/schema"),
+		          "router: a config's schema is its own route");
+	}
 	{
 		const int changes = route_of("/api/changes");
 		const int change = route_of("/api/changes/{change_id}");

@@ -27,6 +27,7 @@ MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
 HISTORY_KEEP ?= 20
 CHECKIN_INTERVAL ?= 60
+CHECKIN_MISSING_MAX ?= 1000
 FILE_MODE ?= 0640
 # HTTP Basic credentials (conf/lighttpd-auth.sh): htpasswd file, and
 # whether reads (all but devices' and probes' paths) and /metrics need them.
@@ -49,13 +50,18 @@ DESTDIR ?=
 
 CC ?= cc
 PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp libarchive
+# libmosquitto and libarchive are compiled against but not linked:
+# src/mqtt_lib.c loads the first when MQTT is on (it brings libssl and
+# libcrypto, 1.8 MB per process), src/archive_lib.c the second for an
+# export or import (it brings libxml2 and ICU's 30 MB of data).
+LINKED_PKGS := $(filter-out libmosquitto libarchive,$(PKGS))
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
 WARN := -std=c11 -Wall -Wextra -Werror
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(LINKED_PKGS))
 
 CFLAGS_release := $(WARN) -O2 $(HARDEN)
 LDFLAGS_release := -pie -Wl,-z,relro,-z,now
@@ -66,8 +72,11 @@ LDFLAGS_asan := -fsanitize=address,undefined
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c).
-WEB_FILES := $(wildcard web/*)
+# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c):
+# its own modules and style sheet as they are, and the one built file, the
+# CodeMirror bundle (rule below).
+WEB_BUNDLE := build/web/codemirror.js
+WEB_FILES := $(wildcard web/*.html web/*.css web/*.js) $(WEB_BUNDLE)
 
 # V=1 shows every command.
 V ?= 0
@@ -101,13 +110,17 @@ build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/ope
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir
 	@echo "  CCLD    $$@"
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
-		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
+		$$(LDFLAGS_$(1)) $$(PKG_LIBS) $$(UNIT_LIBS)
 -include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
 # IOTCONFIG_VERSION comes from the VERSION file through CPPFLAGS.
 build/$(1)/main.o build/$(1)/metrics.o: VERSION
 endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
+# The archive tests craft hostile archives with libarchive itself (links,
+# devices, a bomb), besides the functions tarball.c loads (archive_lib.c).
+build/release/tests/test_tarball build/asan/tests/test_tarball: \
+	UNIT_LIBS = $(shell pkg-config --libs libarchive)
 
 .PRECIOUS: %/.dir
 %/.dir:
@@ -126,21 +139,21 @@ UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
 # --- dependencies ------------------------------------------------------------
 # Debian packages (mk/deps.sh), then the npm packages pinned in
-# tools/package-lock.json: the Swagger UI assets served at /api/docs/swagger/
-# and the docs tests' linter, validator and client generator. `make run`
-# goes on without the npm packages (the API works; /api/docs/swagger/ then
-# says how to install them); `make test` needs them.
+# tools/package-lock.json: the web page's editor (CodeMirror and esbuild,
+# bundled into the binary), the Swagger UI assets served at
+# /api/docs/swagger/ and the docs tests' linter, validator and client
+# generator. Every build needs them, for the page's bundle.
 .PHONY: deps deps-run deps-test deps-bench tools
 deps: deps-test
 deps-run:
 	@NEED_NPM=1 sh mk/deps.sh run
-	@$(MAKE) --no-print-directory tools || \
-		echo "deps: npm packages not installed; /api/docs/swagger/ will say how" >&2
+	@$(MAKE) --no-print-directory tools
 deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
 	@$(MAKE) --no-print-directory tools
 deps-bench:
-	@sh mk/deps.sh bench ceph
+	@NEED_NPM=1 sh mk/deps.sh bench ceph
+	@$(MAKE) --no-print-directory tools
 
 # npm ci installs exactly the lock file (no install scripts: none is needed,
 # and one would only send usage statistics); again whenever it changes.
@@ -150,6 +163,14 @@ tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
+
+# The page's editor: CodeMirror 6 from the pinned npm packages, bundled by
+# the pinned esbuild into one module (the page's only build step), again
+# whenever the entry module, the bundler script or the lock file changes.
+# It needs Node.js at build time only; the bundle is not committed.
+$(WEB_BUNDLE): web/vendor/codemirror.js tools/bundle.mjs tools/package-lock.json $(TOOLS_STAMP)
+	@echo "  BUNDLE  $@"
+	$(Q)node tools/bundle.mjs web/vendor/codemirror.js $@
 
 # --- run ---------------------------------------------------------------------
 RUN_DIR ?= $(CURDIR)/data/run
@@ -173,7 +194,8 @@ run: deps-run
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		ALLOWED_HOSTS='$(ALLOWED_HOSTS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(abspath $(METRICS_FILE))" \
-		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
+		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" \
+		CHECKIN_MISSING_MAX="$(CHECKIN_MISSING_MAX)" FILE_MODE="$(FILE_MODE)" \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(RUN_BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_PASSWORD_FILE='$(abspath $(MQTT_PASSWORD_FILE))' \
@@ -183,10 +205,13 @@ run: deps-run
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------
-# tests/e2e/*.bats run twice: against the release build and the ASan+UBSan
-# build. Each mk/*.mk adds its own suites to TEST_SUITES; `make test` runs
-# them all, in order.
-TEST_SUITES := test-unit test-e2e test-asan
+# tests/e2e/*.bats run once, against the ASan+UBSan build (test-asan): that
+# proves the behaviour and memory safety in one pass. The release build is
+# what every other suite runs (the deployment smoke suite under each web
+# server, docs, MQTT, faults, metrics, the page); `make test-e2e` runs
+# tests/e2e against it too, outside `make test`. Each mk/*.mk adds its own
+# suites to TEST_SUITES; `make test` runs them all, in order.
+TEST_SUITES := test-unit test-asan
 -include $(sort $(wildcard mk/*.mk))
 
 .PHONY: test test-unit test-e2e test-asan

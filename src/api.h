@@ -21,6 +21,8 @@
 #include "settings.h"
 #include "store.h"
 
+struct checkin_fetch;
+
 struct api_ctx {
 	const struct settings *settings;
 	struct http_request *req;
@@ -37,6 +39,11 @@ struct api_ctx {
 	const char *change_id;              /* the fleet change a write is part of, or NULL */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
+	/*
+	 * out: a device fetch to note once the answer has left (its mac set),
+	 * or left empty; NULL when the caller notes nothing.
+	 */
+	struct checkin_fetch *fetch;
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);

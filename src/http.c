@@ -181,6 +181,7 @@ static const struct {
         NAME("HTTP_SEC_FETCH_SITE"),
         NAME("HTTP_HOST"),
         NAME("HTTP_REFERER"),
+        NAME("HTTP_X_IOTCONFIG_PEEK"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -237,6 +238,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->sec_fetch_site,
 	        &req->host,
 	        &req->referer,
+	        &req->peek,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -256,7 +258,6 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	}
 	req->path = uri;
 	req->path_len = strcspn(uri, "?#");
-	req->query = "";
 	if (uri[req->path_len] == '?') {
 		req->query = uri + req->path_len + 1;
 		req->query_len = strcspn(req->query, "#");
@@ -310,6 +311,24 @@ http_query_param(const struct http_request *req, const char *name, size_t *pos, 
 		return 1;
 	}
 	return 0;
+}
+
+bool
+http_query_has(const struct http_request *req, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = req->query, *end = req->query + req->query_len;
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp != NULL ? amp : end;
+		size_t key = strcspn(p, "=&#");
+		if (key > (size_t)(stop - p))
+			key = (size_t)(stop - p);
+		if (key == n && memcmp(p, name, n) == 0)
+			return true;
+		p = amp != NULL ? amp + 1 : end;
+	}
+	return false;
 }
 
 bool

@@ -41,7 +41,7 @@ struct http_request {
 	const char *method_name; /* as sent (REQUEST_METHOD), "" when absent */
 	const char *path;        /* raw request path, not decoded, without the query */
 	size_t path_len;
-	const char *query; /* raw query after '?', not decoded ("" when none); query_len bytes */
+	const char *query; /* raw query after '?', not decoded (query_len bytes); NULL: none */
 	size_t query_len;
 	const char *content_type;
 	const char *content_length;
@@ -59,6 +59,7 @@ struct http_request {
 	const char *sec_fetch_site;    /* Sec-Fetch-Site: where a browser's request comes from */
 	const char *host;              /* Host: the name the client addressed */
 	const char *referer;           /* Referer: the page a browser's request comes from */
+	const char *peek;              /* X-Iotconfig-Peek: a person's or a tool's read */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;
@@ -100,6 +101,9 @@ int http_read_body(struct http_request *req, size_t max, struct api_error *err);
  */
 int http_query_param(const struct http_request *req, const char *name, size_t *pos, char *out,
                      size_t cap, size_t *len);
+
+/* Does the query have a parameter named exactly name (with or without a value)? */
+bool http_query_has(const struct http_request *req, const char *name);
 
 /* Is the media type of a Content-Type value `type` (parameters ignored)? */
 bool http_media_type_is(const char *content_type, const char *type);

@@ -5,14 +5,15 @@
 // another device's config, made at once with If-None-Match: *, so an
 // existing one is never replaced).
 
-import { $, askMac, el, showError, status } from './dom.js';
+import { $, el, showError, status } from './dom.js';
 import { getFile, putFile } from './api.js';
-import { formatTime, knownMac } from './list.js';
+import { formatTime } from './list.js';
 
 async function copyFrom(mac) {
-  const from = await askMac(`Copy a config to ${mac}`, 'The MAC of the device whose config to copy.', 'Copy');
+  // The dialog is the device view's (create.js), loaded when first needed.
+  const { askSourceMac } = await import('./create.js');
+  const from = await askSourceMac(`Copy a config to ${mac}`, 'The MAC of the device whose config to copy.', 'Copy');
   if (!from) return;
-  if (!knownMac(from)) throw new Error(`${from} has no config to copy.`);
   const r = await getFile(from);
   try {
     await putFile(mac, r.text, null);

@@ -142,6 +142,8 @@ teardown_file() {
 	printf '{"deviceName":"noted"}' >"$CONFIG_DIR/aa-bb-cc-00-00-0b.json"
 	call GET /esp32/config/aa-bb-cc-00-00-0b.json -A 'ESP32HTTPClient'
 	assert_code 200
+	# Noted just after the answer has left.
+	wait_for test -f "$CONFIG_DIR/.fetches/aa-bb-cc-00-00-0b"
 	call GET /api/configs/aa-bb-cc-00-00-0b/fetch
 	assert_code 200
 	assert_json '[.etag, .current, .remote_addr, .user_agent]' \
@@ -280,14 +282,17 @@ scrapes_agree() {
 	assert_code 200
 	[[ "$(header Content-Type)" == text/html* ]]
 	[ "$(header Cache-Control)" = no-cache ]
-	[[ "$(header Content-Security-Policy)" == "default-src 'self';"* ]]
+	[[ "$(header Content-Security-Policy)" == "default-src 'self'; style-src 'self' 'nonce-"* ]]
+	grep -q '<meta name="csp-nonce" content="" nonce="[0-9a-f]\{32\}">' "$IOT_TMP/last.body"
 	local v
 	v="$(grep -o 'src="[0-9a-f]\{16\}/app.js"' "$IOT_TMP/last.body" | cut -c6-21)"
 	[ -n "$v" ]
 	grep -qF "href=\"$v/app.css\"" "$IOT_TMP/last.body"
+	# The page's own files, and the editor bundled from the pinned npm
+	# packages (the same bytes wherever it was built).
 	local f n=0
-	for f in "$IOT_ROOT"/web/*; do
-		[ "${f##*/}" != index.html ] || continue
+	for f in "$IOT_ROOT"/web/*.js "$IOT_ROOT"/web/*.css "$IOT_ROOT"/build/web/codemirror.js; do
+		[ -f "$f" ] || continue
 		call GET "/ui/$v/${f##*/}"
 		assert_code 200
 		cmp "$IOT_TMP/last.body" "$f"

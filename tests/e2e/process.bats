@@ -23,14 +23,14 @@ teardown() {
 	putter=$!
 	# Find the responder waiting for the lock and signal every responder.
 	wait_for bash -c "grep -q ' FLOCK ' /proc/locks && [ \$(grep -c '\\-> FLOCK' /proc/locks) -ge 1 ]"
-	pids="$(responder_pids)"
-	[ -n "$pids" ]
-	kill -TERM $pids
+	ids="$(responder_ids)"
+	[ -n "$ids" ]
+	proc_signal TERM $ids
 	wait "$putter"
 	wait "$holder" || true
 	[ "$(cat "$IOT_TMP/put.code")" = 200 ]
 	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"survived":true}' ]
-	wait_for proc_gone $pids
+	wait_for proc_gone $ids
 	# lighttpd starts new responders for the next requests.
 	call GET "/api/configs/$mac"
 	assert_code 200
@@ -39,9 +39,9 @@ teardown() {
 
 @test "SIGUSR1 and SIGINT stop an idle responder cleanly" {
 	iot_start PROCS=2
-	set -- $(responder_pids)
-	kill -USR1 "$1"
-	kill -INT "$2"
+	set -- $(responder_ids)
+	proc_signal USR1 "$1"
+	proc_signal INT "$2"
 	wait_for proc_gone "$1" "$2"
 	call GET /api/health
 	assert_code 200
@@ -50,16 +50,16 @@ teardown() {
 @test "SIGINT and SIGHUP ignored by the starter stay ignored (nohup, make run); SIGTERM still stops" {
 	iot_start PROCS=1 IOTCONFIG_BIN="/usr/bin/env --ignore-signal=INT --ignore-signal=HUP $IOTCONFIG_BIN"
 	local p
-	p="$(responder_pids)"
+	p="$(responder_ids)"
 	[ -n "$p" ]
-	signals_ignored "$p" INT HUP
-	! signals_ignored "$p" TERM || false
-	kill -INT "$p"
-	kill -HUP "$p"
+	signals_ignored "${p%%:*}" INT HUP
+	! signals_ignored "${p%%:*}" TERM || false
+	proc_signal INT "$p"
+	proc_signal HUP "$p"
 	call GET /api/health
 	assert_code 200
-	[ "$(responder_pids)" = "$p" ] # the same process answered
-	kill -TERM "$p"
+	[ "$(responder_ids)" = "$p" ] # the same process answered
+	proc_signal TERM "$p"
 	wait_for proc_gone "$p"
 }
 
@@ -86,4 +86,38 @@ teardown() {
 	printf '%s' "$output" | jq -e 'map(.path) | index("/api/configs/{mac_address}") != null' >/dev/null
 	run "$IOTCONFIG_BIN" --bogus
 	[ "$status" = 2 ]
+}
+
+@test "with MQTT off a responder loads neither libmosquitto nor the TLS libraries it brings" {
+	iot_start PROCS=1
+	call GET /api/configs
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	# libc and json-c: the map lists the libraries at all.
+	grep -q '/libc\.so' "/proc/$p/maps"
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/lib(mosquitto|ssl|crypto)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+}
+
+@test "a responder loads libarchive (and libxml2, ICU) only for an export or an import" {
+	iot_start PROCS=1
+	printf '{"v":1}' >"$CONFIG_DIR/aa-bb-cc-00-77-01.json"
+	call GET /api/configs
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/lib(archive|xml2|icu[a-z]*)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	# The export loads it, in the same process, and the archive is whole.
+	curl -sSf -o "$IOT_TMP/export.tgz" "$BASE_URL/api/export"
+	[ "$(tar -xOzf "$IOT_TMP/export.tgz" aa-bb-cc-00-77-01.json)" = '{"v":1}' ]
+	[ "$(responder_pids)" = "$p" ]
+	grep -q '/libarchive\.so' "/proc/$p/maps"
 }

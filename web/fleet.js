@@ -200,9 +200,9 @@ export function showChange(change, opts) {
   const name = (mac) => knownMac(mac)?.device_name || '';
   const rows = change.devices.map((d) => el('tr', { 'data-mac': d.mac_address, 'data-result': d.result },
     el('th', { scope: 'row', class: 'mac', text: d.mac_address }),
-    el('td', { text: d.entry || name(d.mac_address) }),
-    el('td', { class: `result result-${d.result}`, text: (change.dry_run && PREVIEW_TEXT[d.result]) || RESULT_TEXT[d.result] || d.result }),
-    el('td', {}, d.diff && d.diff.length ? diffList(d.diff) : d.message ? el('span', { class: 'muted', text: d.message }) : ''),
+    el('td', { 'data-label': change.kind === 'import' ? 'Entry' : 'Name', text: d.entry || name(d.mac_address) }),
+    el('td', { class: `result result-${d.result}`, 'data-label': 'Result', text: (change.dry_run && PREVIEW_TEXT[d.result]) || RESULT_TEXT[d.result] || d.result }),
+    el('td', { 'data-label': 'What changes' }, d.diff && d.diff.length ? diffList(d.diff) : d.message ? el('span', { class: 'muted', text: d.message }) : ''),
   ));
   const actions = el('div', { class: 'actions' });
   const run = (fn, what) => async (e) => {
@@ -236,10 +236,10 @@ export async function refreshChanges() {
   const body = $('changes-body');
   body.replaceChildren(...list.changes.map((c) => el('tr', { 'data-id': c.id },
     el('th', { scope: 'row' }, el('time', { datetime: c.created_at, text: formatTime(c.created_at) })),
-    el('td', { text: c.kind === 'undo' ? `undo of ${c.undoes}` : c.kind }),
-    el('td', { text: c.user || '—' }),
-    el('td', { text: `${written(c)} of ${c.count}` }),
-    el('td', { class: 'patch', text: c.patch ? JSON.stringify(c.patch) : c.kind === 'import' ? `existing: ${c.existing}` : '' }),
+    el('td', { 'data-label': 'What', text: c.kind === 'undo' ? `undo of ${c.undoes}` : c.kind }),
+    el('td', { 'data-label': 'By', text: c.user || '—' }),
+    el('td', { 'data-label': 'Written', text: `${written(c)} of ${c.count}` }),
+    el('td', { class: 'patch', 'data-label': 'Patch', text: c.patch ? JSON.stringify(c.patch) : c.kind === 'import' ? `existing: ${c.existing}` : '' }),
     el('td', { class: 'row-actions' },
       c.undone_by.length ? el('span', { class: 'muted', text: 'undone' }) : '',
       el('button', { type: 'button', text: 'Undo', 'aria-label': `Undo change ${c.id}`, disabled: c.state !== 'done' || written(c) === 0,

@@ -34,9 +34,9 @@ export function showWaiting(configs, fetches) {
   $('waiting-count').textContent = `(${waiting.length.toLocaleString()})`;
   $('waiting-body').replaceChildren(...waiting.map((f) => el('tr', { 'data-mac': f.mac_address },
     el('th', { scope: 'row', class: 'mac', text: f.mac_address }),
-    el('td', {}, el('time', { datetime: f.last_fetch_at, text: formatTime(f.last_fetch_at) })),
-    el('td', { text: f.remote_addr || '' }),
-    el('td', { text: f.user_agent || '' }),
+    el('td', { 'data-label': 'Last asked' }, el('time', { datetime: f.last_fetch_at, text: formatTime(f.last_fetch_at) })),
+    el('td', { 'data-label': 'From', text: f.remote_addr || '' }),
+    el('td', { 'data-label': 'Client', text: f.user_agent || '' }),
     el('td', { class: 'row-actions' },
       el('a', { href: `#/new/${f.mac_address}`, class: 'button', text: 'Create', 'aria-label': `Create a config for ${f.mac_address}` }),
       el('button', { type: 'button', text: 'Copy from…', 'aria-label': `Copy another device's config to ${f.mac_address}`,

@@ -328,15 +328,15 @@ noted() {
 
 	# The device fetches through A; B's routes and scrape see the note
 	# (written after the answer: waited for, bounded).
-	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph-a' "$A/esp32/config/$mac.json"
+	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph' "$A/esp32/config/$mac.json"
 	wait_for noted "$B" "$mac" "$etag1"
-	[ "$(fetch_entry "$B" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph-a"]' ]
+	[ "$(fetch_entry "$B" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph"]' ]
 	on "$B" GET "/api/configs/$mac/fetch"
 	assert_code 200
 	assert_json '[.etag, .current]' "[$(jq -R . <<<"$etag1"),true]"
 	at="$(jq -r .last_fetch_at <<<"$body")"
 	[ "$(node_metric "$B" "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"$mac\"}")" = "$(date -u -d "$at" +%s)" ]
-	[ "$(node_metric "$B" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph-a\"}")" = 1 ]
+	[ "$(node_metric "$B" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph\"}")" = 1 ]
 	out0="$(node_metric "$A" iot_config_devices_outdated)"
 	[ "$(node_metric "$B" iot_config_devices_outdated)" = "$out0" ]
 
@@ -348,12 +348,13 @@ noted() {
 	[ "$(node_metric "$A" iot_config_devices_outdated)" = "$((out0 + 1))" ]
 	[ "$(node_metric "$B" iot_config_devices_outdated)" = "$((out0 + 1))" ]
 
-	# It fetches the new version through B: A sees it current again.
-	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph-b' -H "If-None-Match: $etag1" "$B/api/configs/$mac.json"
+	# It fetches the new version through B (the same client: one address, one
+	# User-Agent): A sees it current again.
+	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph' -H "If-None-Match: $etag1" "$B/api/configs/$mac.json"
 	wait_for noted "$A" "$mac" "$etag2"
-	[ "$(fetch_entry "$A" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph-b"]' ]
+	[ "$(fetch_entry "$A" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph"]' ]
 	[ "$(node_metric "$A" iot_config_devices_outdated)" = "$out0" ]
-	[ "$(node_metric "$A" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph-b\"}")" = 1 ]
+	[ "$(node_metric "$A" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph\"}")" = 1 ]
 
 	# Counters stay per node: each counted the one fetch it served.
 	[ "$(node_metric "$A" 'iot_config_operations_total{operation="get_raw",status="success"}')" = "$((ga0 + 1))" ]

@@ -122,10 +122,11 @@ static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
 #define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
 
 static const char *const metrics_op_names[METRICS_OP_COUNT] = {
-        "list",      "get",           "save",         "delete",      "get_raw",
-        "save_raw",  "history",       "get_revision", "restore",     "list_fetches",
-        "get_fetch", "list_schemas",  "get_schema",   "save_schema", "delete_schema",
-        "validate",  "get_schema_of",
+        "list",      "get",          "save",         "delete",      "get_raw",
+        "save_raw",  "history",      "get_revision", "restore",     "list_fetches",
+        "get_fetch", "list_schemas", "get_schema",   "save_schema", "delete_schema",
+        "validate",  "get_schema_of", "patch",       "change",      "list_changes",
+        "get_change", "undo",        "export",       "import",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {

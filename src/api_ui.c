@@ -51,6 +51,10 @@ WEB_ASSET(jsontree_js)
 WEB_ASSET(schema_js)
 WEB_ASSET(device_js)
 WEB_ASSET(create_js)
+WEB_ASSET(fleet_js)
+WEB_ASSET(search_js)
+WEB_ASSET(transfer_js)
+WEB_ASSET(waiting_js)
 WEB_ASSET(firmware_js)
 
 #define JS  "text/javascript; charset=utf-8"
@@ -73,6 +77,8 @@ static const struct ui_asset {
         ENTRY("dom.js", JS, dom_js),           ENTRY("codemirror.js", JS, codemirror_js),
         ENTRY("jsontree.js", JS, jsontree_js), ENTRY("schema.js", JS, schema_js),
         ENTRY("device.js", JS, device_js),     ENTRY("create.js", JS, create_js),
+        ENTRY("fleet.js", JS, fleet_js),       ENTRY("search.js", JS, search_js),
+        ENTRY("transfer.js", JS, transfer_js), ENTRY("waiting.js", JS, waiting_js),
         ENTRY("firmware.js", JS, firmware_js),
 #undef ENTRY
 };

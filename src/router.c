@@ -31,8 +31,9 @@ enum param_kind {
 	PARAM_VERSION_ASSET,
 	PARAM_SCHEMA,
 	PARAM_SCHEMA_REVISION,
+	PARAM_CHANGE, /* {change_id}: the handler checks it (changeset_id_valid) */
 	PARAM_MODEL,
-	PARAM_MODEL_VERSION
+	PARAM_MODEL_VERSION,
 };
 
 struct route_method {
@@ -45,7 +46,7 @@ struct route_method {
 struct route {
 	const char *path;
 	enum param_kind param;
-	struct route_method methods[3];
+	struct route_method methods[4];
 };
 
 /* Order matters where templates overlap: "{mac_address}.json" before "{mac_address}". */
@@ -61,7 +62,8 @@ static const struct route routes[] = {
          PARAM_MAC,
          {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
           {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
-          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"},
+          {HTTP_PATCH, api_config_patch, METRICS_OP_PATCH, "patch"}}},
         {"/api/configs/{mac_address}/history",
          PARAM_MAC,
          {{HTTP_GET, api_history_list, METRICS_OP_HISTORY, "list history of"}}},
@@ -106,6 +108,18 @@ static const struct route routes[] = {
         {"/api/fetches",
          PARAM_NONE,
          {{HTTP_GET, api_fetches_list, METRICS_OP_LIST_FETCHES, "list fetches"}}},
+        {"/api/changes",
+         PARAM_NONE,
+         {{HTTP_GET, api_changes_list, METRICS_OP_LIST_CHANGES, "list changes"},
+          {HTTP_POST, api_changes_apply, METRICS_OP_CHANGE, "change"}}},
+        {"/api/changes/{change_id}",
+         PARAM_CHANGE,
+         {{HTTP_GET, api_change_get, METRICS_OP_GET_CHANGE, "get change"}}},
+        {"/api/changes/{change_id}/undo",
+         PARAM_CHANGE,
+         {{HTTP_POST, api_change_undo, METRICS_OP_UNDO, "undo change"}}},
+        {"/api/export", PARAM_NONE, {{HTTP_GET, api_export, METRICS_OP_EXPORT, "export"}}},
+        {"/api/import", PARAM_NONE, {{HTTP_POST, api_import, METRICS_OP_IMPORT, "import"}}},
         {"/api/configs/{mac_address}/firmware",
          PARAM_MAC,
          {{HTTP_GET, api_firmware_device_get, METRICS_OP_GET_FIRMWARE_STATE,
@@ -164,6 +178,13 @@ static const struct route routes[] = {
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
+
+/* What a POST to the route takes: an import takes an archive, all others JSON. */
+static enum origin_body
+body_of(const struct route_method *m)
+{
+	return m->op == METRICS_OP_IMPORT ? ORIGIN_BODY_ARCHIVE : ORIGIN_BODY_JSON;
+}
 _Static_assert(ROUTE_COUNT <= METRICS_MAX_ROUTES, "metrics reserve METRICS_MAX_ROUTES labels");
 
 static const char *const *
@@ -480,7 +501,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			        FIRMWARE_MODEL_MAX);
 			rc = -1;
 		}
-	} else if (r->param == PARAM_ASSET) {
+	} else if (r->param == PARAM_ASSET || r->param == PARAM_CHANGE) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
 	} else if (r->param == PARAM_VERSION_ASSET) {
 		snprintf(ctx->version, sizeof ctx->version, "%s", param);
@@ -490,7 +511,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	}
 	/* Whatever the route: a change must come from a page allowed to make it. */
 	if (rc == 0 && !origin_method_is_safe(req->method))
-		rc = origin_check_write(ctx->settings, req, &ctx->err);
+		rc = origin_check_write(ctx->settings, req, body_of(m), &ctx->err);
 	if (rc == 0)
 		rc = m->handler(ctx);
 	if (rc != 0) {

@@ -14,8 +14,12 @@ import { $, clearErrors, confirmDialog, copyFrom, openDialog, showError, status 
 import { deleteFile, fileUrl, getFile, getRevision, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
 import { clearFacts, loadFacts } from './device.js';
 import { initFirmware, loadFirmware, showDeviceFirmware } from './firmware.js';
-import { knownMac, setConfigs, showMore, update } from './list.js';
+import { knownMac, onSelectionChange, setConfigs, showMore, update } from './list.js';
 import { macNormalise } from './mac.js';
+import { initFleet, refreshChanges, selectionChanged } from './fleet.js';
+import { initSearch } from './search.js';
+import { initTransfer } from './transfer.js';
+import { showWaiting } from './waiting.js';
 
 const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOTA": false\n}\n';
 
@@ -68,6 +72,8 @@ async function loadList() {
   const fetching = listFetches().catch((e) => { showError(e, 'Device fetches'); return null; });
   const [list, fetches] = await Promise.all([listConfigs(), fetching]);
   setConfigs(list.json.configs, fetches);
+  showWaiting(list.json.configs, fetches);
+  if ($('changes').open) refreshChanges().catch((e) => showError(e, 'Recent changes'));
   status(`${list.json.count.toLocaleString()} devices.`);
 }
 
@@ -388,6 +394,10 @@ function start() {
   initFirmware(fail('Firmware'), (hash) => { history.replaceState(null, '', hash); route = hash; });
   $('filter').addEventListener('input', update);
   $('outdated-only').addEventListener('change', update);
+  onSelectionChange(selectionChanged);
+  initSearch();
+  initFleet({ reload: loadList });
+  initTransfer({ reload: loadList });
   $('show-more').addEventListener('click', showMore);
   $('new-config').addEventListener('click', () => newConfig().catch(fail('New config')));
   $('save').addEventListener('click', () => save().catch(fail('Saving')));

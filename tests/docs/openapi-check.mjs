@@ -282,21 +282,22 @@ async function cmdContract(docFile, base, origin) {
     let body;
     if (m === 'options') headers['Access-Control-Request-Method'] = 'GET';
     if (op.requestBody) {
+      // The first media type documented; a binary one (an archive) gives
+      // its example as x-iotconfig-example-base64.
       const [rb] = deref(doc, op.requestBody, '');
-      const media = rb.content['application/json'];
-      if (media) {
-        const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
-        body = JSON.stringify(ex);
-        headers['Content-Type'] = 'application/json';
-      } else if (rb.content['application/octet-stream']) {
-        // Bytes no JSON example can hold (a firmware image): the file the
-        // suite made, named in CONTRACT_BINARY_BODY.
+      const [type, media] = Object.entries(rb.content)[0];
+      if (media['x-iotconfig-example-base64'] !== undefined) {
+        body = Buffer.from(media['x-iotconfig-example-base64'], 'base64');
+      } else if (type === 'application/octet-stream') {
+        // Bytes no example in the document holds (a firmware image): the
+        // file the suite made, named in CONTRACT_BINARY_BODY.
         if (!process.env.CONTRACT_BINARY_BODY) throw new Error(`${template}: set CONTRACT_BINARY_BODY for its octet-stream body`);
         body = readFileSync(process.env.CONTRACT_BINARY_BODY);
-        headers['Content-Type'] = 'application/octet-stream';
       } else {
-        throw new Error(`${template}: no request body type the contract can send`);
+        const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
+        body = JSON.stringify(ex);
       }
+      headers['Content-Type'] = type;
     }
     const res = await request(base, m.toUpperCase(), path, headers, body);
     const problems = checker.check({ method: m.toUpperCase(), path, ...res });

@@ -8,7 +8,7 @@
 # download compared byte for byte with the upload; then each device's
 # state (current, downloading, failed) in the API and in /metrics; the
 # same answers with lighttpd sending the files (X-Sendfile); two instances
-# on one directory.
+# on one directory; with AUTH_READS, device routes open and the rest not.
 
 load ../e2e/helpers
 load firmware
@@ -394,4 +394,32 @@ seed_model() {
 	fw_target two "{\"version\":\"$newest\",\"canary\":null}"
 	assert_code 200
 	curl -s "$a/esp32/firmware/aa-bb-cc-00-07-01.bin" | cmp - "$IMG/cam-${newest%.0}.bin"
+}
+
+@test "with AUTH_READS, update clients fetch images and manifests without credentials; the firmware API and uploads need them" {
+	htpasswd -cbB "$BATS_TEST_TMPDIR/htpasswd" alice 'pw here' 2>/dev/null
+	IOT_PROBE_AUTH='alice:pw here' iot_start AUTH_USERS_FILE="$BATS_TEST_TMPDIR/htpasswd" AUTH_READS=true
+	fw_upload auth 1.0.0 "$IMG/cam-1.0.bin"
+	assert_code 401
+	[ ! -e "$CONFIG_DIR/.firmware/auth" ]
+	fw_upload auth 1.0.0 "$IMG/cam-1.0.bin" -u 'alice:pw here'
+	assert_code 201
+	call PUT /api/firmware/auth/target -H 'Content-Type: application/json' --data-binary '{"version":"1.0.0"}'
+	assert_code 401
+	call PUT /api/firmware/auth/target -u 'alice:pw here' -H 'Content-Type: application/json' --data-binary '{"version":"1.0.0"}'
+	assert_code 200
+	put_json aa:bb:cc:00:08:01 '{"content":{"deviceModel":"auth"}}' -u 'alice:pw here'
+	assert_code 200
+	call GET /api/firmware
+	assert_code 401
+	call GET /api/configs/aa-bb-cc-00-08-01/firmware
+	assert_code 401
+	curl -sf "$BASE_URL/esp32/firmware/aa-bb-cc-00-08-01.bin" | cmp - "$IMG/cam-1.0.bin"
+	curl -sf "$BASE_URL/esp32/firmware/auth/1.0.0.bin" | cmp - "$IMG/cam-1.0.bin"
+	call GET /esp32/firmware/auth/manifest.json
+	assert_code 200
+	call GET /esp32/firmware/aa-bb-cc-00-08-01.json
+	assert_code 200
+	call GET /api/configs/aa-bb-cc-00-08-01/firmware -u 'alice:pw here'
+	assert_json '[.state,.running]' '["current","1.0.0"]'
 }

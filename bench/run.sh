@@ -637,7 +637,7 @@ function us(v) { return v >= 10000 ? sprintf("%.1f ms", v / 1000) : sprintf("%d 
 function cpu(v) { return v < 0 ? "-" : sprintf("%.1f", v) }
 # The value of ratio "a|b|how" in round r.
 function value(a, b, how, r,    o) {
-	if (how == "time") return rps[row[b], r] / rps[row[a], r]
+	if (how == "time") return rps[row[a], r] / rps[row[b], r] # time per request of b over a
 	if (how == "cpu") return resp[row[a], r] / resp[row[b], r]
 	if (how ~ /^over:/) { split(how, o, ":"); return (rps[row[a], r] / rps[row[b], r]) / (rps[row[o[2]], r] / rps[row[o[3]], r]) }
 	return rps[row[a], r] / rps[row[b], r]

@@ -34,6 +34,10 @@ struct api_ctx {
 	bool restoring;                     /* the change is a restore (for the history) */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
+	/* A device route's check (access.h): */
+	bool device_has_secret;    /* the MAC has a secret */
+	bool device_authenticated; /* the request presented it */
+	unsigned retry_after;      /* seconds, for a 429 */
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);
@@ -46,6 +50,13 @@ int api_config_delete(struct api_ctx *ctx);
 /* api_raw.c: what devices fetch */
 int api_raw_get(struct api_ctx *ctx);
 int api_raw_put(struct api_ctx *ctx);
+/* The exact bytes of a config for admins and the page (no device check, no fetch note). */
+int api_file_get(struct api_ctx *ctx);
+/* api_credential.c: the devices' secrets (credential.h) */
+int api_credentials_list(struct api_ctx *ctx);
+int api_credential_get(struct api_ctx *ctx);
+int api_credential_create(struct api_ctx *ctx);
+int api_credential_revoke(struct api_ctx *ctx);
 /* api_history.c: past versions, restore */
 int api_history_list(struct api_ctx *ctx);
 int api_history_get(struct api_ctx *ctx);

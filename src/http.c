@@ -178,6 +178,7 @@ static const struct {
         NAME("HTTP_USER_AGENT"),
         NAME("HTTP_SEC_FETCH_MODE"),
         NAME("HTTP_SEC_FETCH_SITE"),
+        NAME("HTTP_AUTHORIZATION"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -232,6 +233,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->user_agent,
 	        &req->sec_fetch_mode,
 	        &req->sec_fetch_site,
+	        &req->authorization,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -496,6 +498,8 @@ reason_phrase(int status)
 		return "Bad Request";
 	case 401:
 		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
@@ -508,6 +512,8 @@ reason_phrase(int status)
 		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 503:

@@ -52,6 +52,9 @@ struct http_request {
 	const char *user_agent;        /* User-Agent, as sent */
 	const char *sec_fetch_mode;    /* Sec-Fetch-Mode: set by browsers, never by devices */
 	const char *sec_fetch_site;    /* Sec-Fetch-Site: where a browser's request comes from */
+	const char *authorization;     /* Authorization: a device's secret (access.h); never
+	                                  logged. The web server's own credentials show as
+	                                  remote_user instead. */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;

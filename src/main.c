@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "api.h"
 #include "buf.h"
 #include "fsinfo.h"
@@ -262,6 +263,7 @@ main(int argc, char **argv)
 		}
 		enum http_method method = serve_one(tx, &settings, &b);
 		transport_finish(tx);
+		access_after_answer(&settings);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
 			sweep_temps(&settings, false);
 	}

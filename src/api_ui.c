@@ -35,6 +35,7 @@ WEB_ASSET(history_js)
 WEB_ASSET(diff_js)
 WEB_ASSET(mac_js)
 WEB_ASSET(dom_js)
+WEB_ASSET(credential_js)
 
 #define JS  "text/javascript; charset=utf-8"
 #define CSS "text/css; charset=utf-8"
@@ -53,7 +54,7 @@ static const struct ui_asset {
         ENTRY("api.js", JS, api_js),       ENTRY("list.js", JS, list_js),
         ENTRY("editor.js", JS, editor_js), ENTRY("history.js", JS, history_js),
         ENTRY("diff.js", JS, diff_js),     ENTRY("mac.js", JS, mac_js),
-        ENTRY("dom.js", JS, dom_js),
+        ENTRY("dom.js", JS, dom_js),       ENTRY("credential.js", JS, credential_js),
 #undef ENTRY
 };
 #define UI_ASSET_COUNT (sizeof ui_assets / sizeof *ui_assets)

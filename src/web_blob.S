@@ -27,5 +27,6 @@ iotconfig_web_\sym\()_end:
 	asset diff_js, "web/diff.js"
 	asset mac_js, "web/mac.js"
 	asset dom_js, "web/dom.js"
+	asset credential_js, "web/credential.js"
 
 	.section .note.GNU-stack,"",@progbits

@@ -5,10 +5,12 @@
 // elsewhere (412: see the other version, reload, or overwrite on
 // purpose), create (If-None-Match: *), duplicate, delete after a
 // confirmation naming the device, and restore from the history. Leaving a
-// device with unsaved edits asks first.
+// device with unsaved edits asks first. The device's secret has its own
+// panel (credential.js); the install's DEVICE_AUTH mode comes with the list.
 
 import { $, askMac, clearErrors, confirmDialog, copyFrom, openDialog, showError, status } from './dom.js';
-import { deleteFile, fileUrl, getFile, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
+import { deleteFile, fileUrl, getFile, listConfigs, listCredentials, listFetches, putFile, restoreRevision } from './api.js';
+import { clearCredential, initCredential, loadCredential } from './credential.js';
 import { renderDiff } from './diff.js';
 import { check, getText, initEditor, setText, showServerError } from './editor.js';
 import { clearHistory, initHistory, loadHistory } from './history.js';
@@ -22,6 +24,7 @@ const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOT
 let device = null;
 let route = '';
 let flash = '';   // a message for the next view (navigation clears the status line)
+let mode = null;  // DEVICE_AUTH, as the last list said (null: unknown)
 
 const dirty = () => device !== null && getText() !== (device.loaded ?? (device.creating ? NEW_CONFIG : ''));
 
@@ -32,10 +35,12 @@ function fail(what) {
 // --- the list ---------------------------------------------------------------
 async function loadList() {
   status('Loading the devices…');
-  // The fetch column is extra: its failure is shown, and the list still comes.
+  // The fetch and secret columns are extra: a failure is shown, and the list still comes.
   const fetching = listFetches().catch((e) => { showError(e, 'Device fetches'); return null; });
-  const [list, fetches] = await Promise.all([listConfigs(), fetching]);
-  setConfigs(list.json.configs, fetches);
+  const secrets = listCredentials().catch((e) => { showError(e, 'Device secrets'); return null; });
+  const [list, fetches, creds] = await Promise.all([listConfigs(), fetching, secrets]);
+  mode = creds ? creds.mode : null;
+  setConfigs(list.json.configs, fetches, creds);
   status(`${list.json.count.toLocaleString()} devices.`);
 }
 
@@ -48,7 +53,24 @@ function showDevice(mac, creating) {
   $('device-state').textContent = 'Loading…';
   showServerError(null);
   clearHistory();
+  clearCredential();
+  loadSecret(mac);
   return creating ? startNew() : loadDevice();
+}
+
+// The device's secret panel; the mode comes with the list, fetched here
+// when the page opened on a device.
+async function loadSecret(mac) {
+  try {
+    if (mode === null) {
+      const creds = await listCredentials();
+      if (!creds) return;   // a service without device secrets
+      mode = creds.mode;
+    }
+    await loadCredential(mac, mode);
+  } catch (e) {
+    showError(e, 'Device secret');
+  }
 }
 
 function title() {
@@ -261,6 +283,7 @@ async function navigate() {
 function start() {
   initEditor(() => { if (device) title(); });
   initHistory(fail('History'));
+  initCredential((e, what) => showError(e, what));
   $('device-title').tabIndex = -1;
   $('list-title').tabIndex = -1;
   $('filter').addEventListener('input', update);

@@ -1,13 +1,15 @@
 // web/list.js: the device list: every config with its MAC, name, entity
 // id, OTA flag and last change (and, where the service reports device
 // fetches, when each device last fetched and whether it holds an older
-// version), the count, a filter applied as one types (a MAC in any form,
+// version; where device secrets are in use, each device's, and the
+// install's DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in any form,
 // a name or an entity id) and sorting by any column, remembered in
 // localStorage. It stays quick with many thousands of configs: search
 // keys are computed once per load, a sort only when the column changes,
 // and only the first rows of a long result are put in the page (with
 // "Show more").
 
+import { credentialCell, credentialState, modeText } from './credential.js';
 import { $, el, status } from './dom.js';
 import { macDigits, macNormalise } from './mac.js';
 
@@ -21,6 +23,7 @@ const COLUMNS = [
   { key: 'enable_ota', label: 'OTA' },
   { key: 'saved_at', label: 'Last change' },
   { key: 'last_fetch_at', label: 'Last fetch', fetches: true },
+  { key: 'secret', label: 'Secret', credentials: true },
 ];
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -37,6 +40,7 @@ const state = {
   shown: [],         // rows matching the filter
   limit: PAGE,
   fetches: false,    // does the service report fetches?
+  credentials: false, // are device secrets in use (a mode other than off, or any secret)?
   sort: loadSort(),
 };
 
@@ -48,17 +52,25 @@ function loadSort() {
   return { key: 'mac_address', dir: 1 };
 }
 
-// setConfigs(configs, fetches): new data (fetches: the /api/fetches list, or null).
-export function setConfigs(configs, fetches) {
+// setConfigs(configs, fetches, secrets): new data (fetches: the
+// /api/fetches list, or null; secrets: the /api/credentials answer, or null).
+export function setConfigs(configs, fetches, secrets) {
   const byMac = new Map();
   if (fetches) for (const f of fetches) byMac.set(macNormalise(f.mac_address) || f.mac_address, f);
+  const secretOf = new Map();
+  if (secrets) for (const c of secrets.credentials) secretOf.set(c.mac_address, credentialState(c));
   state.fetches = Boolean(fetches);
+  state.credentials = Boolean(secrets) && (secrets.mode !== 'off' || secrets.credentials.length > 0);
+  const mode = $('list-mode');
+  mode.hidden = !secrets;
+  mode.textContent = secrets ? modeText(secrets.mode) : '';
   state.rows = configs.map((c) => {
     const f = byMac.get(c.mac_address);
     return {
       ...c,
       last_fetch_at: f ? f.last_fetch_at : null,
       old_version: f ? f.current === false : false,
+      secret: secretOf.get(c.mac_address) || null,
       digits: macDigits(c.mac_address),
       hay: `${c.device_name || ''}\n${c.device_entity_id || ''}`.toLowerCase(),
     };
@@ -132,7 +144,7 @@ function renderHead() {
   const tr = $('devices-head');
   tr.replaceChildren();
   for (const c of COLUMNS) {
-    if (c.fetches && !state.fetches) continue;
+    if ((c.fetches && !state.fetches) || (c.credentials && !state.credentials)) continue;
     const active = state.sort.key === c.key;
     const dir = active ? (state.sort.dir === 1 ? 'ascending' : 'descending') : null;
     const th = el('th', { scope: 'col', 'aria-sort': dir || 'none' },
@@ -172,6 +184,7 @@ function row(r) {
     if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
     cells.push(td);
   }
+  if (state.credentials) cells.push(credentialCell(r.secret));
   return el('tr', {}, ...cells);
 }
 

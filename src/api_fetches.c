@@ -11,6 +11,12 @@
  * current while there is still none; a device holding an ETag is not
  * current once its config is deleted. A config that cannot be read counts
  * as not current: nothing proves the device holds it.
+ *
+ * `authenticated` says whether the noted fetch carried the device's
+ * secret, `has_secret` whether the device has one now: a device that has
+ * one and whose note is not authenticated has not fetched with it yet
+ * (the note is from before), since with DEVICE_AUTH on nobody is answered
+ * on its behalf without it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,7 @@
 
 #include "api.h"
 #include "checkin.h"
+#include "credential.h"
 
 /* Does the device of note hold its config's current version? */
 static bool
@@ -56,9 +63,12 @@ json_text(struct buf *out, const char *s)
 	return rc == 0 ? buf_puts(out, "\"") : -1;
 }
 
-/* Appends one note as the JSON object the routes answer. */
+/*
+ * Appends one note as the JSON object the routes answer; has_secret: the
+ * device has a secret now (credential.h).
+ */
 static int
-note_json(struct buf *out, const struct checkin_note *note, bool current)
+note_json(struct buf *out, const struct checkin_note *note, bool current, bool has_secret)
 {
 	char at[32];
 	api_rfc3339(note->at, at);
@@ -76,6 +86,10 @@ note_json(struct buf *out, const struct checkin_note *note, bool current)
 		rc = buf_puts(out, ",\"user_agent\":");
 	if (rc == 0)
 		rc = json_text(out, note->user_agent);
+	if (rc == 0)
+		rc = buf_printf(out, ",\"authenticated\":%s,\"has_secret\":%s",
+		                note->authenticated ? "true" : "false",
+		                has_secret ? "true" : "false");
 	return rc == 0 ? buf_puts(out, "}") : -1;
 }
 
@@ -109,7 +123,8 @@ list_one(const struct checkin_note *note, void *arg)
 	bool current = is_current(w->dirfd, note, w->scratch);
 	int rc = w->count > 0 ? buf_puts(w->out, ",") : 0;
 	w->count++;
-	return rc == 0 ? note_json(w->out, note, current) : -1;
+	return rc == 0 ? note_json(w->out, note, current, credential_exists(w->dirfd, note->mac))
+	               : -1;
 }
 
 int
@@ -156,9 +171,10 @@ api_fetch_get(struct api_ctx *ctx)
 		return -1;
 	}
 	bool current = is_current(dirfd, &note, ctx->file);
+	bool has_secret = credential_exists(dirfd, ctx->mac);
 	close(dirfd);
 	ctx->res->body->len = 0;
-	return answer(ctx, note_json(ctx->res->body, &note, current));
+	return answer(ctx, note_json(ctx->res->body, &note, current, has_secret));
 }
 
 /* One device's timestamp series, counting the outdated ones. */

@@ -27,8 +27,11 @@
  * answer is decided; the note never changes that answer. On a 304 the
  * device holds the current ETag (If-None-Match matched it, or
  * If-Modified-Since proved it unchanged), so both note the current one.
- * A request carrying Sec-Fetch-Mode comes from a browser (the web page
- * reads the exact bytes here too), not from a device, and is not noted.
+ * A request carrying Sec-Fetch-Mode comes from a browser, not from a
+ * device, and is not noted (the web page reads the exact bytes through
+ * /file). A note says whether the fetch carried the device's secret
+ * (access.h); with DEVICE_AUTH on, a device that has one gets here only
+ * with it, so nobody else's read can change its note.
  */
 #include <string.h>
 
@@ -61,7 +64,8 @@ note_fetch(struct api_ctx *ctx, const char *etag)
 		hex[DIGEST_HEX_LEN] = '\0';
 	}
 	checkin_seen(ctx->settings->configs_dir, ctx->settings->checkin_interval, ctx->mac,
-	             etag != NULL ? hex : NULL, ctx->req->remote_addr, ctx->req->user_agent);
+	             etag != NULL ? hex : NULL, ctx->device_authenticated, ctx->req->remote_addr,
+	             ctx->req->user_agent);
 }
 
 /* The stored bytes with their validators; device: a device's fetch, noted. */

@@ -113,12 +113,12 @@ size_t
 checkin_format(const struct checkin_note *note, char out[CHECKIN_NOTE_MAX])
 {
 	_Static_assert(sizeof NOTE_MAGIC + 21 + DIGEST_HEX_LEN + CHECKIN_ADDR_MAX + CHECKIN_UA_MAX +
-	                               5 <
+	                               sizeof "authenticated" + 6 <
 	                       CHECKIN_NOTE_MAX,
 	               "a note always fits");
-	int n = snprintf(out, CHECKIN_NOTE_MAX, "%s\n%lld\n%s\n%s\n%s\n", NOTE_MAGIC,
+	int n = snprintf(out, CHECKIN_NOTE_MAX, "%s\n%lld\n%s\n%s\n%s\n%s\n", NOTE_MAGIC,
 	                 (long long)note->at, note->has_etag ? note->etag : "-", note->addr,
-	                 note->user_agent);
+	                 note->user_agent, note->authenticated ? "authenticated" : "-");
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -136,21 +136,33 @@ is_etag_hex(const char *s, size_t n)
 bool
 checkin_parse(const char *mac, const char *data, size_t len, struct checkin_note *out)
 {
-	/* Five lines, each ended by '\n', nothing after the fifth. */
-	const char *line[5];
-	size_t llen[5];
+	/*
+	 * Six lines, each ended by '\n', nothing after the sixth; or five,
+	 * written before device secrets (an unauthenticated fetch).
+	 */
+	const char *line[6];
+	size_t llen[6];
 	const char *p = data, *end = data + len;
-	for (int i = 0; i < 5; i++) {
+	int lines = 0;
+	for (; lines < 6 && p < end; lines++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			return false;
-		line[i] = p;
-		llen[i] = (size_t)(nl - p);
+		line[lines] = p;
+		llen[lines] = (size_t)(nl - p);
 		p = nl + 1;
 	}
-	if (p != end || llen[0] != strlen(NOTE_MAGIC) || memcmp(line[0], NOTE_MAGIC, llen[0]) != 0)
+	if (lines < 5 || p != end || llen[0] != strlen(NOTE_MAGIC) ||
+	    memcmp(line[0], NOTE_MAGIC, llen[0]) != 0)
 		return false;
 	memset(out, 0, sizeof *out);
+	if (lines == 6) {
+		if (llen[5] == strlen("authenticated") &&
+		    memcmp(line[5], "authenticated", llen[5]) == 0)
+			out->authenticated = true;
+		else if (llen[5] != 1 || line[5][0] != '-')
+			return false;
+	}
 	snprintf(out->mac, sizeof out->mac, "%s", mac);
 	char num[24];
 	if (llen[1] == 0 || llen[1] >= sizeof num)
@@ -190,6 +202,7 @@ struct seen {
 	uint64_t key; /* the MAC's value + 1; 0: a free slot */
 	int64_t at_ms;
 	bool has_etag;
+	bool authenticated;
 	char etag[DIGEST_HEX_LEN + 1];
 };
 
@@ -231,7 +244,8 @@ seen_grow(void)
 }
 
 bool
-checkin_due(uint64_t mac_value, const char *etag_hex, int64_t now_ms, unsigned interval_s)
+checkin_due(uint64_t mac_value, const char *etag_hex, bool authenticated, int64_t now_ms,
+            unsigned interval_s)
 {
 	uint64_t key = mac_value + 1;
 	if (seen_used >= CHECKIN_MEMORY_MAX)
@@ -240,8 +254,9 @@ checkin_due(uint64_t mac_value, const char *etag_hex, int64_t now_ms, unsigned i
 		return true;
 	struct seen *s = &seen_table[seen_slot(seen_table, seen_cap, key)];
 	if (s->key == key) {
-		bool same = etag_hex == NULL ? !s->has_etag
-		                             : s->has_etag && strcmp(s->etag, etag_hex) == 0;
+		bool same = (etag_hex == NULL ? !s->has_etag
+		                              : s->has_etag && strcmp(s->etag, etag_hex) == 0) &&
+		            s->authenticated == authenticated;
 		if (same && now_ms - s->at_ms < (int64_t)interval_s * 1000)
 			return false;
 	} else {
@@ -250,6 +265,7 @@ checkin_due(uint64_t mac_value, const char *etag_hex, int64_t now_ms, unsigned i
 	}
 	s->at_ms = now_ms;
 	s->has_etag = etag_hex != NULL;
+	s->authenticated = authenticated;
 	snprintf(s->etag, sizeof s->etag, "%s", etag_hex != NULL ? etag_hex : "");
 	return true;
 }
@@ -352,7 +368,7 @@ static int64_t missing_since_ms;
 
 void
 checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, const char *etag_hex,
-             const char *remote_addr, const char *user_agent)
+             bool authenticated, const char *remote_addr, const char *user_agent)
 {
 	if (interval_s == 0)
 		return;
@@ -366,7 +382,7 @@ checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, cons
 		if (missing_written >= CHECKIN_MISSING_MAX)
 			return;
 	}
-	if (!checkin_due(mac_value(mac), etag_hex, now_ms, interval_s))
+	if (!checkin_due(mac_value(mac), etag_hex, authenticated, now_ms, interval_s))
 		return;
 	if (etag_hex == NULL)
 		missing_written++;
@@ -375,6 +391,7 @@ checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, cons
 	snprintf(note.mac, sizeof note.mac, "%s", mac);
 	note.at = (int64_t)time(NULL);
 	note.has_etag = etag_hex != NULL;
+	note.authenticated = authenticated;
 	if (etag_hex != NULL)
 		snprintf(note.etag, sizeof note.etag, "%s", etag_hex);
 	checkin_clean_text(remote_addr, CHECKIN_ADDR_MAX, note.addr);

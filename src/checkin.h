@@ -3,8 +3,11 @@
  *
  * On every device fetch (raw GET/HEAD answered 200, 304, or 404 for a
  * config that does not exist yet) the responder notes, per MAC: when, the
- * ETag the device now holds (none when there was no config), the client's
- * address and its User-Agent. The notes live in the config directory, in
+ * ETag the device now holds (none when there was no config), whether the
+ * fetch carried the device's secret (access.h), the client's address and
+ * its User-Agent. With DEVICE_AUTH on, a device that has a secret is
+ * answered only when it sends it, so its note only ever comes from its
+ * own authenticated fetches. The notes live in the config directory, in
  * .fetches/<mac> (one small text file per MAC, replaced whole by rename),
  * so every process and every node sharing the directory sees them, and
  * they survive restarts. The list, the count, the files gauge and the
@@ -49,6 +52,7 @@ struct checkin_note {
 	int64_t at;                    /* seconds since the epoch, by the writer's clock */
 	bool has_etag;                 /* false: there was no config */
 	char etag[DIGEST_HEX_LEN + 1]; /* the held ETag's fingerprint, unquoted */
+	bool authenticated;            /* the fetch carried the device's secret */
 	char addr[CHECKIN_ADDR_MAX + 1];
 	char user_agent[CHECKIN_UA_MAX + 1];
 };
@@ -67,20 +71,23 @@ size_t checkin_format(const struct checkin_note *note, char out[CHECKIN_NOTE_MAX
 
 /*
  * Parses a note file's bytes for mac; returns false for anything that is
- * not a complete note. Text fields are cleaned again (checkin_clean_text),
- * so a file edited by hand cannot put control bytes in an answer. Pure.
+ * not a complete note. A note of five lines (written before device
+ * secrets) is an unauthenticated fetch. Text fields are cleaned again
+ * (checkin_clean_text), so a file edited by hand cannot put control bytes
+ * in an answer. Pure.
  */
 bool checkin_parse(const char *mac, const char *data, size_t len, struct checkin_note *out);
 
 /*
  * The per-process rate limit: is a write due for this MAC, holding
- * etag_hex (NULL: no config), at now_ms (a monotonic clock)? True the
- * first time, when the held ETag differs from the last one written by
- * this process, or when interval_s seconds have passed since; a true
- * answer records the write as made. A process that cannot remember
- * (memory) answers true.
+ * etag_hex (NULL: no config), authenticated or not, at now_ms (a monotonic
+ * clock)? True the first time, when the held ETag or the authentication
+ * differs from the last one written by this process, or when interval_s
+ * seconds have passed since; a true answer records the write as made. A
+ * process that cannot remember (memory) answers true.
  */
-bool checkin_due(uint64_t mac_value, const char *etag_hex, int64_t now_ms, unsigned interval_s);
+bool checkin_due(uint64_t mac_value, const char *etag_hex, bool authenticated, int64_t now_ms,
+                 unsigned interval_s);
 /* Forgets everything checkin_due remembered (tests). */
 void checkin_forget(void);
 
@@ -91,7 +98,8 @@ void checkin_forget(void);
  * interval_s 0: noting is off.
  */
 void checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac,
-                  const char *etag_hex, const char *remote_addr, const char *user_agent);
+                  const char *etag_hex, bool authenticated, const char *remote_addr,
+                  const char *user_agent);
 
 /* Writes one note now (no rate limit). 0, or -1 with r set. */
 int checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r);

@@ -1,7 +1,8 @@
 // web/list.js: the device list: every config with its MAC, name, entity
 // id, OTA flag and last change (and, where the service reports device
-// fetches, when each device last fetched and whether it holds an older
-// version; where device secrets are in use, each device's, and the
+// fetches, when each device last fetched, whether it holds an older
+// version and, for a device that has a secret, whether that fetch carried
+// it; where device secrets are in use, each device's, and the
 // install's DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in any form,
 // a name or an entity id) and sorting by any column, remembered in
 // localStorage. It stays quick with many thousands of configs: search
@@ -70,6 +71,8 @@ export function setConfigs(configs, fetches, secrets) {
       ...c,
       last_fetch_at: f ? f.last_fetch_at : null,
       old_version: f ? f.current === false : false,
+      // A device that has a secret: did its last noted fetch carry it?
+      fetch_secret: f && f.has_secret ? Boolean(f.authenticated) : null,
       secret: secretOf.get(c.mac_address) || null,
       digits: macDigits(c.mac_address),
       hay: `${c.device_name || ''}\n${c.device_entity_id || ''}`.toLowerCase(),
@@ -182,6 +185,8 @@ function row(r) {
   if (state.fetches) {
     const td = el('td', {}, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
     if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
+    if (r.fetch_secret === true) td.append(' ', el('span', { class: 'badge', text: 'with its secret' }));
+    if (r.fetch_secret === false && r.last_fetch_at) td.append(' ', el('span', { class: 'badge', text: 'not yet with its secret' }));
     cells.push(td);
   }
   if (state.credentials) cells.push(credentialCell(r.secret));

@@ -10,7 +10,8 @@
 # without locking the device out, logged once; the metrics; the secret
 # nowhere on disk or in the log; two instances on one directory; admin
 # routes refused (403) without the web server's credentials, and the two
-# kinds of credentials never taken for each other. The other web servers
+# kinds of credentials never taken for each other; fetch notes only from
+# the device's own authenticated fetches, and saying so. The other web servers
 # and CGI: tests/deploy/device_auth.bats.
 
 load helpers
@@ -330,6 +331,43 @@ away_from_window_end() {
 	[ "$(delta wrong)" = 1 ]
 	[ "$(delta ok)" = 1 ]
 	[ "$(delta error)" = 0 ]
+}
+
+@test "check-in: only the device's own authenticated fetches are noted; a stray read changes nothing; the fleet view says which" {
+	seed aa-da-00-00-05-01 '{"v":"noted"}'
+	# Before it has a secret: noted as an unauthenticated fetch.
+	device aa-da-00-00-05-01 /api/configs -A 'old-firmware'
+	assert_code 200
+	admin GET /api/configs/aa-da-00-00-05-01/fetch
+	assert_code 200
+	assert_json '[.user_agent, .authenticated, .has_secret]' '["old-firmware",false,false]'
+	secret="$(new_secret aa-da-00-00-05-01)"
+	admin GET /api/fetches
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-01") | [.authenticated, .has_secret]' '[false,true]'
+	# Its first fetch with the secret is noted at once, as authenticated.
+	device aa-da-00-00-05-01 /api/configs -A 'esp32-device' -H "Authorization: Bearer $secret"
+	assert_code 200
+	admin GET /api/configs/aa-da-00-00-05-01/fetch
+	assert_json '[.user_agent, .authenticated, .has_secret, .current, .remote_addr]' '["esp32-device",true,true,true,"127.0.0.1"]'
+	note="$CONFIG_DIR/.fetches/aa-da-00-00-05-01"
+	cp "$note" "$BATS_TEST_TMPDIR/note"
+	grep -qx authenticated "$note"
+	# Strays from elsewhere, without the secret or with a wrong one, change nothing.
+	local h
+	for h in "X-None: none" "Authorization: Bearer wrong" "Authorization: Basic $(printf 'aa-da-00-00-05-01:x' | base64 -w0)"; do
+		device aa-da-00-00-05-01 /api/configs --interface 127.0.0.2 -A 'stray' -H "$h"
+		assert_code 401
+		call HEAD /esp32/config/aa-da-00-00-05-01.json -I --interface 127.0.0.2 -A 'stray' -H "$h"
+		assert_code 401
+	done
+	cmp "$note" "$BATS_TEST_TMPDIR/note"
+	admin GET /api/configs/aa-da-00-00-05-01/fetch
+	assert_json '[.user_agent, .authenticated, .remote_addr]' '["esp32-device",true,"127.0.0.1"]'
+	# A device without a secret is noted as before, unauthenticated.
+	seed aa-da-00-00-05-02 '{"v":"open"}'
+	device aa-da-00-00-05-02 /esp32/config -A 'open-device'
+	admin GET /api/fetches
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-02") | [.user_agent, .authenticated, .has_secret]' '["open-device",false,false]'
 }
 
 @test "required: every device needs a secret, and the 401 is the same whether the MAC has a config, a secret, or neither" {

@@ -143,11 +143,21 @@ test_format_parse(void)
 	size_t len = checkin_format(&n, text);
 	struct checkin_note back;
 	TAP_CHECK(checkin_parse("aa-bb-cc-dd-ee-ff", text, len, &back) && back.at == 1700000000 &&
-	                  back.has_etag && strcmp(back.etag, ETAG_A) == 0 &&
+	                  back.has_etag && strcmp(back.etag, ETAG_A) == 0 && !back.authenticated &&
 	                  strcmp(back.addr, "192.0.2.7") == 0 &&
 	                  strcmp(back.user_agent, "ua \"1\"") == 0 &&
 	                  strcmp(back.mac, "aa-bb-cc-dd-ee-ff") == 0,
 	          "note: what is written parses back the same");
+	n.authenticated = true;
+	len = checkin_format(&n, text);
+	TAP_CHECK(checkin_parse("aa-bb-cc-dd-ee-ff", text, len, &back) && back.authenticated &&
+	                  strstr(text, "\nauthenticated\n") != NULL,
+	          "note: an authenticated fetch parses back as one");
+	static const char five[] = "iotconfig-fetch 1\n7\n-\n192.0.2.1\nold\n";
+	TAP_CHECK(checkin_parse("aa-bb-cc-dd-ee-ff", five, sizeof five - 1, &back) &&
+	                  !back.authenticated && back.at == 7 &&
+	                  strcmp(back.user_agent, "old") == 0,
+	          "note: a note of five lines (before device secrets) is an unauthenticated fetch");
 	n = note_of("aa-bb-cc-dd-ee-ff", 5, NULL, "");
 	len = checkin_format(&n, text);
 	TAP_CHECK(checkin_parse("aa-bb-cc-dd-ee-ff", text, len, &back) && !back.has_etag &&
@@ -166,6 +176,8 @@ test_format_parse(void)
 	        "iotconfig-fetch 1\n1\n0123456789ABCDEF0123456789ABCDEF\n\n\n",
 	        "iotconfig-fetch 1\n1\n-\n\n\nextra",
 	        "iotconfig-fetch 1\n1\n-\n\n",
+	        "iotconfig-fetch 1\n1\n-\n\n\nyes\n",
+	        "iotconfig-fetch 1\n1\n-\n\n\n-\nmore\n",
 	};
 	bool refused = true;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -184,30 +196,36 @@ test_due(void)
 {
 	checkin_forget();
 	const uint64_t m = 0xaabbccddeeffull;
-	TAP_CHECK(checkin_due(m, ETAG_A, 1000, 60), "due: the first fetch of a MAC is written");
-	TAP_CHECK(!checkin_due(m, ETAG_A, 1000 + 59999, 60),
+	TAP_CHECK(checkin_due(m, ETAG_A, false, 1000, 60),
+	          "due: the first fetch of a MAC is written");
+	TAP_CHECK(!checkin_due(m, ETAG_A, false, 1000 + 59999, 60),
 	          "due: the same ETag within the interval is not written");
-	TAP_CHECK(checkin_due(m, ETAG_A, 1000 + 60000, 60),
+	TAP_CHECK(checkin_due(m, ETAG_A, false, 1000 + 60000, 60),
 	          "due: the same ETag once the interval has passed is written");
-	TAP_CHECK(checkin_due(m, ETAG_B, 1000 + 60001, 60),
+	TAP_CHECK(checkin_due(m, ETAG_B, false, 1000 + 60001, 60),
 	          "due: a changed ETag is written at once");
-	TAP_CHECK(checkin_due(m, NULL, 1000 + 60002, 60),
+	TAP_CHECK(checkin_due(m, NULL, false, 1000 + 60002, 60),
 	          "due: no config after an ETag is a change, written at once");
-	TAP_CHECK(!checkin_due(m, NULL, 1000 + 60003, 60),
+	TAP_CHECK(!checkin_due(m, NULL, false, 1000 + 60003, 60),
 	          "due: no config again within the interval is not written");
-	TAP_CHECK(checkin_due(m, ETAG_A, 1000 + 60004, 60),
+	TAP_CHECK(checkin_due(m, ETAG_A, false, 1000 + 60004, 60),
 	          "due: an ETag after no config is written at once");
-	TAP_CHECK(checkin_due(m + 1, ETAG_A, 1000 + 60005, 60),
+	TAP_CHECK(checkin_due(m + 1, ETAG_A, false, 1000 + 60005, 60),
 	          "due: another MAC has its own interval");
 	bool all = true;
 	for (uint64_t i = 0; i < 5000; i++)
-		all &= checkin_due(i << 8, ETAG_A, 5000, 60);
+		all &= checkin_due(i << 8, ETAG_A, false, 5000, 60);
 	bool none = true;
 	for (uint64_t i = 0; i < 5000; i++)
-		none &= !checkin_due(i << 8, ETAG_A, 6000, 60);
+		none &= !checkin_due(i << 8, ETAG_A, false, 6000, 60);
 	TAP_CHECK(all && none, "due: 5000 MACs are each remembered across the table's growth");
 	checkin_forget();
-	TAP_CHECK(checkin_due(m, ETAG_A, 6000, 60), "due: a MAC forgotten is written again");
+	TAP_CHECK(checkin_due(m, ETAG_A, false, 6000, 60), "due: a MAC forgotten is written again");
+	TAP_CHECK(checkin_due(m, ETAG_A, true, 6001, 60) &&
+	                  !checkin_due(m, ETAG_A, true, 6002, 60) &&
+	                  checkin_due(m, ETAG_A, false, 6003, 60),
+	          "due: a fetch with the device's secret after one without, or the other way, is "
+	          "written at once");
 }
 
 static void

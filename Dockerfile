@@ -1,7 +1,7 @@
 # Dockerfile: iotconfig behind lighttpd on Debian bookworm-slim, serving
 # http://0.0.0.0:8080 with conf/lighttpd.conf (the file `make run` uses),
 # configured entirely by environment variables. See docker-compose.yml and
-# README "Docker Compose". `make test-image` builds it and runs the
+# docs/deployment.md, "Docker image". `make test-image` builds it and runs the
 # deployment smoke suite in it.
 #
 # BASE is the Debian image every stage starts from; `make test-image
@@ -95,8 +95,8 @@ VOLUME /data/configs
 EXPOSE 8080
 # tini is process 1 and hands the stop signal to lighttpd alone, which
 # stops its responders. SIGINT is lighttpd's graceful stop: requests in
-# flight are answered first, bounded by the engine's stop timeout (README,
-# "Processes").
+# flight are answered first, bounded by the engine's stop timeout
+# (docs/deployment.md, "Processes").
 STOPSIGNAL SIGINT
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" || exit 1

@@ -17,7 +17,7 @@
 # interleaved, so a burst of other load on the machine hits every row alike;
 # each row reports its median round, and each ratio is the median of the
 # ratios of the same round. Writes bench/results.md and bench/latency.png,
-# replaces the table in README.md; scratch files go to bench/out/.
+# replaces the table in docs/performance.md; scratch files go to bench/out/.
 #
 # Settings (environment): BENCH_SECONDS (2 per row and round), BENCH_ROUNDS
 # (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
@@ -438,22 +438,23 @@ EOF
 	echo "![latency distribution](latency.png)"
 } >"$ROOT/bench/results.md"
 
-# The README shows the last run: its table replaces the one between the markers.
-readme="$ROOT/README.md"
-if grep -q '^<!-- bench results: written by make bench -->$' "$readme"; then
+# docs/performance.md shows the last run: its table replaces the one between
+# the markers.
+perfdoc="$ROOT/docs/performance.md"
+if grep -q '^<!-- bench results: written by make bench -->$' "$perfdoc"; then
 	{
 		echo "Last run: $(date -u '+%Y-%m-%d'), $machine; other load $other cores, steal $steal cores."
 		echo
 		cat "$OUT/table.md"
-	} >"$OUT/readme-table.md"
-	awk -v table="$OUT/readme-table.md" '
+	} >"$OUT/doc-table.md"
+	awk -v table="$OUT/doc-table.md" '
 		/^<!-- bench results: written by make bench -->$/ {
 			print; print ""
 			while ((getline line < table) > 0) print line
 			print ""; skip = 1; next
 		}
 		/^<!-- end of bench results -->$/ { skip = 0 }
-		!skip' "$readme" >"$OUT/README.md" && cat "$OUT/README.md" >"$readme"
+		!skip' "$perfdoc" >"$OUT/performance.md" && cat "$OUT/performance.md" >"$perfdoc"
 fi
 
 echo

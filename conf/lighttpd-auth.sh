@@ -23,7 +23,7 @@
 #
 # With AUTH_USERS_FILE alone every method but GET, HEAD and OPTIONS needs
 # credentials (the writes). OPTIONS (CORS preflights, which browsers send
-# without credentials) never does. README "Security model" says what each
+# without credentials) never does. docs/security.md says what each
 # setup exposes.
 set -eu
 
@@ -52,7 +52,7 @@ fi
 if [ -z "$users" ]; then
 	[ "$reads" = false ] || fail "AUTH_READS=true needs AUTH_USERS_FILE (an htpasswd file)"
 	[ "$metrics" = false ] || fail "AUTH_METRICS=true needs AUTH_USERS_FILE (an htpasswd file)"
-	printf '%s WARN - no AUTH_USERS_FILE: anyone who can reach %s:%s can read and change every config (README "Security model")\n' \
+	printf '%s WARN - no AUTH_USERS_FILE: anyone who can reach %s:%s can read and change every config (docs/security.md)\n' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${HOST:-?}" "${PORT:-?}" >&2
 	exit 0
 fi

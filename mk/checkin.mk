@@ -1,6 +1,6 @@
 # mk/checkin.mk: device check-in (tests/checkin): the poll loop, notes
 # shared by processes and instances, a full or read-only directory,
-# hostile User-Agent values, and the README's alert rules through
+# hostile User-Agent values, and the alert rules of docs/api.md through
 # promtool. Run once, against the ASan+UBSan build: it proves what the
 # release build would, and memory safety besides (`make test-checkin-release`
 # runs the same suite on the release build).

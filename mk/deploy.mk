@@ -16,7 +16,7 @@
 # The binary goes to libexec rather than a cgi-bin directory: Debian's
 # web servers run every file in /usr/lib/cgi-bin as CGI at /cgi-bin/, and
 # this one is only meant to answer at the paths its snippets map.
-# Nothing is enabled and no data directory is made: see README "Install".
+# Nothing is enabled and no data directory is made: see docs/deployment.md, "Install".
 
 LIBEXECDIR ?= $(PREFIX)/libexec/iotconfig
 MANDIR ?= $(PREFIX)/share/man

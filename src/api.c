@@ -284,7 +284,8 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 static void
 log_change(const struct api_ctx *ctx, const char *bytes, size_t len, bool created)
 {
-	const char *user = ctx->req->remote_user ? ctx->req->remote_user : "-";
+	/* The user name is the client's: quoted when it could pass for fields. */
+	const char *user = LOG_VALUE(ctx->req->remote_user);
 	const char *replaced = ctx->replaced[0] ? ctx->replaced : "-";
 	if (bytes == NULL)
 		log_msg(LOG_INFO, "config deleted mac=%s user=%s replaced=%s", ctx->mac, user,
@@ -293,7 +294,8 @@ log_change(const struct api_ctx *ctx, const char *bytes, size_t len, bool create
 		log_msg(LOG_INFO,
 		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
 		        "replaced=%s",
-		        ctx->mac, ctx->param, len, created ? "true" : "false", user, replaced);
+		        ctx->mac, LOG_VALUE(ctx->param), len, created ? "true" : "false", user,
+		        replaced);
 	else
 		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
 		        ctx->mac, len, created ? "true" : "false", user, replaced);

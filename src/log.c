@@ -3,6 +3,12 @@
  * written with a single write(2) so lines from several responder processes
  * sharing one error log never interleave (lines stay below PIPE_BUF).
  *
+ * A line is a sequence of key=value fields after free text: values from
+ * outside (a user name, a path) are written by log_value, bare when
+ * nothing in them could end or start a field and quoted with escapes
+ * otherwise, the way logfmt readers expect, so that a user named
+ * `x replaced=y` shows as user="x replaced=y" and adds no field.
+ *
  * Process-owned state: whether debug lines are on, and the id of the request
  * being served (set by the accept loop, read by every log call; per thread,
  * so the MQTT network thread's lines carry none).
@@ -33,6 +39,68 @@ log_set_request_id(const char *id)
 	size_t n = strnlen(id, sizeof log_request_id - 1);
 	memcpy(log_request_id, id, n);
 	log_request_id[n] = '\0';
+}
+
+/* Can c stand in a bare value? */
+static bool
+bare_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\';
+}
+
+const char *
+log_value(char out[LOG_VALUE_MAX], const char *value)
+{
+	if (value == NULL) {
+		snprintf(out, LOG_VALUE_MAX, "-");
+		return out;
+	}
+	size_t n = strlen(value);
+	bool bare = n > 0 && n < LOG_VALUE_MAX && strcmp(value, "-") != 0;
+	for (size_t i = 0; bare && i < n; i++)
+		bare = bare_char((unsigned char)value[i]);
+	if (bare) {
+		memcpy(out, value, n + 1);
+		return out;
+	}
+	/* Room kept at the end for the longest escape, "..." and the closing quote. */
+	const size_t stop = LOG_VALUE_MAX - 4 - 3 - 2;
+	size_t o = 0;
+	out[o++] = '"';
+	bool cut = false;
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (o > stop) {
+			cut = true;
+			break;
+		}
+		unsigned char c = *p;
+		const char *esc = c == '"'    ? "\\\""
+		                  : c == '\\' ? "\\\\"
+		                  : c == '\n' ? "\\n"
+		                  : c == '\r' ? "\\r"
+		                  : c == '\t' ? "\\t"
+		                              : NULL;
+		if (esc != NULL) {
+			memcpy(out + o, esc, 2);
+			o += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (cut) {
+		/* Never end inside a UTF-8 sequence: drop a last one that may be cut. */
+		while (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > 1 && (unsigned char)out[o - 1] >= 0xc0)
+			o--;
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
 }
 
 static const char *

@@ -113,7 +113,7 @@ sweep_temps(const struct settings *s, bool at_start)
 	if (store_open_dir(s->configs_dir, &dirfd, &r) != 0) {
 		if (r.status != STORE_NOT_CONFIGURED)
 			log_msg(LOG_WARN, "config directory unusable at start dir=%s reason=\"%s\"",
-			        s->configs_dir, store_status_text(r.status));
+			        LOG_VALUE(s->configs_dir), store_status_text(r.status));
 		return;
 	}
 	if (at_start) {
@@ -167,7 +167,7 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	log_msg(LOG_DEBUG, "request method=%s route=%s status=%d us=%llu user=%s",
 	        http_method_name(req.method),
 	        outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
-	        (unsigned long long)(elapsed / 1000), req.remote_user ? req.remote_user : "-");
+	        (unsigned long long)(elapsed / 1000), LOG_VALUE(req.remote_user));
 	log_set_request_id(NULL);
 	buf_reset(&b->body, BUF_KEEP);
 	buf_reset(&b->out, BUF_KEEP);
@@ -230,8 +230,9 @@ main(int argc, char **argv)
 	if (!transport_is_cgi(tx))
 		log_msg(LOG_INFO, "iotconfig %s started pid=%ld dir=%s metrics=%s debug=%s",
 		        IOTCONFIG_VERSION, (long)getpid(),
-		        settings.configs_dir ? settings.configs_dir : "(unset)",
-		        shared ? metrics_file() : "per-process", settings.debug ? "true" : "false");
+		        settings.configs_dir ? LOG_VALUE(settings.configs_dir) : "(unset)",
+		        shared ? LOG_VALUE(metrics_file()) : "per-process",
+		        settings.debug ? "true" : "false");
 	mqtt_start(&settings.mqtt, transport_is_cgi(tx));
 	if (settings.configs_dir == NULL && !transport_is_cgi(tx))
 		log_msg(LOG_WARN, "ESP32_CONFIGS_DIR is not set: config routes answer 503");
@@ -273,7 +274,13 @@ main(int argc, char **argv)
 	if (mqtt_pending())
 		transport_cgi_detach(tx);
 	transport_close(tx);
-	mqtt_stop();
+	/*
+	 * An MQTT thread that could not be ended (stuck in a name lookup) may
+	 * still run inside libmosquitto: end without exit handlers, which
+	 * would tear its libraries down under it.
+	 */
+	if (!mqtt_stop())
+		_exit(status);
 	buf_free(&b.body);
 	buf_free(&b.out);
 	buf_free(&b.file);

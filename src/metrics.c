@@ -19,20 +19,39 @@
  * The owner is the web server instance: the parent process (the web
  * server or its process manager, which spawns and respawns every
  * responder of one instance), told apart by its pid, its start in clock
- * ticks after boot (/proc/<pid>/stat field 22) and the boot id
- * (/proc/sys/kernel/random/boot_id). The start time shown is the owner's
+ * ticks after boot (/proc/<pid>/stat field 22), the boot id
+ * (/proc/sys/kernel/random/boot_id) and the pid namespace the pid is
+ * counted in (the inode of /proc/self/ns/pid): a pid names a process only
+ * within one namespace and one boot. The start time shown is the owner's
  * start, fixed when the file is made. Where /proc cannot tell, the owner
  * is recorded as unknown (zeros), the start time is the file's making, and
  * instances with the same pid cannot be told apart.
  *
  * Default location: /dev/shm (or /tmp) named by uid, the parent pid, a
- * hash of the config directory and the layout signature, so two instances
- * never mix. The pid alone does not tell instances apart (a web server is
- * process 1 in every container, and a restarted container keeps its
- * /dev/shm), so a default file whose recorded owner is not our parent is
- * stale and replaced as below: a new instance starts with new counters and
- * its own start time. Files left by web servers that are gone are removed
- * when a new one is created.
+ * hash of the config directory and of the owner, and the layout
+ * signature, so two instances never share a name: not two containers
+ * whose web servers are both process 1 and share /dev/shm (a pod's shared
+ * IPC, --ipc=host, a bind mount), nor a restarted container that keeps
+ * its /dev/shm. A default file whose recorded owner is not our parent all
+ * the same (a hash collision) is stale and replaced as below.
+ *
+ * Which files are in use is decided by what their users hold, never by a
+ * pid, which may be another process in another namespace or after reuse:
+ * every process that maps a file holds a POSIX read lock on its first
+ * byte for as long as it lives (the kernel drops it when the process
+ * ends, however it ends). When a new default file is made, default files
+ * of this uid that no process holds are orphans and removed, unless their
+ * owner is seen alive (same boot, same pid namespace, a process with its
+ * pid and start): a CGI instance's file is held only while a request runs,
+ * and its web server keeps it between requests. A file whose owner lives
+ * in another pid namespace is judged by the lock alone. Files with the
+ * header of an earlier version hold no lock and are left alone.
+ *
+ * iot_mqtt_connected is decided the same way: a connected process holds a
+ * write lock on one byte of a range of slots, and a scrape counts the
+ * slots held. POSIX locks belong to a process and are dropped when it
+ * closes any descriptor of the file, so only this module opens it, and a
+ * process opens it once.
  *
  * A METRICS_FILE is shared by every process that names it whatever its
  * parent (under Apache's prefork MPM each CGI process is forked by
@@ -49,24 +68,24 @@
  * one else may open (mode 0600 or narrower); otherwise the process counts
  * on its own, as for any other problem.
  *
- * A file of ours with our magic but another layout (left by another
- * version, typically at a fixed METRICS_FILE path), or a default file of
- * another owner, is replaced: a complete new file is built under a
- * temporary name and rename(2)d over it, while holding an flock on the
- * old one so that only one process replaces a given file and the others
- * open its replacement. Processes still mapping
- * the old file keep counting there; the instance's counters restart from
- * zero in the new one. A file without our magic is never replaced (it may
- * be something else that METRICS_FILE names by mistake).
+ * A file of ours with our magic (or an earlier version's) but another
+ * layout, typically at a fixed METRICS_FILE path after an upgrade, or a
+ * default file of another owner, is replaced: a complete new file is
+ * built under a temporary name and rename(2)d over it, while holding a
+ * write lock on the old file's second byte so that only one process
+ * replaces a given file and the others open its replacement. Processes
+ * still mapping the old file keep counting there; the instance's counters
+ * restart from zero in the new one. A file without our magic is never
+ * replaced (it may be something else that METRICS_FILE names by mistake).
  *
- * Process-owned state: the mapping (or the private fallback) and its path.
+ * Process-owned state: the mapping (or the private fallback), its path, the
+ * descriptor that holds its locks, and this process's MQTT slot.
  */
 #include "metrics.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +104,13 @@
 #define IOTCONFIG_VERSION "0.0.0"
 #endif
 
-#define METRICS_MAGIC 0x696f74636f6e6d31ull /* "iotconm1" */
+#define METRICS_MAGIC     0x696f74636f6e6d32ull /* "iotconm2": users hold locks */
+#define METRICS_MAGIC_OLD 0x696f74636f6e6d31ull /* "iotconm1": an earlier version's */
+
+/* Bytes of the file that are locked (fcntl(2) record locks), not data. */
+#define LOCK_IN_USE    0 /* read-locked by every process that maps the file */
+#define LOCK_REPLACING 1 /* write-locked by the one process replacing it */
+#define LOCK_MQTT      8 /* + slot: write-locked by a connected process */
 
 /* Upper bounds in seconds; 100 us up to 10 s. */
 static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -123,9 +148,10 @@ static const char *const metrics_method_names[NMETHODS] = {
 
 /* The web server instance that owns a file; all zeros when unknown. */
 struct metrics_owner {
-	int64_t pid;
+	int64_t pid;          /* in the pid namespace below */
 	uint64_t start_ticks; /* clock ticks after boot */
 	char boot_id[40];     /* NUL-terminated */
+	uint64_t pid_ns;      /* inode of the pid namespace; 0 when unknown */
 };
 
 struct metrics_shm {
@@ -138,8 +164,7 @@ struct metrics_shm {
 	_Atomic uint64_t sum_ns[METRICS_OP_COUNT];
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
 	_Atomic uint64_t mqtt_publish[METRICS_MQTT_COUNT];
-	_Atomic uint64_t mqtt_pids[METRICS_MQTT_PROCS]; /* connected processes, 0 = free */
-	_Atomic uint64_t checkin_writes[2];             /* [0 success, 1 error] */
+	_Atomic uint64_t checkin_writes[2]; /* [0 success, 1 error] */
 	_Atomic uint64_t device_auth[METRICS_AUTH_COUNT];
 	/* Not metrics: failed device authentications, shared the same way (authlimit.h). */
 	struct authlimit_table authlimit;
@@ -172,6 +197,10 @@ static const char *const metrics_auth_names[METRICS_AUTH_COUNT] = {
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
 static char metrics_path[512];
+static int metrics_fd = -1; /* holds the read lock on LOCK_IN_USE of the mapped file */
+/* The MQTT slot this process holds while connected (-1: none), and which process took it. */
+static atomic_int metrics_mqtt_slot = -1;
+static atomic_int metrics_mqtt_holder; /* a pid */
 static const char *const *metrics_routes;
 static int metrics_route_count;
 static uint64_t metrics_layout;         /* layout_signature() of this process */
@@ -190,12 +219,6 @@ fnv_add(uint64_t h, const void *data, size_t n)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-static uint64_t
-fnv1a(const char *s)
-{
-	return fnv_add(FNV_OFFSET, s ? s : "", s ? strlen(s) : 0);
 }
 
 /* Adds a string with its NUL, so that "ab","c" and "a","bc" differ. */
@@ -238,7 +261,6 @@ layout_signature(void)
 	h = hash_str(h, "other");
 	for (int i = 0; i < METRICS_MQTT_COUNT; i++)
 		h = hash_str(h, metrics_mqtt_names[i]);
-	h = hash_num(h, METRICS_MQTT_PROCS);
 	for (int i = 0; i < METRICS_AUTH_COUNT; i++)
 		h = hash_str(h, metrics_auth_names[i]);
 	h = hash_num(h, AUTHLIMIT_SLOTS);
@@ -247,6 +269,17 @@ layout_signature(void)
 	for (int i = 0; i < metrics_route_count; i++)
 		h = hash_str(h, metrics_routes[i]);
 	return hash_str(h, "unmatched");
+}
+
+/* The config directory and the owner, as the part of a default name that tells instances apart. */
+static uint64_t
+instance_hash(const char *configs_dir)
+{
+	uint64_t h = hash_str(FNV_OFFSET, configs_dir ? configs_dir : "");
+	h = fnv_add(h, &metrics_me.pid, sizeof metrics_me.pid);
+	h = fnv_add(h, &metrics_me.start_ticks, sizeof metrics_me.start_ticks);
+	h = hash_str(h, metrics_me.boot_id);
+	return fnv_add(h, &metrics_me.pid_ns, sizeof metrics_me.pid_ns);
 }
 
 static int64_t
@@ -273,21 +306,21 @@ read_small(const char *path, char *out, size_t size)
 }
 
 /*
- * Identifies process pid: its start in clock ticks after boot (field 22 of
- * /proc/<pid>/stat, counted after the command name, which may hold spaces
- * and parentheses) and the boot id. Leaves *o all zeros when /proc cannot
- * tell.
+ * Identifies process pid of our pid namespace: its start in clock ticks
+ * after boot (field 22 of /proc/<pid>/stat, counted after the command
+ * name, which may hold spaces and parentheses), the boot id and the
+ * namespace. Leaves *o all zeros when /proc cannot tell.
  */
 static void
 owner_of(pid_t pid, struct metrics_owner *o)
 {
 	memset(o, 0, sizeof *o);
-	char path[64], stat[1024], boot[64];
+	char path[64], text[1024], boot[64];
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if (!read_small(path, stat, sizeof stat) ||
+	if (!read_small(path, text, sizeof text) ||
 	    !read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot))
 		return;
-	const char *p = strrchr(stat, ')');
+	const char *p = strrchr(text, ')');
 	for (int field = 2; p != NULL && field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (p != NULL)
@@ -301,6 +334,10 @@ owner_of(pid_t pid, struct metrics_owner *o)
 	if (end == p || errno != 0)
 		return;
 	boot[strcspn(boot, "\n")] = '\0';
+	struct stat ns;
+	if (stat("/proc/self/ns/pid", &ns) != 0)
+		return;
+	o->pid_ns = (uint64_t)ns.st_ino;
 	o->pid = pid;
 	o->start_ticks = ticks;
 	snprintf(o->boot_id, sizeof o->boot_id, "%.*s", (int)sizeof o->boot_id - 1, boot);
@@ -326,7 +363,77 @@ default_dir(void)
 	return "/tmp";
 }
 
-/* Removes default-named files of this uid whose web server process is gone. */
+/* The header as it is at the start of the file. */
+struct metrics_head {
+	uint64_t magic;
+	uint64_t layout;
+	int64_t start_time_ms;
+	struct metrics_owner owner;
+};
+_Static_assert(offsetof(struct metrics_shm, owner) == offsetof(struct metrics_head, owner),
+               "metrics_head is the start of metrics_shm");
+_Static_assert(offsetof(struct metrics_shm, owner.start_ticks) == 32,
+               "tests/unit/test_metrics.c changes the owner's start at byte 32");
+
+/*
+ * Takes (F_SETLK, or F_SETLKW to wait) or drops (F_UNLCK) a POSIX record
+ * lock of type on byte `at` of fd. Returns 0, or -1 with errno (EAGAIN or
+ * EACCES: another process holds a conflicting lock).
+ */
+static int
+lock_byte(int fd, int cmd, short type, off_t at)
+{
+	struct flock l = {.l_type = type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+	int rc;
+	while ((rc = fcntl(fd, cmd, &l)) != 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/* Is the file open as fd still the one named path? */
+static bool
+still_at(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/*
+ * Is the owner recorded in a file seen alive? Only where its pid means
+ * something here: the same boot and pid namespace, and a process with
+ * that pid and start. Elsewhere it cannot be told, and the answer is no.
+ */
+static bool
+owner_alive(const struct metrics_owner *o)
+{
+	if (o->pid <= 0 || o->pid_ns == 0 || o->pid_ns != metrics_me.pid_ns ||
+	    strncmp(o->boot_id, metrics_me.boot_id, sizeof o->boot_id) != 0)
+		return false;
+	struct metrics_owner now;
+	owner_of((pid_t)o->pid, &now);
+	return now.pid == o->pid && now.start_ticks == o->start_ticks;
+}
+
+/* Is name a default file of this uid (prefix), or a temporary one of them (*tmp)? */
+static bool
+default_name(const char *name, const char *prefix, bool *tmp)
+{
+	size_t n = strlen(name);
+	if (strncmp(name, prefix, strlen(prefix)) != 0)
+		return false;
+	*tmp = strstr(name, ".metrics.tmp-") != NULL;
+	return *tmp || (n > 8 && strcmp(name + n - 8, ".metrics") == 0);
+}
+
+/*
+ * Removes default files of this uid that no process uses (see the
+ * opening comment): nobody holds their in-use lock, and their owner is
+ * not seen alive. A temporary file nobody holds was left by a creator
+ * that died. The write lock taken to decide stays held until the name is
+ * gone, so a process that opened the file meanwhile finds it removed once
+ * it has its own lock, and opens again.
+ */
 static void
 remove_orphans(const char *dir)
 {
@@ -337,19 +444,28 @@ remove_orphans(const char *dir)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+		bool tmp = false;
+		if (!default_name(de->d_name, prefix, &tmp))
 			continue;
-		char *end = NULL;
-		long pid = strtol(de->d_name + strlen(prefix), &end, 10);
-		if (end == NULL || *end != '-' || pid <= 1)
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
 			continue;
-		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-			char path[1024];
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			if (unlink(path) == 0)
-				log_msg(LOG_INFO,
-				        "removed metrics file of a stopped server path=%s", path);
-		}
+		struct stat st;
+		struct metrics_head head;
+		memset(&head, 0, sizeof head);
+		bool orphan = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		              st.st_uid == geteuid() &&
+		              lock_byte(fd, F_SETLK, F_WRLCK, LOCK_IN_USE) == 0;
+		/* An earlier version's file holds no lock: not ours to judge. */
+		if (orphan && !tmp)
+			orphan = pread(fd, &head, sizeof head, 0) == (ssize_t)sizeof head &&
+			         head.magic == METRICS_MAGIC && !owner_alive(&head.owner);
+		if (orphan && still_at(fd, path) && unlink(path) == 0)
+			log_msg(LOG_INFO, "removed a metrics file no process uses path=%s",
+			        LOG_VALUE(path));
+		close(fd);
 	}
 	closedir(d);
 }
@@ -361,49 +477,60 @@ map_fd(int fd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#define LOST_RACE (-2) /* the path changed meanwhile: open it again */
+
 /*
- * Builds a complete file under a temporary name, then puts it in place:
+ * Builds a complete file under a temporary name and puts it in place:
  * link(2) when creating (a file someone else put there first wins), or
- * rename(2) over a stale file when replacing.
+ * rename(2) over a stale file when replacing. The temporary name is
+ * random, never a pid (which a process of another pid namespace may
+ * share), and the file is held (in-use lock) from its first moment, so no
+ * other process takes it for an orphan. Returns a descriptor of the placed
+ * file, still holding that lock; LOST_RACE when another process's file
+ * came first or the temporary file was taken away; -1 with errno.
  */
 static int
 create_file(const char *path, bool replace)
 {
 	char tmp[600];
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	/* Left by a creator that died with our pid: no live process owns it. */
-	if (unlink(tmp) == 0)
-		log_msg(LOG_INFO, "removed a stale temporary metrics file path=%s", tmp);
-	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
 	if (fd < 0)
 		return -1;
-	int rc = -1;
+	int rc = lock_byte(fd, F_SETLK, F_RDLCK, LOCK_IN_USE) == 0 && still_at(fd, tmp) ? 0
+	                                                                                : LOST_RACE;
 	struct metrics_shm *m = NULL;
-	if (ftruncate(fd, sizeof(struct metrics_shm)) == 0 && (m = map_fd(fd)) != NULL &&
-	    getrandom(m->authlimit.seed, sizeof m->authlimit.seed, 0) ==
-	            (ssize_t)sizeof m->authlimit.seed) {
+	if (rc == 0 && (ftruncate(fd, sizeof(struct metrics_shm)) != 0 || (m = map_fd(fd)) == NULL))
+		rc = -1;
+	/* The key of the failure table's hash (authlimit.h), made with the file. */
+	if (m != NULL && getrandom(m->authlimit.seed, sizeof m->authlimit.seed, 0) !=
+	                         (ssize_t)sizeof m->authlimit.seed)
+		rc = -1;
+	if (m != NULL) {
 		m->layout = metrics_layout;
 		m->start_time_ms = metrics_me_start_ms;
 		m->owner = metrics_me;
 		atomic_thread_fence(memory_order_release);
 		m->magic = METRICS_MAGIC;
-		rc = 0;
+		if (munmap(m, sizeof *m) != 0)
+			rc = -1;
 	}
-	if (m != NULL && munmap(m, sizeof *m) != 0)
-		rc = -1;
 	bool placed = false;
 	if (rc == 0 && replace) {
 		rc = rename(tmp, path);
 		placed = rc == 0;
-	} else if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST) {
-		rc = -1;
+	} else if (rc == 0 && link(tmp, path) != 0) {
+		rc = errno == EEXIST || errno == ENOENT ? LOST_RACE : -1;
 	}
 	int saved = errno;
 	if (!placed)
 		unlink(tmp);
-	close(fd);
-	errno = saved;
-	return rc;
+	if (rc != 0) {
+		close(fd);
+		errno = saved;
+		return rc;
+	}
+	return fd;
 }
 
 /* Why an open file must not be shared, or NULL when it is ours alone. */
@@ -421,21 +548,9 @@ refusal(const struct stat *st)
 
 enum fit { FIT_OK, FIT_STALE, FIT_FOREIGN };
 
-/* The header as it is at the start of the file. */
-struct metrics_head {
-	uint64_t magic;
-	uint64_t layout;
-	int64_t start_time_ms;
-	struct metrics_owner owner;
-};
-_Static_assert(offsetof(struct metrics_shm, owner) == offsetof(struct metrics_head, owner),
-               "metrics_head is the start of metrics_shm");
-_Static_assert(offsetof(struct metrics_shm, owner.start_ticks) == 32,
-               "tests/unit/test_metrics.c changes the owner's start at byte 32");
-
 /*
  * Does the file hold this layout (and, when check_owner, our owner), a
- * stale one of ours, or no header of ours?
+ * stale one of ours (or of an earlier version), or no header of ours?
  */
 static enum fit
 file_fit(int fd, const struct stat *st, bool check_owner)
@@ -443,10 +558,11 @@ file_fit(int fd, const struct stat *st, bool check_owner)
 	struct metrics_head head;
 	memset(&head, 0, sizeof head);
 	ssize_t n = pread(fd, &head, sizeof head, 0);
-	if (n < (ssize_t)sizeof head.magic || head.magic != METRICS_MAGIC)
+	if (n < (ssize_t)sizeof head.magic ||
+	    (head.magic != METRICS_MAGIC && head.magic != METRICS_MAGIC_OLD))
 		return FIT_FOREIGN;
-	if (st->st_size != (off_t)sizeof(struct metrics_shm) || n != (ssize_t)sizeof head ||
-	    head.layout != metrics_layout)
+	if (head.magic != METRICS_MAGIC || st->st_size != (off_t)sizeof(struct metrics_shm) ||
+	    n != (ssize_t)sizeof head || head.layout != metrics_layout)
 		return FIT_STALE;
 	if (check_owner && memcmp(&head.owner, &metrics_me, sizeof metrics_me) != 0)
 		return FIT_STALE;
@@ -456,34 +572,38 @@ file_fit(int fd, const struct stat *st, bool check_owner)
 /*
  * Replaces the stale file open as fd, unless another process already did
  * while this one waited for the lock (then the caller just opens the path
- * again). Every process replacing the same file takes its flock, so a
+ * again). Every process replacing the same file takes the same lock, so a
  * replacement is never itself replaced by a second one.
  */
 static int
 replace_stale(const char *path, int fd)
 {
-	if (flock(fd, LOCK_EX) != 0)
+	if (lock_byte(fd, F_SETLKW, F_WRLCK, LOCK_REPLACING) != 0)
 		return -1;
-	struct stat old, now;
 	int rc = 0;
-	if (fstat(fd, &old) != 0)
-		rc = -1;
-	else if (lstat(path, &now) == 0 && now.st_dev == old.st_dev && now.st_ino == old.st_ino) {
-		rc = create_file(path, true);
-		if (rc == 0)
+	if (still_at(fd, path)) {
+		int made = create_file(path, true);
+		if (made >= 0) {
 			log_msg(LOG_WARN,
 			        "replaced a metrics file of another layout or web server instance "
 			        "path=%s (counters restart; processes still using the old file "
 			        "keep counting there)",
-			        path);
+			        LOG_VALUE(path));
+			close(made);
+		}
+		rc = made == -1 ? -1 : 0;
 	}
 	int saved = errno;
-	flock(fd, LOCK_UN);
+	lock_byte(fd, F_SETLK, F_UNLCK, LOCK_REPLACING);
 	errno = saved;
 	return rc;
 }
 
-/* Opens the file, creating it when there is none. */
+/*
+ * Opens the file, creating it when there is none (first removing the
+ * orphans of the default directory). Returns a descriptor, LOST_RACE, or
+ * -1 with errno.
+ */
 static int
 open_or_create(const char *path, bool is_default)
 {
@@ -496,15 +616,14 @@ open_or_create(const char *path, bool is_default)
 		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
 		remove_orphans(dir);
 	}
-	if (create_file(path, false) != 0)
-		return -1;
-	return open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	return create_file(path, false);
 }
 
 /*
- * Checks the open file and maps it when it is ours and of this layout; a
- * stale file of ours is replaced and *again asks the caller to open the
- * path anew. Returns why the file cannot be used, or NULL.
+ * Checks the open file, takes its in-use lock and maps it when it is ours
+ * and of this layout; a stale file of ours is replaced, and a file removed
+ * or replaced meanwhile is let go: both set *again, asking the caller to
+ * open the path anew. Returns why the file cannot be used, or NULL.
  */
 static const char *
 check_and_map(const char *path, bool is_default, int fd, struct metrics_shm **m, bool *again)
@@ -515,6 +634,12 @@ check_and_map(const char *path, bool is_default, int fd, struct metrics_shm **m,
 	const char *why = refusal(&st);
 	if (why != NULL)
 		return why;
+	if (lock_byte(fd, F_SETLKW, F_RDLCK, LOCK_IN_USE) != 0)
+		return strerror(errno);
+	if (!still_at(fd, path)) {
+		*again = true;
+		return NULL;
+	}
 	switch (file_fit(fd, &st, is_default)) {
 	case FIT_OK:
 		*m = map_fd(fd);
@@ -532,12 +657,17 @@ check_and_map(const char *path, bool is_default, int fd, struct metrics_shm **m,
 	               : "the file has another size (not a metrics file?)";
 }
 
-/* Maps the shared file at path, or returns NULL and says why. */
+/*
+ * Maps the shared file at path and sets *lock_fd to the descriptor that
+ * holds its in-use lock, or returns NULL and says why.
+ */
 static struct metrics_shm *
-map_shared(const char *path, bool is_default, const char **why)
+map_shared(const char *path, bool is_default, int *lock_fd, const char **why)
 {
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (int attempt = 0; attempt < 5; attempt++) {
 		int fd = open_or_create(path, is_default);
+		if (fd == LOST_RACE)
+			continue;
 		if (fd < 0) {
 			*why = strerror(errno);
 			return NULL;
@@ -545,9 +675,13 @@ map_shared(const char *path, bool is_default, const char **why)
 		struct metrics_shm *m = NULL;
 		bool again = false;
 		*why = check_and_map(path, is_default, fd, &m, &again);
+		if (m != NULL) {
+			*lock_fd = fd;
+			return m;
+		}
 		close(fd);
 		if (!again)
-			return m;
+			return NULL;
 	}
 	*why = "the file kept changing while it was opened";
 	return NULL;
@@ -572,24 +706,28 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	              GRND_NONBLOCK) != (ssize_t)sizeof metrics_private.authlimit.seed)
 		log_msg(LOG_WARN, "no random seed for the table of failed device authentications");
 	authlimit_use(&metrics_private.authlimit);
+	if (metrics_fd >= 0)
+		close(metrics_fd); /* its locks go with it */
+	metrics_fd = -1;
+	atomic_store(&metrics_mqtt_slot, -1);
 
 	bool is_default = path == NULL;
 	if (is_default) {
 		const char *dir = default_dir();
 		snprintf(metrics_path, sizeof metrics_path,
 		         "%s/iotconfig-%ld-%ld-%016llx-%08llx.metrics", dir, (long)getuid(),
-		         (long)getppid(), (unsigned long long)fnv1a(configs_dir),
+		         (long)getppid(), (unsigned long long)instance_hash(configs_dir),
 		         (unsigned long long)(metrics_layout & 0xffffffffu));
 	} else {
 		snprintf(metrics_path, sizeof metrics_path, "%s", path);
 	}
 	const char *why;
-	struct metrics_shm *m = map_shared(metrics_path, is_default, &why);
+	struct metrics_shm *m = map_shared(metrics_path, is_default, &metrics_fd, &why);
 	if (m == NULL) {
 		log_msg(LOG_WARN,
 		        "metrics are per process: cannot share path=%s reason=\"%s\" "
 		        "(set METRICS_FILE to a writable location)",
-		        metrics_path, why);
+		        LOG_VALUE(metrics_path), why);
 		metrics_path[0] = '\0';
 		return false;
 	}
@@ -649,31 +787,57 @@ metrics_mqtt_publish(enum metrics_mqtt_status status)
 
 /*
  * iot_mqtt_connected counts processes, not connect and disconnect events:
- * a connected process holds a slot with its pid, and a scrape counts the
- * slots whose process is alive. A process killed while connected can then
- * never leave the gauge too high; its slot is taken back by the next
- * process that connects.
+ * a connected process holds a write lock on one slot byte of the file,
+ * and a scrape counts the slots held. A process that ends however it
+ * ends, killed while connected included, drops its lock, and no pid is
+ * involved that could be another process. Without a shared file the
+ * process counts itself.
  */
 static bool
-pid_alive(uint64_t pid)
+mqtt_slot_mine(void)
 {
-	return pid != 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	return atomic_load(&metrics_mqtt_slot) >= 0 &&
+	       atomic_load(&metrics_mqtt_holder) == getpid();
 }
 
 void
 metrics_mqtt_connected(bool connected)
 {
-	uint64_t me = (uint64_t)getpid();
+	if (!connected) {
+		int slot = atomic_exchange(&metrics_mqtt_slot, -1);
+		if (slot >= 0 && metrics_fd >= 0 && atomic_load(&metrics_mqtt_holder) == getpid())
+			lock_byte(metrics_fd, F_SETLK, F_UNLCK, LOCK_MQTT + slot);
+		return;
+	}
+	if (mqtt_slot_mine())
+		return; /* one process, however often it says so */
+	/* A forked child holds none of its parent's locks. */
+	atomic_store(&metrics_mqtt_holder, (int)getpid());
 	for (int i = 0; i < METRICS_MQTT_PROCS; i++) {
-		uint64_t cur = me; /* drop every slot holding our pid */
-		atomic_compare_exchange_strong(&metrics_map->mqtt_pids[i], &cur, 0);
-	}
-	for (int i = 0; connected && i < METRICS_MQTT_PROCS; i++) {
-		_Atomic uint64_t *slot = &metrics_map->mqtt_pids[i];
-		uint64_t cur = atomic_load(slot);
-		if ((cur == 0 || !pid_alive(cur)) && atomic_compare_exchange_strong(slot, &cur, me))
+		if (metrics_fd < 0 || lock_byte(metrics_fd, F_SETLK, F_WRLCK, LOCK_MQTT + i) == 0) {
+			atomic_store(&metrics_mqtt_slot, i);
 			return;
+		}
 	}
+}
+
+static unsigned
+mqtt_connected_count(void)
+{
+	bool mine = mqtt_slot_mine();
+	if (metrics_fd < 0)
+		return mine ? 1u : 0u;
+	unsigned n = mine ? 1u : 0u;
+	for (int i = 0; i < METRICS_MQTT_PROCS; i++) {
+		/* F_GETLK never reports this process's own lock. */
+		struct flock l = {.l_type = F_WRLCK,
+		                  .l_whence = SEEK_SET,
+		                  .l_start = LOCK_MQTT + i,
+		                  .l_len = 1};
+		if (fcntl(metrics_fd, F_GETLK, &l) == 0 && l.l_type != F_UNLCK)
+			n++;
+	}
+	return n;
 }
 
 void
@@ -735,9 +899,7 @@ render_mqtt(struct buf *out, struct metrics_shm *m)
 		                metrics_mqtt_names[i],
 		                (unsigned long long)atomic_load_explicit(&m->mqtt_publish[i],
 		                                                         memory_order_relaxed));
-	unsigned connected = 0;
-	for (int i = 0; i < METRICS_MQTT_PROCS; i++)
-		connected += pid_alive(atomic_load(&m->mqtt_pids[i])) ? 1u : 0u;
+	unsigned connected = mqtt_connected_count();
 	if (rc == 0)
 		rc = buf_printf(out,
 		                "# HELP iot_mqtt_connected Responder processes connected to the "

@@ -19,6 +19,12 @@
  * MQTT_BACKOFF_MAX), try again. A broker that refuses MQTT v5 as an
  * unsupported protocol version is retried at once with 3.1.1.
  *
+ * A stop is bounded whatever the network thread is doing: it may sit in
+ * a name lookup (getaddrinfo(3) cannot be interrupted, and a resolver
+ * whose server does not answer takes tens of seconds), so the stop waits
+ * for it only until its deadline and otherwise leaves it running,
+ * telling the caller to end the process without exit handlers.
+ *
  * State shared with the network thread is atomic; libmosquitto's own locks
  * guard its queues. Callbacks run on the network thread.
  */
@@ -53,6 +59,7 @@ static atomic_bool mq_connected; /* CONNACK success seen, no disconnect since */
 static atomic_bool mq_down;      /* the last attempt failed: waiting to retry */
 static atomic_bool mq_stopping;  /* no more connection attempts */
 static atomic_bool mq_quit;      /* the network thread is to end */
+static atomic_bool mq_ended;     /* the network thread has left its loop */
 static atomic_uint mq_unacked;   /* published, no PUBACK yet */
 static bool mq_full_logged;      /* request thread only */
 
@@ -161,6 +168,8 @@ net_main(void *arg)
 			                                         mq_set->url.port, KEEPALIVE_S)
 			               : mosquitto_reconnect_async(mq);
 			first = false;
+			if (atomic_load(&mq_quit))
+				break; /* a stop came while this attempt ran (a lookup, say) */
 			if (rc != MOSQ_ERR_SUCCESS) {
 				char why[160];
 				snprintf(why, sizeof why, "%s",
@@ -187,6 +196,7 @@ net_main(void *arg)
 			next_try = schedule_retry(why);
 		}
 	}
+	atomic_store(&mq_ended, true);
 	return NULL;
 }
 
@@ -336,14 +346,26 @@ mqtt_state(void)
 	return atomic_load(&mq_connected) ? "connected" : "disconnected";
 }
 
-void
+/* Waits until the network thread has ended, or until deadline; true when it has. */
+static bool
+thread_ended_by(uint64_t deadline)
+{
+	while (!atomic_load(&mq_ended) && now_ms() < deadline)
+		sleep_ms(5);
+	if (!atomic_load(&mq_ended))
+		return false;
+	pthread_join(mq_thread, NULL); /* it is returning: no wait to speak of */
+	return true;
+}
+
+bool
 mqtt_stop(void)
 {
 	if (mq == NULL) {
 		if (mq_on)
 			mosquitto_lib_cleanup();
 		mq_on = false;
-		return;
+		return true;
 	}
 	uint64_t deadline = now_ms() + (mq_cgi ? MQTT_CGI_WAIT_MS : MQTT_FLUSH_WAIT_MS);
 	/*
@@ -360,23 +382,34 @@ mqtt_stop(void)
 	if (left > 0)
 		log_msg(LOG_WARN, "mqtt stopping with unacknowledged notifications count=%u", left);
 	atomic_store(&mq_stopping, true);
+	/* The disconnect and the thread's end share one last bound. */
+	deadline = now_ms() + MQTT_STOP_GRACE_MS;
 	if (atomic_load(&mq_connected)) {
 		mosquitto_disconnect(mq);
-		deadline = now_ms() + 500;
 		while (atomic_load(&mq_connected) && now_ms() < deadline)
 			sleep_ms(5);
 	}
 	atomic_store(&mq_quit, true);
-	if (mq_thread_running)
-		pthread_join(mq_thread, NULL);
+	bool ended = !mq_thread_running || thread_ended_by(deadline);
 	mq_thread_running = false;
-	/* No callback runs any more: what is still unacknowledged is lost. */
+	/* No callback runs any more (or none will be waited for): what is
+	 * still unacknowledged is lost. */
 	for (unsigned lost = atomic_exchange(&mq_unacked, 0); lost > 0; lost--)
 		metrics_mqtt_publish(METRICS_MQTT_DROPPED);
+	if (!ended) {
+		/* It still uses the client: leave both to the process's end. */
+		log_msg(LOG_WARN,
+		        "mqtt network thread still busy (a name lookup or connection to the "
+		        "broker) broker=%s:%d; stopping without waiting for it",
+		        mq_set->url.host, mq_set->url.port);
+		mq_on = false;
+		return false;
+	}
 	if (atomic_exchange(&mq_connected, false))
 		metrics_mqtt_connected(false);
 	mosquitto_destroy(mq);
 	mq = NULL;
 	mosquitto_lib_cleanup();
 	mq_on = false;
+	return true;
 }

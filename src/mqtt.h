@@ -14,6 +14,7 @@
 #define MQTT_BACKOFF_MAX   30u   /* seconds between reconnection attempts, at most */
 #define MQTT_FLUSH_WAIT_MS 2000  /* how long a stopping process waits for acks */
 #define MQTT_CGI_WAIT_MS   5000  /* the same for a CGI process, which also connects first */
+#define MQTT_STOP_GRACE_MS 500   /* then for the disconnect and the network thread's end */
 
 /*
  * Sets the client up from m (copied pointers: m must outlive the process's
@@ -42,9 +43,12 @@ const char *mqtt_state(void);
 /*
  * Waits up to MQTT_FLUSH_WAIT_MS (MQTT_CGI_WAIT_MS for a CGI process) for
  * the broker to acknowledge what is queued (not at all while the broker is
- * unreachable), disconnects cleanly and ends the network thread; what is
- * still unacknowledged then is counted as dropped.
+ * unreachable), then up to MQTT_STOP_GRACE_MS more to disconnect cleanly
+ * and end the network thread; what is still unacknowledged then is counted
+ * as dropped. Returns false when the network thread did not end in time
+ * (stuck in a name lookup, say): it may still run inside libmosquitto, so
+ * the caller ends the process with _exit(2), running no exit handlers.
  */
-void mqtt_stop(void);
+bool mqtt_stop(void);
 
 #endif

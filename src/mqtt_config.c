@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *
@@ -262,7 +264,19 @@ mqtt_client_id(const char *prefix, const char *hostname, long pid, char *out, si
 	for (; hostname != NULL && hostname[i] != '\0' && i < sizeof host - 1; i++)
 		host[i] = host_char(hostname[i]) ? hostname[i] : '_';
 	host[i] = '\0';
-	snprintf(out, outlen, "%s-%s-%ld", prefix, i > 0 ? host : "localhost", pid);
+	/*
+	 * The host name and pid alone repeat: containers share a hostname:
+	 * setting and count pids from 1, and a broker then hands one
+	 * process's session to the other, back and forth.
+	 */
+	uint32_t nonce = 0;
+	if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		nonce = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ (uint32_t)pid;
+	}
+	snprintf(out, outlen, "%s-%s-%ld-%08x", prefix, i > 0 ? host : "localhost", pid,
+	         (unsigned)nonce);
 }
 
 int

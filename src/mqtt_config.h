@@ -15,7 +15,7 @@
 #define MQTT_DEFAULT_CLIENT_ID "iotconfig"
 #define MQTT_HOST_MAX          255 /* a DNS name's longest text form */
 #define MQTT_CLIENT_PREFIX_MAX 64
-#define MQTT_CLIENT_ID_MAX     (MQTT_CLIENT_PREFIX_MAX + 2 + 64 + 24)
+#define MQTT_CLIENT_ID_MAX     (MQTT_CLIENT_PREFIX_MAX + 3 + 64 + 24 + 8)
 
 /* A parsed MQTT_URL. */
 struct mqtt_url {
@@ -49,9 +49,11 @@ int mqtt_url_parse(const char *value, struct mqtt_url *out, char *err, size_t er
 int mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen);
 
 /*
- * Writes "<prefix>-<host>-<pid>" into out: unique per process on one host
- * and across hosts, so two processes never take each other's session.
- * Characters of the host name outside [A-Za-z0-9._-] become '_'.
+ * Writes "<prefix>-<host>-<pid>-<8 random hex digits>" into out: the
+ * random part is drawn anew on each call (once per process start), so two
+ * processes with the same host name and pid (two containers) do not take
+ * each other's session. Characters of the host name outside
+ * [A-Za-z0-9._-] become '_'.
  */
 void mqtt_client_id(const char *prefix, const char *hostname, long pid, char *out, size_t outlen);
 

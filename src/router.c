@@ -398,8 +398,8 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			api_error_set(&ctx->err, ERR_INTERNAL, "Internal error",
 			              "the handler failed without saying why");
 		if (api_error_status(ctx->err.kind) >= 500)
-			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=\"%s\"", r->path,
-			        api_error_code(ctx->err.kind), ctx->err.detail);
+			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=%s", r->path,
+			        api_error_code(ctx->err.kind), LOG_VALUE(ctx->err.detail));
 		http_set_error(res, &ctx->err, req->request_id);
 		access_error_headers(ctx);
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# tests/checkin/rules.bats: the alert rules README.md shows under "Device
-# check-in" are read from README.md itself (the yaml block after the
+# tests/checkin/rules.bats: the alert rules docs/api.md shows under "Device
+# check-in" are read from docs/api.md itself (the yaml block after the
 # marker line), so what a reader copies is what is checked: promtool
 # accepts them, and promtool's rule tests show them firing for a device
 # silent for over an hour and for devices outdated for 15 minutes, and not
@@ -11,15 +11,15 @@ bats_require_minimum_version 1.5.0
 load ../e2e/helpers
 
 setup() {
-	README="$IOT_ROOT/README.md"
+	DOC_MD="$IOT_ROOT/docs/api.md"
 	RULES="$BATS_TEST_TMPDIR/rules.yml"
 	awk '/^<!-- alert rules: checked by tests\/checkin\/rules.bats -->$/ { marked = 1; next }
 		marked && /^```yaml$/ { inside = 1; next }
 		inside && /^```$/ { exit }
-		inside { print }' "$README" >"$RULES"
+		inside { print }' "$DOC_MD" >"$RULES"
 }
 
-@test "the README's alert rules pass promtool check rules" {
+@test "the documented alert rules pass promtool check rules" {
 	[ "$(grep -c 'alert:' "$RULES")" = 2 ]
 	run promtool check rules "$RULES"
 	echo "$output"
@@ -31,7 +31,7 @@ setup() {
 	[ "$status" = 1 ]
 }
 
-@test "the README's alert rules fire after an hour without a fetch and after 15 minutes outdated" {
+@test "the documented alert rules fire after an hour without a fetch and after 15 minutes outdated" {
 	cat >"$BATS_TEST_TMPDIR/test.yml" <<'YAML'
 rule_files: [rules.yml]
 evaluation_interval: 1m

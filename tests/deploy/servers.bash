@@ -9,7 +9,7 @@
 #       apache-cgid       the same file under mod_cgid (plain CGI)
 #       image             the Docker image $IMAGE under $ENGINE (docker or
 #                         podman; `make test-image` sets both), run as the
-#                         README says: read-only root, a tmpfs for the
+#                         docs/deployment.md says: read-only root, a tmpfs for the
 #                         sockets, no capabilities; SERVER_PID is the
 #                         attached engine client (signals reach the
 #                         container), CONTAINER its name

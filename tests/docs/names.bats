@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # tests/docs/names.bats: the names in conf/openapi.json that a client
 # generated from the old service's document compiles against: its
-# operationIds (the method, "_", then the path with every "/" as "_"), the
+# operationIds (the method, "_", then the path with every "/" and "." as
+# "_" and "index" after a final "/"), each of which the old web UI's own
+# generator must turn into a valid, unique TypeScript hook name, the
 # path templates with their parameter {mac_address}, and its component
 # schema keys, each with a title. The pinned openapi-typescript generates
 # the client types and TypeScript checks client/ui.ts, the names the web UI
@@ -34,28 +36,92 @@ schema_ref() {
 	[ "$(op get /metrics)" = get__metrics ]
 }
 
-@test "every operationId is the method, \"_\", then the path with each \"/\" as \"_\"" {
-	run jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
+# The operations: "method<TAB>path<TAB>operationId", one a line.
+operations() {
+	jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
 		| select(.value | type == "object" and has("responses"))
-		| [.key, $p, .value.operationId] | @tsv' "$DOC"
+		| [.key, $p, .value.operationId] | @tsv' "$1"
+}
+
+# hooks DOC: "operationId<TAB>hook<TAB>name" for every operation of DOC, as
+# the old web UI's generator derives them: in the operationId every
+# "{param}" becomes "_", "__api" goes, "-" becomes "_", runs of "_" become
+# one, "_" at either end goes, and each "_" before a letter or digit is
+# dropped with that character upper-cased (name); the hook is "use", the
+# name with its first letter upper-cased, then "By" and the path's
+# parameters in PascalCase joined by "And", when it has any.
+hooks() {
+	jq -r '
+		def pascal: split("_") | map(select(length > 0) | (.[:1] | ascii_upcase) + .[1:]) | join("");
+		def name: gsub("\\{[^}]*\\}"; "_") | gsub("__api"; "") | gsub("-"; "_") | gsub("_+"; "_")
+			| sub("^_"; "") | sub("_$"; "") | gsub("_(?<c>[A-Za-z0-9])"; .c | ascii_upcase);
+		.paths | to_entries[] | .key as $p | [$p | scan("\\{([^}]*)\\}")[0]] as $params
+		| .value | to_entries[] | select(.value | type == "object" and has("responses"))
+		| .value.operationId as $id | ($id | name) as $n
+		| [$id, "use" + ($n[:1] | ascii_upcase) + $n[1:]
+			+ (if ($params | length) > 0 then "By" + ($params | map(pascal) | join("And")) else "" end),
+			$n] | @tsv' "$1"
+}
+
+# TypeScript's reserved words, which no generated name may be.
+TS_RESERVED=" break case catch class const continue debugger default delete do else enum export
+extends false finally for function if import in instanceof new null return super switch this throw
+true try typeof var void while with implements interface let package private protected public
+static yield "
+
+@test "every operationId is the method, \"_\", then the path with each \"/\" and \".\" as \"_\" and \"index\" after a final \"/\"" {
+	run operations "$DOC"
 	[ "$status" -eq 0 ]
-	local n=0 bad=0 method path id
+	local n=0 bad=0 method path id want
 	while IFS=$'\t' read -r method path id; do
 		n=$((n + 1))
-		if [ "$id" != "${method}_${path//\//_}" ]; then
-			echo "$method $path: operationId $id" >&2
+		want="$path"
+		[[ "$want" != */ ]] || want="${want}index"
+		want="${method}_${want//[\/.]/_}"
+		if [ "$id" != "$want" ]; then
+			echo "$method $path: operationId $id, not $want" >&2
 			bad=$((bad + 1))
 		fi
 	done <<<"$output"
 	[ "$n" -ge 37 ]
 	[ "$bad" -eq 0 ]
-	# New routes follow the same rule, dots and braces kept.
-	[ "$(op get '/api/configs/{mac_address}.json')" = 'get__api_configs_{mac_address}.json' ]
-	[ "$(op get '/esp32/config/{mac_address}.json')" = 'get__esp32_config_{mac_address}.json' ]
-	[ "$(op get /api/docs/)" = get__api_docs_ ]
+	[ "$(op get '/api/configs/{mac_address}.json')" = 'get__api_configs_{mac_address}_json' ]
+	[ "$(op get '/esp32/config/{mac_address}.json')" = 'get__esp32_config_{mac_address}_json' ]
+	[ "$(op get /api/docs/)" = get__api_docs_index ]
+	[ "$(op get /)" = get__index ]
 	# operationIds are unique.
 	[ "$(jq '[.paths[][] | objects | .operationId // empty] | length' "$DOC")" = \
 		"$(jq '[.paths[][] | objects | .operationId // empty] | unique | length' "$DOC")" ]
+}
+
+@test "the old web UI's generator makes a valid, unique TypeScript name of every operationId" {
+	# The transform is the generator's: on the names this document used to
+	# have it gives the hook its build failed on.
+	jq -n '{paths: {"/api/configs/{mac_address}.json": {get: {operationId:
+		"get__api_configs_{mac_address}.json", responses: {}}}}}' >"$BATS_TEST_TMPDIR/old.json"
+	[ "$(hooks "$BATS_TEST_TMPDIR/old.json" | cut -f2)" = 'useGetConfigs_.jsonByMacAddress' ]
+	# The old service's hooks keep their names.
+	run hooks "$DOC"
+	[ "$status" -eq 0 ]
+	local hooks_out="$output"
+	grep -qxF "$(printf 'get__api_configs\tuseGetConfigs\tgetConfigs')" <<<"$hooks_out"
+	grep -qxF "$(printf 'put__api_configs_{mac_address}\tusePutConfigsByMacAddress\tputConfigs')" <<<"$hooks_out"
+	# Every operation: its hook and its name are identifiers, not reserved
+	# words; no two operations share a hook.
+	local n=0 bad=0 id hook name w ident='^[A-Za-z_$][A-Za-z0-9_$]*$'
+	while IFS=$'\t' read -r id hook name; do
+		n=$((n + 1))
+		for w in "$hook" "$name"; do
+			if [[ ! "$w" =~ $ident ]] || [[ "$TS_RESERVED" == *[[:space:]]"$w"[[:space:]]* ]]; then
+				echo "operationId $id: \"$w\" is not a TypeScript identifier" >&2
+				bad=$((bad + 1))
+			fi
+		done
+	done <<<"$hooks_out"
+	[ "$n" -ge 37 ]
+	[ "$bad" -eq 0 ]
+	run bash -c 'cut -f2 | sort | uniq -d' <<<"$hooks_out"
+	[ -z "$output" ] || { echo "hooks shared by two operations: $output" >&2; false; }
 }
 
 @test "every MAC route's template and parameter say {mac_address}, in the document and the router" {

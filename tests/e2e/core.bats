@@ -308,6 +308,62 @@ teardown_file() {
 	wait_for grep -qF "Z INFO $id config saved mac=aa-bb-cc-00-00-20" "$LIGHTTPD_LOG"
 }
 
+# log_fields TEXT: the key=value fields of a log message, one "key<TAB>value"
+# per line, read the way a logfmt reader does (bare up to a space, or
+# quoted with \" and \\ undone); fails on an unclosed quote. Words
+# without '=' are free text and skipped.
+log_fields() {
+	local rest="$1" key value
+	local re_quoted='^([A-Za-z_]+)="(([^"\\]|\\.)*)"( |$)(.*)$'
+	local re_bare='^([A-Za-z_]+)=([^ "]*)( |$)(.*)$'
+	while [ -n "$rest" ]; do
+		rest="${rest# }"
+		if [[ "$rest" =~ $re_quoted ]]; then
+			key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}" rest="${BASH_REMATCH[5]}"
+			value="$(printf '%s' "$value" | sed 's/\\\(.\)/\1/g')"
+		elif [[ "$rest" =~ $re_bare ]]; then
+			key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}" rest="${BASH_REMATCH[4]}"
+		elif [[ "$rest" =~ ^[A-Za-z_]+=\" ]]; then
+			return 1
+		else
+			[[ "$rest" == *" "* ]] && rest="${rest#* }" || rest=""
+			continue
+		fi
+		printf '%s\t%s\n' "$key" "$value"
+	done
+}
+
+@test "user names with spaces, quotes or = cannot forge fields of the audit line" {
+	# lighttpd's plain user file: a name is anything up to the colon.
+	printf '%s\n' 'eve replaced=r1 created=true:pw-e' 'mal"lory user=admin:pw-m' '-:pw--' >"$BATS_TEST_TMPDIR/users"
+	printf '%s\n' "include \"$IOT_ROOT/conf/lighttpd.conf\"" \
+		'server.modules += ( "mod_auth", "mod_authn_file" )' \
+		'auth.backend = "plain"' \
+		"auth.backend.plain.userfile = \"$BATS_TEST_TMPDIR/users\"" \
+		'$HTTP["request-method"] !~ "^(GET|HEAD|OPTIONS)$" {' \
+		'  auth.require = ( "" => ( "method" => "basic", "realm" => "iotconfig", "require" => "valid-user" ) )' \
+		'}' >"$BATS_TEST_TMPDIR/auth.conf"
+	IOT_LIGHTTPD_CONF="$BATS_TEST_TMPDIR/auth.conf" iot_start PROCS=1
+	local user mac i=0 line fields
+	for user in 'eve replaced=r1 created=true' 'mal"lory user=admin' '-'; do
+		i=$((i + 1))
+		mac="aa-bb-cc-00-00-4$i"
+		put_json "$mac" '{"content":{}}' -u "$user:pw-${user:0:1}" -H "X-Request-ID: forge-$i"
+		assert_code 200
+		wait_for grep -q "forge-$i config saved mac=$mac " "$LIGHTTPD_LOG"
+		line="$(grep "forge-$i config saved mac=$mac " "$LIGHTTPD_LOG")"
+		fields="$(log_fields "${line#* config saved }")" || { echo "unreadable: $line" >&2; return 1; }
+		# Exactly the five fields of a save, each once, the user as sent.
+		[ "$(cut -f1 <<<"$fields" | tr '\n' ' ')" = "mac bytes created user replaced " ] ||
+			{ echo "line: $line" >&2; echo "fields: $fields" >&2; return 1; }
+		[ "$(awk -F '\t' '$1 == "user" {print $2}' <<<"$fields")" = "$user" ]
+		[ "$(awk -F '\t' '$1 == "created" {print $2}' <<<"$fields")" = true ]
+		[ "$(awk -F '\t' '$1 == "replaced" {print $2}' <<<"$fields")" = - ]
+	done
+	# A user named "-" is told apart from no user at all.
+	[[ "$line" == *' created=true user="-" replaced=-' ]] || { echo "line: $line" >&2; return 1; }
+}
+
 @test "without X-Request-ID every response gets a fresh UUID" {
 	call GET /api/configs/nope
 	id1="$(header X-Request-ID)"

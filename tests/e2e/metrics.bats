@@ -4,8 +4,9 @@
 # a killed and respawned process does not reset them, labels use route
 # templates, the files gauge is counted at scrape time, and two instances
 # never mix, not even a web server restarted with the same pid (a restarted
-# container) that finds the old default file: its counters and start time
-# begin anew.
+# container): its counters and start time begin anew, and the old file,
+# which no process uses any more, is removed. An instance in another pid
+# namespace sharing /dev/shm leaves a live instance's file alone.
 
 bats_require_minimum_version 1.5.0
 
@@ -18,6 +19,7 @@ setup_file() {
 teardown() {
 	iot_cleanup_extra
 	if [ -n "${PIDNS_METRICS_FILE:-}" ]; then rm -f "$PIDNS_METRICS_FILE"; fi
+	if [ -n "${PIDNS_METRICS_FILE2:-}" ]; then rm -f "$PIDNS_METRICS_FILE2"; fi
 }
 
 teardown_file() {
@@ -218,7 +220,13 @@ traffic() { # traffic N: N config operations of every kind
 	local web2
 	web2="$(pgrep -P "$LIGHTTPD_PID")"
 	[ "$(ops_total)" = 0 ]
-	grep -qF "metrics=$PIDNS_METRICS_FILE " "$LIGHTTPD_LOG" # the same file name
+	PIDNS_METRICS_FILE2="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
+	case "$PIDNS_METRICS_FILE2" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
+	# Another instance, another file; the old one, which no process holds
+	# any more, was removed when the new one was made.
+	[ "$PIDNS_METRICS_FILE2" != "$PIDNS_METRICS_FILE" ]
+	[ -s "$PIDNS_METRICS_FILE2" ]
+	[ ! -e "$PIDNS_METRICS_FILE" ]
 	start2="$(start_time)"
 	[ "$start2" != "$start1" ]
 	near "$start2" "$(lighttpd_start_epoch "$web2")"
@@ -226,4 +234,41 @@ traffic() { # traffic N: N config operations of every kind
 	[ "$(ops_total)" = 1 ]
 	kill -TERM "$web2"
 	wait_for bash -c "! kill -0 $LIGHTTPD_PID"
+}
+
+@test "an instance in another pid namespace sharing /dev/shm leaves a live instance's file and counters alone" {
+	unshare --pid --fork --mount-proc true 2>/dev/null ||
+		skip "a pid namespace is not permitted here (needs CAP_SYS_ADMIN)"
+	local live ino other="$BATS_TEST_TMPDIR/other-configs" before
+	live="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
+	case "$live" in /dev/shm/iotconfig-* | /tmp/iotconfig-*) ;; *) false ;; esac
+	ino="$(stat -c %i "$live")"
+	traffic 2
+	before="$(ops_total)"
+	[ "$before" -ge 8 ]
+	mkdir -p "$other"
+	ls "$(dirname "$live")" | sort >"$BATS_TEST_TMPDIR/shm.before"
+	# One CGI request of another instance (another config directory, so it
+	# makes its own default file) in its own pid namespace, where the live
+	# instance's web server pid names no process, as in a second container
+	# of a pod sharing /dev/shm. sh stays its parent, process 1 there.
+	unshare --pid --fork --mount-proc sh -c '"$@"; true' sh \
+		env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/api/configs \
+		ESP32_CONFIGS_DIR="$other" "$IOTCONFIG_BIN" >"$BATS_TEST_TMPDIR/cgi.out" 2>"$BATS_TEST_TMPDIR/cgi.log"
+	grep -q '^Status: 200\|^Content-Type: application/json' "$BATS_TEST_TMPDIR/cgi.out"
+	PIDNS_METRICS_FILE="$(ls "$(dirname "$live")" | sort | comm -13 "$BATS_TEST_TMPDIR/shm.before" - |
+		grep "^iotconfig-$(id -u)-1-.*\.metrics$" | head -1)"
+	[ -n "$PIDNS_METRICS_FILE" ]
+	PIDNS_METRICS_FILE="$(dirname "$live")/$PIDNS_METRICS_FILE"
+	# The live file is where it was, the same file.
+	[ "$(stat -c %i "$live")" = "$ino" ]
+	# A responder started now (killed and respawned) opens it and counts on.
+	victim="$(responder_pids | head -1)"
+	kill -KILL "$victim"
+	wait_for bash -c "[ \$(pgrep -P $LIGHTTPD_PID | wc -l) = 4 ] && ! kill -0 $victim"
+	for i in $(seq 1 12); do
+		got="$(ops_total)"
+		[ "$got" -ge "$before" ] || { echo "scrape $i: $got < $before" >&2; return 1; }
+	done
+	[ "$(stat -c %i "$live")" = "$ino" ]
 }

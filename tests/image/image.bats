@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # tests/image/image.bats: the Docker image itself, run by `make test-image`
 # (after the deployment smoke suite, which runs in the container too) under
-# ENGINE with IMAGE. The container runs as the README says (read-only root,
+# ENGINE with IMAGE. The container runs as docs/deployment.md says (read-only root,
 # a tmpfs for the sockets, every capability dropped) on a loopback port:
 # it serves as www-data with no capability and writes only the volume and
 # the tmpfs; headless Chromium renders the image's own Swagger UI; both

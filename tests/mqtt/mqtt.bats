@@ -268,8 +268,31 @@ max_ms() {
 	[ "$(sub_count flush)" = 200 ]
 	# The responder may outlive lighttpd by its flush: wait (bounded) for
 	# its DISCONNECT, which an unclean exit would not send.
-	wait_for grep -q "Client iotconfig-[^ ]*-$pid disconnected\." "$BROKER_DIR/mosquitto.log"
-	run ! grep -q "Client iotconfig-[^ ]*-$pid closed its connection" "$BROKER_DIR/mosquitto.log"
+	wait_for grep -q "Client iotconfig-[^ ]*-$pid-[0-9a-f]\{8\} disconnected\." "$BROKER_DIR/mosquitto.log"
+	run ! grep -q "Client iotconfig-[^ ]*-$pid-[0-9a-f]\{8\} closed its connection" "$BROKER_DIR/mosquitto.log"
+}
+
+@test "a stop is bounded while the broker's name lookup hangs" {
+	# tests/mqtt/dnshang.c makes the lookup of *.hang.test hang for 30 s.
+	local shim="$BATS_TEST_TMPDIR/dnshang.so" p t0 ms
+	cc -shared -fPIC -O1 -Wall -Wextra -Werror -o "$shim" "$IOT_ROOT/tests/mqtt/dnshang.c"
+	iot_start PROCS=1 MQTT_URL="mqtt://broker.hang.test:1883" \
+		IOTCONFIG_BIN="/usr/bin/env LD_PRELOAD=$shim $IOTCONFIG_BIN"
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	# A change waits for the broker: the stop gives it its 2 s first.
+	raw_put aa-bb-cc-dd-ee-70 '{"queued":true}'
+	assert_code 200
+	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-dd-ee-70.json")" = '{"queued":true}' ]
+	t0="$(date +%s%N)"
+	kill -TERM "$p"
+	wait_for proc_gone "$p"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "# stopped ${ms} ms after SIGTERM while the lookup hung" >&3
+	# 2 s for the queue and 0.5 s for the thread, with room for a loaded machine.
+	[ "$ms" -lt 4500 ]
+	grep -q 'mqtt stopping with unacknowledged notifications count=1' "$LIGHTTPD_LOG"
+	grep -q 'mqtt network thread still busy .* broker=broker.hang.test:1883' "$LIGHTTPD_LOG"
 }
 
 @test "user name and password; a wrong password keeps serving and logs once per backoff step" {

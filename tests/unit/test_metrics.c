@@ -16,8 +16,13 @@
  * of ours with our header but another layout (another version's) is
  * replaced by a fresh one through rename(2), once even when several
  * processes open it at the same time, while an open descriptor keeps the
- * old file; a temporary file left by a dead creator with our pid does not
- * stop creation. Default locations differ per config directory.
+ * old file; a temporary file at a per-pid name does not stop creation.
+ * Default locations differ per config directory. When a default file is
+ * made, default files no process holds (a lock every user takes) are
+ * removed, process 1's too, while a file a live process holds stays even
+ * when no process here has its owner's pid (another pid namespace), as
+ * does one whose web server is seen alive (CGI between requests) and an
+ * earlier version's.
  * The layout signature covers the label values: the same routes in
  * another order, or one renamed, give another signature and a fresh file
  * whose counters start from zero. A default file recording another owner
@@ -25,11 +30,14 @@
  * a METRICS_FILE made under another parent is shared; the start time is
  * the parent's start, earlier than this process's. The MQTT families count
  * publishes by status, say whether MQTT is on, and count connected
- * processes once each, never one that was killed while connected. Fetch
+ * processes once each, never one that was killed while connected, nor
+ * one that ended while its pid names another live process. Fetch
  * notes written and not written are counted apart.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +293,7 @@ inode_of(const char *path)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-#define METRICS_MAGIC_TEST 0x696f74636f6e6d31ull /* metrics.c's header magic */
+#define METRICS_MAGIC_TEST 0x696f74636f6e6d31ull /* an earlier version's magic: ours, stale */
 #define NOBODY             65534
 
 /* Writes a file with our magic, the given layout word, `size` bytes, mode 0600. */
@@ -332,6 +340,125 @@ poke_owner_start(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+/*
+ * Copies the metrics file `from` to `to` (mode 0600) with the owner's pid
+ * (bytes 24-31) set to pid and its start (bytes 32-39) moved by ticks.
+ */
+static int
+copy_owned(const char *from, const char *to, int64_t pid, uint64_t ticks)
+{
+	static char data[1 << 20];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	ssize_t n = in >= 0 ? read(in, data, sizeof data) : -1;
+	if (in >= 0)
+		close(in);
+	if (n < 40)
+		return -1;
+	uint64_t start;
+	memcpy(data + 24, &pid, sizeof pid);
+	memcpy(&start, data + 32, sizeof start);
+	start += ticks;
+	memcpy(data + 32, &start, sizeof start);
+	unlink(to);
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ssize_t w = out >= 0 ? write(out, data, (size_t)n) : -1;
+	if (out >= 0)
+		close(out);
+	return w == n ? 0 : -1;
+}
+
+/*
+ * Starts a process that holds a read lock on the first byte of path (as
+ * every process using a metrics file does) until release_file. Returns
+ * its pid, or -1.
+ */
+static pid_t
+hold_file(const char *path)
+{
+	int ready[2];
+	if (pipe(ready) != 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t kid = fork();
+	if (kid == 0) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		struct flock l = {
+		        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+		if (fd < 0 || fcntl(fd, F_SETLKW, &l) != 0 || write(ready[1], "l", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char c = 0;
+	bool locked = kid > 0 && read(ready[0], &c, 1) == 1;
+	close(ready[0]);
+	if (!locked && kid > 0) {
+		waitpid(kid, NULL, 0);
+		return -1;
+	}
+	return kid;
+}
+
+/* Ends a hold_file process (our own child, not yet waited for). */
+static void
+release_file(pid_t kid)
+{
+	if (kid <= 0)
+		return;
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+}
+
+/* The pid of a process that has ended (and been reaped). */
+static pid_t
+dead_pid(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t kid = fork();
+	if (kid == 0)
+		_exit(0);
+	if (kid > 0)
+		waitpid(kid, NULL, 0);
+	return kid;
+}
+
+/* Does a file whose name contains `part` exist in dir? */
+static bool
+dir_has(const char *dir, const char *part)
+{
+	DIR *d = opendir(dir);
+	bool found = false;
+	struct dirent *de;
+	while (d != NULL && !found && (de = readdir(d)) != NULL)
+		found = strstr(de->d_name, part) != NULL;
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/*
+ * Grandchild of the pid-reuse test: process 1 of a new pid namespace (a
+ * pid that is alive in ours: init) connects and ends without saying so.
+ * Returns 77 when no pid namespace may be made here.
+ */
+static int
+child_connects_as_pid_1(const char *unused)
+{
+	(void)unused;
+	if (unshare(CLONE_NEWPID) != 0)
+		return 77;
+	pid_t g = fork();
+	if (g == 0) {
+		metrics_mqtt_connected(true);
+		_exit(getpid() == 1 ? 0 : 1);
+	}
+	int status = 0;
+	return g > 0 && waitpid(g, &status, 0) == g && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 /* Child of the concurrent replacement test: opens the stale file, counts one list. */
@@ -382,9 +509,7 @@ main(void)
 		struct stat st;
 		TAP_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
 		          "metrics: the shared file is private to its owner (0600)");
-		char tmp[300];
-		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-		TAP_CHECK(access(tmp, F_OK) != 0,
+		TAP_CHECK(!dir_has(root, ".tmp"),
 		          "metrics: no temporary file is left after creation");
 	}
 	metrics_observe_op(METRICS_OP_LIST, true, 2000000);
@@ -630,6 +755,27 @@ main(void)
 		TAP_CHECK(text != NULL && sample(text, "iot_mqtt_connected") == 0,
 		          "metrics: a process that disconnects is no longer counted");
 		free(text);
+
+		/*
+		 * A process whose pid is alive again as another process (here
+		 * process 1 of a new pid namespace, while pid 1 is init here)
+		 * connects and ends: no longer counted.
+		 */
+		int rc = run_child(child_connects_as_pid_1, NULL);
+		text = render(0);
+		if (rc == 77) {
+			tap_count++;
+			printf("ok %d - metrics: a connected process that ended is not counted "
+			       "under a "
+			       "reused pid # SKIP no pid namespace here (needs CAP_SYS_ADMIN)\n",
+			       tap_count);
+		} else {
+			TAP_CHECK(rc == 0 && text != NULL &&
+			                  sample(text, "iot_mqtt_connected") == 0,
+			          "metrics: a connected process that ended is not counted under a "
+			          "reused pid");
+		}
+		free(text);
 		metrics_mqtt_enabled(false);
 	}
 
@@ -873,7 +1019,7 @@ main(void)
 		unlink(other);
 	}
 	{
-		/* a temporary file left by a creator that died with our pid */
+		/* a temporary file at a per-pid name does not stop creation */
 		snprintf(other, sizeof other, "%s/fresh.metrics", root);
 		char tmp[300];
 		snprintf(tmp, sizeof tmp, "%s.%ld.tmp", other, (long)getpid());
@@ -881,10 +1027,87 @@ main(void)
 		capture_begin();
 		bool s = metrics_open(other, NULL, routes, NROUTES_TEST);
 		capture_end();
-		TAP_CHECK(
-		        w == 4 && s && size_of(other) == size && access(tmp, F_OK) != 0,
-		        "metrics: a stale temporary file of our pid is removed, creation succeeds");
+		TAP_CHECK(w == 4 && s && size_of(other) == size,
+		          "metrics: a temporary file named by our pid does not stop creation");
+		unlink(tmp);
 		unlink(other);
+	}
+	{
+		/*
+		 * Default files no process uses are removed when a new one is
+		 * made; what a live process holds, or whose web server is seen
+		 * alive, stays. Decided by locks, never by a pid alone.
+		 */
+		bool a = metrics_open(NULL, "/srv/orphans-model", routes, NROUTES_TEST);
+		char model[512], dir[512];
+		snprintf(model, sizeof model, "%s", metrics_file() ? metrics_file() : "");
+		snprintf(dir, sizeof dir, "%s", model);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		long uid = (long)getuid();
+		pid_t gone = dead_pid();
+		char one[600], held[600], alive[600], stale_tmp[600], held_tmp[600];
+		snprintf(one, sizeof one, "%s/iotconfig-%ld-1-00000000000000aa-00000000.metrics",
+		         dir, uid);
+		snprintf(held, sizeof held,
+		         "%s/iotconfig-%ld-%ld-00000000000000bb-00000000.metrics", dir, uid,
+		         (long)gone);
+		snprintf(alive, sizeof alive,
+		         "%s/iotconfig-%ld-%ld-00000000000000cc-00000000.metrics", dir, uid,
+		         (long)getppid());
+		snprintf(stale_tmp, sizeof stale_tmp,
+		         "%s/iotconfig-%ld-%ld-00000000000000dd-00000000.metrics.tmp-Xy12Zq", dir,
+		         uid, (long)gone);
+		snprintf(held_tmp, sizeof held_tmp,
+		         "%s/iotconfig-%ld-%ld-00000000000000ee-00000000.metrics.tmp-Ab34Cd", dir,
+		         uid, (long)gone);
+		/* process 1, not init's start: a container's web server, gone */
+		int c1 = copy_owned(model, one, 1, 12345);
+		/* a web server no process here has, whose responders still run (another pid
+		 * namespace) */
+		int c2 = copy_owned(model, held, gone, 12345);
+		/* our own web server, alive, between two CGI requests (nobody holds the file) */
+		int c3 = copy_owned(model, alive, (int64_t)getppid(), 0);
+		int c4 = copy_owned(model, stale_tmp, gone, 0);
+		int c5 = copy_owned(model, held_tmp, gone, 0);
+		pid_t holder1 = hold_file(held);
+		pid_t holder2 = hold_file(held_tmp);
+		if (model[0])
+			unlink(model); /* so that the next open makes it anew, removing orphans */
+		capture_begin();
+		bool made = metrics_open(NULL, "/srv/orphans-model", routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(a && made && c1 == 0 && access(one, F_OK) != 0,
+		          "metrics: a default file of process 1 that no process uses is removed");
+		TAP_CHECK(c2 == 0 && holder1 > 0 && access(held, F_OK) == 0,
+		          "metrics: a default file a live process holds stays, though no process "
+		          "here has its web server's pid (another pid namespace)");
+		TAP_CHECK(c3 == 0 && access(alive, F_OK) == 0,
+		          "metrics: a default file of a web server seen alive stays while no "
+		          "responder holds it (CGI between requests)");
+		TAP_CHECK(c4 == 0 && access(stale_tmp, F_OK) != 0,
+		          "metrics: a temporary file of a creator that died is removed");
+		TAP_CHECK(c5 == 0 && holder2 > 0 && access(held_tmp, F_OK) == 0,
+		          "metrics: a temporary file a live creator holds stays");
+		release_file(holder1);
+		release_file(holder2);
+		if (metrics_file() != NULL)
+			unlink(metrics_file());
+		/* an earlier version's file (its processes hold no lock) is left alone */
+		int w = write_stale(held, 12345, size);
+		capture_begin();
+		bool again = metrics_open(NULL, "/srv/orphans-model-2", routes, NROUTES_TEST);
+		capture_end();
+		TAP_CHECK(w == 0 && again && access(held, F_OK) == 0,
+		          "metrics: a default file of an earlier version is left alone");
+		if (metrics_file() != NULL)
+			unlink(metrics_file());
+		unlink(one);
+		unlink(held);
+		unlink(alive);
+		unlink(stale_tmp);
+		unlink(held_tmp);
 	}
 	{
 		/*

@@ -8,14 +8,17 @@
  * off without MQTT_URL, applies the topic and client id defaults, and
  * refuses a password without a user name, a CA file without mqtts://, an
  * unreadable or non-PEM CA file, a wildcard topic and a bad client id
- * prefix, naming the variable. mqtt_client_id makes "<prefix>-<host>-<pid>"
- * with unsafe host characters replaced. mqtt_payload_build writes the
+ * prefix, naming the variable. mqtt_client_id makes
+ * "<prefix>-<host>-<pid>-<8 hex digits>" with unsafe host characters
+ * replaced, and two processes given the same host name and pid (two
+ * containers) get different ids. mqtt_payload_build writes the
  * exact JSON subscribers parse, with the ETag's quotes escaped and null
  * for a delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mqtt_config.h"
@@ -204,16 +207,66 @@ test_load(const char *dir)
 	clear_env();
 }
 
+/* Is id `head` followed by "-" and 8 lowercase hex digits, and nothing more? */
+static bool
+id_is(const char *id, const char *head)
+{
+	size_t n = strlen(head);
+	if (strncmp(id, head, n) != 0 || id[n] != '-' || strlen(id + n + 1) != 8)
+		return false;
+	return strspn(id + n + 1, "0123456789abcdef") == 8;
+}
+
+/* The id a new process (a fork) makes for host "web" and pid 7, or "" on failure. */
+static void
+id_in_child(char *out, size_t outlen)
+{
+	out[0] = '\0';
+	int p[2];
+	if (pipe(p) != 0)
+		return;
+	fflush(stdout);
+	pid_t kid = fork();
+	if (kid == 0) {
+		char id[MQTT_CLIENT_ID_MAX];
+		mqtt_client_id("iotconfig", "web", 7, id, sizeof id);
+		ssize_t w = write(p[1], id, strlen(id));
+		_exit(w == (ssize_t)strlen(id) ? 0 : 1);
+	}
+	close(p[1]);
+	ssize_t n = kid > 0 ? read(p[0], out, outlen - 1) : -1;
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	if (kid > 0)
+		waitpid(kid, NULL, 0);
+}
+
 static void
 test_client_id(void)
 {
 	char id[MQTT_CLIENT_ID_MAX];
 	mqtt_client_id("iotconfig", "node-1.lan", 4242, id, sizeof id);
-	TAP_STREQ(id, "iotconfig-node-1.lan-4242", "client id: prefix, host, pid");
+	TAP_CHECK(id_is(id, "iotconfig-node-1.lan-4242"),
+	          "client id: prefix, host, pid, then 8 random hex digits");
 	mqtt_client_id("p", "we ird/host", 1, id, sizeof id);
-	TAP_STREQ(id, "p-we_ird_host-1", "client id: unsafe host characters replaced");
+	TAP_CHECK(id_is(id, "p-we_ird_host-1"), "client id: unsafe host characters replaced");
 	mqtt_client_id("p", "", 7, id, sizeof id);
-	TAP_STREQ(id, "p-localhost-7", "client id: no host name");
+	TAP_CHECK(id_is(id, "p-localhost-7"), "client id: no host name");
+	char longest[MQTT_CLIENT_PREFIX_MAX + 1], host[300];
+	memset(longest, 'p', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	memset(host, 'h', sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	mqtt_client_id(longest, host, 4194304, id, sizeof id);
+	TAP_CHECK(strlen(id) == 64 + 1 + 64 + 1 + 7 + 1 + 8 && id[strlen(id) - 9] == '-',
+	          "client id: the longest prefix, host name (cut at 64) and pid keep the random "
+	          "part");
+	char a[MQTT_CLIENT_ID_MAX], b[MQTT_CLIENT_ID_MAX];
+	id_in_child(a, sizeof a);
+	id_in_child(b, sizeof b);
+	TAP_CHECK(id_is(a, "iotconfig-web-7") && id_is(b, "iotconfig-web-7") && strcmp(a, b) != 0,
+	          "client id: two processes with the same host name and pid (two containers) "
+	          "get different ids");
 }
 
 static void

@@ -52,15 +52,12 @@ static int
 refuse_device(struct api_ctx *ctx, enum metrics_auth_result why, uint64_t key, int64_t now)
 {
 	metrics_device_auth(why);
-	if (authlimit_failed(key, now, why == METRICS_AUTH_WRONG)) {
-		char addr[CREDENTIAL_ADDR_MAX + 1];
-		snprintf(addr, sizeof addr, "%s",
-		         ctx->req->remote_addr != NULL ? ctx->req->remote_addr : "-");
+	if (authlimit_failed(key, now, why == METRICS_AUTH_WRONG))
 		log_msg(LOG_WARN,
 		        "device authentication failed mac=%s client=%s reason=\"%s\" "
 		        "(logged once per %d s for this MAC and client)",
-		        ctx->mac, addr, result_words[why], AUTHLIMIT_WINDOW);
-	}
+		        ctx->mac, LOG_VALUE(ctx->req->remote_addr), result_words[why],
+		        AUTHLIMIT_WINDOW);
 	if (why == METRICS_AUTH_THROTTLED) {
 		api_error_set(&ctx->err, ERR_TOO_MANY_REQUESTS, "Too many failed attempts",
 		              "wait %u s before trying again", ctx->retry_after);
@@ -76,13 +73,13 @@ static int
 check_device(struct api_ctx *ctx)
 {
 	const struct settings *s = ctx->settings;
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
-		return -1;
 	struct credential c;
 	struct store_result r;
-	int found = credential_read(dirfd, ctx->mac, &c, &r);
-	close(dirfd);
+	if (s->configs_dir == NULL) {
+		store_result_set(&r, STORE_NOT_CONFIGURED, 0, "ESP32_CONFIGS_DIR");
+		return api_store_error(ctx, &r);
+	}
+	int found = credential_read_path(s->configs_dir, ctx->mac, &c, &r);
 	if (found < 0) {
 		metrics_device_auth(METRICS_AUTH_ERROR);
 		return api_store_error(ctx, &r);
@@ -154,8 +151,8 @@ access_error_headers(struct api_ctx *ctx)
 		 * esp_http_client looks at how the field starts.
 		 */
 		http_header(ctx->res, "WWW-Authenticate",
-		            "Basic realm=\"%s\", charset=\"UTF-8\", Bearer realm=\"%s\"", ACCESS_REALM,
-		            ACCESS_REALM);
+		            "Basic realm=\"%s\", charset=\"UTF-8\", Bearer realm=\"%s\"",
+		            ACCESS_REALM, ACCESS_REALM);
 	} else if (ctx->err.kind == ERR_TOO_MANY_REQUESTS) {
 		http_header(ctx->res, "Retry-After", "%u", ctx->retry_after);
 	}

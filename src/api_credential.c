@@ -182,13 +182,12 @@ api_credential_create(struct api_ctx *ctx)
 	int rc = credential_create(dirfd, ctx->mac, now, ctx->settings->secret_overlap, secret, &c,
 	                           &rotated, &r);
 	close(dirfd);
-	const char *user = ctx->req->remote_user ? ctx->req->remote_user : "-";
 	if (rc != 0 && r.status != STORE_NOT_DURABLE) {
 		memset(secret, 0, sizeof secret);
 		return api_store_error(ctx, &r);
 	}
 	log_msg(LOG_INFO, "device secret %s mac=%s user=%s", rotated ? "rotated" : "created",
-	        ctx->mac, user);
+	        ctx->mac, LOG_VALUE(ctx->req->remote_user));
 	if (rc != 0) {
 		memset(secret, 0, sizeof secret);
 		return change_failed(ctx, &r, rotated ? "rotated" : "made");
@@ -214,7 +213,7 @@ api_credential_revoke(struct api_ctx *ctx)
 	if (rc == 0)
 		return no_secret(ctx);
 	log_msg(LOG_INFO, "device secret revoked mac=%s user=%s", ctx->mac,
-	        ctx->req->remote_user ? ctx->req->remote_user : "-");
+	        LOG_VALUE(ctx->req->remote_user));
 	if (rc < 0)
 		return change_failed(ctx, &r, "revoked");
 	ctx->res->status = 204;

@@ -317,25 +317,24 @@ open_dir(int dirfd, bool create, struct store_result *r)
 	return fd;
 }
 
-/* Reads cdir/<mac>: 1 found (and parsed), 0 none, -1 with r set. */
+/*
+ * Reads mac's credential at name relative to at (or name itself, when
+ * absolute): 1 found (and parsed), 0 none, -1 with r set. Three system
+ * calls, since a device fetch pays for them: no fstat, as nothing but a
+ * regular file of ours reads as a credential (a directory fails the read,
+ * a FIFO opened without blocking reads nothing, and neither parses).
+ */
 static int
-read_in(int cdir, const char *mac, struct credential *out, struct store_result *r)
+read_at(int at, const char *name, const char *mac, struct credential *out, struct store_result *r)
 {
-	int fd = openat(cdir, mac, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return store_result_set(r, STORE_OK, 0, NULL);
 		return fail(r, "open credential");
 	}
-	struct stat st;
 	char buf[CREDENTIAL_FILE_MAX];
-	ssize_t n = -1;
-	if (fstat(fd, &st) != 0)
-		n = -1;
-	else if (!S_ISREG(st.st_mode))
-		errno = EINVAL;
-	else
-		n = read(fd, buf, sizeof buf);
+	ssize_t n = read(fd, buf, sizeof buf);
 	int saved = errno;
 	close(fd);
 	if (n < 0) {
@@ -352,15 +351,32 @@ read_in(int cdir, const char *mac, struct credential *out, struct store_result *
 	return 1;
 }
 
+/* Reads cdir/<mac>. */
+static int
+read_in(int cdir, const char *mac, struct credential *out, struct store_result *r)
+{
+	return read_at(cdir, mac, mac, out, r);
+}
+
 int
 credential_read(int dirfd, const char *mac, struct credential *out, struct store_result *r)
 {
-	int cdir = open_dir(dirfd, false, r);
-	if (cdir < 0)
-		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
-	int rc = read_in(cdir, mac, out, r);
-	close(cdir);
-	return rc;
+	char name[sizeof CREDENTIAL_DIR + MAC_CANONICAL_LEN + 1];
+	snprintf(name, sizeof name, "%s/%s", CREDENTIAL_DIR, mac);
+	return read_at(dirfd, name, mac, out, r);
+}
+
+int
+credential_read_path(const char *configs_dir, const char *mac, struct credential *out,
+                     struct store_result *r)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof path, "%s/%s/%s", configs_dir, CREDENTIAL_DIR, mac);
+	if (n < 0 || (size_t)n >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return fail(r, "open credential");
+	}
+	return read_at(AT_FDCWD, path, mac, out, r);
 }
 
 bool

@@ -94,6 +94,13 @@ bool credential_use_due(const struct credential *c, enum credential_which which,
 
 /* Reads mac's credential: 1 found, 0 none, -1 with r set. */
 int credential_read(int dirfd, const char *mac, struct credential *out, struct store_result *r);
+/*
+ * The same, from the config directory's path, without opening it first:
+ * what a device fetch does, one open, read and close. A directory that
+ * does not exist reads as no credential.
+ */
+int credential_read_path(const char *configs_dir, const char *mac, struct credential *out,
+                         struct store_result *r);
 
 /*
  * Makes a new secret for mac (secret_out gets its text and a NUL). With

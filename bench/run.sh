@@ -12,6 +12,11 @@
 #               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
 #               is on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
+#   secret      the raw GET of a device that has a secret, sent as HTTP Basic
+#               the way esp_http_client sends it (DEVICE_AUTH=per-device,
+#               its own instance on the same directory, with the admin
+#               credentials DEVICE_AUTH goes with: AUTH_USERS_FILE,
+#               AUTH_READS=true)
 #
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
 # interleaved, so a burst of other load on the machine hits every row alike;
@@ -42,7 +47,7 @@ die() {
 	exit 1
 }
 
-for tool in lighttpd wrk gnuplot curl sha256sum awk ss; do
+for tool in lighttpd wrk gnuplot curl sha256sum awk ss htpasswd; do
 	command -v "$tool" >/dev/null || die "$tool is missing (make deps-bench installs it)"
 done
 [ -x "$BIN" ] || die "$BIN is missing (make builds it)"
@@ -136,20 +141,26 @@ free_port() {
 	return 1
 }
 
-# start NAME CONF CONFIG_DIR [HISTORY_KEEP]: starts lighttpd, sets ${NAME}_URL
-# and ${NAME}_PID.
+# start NAME CONF CONFIG_DIR [HISTORY_KEEP] [DEVICE_AUTH]: starts lighttpd,
+# sets ${NAME}_URL and ${NAME}_PID.
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" keep="${4:-20}" port pid i attempt
-	local run="$OUT/$name/run"
+	local name="$1" conf="$2" dir="$3" keep="${4:-20}" device_auth="${5:-off}" port pid i attempt
+	local run="$OUT/$name/run" users="" reads=false
 	mkdir -p "$run"
+	# Device secrets go with the web server's credentials for admin routes,
+	# as lighttpd-auth.sh demands (the device route itself asks none).
+	if [ "$device_auth" != off ]; then
+		users="$OUT/$name/htpasswd" reads=true
+		htpasswd -cbB "$users" bench bench 2>/dev/null || die "htpasswd is missing (apache2-utils)"
+	fi
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)" || die "no free port"
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
-			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 FILE_MODE=0640 DEVICE_AUTH="${DEVICE_AUTH:-off}" DEVICE_SECRET_OVERLAP=604800 SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 FILE_MODE=0640 DEVICE_AUTH="$device_auth" DEVICE_SECRET_OVERLAP=604800 AUTH_USERS_FILE="$users" AUTH_READS="$reads" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
@@ -176,6 +187,7 @@ start n200 "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
 start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
 start nohist "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 0
+start secret "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 20 per-device
 # The fleet view on the N=10,000 directory has its own instance, so that
 # the list rows' RSS is the list's alone.
 start fleet "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
@@ -212,6 +224,18 @@ check_body "$n200_URL/floor/$MAC.json" "$TARGET_FILE"
 check_body "$n200_URL/floor-sendfile/$MAC.json" "$TARGET_FILE"
 check_body "$n200_URL/api/configs/$MAC.json" "$TARGET_FILE"
 check_body "$cgi_URL/api/configs/$MAC.json" "$TARGET_FILE"
+# The target device's secret, made as an admin would (the responder run once
+# as CGI, authenticated as the web server would say); the instances with
+# DEVICE_AUTH off go on ignoring it.
+SECRET="$(env -i REQUEST_METHOD=POST REQUEST_URI="/api/configs/$MAC/credential" REMOTE_USER=bench \
+	DEVICE_AUTH=per-device ESP32_CONFIGS_DIR="$C200" METRICS_FILE="$OUT/secret.metrics" "$BIN" </dev/null 2>/dev/null |
+	grep -o '"secret":"[A-Za-z0-9_-]*"' | cut -d'"' -f4)"
+[ -n "$SECRET" ] || die "no secret could be made for $MAC"
+DEVICE_BASIC="Authorization: Basic $(printf '%s:%s' "$MAC" "$SECRET" | base64 -w0)"
+curl -sf -H "$DEVICE_BASIC" "$secret_URL/api/configs/$MAC.json" | cmp -s - "$TARGET_FILE" ||
+	die "the device with its secret does not get the bytes of $TARGET_FILE"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$secret_URL/api/configs/$MAC.json")" = 401 ] ||
+	die "the device without its secret is not refused"
 got="$(curl -sf -D - -o /dev/null "$n200_URL/api/configs/$MAC.json" | tr -d '\r')"
 grep -qxF "ETag: $ETAG" <<<"$got" || die "the service's ETag is not the floor's ($ETAG)"
 grep -qxF "Last-Modified: $LASTMOD" <<<"$got" || die "the service's Last-Modified is not the floor's"
@@ -254,6 +278,7 @@ ROWS=(
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
 	"fetches N=10000|fleet|service|/api/fetches|GET||"
+	"raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC"
 )
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
@@ -311,10 +336,10 @@ rss_report() { # max VmRSS (kB) of the N=10000 service responders, with the brea
 echo "bench: ${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, wrk -t1 -c$CONNS, $PROCS responder processes"
 # Warm-up: caches filled and every process started before anything counts.
 for idx in "${!ROWS[@]}"; do
-	IFS='|' read -r name inst _ path _ _ _ <<<"${ROWS[$idx]}"
+	IFS='|' read -r name inst _ path _ _ header <<<"${ROWS[$idx]}"
 	url_var="${inst}_URL"
 	[[ "$name" == PUT* ]] && continue
-	wrk -t1 -c"$CONNS" -d1s "${!url_var}$path" >/dev/null
+	BENCH_HEADER="$header" wrk -t1 -c"$CONNS" -d1s -s "$ROOT/bench/wrk.lua" "${!url_var}$path" >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
 	for idx in "${!ROWS[@]}"; do
@@ -381,7 +406,7 @@ END {
 		pick[i] = r
 	}
 	# ratios of the same round, then their median
-	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11", pair, " ")
+	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11 13 3", pair, " ")
 	label[1] = "service raw GET / floor (goal >= 0.90)"
 	label[2] = "service raw GET / static"
 	label[3] = "list(200) / raw GET (goal >= 0.40)"
@@ -391,8 +416,9 @@ END {
 	label[7] = "cgi raw GET / raw GET"
 	label[8] = "responder CPU per request, raw GET / floor"
 	label[9] = "PUT with history (HISTORY_KEEP=20) / without (goal >= 0.60)"
+	label[10] = "raw GET with a secret checked / without (goal >= 0.85)"
 	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
-	for (k = 1; k <= 9; k++) {
+	for (k = 1; k <= 10; k++) {
 		a = pair[2 * k - 1]; b = pair[2 * k]
 		for (r = 1; r <= rounds; r++)
 			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]

@@ -50,22 +50,28 @@ COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconf
 COPY --from=build /out/usr/share/iotconfig/swagger-ui/ /usr/share/iotconfig/swagger-ui/
 COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf
 COPY conf/lighttpd-auth.sh /etc/iotconfig/lighttpd-auth.sh
+COPY conf/lighttpd-defences.conf /etc/iotconfig/lighttpd-defences.conf
+COPY conf/lighttpd-rundir.sh /etc/iotconfig/lighttpd-rundir.sh
 COPY conf/errors/ /etc/iotconfig/errors/
 # The config directory is a volume; the sockets (and request bodies being
 # received) go to RUN_DIR, the one other place written: a tmpfs under
 # `--read-only`. Sticky and world-writable like /tmp, because a tmpfs
 # mounted there belongs to root, with that mode (docker's default, what
-# podman copies from here): nothing but www-data runs in the container.
+# podman copies from here); lighttpd-rundir.sh then makes a directory of
+# www-data's own (0700) inside it for the sockets.
 RUN install -d -o www-data -g www-data -m 0750 /data/configs \
  && install -d -o www-data -g www-data -m 1777 /run/iotconfig
 
 # Every setting of conf/lighttpd.conf and the responder (docker-compose.yml
 # or `docker run -e` override them).
+# ALLOWED_HOSTS: this machine's names only, as the compose file publishes
+# it; add the name or address the port is published under.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     PROCS=4 \
     ESP32_CONFIGS_DIR=/data/configs \
     CORS_ORIGINS= \
+    ALLOWED_HOSTS=localhost,127.0.0.1,[::1] \
     DEBUG=false \
     MAX_BODY_BYTES=1048576 \
     METRICS_FILE= \
@@ -74,6 +80,7 @@ ENV HOST=0.0.0.0 \
     MQTT_URL= \
     MQTT_USERNAME= \
     MQTT_PASSWORD= \
+    MQTT_PASSWORD_FILE= \
     MQTT_CA_FILE= \
     MQTT_TOPIC=iotsupport/updates/configs \
     MQTT_CLIENT_ID=iotconfig \

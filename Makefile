@@ -16,6 +16,12 @@ PORT ?= 8080
 PROCS ?= 4
 ESP32_CONFIGS_DIR ?= $(CURDIR)/data/configs
 CORS_ORIGINS ?=
+# Host names clients may address (Host), against DNS rebinding: the
+# loopback names when HOST is a loopback address, HOST itself when it is
+# another address; any when HOST is a wildcard (set it to the names
+# clients use then). origin.c, README "Security model".
+LOOPBACK_HOSTS := localhost,127.0.0.1,[::1]
+ALLOWED_HOSTS ?= $(if $(filter 127.% localhost ::1,$(HOST)),$(LOOPBACK_HOSTS),$(if $(filter 0.0.0.0 ::,$(HOST)),,$(HOST)))
 DEBUG ?= false
 MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
@@ -36,6 +42,8 @@ SWAGGER_UI_DIR ?= $(CURDIR)/tools/node_modules/swagger-ui-dist
 MQTT_URL ?=
 MQTT_USERNAME ?=
 MQTT_PASSWORD ?=
+# A file holding the password instead (mode 0600/0640: not readable by others).
+MQTT_PASSWORD_FILE ?=
 MQTT_CA_FILE ?=
 MQTT_TOPIC ?= iotsupport/updates/configs
 MQTT_CLIENT_ID ?= iotconfig
@@ -44,7 +52,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS := fcgi json-c nettle libmosquitto
+PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
@@ -167,12 +175,14 @@ run: deps-run
 	@echo "web page: http://$(HOST):$(PORT)/"
 	@exec env HOST="$(HOST)" PORT="$(PORT)" PROCS="$(PROCS)" \
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
+		ALLOWED_HOSTS='$(ALLOWED_HOSTS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(abspath $(METRICS_FILE))" \
 		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
 		DEVICE_AUTH='$(DEVICE_AUTH)' DEVICE_SECRET_OVERLAP='$(DEVICE_SECRET_OVERLAP)' \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(RUN_BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
-		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_CA_FILE='$(abspath $(MQTT_CA_FILE))' MQTT_TOPIC='$(MQTT_TOPIC)' \
+		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_PASSWORD_FILE='$(abspath $(MQTT_PASSWORD_FILE))' \
+		MQTT_CA_FILE='$(abspath $(MQTT_CA_FILE))' MQTT_TOPIC='$(MQTT_TOPIC)' \
 		MQTT_CLIENT_ID='$(MQTT_CLIENT_ID)' AUTH_USERS_FILE='$(AUTH_USERS_FILE)' \
 		AUTH_READS='$(AUTH_READS)' AUTH_METRICS='$(AUTH_METRICS)' \
 		lighttpd -D -f conf/lighttpd.conf

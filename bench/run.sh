@@ -227,7 +227,7 @@ check_body "$cgi_URL/api/configs/$MAC.json" "$TARGET_FILE"
 # The target device's secret, made as an admin would (the responder run once
 # as CGI, authenticated as the web server would say); the instances with
 # DEVICE_AUTH off go on ignoring it.
-SECRET="$(env -i REQUEST_METHOD=POST REQUEST_URI="/api/configs/$MAC/credential" REMOTE_USER=bench \
+SECRET="$(env -i REQUEST_METHOD=POST REQUEST_URI="/api/configs/$MAC/credential" REMOTE_USER=bench CONTENT_TYPE=application/json \
 	DEVICE_AUTH=per-device ESP32_CONFIGS_DIR="$C200" METRICS_FILE="$OUT/secret.metrics" "$BIN" </dev/null 2>/dev/null |
 	grep -o '"secret":"[A-Za-z0-9_-]*"' | cut -d'"' -f4)"
 [ -n "$SECRET" ] || die "no secret could be made for $MAC"

@@ -1,6 +1,6 @@
 # mk/fuzz.mk: libFuzzer harnesses (tests/fuzz/) for the MAC parser, the
-# request-body validator, the router with the request path behind it, and
-# the Authorization header devices send.
+# request-body validator, the JSON Schema validator, the router with the
+# request path behind it, and the Authorization header devices send.
 #
 #   make fuzz [FUZZ_SECONDS=60]   fuzz each harness for FUZZ_SECONDS, keeping
 #                                 what it learns in build/fuzz/corpus/
@@ -25,7 +25,7 @@ LDFLAGS_fuzz := -fsanitize=fuzzer $(FUZZ_SAN)
 build/fuzz/%: CC := $(FUZZ_CC)
 $(eval $(call variant,fuzz))
 
-FUZZ_HARNESSES := fuzz_mac fuzz_jsonbody fuzz_router fuzz_authheader
+FUZZ_HARNESSES := fuzz_mac fuzz_jsonbody fuzz_jsonschema fuzz_router fuzz_authheader
 FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_HARNESSES))
 FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 # The router harness replaces src/transport.c with an in-memory transport.
@@ -33,6 +33,7 @@ FUZZ_EXTRA_fuzz_router := tests/fuzz/fake_transport.c
 # The service logs to stderr on every request: close the harnesses' stderr
 # (libFuzzer keeps its own reports; failed properties print to stdout).
 FUZZ_FLAGS := -close_fd_mask=2
+# A harness may have a dictionary of tokens next to it (tests/fuzz/<harness>.dict).
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/lib.a $(FUZZ_HDRS) tests/fuzz/fake_transport.c
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS_fuzz) -Isrc -Itests/fuzz $< \
@@ -47,7 +48,8 @@ test-fuzz: $(FUZZ_BINS)
 	@set -e; for h in $(FUZZ_HARNESSES); do \
 		work=build/fuzz/smoke/$$h; rm -rf $$work; mkdir -p $$work build/fuzz/artifacts; \
 		echo "fuzz smoke: $$h, corpus tests/fuzz/corpus/$$h + $(FUZZ_RUNS) runs"; \
-		if ! build/fuzz/$$h -runs=$(FUZZ_RUNS) -print_final_stats=1 \
+		dict=; [ -f tests/fuzz/$$h.dict ] && dict=-dict=tests/fuzz/$$h.dict; \
+		if ! build/fuzz/$$h -runs=$(FUZZ_RUNS) -print_final_stats=1 $$dict \
 			-artifact_prefix=build/fuzz/artifacts/$$h- $(FUZZ_FLAGS) \
 			$$work tests/fuzz/corpus/$$h >build/fuzz/smoke/$$h.log 2>&1; then \
 			tail -n 60 build/fuzz/smoke/$$h.log; echo "FAIL: $$h"; exit 1; fi; \
@@ -58,7 +60,8 @@ fuzz: $(FUZZ_BINS)
 	@set -e; for h in $(FUZZ_HARNESSES); do \
 		mkdir -p build/fuzz/corpus/$$h build/fuzz/artifacts; \
 		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
-		if ! build/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		dict=; [ -f tests/fuzz/$$h.dict ] && dict=-dict=tests/fuzz/$$h.dict; \
+		if ! build/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 			-artifact_prefix=build/fuzz/artifacts/$$h- $(FUZZ_FLAGS) \
 			build/fuzz/corpus/$$h tests/fuzz/corpus/$$h >build/fuzz/$$h.log 2>&1; then \
 			tail -n 60 build/fuzz/$$h.log; echo "FAIL: $$h (input in build/fuzz/artifacts/)"; exit 1; fi; \

@@ -305,6 +305,9 @@ int
 api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                   bool *created)
 {
+	/* Every write, whichever route, matches its schema or is not made. */
+	if (bytes != NULL && api_schemas_guard(ctx, bytes, len) != 0)
+		return -1;
 	struct api_precond pre = {
 	        .if_match = ctx->req->if_match,
 	        .if_unmodified_since = ctx->req->if_unmodified_since,

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "mac.h"
 #include "metrics.h"
+#include "schemas.h"
 #include "settings.h"
 #include "store.h"
 
@@ -26,6 +27,7 @@ struct api_ctx {
 	struct http_response *res;
 	struct api_error err;
 	char mac[MAC_CANONICAL_LEN + 1];    /* the route's {mac_address}, normalised */
+	char schema[SCHEMA_NAME_MAX + 1];   /* the route's {name} of a schema (schemas.h) */
 	char param[128];                    /* the route's other parameter, decoded */
 	char version[128];                  /* the page's {version} (api_ui.c), decoded */
 	const char *verb;                   /* "get", "save", "delete": for messages */
@@ -61,6 +63,24 @@ int api_credential_revoke(struct api_ctx *ctx);
 int api_history_list(struct api_ctx *ctx);
 int api_history_get(struct api_ctx *ctx);
 int api_history_restore(struct api_ctx *ctx);
+/* api_schemas.c: JSON Schemas (schemas.h) */
+int api_schemas_list(struct api_ctx *ctx);
+int api_schema_get(struct api_ctx *ctx);
+int api_schema_put(struct api_ctx *ctx);
+int api_schema_delete(struct api_ctx *ctx);
+int api_schema_dry_run(struct api_ctx *ctx);
+int api_schema_validate(struct api_ctx *ctx);
+int api_schema_history_list(struct api_ctx *ctx);
+int api_schema_history_get(struct api_ctx *ctx);
+int api_schema_history_restore(struct api_ctx *ctx);
+int api_config_schema(struct api_ctx *ctx);
+int api_config_validate(struct api_ctx *ctx);
+/*
+ * The check every config write passes (api_change_config): the bytes must
+ * match the schema that applies to them; otherwise VALIDATION_FAILED with
+ * every error in details.errors.
+ */
+int api_schemas_guard(struct api_ctx *ctx, const char *bytes, size_t len);
 /* api_fetches.c: what each device last fetched (checkin.h) */
 int api_fetches_list(struct api_ctx *ctx);
 int api_fetch_get(struct api_ctx *ctx);
@@ -125,7 +145,9 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
  * config when bytes is NULL, honouring If-Match / If-Unmodified-Since /
  * If-None-Match and allow_overwrite under the MAC's lock. *created (writes only, may be
  * NULL) tells whether there was no config before. The version replaced
- * goes into the history (HISTORY_KEEP); ctx->replaced names it.
+ * goes into the history (HISTORY_KEEP); ctx->replaced names it. Bytes
+ * that do not match their schema are refused first (api_schemas_guard),
+ * whichever route writes them.
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                       bool *created);

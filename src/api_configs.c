@@ -1,6 +1,7 @@
 /*
  * api_configs.c: the wrapped JSON routes the admin UI and scripts use:
- *   GET    /api/configs                list of summaries, sorted by MAC
+ *   GET    /api/configs                list of summaries, sorted by MAC, each with
+ *                                      its schema's verdict (schemas.h)
  *   GET    /api/configs/{mac_address}  summary fields plus "content"
  *   PUT    /api/configs/{mac_address}  {"content":{...},"allow_overwrite":bool}
  *   DELETE /api/configs/{mac_address}  204
@@ -58,7 +59,8 @@ api_configs_list(struct api_ctx *ctx)
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = catalog_refresh(dirfd, ctx->file, &r);
+	const struct schemas *schemas = schemas_load(dirfd, &r);
+	int rc = schemas ? catalog_refresh(dirfd, schemas, ctx->file, &r) : -1;
 	close(dirfd);
 	if (rc != 0)
 		return api_store_error(ctx, &r);

@@ -181,6 +181,8 @@ api_docs_swagger(struct api_ctx *ctx)
 	struct http_response *res = ctx->res;
 	if (strcmp(asset, "index.html") == 0) {
 		res->content_type = "text/html; charset=utf-8";
+		/* "Try it out" sends requests: never inside another site's frame. */
+		http_header(res, "Content-Security-Policy", "frame-ancestors 'none'");
 		res->body->len = 0;
 		res->status = 200;
 		return buf_append(res->body, swagger_index, sizeof swagger_index - 1) == 0 ? 0 : -1;

@@ -142,32 +142,13 @@ api_history_get(struct api_ctx *ctx)
 }
 
 /*
- * Does a browser send this from another site? A restore is a POST whose
- * body may be empty, which a browser sends cross-site without a CORS
- * preflight, with any credentials it holds for this service: another site
- * could roll a config back under an admin's name. Browsers name the
- * request's origin in Sec-Fetch-Site; from another site a restore must
- * carry its JSON body, which browsers send cross-site only after a
- * preflight that CORS_ORIGINS allows.
+ * The optional body: {"allow_overwrite": bool}; no body means true. It is
+ * application/json, as the router (origin.c) requires of every POST.
  */
-static bool
-from_another_site(const struct http_request *req)
-{
-	const char *site = req->sec_fetch_site;
-	return site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
-}
-
-/* The optional body: {"allow_overwrite": bool}; no body means true. */
 static int
 restore_options(struct api_ctx *ctx, bool *allow_overwrite)
 {
 	*allow_overwrite = true;
-	if (from_another_site(ctx->req) &&
-	    !http_media_type_is(ctx->req->content_type, "application/json")) {
-		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-		              "a restore from another site must send its body as application/json");
-		return -1;
-	}
 	const char *cl = ctx->req->content_length;
 	if ((cl == NULL || strcmp(cl, "0") == 0) && ctx->req->transfer_encoding == NULL)
 		return 0;
@@ -175,11 +156,6 @@ restore_options(struct api_ctx *ctx, bool *allow_overwrite)
 		return -1;
 	if (ctx->req->body->len == 0)
 		return 0;
-	if (!http_media_type_is(ctx->req->content_type, "application/json")) {
-		api_error_set(&ctx->err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-		              "send no body, or {\"allow_overwrite\":false} as application/json");
-		return -1;
-	}
 	json_object *body = NULL, *overwrite = NULL;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(ctx->req->body->data, ctx->req->body->len, &body, &je) != 0) {

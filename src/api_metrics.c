@@ -17,7 +17,8 @@ api_metrics(struct api_ctx *ctx)
 	struct store_result r;
 	int dirfd;
 	if (store_open_dir(ctx->settings->configs_dir, &dirfd, &r) == 0) {
-		if (catalog_refresh(dirfd, ctx->file, &r) == 0)
+		const struct schemas *schemas = schemas_load(dirfd, &r);
+		if (schemas != NULL && catalog_refresh(dirfd, schemas, ctx->file, &r) == 0)
 			files = catalog_count();
 		close(dirfd);
 	}

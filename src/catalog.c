@@ -59,10 +59,11 @@ struct entry {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	uint32_t off;      /* into the arena; valid entries only */
-	uint32_t len;      /* arena bytes: device_name value, then device_entity_id value */
-	uint32_t name_len; /* of which device_name */
-	uint8_t ota;       /* enum summary_ota */
+	uint32_t off;        /* into the arena; valid entries only */
+	uint32_t len;        /* arena bytes: device_name value, device_entity_id value, verdict */
+	uint32_t name_len;   /* of which device_name */
+	uint8_t ota;         /* enum summary_ota */
+	uint8_t verdict_len; /* arena bytes after those: summary_append_verdict's text */
 	bool valid;
 	bool retry; /* the last read failed in a way that may pass: read again */
 };
@@ -87,7 +88,9 @@ static struct {
 	unsigned long walks;
 	dev_t dir_dev;
 	ino_t dir_ino;
+	char schemas_version[DIGEST_HEX_LEN + 1]; /* the entries' verdicts were judged by */
 	/* during a refresh */
+	const struct schemas *schemas;
 	int dirfd;
 	struct buf *scratch;
 	struct look *looks;
@@ -135,6 +138,21 @@ retry_later(struct entry *e, bool was_retry, const char *name, const char *why)
 	        "list skips file=%s reason=\"%s\" (read again at the next list)", name, why);
 }
 
+/* The config's verdict against the schemas of this refresh, as list text. */
+static int
+append_verdict(struct buf *arena, json_object *config)
+{
+	if (catalog_cache.schemas == NULL)
+		return summary_append_verdict(arena, NULL, 0);
+	struct jsonschema_errors e;
+	jsonschema_errors_init(&e);
+	const char *name = NULL;
+	int rc = schemas_check_config(catalog_cache.schemas, config, &name, &e);
+	size_t total = e.total;
+	jsonschema_errors_clear(&e);
+	return rc < 0 ? -1 : summary_append_verdict(arena, name, total);
+}
+
 /* Reads and renders one file into entry e (identity from the read itself). */
 static void
 load_entry(struct entry *e, const char *name)
@@ -175,7 +193,10 @@ load_entry(struct entry *e, const char *name)
 	size_t off = arena->len, name_len = 0;
 	enum summary_ota ota = SUMMARY_OTA_NULL;
 	int rc = summary_append_values(arena, obj, &name_len, &ota);
-	if (rc == 0 && arena->len > UINT32_MAX)
+	size_t verdict_at = arena->len;
+	if (rc == 0)
+		rc = append_verdict(arena, obj);
+	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - verdict_at > UINT8_MAX))
 		rc = -1;
 	json_object_put(obj);
 	if (rc != 0) {
@@ -186,6 +207,7 @@ load_entry(struct entry *e, const char *name)
 	e->off = (uint32_t)off;
 	e->len = (uint32_t)(arena->len - off);
 	e->name_len = (uint32_t)name_len;
+	e->verdict_len = (uint8_t)(arena->len - verdict_at);
 	e->ota = (uint8_t)ota;
 	e->valid = true;
 }
@@ -332,7 +354,8 @@ merge(bool whole_directory, bool force)
 		listed[catalog_cache.nlisted++] = (uint32_t)x;
 		catalog_cache.bytes += e->len;
 		catalog_cache.rendered +=
-		        summary_entry_len(e->name_len, e->len - e->name_len, e->ota, e->mtime_ns);
+		        summary_entry_len(e->name_len, e->len - e->name_len - e->verdict_len,
+		                          e->verdict_len, e->ota, e->mtime_ns);
 	}
 	return 0;
 }
@@ -363,14 +386,23 @@ compact_arena(void)
 }
 
 int
-catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
+catalog_refresh(int dirfd, const struct schemas *schemas, struct buf *scratch,
+                struct store_result *r)
 {
 	struct stat st;
 	bool have_st = fstat(dirfd, &st) == 0;
-	if (have_st && (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) {
+	const char *version = schemas ? schemas->version : "";
+	/* Another directory, or other schemas: every entry is read again. */
+	if ((have_st &&
+	     (st.st_dev != catalog_cache.dir_dev || st.st_ino != catalog_cache.dir_ino)) ||
+	    strcmp(version, catalog_cache.schemas_version) != 0) {
 		catalog_clear();
-		catalog_cache.dir_dev = st.st_dev;
-		catalog_cache.dir_ino = st.st_ino;
+		if (have_st) {
+			catalog_cache.dir_dev = st.st_dev;
+			catalog_cache.dir_ino = st.st_ino;
+		}
+		snprintf(catalog_cache.schemas_version, sizeof catalog_cache.schemas_version, "%s",
+		         version);
 	}
 	r->status = STORE_OK;
 	r->sys_errno = 0;
@@ -379,6 +411,7 @@ catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 	bool named = dirwatch_poll(dirfd, have_st ? &st : NULL, &changes) == DIRWATCH_NAMES;
 	if (named && catalog_cache.walked && changes.n == 0 && catalog_cache.retries == 0)
 		return 0; /* nothing changed */
+	catalog_cache.schemas = schemas;
 	catalog_cache.dirfd = dirfd;
 	catalog_cache.scratch = scratch;
 	catalog_cache.nlooks = 0;
@@ -399,6 +432,7 @@ catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r)
 	if (rc == 0)
 		rc = compact_arena();
 	catalog_cache.scratch = NULL;
+	catalog_cache.schemas = NULL;
 	free(catalog_cache.looks);
 	catalog_cache.looks = NULL;
 	catalog_cache.nlooks = catalog_cache.looks_cap = 0;
@@ -427,7 +461,8 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-	                            e->len - e->name_len, e->ota, e->mtime_ns);
+	                            e->len - e->name_len - e->verdict_len, e->verdict_len, e->ota,
+	                            e->mtime_ns);
 }
 
 unsigned long

@@ -9,7 +9,8 @@
  * (an unchanged directory costs one inotify read), elsewhere every file (a
  * directory walk with one stat per file, reading those whose identity
  * changed). A file changed while a refresh looks at it is looked at again
- * by the next refresh.
+ * by the next refresh. Each entry also carries the verdict of the config's
+ * schema (schemas.h), judged again whenever the schemas change.
  */
 #ifndef IOTCONFIG_CATALOG_H
 #define IOTCONFIG_CATALOG_H
@@ -17,10 +18,19 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "schemas.h"
 #include "store.h"
 
-/* Brings the cache in line with the directory; scratch holds file contents. */
-int catalog_refresh(int dirfd, struct buf *scratch, struct store_result *r);
+/*
+ * Brings the cache in line with the directory; scratch holds file
+ * contents. Each entry carries its config's verdict against schemas (the
+ * schema that applies and its error count; NULL: there are no schemas).
+ * A verdict holds for the file's identity and the schemas' version: when
+ * the version differs from the one the entries were judged by, every file
+ * is read and judged again.
+ */
+int catalog_refresh(int dirfd, const struct schemas *schemas, struct buf *scratch,
+                    struct store_result *r);
 
 /* Valid configs after the last refresh. */
 size_t catalog_count(void);

@@ -5,6 +5,7 @@
  */
 #include "error.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -32,6 +33,8 @@ static const struct {
         [ERR_UNAUTHORIZED] = {401, "UNAUTHORIZED"},
         [ERR_FORBIDDEN] = {403, "FORBIDDEN"},
         [ERR_TOO_MANY_REQUESTS] = {429, "TOO_MANY_REQUESTS"},
+        [ERR_ORIGIN_NOT_ALLOWED] = {403, "ORIGIN_NOT_ALLOWED"},
+        [ERR_HOST_NOT_ALLOWED] = {421, "HOST_NOT_ALLOWED"},
 };
 
 void
@@ -44,6 +47,22 @@ api_error_set(struct api_error *err, enum api_error_kind kind, const char *messa
 	va_start(ap, detail_fmt);
 	vsnprintf(err->detail, sizeof err->detail, detail_fmt, ap);
 	va_end(ap);
+}
+
+void
+api_error_detail(struct api_error *err, const char *key, struct json_object *value)
+{
+	if (err->details == NULL)
+		err->details = json_object_new_object();
+	if (err->details == NULL || json_object_object_add(err->details, key, value) != 0)
+		json_object_put(value);
+}
+
+void
+api_error_release(struct api_error *err)
+{
+	json_object_put(err->details);
+	err->details = NULL;
 }
 
 int

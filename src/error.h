@@ -29,17 +29,28 @@ enum api_error_kind {
 	ERR_FORBIDDEN,            /* 403 FORBIDDEN (an admin route without the web
 	                             server's credentials while DEVICE_AUTH is on) */
 	ERR_TOO_MANY_REQUESTS,    /* 429 TOO_MANY_REQUESTS (wrong secrets, slowed down) */
+	ERR_ORIGIN_NOT_ALLOWED,   /* 403 ORIGIN_NOT_ALLOWED (a change from another origin) */
+	ERR_HOST_NOT_ALLOWED,     /* 421 HOST_NOT_ALLOWED (Host not in ALLOWED_HOSTS) */
 	ERR_KIND_COUNT
 };
+
+struct json_object;
 
 struct api_error {
 	enum api_error_kind kind;
 	char message[256]; /* "error": what failed, for a human */
 	char detail[256];  /* "details.message": why, as precisely as known */
+	/* More members of "details" (e.g. the list of schema errors), or NULL.
+	 * Owned by the error: api_error_release frees it. */
+	struct json_object *details;
 };
 
 void api_error_set(struct api_error *err, enum api_error_kind kind, const char *message,
                    const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Adds member key (taking the reference to value) to the error's details. */
+void api_error_detail(struct api_error *err, const char *key, struct json_object *value);
+/* Frees the details; the router calls it once the answer is rendered. */
+void api_error_release(struct api_error *err);
 int api_error_status(enum api_error_kind kind);
 const char *api_error_code(enum api_error_kind kind);
 

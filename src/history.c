@@ -421,7 +421,7 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note, int 
 	*hfd = -1;
 	name[0] = '\0';
 	note->revision[0] = '\0';
-	char cfg[MAC_CANONICAL_LEN + 6];
+	char cfg[256]; /* "<name>.json": a MAC, or a schema name (schemas.h) */
 	snprintf(cfg, sizeof cfg, "%s.json", mac);
 	int src = openat(dirfd, cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (src < 0) {

@@ -179,6 +179,8 @@ static const struct {
         NAME("HTTP_SEC_FETCH_MODE"),
         NAME("HTTP_SEC_FETCH_SITE"),
         NAME("HTTP_AUTHORIZATION"),
+        NAME("HTTP_HOST"),
+        NAME("HTTP_REFERER"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -234,6 +236,8 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->sec_fetch_mode,
 	        &req->sec_fetch_site,
 	        &req->authorization,
+	        &req->host,
+	        &req->referer,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -451,6 +455,10 @@ http_set_error(struct http_response *res, const struct api_error *err, const cha
 	int rc = -1;
 	if (o != NULL && details != NULL) {
 		json_object_object_add(details, "message", json_object_new_string(err->detail));
+		if (err->details != NULL) {
+			json_object_object_foreach(err->details, key, value)
+			        json_object_object_add(details, key, json_object_get(value));
+		}
 		json_object_object_add(o, "error", json_object_new_string(err->message));
 		json_object_object_add(o, "code",
 		                       json_object_new_string(api_error_code(err->kind)));
@@ -512,6 +520,8 @@ reason_phrase(int status)
 		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 421:
+		return "Misdirected Request";
 	case 429:
 		return "Too Many Requests";
 	case 500:
@@ -575,7 +585,12 @@ http_send(const struct http_request *req, struct http_response *res)
 	head_str(&h, reason_phrase(res->status));
 	head_str(&h, "\r\nX-Request-ID: ");
 	head_str(&h, req->request_id);
-	head_str(&h, "\r\n");
+	/*
+	 * On every answer: browsers take each body as the type it is sent
+	 * with, never sniffing JSON into HTML or script, and no page of
+	 * another site shows an answer (the page, Swagger UI) in a frame.
+	 */
+	head_str(&h, "\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
 	if (!bodiless) {
 		head_str(&h, "Content-Length: ");
 		head_uint(&h, body_len);

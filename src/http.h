@@ -3,7 +3,8 @@
  * transport's CGI parameters (method, raw URI, the headers the handlers
  * use) plus a bounded body; a response is a status, headers and a body
  * that always leave through http_send(), which also adds the headers every
- * response carries (Content-Length, X-Request-ID) and omits the body for
+ * response carries (Content-Length, X-Request-ID, X-Content-Type-Options,
+ * X-Frame-Options) and omits the body for
  * HEAD, 204 and 304. http_set_error() is the one place an api_error becomes
  * a JSON error response.
  */
@@ -55,6 +56,8 @@ struct http_request {
 	const char *authorization;     /* Authorization: a device's secret (access.h); never
 	                                  logged. The web server's own credentials show as
 	                                  remote_user instead. */
+	const char *host;              /* Host: the name the client addressed */
+	const char *referer;           /* Referer: the page a browser's request comes from */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;

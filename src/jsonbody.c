@@ -396,22 +396,14 @@ tree_members(json_object *o)
 	return n;
 }
 
-int
-jsonbody_parse_object(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
+/*
+ * Builds the tree of validated text (members: its object member count);
+ * a JSON null is *out == NULL.
+ */
+static int
+build_tree(const char *text, size_t len, size_t members, json_object **out,
+           struct jsonbody_error *e)
 {
-	*out = NULL;
-	size_t members = 0;
-	if (jsonbody_validate(text, len, &members, e) != 0)
-		return -1;
-	size_t i = 0;
-	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
-		i++;
-	if (i >= len || text[i] != '{') {
-		e->status = JSONBODY_NOT_OBJECT;
-		e->offset = i;
-		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
-		return -1;
-	}
 	/*
 	 * Process-owned: one tokener, made at the first parse and reset for
 	 * each one after, instead of allocated and freed per parse. Depth
@@ -430,7 +422,10 @@ jsonbody_parse_object(const char *text, size_t len, json_object **out, struct js
 	json_tokener_reset(tok);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	if (obj == NULL || jerr != json_tokener_success) {
+	if (jerr == json_tokener_continue) /* a top-level number: its end is the text's */
+		obj = json_tokener_parse_ex(tok, "", 1);
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
 		json_object_put(obj);
 		e->status = JSONBODY_SYNTAX;
 		snprintf(e->message, sizeof e->message, "invalid JSON: %s",
@@ -445,6 +440,35 @@ jsonbody_parse_object(const char *text, size_t len, json_object **out, struct js
 	}
 	*out = obj;
 	return 0;
+}
+
+int
+jsonbody_parse_object(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
+{
+	*out = NULL;
+	size_t members = 0;
+	if (jsonbody_validate(text, len, &members, e) != 0)
+		return -1;
+	size_t i = 0;
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+		i++;
+	if (i >= len || text[i] != '{') {
+		e->status = JSONBODY_NOT_OBJECT;
+		e->offset = i;
+		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
+		return -1;
+	}
+	return build_tree(text, len, members, out, e);
+}
+
+int
+jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
+{
+	*out = NULL;
+	size_t members = 0;
+	if (jsonbody_validate(text, len, &members, e) != 0)
+		return -1;
+	return build_tree(text, len, members, out, e);
 }
 
 int

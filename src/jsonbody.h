@@ -51,6 +51,9 @@ int jsonbody_validate(const char *text, size_t len, size_t *members, struct json
 int jsonbody_parse_object(const char *text, size_t len, json_object **out,
                           struct jsonbody_error *e);
 
+/* The same for any JSON value; a JSON null is *out == NULL. */
+int jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e);
+
 /* Appends the pretty form we store: 2-space indent, '/' unescaped, final newline. */
 int jsonbody_append_pretty(struct buf *out, json_object *obj);
 

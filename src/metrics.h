@@ -26,6 +26,12 @@ enum metrics_op {
 	METRICS_OP_RESTORE,
 	METRICS_OP_LIST_FETCHES,
 	METRICS_OP_GET_FETCH,
+	METRICS_OP_LIST_SCHEMAS,
+	METRICS_OP_GET_SCHEMA,
+	METRICS_OP_SAVE_SCHEMA,
+	METRICS_OP_DELETE_SCHEMA,
+	METRICS_OP_VALIDATE,
+	METRICS_OP_GET_SCHEMA_OF,
 	METRICS_OP_GET_FILE,
 	METRICS_OP_LIST_CREDENTIALS,
 	METRICS_OP_GET_CREDENTIAL,
@@ -34,7 +40,7 @@ enum metrics_op {
 	METRICS_OP_COUNT
 };
 
-#define METRICS_MAX_ROUTES 32 /* route label slots; the router has fewer */
+#define METRICS_MAX_ROUTES 40 /* route label slots; the router has fewer */
 
 /* Outcomes of an MQTT notification (iot_mqtt_publish_total's status). */
 enum metrics_mqtt_status {

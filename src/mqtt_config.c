@@ -219,6 +219,56 @@ check_prefix(const char *prefix, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * MQTT_PASSWORD_FILE: the password is the file's content, read once here
+ * (a final newline dropped), so that it appears in no web server
+ * configuration and no process environment. Refused: a file others can
+ * read or write (its mode must be like 0600 or 0640, group for the web
+ * server's), one that is not a regular file, empty or larger than 4 KiB.
+ * The content lives in process-owned storage for the process's life.
+ */
+static int
+read_password_file(const char *path, const char **out, char *err, size_t errlen)
+{
+	static char password[4097];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "MQTT_PASSWORD_FILE: cannot read '%.200s': %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *why = NULL;
+	ssize_t n = -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		why = "is not a regular file";
+	else if ((st.st_mode & 0007) != 0)
+		why = "can be read or written by other users; chmod o-rwx it (e.g. 0640, "
+		      "group of the web server's user)";
+	else if ((n = read(fd, password, sizeof password - 1)) < 0)
+		why = "cannot be read";
+	else if ((size_t)n == sizeof password - 1)
+		why = "is larger than 4 KiB";
+	close(fd);
+	if (why == NULL) {
+		if (n > 0 && password[n - 1] == '\n')
+			n--;
+		if (n > 0 && password[n - 1] == '\r')
+			n--;
+		password[n] = '\0';
+		if (n == 0)
+			why = "is empty";
+		else if (memchr(password, '\0', (size_t)n) != NULL)
+			why = "holds a NUL byte";
+	}
+	if (why != NULL) {
+		snprintf(err, errlen, "MQTT_PASSWORD_FILE: '%.200s' %s", path, why);
+		return -1;
+	}
+	*out = password;
+	return 0;
+}
+
 int
 mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen)
 {
@@ -231,6 +281,15 @@ mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen)
 	m->enabled = true;
 	m->username = env_nonempty("MQTT_USERNAME");
 	m->password = env_nonempty("MQTT_PASSWORD");
+	const char *password_file = env_nonempty("MQTT_PASSWORD_FILE");
+	if (password_file != NULL && m->password != NULL) {
+		snprintf(err, errlen,
+		         "MQTT_PASSWORD_FILE: set together with MQTT_PASSWORD; set one of them");
+		return -1;
+	}
+	if (password_file != NULL &&
+	    read_password_file(password_file, &m->password, err, errlen) != 0)
+		return -1;
 	m->ca_file = env_nonempty("MQTT_CA_FILE");
 	m->topic = env_nonempty("MQTT_TOPIC");
 	m->client_prefix = env_nonempty("MQTT_CLIENT_ID");
@@ -240,8 +299,9 @@ mqtt_config_load(struct mqtt_settings *m, char *err, size_t errlen)
 		m->client_prefix = MQTT_DEFAULT_CLIENT_ID;
 	if (m->password != NULL && m->username == NULL) {
 		snprintf(err, errlen,
-		         "MQTT_PASSWORD: set without MQTT_USERNAME; MQTT sends a "
-		         "password only with a user name");
+		         "MQTT_PASSWORD%s: set without MQTT_USERNAME; MQTT sends a "
+		         "password only with a user name",
+		         password_file != NULL ? "_FILE" : "");
 		return -1;
 	}
 	if (m->ca_file != NULL && !m->url.tls) {

@@ -28,7 +28,8 @@ struct mqtt_settings {
 	bool enabled;              /* MQTT_URL set and not empty */
 	struct mqtt_url url;       /* MQTT_URL */
 	const char *username;      /* MQTT_USERNAME, or NULL */
-	const char *password;      /* MQTT_PASSWORD, or NULL; never logged */
+	const char *password;      /* MQTT_PASSWORD or MQTT_PASSWORD_FILE's content, or NULL;
+	                              never logged */
 	const char *ca_file;       /* MQTT_CA_FILE, or NULL: the system's CAs */
 	const char *topic;         /* MQTT_TOPIC */
 	const char *client_prefix; /* MQTT_CLIENT_ID */

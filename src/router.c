@@ -15,12 +15,22 @@
 #include "cors.h"
 #include "hex.h"
 #include "log.h"
+#include "origin.h"
 
 /*
  * PARAM_MAC_REVISION: {mac_address} and then {revision}, in that order;
- * PARAM_VERSION_ASSET: {version} and then {asset}.
+ * PARAM_VERSION_ASSET: {version} and then {asset}; PARAM_SCHEMA: a
+ * schema's {name}, PARAM_SCHEMA_REVISION: {name} and then {revision}.
  */
-enum param_kind { PARAM_NONE, PARAM_MAC, PARAM_MAC_REVISION, PARAM_ASSET, PARAM_VERSION_ASSET };
+enum param_kind {
+	PARAM_NONE,
+	PARAM_MAC,
+	PARAM_MAC_REVISION,
+	PARAM_ASSET,
+	PARAM_VERSION_ASSET,
+	PARAM_SCHEMA,
+	PARAM_SCHEMA_REVISION
+};
 
 struct route_method {
 	enum http_method method;
@@ -72,6 +82,35 @@ static const struct route routes[] = {
         {"/api/configs/{mac_address}/history/{revision}/restore",
          PARAM_MAC_REVISION,
          {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore", ADMIN}}},
+        {"/api/configs/{mac_address}/schema",
+         PARAM_MAC,
+         {{HTTP_GET, api_config_schema, METRICS_OP_GET_SCHEMA_OF, "get the schema of", ADMIN}}},
+        {"/api/configs/{mac_address}/validate",
+         PARAM_MAC,
+         {{HTTP_POST, api_config_validate, METRICS_OP_VALIDATE, "validate", ADMIN}}},
+        {"/api/schemas",
+         PARAM_NONE,
+         {{HTTP_GET, api_schemas_list, METRICS_OP_LIST_SCHEMAS, "list schemas", ADMIN}}},
+        {"/api/schemas/{name}",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get", ADMIN},
+          {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save", ADMIN},
+          {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete", ADMIN}}},
+        {"/api/schemas/{name}/preview",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try", ADMIN}}},
+        {"/api/schemas/{name}/validate",
+         PARAM_SCHEMA,
+         {{HTTP_POST, api_schema_validate, METRICS_OP_VALIDATE, "validate against", ADMIN}}},
+        {"/api/schemas/{name}/history",
+         PARAM_SCHEMA,
+         {{HTTP_GET, api_schema_history_list, METRICS_OP_HISTORY, "list history of", ADMIN}}},
+        {"/api/schemas/{name}/history/{revision}",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_GET, api_schema_history_get, METRICS_OP_GET_REVISION, "get revision of", ADMIN}}},
+        {"/api/schemas/{name}/history/{revision}/restore",
+         PARAM_SCHEMA_REVISION,
+         {{HTTP_POST, api_schema_history_restore, METRICS_OP_RESTORE, "restore", ADMIN}}},
         {"/api/configs/{mac_address}/fetch",
          PARAM_MAC,
          {{HTTP_GET, api_fetch_get, METRICS_OP_GET_FETCH, "get the last fetch of", ADMIN}}},
@@ -315,6 +354,21 @@ not_found(struct api_ctx *ctx)
 	http_set_error(ctx->res, &ctx->err, ctx->req->request_id);
 }
 
+/*
+ * A raw control byte, space or DEL in the path: no client sends one (RFC
+ * 3986 allows them only percent-encoded), and the web server may have read
+ * the path differently (a raw NUL ends a FastCGI parameter here but not
+ * in the web server's access rules), so nothing is routed.
+ */
+static bool
+path_has_raw_controls(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)path[i] <= 0x20 || path[i] == 0x7f)
+			return true;
+	return false;
+}
+
 void
 router_handle(struct api_ctx *ctx, struct router_outcome *out)
 {
@@ -324,6 +378,18 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	out->op = METRICS_OP_NONE;
 	ctx->err.kind = ERR_NONE;
 	ctx->mac[0] = '\0';
+
+	if (path_has_raw_controls(req->path, req->path_len))
+		api_error_set(&ctx->err, ERR_BAD_REQUEST, "Invalid request path",
+		              "the path holds a raw control character or space; send them "
+		              "percent-encoded");
+	else
+		origin_check_host(ctx->settings, req, &ctx->err);
+	if (ctx->err.kind != ERR_NONE) {
+		http_set_error(res, &ctx->err, req->request_id);
+		cors_apply(ctx->settings, req, res);
+		return;
+	}
 
 	char param[sizeof ctx->param], second[sizeof ctx->param];
 	int ri = match_any(req->path, req->path_len, param, second, sizeof param);
@@ -381,6 +447,24 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			ctx->mac[0] = '\0';
 			rc = -1;
 		}
+	} else if (r->param == PARAM_SCHEMA || r->param == PARAM_SCHEMA_REVISION) {
+		snprintf(ctx->param, sizeof ctx->param, "%s", second);
+		ctx->schema[0] = '\0';
+		if (schemas_name_valid(param)) {
+			memcpy(ctx->schema, param, strlen(param) + 1); /* fits: the name is valid */
+		} else {
+			char shown[80], message[200];
+			printable_copy(shown, sizeof shown, param);
+			snprintf(message, sizeof message,
+			         "Cannot %s schema because its name '%s' has invalid format",
+			         m->verb, shown);
+			api_error_set(
+			        &ctx->err, ERR_INVALID_OPERATION, message,
+			        "a schema name is 1 to %d characters of a-z, 0-9, '.', '_' and "
+			        "'-', starting with a letter or digit",
+			        SCHEMA_NAME_MAX);
+			rc = -1;
+		}
 	} else if (r->param == PARAM_ASSET) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
 	} else if (r->param == PARAM_VERSION_ASSET) {
@@ -389,6 +473,9 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	} else {
 		ctx->param[0] = '\0';
 	}
+	/* Whatever the route: a change must come from a page allowed to make it. */
+	if (rc == 0 && !origin_method_is_safe(req->method))
+		rc = origin_check_write(ctx->settings, req, &ctx->err);
 	if (rc == 0)
 		rc = access_check(ctx, m->access);
 	if (rc == 0)
@@ -403,5 +490,6 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 		http_set_error(res, &ctx->err, req->request_id);
 		access_error_headers(ctx);
 	}
+	api_error_release(&ctx->err);
 	cors_apply(ctx->settings, req, res);
 }

@@ -85,6 +85,97 @@ void
 settings_free(struct settings *s)
 {
 	free_origins(&s->cors_origins, &s->cors_count);
+	free_origins(&s->allowed_hosts, &s->allowed_hosts_count);
+}
+
+/*
+ * One ALLOWED_HOSTS entry, trimmed: "*", a DNS name or IPv4 address, or an
+ * IPv6 address with or without brackets. Stored in lower case, without a
+ * trailing dot, IPv6 in brackets (as it appears in Host).
+ */
+static int
+push_host(const char ***list, size_t *count, const char *start, const char *end, char *err,
+          size_t errlen)
+{
+	char *t = trimmed_copy(start, end);
+	if (t == NULL) {
+		snprintf(err, errlen, "ALLOWED_HOSTS: out of memory");
+		return -1;
+	}
+	size_t n = strlen(t);
+	if (n > 0 && t[n - 1] == '.')
+		t[--n] = '\0';
+	bool v6 = strchr(t, ':') != NULL;
+	const char *inner = t;
+	size_t inner_len = n;
+	if (n >= 2 && t[0] == '[' && t[n - 1] == ']') {
+		inner = t + 1;
+		inner_len = n - 2;
+	}
+	bool ok = inner_len > 0 && inner_len < 254;
+	for (size_t i = 0; ok && i < inner_len; i++) {
+		char c = inner[i];
+		if (v6) /* an IPv6 address: hex digits, ':' and an IPv4 tail's '.' */
+			ok = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+			     (c >= '0' && c <= '9') || c == ':' || c == '.';
+		else
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+	}
+	if (strcmp(t, "*") == 0)
+		ok = true;
+	if (n == 0) {
+		free(t);
+		return 0;
+	}
+	if (!ok) {
+		snprintf(err, errlen,
+		         "ALLOWED_HOSTS: '%.64s' is not a host name or address; expected e.g. "
+		         "iot.example.org,192.0.2.10,localhost (no scheme, no port)",
+		         t);
+		free(t);
+		return -1;
+	}
+	char *stored = malloc(inner_len + 3);
+	if (stored == NULL) {
+		free(t);
+		snprintf(err, errlen, "ALLOWED_HOSTS: out of memory");
+		return -1;
+	}
+	if (v6)
+		snprintf(stored, inner_len + 3, "[%.*s]", (int)inner_len, inner);
+	else
+		snprintf(stored, inner_len + 3, "%s", t);
+	for (char *p = stored; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	free(t);
+	const char **grown = realloc(*list, (*count + 1) * sizeof **list);
+	if (grown == NULL) {
+		free(stored);
+		snprintf(err, errlen, "ALLOWED_HOSTS: out of memory");
+		return -1;
+	}
+	grown[(*count)++] = stored;
+	*list = grown;
+	return 0;
+}
+
+int
+settings_parse_hosts(const char *value, const char ***out, size_t *count, char *err, size_t errlen)
+{
+	*out = NULL;
+	*count = 0;
+	for (const char *p = value; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+		if (push_host(out, count, p, end, err, errlen) != 0) {
+			free_origins(out, count);
+			return -1;
+		}
+		p = comma ? comma + 1 : end;
+	}
+	return 0;
 }
 
 static int
@@ -340,6 +431,9 @@ settings_load(struct settings *s, char *err, size_t errlen)
 		return -1;
 	if (settings_parse_origins(env_nonempty("CORS_ORIGINS"), &s->cors_origins, &s->cors_count,
 	                           err, errlen) != 0)
+		return -1;
+	if (settings_parse_hosts(env_nonempty("ALLOWED_HOSTS"), &s->allowed_hosts,
+	                         &s->allowed_hosts_count, err, errlen) != 0)
 		return -1;
 	if (mqtt_config_load(&s->mqtt, err, errlen) != 0)
 		return -1;

@@ -34,6 +34,12 @@ struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
 	const char **cors_origins; /* CORS_ORIGINS entries; "*" allows any origin */
 	size_t cors_count;
+	/*
+	 * ALLOWED_HOSTS: the host names (no port) requests may address, lower
+	 * case, IPv6 addresses in brackets; "*" or none: any (origin.c).
+	 */
+	const char **allowed_hosts;
+	size_t allowed_hosts_count;
 	bool debug;                 /* DEBUG */
 	size_t max_body_bytes;      /* MAX_BODY_BYTES */
 	const char *metrics_file;   /* METRICS_FILE; NULL: metrics.c picks a default */
@@ -74,7 +80,14 @@ const char *settings_device_auth_name(enum settings_device_auth mode);
 int settings_parse_origins(const char *value, const char ***out, size_t *count, char *err,
                            size_t errlen);
 
-/* Frees what settings_load allocated (the origins list); safe after a failed load. */
+/*
+ * Parses one ALLOWED_HOSTS value (comma list of host names or addresses);
+ * exposed for tests. On failure *out is NULL and *count 0.
+ */
+int settings_parse_hosts(const char *value, const char ***out, size_t *count, char *err,
+                         size_t errlen);
+
+/* Frees what settings_load allocated (the lists); safe after a failed load. */
 void settings_free(struct settings *s);
 
 #endif

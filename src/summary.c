@@ -14,12 +14,14 @@
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-#define F_MAC   "\"mac_address\":\""
-#define F_NAME  "\",\"device_name\":"
-#define F_ID    ",\"device_entity_id\":"
-#define F_OTA   ",\"enable_ota\":"
-#define F_SAVED ",\"saved_at\":"
-#define LEN(s)  (sizeof s - 1)
+#define F_MAC    "\"mac_address\":\""
+#define F_NAME   "\",\"device_name\":"
+#define F_ID     ",\"device_entity_id\":"
+#define F_OTA    ",\"enable_ota\":"
+#define F_SAVED  ",\"saved_at\":"
+#define F_SCHEMA ",\"schema\":"
+#define F_ERRORS ",\"schema_errors\":"
+#define LEN(s)   (sizeof s - 1)
 
 static const char *const ota_text[] = {"null", "false", "true"};
 
@@ -83,12 +85,33 @@ saved_text(int64_t saved_ns, char out[40])
 }
 
 int
+summary_append_verdict(struct buf *out, const char *schema, size_t errors)
+{
+	if (buf_puts(out, F_SCHEMA) != 0)
+		return -1;
+	if (schema == NULL) {
+		if (buf_puts(out, "null") != 0)
+			return -1;
+	} else {
+		json_object *name = json_object_new_string(schema);
+		size_t n = 0;
+		const char *text =
+		        name ? json_object_to_json_string_length(name, JSON_FLAGS, &n) : NULL;
+		int rc = text ? buf_append(out, text, n) : -1;
+		json_object_put(name);
+		if (rc != 0)
+			return -1;
+	}
+	return buf_printf(out, F_ERRORS "%zu", errors);
+}
+
+int
 summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-                     size_t id_len, enum summary_ota ota, int64_t saved_ns)
+                     size_t id_len, size_t verdict_len, enum summary_ota ota, int64_t saved_ns)
 {
 	char saved[40];
 	size_t saved_len = saved_text(saved_ns, saved);
-	if (buf_reserve(out, summary_entry_len(name_len, id_len, ota, saved_ns)) != 0)
+	if (buf_reserve(out, summary_entry_len(name_len, id_len, verdict_len, ota, saved_ns)) != 0)
 		return -1;
 	char *p = out->data + out->len;
 #define PUT(s, n) (memcpy(p, s, n), p += (n))
@@ -102,6 +125,7 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 	PUT(ota_text[ota], strlen(ota_text[ota]));
 	PUT(F_SAVED, LEN(F_SAVED));
 	PUT(saved, saved_len);
+	PUT(values + name_len + id_len, verdict_len);
 	PUT("}", 1);
 #undef PUT
 	out->len = (size_t)(p - out->data);
@@ -110,11 +134,13 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 }
 
 size_t
-summary_entry_len(size_t name_len, size_t id_len, enum summary_ota ota, int64_t saved_ns)
+summary_entry_len(size_t name_len, size_t id_len, size_t verdict_len, enum summary_ota ota,
+                  int64_t saved_ns)
 {
 	char saved[40];
 	return 1 + LEN(F_MAC) + MAC_CANONICAL_LEN + LEN(F_NAME) + name_len + LEN(F_ID) + id_len +
-	       LEN(F_OTA) + strlen(ota_text[ota]) + LEN(F_SAVED) + saved_text(saved_ns, saved) + 1;
+	       LEN(F_OTA) + strlen(ota_text[ota]) + LEN(F_SAVED) + saved_text(saved_ns, saved) +
+	       verdict_len + 1;
 }
 
 int

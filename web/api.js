@@ -69,7 +69,8 @@ export const getRevision = (mac, rev) => request('GET', `${configUrl(mac)}/histo
 
 // Makes a past version current again; guarded like a save.
 export function restoreRevision(mac, rev, etag) {
-  const headers = etag ? { 'If-Match': etag } : { 'If-None-Match': '*' };
+  // Empty, but typed as JSON: the service takes no POST an HTML form could send.
+  const headers = { 'Content-Type': 'application/json', ...(etag ? { 'If-Match': etag } : { 'If-None-Match': '*' }) };
   return request('POST', `${configUrl(mac)}/history/${enc(rev)}/restore`, { headers, body: '' });
 }
 
@@ -109,5 +110,7 @@ export async function getCredential(mac) {
 }
 
 // A new secret (answered once, in .json.secret); an existing one becomes the previous.
-export const createCredential = (mac) => request('POST', `${configUrl(mac)}/credential`, { body: '' });
+// An empty JSON body: every POST must say application/json, which no form can send.
+export const createCredential = (mac) => request('POST', `${configUrl(mac)}/credential`,
+  { headers: { 'Content-Type': 'application/json' }, body: '' });
 export const revokeCredential = (mac) => request('DELETE', `${configUrl(mac)}/credential`);

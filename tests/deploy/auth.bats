@@ -100,10 +100,10 @@ check_writes_need_credentials() {
 	assert_json '[.revisions[] | [.replaced_by, .replaced_by_operation]]' '[["alice","delete"],["alice","save"]]'
 	local rev
 	rev="$(jq -r '.revisions[0].revision' <<<"$body")"
-	call POST "/api/configs/$mac/history/$rev/restore" -H 'Content-Length: 0'
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Content-Type: application/json' -H 'Content-Length: 0'
 	assert_code 401
 	[ ! -e "$file" ]
-	call POST "/api/configs/$mac/history/$rev/restore" "${auth[@]}" -H 'Content-Length: 0' -H 'X-Request-ID: auth-restore'
+	call POST "/api/configs/$mac/history/$rev/restore" "${auth[@]}" -H 'Content-Type: application/json' -H 'Content-Length: 0' -H 'X-Request-ID: auth-restore'
 	assert_code 200
 	[ "$(jq -c . "$file")" = '{"v":"alice"}' ]
 	wait_for grep -q "auth-restore config restored mac=$mac revision=$rev .*user=alice" "$SERVER_LOG"

@@ -50,7 +50,7 @@ da_config() {
 
 # da_secret MAC: a new secret (printed), made by an admin.
 da_secret() {
-	da_admin POST "/api/configs/$1/credential" -H 'Content-Length: 0'
+	da_admin POST "/api/configs/$1/credential" -H 'Content-Type: application/json' --data-binary ''
 	assert_code 201 >&2 || return 1
 	printf '%s' "$body" | jq -er .secret
 }

@@ -75,7 +75,7 @@ teardown_file() {
 	expected="$(cd "$CONFIG_DIR" && ls -- *.json | sed 's/\.json$//' | sort | jq -R . | jq -sc .)"
 	assert_json '[.configs[].mac_address]' "$expected"
 	assert_json .count "$(ls "$CONFIG_DIR"/*.json | wc -l)"
-	assert_json '.configs[] | select(.mac_address == "aa-bb-cc-00-00-05") | del(.saved_at)' '{"mac_address":"aa-bb-cc-00-00-05","device_name":"five","device_entity_id":"e.5","enable_ota":null}'
+	assert_json '.configs[] | select(.mac_address == "aa-bb-cc-00-00-05") | del(.saved_at)' '{"mac_address":"aa-bb-cc-00-00-05","device_name":"five","device_entity_id":"e.5","enable_ota":null,"schema":null,"schema_errors":0}'
 	call POST /api/configs -H 'Content-Type: application/json' --data-binary '{}'
 	assert_error 405 METHOD_NOT_ALLOWED
 	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]

@@ -14,6 +14,10 @@ ORIGIN=http://ui.test
 setup_file() {
 	require_tools
 	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]"
+	# A schema version for the PUT example to replace, so the schema history
+	# has a revision for its documented examples to read and restore.
+	mkdir -p "$CONFIG_DIR/.schemas"
+	printf '{}' >"$CONFIG_DIR/.schemas/default.json"
 }
 
 teardown() {

@@ -16,7 +16,7 @@ ORIGIN=http://ui.test
 setup_file() {
 	require_tools
 	: >"$BATS_FILE_TMPDIR/codes"
-	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]"
+	iot_start_file CORS_ORIGINS="[\"$ORIGIN\"]" ALLOWED_HOSTS=127.0.0.1,localhost
 }
 
 teardown() {
@@ -161,6 +161,27 @@ CALL=rcall
 	validate_recorded
 }
 
+@test "schema refusals validate: every error in details.errors, from config writes and a bad schema" {
+	rcall PUT /api/schemas/default -H 'Content-Type: application/json' \
+		--data-binary '{"required":["deviceName"],"properties":{"interval":{"type":"integer"}}}'
+	[ "$code" = 201 ]
+	put_json aa-bb-cc-00-10-08 '{"content":{"interval":"x"}}'
+	assert_error 400 VALIDATION_FAILED
+	assert_json '.details.error_count' '2'
+	rcall PUT /api/configs/aa-bb-cc-00-10-08.json -H 'Content-Type: application/json' --data-binary '{"interval":1.5}'
+	assert_error 400 VALIDATION_FAILED
+	assert_json '[.details.schema, (.details.errors | length)]' '["default",2]'
+	rcall PUT /api/schemas/other -H 'Content-Type: application/json' --data-binary '{"type":"strng"}'
+	assert_error 400 VALIDATION_FAILED
+	rcall PUT /api/schemas/Bad -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 400 INVALID_OPERATION
+	rcall GET /api/schemas/none
+	assert_error 404 RECORD_NOT_FOUND
+	rcall DELETE /api/schemas/default
+	[ "$code" = 204 ]
+	validate_recorded
+}
+
 @test "write refusals validate: RECORD_EXISTS, PRECONDITION_FAILED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE" {
 	put_json aa-bb-cc-00-10-05 '{"content":{"v":1}}'
 	assert_code 200
@@ -186,6 +207,13 @@ CALL=rcall
 	assert_error 415 UNSUPPORTED_MEDIA_TYPE
 	rcall PUT /api/configs/aa-bb-cc-00-10-06.json -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '{}'
 	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-06.json" ]
+	rcall PUT /api/configs/aa-bb-cc-00-10-06 -H 'Content-Type: application/json' -H 'Origin: http://evil.example' --data-binary '{"content":{}}'
+	assert_error 403 ORIGIN_NOT_ALLOWED
+	rcall DELETE /api/configs/aa-bb-cc-00-10-05.json -H 'Referer: http://evil.example/'
+	assert_error 403 ORIGIN_NOT_ALLOWED
+	rcall GET /api/configs -H 'Host: rebound.example'
+	assert_error 421 HOST_NOT_ALLOWED
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-10-06.json" ]
 	validate_recorded
 }
@@ -294,10 +322,10 @@ CALL=rcall
 	assert_code 200
 	rcall GET /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
 	assert_error 404 RECORD_NOT_FOUND
-	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Length: 0'
+	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Type: application/json' --data-binary ''
 	assert_code 201
 	secret="$(jq -r .secret <<<"$body")"
-	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Length: 0'
+	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Type: application/json' --data-binary ''
 	assert_code 201
 	assert_json .rotation_pending true
 	rcall GET /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
@@ -335,7 +363,7 @@ CALL=rcall
 	mkdir -p "$dir"
 	cgi_call GET /api/credentials ESP32_CONFIGS_DIR="$dir" DEVICE_AUTH=required </dev/null
 	assert_error 403 FORBIDDEN
-	cgi_call POST /api/configs/aa-bb-cc-00-10-22/credential ESP32_CONFIGS_DIR="$dir" DEVICE_AUTH=required </dev/null
+	cgi_call POST /api/configs/aa-bb-cc-00-10-22/credential CONTENT_TYPE=application/json ESP32_CONFIGS_DIR="$dir" DEVICE_AUTH=required </dev/null
 	assert_error 403 FORBIDDEN
 	validate_recorded
 }

@@ -86,7 +86,7 @@ teardown_file() {
 	assert_code 200
 	assert_json '.count' 3
 	assert_json '[.configs[].mac_address]' '["0a-00-00-00-00-00","0b-00-00-00-00-00","ff-00-00-00-00-00"]'
-	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null}'
+	assert_json '.configs[0] | del(.saved_at)' '{"mac_address":"0a-00-00-00-00-00","device_name":"a","device_entity_id":"e.a","enable_ota":null,"schema":null,"schema_errors":0}'
 	assert_json '.configs[1].enable_ota' false
 	grep -q '01-00-00-00-00-00.json' "$LIGHTTPD_LOG"
 }
@@ -186,15 +186,21 @@ teardown_file() {
 	call DELETE /api/configs/zz-bb-cc-dd-ee-ff
 	assert_error 400 INVALID_OPERATION
 	assert_json .error "\"Cannot delete config because MAC address 'zz-bb-cc-dd-ee-ff' has invalid format\""
-	for bad in aa:bb-cc:dd:ee:ff aabbccddeeff aa:bb:cc:dd:ee:ff:00 '..' '%2e%2e' '..%2f..%2fetc%2fpasswd' 'aa%3abb%3acc%3add%3aee%3aff%00' '%00' 'aa:bb:cc:dd:ee:f%2f' '%20aa:bb:cc:dd:ee:ff' 'aa:bb:cc:dd:ee:fg' '%C0%AE%C0%AE' '..%5c..%5cwin'; do
+	for bad in aa:bb-cc:dd:ee:ff aabbccddeeff aa:bb:cc:dd:ee:ff:00 '..' '%2e%2e' '..%2f..%2fetc%2fpasswd' 'aa:bb:cc:dd:ee:f%2f' '%20aa:bb:cc:dd:ee:ff' 'aa:bb:cc:dd:ee:fg' '%C0%AE%C0%AE' '..%5c..%5cwin'; do
 		call GET "/api/configs/$bad"
 		assert_error 400 INVALID_OPERATION
+	done
+	# Encoded control bytes are refused by lighttpd before any route.
+	for bad in 'aa%3abb%3acc%3add%3aee%3aff%00' '%00' 'aa-bb-cc-dd-ee-ff%0d'; do
+		call GET "/api/configs/$bad"
+		assert_code 400
+		assert_json .code '"BAD_REQUEST"'
 	done
 }
 
 @test "a MAC with an encoded slash or dot-dot never touches a file outside the directory" {
 	before="$(find "$IOT_TMP" -newer "$LIGHTTPD_LOG" -print | sort)"
-	for bad in '..%2f..%2fpwned' '%2e%2e%2fpwned' '..' 'a%00b'; do
+	for bad in '..%2f..%2fpwned' '%2e%2e%2fpwned' '..' 'a%2e%2eb'; do
 		put_json "$bad" '{"content":{"x":1}}'
 		assert_error 400 INVALID_OPERATION
 		call PUT "/api/configs/$bad.json" -H 'Content-Type: application/json' --data-binary '{"x":1}'

@@ -48,7 +48,7 @@ seed() { # seed MAC TEXT: the config's exact bytes, through the admin raw PUT
 }
 
 new_secret() { # new_secret MAC: POSTs, checks the answer, prints the secret
-	admin POST "/api/configs/$1/credential" -H 'Content-Length: 0'
+	admin POST "/api/configs/$1/credential" -H 'Content-Type: application/json' --data-binary ''
 	assert_code 201 >&2 || return 1
 	[ "$(header Cache-Control)" = no-store ] || { echo "Cache-Control: $(header Cache-Control)" >&2; return 1; }
 	printf '%s' "$body" | jq -er .secret

@@ -93,7 +93,7 @@ setup() {
 	every_list '.configs[0].device_name' '"before"'
 	printf '{"deviceName":"after!","enableOTA":false}\n' >"$CONFIG_DIR/.edit.tmp"
 	mv "$CONFIG_DIR/.edit.tmp" "$CONFIG_DIR/0c-00-00-00-00-01.json"
-	every_list '.configs[0] | del(.saved_at)' '{"mac_address":"0c-00-00-00-00-01","device_name":"after!","device_entity_id":null,"enable_ota":false}'
+	every_list '.configs[0] | del(.saved_at)' '{"mac_address":"0c-00-00-00-00-01","device_name":"after!","device_entity_id":null,"enable_ota":false,"schema":null,"schema_errors":0}'
 }
 
 @test "a config renamed out of band is listed under its new MAC only" {

@@ -114,7 +114,7 @@ traffic() { # traffic N: N config operations of every kind
 	m="$(scrape)"
 	errors="$(printf '%s\n' "$m" | awk '/^iot_config_operations_total\{operation="get",status="error"\}/ {print $2}')"
 	[ "$errors" -ge 2 ]
-	for op in list get save delete get_raw save_raw history get_revision restore list_fetches get_fetch; do
+	for op in list get save delete get_raw save_raw history get_revision restore list_fetches get_fetch list_schemas get_schema save_schema delete_schema validate get_schema_of; do
 		ok="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"success\"\\}" {print $2}')"
 		err="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operations_total\\{operation=\"" op "\",status=\"error\"\\}" {print $2}')"
 		count="$(printf '%s\n' "$m" | awk -v op="$op" '$0 ~ "^iot_config_operation_duration_seconds_count\\{operation=\"" op "\"\\}" {print $2}')"

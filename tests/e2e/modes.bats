@@ -43,7 +43,7 @@ modes_under() {
 	call GET "/api/configs/$mac/history"
 	assert_code 200
 	rev="$(jq -r '.revisions[0].revision' <<<"$body")"
-	call POST "/api/configs/$mac/history/$rev/restore" -H 'Content-Length: 0'
+	call POST "/api/configs/$mac/history/$rev/restore" -H 'Content-Type: application/json' -H 'Content-Length: 0'
 	assert_code 200
 	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"v":1}' ]
 	[ "$(mode "$CONFIG_DIR/$mac.json")" = 640 ]

@@ -16,6 +16,7 @@
 bats_require_minimum_version 1.5.0
 load ../deploy/servers
 load ../deploy/device_auth
+load ../deploy/matrix
 
 HOSTNAME_UNDER_TEST=iotconfig.test
 
@@ -73,7 +74,7 @@ in_container() {
 }
 
 @test "headless Chromium renders the image's own Swagger UI: every operation, nothing from another server" {
-	server_start image
+	server_start image ALLOWED_HOSTS="$HOSTNAME_UNDER_TEST"
 	local profile="$BATS_TEST_TMPDIR/chromium-profile" dom="$BATS_TEST_TMPDIR/dom.html" doc="$IOT_ROOT/conf/openapi.json"
 	mkdir -p "$profile"
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -184,4 +185,27 @@ in_container() {
 	# The next start sweeps whatever the stop left.
 	server_start image ESP32_CONFIGS_DIR="$dir"
 	[ -z "$(find "$dir" -name '*.tmp')" ]
+}
+
+@test "the image: the deployment matrix (reads and writes need the right password, no control byte gets past it, the server's defences), sockets private" {
+	local users
+	users="$(deploy_tmpdir)/htpasswd"
+	htpasswd -cbB "$users" alice 's3cret word' 2>/dev/null
+	chown 33 "$users"
+	chmod 400 "$users"
+	IOT_PROBE_AUTH='alice:s3cret word' server_start image AUTH_USERS_FILE="$users" AUTH_READS=true
+	matrix_reads_and_writes aa-bb-cc-00-16-21
+	matrix_path_bytes aa-bb-cc-00-16-21
+	matrix_server_defences
+	# The tmpfs is the engine's (1777): the sockets are in www-data's own 0700 directory.
+	[ "$(in_container stat -c '%a %u' /run/iotconfig/iotconfig-33)" = '700 33' ]
+	[ "$(in_container find /run/iotconfig -maxdepth 1 -type s | wc -l)" = 0 ]
+}
+
+@test "the image answers only the Host names of ALLOWED_HOSTS (loopback by default): 421 for another" {
+	server_start image
+	call GET /api/health -H 'Host: rebound.example:8080'
+	assert_error 421 HOST_NOT_ALLOWED
+	call GET /api/health -H "Host: localhost:$IOT_PORT"
+	assert_code 200
 }

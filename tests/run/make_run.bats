@@ -147,7 +147,7 @@ group_show() {
 		"$base/api/configs/aa-bb-cc-dd-ee-02"
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/configs/aa-bb-cc-dd-ee-02.json")" = 401 ]
 	[ "$(curl -s -u alice:pw "$base/api/credentials" | jq -c '[.mode, .overlap_seconds]')" = '["required",120]' ]
-	secret="$(curl -sf -u alice:pw -X POST -d '' "$base/api/configs/aa-bb-cc-dd-ee-02/credential" | jq -r .secret)"
+	secret="$(curl -sf -u alice:pw -H 'Content-Type: application/json' --data '' "$base/api/configs/aa-bb-cc-dd-ee-02/credential" | jq -r .secret)"
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -u "aa-bb-cc-dd-ee-02:$secret" "$base/api/configs/aa-bb-cc-dd-ee-02.json")" = 200 ]
 	kill -TERM -- -"$MAKE_PID"
 	wait_for all_gone || { group_show; false; }

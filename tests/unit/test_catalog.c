@@ -67,7 +67,7 @@ set_mtime(const char *name, time_t sec, long nsec)
 static int
 refresh(void)
 {
-	return catalog_refresh(dfd, &scratch, &r);
+	return catalog_refresh(dfd, NULL, &scratch, &r);
 }
 
 /* Refresh with stderr captured; returns the captured log. */
@@ -148,7 +148,7 @@ summary_of(const char *mac, const char *text)
 	if (fstatat(dfd, name, &st, 0) != 0 || gmtime_r(&st.st_mtime, &tm) == NULL ||
 	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return NULL;
-	rc |= buf_printf(&b, ",\"saved_at\":\"%s\"}", when);
+	rc |= buf_printf(&b, ",\"saved_at\":\"%s\",\"schema\":null,\"schema_errors\":0}", when);
 	json_object_put(o);
 	static char copy[4096];
 	snprintf(copy, sizeof copy, "%s", rc == 0 ? b.data : "");
@@ -235,7 +235,7 @@ main(void)
 	TAP_STREQ(entry(0),
 	          "{\"mac_address\":\"00-00-00-00-00-01\",\"device_name\":\"one\","
 	          "\"device_entity_id\":\"e1\",\"enable_ota\":null,"
-	          "\"saved_at\":\"2023-11-14T22:13:20Z\"}",
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\",\"schema\":null,\"schema_errors\":0}",
 	          "catalog: the entry JSON is exactly the summary object");
 	TAP_STREQ(entry(1), summary_of("aa-00-00-00-00-03", three),
 	          "catalog: an entry equals { summary_append_fields }");
@@ -301,7 +301,7 @@ main(void)
 	TAP_STREQ(entry(0),
 	          "{\"mac_address\":\"05-00-00-00-00-0a\",\"device_name\":\"new\","
 	          "\"device_entity_id\":null,\"enable_ota\":null,"
-	          "\"saved_at\":\"2023-11-14T22:13:20Z\"}",
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\",\"schema\":null,\"schema_errors\":0}",
 	          "catalog: the new entry is its summary object");
 
 	/* --- validity changes ---------------------------------------------------- */
@@ -388,7 +388,8 @@ main(void)
 		static const char kept[] = "{\"mac_address\":\"05-00-00-00-00-0a\","
 		                           "\"device_name\":\"new\",\"device_entity_id\":null,"
 		                           "\"enable_ota\":null,"
-		                           "\"saved_at\":\"2023-11-14T22:13:20Z\"}";
+		                           "\"saved_at\":\"2023-11-14T22:13:20Z\",\"schema\":null,"
+		                           "\"schema_errors\":0}";
 		TAP_CHECK(catalog_count() == 4 && bytes_consistent() && sorted() &&
 		                  strcmp(entry(0), kept) == 0,
 		          "catalog: other entries survive arena compaction intact");
@@ -421,7 +422,7 @@ main(void)
 	{
 		int other = open(dir2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		unlinkat(other, "01-01-01-01-01-01.json", 0);
-		rc = catalog_refresh(other, &scratch, &r);
+		rc = catalog_refresh(other, NULL, &scratch, &r);
 		TAP_CHECK(rc == 0 && catalog_count() == 0 && catalog_bytes() == 0,
 		          "catalog: an empty directory lists nothing");
 		close(other);

@@ -76,7 +76,7 @@ listing(void)
 	struct store_result r;
 	out[0] = '\0';
 	rendered.len = 0;
-	if (catalog_refresh(dirfd_, &scratch, &r) != 0)
+	if (catalog_refresh(dirfd_, NULL, &scratch, &r) != 0)
 		return "(refresh failed)";
 	for (size_t i = 0; i < catalog_count(); i++) {
 		size_t start = rendered.len;
@@ -180,10 +180,10 @@ run(bool watched)
 	TAP_STREQ(rendered.data,
 	          "{\"mac_address\":\"0a-00-00-00-00-01\",\"device_name\":\"one\","
 	          "\"device_entity_id\":null,\"enable_ota\":null,"
-	          "\"saved_at\":\"2023-11-14T22:13:20Z\"},"
+	          "\"saved_at\":\"2023-11-14T22:13:20Z\",\"schema\":null,\"schema_errors\":0},"
 	          "{\"mac_address\":\"0a-00-00-00-00-02\",\"device_name\":\"two\","
 	          "\"device_entity_id\":\"sensor.\\\"2\\\"\",\"enable_ota\":false,"
-	          "\"saved_at\":\"2023-11-14T22:14:21Z\"}",
+	          "\"saved_at\":\"2023-11-14T22:14:21Z\",\"schema\":null,\"schema_errors\":0}",
 	          name);
 
 	unsigned long walks = catalog_walks();

@@ -8,24 +8,28 @@
  * off without MQTT_URL, applies the topic and client id defaults, and
  * refuses a password without a user name, a CA file without mqtts://, an
  * unreadable or non-PEM CA file, a wildcard topic and a bad client id
- * prefix, naming the variable. mqtt_client_id makes
- * "<prefix>-<host>-<pid>-<8 hex digits>" with unsafe host characters
- * replaced, and two processes given the same host name and pid (two
- * containers) get different ids. mqtt_payload_build writes the
+ * prefix, naming the variable; MQTT_PASSWORD_FILE gives the file's content
+ * (final newline dropped) and is refused with MQTT_PASSWORD, for a file
+ * others can read, an empty one or a missing one, never showing the
+ * password. mqtt_client_id makes "<prefix>-<host>-<pid>-<8 hex digits>"
+ * with unsafe host characters replaced, and two processes given the same
+ * host name and pid (two containers) get different ids. mqtt_payload_build writes the
  * exact JSON subscribers parse, with the ETag's quotes escaped and null
  * for a delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "mqtt_config.h"
 #include "tap.h"
 
-static const char *const vars[] = {"MQTT_URL",     "MQTT_USERNAME", "MQTT_PASSWORD",
-                                   "MQTT_CA_FILE", "MQTT_TOPIC",    "MQTT_CLIENT_ID"};
+static const char *const vars[] = {"MQTT_URL",          "MQTT_USERNAME", "MQTT_PASSWORD",
+                                   "MQTT_CA_FILE",      "MQTT_TOPIC",    "MQTT_CLIENT_ID",
+                                   "MQTT_PASSWORD_FILE"};
 
 static void
 clear_env(void)
@@ -148,6 +152,38 @@ test_load(const char *dir)
 	TAP_STREQ(m.password, "pw", "MQTT_PASSWORD");
 	TAP_STREQ(m.topic, "home/iot/configs", "MQTT_TOPIC");
 	TAP_STREQ(m.client_prefix, "cfg.A_1-x", "MQTT_CLIENT_ID");
+
+	/* The password from a file only the owner (and group) can read. */
+	char pwfile[512];
+	snprintf(pwfile, sizeof pwfile, "%s/mqtt-password", dir);
+	FILE *pf = fopen(pwfile, "w");
+	fputs("s3cret from file\n", pf);
+	fclose(pf);
+	chmod(pwfile, 0640);
+	setenv("MQTT_PASSWORD_FILE", pwfile, 1);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 &&
+	                  strncmp(err, "MQTT_PASSWORD_FILE: ", 20) == 0 &&
+	                  strstr(err, "pw") == NULL,
+	          "MQTT_PASSWORD_FILE with MQTT_PASSWORD is refused");
+	unsetenv("MQTT_PASSWORD");
+	TAP_CHECK(load(&m, err, sizeof err) == 0, "MQTT_PASSWORD_FILE (0640) accepted");
+	TAP_STREQ(m.password, "s3cret from file",
+	          "MQTT_PASSWORD_FILE: the content, newline dropped");
+	chmod(pwfile, 0644);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 &&
+	                  strncmp(err, "MQTT_PASSWORD_FILE: ", 20) == 0 &&
+	                  strstr(err, "other users") != NULL && strstr(err, "s3cret") == NULL,
+	          "MQTT_PASSWORD_FILE readable by others is refused, not shown");
+	pf = fopen(pwfile, "w");
+	fclose(pf);
+	chmod(pwfile, 0600);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "is empty") != NULL,
+	          "an empty MQTT_PASSWORD_FILE is refused");
+	unlink(pwfile);
+	TAP_CHECK(load(&m, err, sizeof err) == -1 && strstr(err, "cannot read") != NULL,
+	          "a missing MQTT_PASSWORD_FILE is refused");
+	unsetenv("MQTT_PASSWORD_FILE");
+	setenv("MQTT_PASSWORD", "pw", 1);
 
 	unsetenv("MQTT_USERNAME");
 	TAP_CHECK(load(&m, err, sizeof err) == -1 && strncmp(err, "MQTT_PASSWORD: ", 15) == 0 &&

@@ -90,7 +90,19 @@ main(void)
 	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 23, "router: the table has the 23 documented routes");
+	TAP_CHECK(router_count() == 32, "router: the table has the 32 documented routes");
+	{
+		char name[128];
+		const char *p = "/api/schemas/esp32-cam/history/0000000001-0123abcd/restore";
+		int got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got == route_of("/api/schemas/{name}/history/{revision}/restore") &&
+		                  got >= 0 && strcmp(name, "esp32-cam") == 0,
+		          "router: the schema routes give the name first");
+		p = "/api/configs/AA:BB:CC:DD:EE:FF/schema";
+		got = router_match(p, strlen(p), name, sizeof name);
+		TAP_CHECK(got >= 0 && got == route_of("/api/configs/{mac_address}/schema"),
+		          "router: a config's schema is its own route");
+	}
 	TAP_CHECK(history >= 0 && revision >= 0 && restore >= 0,
 	          "router: the history routes are in the table");
 	TAP_CHECK(fetch >= 0 && fetches >= 0, "router: the fetch note routes are in the table");

@@ -9,8 +9,10 @@
  * debug off, the install-time Swagger UI directory, SHARED_FS auto),
  * parses DEBUG, MAX_BODY_BYTES and SHARED_FS (auto or a boolean)
  * strictly, treats empty variables as unset and refuses a
- * relative ESP32_CONFIGS_DIR. settings_free releases the origins list, so
- * the sanitizer build checks there are no leaks.
+ * relative ESP32_CONFIGS_DIR. settings_parse_hosts reads ALLOWED_HOSTS
+ * (lower case, trailing dot dropped, IPv6 in brackets, "*") and refuses
+ * schemes, ports and paths. settings_free releases the lists, so the
+ * sanitizer build checks there are no leaks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +176,30 @@ int
 main(void)
 {
 	struct settings s;
+
+	/* --- settings_parse_hosts ------------------------------------------ */
+	{
+		const char **h = NULL;
+		size_t n = 0;
+		TAP_CHECK(settings_parse_hosts(" IoT.Example.org. , 192.0.2.1,::1,[fe80::1],*,", &h,
+		                               &n, err, sizeof err) == 0 &&
+		                  n == 5 && strcmp(h[0], "iot.example.org") == 0 &&
+		                  strcmp(h[1], "192.0.2.1") == 0 && strcmp(h[2], "[::1]") == 0 &&
+		                  strcmp(h[3], "[fe80::1]") == 0 && strcmp(h[4], "*") == 0,
+		          "settings: ALLOWED_HOSTS lower-cased, trimmed, IPv6 bracketed");
+		s.allowed_hosts = h;
+		s.allowed_hosts_count = n;
+		s.cors_origins = NULL;
+		s.cors_count = 0;
+		settings_free(&s);
+		const char *bad[] = {"http://iot.example", "iot.example:8080", "iot/x", "a b"};
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			TAP_CHECK(settings_parse_hosts(bad[i], &h, &n, err, sizeof err) == -1 &&
+			                  h == NULL && n == 0 &&
+			                  strncmp(err, "ALLOWED_HOSTS: ", 15) == 0,
+			          "settings: ALLOWED_HOSTS refuses a scheme, port, path or space");
+		}
+	}
 
 	/* --- settings_parse_origins --------------------------------------- */
 	memset(&s, 0, sizeof s);

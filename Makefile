@@ -144,7 +144,7 @@ deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
 	@$(MAKE) --no-print-directory tools
 deps-bench:
-	@sh mk/deps.sh bench
+	@sh mk/deps.sh bench ceph
 
 # npm ci installs exactly the lock file (no install scripts: none is needed,
 # and one would only send usage statistics); again whenever it changes.

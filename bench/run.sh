@@ -14,9 +14,16 @@
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #   secret      the raw GET of a device that has a secret, sent as HTTP Basic
 #               the way esp_http_client sends it (DEVICE_AUTH=per-device,
-#               its own instance on the same directory, with the admin
+#               its own instance on the N=200 directory, with the admin
 #               credentials DEVICE_AUTH goes with: AUTH_USERS_FILE,
 #               AUTH_READS=true)
+#   CephFS      a throwaway cluster on loopback (tests/ceph/cluster.sh) with
+#               two ceph-fuse mounts, one node of the service on each, over
+#               a copy of the N=1,000 directory: raw GET, 304 poll, list of
+#               1,000 and PUT (history on) through one node, beside the same
+#               rows on the local disk (a local N=1,000 instance for the
+#               list); and, for both file systems, a change written through
+#               one node until another node serves it (bench/visible.c)
 #
 # Every row runs with the same wrk settings. Rows are measured ROUNDS times,
 # interleaved, so a burst of other load on the machine hits every row alike;
@@ -28,7 +35,9 @@
 # (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
 # end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
 # BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
-# it to another build to compare two versions).
+# it to another build to compare two versions), BENCH_CEPH (1; 0 leaves the
+# CephFS rows out, e.g. where FUSE is not available), BENCH_VISIBLE_ROUNDS
+# (200 changes per file system for the cross-node figures).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,6 +49,9 @@ PROCS="${BENCH_PROCS:-2}"
 # Resolved: responders are found by the path of their executable.
 BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
 FLOOR="$OUT/floor"
+VISIBLE="$OUT/visible"
+CEPH="${BENCH_CEPH:-1}"
+VISIBLE_ROUNDS="${BENCH_VISIBLE_ROUNDS:-200}"
 WRK_ARGS=(-t1 -c"$CONNS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua")
 
 die() {
@@ -52,8 +64,13 @@ for tool in lighttpd wrk gnuplot curl sha256sum awk ss htpasswd; do
 done
 [ -x "$BIN" ] || die "$BIN is missing (make builds it)"
 [ -x "$FLOOR" ] || die "$FLOOR is missing (make bench builds it)"
+[ -x "$VISIBLE" ] || die "$VISIBLE is missing (make bench builds it)"
+if [ "$CEPH" = 1 ]; then
+	[ -c /dev/fuse ] || die "no /dev/fuse: ceph-fuse cannot mount here (BENCH_CEPH=0 leaves the CephFS rows out)"
+	command -v ceph-fuse >/dev/null || die "ceph-fuse is missing (make deps-bench installs it)"
+fi
 
-rm -rf "$OUT/n200" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
+rm -rf "$OUT/n200" "$OUT/n1000" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
 mkdir -p "$OUT/rounds" "$OUT/cdf"
 read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 
@@ -73,7 +90,7 @@ cpu_snapshot() {
 cpu_snapshot >"$OUT/cpu.before"
 
 # --- the data ---------------------------------------------------------------
-for n in 200 10000; do
+for n in 200 1000 10000; do
 	mkdir -p "$OUT/n$n/configs" "$OUT/n$n/run"
 	awk -v N="$n" -v DIR="$OUT/n$n/configs" -f "$ROOT/bench/configs.awk"
 done
@@ -126,7 +143,16 @@ stop_servers() {
 	[ ${#PIDS[@]} -eq 0 ] || stop "${PIDS[@]}"
 	PIDS=()
 }
-trap stop_servers EXIT
+# The CephFS cluster, when started: stopped after the servers using it.
+CLUSTER=""
+stop_all() {
+	stop_servers
+	if [ -n "$CLUSTER" ]; then
+		bash "$ROOT/tests/ceph/cluster.sh" stop "$CLUSTER" || echo "bench: could not stop the cluster in $CLUSTER" >&2
+		CLUSTER=""
+	fi
+}
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 free_port() {
@@ -141,8 +167,8 @@ free_port() {
 	return 1
 }
 
-# start NAME CONF CONFIG_DIR [HISTORY_KEEP] [DEVICE_AUTH]: starts lighttpd,
-# sets ${NAME}_URL and ${NAME}_PID.
+# start NAME CONF CONFIG_DIR [HISTORY_KEEP] [DEVICE_AUTH]: starts lighttpd, sets ${NAME}_URL
+# and ${NAME}_PID.
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
@@ -153,13 +179,13 @@ start() {
 	# as lighttpd-auth.sh demands (the device route itself asks none).
 	if [ "$device_auth" != off ]; then
 		users="$OUT/$name/htpasswd" reads=true
-		htpasswd -cbB "$users" bench bench 2>/dev/null || die "htpasswd is missing (apache2-utils)"
+		htpasswd -cbB "$users" bench bench 2>/dev/null || die "htpasswd could not write $users"
 	fi
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)" || die "no free port"
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
-			DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
-			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
+			ALLOWED_HOSTS= DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
+			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_PASSWORD_FILE= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
 			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 FILE_MODE=0640 DEVICE_AUTH="$device_auth" DEVICE_SECRET_OVERLAP=604800 AUTH_USERS_FILE="$users" AUTH_READS="$reads" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
@@ -191,6 +217,18 @@ start secret "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 20 per-device
 # The fleet view on the N=10,000 directory has its own instance, so that
 # the list rows' RSS is the list's alone.
 start fleet "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
+# N=1,000 on the local disk, and a second node on the same directory for
+# the cross-node figure.
+start n1000 "$ROOT/bench/lighttpd.conf" "$OUT/n1000/configs"
+start n1000b "$ROOT/bench/lighttpd.conf" "$OUT/n1000/configs"
+# The same 1,000 configs on CephFS, one node per ceph-fuse mount.
+if [ "$CEPH" = 1 ]; then
+	CLUSTER="$(mktemp -u /tmp/iotconfig-bench-ceph.XXXXXX)"
+	bash "$ROOT/tests/ceph/cluster.sh" start "$CLUSTER" || { CLUSTER=""; die "the CephFS cluster did not start"; }
+	cp -r "$OUT/n1000/configs" "$CLUSTER/a/configs"
+	start cephA "$ROOT/bench/lighttpd.conf" "$CLUSTER/a/configs"
+	start cephB "$ROOT/bench/lighttpd.conf" "$CLUSTER/b/configs"
+fi
 
 # Responder processes of one lighttpd running a given binary.
 pool() { # pool LIGHTTPD_PID BINARY
@@ -241,11 +279,28 @@ grep -qxF "ETag: $ETAG" <<<"$got" || die "the service's ETag is not the floor's 
 grep -qxF "Last-Modified: $LASTMOD" <<<"$got" || die "the service's Last-Modified is not the floor's"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$n200_URL/api/configs/$MAC.json")" = 304 ] ||
 	die "the poll with If-None-Match does not answer 304"
-for n in 200 10000; do
+for n in 200 1000 10000; do
 	url="n${n}_URL"
 	count="$(curl -sf "${!url}/api/configs" | grep -o '"count":[0-9]*' | cut -d: -f2)"
 	[ "$count" = "$n" ] || die "the list at N=$n counts $count"
 done
+# N=1,000 holds the first 200 configs of N=200 byte for byte (fixed seed).
+cmp -s "$TARGET_FILE" "$OUT/n1000/configs/$MAC.json" || die "N=1000 does not hold the raw GET rows' config"
+if [ "$CEPH" = 1 ]; then
+	check_body "$cephB_URL/api/configs/$MAC.json" "$TARGET_FILE"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$cephA_URL/api/configs/$MAC.json")" = 304 ] ||
+		die "the poll with If-None-Match on CephFS does not answer 304"
+	count="$(curl -sf "$cephA_URL/api/configs" | grep -o '"count":[0-9]*' | cut -d: -f2)"
+	[ "$count" = 1000 ] || die "the list on CephFS counts $count"
+	grep -q 'config directory file system is shared (fuse.ceph-fuse)' "$OUT/cephA/lighttpd.log" ||
+		die "the CephFS node does not run as on a shared file system"
+	for i in 1 2; do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+			--data-binary @"$OUT/put-body.json" "$cephA_URL/api/configs/$PUT_MAC")" = 200 ] ||
+			die "the PUT on CephFS does not answer 200"
+	done
+	[ -n "$(ls -A "$CLUSTER/b/configs/.history/$PUT_MAC" 2>/dev/null)" ] || die "the PUT row on CephFS keeps no history"
+fi
 for url in "$n200_URL/api/configs/$PUT_MAC" "$n200_URL/api/configs/$PUT_MAC" \
 	"$nohist_URL/api/configs/$PUT_OFF_MAC" "$nohist_URL/api/configs/$PUT_OFF_MAC"; do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
@@ -278,8 +333,21 @@ ROWS=(
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
 	"fetches N=10000|fleet|service|/api/fetches|GET||"
-	"raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC"
+	"list N=1000|n1000|service|/api/configs|GET||"
 )
+# CephFS rows, through node A (indices 14-17 in the ratios below). The
+# list comes last: its requests still queued when wrk stops (a list takes
+# a good part of a second there) then delay no other CephFS row.
+if [ "$CEPH" = 1 ]; then
+	ROWS+=(
+		"CephFS raw GET|cephA|service|/api/configs/$MAC.json|GET||"
+		"CephFS 304 poll|cephA|service|/api/configs/$MAC.json|GET||If-None-Match: $ETAG"
+		"CephFS PUT|cephA|service|/api/configs/$PUT_MAC|PUT|$OUT/put-body.json|"
+		"CephFS list N=1000|cephA|service|/api/configs|GET||"
+	)
+fi
+# Last, after the CephFS rows whose indices the ratios name.
+ROWS+=("raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC")
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
 measure() {
@@ -349,6 +417,20 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report)"
 
+# A change through one node until another serves it: two nodes over one
+# local directory, and over CephFS through two clients. After the rows:
+# the config it writes would change the lists' N.
+: >"$OUT/visible.tsv"
+visible() { # visible LABEL A_URL B_URL
+	local line
+	line="$("$VISIBLE" "${2##*:}" "${3##*:}" 02-00-00-ff-00-01 "$VISIBLE_ROUNDS" | grep '^VISIBLE ')" ||
+		die "the cross-node measurement failed on $1"
+	printf '%s\t%s\n' "$1" "${line#VISIBLE }" >>"$OUT/visible.tsv"
+}
+echo "bench: a change through one node until the other serves it, $VISIBLE_ROUNDS times per file system"
+visible "local disk" "$n1000_URL" "$n1000b_URL"
+[ "$CEPH" = 1 ] && visible "CephFS" "$cephA_URL" "$cephB_URL"
+
 # CPU used by this script and everything it started (the servers and their
 # processes not yet reaped, wrk and the tools, reaped), against the machine's.
 read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
@@ -406,7 +488,7 @@ END {
 		pick[i] = r
 	}
 	# ratios of the same round, then their median
-	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11 13 3", pair, " ")
+	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11", pair, " ")
 	label[1] = "service raw GET / floor (goal >= 0.90)"
 	label[2] = "service raw GET / static"
 	label[3] = "list(200) / raw GET (goal >= 0.40)"
@@ -416,10 +498,20 @@ END {
 	label[7] = "cgi raw GET / raw GET"
 	label[8] = "responder CPU per request, raw GET / floor"
 	label[9] = "PUT with history (HISTORY_KEEP=20) / without (goal >= 0.60)"
-	label[10] = "raw GET with a secret checked / without (goal >= 0.85)"
+	# CephFS against the local disk, when its rows ran
+	split("14 3 15 4 17 13 16 8", cpair, " ")
+	for (k = 1; k <= 8; k++) pair[18 + k] = cpair[k]
+	label[10] = "CephFS raw GET / local raw GET"
+	label[11] = "CephFS 304 poll / local 304 poll"
+	label[12] = "CephFS list(1000) / local list(1000)"
+	label[13] = "CephFS PUT / local PUT (both with history)"
+	# The device secret row is the last; found by its name.
+	for (i = 0; i < nrows; i++) if (name[i + 1] == "raw GET, secret checked") { pair[27] = i; pair[28] = 3 }
+	label[14] = "raw GET with a secret checked / without (goal >= 0.85)"
 	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
-	for (k = 1; k <= 10; k++) {
+	for (k = 1; k <= 14; k++) {
 		a = pair[2 * k - 1]; b = pair[2 * k]
+		if (!((a, 1) in rps)) continue
 		for (r = 1; r <= rounds; r++)
 			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]
 		lo = hi = v[1]
@@ -430,6 +522,17 @@ END {
 	printf "Raw GET rows fetch one %d-byte config.\n", size
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
+awk -F'\t' -v rounds="$VISIBLE_ROUNDS" '
+function us(v) { return v >= 10000 ? sprintf("%.1f ms", v / 1000) : sprintf("%d us", v) }
+BEGIN {
+	printf "\nA change through one node until another node serves it (%d changes per file system, one at a time: a PUT through node A, then GETs through node B until B answers the new ETag):\n\n", rounds
+	printf "| file system | PUT sent until B serves it, p50 | p99 | the PUT alone, p50 | p99 | GETs through B needed, at most | B'"'"'s first GET had it |\n"
+	printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+}
+{
+	split($2, f, " ")
+	printf "| %s | %s | %s | %s | %s | %d | %d of %d |\n", $1, us(f[2]), us(f[3]), us(f[4]), us(f[5]), f[6], f[7], f[1]
+}' "$OUT/visible.tsv" >>"$OUT/table.md"
 
 # Latency distribution of the median rounds: static, floor, service raw GET.
 mapfile -t picked <"$OUT/picked"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # mk/deps.sh: install the Debian packages a target needs, and only those that
-# are missing. Called by `make deps` (run + test), `make deps-bench`.
+# are missing. Called by `make deps` (run + test), `make deps-bench` (bench
+# + ceph) and `make test-ceph` (test + ceph).
 #
-# Usage: mk/deps.sh GROUP...   where GROUP is run, test, bench or image.
+# Usage: mk/deps.sh GROUP...   where GROUP is run, test, bench, ceph or image.
 # Runs apt-get directly as root, through sudo otherwise. Service start-up in
 # package post-install scripts is suppressed (policy-rc.d) so that installing
 # lighttpd, apache2 or prometheus never starts a daemon on a public port.
@@ -14,6 +15,10 @@ pkgs_bench="wrk gnuplot-nox fonts-dejavu-core procps iproute2 apache2-utils"
 # `make test-image` when neither docker nor podman works: podman with runc
 # (crun refuses hybrid cgroup hierarchies), its network plugins, and
 # debootstrap for a local base image (LOCAL_BASE=1).
+# A throwaway CephFS cluster (tests/ceph): monitor, manager, one OSD, one
+# metadata server and the FUSE client; no recommends (no dashboard, no
+# systemd units pulled in beyond what the daemons' packages ship).
+pkgs_ceph="ceph-mon ceph-mgr ceph-osd ceph-mds ceph-fuse ceph-common attr procps psmisc util-linux"
 pkgs_image="podman runc containernetworking-plugins debootstrap"
 
 want=""
@@ -22,8 +27,9 @@ for group in "$@"; do
 	run) want="$want $pkgs_run" ;;
 	test) want="$want $pkgs_run $pkgs_test" ;;
 	bench) want="$want $pkgs_run $pkgs_bench" ;;
+	ceph) want="$want $pkgs_ceph" ;;
 	image) want="$want $pkgs_image" ;;
-	*) echo "deps: unknown group '$group' (run, test, bench, image)" >&2; exit 2 ;;
+	*) echo "deps: unknown group '$group' (run, test, bench, ceph, image)" >&2; exit 2 ;;
 	esac
 done
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "conditional.h"
 #include "digest.h"
 #include "jsonbody.h"
@@ -42,6 +43,7 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		break;
 	case STORE_DIR_MISSING:
 	case STORE_DIR_NOT_DIR:
+	case STORE_UNREACHABLE: /* the whole directory: 503, as health says */
 		snprintf(message, sizeof message, "Config directory %.120s %s", dir,
 		         r->sys_errno == ELOOP ? "is a symlink, which is not followed"
 		                               : store_status_text(r->status));
@@ -282,23 +284,29 @@ api_read_json_body(struct api_ctx *ctx, json_object **out)
 
 /* The audit line of a change: what, who, and the revision it replaced. */
 static void
-log_change(const struct api_ctx *ctx, const char *bytes, size_t len, bool created)
+log_change(const struct api_ctx *ctx, const char *bytes, size_t len,
+           const struct change_outcome *out)
 {
 	/* The user name is the client's: quoted when it could pass for fields. */
 	const char *user = LOG_VALUE(ctx->req->remote_user);
 	const char *replaced = ctx->replaced[0] ? ctx->replaced : "-";
+	const char *created = out->created ? "true" : "false";
 	if (bytes == NULL)
 		log_msg(LOG_INFO, "config deleted mac=%s user=%s replaced=%s", ctx->mac, user,
 		        replaced);
+	else if (out->unchanged && ctx->restoring)
+		log_msg(LOG_INFO, "config unchanged mac=%s revision=%s bytes=%zu user=%s", ctx->mac,
+		        LOG_VALUE(ctx->param), len, user);
+	else if (out->unchanged)
+		log_msg(LOG_INFO, "config unchanged mac=%s bytes=%zu user=%s", ctx->mac, len, user);
 	else if (ctx->restoring)
 		log_msg(LOG_INFO,
 		        "config restored mac=%s revision=%s bytes=%zu created=%s user=%s "
 		        "replaced=%s",
-		        ctx->mac, LOG_VALUE(ctx->param), len, created ? "true" : "false", user,
-		        replaced);
+		        ctx->mac, LOG_VALUE(ctx->param), len, created, user, replaced);
 	else
 		log_msg(LOG_INFO, "config saved mac=%s bytes=%zu created=%s user=%s replaced=%s",
-		        ctx->mac, len, created ? "true" : "false", user, replaced);
+		        ctx->mac, len, created, user, replaced);
 }
 
 int
@@ -315,11 +323,11 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	        .allow_overwrite = allow_overwrite,
 	        .refused = ERR_NONE,
 	};
-	struct store_precond sp = {.check = api_precond_check,
-	                           .arg = &pre,
-	                           .scratch = ctx->scratch,
-	                           .info = &pre.current};
-	const struct store_precond *use = api_precond_needed(&pre) ? &sp : NULL;
+	struct change_precond cp = {.check = api_precond_check,
+	                            .arg = &pre,
+	                            .scratch = ctx->scratch,
+	                            .info = &pre.current};
+	const struct change_precond *use = api_precond_needed(&pre) ? &cp : NULL;
 	struct history_note note = {
 	        .keep = ctx->settings->history_keep,
 	        .user = ctx->req->remote_user,
@@ -332,14 +340,20 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
-	int rc = store_change(dirfd, ctx->mac, bytes, len, use, &note, created, &r);
+	struct change_outcome out;
+	int rc = change_apply(dirfd, ctx->mac, bytes, len, use, &note, &out, &r);
 	close(dirfd);
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
-	/* A change that is in place but not durable is live all the same:
-	 * log it and tell subscribers, then answer the error. */
+	if (created != NULL)
+		*created = out.created;
+	/*
+	 * A change that is in place but not durable is live all the same:
+	 * log it and tell subscribers, then answer the error. A save of the
+	 * current bytes changed nothing: it is logged, and nobody is told.
+	 */
 	if (rc == 0 || r.status == STORE_NOT_DURABLE) {
-		log_change(ctx, bytes, len, created != NULL && *created);
-		if (mqtt_enabled()) {
+		log_change(ctx, bytes, len, &out);
+		if (mqtt_enabled() && !out.unchanged) {
 			char etag[40];
 			struct buf stored = {.data = (char *)bytes, .len = len, .cap = len};
 			if (bytes != NULL)

@@ -143,11 +143,13 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
 /*
  * Writes bytes (already validated) as ctx->mac's config, or removes the
  * config when bytes is NULL, honouring If-Match / If-Unmodified-Since /
- * If-None-Match and allow_overwrite under the MAC's lock. *created (writes only, may be
- * NULL) tells whether there was no config before. The version replaced
- * goes into the history (HISTORY_KEEP); ctx->replaced names it. Bytes
- * that do not match their schema are refused first (api_schemas_guard),
- * whichever route writes them.
+ * If-None-Match and allow_overwrite under the MAC's lock (change.h).
+ * *created (writes only, may be NULL) tells whether there was no config
+ * before. The version replaced goes into the history (HISTORY_KEEP);
+ * ctx->replaced names it. Bytes that do not match their schema are
+ * refused first (api_schemas_guard), whichever route writes them. A write
+ * of the current bytes changes nothing: no history entry, no rewrite, no
+ * change notification; its log line says "unchanged".
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                       bool *created);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "change.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "schemas.h"
@@ -367,10 +368,10 @@ schema_change(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len, boo
 	        .allow_overwrite = true,
 	        .refused = ERR_NONE,
 	};
-	struct store_precond sp = {.check = api_precond_check,
-	                           .arg = &pre,
-	                           .scratch = ctx->scratch,
-	                           .info = &pre.current};
+	struct change_precond sp = {.check = api_precond_check,
+	                            .arg = &pre,
+	                            .scratch = ctx->scratch,
+	                            .info = &pre.current};
 	struct history_note note = {
 	        .keep = ctx->settings->history_keep,
 	        .user = ctx->req->remote_user,
@@ -379,12 +380,16 @@ schema_change(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len, boo
 	                               : HISTORY_SAVE,
 	};
 	struct store_result r;
-	int rc = store_change(sfd, ctx->schema, bytes, len, api_precond_needed(&pre) ? &sp : NULL,
-	                      &note, created, &r);
+	struct change_outcome out;
+	int rc = change_apply(sfd, ctx->schema, bytes, len, api_precond_needed(&pre) ? &sp : NULL,
+	                      &note, &out, &r);
 	close(sfd);
+	if (created != NULL)
+		*created = out.created;
 	if (rc == 0 || r.status == STORE_NOT_DURABLE)
 		log_msg(LOG_INFO, "schema %s name=%s bytes=%zu user=%s replaced=%s",
 		        bytes == NULL    ? "deleted"
+		        : out.unchanged  ? "unchanged"
 		        : ctx->restoring ? "restored"
 		                         : "saved",
 		        ctx->schema, len, LOG_VALUE(ctx->req->remote_user),

@@ -34,6 +34,12 @@
  * out of the list until its next change. A file that was read but is not
  * a JSON object keeps its identity: only a change can make it valid.
  *
+ * A look that cannot tell whether a file is there (a stat failing with
+ * anything but ENOENT) is a doubt, never "gone": the entry is kept as it
+ * was (or made, not yet valid, for a file not seen before) and marked to
+ * be looked at again at every refresh until a look can tell; the event
+ * that named the file is used up, so nothing else would look again.
+ *
  * Process-owned state: the cache itself (catalog_cache).
  */
 #include "catalog.h"
@@ -71,7 +77,8 @@ struct entry {
 /* One file looked at during a refresh. */
 struct look {
 	uint64_t mac;
-	bool present; /* a regular file; info is its identity */
+	enum store_presence seen; /* STORE_PRESENT: info is its identity */
+	int err;                  /* STORE_UNKNOWN: why the look failed */
 	struct store_file_info info;
 };
 
@@ -213,7 +220,7 @@ load_entry(struct entry *e, const char *name)
 }
 
 static int
-add_look(uint64_t mac, bool present, const struct store_file_info *info)
+add_look(uint64_t mac, enum store_presence seen, const struct store_file_info *info)
 {
 	if (catalog_cache.nlooks == catalog_cache.looks_cap) {
 		size_t cap = catalog_cache.looks_cap ? catalog_cache.looks_cap * 2 : 64;
@@ -225,18 +232,19 @@ add_look(uint64_t mac, bool present, const struct store_file_info *info)
 	}
 	struct look *l = &catalog_cache.looks[catalog_cache.nlooks++];
 	l->mac = mac;
-	l->present = present;
-	if (present)
+	l->seen = seen;
+	l->err = seen == STORE_UNKNOWN ? errno : 0;
+	if (seen == STORE_PRESENT)
 		l->info = *info;
 	return 0;
 }
 
-/* store_list callback of a full walk. */
+/* store_list callback of a full walk (info NULL: the file could not be looked at). */
 static int
 visit(const char *name, const struct store_file_info *info, void *arg)
 {
 	(void)arg;
-	return add_look(mac_value(name), true, info);
+	return add_look(mac_value(name), info != NULL ? STORE_PRESENT : STORE_UNKNOWN, info);
 }
 
 static int
@@ -259,12 +267,12 @@ static int
 look_at_changes(const struct dirwatch_changes *changes)
 {
 	for (size_t i = 0; i < changes->n; i++)
-		if (add_look(changes->mac[i], false, NULL) != 0)
+		if (add_look(changes->mac[i], STORE_UNKNOWN, NULL) != 0)
 			return -1;
 	if (catalog_cache.retries > 0) {
 		for (size_t i = 0; i < catalog_cache.n; i++)
 			if (catalog_cache.v[i].retry &&
-			    add_look(catalog_cache.v[i].mac, false, NULL) != 0)
+			    add_look(catalog_cache.v[i].mac, STORE_UNKNOWN, NULL) != 0)
 				return -1;
 		sort_looks();
 	}
@@ -277,7 +285,8 @@ look_at_changes(const struct dirwatch_changes *changes)
 		config_name(l->mac, name);
 		struct look *to = &catalog_cache.looks[k++];
 		to->mac = l->mac;
-		to->present = store_stat_config(catalog_cache.dirfd, name, &to->info);
+		to->seen = store_stat_config(catalog_cache.dirfd, name, &to->info);
+		to->err = to->seen == STORE_UNKNOWN ? errno : 0;
 	}
 	catalog_cache.nlooks = k;
 	return 0;
@@ -291,9 +300,28 @@ same_identity(const struct entry *e, const struct store_file_info *info)
 }
 
 /*
+ * Leaves e (a copy of the entry as it was, or a new one) as it is, marked
+ * to be looked at again: a look could not tell whether its file is there.
+ */
+static void
+look_again(struct entry *e, bool known, const char *name, int err)
+{
+	log_msg(known && e->retry ? LOG_DEBUG : LOG_WARN,
+	        "list cannot look at file=%s errno=\"%s\" (looked at again at the next list)", name,
+	        strerror(err));
+	e->retry = true;
+	if (!known) {
+		e->ino = 0;
+		e->size = -1;
+		e->valid = false;
+	}
+}
+
+/*
  * Merges the looks (sorted by MAC) into the entries. A file looked at and
  * present is read when force is set, when its last read failed, or when
- * its identity changed; one looked at and absent is dropped. An entry not
+ * its identity changed; one looked at and absent is dropped; one whose
+ * look failed is kept as it was, to be looked at again. An entry not
  * looked at is kept, or dropped when the looks cover the whole directory.
  */
 static int
@@ -319,7 +347,7 @@ merge(bool whole_directory, bool force)
 			old = &v[i++];
 		char name[MAC_CANONICAL_LEN + sizeof ".json"];
 		config_name(l->mac, name);
-		if (l->present) {
+		if (l->seen != STORE_ABSENT) {
 			struct entry *e = &w[k++];
 			if (old != NULL) {
 				*e = *old;
@@ -327,7 +355,10 @@ merge(bool whole_directory, bool force)
 				memset(e, 0, sizeof *e);
 				e->mac = l->mac;
 			}
-			if (old == NULL || force || old->retry || !same_identity(old, &l->info))
+			if (l->seen == STORE_UNKNOWN)
+				look_again(e, old != NULL, name, l->err);
+			else if (old == NULL || force || old->retry ||
+			         !same_identity(old, &l->info))
 				load_entry(e, name);
 		}
 		if (look_hook != NULL)

@@ -3,12 +3,20 @@
  * SHARED_FS override. The table names the network and user-space file
  * systems only for the log; what decides is whether a type is in the
  * local list.
+ *
+ * Every FUSE file system has the one magic number: ceph-fuse, sshfs,
+ * s3fs and GlusterFS's client alike, most of them network clients whose
+ * other nodes' changes this kernel never sees. So FUSE is shared,
+ * whatever the daemon. Only the mount table knows which daemon it is
+ * ("fuse.ceph-fuse"); the log line names it from there, once at start.
  */
 #include "fsinfo.h"
 
 #include <linux/magic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
 #define ZFS_SUPER_MAGIC 0x2fc12fc1 /* not in linux/magic.h */
@@ -76,6 +84,39 @@ fsinfo_is_shared(int fd)
 	return fsinfo_state.shared;
 }
 
+/*
+ * The type the mount table gives the file system of device dev (for FUSE:
+ * "fuse.<daemon>"), copied into out; false when it cannot be found. A
+ * line of /proc/self/mountinfo is "id parent major:minor root mountpoint
+ * options [optional fields] - type source super-options" (proc(5)).
+ */
+static bool
+mount_type(dev_t dev, char *out, size_t n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		unsigned maj, min;
+		if (sscanf(line, "%*s %*s %u:%u", &maj, &min) != 2 || maj != major(dev) ||
+		    min != minor(dev))
+			continue;
+		const char *sep = strstr(line, " - ");
+		if (sep == NULL)
+			continue;
+		size_t len = strcspn(sep + 3, " \n");
+		if (len > 0 && len < n) {
+			memcpy(out, sep + 3, len);
+			out[len] = '\0';
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 const char *
 fsinfo_describe(int fd, char *out, size_t n)
 {
@@ -87,8 +128,13 @@ fsinfo_describe(int fd, char *out, size_t n)
 	int t = type_of(fd, &magic);
 	if (t == -2)
 		return "shared (file system type unknown)";
+	char mtype[64];
+	struct stat st;
 	if (t < 0)
 		snprintf(out, n, "shared (type 0x%lx)", magic);
+	else if (magic == FUSE_SUPER_MAGIC && fstat(fd, &st) == 0 &&
+	         mount_type(st.st_dev, mtype, sizeof mtype))
+		snprintf(out, n, "shared (%s)", mtype);
 	else
 		snprintf(out, n, "%s (%s)", fsinfo_types[t].local ? "local" : "shared",
 		         fsinfo_types[t].name);

@@ -39,7 +39,8 @@ void fsinfo_set_mode(enum fsinfo_mode mode);
 bool fsinfo_is_shared(int fd);
 
 /*
- * Words for logs: "local (ext4)", "shared (nfs)", "shared (type 0x1234)",
+ * Words for logs: "local (ext4)", "shared (nfs)", "shared (fuse.ceph-fuse)"
+ * (a FUSE file system named by the mount table), "shared (type 0x1234)",
  * "shared (SHARED_FS=true)", ... A static string or one in out.
  */
 const char *fsinfo_describe(int fd, char *out, size_t n);

@@ -3,9 +3,9 @@
  *
  * Keeping a version is one hard link of the current <mac>.json into the
  * MAC's history directory under a name that carries all its metadata, then
- * an fsync of that directory (history_commit); only then does store.c
- * rename over or remove the config (store.c commits after it has fsynced
- * the new version's temp file, just before the rename). The link shares the inode, so the version
+ * an fsync of that directory (history_commit); only then does change.c
+ * rename over or remove the config (it commits after the new version's
+ * temp file is fsynced, just before the rename). The link shares the inode, so the version
  * is kept byte for byte and with the config's permissions, whoever wrote it, at the cost of one
  * directory fsync; a config whose mode is looser than FILE_MODE is copied instead, with the
  * setting's limits. Where link(2) is not supported (some shared file systems) the bytes are copied
@@ -18,10 +18,13 @@
  * that passed history_revision_valid, an entry name that parsed) are ever
  * opened, so no request reaches a file outside .history/<mac>/.
  *
- * Sequence numbers come from the entries present, read under the MAC's
- * lock, so they grow with every change of that MAC on every node sharing
- * the directory; the random part keeps two ids apart should a stale
- * directory listing ever repeat a number.
+ * Sequence numbers are kept in the MAC's lock file (store_lock_value),
+ * read and set under that lock, so they grow with every change of that
+ * MAC on every node sharing the directory, whatever a node's cached
+ * listing of the history directory shows; the entries listed only raise
+ * the floor (a history from before the lock kept the number, or a value
+ * lost in a crash of a local disk, where a listing is never stale). The
+ * random part makes ids unguessable from one another.
  */
 #include "history.h"
 
@@ -276,7 +279,10 @@ read_entries(int hfd, struct history_entry **out, size_t *n, struct store_result
 	return 0;
 }
 
-/* Newest first: by sequence, then by id for the same number. */
+/*
+ * Newest first: by sequence (never repeated within a MAC), then by id, so
+ * that entries made before that held are still in a fixed order.
+ */
 static int
 newest_first(const void *a, const void *b)
 {
@@ -284,6 +290,13 @@ newest_first(const void *a, const void *b)
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? 1 : -1;
 	return -strcmp(x->revision, y->revision);
+}
+
+static void
+sort_newest_first(struct history_entry *list, size_t n)
+{
+	if (n > 1) /* list is NULL while empty; qsort(NULL, 0) is undefined */
+		qsort(list, n, sizeof *list, newest_first);
 }
 
 static void
@@ -415,11 +428,11 @@ add_entry(int dirfd, const char *cfg, int hfd, int src, const struct stat *st, c
 }
 
 int
-history_keep_current(int dirfd, const char *mac, struct history_note *note, int *hfd,
-                     char name[256], struct store_result *r)
+history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct history_note *note,
+                     struct history_change *hc, struct store_result *r)
 {
-	*hfd = -1;
-	name[0] = '\0';
+	hc->hfd = -1;
+	hc->name[0] = '\0';
 	note->revision[0] = '\0';
 	char cfg[256]; /* "<name>.json": a MAC, or a schema name (schemas.h) */
 	snprintf(cfg, sizeof cfg, "%s.json", mac);
@@ -451,67 +464,66 @@ history_keep_current(int dirfd, const char *mac, struct history_note *note, int 
 		close(fd);
 		return -1;
 	}
-	uint64_t seq = 0;
+	uint64_t seq = store_lock_value(lk);
 	for (size_t i = 0; i < n; i++)
 		if (list[i].seq > seq)
 			seq = list[i].seq;
 	free(list);
-	int rc = -1;
-	for (int attempt = 0; attempt < 8 && rc != 0; attempt++) {
+	seq = (seq + 1) % 10000000000ull;
+	int rc = store_lock_set_value(lk, seq, r);
+	/* The same name by chance (EEXIST): another random part. */
+	for (int attempt = 0; rc == 0 && attempt < 8; attempt++) {
 		char rnd[REV_RND_DIGITS + 1];
 		random_hex(rnd);
 		snprintf(note->revision, sizeof note->revision, "%010llu-%s",
-		         (unsigned long long)((seq + 1) % 10000000000ull), rnd);
-		format_name(name, note->revision, note->op, (int64_t)st.st_mtim.tv_sec,
+		         (unsigned long long)seq, rnd);
+		format_name(hc->name, note->revision, note->op, (int64_t)st.st_mtim.tv_sec,
 		            (int64_t)time(NULL), note->user);
-		rc = add_entry(dirfd, cfg, fd, src, &st, name, r);
-		if (rc != 0 && r->sys_errno != EEXIST)
+		if (add_entry(dirfd, cfg, fd, src, &st, hc->name, r) == 0)
 			break;
+		if (r->sys_errno != EEXIST || attempt == 7)
+			rc = -1;
 	}
 	close(src);
 	if (rc != 0) {
 		note->revision[0] = '\0';
-		name[0] = '\0';
+		hc->name[0] = '\0';
 		close(fd);
 		return -1;
 	}
-	*hfd = fd;
+	hc->hfd = fd;
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
 int
-history_commit(int hfd, struct store_result *r)
+history_commit(struct history_change *hc, struct store_result *r)
 {
+	if (hc->hfd < 0)
+		return store_result_set(r, STORE_OK, 0, NULL);
 	/*
 	 * Unlike the config's own directory fsync, this one comes before the
 	 * change: when it keeps failing the change is refused, since the
 	 * entry might not outlive a crash that the new config survives.
 	 */
-	if (store_sync_dir(hfd) != 0)
+	if (store_sync_dir(hc->hfd) != 0)
 		return sys_fail(r, "fsync history directory");
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
-void
-history_forget(int hfd, const char *name)
-{
-	if (hfd >= 0 && name[0] != '\0')
-		unlinkat(hfd, name, 0);
-}
-
-void
-history_prune(int hfd, unsigned keep)
+/* Removes all but the newest keep entries, and copies a crashed writer left. */
+static void
+prune(int hfd, unsigned keep)
 {
 	struct history_entry *list;
 	size_t n;
 	struct store_result r;
 	if (read_entries(hfd, &list, &n, &r) != 0)
 		return;
-	qsort(list, n, sizeof *list, newest_first);
+	sort_newest_first(list, n);
 	for (size_t i = keep; i < n; i++)
 		unlinkat(hfd, list[i].name, 0);
 	free(list);
-	/* Copies a crashed writer left: nobody else writes this MAC while we hold its lock. */
+	/* Nobody else writes this MAC while we hold its lock. */
 	int fd = dup(hfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
@@ -525,6 +537,19 @@ history_prune(int hfd, unsigned keep)
 		if (strncmp(de->d_name, ".tmp-", 5) == 0)
 			unlinkat(hfd, de->d_name, 0);
 	closedir(d);
+}
+
+void
+history_end(struct history_change *hc, bool made, unsigned keep)
+{
+	if (hc->hfd < 0)
+		return;
+	if (made)
+		prune(hc->hfd, keep);
+	else if (hc->name[0] != '\0')
+		unlinkat(hc->hfd, hc->name, 0);
+	close(hc->hfd);
+	hc->hfd = -1;
 }
 
 int
@@ -542,7 +567,7 @@ history_list(int dirfd, const char *mac, unsigned keep, struct history_entry **o
 	close(fd);
 	if (rc != 0)
 		return -1;
-	qsort(*out, *n, sizeof **out, newest_first);
+	sort_newest_first(*out, *n);
 	if (*n > keep)
 		*n = keep;
 	return store_result_set(r, STORE_OK, 0, NULL);

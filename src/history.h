@@ -3,15 +3,18 @@
  * that a backup of the directory is a backup of its history too.
  *
  * Every version a change replaces or deletes is kept as it was, byte for
- * byte, in .history/<mac>/ inside the config directory. store.c calls
+ * byte, in .history/<mac>/ inside the config directory. change.c calls
  * history_keep_current() with the MAC's lock held, before the change
- * itself, and history_prune() after it; the routes only read.
+ * itself, and history_end() after it; the routes only read. This module
+ * uses store.h for files and knows nothing of changes.
  *
  * One file per past version, its metadata in its name, so that one
  * link(2) (or one rename(2) of a copy) creates a complete entry and no
  * crash can leave half of one:
  *   <revision>.<op>.<saved_at>.<replaced_at>.<user>.json
- *     revision     <10 decimal digits: sequence>-<8 hex digits: random>
+ *     revision     <10 decimal digits: sequence>-<8 hex digits: random>;
+ *                  the sequence orders the entries, newest highest, and
+ *                  is never repeated within a MAC (see history_keep_current)
  *     op           s (save), d (delete) or r (restore): what replaced it
  *     saved_at     seconds since the epoch when it was written (its mtime)
  *     replaced_at  seconds since the epoch when it was replaced
@@ -43,7 +46,7 @@ enum history_op {
 
 /* What a change tells the history; revision is filled in. */
 struct history_note {
-	unsigned keep;    /* versions kept per MAC; 0: history off */
+	unsigned keep;    /* versions kept per MAC; 0: history off (change.c) */
 	const char *user; /* REMOTE_USER, or NULL */
 	enum history_op op;
 	char revision[HISTORY_REV_LEN + 1]; /* out: id the replaced version got, "" if none */
@@ -70,26 +73,40 @@ bool history_parse_name(const char *name, struct history_entry *e);
 /* "save", "delete", "restore". */
 const char *history_op_name(enum history_op op);
 
+/* An entry made for a change that is under way. */
+struct history_change {
+	int hfd;        /* the MAC's history directory, -1 when nothing was kept */
+	char name[256]; /* the entry's file name */
+};
+
 /*
- * With the MAC's lock held, before a change: makes the current <mac>.json
- * (when it is a regular file) a history entry, and puts its
+ * With the MAC's lock (lk) held, before a change: makes the current
+ * <mac>.json (when it is a regular file) a history entry, and puts its
  * revision id into note->revision ("" when there was nothing to keep).
- * *hfd receives the MAC's history directory (or -1), and name the entry's
- * file name, for history_forget() or history_prune(). Nothing is left
- * behind on failure. The entry is durable only once history_commit()
- * succeeded, which must come before the change is made.
+ *
+ * Its sequence number is one more than the highest one known, which is
+ * the larger of the lock's value (store_lock_value) and the highest entry
+ * listed; the lock's value is set to it before the entry exists. A
+ * directory listing on a shared file system may be older than another
+ * node's last change (NFS caches it), the lock's value cannot be, so two
+ * entries of a MAC never share a number, whichever node made them.
+ *
+ * Nothing is left behind on failure. The entry is durable only once
+ * history_commit() succeeded, which must come before the change is made;
+ * history_end() follows in every case (with hc->hfd -1 it does nothing).
  */
-int history_keep_current(int dirfd, const char *mac, struct history_note *note, int *hfd,
-                         char name[256], struct store_result *r);
+int history_keep_current(int dirfd, const char *mac, struct store_lock *lk,
+                         struct history_note *note, struct history_change *hc,
+                         struct store_result *r);
 
-/* Makes the entries of hfd durable (fsync of the directory, retried). */
-int history_commit(int hfd, struct store_result *r);
+/* Makes the entry durable (fsync of its directory, retried); 0 when there is none. */
+int history_commit(struct history_change *hc, struct store_result *r);
 
-/* Removes an entry made by history_keep_current() for a change that failed. */
-void history_forget(int hfd, const char *name);
-
-/* With the lock held, after a change: removes all but the newest keep entries. */
-void history_prune(int hfd, unsigned keep);
+/*
+ * After the change, lock still held: when it was made, removes all but
+ * the newest keep entries; when not, the entry made for it. Closes hc.
+ */
+void history_end(struct history_change *hc, bool made, unsigned keep);
 
 /*
  * The newest (at most keep) entries of a MAC, newest first, in a malloc'ed

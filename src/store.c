@@ -1,8 +1,9 @@
 /*
- * store.c: every file-system call the service makes. All names are
- * resolved relative to a directory descriptor with O_NOFOLLOW, and every
- * name is built from a canonical MAC, so nothing outside the directory is
- * ever read, created or removed.
+ * store.c: the config directory's files. All names are resolved relative
+ * to a directory descriptor with O_NOFOLLOW, and every name is built from
+ * a canonical MAC, so nothing outside the directory is ever read, created
+ * or removed. What a change is (its checks, its history) is change.c's;
+ * here are only the file steps it takes under the MAC's lock.
  *
  * A write is durable before it is visible: the bytes go to a fresh temp
  * file (O_CREAT|O_EXCL, never a fixed name), which is fsynced, renamed
@@ -11,9 +12,8 @@
  * never a mix. When that last fsync fails the new file is already in
  * place: the write is then reported as made but not durable
  * (STORE_NOT_DURABLE), never as failed. Writers of one MAC serialise on
- * flock(2) of its lock file, which also makes check-then-write
- * preconditions atomic; flock and rename within a directory are what a
- * shared file system (CephFS, NFSv4) must provide for several nodes to
+ * flock(2) of its lock file; flock and rename within a directory are what
+ * a shared file system (CephFS, NFSv4) must provide for several nodes to
  * share one directory.
  *
  * On a shared file system (fsinfo.h) a node's cached attributes may be
@@ -39,7 +39,6 @@
 #include <unistd.h>
 
 #include "fsinfo.h"
-#include "history.h"
 #include "mac.h"
 
 /* Process-owned: sequence number making this process's temp names unique. */
@@ -108,6 +107,8 @@ classify(int err)
 		return STORE_ACCESS;
 	case ELOOP:
 		return STORE_NOT_REGULAR;
+	case ENOTCONN: /* from a file system, not a socket: its daemon is gone */
+		return STORE_UNREACHABLE;
 	case EFBIG: /* on a write: beyond the file system's (or RLIMIT_FSIZE's) bound */
 		return STORE_NO_SPACE;
 	default:
@@ -136,6 +137,8 @@ store_status_text(enum store_status st)
 		return "is not a directory";
 	case STORE_ACCESS:
 		return "permission denied";
+	case STORE_UNREACHABLE:
+		return "is unreachable";
 	case STORE_NOT_FOUND:
 		return "not found";
 	case STORE_NOT_REGULAR:
@@ -306,7 +309,7 @@ lock_name(char *out, size_t n, const char *mac)
  * another writer may already have open is a race on NFS (its cached
  * attributes can hide the removal). On a local file system a lock file
  * is only ever created for a MAC that gets a config (see
- * answer_without_lock), so there are at most as many as MACs ever
+ * store_known_absent), so there are at most as many as MACs ever
  * written; on a shared one, also for each MAC a DELETE or a conditional
  * write names. If one is removed by hand while held,
  * the holder check below makes a late waiter start over on the new file.
@@ -453,46 +456,70 @@ store_sync_dir(int fd)
 	return -1;
 }
 
-/* With the lock held: read the current file and let the caller decide. */
-static int
-check_precondition(int dirfd, const char *mac, const struct store_precond *pre, bool *exists,
-                   struct store_result *r)
+int
+store_lock(int dirfd, const char *mac, struct store_lock *lk, struct store_result *r)
 {
-	if (pre == NULL || pre->check == NULL) {
-		char name[64];
-		struct stat st;
-		config_name(name, sizeof name, mac);
-		*exists = stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0;
-		return result(r, STORE_OK, 0, NULL);
+	lk->shared = fsinfo_is_shared(dirfd);
+	lk->fd = lock_mac(dirfd, mac, true, true, r);
+	return lk->fd < 0 ? -1 : result(r, STORE_OK, 0, NULL);
+}
+
+void
+store_unlock(struct store_lock *lk)
+{
+	if (lk->fd >= 0)
+		unlock_mac(lk->fd);
+	lk->fd = -1;
+}
+
+#define LOCK_VALUE_DIGITS 10
+
+/*
+ * The value is LOCK_VALUE_DIGITS decimal digits and a newline at the start
+ * of the lock file; anything else (an empty file, from before the value
+ * existed, or an edit by hand) reads as 0.
+ */
+uint64_t
+store_lock_value(const struct store_lock *lk)
+{
+	char text[LOCK_VALUE_DIGITS + 1];
+	ssize_t n;
+	while ((n = pread(lk->fd, text, sizeof text, 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof text || text[LOCK_VALUE_DIGITS] != '\n')
+		return 0;
+	uint64_t v = 0;
+	for (int i = 0; i < LOCK_VALUE_DIGITS; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(text[i] - '0');
 	}
-	struct store_result rr;
-	const struct buf *current = pre->scratch;
-	if (store_read(dirfd, mac, pre->scratch, pre->info, &rr) != 0) {
-		if (rr.status != STORE_NOT_FOUND) {
-			*r = rr;
-			return -1;
-		}
-		current = NULL;
-	}
-	*exists = current != NULL;
-	if (pre->check(current, pre->arg) != 0)
-		return result(r, STORE_PRECONDITION, 0, "precondition");
+	return v;
+}
+
+int
+store_lock_set_value(struct store_lock *lk, uint64_t v, struct store_result *r)
+{
+	char text[LOCK_VALUE_DIGITS + 2];
+	snprintf(text, sizeof text, "%010llu\n", (unsigned long long)(v % 10000000000ull));
+	ssize_t n;
+	while ((n = pwrite(lk->fd, text, LOCK_VALUE_DIGITS + 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != LOCK_VALUE_DIGITS + 1)
+		return n < 0 ? sys_fail(r, "write lock file")
+		             : result(r, STORE_IO, EIO, "write lock file");
+	/*
+	 * A local file system's readers see the value at once, and a crash
+	 * that loses it loses nothing the directory does not show anyway; a
+	 * shared one's server has it only once flushed.
+	 */
+	if (lk->shared && fdatasync(lk->fd) != 0)
+		return sys_fail(r, "fsync lock file");
 	return result(r, STORE_OK, 0, NULL);
 }
 
-/*
- * With neither the config nor its lock file present, a change that needs
- * a config is answered without creating the lock file (so requests for
- * random MACs leave nothing behind): a precondition that refuses a missing
- * config, or a delete. Returns true when it answered (r says how). A
- * writer creating the config meanwhile is ordered after this answer.
- * Never on a shared file system, where "missing" may be a cached answer
- * older than another node's write: there the answer comes from under the
- * lock.
- */
-static bool
-answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
-                    struct store_result *r)
+bool
+store_known_absent(int dirfd, const char *mac)
 {
 	if (fsinfo_is_shared(dirfd))
 		return false;
@@ -502,82 +529,50 @@ answer_without_lock(int dirfd, const char *mac, const struct store_precond *pre,
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 		return false;
 	lock_name(name, sizeof name, mac);
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
-		return false;
-	if (pre != NULL && pre->check != NULL && pre->check(NULL, pre->arg) != 0) {
-		result(r, STORE_PRECONDITION, 0, "precondition");
-		return true;
-	}
-	if (deleting) {
-		result(r, STORE_NOT_FOUND, ENOENT, "remove config");
-		return true;
-	}
-	return false;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
 }
 
-/* Locks the MAC and checks the precondition; returns the lock, or -1. */
-static int
-begin_change(int dirfd, const char *mac, const struct store_precond *pre, bool deleting,
-             bool *exists, struct store_result *r)
+void
+store_compare(int dirfd, const char *mac, const void *data, size_t len, struct store_compare *out)
 {
-	if (answer_without_lock(dirfd, mac, pre, deleting, r))
-		return -1;
-	int lockfd = lock_mac(dirfd, mac, true, true, r);
-	if (lockfd < 0)
-		return -1;
-	if (check_precondition(dirfd, mac, pre, exists, r) != 0) {
-		unlock_mac(lockfd);
-		return -1;
-	}
-	return lockfd;
-}
-
-/*
- * With the lock held: keeps the current version in the history before a
- * change replaces it. The entry is durable before the change is made, so
- * a crash in between leaves at worst an extra copy of a version that is
- * still current, never a missing one.
- */
-static int
-keep_history(int dirfd, const char *mac, bool exists, struct history_note *note, int *hfd,
-             char hname[256], struct store_result *r)
-{
-	*hfd = -1;
-	hname[0] = '\0';
-	if (note == NULL)
-		return 0;
-	note->revision[0] = '\0';
-	if (note->keep == 0 || !exists)
-		return 0;
-	return history_keep_current(dirfd, mac, note, hfd, hname, r);
-}
-
-/* After the change: prune the history, or drop the entry of a change not made. */
-static void
-end_history(int hfd, const char *hname, struct history_note *note, bool made)
-{
-	if (hfd < 0)
+	char name[64];
+	config_name(name, sizeof name, mac);
+	out->exists = true;
+	out->same = false;
+	/* Opened, not stat'ed by name: on a shared file system this is the server's answer. */
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		out->exists = errno != ENOENT;
 		return;
-	if (made) {
-		history_prune(hfd, note->keep);
-	} else {
-		history_forget(hfd, hname);
-		note->revision[0] = '\0';
 	}
-	close(hfd);
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
+		close(fd);
+		return;
+	}
+	const char *want = data;
+	char chunk[8192];
+	size_t off = 0;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (size_t)n > len - off || memcmp(chunk, want + off, (size_t)n) != 0)
+			break;
+		if (n == 0) {
+			out->same = off == len;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
 }
 
-/*
- * Writes the new version to a temp file, fsyncs it, makes the history
- * entry (hfd, when there is one) durable, then renames and fsyncs the
- * directory.
- */
-static int
-replace_config(int dirfd, const char *mac, const void *data, size_t len, int hfd,
-               struct store_result *r)
+int
+store_temp_write(int dirfd, const char *mac, const void *data, size_t len, struct store_temp *t,
+                 struct store_result *r)
 {
-	char tmp[128];
-	int fd = create_temp(dirfd, mac, tmp, sizeof tmp, r);
+	int fd = create_temp(dirfd, mac, t->name, sizeof t->name, r);
 	if (fd < 0)
 		return -1;
 	const char *failed = NULL;
@@ -593,32 +588,39 @@ replace_config(int dirfd, const char *mac, const void *data, size_t len, int hfd
 		failed = "close temp file";
 		err = errno;
 	}
-	struct store_result hr;
-	if (failed == NULL && hfd >= 0 && history_commit(hfd, &hr) != 0) {
-		failed = hr.op;
-		err = hr.sys_errno;
-	}
-	char name[64];
-	config_name(name, sizeof name, mac);
-	if (failed == NULL && renameat(dirfd, tmp, dirfd, name) != 0) {
-		failed = "rename temp file";
-		err = errno;
-	}
 	if (failed != NULL) {
-		/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
-		if (unlinkat(dirfd, tmp, 0) != 0 && errno != ENOENT)
-			err = err ? err : errno;
+		store_temp_discard(dirfd, t);
 		return result(r, classify(err), err, failed);
 	}
+	return result(r, STORE_OK, 0, NULL);
+}
+
+void
+store_temp_discard(int dirfd, struct store_temp *t)
+{
+	/* Best effort: the temp file is ours; the start-up sweep catches a failure here. */
+	if (t->name[0] != '\0')
+		unlinkat(dirfd, t->name, 0);
+	t->name[0] = '\0';
+}
+
+int
+store_temp_install(int dirfd, const char *mac, struct store_temp *t, struct store_result *r)
+{
+	char name[64];
+	config_name(name, sizeof name, mac);
+	if (renameat(dirfd, t->name, dirfd, name) != 0) {
+		int err = errno;
+		store_temp_discard(dirfd, t);
+		return result(r, classify(err), err, "rename temp file");
+	}
+	t->name[0] = '\0';
 	return sync_dir(dirfd, r);
 }
 
-/* Makes the history entry (hfd, when there is one) durable, then removes the config. */
-static int
-remove_config(int dirfd, const char *mac, int hfd, struct store_result *r)
+int
+store_remove(int dirfd, const char *mac, struct store_result *r)
 {
-	if (hfd >= 0 && history_commit(hfd, r) != 0)
-		return -1;
 	char name[64];
 	config_name(name, sizeof name, mac);
 	if (unlinkat(dirfd, name, 0) != 0) {
@@ -628,49 +630,6 @@ remove_config(int dirfd, const char *mac, int hfd, struct store_result *r)
 		return result(r, classify(err), err, "remove config");
 	}
 	return sync_dir(dirfd, r);
-}
-
-int
-store_change(int dirfd, const char *mac, const void *data, size_t len,
-             const struct store_precond *pre, struct history_note *note, bool *created,
-             struct store_result *r)
-{
-	bool exists = false;
-	if (note != NULL)
-		note->revision[0] = '\0';
-	int lockfd = begin_change(dirfd, mac, pre, data == NULL, &exists, r);
-	if (lockfd < 0)
-		return -1;
-	int hfd;
-	char hname[256];
-	if (keep_history(dirfd, mac, exists, note, &hfd, hname, r) != 0) {
-		unlock_mac(lockfd);
-		return -1;
-	}
-	int rc = data != NULL ? replace_config(dirfd, mac, data, len, hfd, r)
-	                      : remove_config(dirfd, mac, hfd, r);
-	/* STORE_NOT_DURABLE: the change is made (and visible), so its history stays. */
-	bool made = rc == 0 || r->status == STORE_NOT_DURABLE;
-	end_history(hfd, hname, note, made);
-	unlock_mac(lockfd);
-	if (created != NULL && made && data != NULL)
-		*created = !exists;
-	if (rc != 0)
-		return -1;
-	return result(r, STORE_OK, 0, NULL);
-}
-
-int
-store_write(int dirfd, const char *mac, const void *data, size_t len,
-            const struct store_precond *pre, bool *created, struct store_result *r)
-{
-	return store_change(dirfd, mac, data != NULL ? data : "", len, pre, NULL, created, r);
-}
-
-int
-store_delete(int dirfd, const char *mac, const struct store_precond *pre, struct store_result *r)
-{
-	return store_change(dirfd, mac, NULL, 0, pre, NULL, NULL, r);
 }
 
 /* A directory stream over dirfd (a duplicate, read from the top). */
@@ -693,17 +652,25 @@ open_stream(int dirfd, const char *op, struct store_result *r)
 	return d;
 }
 
-static bool
+/*
+ * Looks at a config file. Only "no such name" and "not a regular file"
+ * mean absent; any other failure is a doubt, which the caller resolves by
+ * looking again later, never by dropping what it knew.
+ */
+static enum store_presence
 stat_config(int dirfd, const char *name, struct store_file_info *info, bool shared)
 {
 	struct stat st;
-	if (stat_name(dirfd, name, &st, shared) != 0 || !S_ISREG(st.st_mode))
-		return false;
+	if (stat_name(dirfd, name, &st, shared) != 0)
+		/* ELOOP: a symlink, which the shared path's open(2) refuses. */
+		return errno == ENOENT || errno == ELOOP ? STORE_ABSENT : STORE_UNKNOWN;
+	if (!S_ISREG(st.st_mode))
+		return STORE_ABSENT;
 	fill_info(info, &st);
-	return true;
+	return STORE_PRESENT;
 }
 
-bool
+enum store_presence
 store_stat_config(int dirfd, const char *name, struct store_file_info *info)
 {
 	return stat_config(dirfd, name, info, fsinfo_is_shared(dirfd));
@@ -734,9 +701,10 @@ store_list(int dirfd, int (*each)(const char *name, const struct store_file_info
 		if (!mac_is_config_filename(de->d_name, n))
 			continue;
 		struct store_file_info info;
-		if (!stat_config(dirfd, de->d_name, &info, shared))
+		enum store_presence p = stat_config(dirfd, de->d_name, &info, shared);
+		if (p == STORE_ABSENT)
 			continue; /* removed meanwhile, or not a regular file */
-		rc = each(de->d_name, &info, arg);
+		rc = each(de->d_name, p == STORE_PRESENT ? &info : NULL, arg);
 		if (rc != 0) {
 			result(r, STORE_IO, 0, "list callback");
 			break;

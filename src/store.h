@@ -1,8 +1,11 @@
 /*
- * store.h: the config directory. List, read, durable atomic write, delete,
- * per-MAC locks for conditional writes, start-up sweep of abandoned temp
- * files, and the health check. Knows nothing about HTTP: results are
- * store_status values with the errno and the step that failed.
+ * store.h: the config directory as files. List, read, compare, durable
+ * atomic replace (a temp file installed by rename), remove, per-MAC locks,
+ * start-up sweep of abandoned temp files, and the health check. It knows
+ * nothing about HTTP, and nothing about what a change means: the checks
+ * and the history that go with one are change.h's, which holds the MAC's
+ * lock around the steps here. Results are store_status values with the
+ * errno and the step that failed.
  *
  * On a shared file system (fsinfo.h: NFS, CephFS, SMB, FUSE, or
  * SHARED_FS=true) nothing is decided from a cached stat: files are opened
@@ -12,7 +15,8 @@
  *
  * Names in the directory:
  *   <mac>.json                     a config (the only names ever listed)
- *   .<mac>.lock                    lock file, held with flock(2) by writers
+ *   .<mac>.lock                    lock file, held with flock(2) by writers;
+ *                                  it also holds the lock's value (store_lock_value)
  *   .<mac>.json.<pid>.<n>.<r>.tmp  a write in progress
  *   .history/<mac>/                past versions (history.h), never listed
  */
@@ -36,6 +40,8 @@ enum store_status {
 	STORE_DIR_MISSING,    /* the directory does not exist */
 	STORE_DIR_NOT_DIR,    /* it is a file, or a symlink (not followed) */
 	STORE_ACCESS,         /* permission denied or read-only file system */
+	STORE_UNREACHABLE,    /* the file system's client lost its server (ENOTCONN:
+	                         a network file system's FUSE daemon died) */
 	STORE_NOT_FOUND,      /* no such config */
 	STORE_NOT_REGULAR,    /* the config name is a symlink or not a regular file */
 	STORE_TOO_LARGE,      /* larger than the read bound */
@@ -59,21 +65,6 @@ struct store_file_info {
 	int64_t mtime_ns;
 	int64_t ctime_ns;
 	time_t mtime; /* seconds, by this machine's clock; 0 on a shared file system */
-};
-
-/*
- * Precondition evaluated with the per-MAC lock held, before a write or
- * delete. `current` is the file's bytes, or NULL when there is none;
- * when current is not NULL and `info` is set, *info is the identity of the
- * file those bytes were read from (its modification time included). A
- * non-zero return refuses the change (the store reports STORE_PRECONDITION
- * and the caller knows its own reason from arg).
- */
-struct store_precond {
-	int (*check)(const struct buf *current, void *arg);
-	void *arg;
-	struct buf *scratch;          /* holds current; reused across requests */
-	struct store_file_info *info; /* may be NULL; else current's identity */
 };
 
 /*
@@ -121,57 +112,123 @@ int store_read(int dirfd, const char *mac, struct buf *out, struct store_file_in
 int store_read_file(int dirfd, const char *name, struct buf *out, struct store_file_info *info,
                     struct store_result *r);
 
-struct history_note;
+/* Is data exactly the bytes of <mac>.json? (compares, never follows a symlink) */
+struct store_compare {
+	bool exists; /* something has the config's name (a symlink, a FIFO, ... too) */
+	bool same;   /* it is a regular file holding exactly the bytes compared */
+};
 
 /*
- * store_write (data != NULL) or store_delete (data == NULL), keeping the
- * version it replaces in the history first (history.h) when note is not
- * NULL and note->keep > 0; note->revision then names that version. A
- * failure to keep it fails the change, which is then not made.
+ * Compares <mac>.json with data: reads nothing when the sizes differ. A
+ * name that cannot be opened or read for any reason but ENOENT exists
+ * and is not the same (the caller then writes, and meets the error there).
  */
-int store_change(int dirfd, const char *mac, const void *data, size_t len,
-                 const struct store_precond *pre, struct history_note *note, bool *created,
-                 struct store_result *r);
+void store_compare(int dirfd, const char *mac, const void *data, size_t len,
+                   struct store_compare *out);
 
 /*
- * Replaces <mac>.json with data: temp file (O_EXCL), fsync, rename, fsync
- * directory. *created tells whether there was no file before. The new
- * file gets store_file_mode(), or store_replace_mode() of the file it
- * replaces, exactly (fchmod, whatever the umask); a lock file is created
- * with store_file_mode() less the umask.
- *
- * STORE_NOT_DURABLE: the rename was made, so <mac>.json is the new file
- * and readers see it, but the directory fsync failed STORE_DIR_SYNC_TRIES
- * times, so after a crash the previous file may be back. *created is set.
- * On any other failure the previous file is untouched and no temp file is
- * left.
+ * True when, on a local file system, neither <mac>.json nor its lock file
+ * exists: a change that needs a config can then be refused without
+ * creating a lock file (so requests for random MACs leave nothing
+ * behind). A writer creating the config meanwhile is ordered after that
+ * answer. Always false on a shared file system, where "missing" may be a
+ * cached answer older than another node's write: there the answer must
+ * come from under the lock.
  */
-int store_write(int dirfd, const char *mac, const void *data, size_t len,
-                const struct store_precond *pre, bool *created, struct store_result *r);
+bool store_known_absent(int dirfd, const char *mac);
 
 /*
- * Removes <mac>.json (under the same lock and precondition as writes).
- * STORE_NOT_DURABLE: it is removed, but the directory fsync failed, so
+ * A MAC's write lock: flock(2) of .<mac>.lock, seen by every process and,
+ * on CephFS and NFSv4, every node. Writers of one MAC serialise on it.
+ */
+struct store_lock {
+	int fd;
+	bool shared; /* on a shared file system */
+};
+
+/* Takes the lock, waiting for it; creates the lock file when missing. */
+int store_lock(int dirfd, const char *mac, struct store_lock *lk, struct store_result *r);
+
+/* Releases it. */
+void store_unlock(struct store_lock *lk);
+
+/*
+ * A number kept in the lock file for whoever holds the lock (the history's
+ * sequence numbers). It is as current as the lock on every file system:
+ * taking a lock makes NFS revalidate that file's cached data, and CephFS
+ * is coherent, where a directory listing may be older than another node's
+ * change. 0 when none was ever set.
+ */
+uint64_t store_lock_value(const struct store_lock *lk);
+
+/*
+ * Sets it (below 10^10). On a shared file system it is also flushed to the
+ * server before this returns, so no node can see anything made after it
+ * without it.
+ */
+int store_lock_set_value(struct store_lock *lk, uint64_t v, struct store_result *r);
+
+/*
+ * A new version of <mac>.json in a temp file beside it, not yet in place.
+ * The steps below are for a caller holding the MAC's lock (change.h).
+ */
+struct store_temp {
+	char name[128];
+};
+
+/*
+ * Writes data to a fresh temp file (O_EXCL, never a fixed name) and
+ * fsyncs it. It gets store_file_mode(), or store_replace_mode() of the
+ * config it will replace, exactly (fchmod, whatever the umask). On
+ * failure nothing is left.
+ */
+int store_temp_write(int dirfd, const char *mac, const void *data, size_t len, struct store_temp *t,
+                     struct store_result *r);
+
+/*
+ * Renames the temp file over <mac>.json, then fsyncs the directory so the
+ * rename survives a power cut; readers see the old file or the new one,
+ * never a mix. STORE_NOT_DURABLE: the new file is in place and served,
+ * but the directory fsync failed STORE_DIR_SYNC_TRIES times, so after a
+ * crash the previous file may be back. When the rename fails, the temp
+ * file is removed and the previous file is untouched.
+ */
+int store_temp_install(int dirfd, const char *mac, struct store_temp *t, struct store_result *r);
+
+/* Removes a temp file that will not be installed. */
+void store_temp_discard(int dirfd, struct store_temp *t);
+
+/*
+ * Removes <mac>.json and fsyncs the directory: STORE_NOT_FOUND when there
+ * is none; STORE_NOT_DURABLE when it is removed but the fsync failed, so
  * after a crash it may be back.
  */
-int store_delete(int dirfd, const char *mac, const struct store_precond *pre,
-                 struct store_result *r);
+int store_remove(int dirfd, const char *mac, struct store_result *r);
 
 /*
- * Calls each() for every regular file named <canonical-mac>.json, in
- * directory order, with its identity. A non-zero return from each() stops
- * the walk and is returned.
+ * Calls each() for every file named <canonical-mac>.json that is or may be
+ * a regular file, in directory order, with its identity; info is NULL
+ * when the file could not be looked at for a reason that may pass (an
+ * I/O error, EMFILE, ...; errno says which): the caller should look again
+ * later, not take it as gone. A non-zero return from each() stops the
+ * walk and is returned.
  */
 int store_list(int dirfd,
                int (*each)(const char *name, const struct store_file_info *info, void *arg),
                void *arg, struct store_result *r);
 
+/* What a look at a config file found. */
+enum store_presence {
+	STORE_ABSENT,  /* no such name (ENOENT), or not a regular file */
+	STORE_PRESENT, /* a regular file; the identity is filled in */
+	STORE_UNKNOWN, /* the look failed otherwise (EIO, EMFILE, ESTALE, ...): look again */
+};
+
 /*
  * Identity of the file `name` in the directory (a config file name), never
- * following a symlink. False when it does not exist or is not a regular
- * file (the list then leaves it out).
+ * following a symlink. STORE_UNKNOWN leaves errno set.
  */
-bool store_stat_config(int dirfd, const char *name, struct store_file_info *info);
+enum store_presence store_stat_config(int dirfd, const char *name, struct store_file_info *info);
 
 /*
  * Removes temp files no writer can still own: those whose MAC lock is

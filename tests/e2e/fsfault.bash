@@ -4,6 +4,10 @@
 # local disk never shows (load helpers first).
 #
 #   fsfault_build                 compile fsfault.c once per test file
+#   fsfault_responder FILE [VAR=value ...]
+#                                 writes FILE, an executable that runs the
+#                                 responder with the shim and the VARs, to
+#                                 start a server with (IOTCONFIG_BIN=FILE)
 #   cgi DIR METHOD URI BODY [VAR=value ...]
 #                                 one request against config directory DIR,
 #                                 the VARs (IOT_FAULT_*, SHARED_FS, ...) in its
@@ -16,6 +20,21 @@ fsfault_build() {
 		cc -shared -fPIC -O1 -Wall -Wextra -Werror -o "$FSFAULT_SO" "$IOT_ROOT/tests/e2e/fsfault.c"
 	fi
 	export FSFAULT_SO
+}
+
+fsfault_responder() {
+	local file="$1" kv
+	shift
+	{
+		echo '#!/bin/sh'
+		# The sanitizer runtime wants to come first; the shim only wraps a few calls.
+		echo 'ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"'
+		echo 'export ASAN_OPTIONS'
+		printf 'export LD_PRELOAD=%q\n' "$FSFAULT_SO"
+		for kv in "$@"; do printf 'export %q\n' "$kv"; done
+		printf 'exec %q\n' "$IOTCONFIG_BIN"
+	} >"$file"
+	chmod 755 "$file"
 }
 
 cgi() {

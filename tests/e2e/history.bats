@@ -5,7 +5,9 @@
 # honours preconditions; HISTORY_KEEP bounds it; the list, the count and
 # the files gauge never show it and no revision id reaches another file;
 # concurrent writers (two nodes on one directory) lose no version; with
-# credentials, the history names the user. Each test uses its own MACs, so tests are independent.
+# credentials, the history names the user. A save that changes nothing
+# (the current bytes again, by PUT or by restore) keeps the history and
+# the file as they are. Each test uses its own MACs, so tests are independent.
 
 load helpers
 
@@ -98,6 +100,71 @@ entries() {
 	grep -q "config saved mac=$mac bytes=[0-9]* created=true user=- replaced=-" "$LIGHTTPD_LOG"
 	grep -q "config saved mac=$mac bytes=[0-9]* created=false user=- replaced=$rev1" "$LIGHTTPD_LOG"
 	grep -q "config saved mac=$mac bytes=[0-9]* created=false user=- replaced=$rev2" "$LIGHTTPD_LOG"
+}
+
+@test "saves of the current bytes (wrapped PUT, raw PUT, restore) keep the history, the file and its time, answer 200 as usual and log 'unchanged'" {
+	local mac=aa-00-00-00-10-0d i
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":1}}'
+	assert_code 200
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":2}}'
+	assert_code 200
+	local etag2 f="$CONFIG_DIR/$mac.json" before
+	etag2="$(header ETag)"
+	cp "$f" "$IOT_TMP/v2"
+	backdate "$f"
+	before="$(stat -c '%i %.9Y %a' "$f")"
+	call GET "/api/configs/$mac.json"
+	local modified
+	modified="$(header Last-Modified)"
+	[ -n "$modified" ]
+	history "$mac"
+	assert_json .count 1
+	local rev1
+	rev1="$(jq -r '.revisions[0].revision' <<<"$body")"
+
+	# Twenty wrapped PUTs of the same content (a sync job, Save pressed twice).
+	for i in $(seq 1 20); do
+		put_json "$mac" '{"content":{"deviceName":"Hall","v":2}}'
+		assert_code 200
+		assert_json '[.mac_address, .device_name, .content]' "[\"$mac\",\"Hall\",{\"deviceName\":\"Hall\",\"v\":2}]"
+		[ "$(header ETag)" = "$etag2" ]
+	done
+	# A raw PUT of the file's exact bytes.
+	call PUT "/api/configs/$mac.json" -H 'Content-Type: application/json' --data-binary "@$IOT_TMP/v2"
+	assert_code 200
+	[ "$(header ETag)" = "$etag2" ]
+	history "$mac"
+	assert_json '[.count, .revisions[0].revision]' "[1,\"$rev1\"]"
+	[ "$(entries "$mac")" = 1 ]
+	# Not rewritten: the same inode, modification time and mode; so the same validators.
+	[ "$(stat -c '%i %.9Y %a' "$f")" = "$before" ]
+	cmp "$f" "$IOT_TMP/v2"
+	call GET "/api/configs/$mac.json"
+	[ "$(header Last-Modified)" = "$modified" ]
+	[ "$(header ETag)" = "$etag2" ]
+	[ "$(grep -c "config unchanged mac=$mac bytes=$(stat -c %s "$IOT_TMP/v2") user=-\$" "$LIGHTTPD_LOG")" = 21 ]
+	[ "$(grep -c "config saved mac=$mac " "$LIGHTTPD_LOG")" = 2 ]
+
+	# Preconditions are evaluated as usual.
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":2}}' -H 'If-Match: "00000000000000000000000000000000"'
+	assert_error 412 PRECONDITION_FAILED
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":2},"allow_overwrite":false}'
+	assert_error 409 RECORD_EXISTS
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":2}}' -H "If-Match: $etag2"
+	assert_code 200
+
+	# Back to v1 is a change; restoring v1 again then changes nothing.
+	put_json "$mac" '{"content":{"deviceName":"Hall","v":1}}'
+	assert_code 200
+	history "$mac"
+	assert_json .count 2
+	restore "$mac" "$rev1"
+	assert_code 200
+	assert_json '[.mac_address, .content]' "[\"$mac\",{\"deviceName\":\"Hall\",\"v\":1}]"
+	history "$mac"
+	assert_json .count 2
+	[ "$(entries "$mac")" = 2 ]
+	grep -q "config unchanged mac=$mac revision=$rev1 bytes=[0-9]* user=-\$" "$LIGHTTPD_LOG"
 }
 
 @test "a file edited by hand in place and then replaced through the API is kept byte for byte" {

@@ -9,9 +9,11 @@
 # every answer is checked. The service runs 4 responder processes, and a
 # race of writers, deleters and lists ends with each process, asked
 # through its own FastCGI socket, listing exactly what the directory
-# holds.
+# holds. A look at a file that fails (an I/O error, injected with
+# tests/e2e/fsfault.c) is a doubt, looked at again at the next request.
 
 load helpers
+load fsfault
 
 setup_file() {
 	iot_start_file PROCS=4
@@ -119,6 +121,34 @@ setup() {
 	every_list '.count' 0
 	config 0f-00-00-00-00-01 newcomer
 	every_list '[.count, .configs[0].device_name]' '[1,"newcomer"]'
+}
+
+@test "a config whose stat fails once (EIO, injected) after its change was reported is listed at the next request, and counted" {
+	fsfault_build
+	local token="$BATS_TEST_TMPDIR/eio-once"
+	fsfault_responder "$BATS_TEST_TMPDIR/responder" IOT_FAULT_STAT_EIO_ONCE="$token"
+	# One process: the one whose watch reports the new file is the one asked next.
+	iot_start PROCS=1 IOTCONFIG_BIN="$BATS_TEST_TMPDIR/responder"
+	call GET /api/configs
+	assert_json .count 0
+	# The first list walked the directory and started the watch; from here
+	# on a list looks only at the files the kernel reports changed.
+	call GET /api/configs
+	assert_json .count 0
+	touch "$token"
+	config 0f-00-00-00-00-02 doubted
+	call GET /api/configs
+	assert_code 200
+	# The fault bit: the look at the new file failed.
+	[ ! -e "$token" ]
+	call GET /api/configs
+	assert_json '[.count, .configs[0].mac_address, .configs[0].device_name]' '[1,"0f-00-00-00-00-02","doubted"]'
+	call GET /metrics
+	grep -qx 'iot_config_files_count 1' "$IOT_TMP/last.body"
+	# A file that is really gone still leaves at once.
+	rm "$CONFIG_DIR/0f-00-00-00-00-02.json"
+	call GET /api/configs
+	assert_json .count 0
 }
 
 @test "a config that turns invalid leaves the list, and comes back once fixed" {

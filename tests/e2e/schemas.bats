@@ -119,7 +119,7 @@ DEVICE='{"type":"object","required":["deviceName","wifi"],"properties":{"deviceN
 	rev="$(printf '%s' "$body" | jq -r '.revisions[0].revision')"
 	put_schema default "$DEVICE"
 	current="$(cat "$CONFIG_DIR/aa-bb-cc-00-00-03.json")"
-	call POST "/api/configs/aa-bb-cc-00-00-03/history/$rev/restore" -H 'Content-Length: 0'
+	call POST "/api/configs/aa-bb-cc-00-00-03/history/$rev/restore" -H 'Content-Type: application/json' --data ''
 	assert_code 400
 	assert_json '.code' '"VALIDATION_FAILED"'
 	assert_json '[.details.errors[] | [.instancePath, .keyword]]' '[["","required"]]'
@@ -263,7 +263,7 @@ DEVICE='{"type":"object","required":["deviceName","wifi"],"properties":{"deviceN
 	assert_code 200
 	[ "$body" = '{"required":["a"]}' ]
 	[ -d "$CONFIG_DIR/.schemas/.history/default" ]
-	call POST "/api/schemas/default/history/$rev/restore" -H 'Content-Length: 0'
+	call POST "/api/schemas/default/history/$rev/restore" -H 'Content-Type: application/json' --data ''
 	assert_code 200
 	[ "$(cat "$CONFIG_DIR/.schemas/default.json")" = '{"required":["a"]}' ]
 	call GET /api/schemas/default/history

@@ -7,7 +7,9 @@
 # (no inotify, which other machines' changes never reach); and a config
 # that a stat by name misses (a stale attribute cache, injected with
 # tests/e2e/fsfault.c) is still listed, deleted and matched by If-Match,
-# where the same fault on a local file system is trusted.
+# where the same fault on a local file system is trusted. Two nodes on
+# one directory keep one order of revisions even when one node's listing
+# of a history directory is stale (injected likewise).
 
 load helpers
 load fsfault
@@ -116,4 +118,53 @@ MAC=aa-bb-cc-00-5f-01
 	assert_code 200
 	assert_json .device_name '"replaced"'
 	jq -e '.deviceName == "replaced"' "$dir/$MAC.json"
+}
+
+@test "two nodes, one with a stale listing of the history (injected): revisions keep one order, newest first, and pruning removes only older ones" {
+	fsfault_build
+	local dir="$BATS_TEST_TMPDIR/shared" mac=aa-bb-cc-00-5f-02 i
+	mkdir "$dir"
+	iot_start ESP32_CONFIGS_DIR="$dir" SHARED_FS=true HISTORY_KEEP=3 PROCS=1
+	local a="$BASE_URL"
+	# Node B lists each history directory once and then keeps that listing,
+	# as an NFS client's cached directory may while other nodes change it.
+	fsfault_responder "$BATS_TEST_TMPDIR/stale-responder" IOT_FAULT_STALE_HISTORY=1
+	iot_start ESP32_CONFIGS_DIR="$dir" SHARED_FS=true HISTORY_KEEP=3 PROCS=1 \
+		IOTCONFIG_BIN="$BATS_TEST_TMPDIR/stale-responder"
+	local b="$BASE_URL"
+	on() { # on NODE METHOD PATH [curl args]
+		local node="$1"
+		shift
+		BASE_URL="$node" call "$@"
+	}
+	save() { # save NODE N: a raw PUT of {"v":N}
+		printf '{"v":%d}' "$2" >"$BATS_TEST_TMPDIR/v$2"
+		on "$1" PUT "/api/configs/$mac.json" -H 'Content-Type: application/json' \
+			--data-binary "@$BATS_TEST_TMPDIR/v$2"
+		assert_code 200
+	}
+	save "$a" 1
+	save "$b" 2 # B lists the history now (empty) and keeps v1
+	save "$a" 3
+	save "$a" 4
+	save "$a" 5 # A's entries v2, v3, v4; v1 pruned
+	save "$b" 6 # B keeps v5 while its listing still shows the history as before
+	# The fault bit: B's own listing of the history is the one it first saw.
+	on "$b" GET "/api/configs/$mac/history"
+	assert_code 200
+	[ "$(jq -r '[.revisions[].revision[0:10]] | join(",")' <<<"$body")" != "0000000005,0000000004,0000000003" ]
+	on "$a" GET "/api/configs/$mac/history"
+	assert_code 200
+	assert_json '[.revisions[].revision[0:10]]' '["0000000005","0000000004","0000000003"]'
+	save "$a" 7 # prunes to three again
+	on "$a" GET "/api/configs/$mac/history"
+	assert_json '[.count, [.revisions[].revision[0:10]]]' '[3,["0000000006","0000000005","0000000004"]]'
+	local want=6 rev
+	for rev in $(jq -r '.revisions[].revision' <<<"$body"); do
+		curl -sf -o "$BATS_TEST_TMPDIR/got" "$a/api/configs/$mac/history/$rev"
+		cmp "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/v$want"
+		want=$((want - 1))
+	done
+	cmp "$dir/$mac.json" "$BATS_TEST_TMPDIR/v7"
+	[ "$(find "$dir/.history/$mac" -name '*.json' | wc -l)" = 3 ]
 }

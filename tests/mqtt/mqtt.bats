@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # tests/mqtt/mqtt.bats: change notifications against a real mosquitto broker
 # (one per file, on free loopback ports) and mosquitto_sub: one message per
-# successful change with the exact payload, none for a refused request;
+# successful change with the exact payload, none for a refused request or
+# a save of the bytes already stored;
 # several processes; a broker outage that costs requests nothing and loses
 # nothing within the queue bound; user name and password; TLS; FastCGI and
 # CGI under lighttpd and Apache.
@@ -78,7 +79,7 @@ raw_put() { # raw_put MAC BODY [curl args]
 	call PUT "/api/configs/$mac.json" -H 'Content-Type: application/json' --data-binary "$data" "$@"
 }
 
-@test "a wrapped PUT, a raw PUT and a DELETE publish one message each; refused ones none" {
+@test "a wrapped PUT, a raw PUT and a DELETE publish one message each; refused ones and ones that change nothing none" {
 	sub_start basic
 	iot_start PROCS=1 MQTT_URL="mqtt://127.0.0.1:$MQTT_PORT"
 	put_json aa-bb-cc-dd-ee-01 '{"content":{"a":1}}'
@@ -97,18 +98,29 @@ raw_put() { # raw_put MAC BODY [curl args]
 	assert_code 412
 	call DELETE /api/configs/aa-bb-cc-dd-ee-03
 	assert_code 404
+	# Changing nothing: the stored bytes again, raw and wrapped.
+	raw_put aa-bb-cc-dd-ee-02 '{"b": 2}'
+	assert_code 200
+	[ "$(header ETag)" = "$etag2" ]
+	put_json aa-bb-cc-dd-ee-04 '{"content":{"d":4}}'
+	assert_code 200
+	local etag4
+	etag4="$(header ETag)"
+	put_json aa-bb-cc-dd-ee-04 '{"content":{"d":4}}'
+	assert_code 200
 	# One process publishes in order: once this one is in, so is anything
 	# the refused requests could have produced.
 	raw_put aa-bb-cc-dd-ee-09 '{}'
 	assert_code 200
 	etag9="$(header ETag)"
-	wait_lines basic 4
+	wait_lines basic 5
 	run sub_lines basic
-	[ "${#lines[@]}" -eq 4 ]
+	[ "${#lines[@]}" -eq 5 ]
 	[ "${lines[0]}" = "$(expected aa-bb-cc-dd-ee-01 "$etag1")" ]
 	[ "${lines[1]}" = "$(expected aa-bb-cc-dd-ee-02 "$etag2")" ]
 	[ "${lines[2]}" = "$(expected aa-bb-cc-dd-ee-01 "")" ]
-	[ "${lines[3]}" = "$(expected aa-bb-cc-dd-ee-09 "$etag9")" ]
+	[ "${lines[3]}" = "$(expected aa-bb-cc-dd-ee-04 "$etag4")" ]
+	[ "${lines[4]}" = "$(expected aa-bb-cc-dd-ee-09 "$etag9")" ]
 	# The etag is what a GET answers, and the file holds what was sent.
 	call GET /api/configs/aa-bb-cc-dd-ee-02.json
 	[ "$(header ETag)" = "$etag2" ]
@@ -118,7 +130,7 @@ raw_put() { # raw_put MAC BODY [curl args]
 	call GET /api/health
 	assert_code 200
 	[ "$body" = '{"status":"healthy","mqtt":"connected"}' ]
-	[ "$(metric 'iot_mqtt_publish_total{status="success"}')" = 4 ]
+	[ "$(metric 'iot_mqtt_publish_total{status="success"}')" = 5 ]
 	[ "$(metric 'iot_mqtt_publish_total{status="error"}')" = 0 ]
 	[ "$(metric 'iot_mqtt_publish_total{status="dropped"}')" = 0 ]
 	[ "$(metric iot_mqtt_enabled)" = 1 ]

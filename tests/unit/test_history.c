@@ -1,6 +1,6 @@
 /*
  * test_history.c: proves the history contract of history.c through
- * store_change() in throw-away directories under /tmp. Revision ids and
+ * change_apply() in throw-away directories under /tmp. Revision ids and
  * entry names follow a strict grammar (nothing else is ever opened); each
  * change keeps the version it replaces byte for byte (an API write or a
  * hand edit in place) with its metadata in its name, with the config's
@@ -9,11 +9,19 @@
  * keeps nothing; a change that is refused or fails leaves no entry; a symlink in place of the
  * history directory is never followed.
  *
- * fsync(), linkat() and renameat() are interposed (as in test_store.c) so that a
- * failing fsync of a regular file (the config's temp file) and a file
- * system without hard links (the copy path) can be injected.
+ * Sequence numbers never repeat within a MAC, even when a listing of the
+ * history directory is stale (another node's newest entries not yet in
+ * it, as an NFS client's cached directory may be): they come from the
+ * MAC's lock file, so the newest version stays first and pruning removes
+ * only older ones.
+ *
+ * fsync(), linkat(), renameat() and readdir() are interposed (as in
+ * test_store.c) so that a failing fsync of a regular file (the config's
+ * temp file), a file system without hard links (the copy path) and a stale
+ * listing can be injected.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "history.h"
 #include "store.h"
 #include "tap.h"
@@ -82,6 +91,28 @@ renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 	return (int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd, newpath);
 }
 
+/*
+ * A stale listing: entries with a sequence number at or above hide_from
+ * are left out of listings of the history directory (0: none are).
+ */
+static uint64_t hide_from;
+
+struct dirent *
+readdir(DIR *d)
+{
+	static struct dirent *(*real)(DIR *);
+	if (real == NULL)
+		real = (struct dirent * (*)(DIR *)) dlsym(RTLD_NEXT, "readdir");
+	struct dirent *de;
+	while ((de = real(d)) != NULL) {
+		struct history_entry e;
+		if (hide_from == 0 || !is_history_dir(dirfd(d)) ||
+		    !history_parse_name(de->d_name, &e) || e.seq < hide_from)
+			return de;
+	}
+	return NULL;
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -122,7 +153,8 @@ change(int dfd, const char *data, unsigned keep, enum history_op op, const char 
        char rev[HISTORY_REV_LEN + 1], struct store_result *r)
 {
 	struct history_note note = {.keep = keep, .user = user, .op = op};
-	int rc = store_change(dfd, MAC, data, data ? strlen(data) : 0, NULL, &note, NULL, r);
+	struct change_outcome out;
+	int rc = change_apply(dfd, MAC, data, data ? strlen(data) : 0, NULL, &note, &out, r);
 	if (rev != NULL)
 		memcpy(rev, note.revision, HISTORY_REV_LEN + 1);
 	return rc;
@@ -282,9 +314,10 @@ main(void)
 	}
 	{
 		/* A refused and a failed change leave the history as it was. */
-		struct store_precond pre = {.check = refuse_all, .scratch = &(struct buf){0}};
+		struct change_precond pre = {.check = refuse_all, .scratch = &(struct buf){0}};
 		struct history_note note = {.keep = 20, .op = HISTORY_SAVE};
-		int rc = store_change(dfd, MAC, "{}", 2, &pre, &note, NULL, &r);
+		struct change_outcome out;
+		int rc = change_apply(dfd, MAC, "{}", 2, &pre, &note, &out, &r);
 		free(pre.scratch->data);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && note.revision[0] == '\0' &&
 		                  count_entries(dir) == 3,
@@ -393,6 +426,88 @@ main(void)
 	}
 	close(dfd);
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	{
+		/*
+		 * Another node's newest entries missing from this node's listing:
+		 * v1..v5 keep entries 1..4, of which KEEP=3 leaves 2..4; then a
+		 * listing that still shows the history as it was before entry 3.
+		 */
+		dir = make_dir();
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		int rc = 0;
+		char v[32];
+		for (int i = 1; i <= 5; i++) {
+			snprintf(v, sizeof v, "{\"v\":%d}", i);
+			rc |= change(dfd, v, 3, HISTORY_SAVE, NULL, NULL, &r);
+		}
+		hide_from = 3;
+		struct history_entry *list;
+		size_t n;
+		rc |= history_list(dfd, MAC, 3, &list, &n, &r);
+		TAP_CHECK(
+		        rc == 0 && n == 1 && list[0].seq == 2,
+		        "history: (the fault bites) the stale listing shows entry 2 as the newest");
+		free(list);
+		rc = change(dfd, "{\"v\":6}", 3, HISTORY_SAVE, NULL, rev, &r);
+		hide_from = 0;
+		rc |= history_list(dfd, MAC, 3, &list, &n, &r);
+		TAP_CHECK(rc == 0 && n == 3 && strncmp(rev, "0000000005-", 11) == 0 &&
+		                  bytes_are(dfd, &list[0], "{\"v\":5}") &&
+		                  bytes_are(dfd, &list[1], "{\"v\":4}") &&
+		                  bytes_are(dfd, &list[2], "{\"v\":3}") && list[0].seq == 5 &&
+		                  list[1].seq == 4 && list[2].seq == 3,
+		          "history: a change made with a stale listing takes the next number "
+		          "after the newest entry, not after the newest listed");
+		free(list);
+		rc = change(dfd, "{\"v\":7}", 3, HISTORY_SAVE, NULL, NULL, &r);
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		TAP_CHECK(rc == 0 && n == 3 && count_entries(dir) == 3 &&
+		                  bytes_are(dfd, &list[0], "{\"v\":6}") &&
+		                  bytes_are(dfd, &list[1], "{\"v\":5}") &&
+		                  bytes_are(dfd, &list[2], "{\"v\":4}"),
+		          "history: pruning then keeps the three newest versions");
+		free(list);
+		char lock[256], text[32] = "";
+		snprintf(lock, sizeof lock, "%s/.%s.lock", dir, MAC);
+		FILE *f = fopen(lock, "r");
+		size_t got = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+		if (f != NULL)
+			fclose(f);
+		TAP_CHECK(got == 11 && strcmp(text, "0000000006\n") == 0,
+		          "history: the MAC's lock file holds the last sequence number");
+		/* A lock file that knows a higher number (another node's) wins over the listing. */
+		f = fopen(lock, "w");
+		fputs("0000000100\n", f);
+		fclose(f);
+		rc = change(dfd, "{\"v\":8}", 3, HISTORY_SAVE, NULL, rev, &r);
+		TAP_CHECK(rc == 0 && strncmp(rev, "0000000101-", 11) == 0,
+		          "history: the next number follows the lock file's when it is higher");
+		/* One from before the lock file kept it (empty): the listing's. */
+		f = fopen(lock, "w");
+		fclose(f);
+		rc = change(dfd, "{\"v\":9}", 3, HISTORY_SAVE, NULL, rev, &r);
+		TAP_CHECK(rc == 0 && strncmp(rev, "0000000102-", 11) == 0,
+		          "history: an empty lock file leaves the number to the listing");
+		close(dfd);
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	{
+		/* A history directory emptied by hand lists nothing (and sorts nothing). */
+		dir = make_dir();
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		char hdir[256];
+		snprintf(hdir, sizeof hdir, "%s/.history", dir);
+		int rc = mkdir(hdir, 0750);
+		snprintf(hdir, sizeof hdir, "%s/.history/%s", dir, MAC);
+		rc |= mkdir(hdir, 0750);
+		struct history_entry *list;
+		size_t n = 99;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		TAP_CHECK(rc == 0 && n == 0, "history: an empty history directory lists nothing");
+		free(list);
+		close(dfd);
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	{
 		/* .history as a symlink to elsewhere: never followed. */
 		dir = make_dir();

@@ -24,6 +24,11 @@
  * stat by name misses (as an NFS client's attribute cache may, for a file
  * another node just created), and the sweep goes by lock state alone.
  *
+ * Writes and deletes go through change_apply() without history (as
+ * every write path does), so the lock, the precondition and the file
+ * steps are proved together here; test_change.c proves what a change
+ * adds to them.
+ *
  * Faults are injected by link-time interposition: this file defines
  * fsync() and fstatat(), so the store's calls to them (linked from lib.a)
  * land here; they make the real system call unless a fault is switched on.
@@ -42,6 +47,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "fsinfo.h"
 #include "store.h"
 #include "tap.h"
@@ -287,6 +293,27 @@ as_nobody(int (*fn)(void *), void *arg)
 			TAP_CHECK(got_ == 1, name);                                                \
 	} while (0)
 
+/* --- writes and deletes, as change_apply() makes them without history ---- */
+
+/* Writes data as mac's config; *created (may be NULL) as change_apply says. */
+static int
+write_config(int dirfd, const char *mac, const void *data, size_t len,
+             const struct change_precond *pre, bool *created, struct store_result *r)
+{
+	struct change_outcome out;
+	int rc = change_apply(dirfd, mac, data != NULL ? data : "", len, pre, NULL, &out, r);
+	if (created != NULL)
+		*created = out.created;
+	return rc;
+}
+
+static int
+delete_config(int dirfd, const char *mac, const struct change_precond *pre, struct store_result *r)
+{
+	struct change_outcome out;
+	return change_apply(dirfd, mac, NULL, 0, pre, NULL, &out, r);
+}
+
 /* --- precondition callback -------------------------------------------- */
 
 struct seen {
@@ -353,7 +380,7 @@ child_write_fails(void *arg)
 	struct ro_case *c = arg;
 	struct store_result r;
 	bool created = true;
-	int rc = store_write(c->dirfd, MAC, "{\"new\":1}", 9, NULL, &created, &r);
+	int rc = write_config(c->dirfd, MAC, "{\"new\":1}", 9, NULL, &created, &r);
 	bool ok = rc == -1 && r.status == c->want && r.sys_errno == EACCES &&
 	          strcmp(r.op, c->want_op) == 0;
 	if (!ok)
@@ -367,7 +394,7 @@ child_delete_fails(void *arg)
 {
 	struct ro_case *c = arg;
 	struct store_result r;
-	return store_delete(c->dirfd, MAC, NULL, &r) == -1 && r.status == c->want;
+	return delete_config(c->dirfd, MAC, NULL, &r) == -1 && r.status == c->want;
 }
 
 static int
@@ -433,13 +460,13 @@ main(void)
 			close(fd);
 	}
 
-	/* --- store_write / store_read / store_delete ------------------------- */
+	/* --- writes, reads and deletes -------------------------------------- */
 	new_dir(dir, sizeof dir, "rw");
 	int dfd = open_dir(dir);
 	{
 		static const char data[] = "{\n  \"a\": \"\xc3\xa9\\u0000\"\n}\n\0binary\xff";
 		bool created = false;
-		int rc = store_write(dfd, MAC, data, sizeof data - 1, NULL, &created, &r);
+		int rc = write_config(dfd, MAC, data, sizeof data - 1, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && created,
 		          "store: first write succeeds and reports created");
 		TAP_CHECK(file_is(dfd, MAC ".json", data, sizeof data - 1),
@@ -452,21 +479,21 @@ main(void)
 		          "store: the config is a regular file");
 
 		created = true;
-		rc = store_write(dfd, MAC, "{}", 2, NULL, &created, &r);
+		rc = write_config(dfd, MAC, "{}", 2, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && !created, "store: second write reports not created");
 		TAP_CHECK(file_is(dfd, MAC ".json", "{}", 2),
 		          "store: second write replaces the content entirely");
 		TAP_STREQ(names_in(dir), "." MAC ".lock," MAC ".json",
 		          "store: after a rewrite no temp file is left");
 
-		rc = store_write(dfd, MAC2, "", 0, NULL, NULL, &r);
+		rc = write_config(dfd, MAC2, "", 0, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && file_is(dfd, MAC2 ".json", "", 0),
 		          "store: an empty write creates an empty file (created may be NULL)");
 		size_t big_len = 1u << 20;
 		char *big = malloc(big_len);
 		for (size_t i = 0; i < big_len; i++)
 			big[i] = (char)(i * 7 + 3);
-		rc = store_write(dfd, MAC2, big, big_len, NULL, &created, &r);
+		rc = write_config(dfd, MAC2, big, big_len, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && file_is(dfd, MAC2 ".json", big, big_len),
 		          "store: a 1 MiB write is stored exactly");
 		buf_puts(&b, "stale contents that must be replaced");
@@ -518,7 +545,7 @@ main(void)
 		          "store: the symlink's target is not read");
 
 		bool created = true;
-		rc = store_write(dfd, "22-22-22-22-22-22", "{\"mine\":1}", 10, NULL, &created, &r);
+		rc = write_config(dfd, "22-22-22-22-22-22", "{\"mine\":1}", 10, NULL, &created, &r);
 		ofd = open_dir(path);
 		TAP_CHECK(rc == 0 && file_is(ofd, "secret", "TARGET-BYTES", 12),
 		          "store: a write never writes through a symlink named <mac>.json");
@@ -532,7 +559,7 @@ main(void)
 		snprintf(target, sizeof target, "%s/planted-lock", path);
 		if (symlinkat(target, dfd, ".33-33-33-33-33-33.lock") != 0)
 			perror("symlinkat");
-		rc = store_write(dfd, "33-33-33-33-33-33", "{}", 2, NULL, NULL, &r);
+		rc = write_config(dfd, "33-33-33-33-33-33", "{}", 2, NULL, NULL, &r);
 		ofd = open_dir(path);
 		TAP_CHECK(rc == -1 && r.status == STORE_IO && r.sys_errno == ELOOP &&
 		                  !exists(ofd, "planted-lock") &&
@@ -555,7 +582,7 @@ main(void)
 		int rc = store_read(dfd, "55-55-55-55-55-55", &b, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR,
 		          "store: read of a directory named <mac>.json is STORE_NOT_REGULAR");
-		rc = store_write(dfd, "55-55-55-55-55-55", "{}", 2, NULL, NULL, &r);
+		rc = write_config(dfd, "55-55-55-55-55-55", "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status != STORE_OK && temp_count(dir) == 0,
 		          "store: a write onto a directory fails and leaves no temp file");
 	}
@@ -571,10 +598,10 @@ main(void)
 		unlinkat(dfd, "66-66-66-66-66-66.json", 0);
 	}
 	{
-		int rc = store_delete(dfd, "77-77-77-77-77-77", NULL, &r);
+		int rc = delete_config(dfd, "77-77-77-77-77-77", NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_FOUND,
 		          "store: delete of a missing config is STORE_NOT_FOUND");
-		rc = store_delete(dfd, MAC2, NULL, &r);
+		rc = delete_config(dfd, MAC2, NULL, &r);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && !exists(dfd, MAC2 ".json"),
 		          "store: delete removes the config");
 		TAP_CHECK(store_read(dfd, MAC2, &b, NULL, &r) == -1 && r.status == STORE_NOT_FOUND,
@@ -589,12 +616,12 @@ main(void)
 		TAP_CHECK(store_file_mode() == 0640 && store_dir_mode() == 0750,
 		          "store: the default file mode is 0640, directories 0750");
 		mode_t old = umask(0);
-		int rc = store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		int rc = write_config(mfd, MAC, "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
 		          "store: a new config is 0640 under umask 0 (never world-readable)");
 		TAP_CHECK(mode_of(mfd, "." MAC ".lock") == 0640, "store: a new lock file is 0640");
 		umask(077);
-		rc = store_write(mfd, MAC2, "{}", 2, NULL, NULL, &r);
+		rc = write_config(mfd, MAC2, "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(
 		        rc == 0 && mode_of(mfd, MAC2 ".json") == 0640,
 		        "store: a new config is exactly 0640 whatever the umask (group read kept)");
@@ -602,17 +629,17 @@ main(void)
 		          "store: a lock file's mode is FILE_MODE less the umask");
 		umask(022);
 		rc = fchmodat(mfd, MAC ".json", 0600, 0);
-		rc |= store_write(mfd, MAC, "{\"a\":1}", 7, NULL, NULL, &r);
+		rc |= write_config(mfd, MAC, "{\"a\":1}", 7, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0600 &&
 		                  file_is(mfd, MAC ".json", "{\"a\":1}", 7),
 		          "store: a config tightened to 0600 keeps its mode when replaced");
 		rc = fchmodat(mfd, MAC ".json", 0644, 0);
-		rc |= store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		rc |= write_config(mfd, MAC, "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
 		          "store: a world-readable config (0644) is brought down to 0640 when "
 		          "replaced");
 		rc = fchmodat(mfd, MAC ".json", 0660, 0);
-		rc |= store_write(mfd, MAC, "{}", 2, NULL, NULL, &r);
+		rc |= write_config(mfd, MAC, "{\"b\":2}", 7, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC ".json") == 0640,
 		          "store: a group-writable config loses the write bit FILE_MODE lacks");
 		store_set_file_mode(0600);
@@ -621,11 +648,11 @@ main(void)
 		                store_replace_mode(0640) == 0600 &&
 		                store_replace_mode(0400) == 0400,
 		        "store: FILE_MODE 0600 gives directories 0700, replacements at most 0600");
-		rc = store_write(mfd, "11-22-33-44-55-66", "{}", 2, NULL, NULL, &r);
+		rc = write_config(mfd, "11-22-33-44-55-66", "{}", 2, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, "11-22-33-44-55-66.json") == 0600 &&
 		                  mode_of(mfd, ".11-22-33-44-55-66.lock") == 0600,
 		          "store: with FILE_MODE 0600 a new config and its lock are 0600");
-		rc = store_write(mfd, MAC2, "{}", 2, NULL, NULL, &r);
+		rc = write_config(mfd, MAC2, "{\"c\":3}", 7, NULL, NULL, &r);
 		TAP_CHECK(rc == 0 && mode_of(mfd, MAC2 ".json") == 0600,
 		          "store: with FILE_MODE 0600 a 0640 config is replaced as 0600");
 		store_set_file_mode(0640);
@@ -639,19 +666,19 @@ main(void)
 		buf_init(&scratch);
 		struct seen seen;
 		memset(&seen, 0, sizeof seen);
-		struct store_precond pre = {record, &seen, &scratch, NULL};
+		struct change_precond pre = {record, &seen, &scratch, NULL};
 		static const char v1[] = "{\"v\":1}\0tail";
 
 		bool created = false;
-		int rc = store_write(dfd, "88-88-88-88-88-88", v1, sizeof v1 - 1, &pre, &created,
-		                     &r);
+		int rc = write_config(dfd, "88-88-88-88-88-88", v1, sizeof v1 - 1, &pre, &created,
+		                      &r);
 		/* Asked once before the lock file exists, once more under the lock. */
 		TAP_CHECK(rc == 0 && created && seen.calls >= 1 && seen.got_null,
 		          "store: the precondition sees NULL when there is no file");
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
-		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
+		rc = write_config(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION,
 		          "store: a refusing precondition fails the write with STORE_PRECONDITION");
 		TAP_CHECK(seen.calls == 1 && !seen.got_null && seen.len == sizeof v1 - 1 &&
@@ -669,7 +696,7 @@ main(void)
 		pre.info = &held;
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
-		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
+		rc = write_config(dfd, "88-88-88-88-88-88", "{\"v\":2}", 7, &pre, &created, &r);
 		TAP_CHECK(rc == -1 && held.mtime == 1700000000 &&
 		                  held.size == (int64_t)(sizeof v1 - 1),
 		          "store: the precondition is given the current file's modification time");
@@ -677,7 +704,7 @@ main(void)
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
-		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
+		rc = delete_config(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && seen.calls == 1 &&
 		                  seen.len == sizeof v1 - 1,
 		          "store: a refusing precondition fails the delete with "
@@ -686,19 +713,19 @@ main(void)
 		          "store: a refused delete leaves the file untouched");
 
 		memset(&seen, 0, sizeof seen);
-		rc = store_write(dfd, "88-88-88-88-88-88", "{\"v\":3}", 7, &pre, &created, &r);
+		rc = write_config(dfd, "88-88-88-88-88-88", "{\"v\":3}", 7, &pre, &created, &r);
 		TAP_CHECK(rc == 0 && !created &&
 		                  file_is(dfd, "88-88-88-88-88-88.json", "{\"v\":3}", 7),
 		          "store: an accepting precondition lets the write through");
 		memset(&seen, 0, sizeof seen);
-		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
+		rc = delete_config(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == 0 && seen.calls == 1 && seen.len == 7 &&
 		                  !exists(dfd, "88-88-88-88-88-88.json"),
 		          "store: an accepting precondition lets the delete through");
 
 		memset(&seen, 0, sizeof seen);
 		seen.answer = 1;
-		rc = store_delete(dfd, "88-88-88-88-88-88", &pre, &r);
+		rc = delete_config(dfd, "88-88-88-88-88-88", &pre, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_PRECONDITION && seen.got_null,
 		          "store: a delete's precondition sees NULL when there is no file");
 
@@ -707,7 +734,7 @@ main(void)
 		if (symlinkat(target, dfd, "99-99-99-99-99-99.json") != 0)
 			perror("symlinkat");
 		memset(&seen, 0, sizeof seen);
-		rc = store_write(dfd, "99-99-99-99-99-99", "{}", 2, &pre, NULL, &r);
+		rc = write_config(dfd, "99-99-99-99-99-99", "{}", 2, &pre, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_REGULAR && seen.calls == 0,
 		          "store: a precondition over a symlink fails STORE_NOT_REGULAR without a "
 		          "call");
@@ -897,7 +924,7 @@ main(void)
 		bool created = true;
 		dir_fsyncs = 0;
 		dir_fsync_fails = STORE_DIR_SYNC_TRIES - 1;
-		int rc = store_write(dfd, MAC, "{\"v\":2}", 7, NULL, &created, &r);
+		int rc = write_config(dfd, MAC, "{\"v\":2}", 7, NULL, &created, &r);
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && !created &&
 		                  dir_fsyncs == STORE_DIR_SYNC_TRIES &&
 		                  file_is(dfd, MAC ".json", "{\"v\":2}", 7),
@@ -905,7 +932,7 @@ main(void)
 		          "write succeeds");
 		dir_fsyncs = 0;
 		dir_fsync_fails = -1;
-		rc = store_write(dfd, MAC, "{\"v\":3}", 7, NULL, &created, &r);
+		rc = write_config(dfd, MAC, "{\"v\":3}", 7, NULL, &created, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && r.sys_errno == EIO &&
 		                  r.op != NULL && strcmp(r.op, "fsync directory") == 0 && !created,
 		          "store: a directory fsync failing every time is STORE_NOT_DURABLE (EIO, "
@@ -915,11 +942,11 @@ main(void)
 		TAP_CHECK(file_is(dfd, MAC ".json", "{\"v\":3}", 7) && temp_count(dir) == 0,
 		          "store: after STORE_NOT_DURABLE the config on disk is the new version, "
 		          "and no temp file is left");
-		rc = store_write(dfd, MAC2, "{}", 2, NULL, &created, &r);
+		rc = write_config(dfd, MAC2, "{}", 2, NULL, &created, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && created &&
 		                  file_is(dfd, MAC2 ".json", "{}", 2),
 		          "store: a new config not made durable is in place, reported as created");
-		rc = store_delete(dfd, MAC, NULL, &r);
+		rc = delete_config(dfd, MAC, NULL, &r);
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_DURABLE && !exists(dfd, MAC ".json"),
 		          "store: a delete whose directory fsync fails is STORE_NOT_DURABLE, and "
 		          "the config is gone");
@@ -966,7 +993,7 @@ main(void)
 		fsinfo_set_mode(FSINFO_LOCAL);
 		put_file(dfd, "11-11-11-11-11-11.json", "{\"n\":1}", 7, 0644);
 		stale_stat = true;
-		rc = store_delete(dfd, "11-11-11-11-11-11", NULL, &r);
+		rc = delete_config(dfd, "11-11-11-11-11-11", NULL, &r);
 		stale_stat = false;
 		TAP_CHECK(rc == -1 && r.status == STORE_NOT_FOUND &&
 		                  exists(dfd, "11-11-11-11-11-11.json"),
@@ -983,18 +1010,20 @@ main(void)
 		TAP_CHECK(rc == 0 && l.n == 2 && listed,
 		          "store: on a shared file system the list opens each file: a config a "
 		          "stale stat misses is listed, with its size");
-		TAP_CHECK(store_stat_config(dfd, "11-11-11-11-11-11.json", &info) && info.size == 7,
+		TAP_CHECK(store_stat_config(dfd, "11-11-11-11-11-11.json", &info) ==
+		                          STORE_PRESENT &&
+		                  info.size == 7,
 		          "store: on a shared file system store_stat_config opens the file");
 		struct seen seen = {.answer = 0};
-		struct store_precond pre = {.check = record, .arg = &seen, .scratch = &b};
-		rc = store_write(dfd, "11-11-11-11-11-11", "{\"n\":2}", 7, &pre, NULL, &r);
+		struct change_precond pre = {.check = record, .arg = &seen, .scratch = &b};
+		rc = write_config(dfd, "11-11-11-11-11-11", "{\"n\":2}", 7, &pre, NULL, &r);
 		TAP_CHECK(rc == 0 && seen.calls == 1 && !seen.got_null && seen.len == 7,
 		          "store: on a shared file system a precondition sees a config a stale "
 		          "stat misses");
 		stale_stat = false;
 		put_file(dfd, "12-12-12-12-12-12.json", "{\"n\":1}", 7, 0644);
 		stale_stat = true;
-		rc = store_delete(dfd, "12-12-12-12-12-12", NULL, &r);
+		rc = delete_config(dfd, "12-12-12-12-12-12", NULL, &r);
 		stale_stat = false;
 		TAP_CHECK(rc == 0 && r.status == STORE_OK && !exists(dfd, "12-12-12-12-12-12.json"),
 		          "store: on a shared file system the delete of a config a stale stat "
@@ -1079,6 +1108,38 @@ main(void)
 		                "store: check of a directory nobody cannot read is STORE_ACCESS "
 		                "(read)");
 		chmod(dir, 0755);
+	}
+
+	/* --- the lock's value --------------------------------------------------------- */
+	{
+		new_dir(dir, sizeof dir, "lockvalue");
+		dfd = open_dir(dir);
+		struct store_lock lk;
+		int rc = store_lock(dfd, MAC, &lk, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 0, "store: a new lock's value is 0");
+		rc = store_lock_set_value(&lk, 42, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 42 &&
+		                  file_is(dfd, "." MAC ".lock", "0000000042\n", 11),
+		          "store: the lock's value is ten digits and a newline in the lock file");
+		store_unlock(&lk);
+		rc = store_lock(dfd, MAC, &lk, &r);
+		TAP_CHECK(rc == 0 && store_lock_value(&lk) == 42,
+		          "store: the lock's value outlasts the lock");
+		rc = store_lock_set_value(&lk, 7, &r);
+		TAP_CHECK(rc == 0 && file_is(dfd, "." MAC ".lock", "0000000007\n", 11),
+		          "store: a smaller value replaces the whole of the old one");
+		store_unlock(&lk);
+		static const char *const junk[] = {"", "12345678901\n", "00000000x2\n", "42\n",
+		                                   "0000000042"};
+		bool all_zero = true;
+		for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+			put_file(dfd, "." MAC ".lock", junk[i], strlen(junk[i]), 0600);
+			rc = store_lock(dfd, MAC, &lk, &r);
+			all_zero &= rc == 0 && store_lock_value(&lk) == 0;
+			store_unlock(&lk);
+		}
+		TAP_CHECK(all_zero, "store: a lock file holding anything else has the value 0");
+		close(dfd);
 	}
 
 	/* --- status words ---------------------------------------------------------- */

@@ -29,6 +29,7 @@ FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       make gcc libc6-dev pkg-config libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev \
+      libpcre2-dev libgmp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile VERSION ./
@@ -44,7 +45,7 @@ RUN make install PREFIX=/usr DESTDIR=/out
 FROM ${BASE} AS run
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 ca-certificates curl tini \
+      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 libpcre2-8-0 libgmp10 ca-certificates curl tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
 COPY --from=build /out/usr/share/iotconfig/swagger-ui/ /usr/share/iotconfig/swagger-ui/
@@ -86,6 +87,7 @@ ENV HOST=0.0.0.0 \
     MQTT_CLIENT_ID=iotconfig \
     HISTORY_KEEP=20 \
     CHECKIN_INTERVAL=60 \
+    CHECKIN_MISSING_MAX=1000 \
     FILE_MODE=0640 \
     DEVICE_AUTH=off \
     DEVICE_SECRET_OVERLAP=604800 \

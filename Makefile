@@ -27,6 +27,7 @@ MAX_BODY_BYTES ?= 1048576
 SHARED_FS ?= auto
 HISTORY_KEEP ?= 20
 CHECKIN_INTERVAL ?= 60
+CHECKIN_MISSING_MAX ?= 1000
 FILE_MODE ?= 0640
 # Device secrets: off, per-device or required (README "Device secrets"),
 # and the seconds a replaced secret keeps working.
@@ -53,13 +54,16 @@ DESTDIR ?=
 
 CC ?= cc
 PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp
+# libmosquitto is compiled against but not linked: src/mqtt_lib.c loads it
+# when MQTT is on (it brings libssl and libcrypto, 1.8 MB per process).
+LINKED_PKGS := $(filter-out libmosquitto,$(PKGS))
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
 WARN := -std=c11 -Wall -Wextra -Werror
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(LINKED_PKGS))
 
 CFLAGS_release := $(WARN) -O2 $(HARDEN)
 LDFLAGS_release := -pie -Wl,-z,relro,-z,now
@@ -177,7 +181,8 @@ run: deps-run
 		ESP32_CONFIGS_DIR="$(abspath $(ESP32_CONFIGS_DIR))" CORS_ORIGINS='$(CORS_ORIGINS)' \
 		ALLOWED_HOSTS='$(ALLOWED_HOSTS)' \
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(abspath $(METRICS_FILE))" \
-		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" FILE_MODE="$(FILE_MODE)" \
+		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" \
+		CHECKIN_MISSING_MAX="$(CHECKIN_MISSING_MAX)" FILE_MODE="$(FILE_MODE)" \
 		DEVICE_AUTH='$(DEVICE_AUTH)' DEVICE_SECRET_OVERLAP='$(DEVICE_SECRET_OVERLAP)' \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(RUN_BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \

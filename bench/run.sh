@@ -5,12 +5,20 @@
 #   static      lighttpd serving the config file itself (bench/lighttpd.conf)
 #   floor       bench/floor.c writing the same response bytes through FastCGI
 #   sendfile    the floor answering with X-Sendfile (lighttpd sends the file)
+#   replace     bench/replace.c: the durable-replace limit of one writer
+#               (temp file, fsync, rename, fsync of the directory) with the
+#               bytes the PUT rows store, on the same disk, the floor of
+#               the PUT rows; and the same with the history's one more
+#               step (a link of the current version, fsync of its folder)
 #   service     raw GET, 304 poll, wrapped GET, list at N=200 and N=10,000,
 #               wrapped PUT (fsyncs included) with history on (HISTORY_KEEP
 #               default, 20) and off (HISTORY_KEEP=0, its own instance on
-#               the same directory), /metrics, and GET /api/fetches with
-#               10,000 devices noted (CHECKIN_INTERVAL default, 60: noting
-#               is on in every row)
+#               the same directory; each PUT carries a number of its own,
+#               so each one changes the file), /metrics, and /metrics and GET
+#               /api/fetches with 10,000 devices noted, then again on a
+#               copy of that directory after a scan of BENCH_SCAN MACs
+#               without a config (CHECKIN_INTERVAL default, 60: noting is
+#               on in every row)
 #   cgi         the raw GET with one responder process per request (mod_cgi)
 #   secret      the raw GET of a device that has a secret, sent as HTTP Basic
 #               the way esp_http_client sends it (DEVICE_AUTH=per-device,
@@ -35,9 +43,13 @@
 # (5), BENCH_CONNECTIONS (8), BENCH_PROCS (2 responder processes, like the
 # end-to-end tests), BENCH_NOTE (a line for results.md, e.g. what else ran),
 # BENCH_BIN (the responder to measure, default cgi-bin/iotconfig.fcgi: set
-# it to another build to compare two versions), BENCH_CEPH (1; 0 leaves the
+# it to another build to compare two versions), BENCH_BASE (another build,
+# e.g. an older version: its raw GET, list of 200 and PUT are measured as
+# rows of their own, interleaved with the others, on the same directory,
+# so that two builds are compared in one run), BENCH_CEPH (1; 0 leaves the
 # CephFS rows out, e.g. where FUSE is not available), BENCH_VISIBLE_ROUNDS
-# (200 changes per file system for the cross-node figures).
+# (200 changes per file system for the cross-node figures), BENCH_SCAN
+# (100000 MACs asked for by the scan, 4 clients at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,10 +58,17 @@ SECS="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-5}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 PROCS="${BENCH_PROCS:-2}"
+SCAN="${BENCH_SCAN:-100000}"
 # Resolved: responders are found by the path of their executable.
 BIN="$(readlink -f "${BENCH_BIN:-$ROOT/cgi-bin/iotconfig.fcgi}")"
 FLOOR="$OUT/floor"
 VISIBLE="$OUT/visible"
+REPLACE="$OUT/replace"
+BASE=""
+[ -z "${BENCH_BASE:-}" ] || BASE="$(readlink -f "$BENCH_BASE")"
+# The responder binary of each instance that does not run $BIN.
+declare -A BIN_OF=()
+[ -z "$BASE" ] || BIN_OF[base]="$BASE"
 CEPH="${BENCH_CEPH:-1}"
 VISIBLE_ROUNDS="${BENCH_VISIBLE_ROUNDS:-200}"
 WRK_ARGS=(-t1 -c"$CONNS" -d"${SECS}s" --timeout 10s -s "$ROOT/bench/wrk.lua")
@@ -65,12 +84,15 @@ done
 [ -x "$BIN" ] || die "$BIN is missing (make builds it)"
 [ -x "$FLOOR" ] || die "$FLOOR is missing (make bench builds it)"
 [ -x "$VISIBLE" ] || die "$VISIBLE is missing (make bench builds it)"
+[ -x "$REPLACE" ] || die "$REPLACE is missing (make bench builds it)"
+[ -z "$BASE" ] || [ -x "$BASE" ] || die "BENCH_BASE: $BENCH_BASE is not an executable"
+[ "$BASE" != "$BIN" ] || die "BENCH_BASE is the build measured (BENCH_BIN): set it to another one"
 if [ "$CEPH" = 1 ]; then
 	[ -c /dev/fuse ] || die "no /dev/fuse: ceph-fuse cannot mount here (BENCH_CEPH=0 leaves the CephFS rows out)"
 	command -v ceph-fuse >/dev/null || die "ceph-fuse is missing (make deps-bench installs it)"
 fi
 
-rm -rf "$OUT/n200" "$OUT/n1000" "$OUT/n10000" "$OUT/cgi" "$OUT/rounds" "$OUT/cdf"
+rm -rf "$OUT/n200" "$OUT/n1000" "$OUT/n10000" "$OUT/scanned" "$OUT/cgi" "$OUT/base" "$OUT/replace.d" "$OUT/rounds" "$OUT/cdf"
 mkdir -p "$OUT/rounds" "$OUT/cdf"
 read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 
@@ -79,7 +101,7 @@ read -r _ u0 n0 s0 i0 w0 q0 sq0 st0 _ </proc/stat
 cpu_snapshot() {
 	local f pid rest
 	for f in /proc/[0-9]*/stat; do
-		read -r pid rest <"$f" 2>/dev/null || continue
+		{ read -r pid rest <"$f"; } 2>/dev/null || continue
 		# comm is in parentheses and may hold spaces: split after the last ')'.
 		local comm="${rest#(}" tail="${rest##*) }"
 		comm="${comm%) *}"
@@ -101,16 +123,23 @@ TARGET_FILE="$(stat -c '%s %n' "$C200"/*.json | sort -n | awk '{f[NR] = $2} END 
 MAC="$(basename "$TARGET_FILE" .json)"
 SIZE="$(stat -c %s "$TARGET_FILE")"
 # The devices the PUT rows rewrite (others, so GET rows keep their bytes):
-# one with history on, one with history off.
+# one with history on, one with history off, one for BENCH_BASE's PUT.
 PUT_MAC="02-00-00-00-00-01"
 [ "$PUT_MAC" != "$MAC" ] || PUT_MAC="02-00-00-00-00-02"
 PUT_OFF_MAC="02-00-00-00-00-03"
 [ "$PUT_OFF_MAC" != "$MAC" ] || PUT_OFF_MAC="02-00-00-00-00-04"
+PUT_BASE_MAC="02-00-00-00-00-05"
+[ "$PUT_BASE_MAC" != "$MAC" ] || PUT_BASE_MAC="02-00-00-00-00-06"
+# The PUT rows' body: that device's config with a first member "benchSeq"
+# whose value wrk sets per request (@SEQ@), so that every PUT changes the
+# file: a PUT of the bytes already stored writes nothing.
 {
-	printf '{"content":'
-	cat "$C200/$PUT_MAC.json"
+	printf '{"content":{"benchSeq":@SEQ@,'
+	tail -c +2 "$C200/$PUT_MAC.json"
 	printf '}'
 } >"$OUT/put-body.json"
+sed 's/@SEQ@/0/' "$OUT/put-body.json" >"$OUT/put-body-0.json"
+sed 's/@SEQ@/-1/' "$OUT/put-body.json" >"$OUT/put-body-1.json"
 
 # The floor's response: the headers the service sends for this file. Its
 # mtime goes a minute back: within its own second the service sends no
@@ -186,7 +215,7 @@ start() {
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			ALLOWED_HOSTS= DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_PASSWORD_FILE= MQTT_CA_FILE= MQTT_TOPIC= MQTT_CLIENT_ID= \
-			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 FILE_MODE=0640 DEVICE_AUTH="$device_auth" DEVICE_SECRET_OVERLAP=604800 AUTH_USERS_FILE="$users" AUTH_READS="$reads" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 CHECKIN_MISSING_MAX=1000 FILE_MODE=0640 DEVICE_AUTH="$device_auth" DEVICE_SECRET_OVERLAP=604800 AUTH_USERS_FILE="$users" AUTH_READS="$reads" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
@@ -214,6 +243,13 @@ start n10000 "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
 start cgi "$ROOT/bench/lighttpd-cgi.conf" "$OUT/n200/configs"
 start nohist "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 0
 start secret "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 20 per-device
+# The other build, when compared: the same directory, the same settings.
+if [ -n "$BASE" ]; then
+	BIN_MEASURED="$BIN"
+	BIN="$BASE"
+	start base "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs"
+	BIN="$BIN_MEASURED"
+fi
 # The fleet view on the N=10,000 directory has its own instance, so that
 # the list rows' RSS is the list's alone.
 start fleet "$ROOT/bench/lighttpd.conf" "$OUT/n10000/configs"
@@ -274,6 +310,7 @@ curl -sf -H "$DEVICE_BASIC" "$secret_URL/api/configs/$MAC.json" | cmp -s - "$TAR
 	die "the device with its secret does not get the bytes of $TARGET_FILE"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$secret_URL/api/configs/$MAC.json")" = 401 ] ||
 	die "the device without its secret is not refused"
+[ -z "$BASE" ] || check_body "$base_URL/api/configs/$MAC.json" "$TARGET_FILE"
 got="$(curl -sf -D - -o /dev/null "$n200_URL/api/configs/$MAC.json" | tr -d '\r')"
 grep -qxF "ETag: $ETAG" <<<"$got" || die "the service's ETag is not the floor's ($ETAG)"
 grep -qxF "Last-Modified: $LASTMOD" <<<"$got" || die "the service's Last-Modified is not the floor's"
@@ -294,19 +331,27 @@ if [ "$CEPH" = 1 ]; then
 	[ "$count" = 1000 ] || die "the list on CephFS counts $count"
 	grep -q 'config directory file system is shared (fuse.ceph-fuse)' "$OUT/cephA/lighttpd.log" ||
 		die "the CephFS node does not run as on a shared file system"
-	for i in 1 2; do
+	for i in 0 1; do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-			--data-binary @"$OUT/put-body.json" "$cephA_URL/api/configs/$PUT_MAC")" = 200 ] ||
+			--data-binary @"$OUT/put-body-$i.json" "$cephA_URL/api/configs/$PUT_MAC")" = 200 ] ||
 			die "the PUT on CephFS does not answer 200"
 	done
 	[ -n "$(ls -A "$CLUSTER/b/configs/.history/$PUT_MAC" 2>/dev/null)" ] || die "the PUT row on CephFS keeps no history"
 fi
-for url in "$n200_URL/api/configs/$PUT_MAC" "$n200_URL/api/configs/$PUT_MAC" \
-	"$nohist_URL/api/configs/$PUT_OFF_MAC" "$nohist_URL/api/configs/$PUT_OFF_MAC"; do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-		--data-binary @"$OUT/put-body.json" "$url")" = 200 ] || die "the PUT to $url does not answer 200"
+put_urls=("$n200_URL/api/configs/$PUT_MAC" "$nohist_URL/api/configs/$PUT_OFF_MAC")
+[ -z "$BASE" ] || put_urls+=("$base_URL/api/configs/$PUT_BASE_MAC")
+for url in "${put_urls[@]}"; do
+	for i in 0 1; do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+			--data-binary @"$OUT/put-body-$i.json" "$url")" = 200 ] || die "the PUT to $url does not answer 200"
+	done
 done
+grep -q '"benchSeq": -1,' "$C200/$PUT_MAC.json" || die "the PUT row's device does not hold the last PUT"
 [ -n "$(ls -A "$C200/.history/$PUT_MAC" 2>/dev/null)" ] || die "the PUT row keeps no history"
+# The durable-replace rows: the PUT row's file as stored, on the same disk.
+mkdir -p "$OUT/replace.d/history"
+cp "$C200/$PUT_MAC.json" "$OUT/replace.d/body.json"
+cp "$C200/$PUT_MAC.json" "$OUT/replace.d/$PUT_MAC.json"
 # Every device of N=10,000 fetches its config once (one curl, keep-alive), so
 # GET /api/fetches lists 10,000 notes.
 for f in "$OUT/n10000/configs"/*.json; do
@@ -315,10 +360,41 @@ done >"$OUT/n10000/fetch-all.curl"
 curl -sf -K "$OUT/n10000/fetch-all.curl" || die "the devices of N=10000 could not fetch their configs"
 count="$(curl -sf "$fleet_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
 [ "$count" = 10000 ] || die "GET /api/fetches at N=10000 counts ${count:-nothing}"
+# The same devices with their notes, on a copy that is then scanned: SCAN
+# MACs without a config, each asked for once, by 4 clients at once (keep-alive).
+mkdir -p "$OUT/scanned"
+cp -a "$OUT/n10000/configs" "$OUT/scanned/configs"
+start scanned "$ROOT/bench/lighttpd.conf" "$OUT/scanned/configs"
+size_of() { curl -sf -o /dev/null -w '%{size_download}' "$1"; }
+METRICS_BYTES="$(size_of "$fleet_URL/metrics")"
+FETCHES_BYTES="$(size_of "$fleet_URL/api/fetches")"
+for part in 0 1 2 3; do
+	awk -v n="$SCAN" -v part="$part" -v url="$scanned_URL" 'BEGIN {
+		for (i = part; i < n; i += 4)
+			printf "url = \"%s/api/configs/0e-%02x-%02x-%02x-%02x-%02x.json\"\noutput = \"/dev/null\"\n", url,
+				int(i / 2^32) % 256, int(i / 2^24) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
+		>"$OUT/scanned/scan-$part.curl"
+done
+scan_start="$(date +%s%N)"
+scanners=()
+for part in 0 1 2 3; do
+	curl -s -K "$OUT/scanned/scan-$part.curl" &
+	scanners+=($!)
+done
+wait "${scanners[@]}"
+SCAN_MS=$((($(date +%s%N) - scan_start) / 1000000))
+# The view after it: the devices, and the scan within its bound (CHECKIN_MISSING_MAX=1000).
+count="$(curl -sf "$scanned_URL/api/fetches" | grep -o '"count":[0-9]*' | tail -1 | cut -d: -f2)" || true
+[ -n "$count" ] && [ "$count" -ge 10000 ] && [ "$count" -le 11000 ] ||
+	die "GET /api/fetches after the scan counts ${count:-nothing}, not 10,000 devices and at most 1,000 guesses"
+SCAN_NOTES="$(find "$OUT/scanned/configs/.fetches" -type f -name '0e-*' | wc -l)"
+SCAN_METRICS_BYTES="$(size_of "$scanned_URL/metrics")"
+SCAN_FETCHES_BYTES="$(size_of "$scanned_URL/api/fetches")"
 [ ! -e "$C200/.history/$PUT_OFF_MAC" ] || die "the history-off PUT row keeps history"
 
 # --- the rows -----------------------------------------------------------------
-# name | instance | pool (floor, sendfile, service, cgi, none) | path | method | body | header
+# name | instance | pool (floor, sendfile, service, cgi, none, replace) | path | method | body | header
+# (replace rows: bench/replace.c, "path" its history folder or nothing)
 ROWS=(
 	"static|n200|none|/static/$MAC.json|GET||"
 	"floor|n200|floor|/floor/$MAC.json|GET||"
@@ -332,11 +408,18 @@ ROWS=(
 	"metrics|n200|service|/metrics|GET||"
 	"cgi raw GET|cgi|cgi|/api/configs/$MAC.json|GET||"
 	"PUT, history off|nohist|service|/api/configs/$PUT_OFF_MAC|PUT|$OUT/put-body.json|"
-	"fetches N=10000|fleet|service|/api/fetches|GET||"
 	"list N=1000|n1000|service|/api/configs|GET||"
+	"durable replace|n200|replace||||"
+	"durable replace with history link|n200|replace|$OUT/replace.d/history|||"
 )
-# CephFS rows, through node A (indices 14-17 in the ratios below). The
-# list comes last: its requests still queued when wrk stops (a list takes
+if [ -n "$BASE" ]; then
+	ROWS+=(
+		"base raw GET|base|service|/api/configs/$MAC.json|GET||"
+		"base list N=200|base|service|/api/configs|GET||"
+		"base PUT|base|service|/api/configs/$PUT_BASE_MAC|PUT|$OUT/put-body.json|"
+	)
+fi
+# CephFS rows, through node A. The list comes last: its requests still queued when wrk stops (a list takes
 # a good part of a second there) then delay no other CephFS row.
 if [ "$CEPH" = 1 ]; then
 	ROWS+=(
@@ -346,8 +429,18 @@ if [ "$CEPH" = 1 ]; then
 		"CephFS list N=1000|cephA|service|/api/configs|GET||"
 	)
 fi
-# Last, after the CephFS rows whose indices the ratios name.
+# The device secret row: the raw GET through the instance with DEVICE_AUTH on.
 ROWS+=("raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC")
+# The fleet view at N=10,000 takes a good part of a second per request:
+# too long for wrk's rows. One request at a time instead, FLEET_TRIES each,
+# interleaved like the rows: name | instance | path.
+FLEET=(
+	"/api/fetches N=10000|fleet|/api/fetches"
+	"/metrics N=10000|fleet|/metrics"
+	"/api/fetches N=10000 after scan|scanned|/api/fetches"
+	"/metrics N=10000 after scan|scanned|/metrics"
+)
+FLEET_TRIES=3
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
 measure() {
@@ -357,7 +450,17 @@ measure() {
 	local lpid="${!lpid_var}" pids=()
 	case "$kind" in
 	floor | sendfile) mapfile -t pids < <(pool "$lpid" "$FLOOR") ;;
-	service) mapfile -t pids < <(pool "$lpid" "$BIN") ;;
+	service) mapfile -t pids < <(pool "$lpid" "${BIN_OF[$inst]:-$BIN}") ;;
+	replace)
+		local hist=()
+		[ -z "$path" ] || hist=("$path")
+		line="$("$REPLACE" "$OUT/replace.d" "$PUT_MAC.json" "$OUT/replace.d/body.json" "$SECS" "${hist[@]}")" ||
+			die "$name failed"
+		awk -v round="$round" -v idx="$idx" '{
+			printf "%d\t%d\t%.1f\t%d\t%d\t%d\t-1\t-1\n", round, idx, $2 / $3, $5, $6, $4
+		}' <<<"$line" >>"$OUT/rounds/all.tsv"
+		return 0
+		;;
 	esac
 	# Both floors run bench/out/floor: tell their pools apart by FLOOR_FILE.
 	if [ "$kind" = floor ] || [ "$kind" = sendfile ]; then
@@ -386,9 +489,9 @@ measure() {
 	}' <<<"$line" >>"$OUT/rounds/all.tsv"
 }
 
-rss_report() { # max VmRSS (kB) of the N=10000 service responders, with the breakdown
+rss_report() { # LIGHTTPD_PID: max VmRSS (kB) of its service responders, with the breakdown
 	local p best=0 line=""
-	for p in $(pool "$n10000_PID" "$BIN"); do
+	for p in $(pool "$1" "$BIN"); do
 		local rss anon file
 		rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")"
 		anon="$(awk '/^RssAnon:/ {print $2}' "/proc/$p/status")"
@@ -404,9 +507,9 @@ rss_report() { # max VmRSS (kB) of the N=10000 service responders, with the brea
 echo "bench: ${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, wrk -t1 -c$CONNS, $PROCS responder processes"
 # Warm-up: caches filled and every process started before anything counts.
 for idx in "${!ROWS[@]}"; do
-	IFS='|' read -r name inst _ path _ _ header <<<"${ROWS[$idx]}"
+	IFS='|' read -r name inst kind path method _ header <<<"${ROWS[$idx]}"
 	url_var="${inst}_URL"
-	[[ "$name" == PUT* ]] && continue
+	[ "$kind" != replace ] && [ "$method" != PUT ] || continue
 	BENCH_HEADER="$header" wrk -t1 -c"$CONNS" -d1s -s "$ROOT/bench/wrk.lua" "${!url_var}$path" >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
@@ -415,7 +518,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	done
 	printf '  round %d of %d done\n' "$round" "$ROUNDS"
 done
-read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report)"
+read -r RSS_KB RSS_ANON_KB RSS_FILE_KB <<<"$(rss_report "$n10000_PID")"
+read -r RSS200_KB RSS200_ANON_KB RSS200_FILE_KB <<<"$(rss_report "$n200_PID")"
 
 # A change through one node until another serves it: two nodes over one
 # local directory, and over CephFS through two clients. After the rows:
@@ -430,6 +534,41 @@ visible() { # visible LABEL A_URL B_URL
 echo "bench: a change through one node until the other serves it, $VISIBLE_ROUNDS times per file system"
 visible "local disk" "$n1000_URL" "$n1000b_URL"
 [ "$CEPH" = 1 ] && visible "CephFS" "$cephA_URL" "$cephB_URL"
+
+# fleet_once INDEX: one request of a FLEET row; appends its seconds and the
+# responders' CPU ticks to fleet.tsv.
+fleet_once() {
+	local name inst path lpid_var url_var pids t r0 r1
+	IFS='|' read -r name inst path <<<"${FLEET[$1]}"
+	lpid_var="${inst}_PID" url_var="${inst}_URL"
+	mapfile -t pids < <(pool "${!lpid_var}" "$BIN")
+	r0="$(ticks 14-15 "${pids[@]}")"
+	t="$(curl -sf -o /dev/null -w '%{time_total}' "${!url_var}$path")" || die "$name failed"
+	r1="$(ticks 14-15 "${pids[@]}")"
+	printf '%d\t%s\t%d\n' "$1" "$t" "$((r1 - r0))" >>"$OUT/rounds/fleet.tsv"
+}
+echo "bench: the fleet view, ${#FLEET[@]} rows x $((ROUNDS * FLEET_TRIES)) requests, one at a time"
+for idx in "${!FLEET[@]}"; do fleet_once "$idx" >/dev/null; done # caches filled
+for round in $(seq 1 $((ROUNDS * FLEET_TRIES))); do
+	for idx in "${!FLEET[@]}"; do fleet_once "$idx"; done
+done
+fleet_names="$(printf '%s\n' "${FLEET[@]}" | cut -d'|' -f1)"
+awk -F'\t' -v names="$fleet_names" -v hz="$(getconf CLK_TCK)" '
+function median(arr, n,    i, j, t, s) {
+	for (i = 1; i <= n; i++) s[i] = arr[i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+	return s[int((n + 1) / 2)]
+}
+BEGIN { nrows = split(names, name, "\n") }
+{ n[$1]++; t[$1, n[$1]] = $2; cpu[$1] += $3 }
+END {
+	printf "| fleet view, one request at a time | median time | fastest, slowest | responder CPU per request |\n| --- | ---: | ---: | ---: |\n"
+	for (i = 0; i < nrows; i++) {
+		lo = hi = t[i, 1]
+		for (k = 1; k <= n[i]; k++) { v[k] = t[i, k]; if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k] }
+		printf "| %s | %.0f ms | %.0f, %.0f ms | %.0f ms |\n", name[i + 1], median(v, n[i]) * 1000, lo * 1000, hi * 1000, cpu[i] * 1000 / hz / n[i]
+	}
+}' "$OUT/rounds/fleet.tsv" >"$OUT/fleet.md"
 
 # CPU used by this script and everything it started (the servers and their
 # processes not yet reaped, wrk and the tools, reaped), against the machine's.
@@ -465,8 +604,41 @@ read -r other steal < <(awk -v busy="$(((u1 + n1 + s1 + q1 + sq1) - (u0 + n0 + s
 	printf "%.2f %.2f\n", (o < 0 ? 0 : o), steal / hz / secs }')
 names="$(printf '%s\n' "${ROWS[@]}" | cut -d'|' -f1)"
 
-awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v rss="$RSS_KB" -v anon="$RSS_ANON_KB" \
-	-v file="$RSS_FILE_KB" -v out="$OUT" -v size="$SIZE" '
+# Ratios of two rows of the same round, then their median: "label|a|b"
+# is rows a / b in requests/s; "label|a|b|time" is b / a (time per
+# request); "label|a|b|cpu" the responder CPU per request of a over b.
+# A ratio whose rows did not run (CephFS, BENCH_BASE) is left out.
+RATIOS=(
+	"service raw GET / floor (goal >= 0.90)|raw GET|floor"
+	"service raw GET / static|raw GET|static"
+	"list(200) / raw GET (goal >= 0.75)|list N=200|raw GET"
+	"304 poll / raw GET (goal >= 1.00)|304 poll|raw GET"
+	"time per list at 10,000 / at 200 (linear = 50)|list N=200|list N=10000|time"
+	"sendfile floor / floor|sendfile floor|floor"
+	"cgi raw GET / raw GET|cgi raw GET|raw GET"
+	"responder CPU per request, raw GET / floor|raw GET|floor|cpu"
+	"raw GET with a secret checked / without (goal >= 0.85)|raw GET, secret checked|raw GET"
+	"PUT (history on) / durable replace (goal >= 0.65)|PUT|durable replace"
+	"PUT (history on) / durable replace with history link|PUT|durable replace with history link"
+	"durable replace with history link / durable replace|durable replace with history link|durable replace"
+	"PUT, history off / durable replace|PUT, history off|durable replace"
+	"PUT with history (HISTORY_KEEP=20) / without|PUT|PUT, history off"
+	"CephFS raw GET / local raw GET|CephFS raw GET|raw GET"
+	"CephFS 304 poll / local 304 poll|CephFS 304 poll|304 poll"
+	"CephFS list(1000) / local list(1000)|CephFS list N=1000|list N=1000"
+	"CephFS PUT / local PUT (both with history)|CephFS PUT|PUT"
+	"base: list(200) / raw GET|base list N=200|base raw GET"
+	"base: PUT / durable replace|base PUT|durable replace"
+	"list(200) / raw GET, over base's|list N=200|raw GET|over:base list N=200:base raw GET"
+	"PUT / durable replace, over base's|PUT|durable replace|over:base PUT:durable replace"
+)
+ratios="$(printf '%s\n' "${RATIOS[@]}")"
+
+awk -F'\t' -v rounds="$ROUNDS" -v names="$names" -v ratios="$ratios" -v out="$OUT" -v size="$SIZE" \
+	-v rss="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_FILE_KB" \
+	-v rss200="$RSS200_KB" -v anon200="$RSS200_ANON_KB" -v file200="$RSS200_FILE_KB" \
+	-v scan="$SCAN" -v scan_ms="$SCAN_MS" -v scan_notes="$SCAN_NOTES" -v mbytes="$METRICS_BYTES" -v fbytes="$FETCHES_BYTES" \
+	-v smbytes="$SCAN_METRICS_BYTES" -v sfbytes="$SCAN_FETCHES_BYTES" '
 function median(arr, n,    i, j, t, s) {
 	for (i = 1; i <= n; i++) s[i] = arr[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
@@ -474,7 +646,18 @@ function median(arr, n,    i, j, t, s) {
 }
 function us(v) { return v >= 10000 ? sprintf("%.1f ms", v / 1000) : sprintf("%d us", v) }
 function cpu(v) { return v < 0 ? "-" : sprintf("%.1f", v) }
-BEGIN { nrows = split(names, name, "\n") }
+# The value of ratio "a|b|how" in round r.
+function value(a, b, how, r,    o) {
+	if (how == "time") return rps[row[b], r] / rps[row[a], r]
+	if (how == "cpu") return resp[row[a], r] / resp[row[b], r]
+	if (how ~ /^over:/) { split(how, o, ":"); return (rps[row[a], r] / rps[row[b], r]) / (rps[row[o[2]], r] / rps[row[o[3]], r]) }
+	return rps[row[a], r] / rps[row[b], r]
+}
+BEGIN {
+	nrows = split(names, name, "\n")
+	for (i = 1; i <= nrows; i++) row[name[i]] = i - 1
+	nratios = split(ratios, ratio, "\n")
+}
 { rps[$2, $1] = $3; p50[$2, $1] = $4; p99[$2, $1] = $5; err[$2, $1] = $6; resp[$2, $1] = $7; web[$2, $1] = $8 }
 END {
 	printf "| row | requests/s | p50 | p99 | errors | responder CPU us/req | lighttpd CPU us/req |\n"
@@ -487,39 +670,24 @@ END {
 			err[i, r], cpu(resp[i, r]), cpu(web[i, r])
 		pick[i] = r
 	}
-	# ratios of the same round, then their median
-	split("3 1 3 0 6 3 4 3 7 6 2 1 10 3 0 0 8 11", pair, " ")
-	label[1] = "service raw GET / floor (goal >= 0.90)"
-	label[2] = "service raw GET / static"
-	label[3] = "list(200) / raw GET (goal >= 0.40)"
-	label[4] = "304 poll / raw GET (goal >= 1.00)"
-	label[5] = "time per list at 10,000 / at 200 (linear = 50)"
-	label[6] = "sendfile floor / floor"
-	label[7] = "cgi raw GET / raw GET"
-	label[8] = "responder CPU per request, raw GET / floor"
-	label[9] = "PUT with history (HISTORY_KEEP=20) / without (goal >= 0.60)"
-	# CephFS against the local disk, when its rows ran
-	split("14 3 15 4 17 13 16 8", cpair, " ")
-	for (k = 1; k <= 8; k++) pair[18 + k] = cpair[k]
-	label[10] = "CephFS raw GET / local raw GET"
-	label[11] = "CephFS 304 poll / local 304 poll"
-	label[12] = "CephFS list(1000) / local list(1000)"
-	label[13] = "CephFS PUT / local PUT (both with history)"
-	# The device secret row is the last; found by its name.
-	for (i = 0; i < nrows; i++) if (name[i + 1] == "raw GET, secret checked") { pair[27] = i; pair[28] = 3 }
-	label[14] = "raw GET with a secret checked / without (goal >= 0.85)"
 	printf "\n| ratio (median of the rounds) | value | lowest, highest round |\n| --- | ---: | ---: |\n"
-	for (k = 1; k <= 14; k++) {
-		a = pair[2 * k - 1]; b = pair[2 * k]
-		if (!((a, 1) in rps)) continue
-		for (r = 1; r <= rounds; r++)
-			v[r] = k == 5 ? rps[b, r] / rps[a, r] : k == 8 ? resp[3, r] / resp[1, r] : rps[a, r] / rps[b, r]
+	for (k = 1; k <= nratios; k++) {
+		split(ratio[k], f, "|")
+		need = f[2] "|" f[3]
+		if (f[4] ~ /^over:/) { split(f[4], o, ":"); need = need "|" o[2] "|" o[3] }
+		split(need, want, "|")
+		ok = 1
+		for (w in want) if (!(want[w] in row)) ok = 0
+		if (!ok) continue
+		for (r = 1; r <= rounds; r++) v[r] = value(f[2], f[3], f[4], r)
 		lo = hi = v[1]
 		for (r = 2; r <= rounds; r++) { if (v[r] < lo) lo = v[r]; if (v[r] > hi) hi = v[r] }
-		printf "| %s | %.2f | %.2f, %.2f |\n", label[k], median(v, rounds), lo, hi
+		printf "| %s | %.2f | %.2f, %.2f |\n", f[1], median(v, rounds), lo, hi
 	}
-	printf "\nResponder RSS after the N=10,000 list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
+	printf "\nResponder RSS after the rows, at N=200: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 3 MiB.\n", rss200 / 1024, rss200, anon200, file200
+	printf "At N=10,000, after its list rows: %.2f MiB (VmRSS %d kB: anonymous %d kB, file-backed %d kB); goal <= 4 MiB.\n", rss / 1024, rss, anon, file
 	printf "Raw GET rows fetch one %d-byte config.\n", size
+	printf "Fleet view at N=10,000 (every device noted once): /metrics %d bytes, /api/fetches %d bytes. A scan of %d MACs without a config (4 clients, keep-alive) took %.1f s (%.0f per second); after it %d notes of guessed MACs are kept (CHECKIN_MISSING_MAX 1000), /metrics %d bytes, /api/fetches %d bytes.\n", mbytes, fbytes, scan, scan_ms / 1000, scan * 1000 / (scan_ms > 0 ? scan_ms : 1), scan_notes, smbytes, sfbytes
 	for (i = 0; i < 4; i++) print pick[i] > (out "/picked")
 }' "$OUT/rounds/all.tsv" >"$OUT/table.md"
 awk -F'\t' -v rounds="$VISIBLE_ROUNDS" '
@@ -533,6 +701,10 @@ BEGIN {
 	split($2, f, " ")
 	printf "| %s | %s | %s | %s | %s | %d | %d of %d |\n", $1, us(f[2]), us(f[3]), us(f[4]), us(f[5]), f[6], f[7], f[1]
 }' "$OUT/visible.tsv" >>"$OUT/table.md"
+{
+	echo
+	cat "$OUT/fleet.md"
+} >>"$OUT/table.md"
 
 # Latency distribution of the median rounds: static, floor, service raw GET.
 mapfile -t picked <"$OUT/picked"

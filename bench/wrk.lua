@@ -1,8 +1,12 @@
 -- bench/wrk.lua: the one wrk script every row of `make bench` uses, so
 -- every row runs with the same client settings. The request is fixed
--- before the run starts (no per-request Lua, which would slow the client):
+-- before the run starts (no per-request Lua, which would slow the client),
+-- but for a body with a sequence number:
 --   BENCH_METHOD   GET (default) or PUT
---   BENCH_BODY     file whose bytes are the request body (PUT)
+--   BENCH_BODY     file whose bytes are the request body (PUT); where they
+--                  hold the marker @SEQ@, each request puts a number of its
+--                  own there (1, 2, 3, ...), so that every PUT changes the
+--                  file (a PUT of the bytes already stored writes nothing)
 --   BENCH_HEADER   one extra "Name: value" request header
 -- At the end it prints one line "BENCH requests seconds errors p50 p99"
 -- (latencies in microseconds) and, when BENCH_CDF names a file, writes the
@@ -18,6 +22,14 @@ if body and body ~= "" then
 	wrk.body = f:read("*a")
 	f:close()
 	wrk.headers["Content-Type"] = "application/json"
+	local head, tail = wrk.body:match("^(.-)@SEQ@(.*)$")
+	if head then
+		local seq = 0
+		request = function()
+			seq = seq + 1
+			return wrk.format(nil, nil, nil, head .. seq .. tail)
+		end
+	end
 end
 local header = os.getenv("BENCH_HEADER")
 if header and header ~= "" then

@@ -6,14 +6,18 @@
 
 FLOOR_BIN := bench/out/floor
 VISIBLE_BIN := bench/out/visible
+REPLACE_BIN := bench/out/replace
 
 .PHONY: bench
 bench: deps-bench
-	@$(MAKE) --no-print-directory $(BIN) $(FLOOR_BIN) $(VISIBLE_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(FLOOR_BIN) $(VISIBLE_BIN) $(REPLACE_BIN)
 	bash bench/run.sh
 
 $(FLOOR_BIN): bench/floor.c | bench/out/.dir
 	$(CC) $(WARN) -O2 $(shell pkg-config --cflags fcgi) $< -o $@ $(shell pkg-config --libs fcgi)
 
 $(VISIBLE_BIN): bench/visible.c | bench/out/.dir
+	$(CC) $(WARN) -O2 $< -o $@
+
+$(REPLACE_BIN): bench/replace.c | bench/out/.dir
 	$(CC) $(WARN) -O2 $< -o $@

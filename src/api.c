@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "change.h"
+#include "checkin.h"
 #include "conditional.h"
 #include "digest.h"
 #include "jsonbody.h"
@@ -342,6 +343,13 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	struct store_result r;
 	struct change_outcome out;
 	int rc = change_apply(dirfd, ctx->mac, bytes, len, use, &note, &out, &r);
+	/* A deleted config's device is retired: the fleet view forgets it (its
+	 * next fetch, if any, is noted as a fetch of a missing config). */
+	struct store_result dropped;
+	if (bytes == NULL && (rc == 0 || r.status == STORE_NOT_DURABLE) &&
+	    checkin_drop(dirfd, ctx->mac, &dropped) != 0)
+		log_msg(LOG_WARN, "fetch note of a deleted config not removed mac=%s errno=\"%s\"",
+		        ctx->mac, strerror(dropped.sys_errno));
 	close(dirfd);
 	memcpy(ctx->replaced, note.revision, sizeof ctx->replaced);
 	if (created != NULL)

@@ -21,6 +21,8 @@
 #include "settings.h"
 #include "store.h"
 
+struct checkin_fetch;
+
 struct api_ctx {
 	const struct settings *settings;
 	struct http_request *req;
@@ -40,6 +42,11 @@ struct api_ctx {
 	bool device_has_secret;    /* the MAC has a secret */
 	bool device_authenticated; /* the request presented it */
 	unsigned retry_after;      /* seconds, for a 429 */
+	/*
+	 * out: a device fetch to note once the answer has left (its mac set),
+	 * or left empty; NULL when the caller notes nothing.
+	 */
+	struct checkin_fetch *fetch;
 };
 
 typedef int (*api_handler)(struct api_ctx *ctx);

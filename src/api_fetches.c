@@ -1,22 +1,33 @@
 /*
  * api_fetches.c: the fleet view built from the fetch notes (checkin.h).
  *   GET /api/fetches                    every device's last fetch, by MAC
- *   GET /api/configs/{mac_address}/fetch  one device's
+ *   GET /api/configs/{mac_address}/fetch  one device's, with every client
  * and the device gauges of GET /metrics (api_fetches_metrics).
  *
- * `current` compares the ETag the device holds with the config's ETag now,
- * read from the file at each request, so it is right whichever node or
- * process changed the config. No config is a state too: a device that
- * fetched while there was none holds "no config" (etag null), which is
- * current while there is still none; a device holding an ETag is not
- * current once its config is deleted. A config that cannot be read counts
- * as not current: nothing proves the device holds it.
+ * A note keeps several clients of one MAC; what the view says of the
+ * device (its time, ETag, address, User-Agent, and `current`) is the
+ * client checkin_device_client picks, so a read by someone else does not
+ * change it.
  *
- * `authenticated` says whether the noted fetch carried the device's
- * secret, `has_secret` whether the device has one now: a device that has
- * one and whose note is not authenticated has not fetched with it yet
- * (the note is from before), since with DEVICE_AUTH on nobody is answered
- * on its behalf without it.
+ * `current` compares the ETag the device holds with the config's ETag
+ * now. The list and /metrics take that ETag from the list cache
+ * (catalog.h), which reads a config again only when it changed, so
+ * neither reads nor hashes configs at every request; the one-device route
+ * reads its one config. Either way it is right whichever node or process
+ * changed the config. No config is a state too: a device that fetched
+ * while there was none holds "no config" (etag null), which is current
+ * while there is still none; a device holding an ETag is not current once
+ * its config is gone. A config that cannot be read counts as not current:
+ * nothing proves the device holds it.
+ *
+ * Device secrets (access.h): each fetch says whether it was
+ * `authenticated` (carried the device's secret); `has_secret` says whether
+ * the device has one now, `last_authenticated_fetch_at` when it last
+ * fetched with it (any client's, null: never). While DEVICE_AUTH is on and
+ * the device has a secret, only its authenticated clients can be the
+ * device (checkin_device_client), and nobody else's fetch is noted for it
+ * at all (a fetch without the secret is refused). Which devices have one
+ * is read once per walk, from one listing of .credentials.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,23 +36,19 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "catalog.h"
 #include "checkin.h"
 #include "credential.h"
 
-/* Does the device of note hold its config's current version? */
+/* Is the config's ETag (have: 1 known, 0 no config, -1 unknown) what client c holds? */
 static bool
-is_current(int dirfd, const struct checkin_note *note, struct buf *scratch)
+holds_current(const struct checkin_client *c, int have, const char *hex)
 {
-	struct store_result r;
-	if (store_read(dirfd, note->mac, scratch, NULL, &r) != 0)
-		return r.status == STORE_NOT_FOUND && !note->has_etag;
-	if (!note->has_etag)
+	if (have < 0)
 		return false;
-	uint8_t md[DIGEST_SIZE];
-	digest_sha256(scratch->data ? scratch->data : "", scratch->len, md);
-	char hex[DIGEST_HEX_LEN + 1];
-	digest_hex(md, hex);
-	return strcmp(hex, note->etag) == 0;
+	if (have == 0)
+		return !c->has_etag;
+	return c->has_etag && strcmp(hex, c->etag) == 0;
 }
 
 /* Appends s as a JSON string, or null when empty. s is clean (checkin_clean_text). */
@@ -63,33 +70,80 @@ json_text(struct buf *out, const char *s)
 	return rc == 0 ? buf_puts(out, "\"") : -1;
 }
 
-/*
- * Appends one note as the JSON object the routes answer; has_secret: the
- * device has a secret now (credential.h).
- */
+/* Appends the fields of one client's fetch (no braces). */
 static int
-note_json(struct buf *out, const struct checkin_note *note, bool current, bool has_secret)
+client_fields(struct buf *out, const struct checkin_client *c, bool current)
 {
 	char at[32];
-	api_rfc3339(note->at, at);
-	int rc = buf_printf(
-	        out, "{\"mac_address\":\"%s\",\"last_fetch_at\":\"%s\",\"etag\":", note->mac, at);
+	api_rfc3339(c->at, at);
+	int rc = buf_printf(out, "\"last_fetch_at\":\"%s\",\"etag\":", at);
 	if (rc == 0)
-		rc = note->has_etag ? buf_printf(out, "\"\\\"%s\\\"\"", note->etag)
-		                    : buf_puts(out, "null");
+		rc = c->has_etag ? buf_printf(out, "\"\\\"%s\\\"\"", c->etag)
+		                 : buf_puts(out, "null");
 	if (rc == 0)
 		rc = buf_printf(out,
 		                ",\"current\":%s,\"remote_addr\":", current ? "true" : "false");
 	if (rc == 0)
-		rc = json_text(out, note->addr);
+		rc = json_text(out, c->addr);
 	if (rc == 0)
 		rc = buf_puts(out, ",\"user_agent\":");
 	if (rc == 0)
-		rc = json_text(out, note->user_agent);
+		rc = json_text(out, c->user_agent);
+	return rc == 0 ? buf_printf(out, ",\"authenticated\":%s",
+	                            c->authenticated ? "true" : "false")
+	               : -1;
+}
+
+/* Appends when any client of note last fetched authenticated, or null. */
+static int
+last_authenticated(struct buf *out, const struct checkin_note *note)
+{
+	int64_t t = -1;
+	for (size_t i = 0; i < note->n; i++)
+		if (note->client[i].authenticated && note->client[i].at > t)
+			t = note->client[i].at;
+	if (t < 0)
+		return buf_puts(out, "null");
+	char at[32];
+	api_rfc3339(t, at);
+	return buf_printf(out, "\"%s\"", at);
+}
+
+/*
+ * Appends one note as the JSON object the routes answer: the device's
+ * fetch, whether it has a secret now, and with all set every client's
+ * fetch too.
+ */
+static int
+note_json(struct buf *out, const struct checkin_note *note, int device, int have, const char *hex,
+          bool has_secret, bool all)
+{
+	const struct checkin_client *d = &note->client[device];
+	int rc = buf_printf(out, "{\"mac_address\":\"%s\",", note->mac);
 	if (rc == 0)
-		rc = buf_printf(out, ",\"authenticated\":%s,\"has_secret\":%s",
-		                note->authenticated ? "true" : "false",
+		rc = client_fields(out, d, holds_current(d, have, hex));
+	if (rc == 0)
+		rc = buf_printf(out, ",\"has_secret\":%s,\"last_authenticated_fetch_at\":",
 		                has_secret ? "true" : "false");
+	if (rc == 0)
+		rc = last_authenticated(out, note);
+	if (rc == 0 && all) {
+		rc = buf_puts(out, ",\"clients\":[");
+		for (size_t i = 0; i < note->n && rc == 0; i++) {
+			const struct checkin_client *c = &note->client[i];
+			char first[32];
+			api_rfc3339(c->first_at, first);
+			rc = buf_printf(out, "%s{\"first_fetch_at\":\"%s\",", i > 0 ? "," : "",
+			                first);
+			if (rc == 0)
+				rc = client_fields(out, c, holds_current(c, have, hex));
+			if (rc == 0)
+				rc = buf_printf(out, ",\"device\":%s}",
+				                (int)i == device ? "true" : "false");
+		}
+		if (rc == 0)
+			rc = buf_puts(out, "]");
+	}
 	return rc == 0 ? buf_puts(out, "}") : -1;
 }
 
@@ -107,24 +161,62 @@ answer(struct api_ctx *ctx, int rc)
 	return 0;
 }
 
+static struct checkin_limits
+limits_of(const struct settings *s)
+{
+	return (struct checkin_limits){.interval_s = s->checkin_interval,
+	                               .missing_max = s->checkin_missing_max};
+}
+
+/*
+ * The interval that tells a regular client: the setting, or its default
+ * when noting is off (the notes made before still say who polled).
+ */
+static unsigned
+rule_interval(const struct settings *s)
+{
+	return s->checkin_interval > 0 ? s->checkin_interval : SETTINGS_DEFAULT_CHECKIN;
+}
+
 /* The walk over the notes (checkin_each) that GET /api/fetches and /metrics share. */
 struct walk {
-	int dirfd;
-	struct buf *scratch; /* a config's bytes */
-	struct buf *out;
+	unsigned interval_s;
+	bool checked;      /* DEVICE_AUTH is on: secrets are asked for */
+	uint64_t *secrets; /* the MACs that have a secret (credential_macs) */
+	size_t secrets_n;
+	struct buf *out;  /* JSON, or the timestamp series */
+	struct buf *info; /* /metrics: the info series, appended after the walk */
 	size_t count, outdated;
-	bool labels; /* /metrics: the info series, else JSON */
 };
+
+/* Does the device of note have a secret? */
+static bool
+walk_has_secret(const struct walk *w, const struct checkin_note *note)
+{
+	return credential_in(w->secrets, w->secrets_n, mac_value(note->mac));
+}
 
 static int
 list_one(const struct checkin_note *note, void *arg)
 {
 	struct walk *w = arg;
-	bool current = is_current(w->dirfd, note, w->scratch);
+	bool has_secret = walk_has_secret(w, note);
+	int device = checkin_device_client(note, w->interval_s, w->checked && has_secret);
+	if (device < 0)
+		return 0;
+	char hex[DIGEST_HEX_LEN + 1];
+	int have = catalog_etag(mac_value(note->mac), hex);
 	int rc = w->count > 0 ? buf_puts(w->out, ",") : 0;
 	w->count++;
-	return rc == 0 ? note_json(w->out, note, current, credential_exists(w->dirfd, note->mac))
-	               : -1;
+	return rc == 0 ? note_json(w->out, note, device, have, hex, has_secret, false) : -1;
+}
+
+/* The list cache, fresh, for each device's current ETag. */
+static int
+refresh_catalog(int dirfd, struct buf *scratch, struct store_result *r)
+{
+	const struct schemas *schemas = schemas_load(dirfd, r);
+	return schemas != NULL ? catalog_refresh(dirfd, schemas, scratch, r) : -1;
 }
 
 int
@@ -133,14 +225,26 @@ api_fetches_list(struct api_ctx *ctx)
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
+	struct store_result r;
+	if (refresh_catalog(dirfd, ctx->file, &r) != 0) {
+		close(dirfd);
+		return api_store_error(ctx, &r);
+	}
 	struct buf *out = ctx->res->body;
 	out->len = 0;
-	struct walk w = {.dirfd = dirfd, .scratch = ctx->file, .out = out};
-	struct store_result r = {.status = STORE_OK};
+	struct walk w = {.interval_s = rule_interval(ctx->settings),
+	                 .checked = ctx->settings->device_auth != DEVICE_AUTH_OFF,
+	                 .out = out};
+	if (credential_macs(dirfd, &w.secrets, &w.secrets_n, &r) != 0) {
+		close(dirfd);
+		return api_store_error(ctx, &r);
+	}
 	int rc = buf_puts(out, "{\"fetches\":[");
 	if (rc == 0)
-		rc = checkin_each(dirfd, (int64_t)time(NULL), list_one, &w, &r);
+		rc = checkin_each(dirfd, (int64_t)time(NULL), ctx->settings->checkin_missing_max,
+		                  list_one, &w, &r);
 	close(dirfd);
+	free(w.secrets);
 	if (rc != 0 && r.status != STORE_OK)
 		return api_store_error(ctx, &r);
 	if (rc == 0)
@@ -156,12 +260,17 @@ api_fetch_get(struct api_ctx *ctx)
 		return -1;
 	struct checkin_note note;
 	struct store_result r;
-	int found = checkin_read(dirfd, ctx->mac, (int64_t)time(NULL), &note, &r);
+	int found = checkin_read(dirfd, ctx->mac, (int64_t)time(NULL), &note, NULL, &r);
+	bool has_secret = credential_exists(dirfd, ctx->mac);
+	bool checked = ctx->settings->device_auth != DEVICE_AUTH_OFF;
+	int device = found == 1 ? checkin_device_client(&note, rule_interval(ctx->settings),
+	                                                checked && has_secret)
+	                        : -1;
 	if (found < 0) {
 		close(dirfd);
 		return api_store_error(ctx, &r);
 	}
-	if (found == 0) {
+	if (device < 0) {
 		close(dirfd);
 		char message[120];
 		snprintf(message, sizeof message, "No fetch of config %s was noted", ctx->mac);
@@ -170,58 +279,80 @@ api_fetch_get(struct api_ctx *ctx)
 		              "days (or noting is off: CHECKIN_INTERVAL=0)");
 		return -1;
 	}
-	bool current = is_current(dirfd, &note, ctx->file);
-	bool has_secret = credential_exists(dirfd, ctx->mac);
+	/* One config: read and fingerprint it here rather than refresh the whole cache. */
+	char hex[DIGEST_HEX_LEN + 1];
+	int have = 1;
+	if (store_read(dirfd, ctx->mac, ctx->file, NULL, &r) == 0) {
+		uint8_t md[DIGEST_SIZE];
+		digest_sha256(ctx->file->data ? ctx->file->data : "", ctx->file->len, md);
+		digest_hex(md, hex);
+	} else {
+		have = r.status == STORE_NOT_FOUND ? 0 : -1;
+	}
 	close(dirfd);
 	ctx->res->body->len = 0;
-	return answer(ctx, note_json(ctx->res->body, &note, current, has_secret));
+	return answer(ctx, note_json(ctx->res->body, &note, device, have, hex, has_secret, true));
 }
 
-/* One device's timestamp series, counting the outdated ones. */
+/* One device's series: its timestamp, and its info line kept for later. */
 static int
-gauge_one(const struct checkin_note *note, void *arg)
+metrics_one(const struct checkin_note *note, void *arg)
 {
 	struct walk *w = arg;
-	w->outdated += is_current(w->dirfd, note, w->scratch) ? 0 : 1;
+	int device =
+	        checkin_device_client(note, w->interval_s, w->checked && walk_has_secret(w, note));
+	if (device < 0)
+		return 0;
+	const struct checkin_client *d = &note->client[device];
+	char hex[DIGEST_HEX_LEN + 1];
+	w->outdated += holds_current(d, catalog_etag(mac_value(note->mac), hex), hex) ? 0 : 1;
 	w->count++;
-	return buf_printf(w->out,
-	                  "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"%s\"} "
-	                  "%lld\n",
-	                  note->mac, (long long)note->at);
-}
-
-static int
-info_one(const struct checkin_note *note, void *arg)
-{
-	struct walk *w = arg;
-	int rc = buf_printf(w->out, "iot_config_device_fetch_info{mac_address=\"%s\",user_agent=\"",
-	                    note->mac);
+	int rc = buf_printf(w->out,
+	                    "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"%s\"} "
+	                    "%lld\n",
+	                    note->mac, (long long)d->at);
 	if (rc == 0)
-		rc = metrics_append_label_value(w->out, note->user_agent);
-	return rc == 0 ? buf_puts(w->out, "\"} 1\n") : -1;
+		rc = buf_printf(w->info,
+		                "iot_config_device_fetch_info{mac_address=\"%s\",user_agent=\"",
+		                note->mac);
+	if (rc == 0)
+		rc = metrics_append_label_value(w->info, d->user_agent);
+	return rc == 0 ? buf_puts(w->info, "\"} 1\n") : -1;
 }
 
 int
 api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf *scratch)
 {
-	/* Two walks, so that each family's samples stay together without holding the notes. */
-	struct walk w = {.dirfd = -1, .scratch = scratch, .out = out};
+	/* One walk; each family's samples stay together, the info lines in scratch until the end.
+	 */
 	struct store_result r;
-	bool usable = store_open_dir(settings->configs_dir, &w.dirfd, &r) == 0;
-	int64_t now = (int64_t)time(NULL);
+	int dirfd;
+	bool usable = store_open_dir(settings->configs_dir, &dirfd, &r) == 0;
+	if (usable && refresh_catalog(dirfd, scratch, &r) != 0) {
+		close(dirfd);
+		usable = false; /* an unreadable directory just shows no device */
+	}
+	scratch->len = 0;
+	struct walk w = {.interval_s = rule_interval(settings),
+	                 .checked = settings->device_auth != DEVICE_AUTH_OFF,
+	                 .out = out,
+	                 .info = scratch};
+	if (usable && w.checked && credential_macs(dirfd, &w.secrets, &w.secrets_n, &r) != 0)
+		w.secrets_n = 0; /* unreadable: every device shown by the rule without secrets */
+	struct checkin_limits lim = limits_of(settings);
 	int rc = buf_puts(out, "# HELP iot_config_device_last_fetch_timestamp_seconds When each "
 	                       "device last fetched its config, seconds since the epoch.\n"
 	                       "# TYPE iot_config_device_last_fetch_timestamp_seconds gauge\n");
-	if (rc == 0 && usable && checkin_each(w.dirfd, now, gauge_one, &w, &r) != 0 &&
+	if (rc == 0 && usable &&
+	    checkin_each(dirfd, (int64_t)time(NULL), lim.missing_max, metrics_one, &w, &r) != 0 &&
 	    r.status == STORE_OK)
-		rc = -1; /* out of memory; an unreadable directory just shows no device */
+		rc = -1; /* out of memory */
 	if (rc == 0)
 		rc = buf_puts(out, "# HELP iot_config_device_fetch_info The User-Agent of each "
 		                   "device's last fetch; always 1.\n"
 		                   "# TYPE iot_config_device_fetch_info gauge\n");
-	if (rc == 0 && usable && checkin_each(w.dirfd, now, info_one, &w, &r) != 0 &&
-	    r.status == STORE_OK)
-		rc = -1;
+	if (rc == 0)
+		rc = buf_append(out, scratch->data ? scratch->data : "", scratch->len);
 	if (rc == 0)
 		rc = buf_printf(out,
 		                "# HELP iot_config_devices_outdated Devices that do not hold their "
@@ -230,6 +361,7 @@ api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf
 		                "iot_config_devices_outdated %zu\n",
 		                w.outdated);
 	if (usable)
-		close(w.dirfd);
+		close(dirfd);
+	free(w.secrets);
 	return rc;
 }

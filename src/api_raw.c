@@ -23,15 +23,20 @@
  * Direct-mapped and bounded (64 KiB).
  *
  * Every fetch answered 200 or 304, and every fetch of a config that does
- * not exist (404), is noted for the fleet view (checkin.h) after its
- * answer is decided; the note never changes that answer. On a 304 the
- * device holds the current ETag (If-None-Match matched it, or
- * If-Modified-Since proved it unchanged), so both note the current one.
- * A request carrying Sec-Fetch-Mode comes from a browser, not from a
- * device, and is not noted (the web page reads the exact bytes through
- * /file). A note says whether the fetch carried the device's secret
- * (access.h); with DEVICE_AUTH on, a device that has one gets here only
- * with it, so nobody else's read can change its note.
+ * not exist (404), is handed to main.c to be noted for the fleet view
+ * (checkin.h) once the answer has left; the note never changes that
+ * answer. On a 304 the device holds the current ETag (If-None-Match
+ * matched it, or If-Modified-Since proved it unchanged), so both note the
+ * current one. A read that says it is a person's or a tool's is answered
+ * the same and not noted: the query parameter `peek` or the header
+ * X-Iotconfig-Peek (which the web page, its copied curl command and the
+ * documented examples send), or Sec-Fetch-Mode, which browsers send on
+ * their own where the page is served from a trustworthy origin. Nothing
+ * of this is proof: a device can be mimicked; checkin_note.h's rule keeps
+ * an unmarked read by another client from replacing the device's own.
+ * The proof is the device's secret (access.h): a fetch that carried it is
+ * noted as authenticated, and with DEVICE_AUTH on, a device that has one
+ * gets here only with it, so nobody else's read is noted for it at all.
  */
 #include <string.h>
 
@@ -52,20 +57,30 @@ valid_slot(const uint8_t md[DIGEST_SIZE])
 	return ((size_t)md[0] | (size_t)md[1] << 8) & (RAW_VALID_SLOTS - 1);
 }
 
-/* Notes this fetch; etag is the quoted ETag the device holds now, or NULL. */
+/* Does the request say it is a person's or a tool's read, not a device's? */
+static bool
+marked_not_device(const struct http_request *req)
+{
+	return req->sec_fetch_mode != NULL || req->peek != NULL || http_query_has(req, "peek");
+}
+
+/*
+ * Hands this fetch over to be noted after the answer; etag is the quoted
+ * ETag the device holds now, or NULL.
+ */
 static void
 note_fetch(struct api_ctx *ctx, const char *etag)
 {
-	if (ctx->req->sec_fetch_mode != NULL)
-		return; /* a browser, not a device */
+	if (ctx->fetch == NULL || ctx->settings->checkin_interval == 0 ||
+	    marked_not_device(ctx->req))
+		return;
 	char hex[DIGEST_HEX_LEN + 1];
 	if (etag != NULL) {
 		memcpy(hex, etag + 1, DIGEST_HEX_LEN); /* without the quotes */
 		hex[DIGEST_HEX_LEN] = '\0';
 	}
-	checkin_seen(ctx->settings->configs_dir, ctx->settings->checkin_interval, ctx->mac,
-	             etag != NULL ? hex : NULL, ctx->device_authenticated, ctx->req->remote_addr,
-	             ctx->req->user_agent);
+	checkin_fetch_init(ctx->fetch, ctx->mac, etag != NULL ? hex : NULL,
+	                   ctx->device_authenticated, ctx->req->remote_addr, ctx->req->user_agent);
 }
 
 /* The stored bytes with their validators; device: a device's fetch, noted. */

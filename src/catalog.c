@@ -5,13 +5,20 @@
  * config file, with a second array of the indexes of the valid ones: the
  * list is those, in order. Changes are merged into the array in MAC order,
  * so it is never sorted as a whole and needs no hash index.
- * Of each entry's JSON only what varies is kept (the device_name and
- * device_entity_id values, rendered once, and enable_ota); the rest of the
- * object is written around them while the list is sent. Those values live
- * in one arena buffer (offset + length), which avoids a heap block per
- * device and is compacted when more than half of it is stale. Memory per
- * device is 60 bytes (entry and index) plus those values; a refresh that
- * changes anything briefly holds the old array next to the new one.
+ * Of each entry's JSON only what varies is kept, rendered once when the
+ * file is read: the device_name and device_entity_id values, enable_ota,
+ * and the fields after it (saved_at and the schema's verdict, which hold
+ * as long as the file and the schemas do); the rest of the object is
+ * written around them while the list is sent, which is then copying
+ * only. Those values live in one arena buffer (offset + lengths), which
+ * avoids a heap block per device and is compacted when more than half of
+ * it is stale. Memory per device is 76 bytes (entry and index) plus those
+ * values; a refresh that changes anything briefly holds the old array
+ * next to the new one.
+ *
+ * Each entry also keeps the fingerprint of the bytes it read (the ETag),
+ * for whatever asks which version is current (the fleet view), so that
+ * question never reads or hashes a config.
  *
  * A refresh first learns which files to look at, then looks at each once:
  *   - dirwatch names the changed files: each is stat'ed and read again
@@ -52,6 +59,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "digest.h"
 #include "dirwatch.h"
 #include "jsonbody.h"
 #include "log.h"
@@ -65,13 +73,14 @@ struct entry {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	uint32_t off;        /* into the arena; valid entries only */
-	uint32_t len;        /* arena bytes: device_name value, device_entity_id value, verdict */
-	uint32_t name_len;   /* of which device_name */
-	uint8_t ota;         /* enum summary_ota */
-	uint8_t verdict_len; /* arena bytes after those: summary_append_verdict's text */
+	uint32_t off;      /* into the arena; valid entries only: */
+	uint32_t name_len; /* the device_name value, */
+	uint32_t id_len;   /* then the device_entity_id value, */
+	uint8_t tail_len;  /* then summary_append_tail's text */
+	uint8_t ota;       /* enum summary_ota */
 	bool valid;
-	bool retry; /* the last read failed in a way that may pass: read again */
+	bool retry;                       /* the last read failed in a way that may pass */
+	uint8_t etag[DIGEST_HEX_LEN / 2]; /* fingerprint of the bytes read; not when retry */
 };
 
 /* One file looked at during a refresh. */
@@ -145,19 +154,22 @@ retry_later(struct entry *e, bool was_retry, const char *name, const char *why)
 	        "list skips file=%s reason=\"%s\" (read again at the next list)", name, why);
 }
 
-/* The config's verdict against the schemas of this refresh, as list text. */
+/*
+ * The list fields after enable_ota: the file's time and the config's
+ * verdict against the schemas of this refresh.
+ */
 static int
-append_verdict(struct buf *arena, json_object *config)
+append_tail(struct buf *arena, int64_t saved_ns, json_object *config)
 {
 	if (catalog_cache.schemas == NULL)
-		return summary_append_verdict(arena, NULL, 0);
+		return summary_append_tail(arena, saved_ns, NULL, 0);
 	struct jsonschema_errors e;
 	jsonschema_errors_init(&e);
 	const char *name = NULL;
 	int rc = schemas_check_config(catalog_cache.schemas, config, &name, &e);
 	size_t total = e.total;
 	jsonschema_errors_clear(&e);
-	return rc < 0 ? -1 : summary_append_verdict(arena, name, total);
+	return rc < 0 ? -1 : summary_append_tail(arena, saved_ns, name, total);
 }
 
 /* Reads and renders one file into entry e (identity from the read itself). */
@@ -185,6 +197,9 @@ load_entry(struct entry *e, const char *name)
 	e->size = info.size;
 	e->mtime_ns = info.mtime_ns;
 	e->ctime_ns = info.ctime_ns;
+	uint8_t md[DIGEST_SIZE];
+	digest_sha256(text->data ? text->data : "", text->len, md);
+	memcpy(e->etag, md, sizeof e->etag);
 	json_object *obj = NULL;
 	struct jsonbody_error je;
 	if (jsonbody_parse_object(text->data, text->len, &obj, &je) != 0) {
@@ -200,10 +215,11 @@ load_entry(struct entry *e, const char *name)
 	size_t off = arena->len, name_len = 0;
 	enum summary_ota ota = SUMMARY_OTA_NULL;
 	int rc = summary_append_values(arena, obj, &name_len, &ota);
-	size_t verdict_at = arena->len;
+	size_t tail_at = arena->len;
 	if (rc == 0)
-		rc = append_verdict(arena, obj);
-	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - verdict_at > UINT8_MAX))
+		rc = append_tail(arena, info.mtime_ns, obj);
+	/* The tail is under 130 bytes: the schema name is short (schemas.h). */
+	if (rc == 0 && (arena->len > UINT32_MAX || arena->len - tail_at > UINT8_MAX))
 		rc = -1;
 	json_object_put(obj);
 	if (rc != 0) {
@@ -212,9 +228,9 @@ load_entry(struct entry *e, const char *name)
 		return;
 	}
 	e->off = (uint32_t)off;
-	e->len = (uint32_t)(arena->len - off);
 	e->name_len = (uint32_t)name_len;
-	e->verdict_len = (uint8_t)(arena->len - verdict_at);
+	e->id_len = (uint32_t)(tail_at - off - name_len);
+	e->tail_len = (uint8_t)(arena->len - tail_at);
 	e->ota = (uint8_t)ota;
 	e->valid = true;
 }
@@ -290,6 +306,13 @@ look_at_changes(const struct dirwatch_changes *changes)
 	}
 	catalog_cache.nlooks = k;
 	return 0;
+}
+
+/* Arena bytes of a valid entry. */
+static size_t
+entry_bytes(const struct entry *e)
+{
+	return (size_t)e->name_len + e->id_len + e->tail_len;
 }
 
 static bool
@@ -383,10 +406,9 @@ merge(bool whole_directory, bool force)
 		if (!e->valid)
 			continue;
 		listed[catalog_cache.nlisted++] = (uint32_t)x;
-		catalog_cache.bytes += e->len;
+		catalog_cache.bytes += entry_bytes(e);
 		catalog_cache.rendered +=
-		        summary_entry_len(e->name_len, e->len - e->name_len - e->verdict_len,
-		                          e->verdict_len, e->ota, e->mtime_ns);
+		        summary_entry_len(e->name_len, e->id_len, e->tail_len, e->ota);
 	}
 	return 0;
 }
@@ -405,7 +427,7 @@ compact_arena(void)
 	for (size_t i = 0; i < catalog_cache.nlisted; i++) {
 		struct entry *e = &catalog_cache.v[catalog_cache.listed[i]];
 		size_t off = fresh.len;
-		if (buf_append(&fresh, arena->data + e->off, e->len) != 0) {
+		if (buf_append(&fresh, arena->data + e->off, entry_bytes(e)) != 0) {
 			buf_free(&fresh);
 			return -1;
 		}
@@ -492,8 +514,7 @@ catalog_append_entry(size_t i, struct buf *out)
 	char mac[MAC_CANONICAL_LEN + 1];
 	mac_from_value(e->mac, mac);
 	return summary_append_entry(out, mac, catalog_cache.arena.data + e->off, e->name_len,
-	                            e->len - e->name_len - e->verdict_len, e->verdict_len, e->ota,
-	                            e->mtime_ns);
+	                            e->id_len, e->tail_len, e->ota);
 }
 
 unsigned long
@@ -506,4 +527,26 @@ size_t
 catalog_bytes(void)
 {
 	return catalog_cache.rendered;
+}
+
+int
+catalog_etag(uint64_t mac, char hex[DIGEST_HEX_LEN + 1])
+{
+	size_t lo = 0, hi = catalog_cache.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (catalog_cache.v[mid].mac < mac)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == catalog_cache.n || catalog_cache.v[lo].mac != mac)
+		return 0;
+	const struct entry *e = &catalog_cache.v[lo];
+	if (e->retry)
+		return -1;
+	uint8_t md[DIGEST_SIZE] = {0};
+	memcpy(md, e->etag, sizeof e->etag);
+	digest_hex(md, hex);
+	return 1;
 }

@@ -16,8 +16,10 @@
 #define IOTCONFIG_CATALOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "schemas.h"
 #include "store.h"
 
@@ -40,6 +42,13 @@ int catalog_append_entry(size_t i, struct buf *out);
 
 /* Sum of the lengths of all valid entries as catalog_append_entry writes them. */
 size_t catalog_bytes(void);
+
+/*
+ * The ETag fingerprint (digest.h) of mac's config as last read, into hex:
+ * 1, or 0 when there is no such config file, or -1 when its last read
+ * failed (nothing is known of its bytes). As of the last refresh.
+ */
+int catalog_etag(uint64_t mac, char hex[DIGEST_HEX_LEN + 1]);
 
 /* Full directory walks since the last clear (tests). */
 unsigned long catalog_walks(void);

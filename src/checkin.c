@@ -1,38 +1,39 @@
 /*
- * checkin.c: the fetch notes of checkin.h, and the per-process memory that
- * keeps writing them rare.
+ * checkin.c: the fetch notes' files (checkin.h).
  *
  * Why one file per MAC, replaced whole by rename, and nothing more:
  *   - A reader opens a name and gets a complete note, old or new, never a
  *     mix: rename(2) replaces the name atomically, on a local disk and on
  *     NFS/CephFS alike, so no lock and no checksum is needed, and no
- *     writer ever waits for another (the last rename wins; all of them
- *     carry the same kind of truth, so any winner is right).
+ *     writer ever waits for another.
+ *   - A write reads the note first and changes only its own client's line
+ *     (checkin_update). Two writers of one MAC at the same instant: the
+ *     last rename wins and the other's change is lost; the loser's client
+ *     then finds its line stale at its next fetch and writes it again, so
+ *     a lost change costs at most one poll.
  *   - Each note is small and independent: a device is noted without
  *     reading or rewriting anyone else's, and the notes of several nodes
  *     sharing the directory meet in the same files.
  *   - No fsync: a note lost in a crash costs one interval of staleness and
- *     the device's next fetch writes it again. The device's answer never
- *     waits for the disk.
- *   - The temp file has one name per process (".tmp-" and a random token),
- *     reused for every write, so a process that dies leaves at most one;
- *     checkin_each removes those older than a day (no writer takes that
- *     long, whatever the clocks of the nodes say).
- *   - A note older than 90 days (7 for a fetch of a missing config, which
- *     anyone can make for any MAC) is removed when the notes are listed. The
+ *     the device's next fetch writes it again.
+ *   - The temp file has one name per process (".tmp-" and a random token,
+ *     in .fetches, renamed into the note's own directory), reused for every
+ *     write, so a process that dies leaves at most one; checkin_each
+ *     removes those older than a day (no writer takes that long, whatever
+ *     the clocks of the nodes say).
+ *   - A note whose newest fetch is older than 90 days (7 without a config,
+ *     which anyone can ask for) is removed when the notes are walked. The
  *     removal races with a write of that MAC only when a device silent for
- *     90 days fetches at that instant; its note then comes back at its
- *     next write (within one interval).
+ *     that long fetches at that instant; it is noted again at its next
+ *     fetch.
+ *   - The bound of the kinds without a config is a count of names (one
+ *     readdir of at most about CHECKIN_MISSING_MAX names, only when a name
+ *     is added), and "least recently written" is the files' modification
+ *     time, which the file system keeps (on NFS, the server's clock): no
+ *     index to keep in step, nothing to repair after a crash.
  *
- * The rate limit is per process (checkin_due): an open-addressing table of
- * MAC -> (time of the last write, ETag written). Every doubt means "write":
- * a process that just started, a MAC it forgot (the table starts again
- * beyond CHECKIN_MEMORY_MAX), a held ETag other than the one it wrote.
- * The time is the monotonic clock's, so a clock step neither stops noting
- * nor makes it write at every fetch.
- *
- * Process-owned state: that table, the temp name, when the last failure
- * was logged, and how many fetches of missing configs this interval noted.
+ * Process-owned state: the temp name, and when the last failure was
+ * logged.
  */
 #include "checkin.h"
 
@@ -50,227 +51,23 @@
 #include "log.h"
 #include "metrics.h"
 
-#define NOTE_MAGIC "iotconfig-fetch 1"
-
-/* --- text ------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 (RFC 3629 section 4). */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlong form */
-		if (c == 0xED)
-			hi = 0x9F; /* no surrogate */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90; /* no overlong form */
-		if (c == 0xF4)
-			hi = 0x8F; /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
+/* The directory of each kind, inside .fetches ("" is .fetches itself). */
+static const char *const kind_dir[CHECKIN_KINDS] = {"", "waiting", "once"};
 
 void
-checkin_clean_text(const char *in, size_t max, char *out)
+checkin_fetch_init(struct checkin_fetch *f, const char *mac, const char *etag_hex,
+                   bool authenticated, const char *remote_addr, const char *user_agent)
 {
-	const unsigned char *p = (const unsigned char *)(in != NULL ? in : "");
-	size_t n = strlen((const char *)p), o = 0;
-	for (size_t i = 0; i < n;) {
-		if (p[i] < 0x20 || p[i] == 0x7f) {
-			i++;
-			continue;
-		}
-		size_t len = utf8_len(p + i, n - i);
-		const char *piece = len > 0 ? (const char *)p + i : "?";
-		size_t plen = len > 0 ? len : 1;
-		if (o + plen > max)
-			break; /* never half a character */
-		memcpy(out + o, piece, plen);
-		o += plen;
-		i += len > 0 ? len : 1;
-	}
-	out[o] = '\0';
+	memset(f, 0, sizeof *f);
+	snprintf(f->mac, sizeof f->mac, "%s", mac);
+	f->has_etag = etag_hex != NULL;
+	snprintf(f->etag, sizeof f->etag, "%s", etag_hex != NULL ? etag_hex : "");
+	f->authenticated = authenticated;
+	checkin_clean_text(remote_addr, CHECKIN_ADDR_MAX, f->addr);
+	checkin_clean_text(user_agent, CHECKIN_UA_MAX, f->user_agent);
 }
 
-size_t
-checkin_format(const struct checkin_note *note, char out[CHECKIN_NOTE_MAX])
-{
-	_Static_assert(sizeof NOTE_MAGIC + 21 + DIGEST_HEX_LEN + CHECKIN_ADDR_MAX + CHECKIN_UA_MAX +
-	                               sizeof "authenticated" + 6 <
-	                       CHECKIN_NOTE_MAX,
-	               "a note always fits");
-	int n = snprintf(out, CHECKIN_NOTE_MAX, "%s\n%lld\n%s\n%s\n%s\n%s\n", NOTE_MAGIC,
-	                 (long long)note->at, note->has_etag ? note->etag : "-", note->addr,
-	                 note->user_agent, note->authenticated ? "authenticated" : "-");
-	return n > 0 ? (size_t)n : 0;
-}
-
-static bool
-is_etag_hex(const char *s, size_t n)
-{
-	if (n != DIGEST_HEX_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-bool
-checkin_parse(const char *mac, const char *data, size_t len, struct checkin_note *out)
-{
-	/*
-	 * Six lines, each ended by '\n', nothing after the sixth; or five,
-	 * written before device secrets (an unauthenticated fetch).
-	 */
-	const char *line[6];
-	size_t llen[6];
-	const char *p = data, *end = data + len;
-	int lines = 0;
-	for (; lines < 6 && p < end; lines++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			return false;
-		line[lines] = p;
-		llen[lines] = (size_t)(nl - p);
-		p = nl + 1;
-	}
-	if (lines < 5 || p != end || llen[0] != strlen(NOTE_MAGIC) ||
-	    memcmp(line[0], NOTE_MAGIC, llen[0]) != 0)
-		return false;
-	memset(out, 0, sizeof *out);
-	if (lines == 6) {
-		if (llen[5] == strlen("authenticated") &&
-		    memcmp(line[5], "authenticated", llen[5]) == 0)
-			out->authenticated = true;
-		else if (llen[5] != 1 || line[5][0] != '-')
-			return false;
-	}
-	snprintf(out->mac, sizeof out->mac, "%s", mac);
-	char num[24];
-	if (llen[1] == 0 || llen[1] >= sizeof num)
-		return false;
-	memcpy(num, line[1], llen[1]);
-	num[llen[1]] = '\0';
-	char *e = NULL;
-	errno = 0;
-	long long at = strtoll(num, &e, 10);
-	if (errno != 0 || *e != '\0' || num[0] < '0' || num[0] > '9')
-		return false;
-	out->at = at;
-	if (llen[2] == 1 && line[2][0] == '-') {
-		out->has_etag = false;
-	} else if (is_etag_hex(line[2], llen[2])) {
-		out->has_etag = true;
-		memcpy(out->etag, line[2], DIGEST_HEX_LEN);
-		out->etag[DIGEST_HEX_LEN] = '\0';
-	} else {
-		return false;
-	}
-	char text[CHECKIN_NOTE_MAX];
-	if (llen[3] >= sizeof text || llen[4] >= sizeof text)
-		return false;
-	memcpy(text, line[3], llen[3]);
-	text[llen[3]] = '\0';
-	checkin_clean_text(text, CHECKIN_ADDR_MAX, out->addr);
-	memcpy(text, line[4], llen[4]);
-	text[llen[4]] = '\0';
-	checkin_clean_text(text, CHECKIN_UA_MAX, out->user_agent);
-	return true;
-}
-
-/* --- the per-process rate limit -------------------------------------- */
-
-struct seen {
-	uint64_t key; /* the MAC's value + 1; 0: a free slot */
-	int64_t at_ms;
-	bool has_etag;
-	bool authenticated;
-	char etag[DIGEST_HEX_LEN + 1];
-};
-
-static struct seen *seen_table;
-static size_t seen_cap, seen_used; /* cap: a power of two, or 0 */
-
-void
-checkin_forget(void)
-{
-	free(seen_table);
-	seen_table = NULL;
-	seen_cap = seen_used = 0;
-}
-
-static size_t
-seen_slot(const struct seen *t, size_t cap, uint64_t key)
-{
-	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-	while (t[i].key != 0 && t[i].key != key)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
-/* Doubles the table (or makes the first); false when memory is short. */
-static bool
-seen_grow(void)
-{
-	size_t cap = seen_cap ? seen_cap * 2 : 256;
-	struct seen *t = calloc(cap, sizeof *t);
-	if (t == NULL)
-		return false;
-	for (size_t i = 0; i < seen_cap; i++)
-		if (seen_table[i].key != 0)
-			t[seen_slot(t, cap, seen_table[i].key)] = seen_table[i];
-	free(seen_table);
-	seen_table = t;
-	seen_cap = cap;
-	return true;
-}
-
-bool
-checkin_due(uint64_t mac_value, const char *etag_hex, bool authenticated, int64_t now_ms,
-            unsigned interval_s)
-{
-	uint64_t key = mac_value + 1;
-	if (seen_used >= CHECKIN_MEMORY_MAX)
-		checkin_forget(); /* start again: the worst is one more write per MAC */
-	if (2 * (seen_used + 1) > seen_cap && !seen_grow())
-		return true;
-	struct seen *s = &seen_table[seen_slot(seen_table, seen_cap, key)];
-	if (s->key == key) {
-		bool same = (etag_hex == NULL ? !s->has_etag
-		                              : s->has_etag && strcmp(s->etag, etag_hex) == 0) &&
-		            s->authenticated == authenticated;
-		if (same && now_ms - s->at_ms < (int64_t)interval_s * 1000)
-			return false;
-	} else {
-		s->key = key;
-		seen_used++;
-	}
-	s->at_ms = now_ms;
-	s->has_etag = etag_hex != NULL;
-	s->authenticated = authenticated;
-	snprintf(s->etag, sizeof s->etag, "%s", etag_hex != NULL ? etag_hex : "");
-	return true;
-}
-
-/* --- the files --------------------------------------------------------- */
+/* --- directories ---------------------------------------------------------- */
 
 static int
 fail(struct store_result *r, const char *op)
@@ -279,19 +76,111 @@ fail(struct store_result *r, const char *op)
 	return store_result_set(r, store_classify(err), err, op);
 }
 
-/* Opens .fetches (creating it when asked), never through a symlink. */
+/* Opens name under dirfd as a directory (creating it when asked), never through a symlink. */
 static int
-open_fetches(int dirfd, bool create, struct store_result *r)
+open_subdir(int dirfd, const char *name, bool create)
 {
-	int fd = openat(dirfd, CHECKIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(dirfd, CHECKIN_DIR, store_dir_mode()) != 0 && errno != EEXIST)
-			return fail(r, "create fetch notes directory");
-		fd = openat(dirfd, CHECKIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (mkdirat(dirfd, name, store_dir_mode()) != 0 && errno != EEXIST)
+			return -1;
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	if (fd < 0)
-		return fail(r, "open fetch notes directory");
 	return fd;
+}
+
+/* The open directories of one walk or write: .fetches and each kind's (-1: not open). */
+struct dirs {
+	int top;
+	int kind[CHECKIN_KINDS];
+};
+
+/* Opens .fetches; 0, or -1 with r set (ENOENT when it is missing and not created). */
+static int
+dirs_open(int dirfd, bool create, struct dirs *d, struct store_result *r)
+{
+	d->top = open_subdir(dirfd, CHECKIN_DIR, create);
+	for (int k = 0; k < CHECKIN_KINDS; k++)
+		d->kind[k] = -1;
+	if (d->top < 0)
+		return fail(r,
+		            create ? "create fetch notes directory" : "open fetch notes directory");
+	d->kind[CHECKIN_CONFIGURED] = d->top;
+	return 0;
+}
+
+/* The directory of kind k, opened (and created when asked) on first use; -1 with errno. */
+static int
+dirs_kind(struct dirs *d, enum checkin_kind k, bool create)
+{
+	if (d->kind[k] < 0)
+		d->kind[k] = open_subdir(d->top, kind_dir[k], create);
+	return d->kind[k];
+}
+
+static void
+dirs_close(struct dirs *d)
+{
+	for (int k = 1; k < CHECKIN_KINDS; k++)
+		if (d->kind[k] >= 0)
+			close(d->kind[k]);
+	if (d->top >= 0)
+		close(d->top);
+}
+
+static int64_t
+max_age(enum checkin_kind k)
+{
+	return k == CHECKIN_CONFIGURED ? CHECKIN_MAX_AGE : CHECKIN_MISSING_MAX_AGE;
+}
+
+static bool
+expired(const struct checkin_note *note, enum checkin_kind k, int64_t now)
+{
+	return now - checkin_newest(note) > max_age(k);
+}
+
+/* --- one note ---------------------------------------------------------- */
+
+/*
+ * Reads <name> in fdir into buf, never through a symlink. A walk reads
+ * every note, so this is three system calls and no fstat: whatever is not
+ * a regular file fails or reads as no note by itself (a directory:
+ * EISDIR; a FIFO, opened without blocking: no bytes; a socket: ENXIO),
+ * and a device node there would take root to make.
+ */
+static int
+read_file(int fdir, const char *name, char buf[CHECKIN_NOTE_MAX], size_t *len)
+{
+	int fd = openat(fdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, CHECKIN_NOTE_MAX);
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		errno = saved == EISDIR || saved == EAGAIN ? EINVAL : saved;
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Reads mac's note of kind k: 1 found (parsed), 0 none or not a note of
+ * ours, -1 with errno for a failure that may pass.
+ */
+static int
+read_kind(struct dirs *d, enum checkin_kind k, const char *mac, struct checkin_note *out)
+{
+	int fdir = dirs_kind(d, k, false);
+	if (fdir < 0)
+		return errno == ENOENT ? 0 : -1;
+	char buf[CHECKIN_NOTE_MAX];
+	size_t len;
+	if (read_file(fdir, mac, buf, &len) != 0)
+		return errno == ENOENT || errno == EINVAL || errno == ELOOP ? 0 : -1;
+	return checkin_parse(mac, buf, len, out) ? 1 : 0;
 }
 
 /* ".tmp-" and 16 hex digits, the same for the life of the process. */
@@ -308,22 +197,20 @@ temp_name(void)
 	return name;
 }
 
-int
-checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r)
+static int
+write_note(struct dirs *d, enum checkin_kind k, const struct checkin_note *note,
+           struct store_result *r)
 {
 	char text[CHECKIN_NOTE_MAX];
 	size_t len = checkin_format(note, text);
-	int fdir = open_fetches(dirfd, true, r);
+	int fdir = dirs_kind(d, k, true);
 	if (fdir < 0)
-		return -1;
+		return fail(r, "create fetch notes directory");
 	const char *tmp = temp_name();
-	int fd = openat(fdir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	int fd = openat(d->top, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	                store_file_mode());
-	if (fd < 0) {
-		fail(r, "create fetch note");
-		close(fdir);
-		return -1;
-	}
+	if (fd < 0)
+		return fail(r, "create fetch note");
 	const char *op = NULL;
 	/* FILE_MODE exactly, as for configs: not less the umask, and a
 	 * reused temp file from before a change of the setting gets it too. */
@@ -337,149 +224,31 @@ checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r
 	}
 	if (close(fd) != 0 && op == NULL)
 		op = "close fetch note";
-	if (op == NULL && renameat(fdir, tmp, fdir, note->mac) != 0)
+	if (op == NULL && renameat(d->top, tmp, fdir, note->mac) != 0)
 		op = "rename fetch note";
 	if (op != NULL) {
 		fail(r, op);
 		int saved = errno;
-		unlinkat(fdir, tmp, 0);
+		unlinkat(d->top, tmp, 0);
 		errno = saved;
-		close(fdir);
 		return -1;
 	}
-	close(fdir);
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Failures since the last log line, and when that was (monotonic ms; 0: never). */
-static uint64_t fail_unlogged;
-static int64_t fail_logged_ms;
-/* Notes of fetches of missing configs written since missing_since_ms. */
-static unsigned missing_written;
-static int64_t missing_since_ms;
-
-void
-checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac, const char *etag_hex,
-             bool authenticated, const char *remote_addr, const char *user_agent)
-{
-	if (interval_s == 0)
-		return;
-	int64_t now_ms = monotonic_ms();
-	if (etag_hex == NULL) { /* a fetch of a missing config: see CHECKIN_MISSING_MAX */
-		if (missing_since_ms == 0 ||
-		    now_ms - missing_since_ms >= (int64_t)interval_s * 1000) {
-			missing_since_ms = now_ms;
-			missing_written = 0;
-		}
-		if (missing_written >= CHECKIN_MISSING_MAX)
-			return;
-	}
-	if (!checkin_due(mac_value(mac), etag_hex, authenticated, now_ms, interval_s))
-		return;
-	if (etag_hex == NULL)
-		missing_written++;
-	struct checkin_note note;
-	memset(&note, 0, sizeof note);
-	snprintf(note.mac, sizeof note.mac, "%s", mac);
-	note.at = (int64_t)time(NULL);
-	note.has_etag = etag_hex != NULL;
-	note.authenticated = authenticated;
-	if (etag_hex != NULL)
-		snprintf(note.etag, sizeof note.etag, "%s", etag_hex);
-	checkin_clean_text(remote_addr, CHECKIN_ADDR_MAX, note.addr);
-	checkin_clean_text(user_agent, CHECKIN_UA_MAX, note.user_agent);
-
-	struct store_result r;
-	int dirfd;
-	int rc = store_open_dir(configs_dir, &dirfd, &r);
-	if (rc == 0) {
-		rc = checkin_write(dirfd, &note, &r);
-		close(dirfd);
-	}
-	metrics_checkin_write(rc == 0);
-	if (rc == 0)
-		return;
-	fail_unlogged++;
-	if (fail_logged_ms == 0 || now_ms - fail_logged_ms >= (int64_t)interval_s * 1000) {
-		log_msg(LOG_WARN,
-		        "fetch note not written mac=%s op=\"%s\" errno=\"%s\" failures=%llu "
-		        "(the device was answered; logged at most once per %u s)",
-		        mac, r.op ? r.op : "-", r.sys_errno ? strerror(r.sys_errno) : "-",
-		        (unsigned long long)fail_unlogged, interval_s);
-		fail_logged_ms = now_ms;
-		fail_unlogged = 0;
-	}
-}
-
-/* Is the note too old to keep: 90 days, or 7 for a fetch of a missing config? */
-static bool
-expired(const struct checkin_note *note, int64_t now)
-{
-	return now - note->at > (note->has_etag ? CHECKIN_MAX_AGE : CHECKIN_MISSING_MAX_AGE);
-}
-
-/* Reads .fetches/<name> (a regular file, not through a symlink) into buf. */
-static int
-read_note(int fdir, const char *name, char buf[CHECKIN_NOTE_MAX], size_t *len)
-{
-	int fd = openat(fdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	ssize_t n = read(fd, buf, CHECKIN_NOTE_MAX);
-	int saved = errno;
-	close(fd);
-	if (n < 0) {
-		errno = saved;
-		return -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 int
-checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *out,
-             struct store_result *r)
+checkin_write(int dirfd, enum checkin_kind kind, const struct checkin_note *note,
+              struct store_result *r)
 {
-	int fdir = open_fetches(dirfd, false, r);
-	if (fdir < 0)
-		return r->sys_errno == ENOENT ? (store_result_set(r, STORE_OK, 0, NULL), 0) : -1;
-	char buf[CHECKIN_NOTE_MAX];
-	size_t len;
-	int rc = read_note(fdir, mac, buf, &len);
-	if (rc != 0) {
-		int err = errno;
-		close(fdir);
-		if (err == ENOENT || err == EINVAL || err == ELOOP)
-			return 0; /* no note (or not one of ours) */
-		errno = err;
-		return fail(r, "read fetch note");
-	}
-	close(fdir);
-	if (!checkin_parse(mac, buf, len, out) || expired(out, now))
-		return 0;
-	return 1;
+	struct dirs d;
+	if (dirs_open(dirfd, true, &d, r) != 0)
+		return -1;
+	int rc = write_note(&d, kind, note, r);
+	dirs_close(&d);
+	return rc;
 }
 
-static int
-by_value(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
+/* --- the bound ------------------------------------------------------------ */
 
 /* Is name exactly a canonical MAC ("aa-bb-cc-dd-ee-ff")? */
 static bool
@@ -500,91 +269,341 @@ sweep_temp(int fdir, const char *name, int64_t now)
 		unlinkat(fdir, name, 0);
 }
 
-/* The MACs that have a note in fdir, sorted, into *out (malloc'ed) and *n. */
+/* One note's name in a listing: the MAC, its kind, and (for the bound) when it was written. */
+struct name {
+	uint64_t mac;
+	int64_t mtime_ns;
+	uint8_t kind;
+};
+
+struct names {
+	struct name *v;
+	size_t n, cap;
+};
+
 static int
-note_macs(int fdir, int64_t now, uint64_t **out, size_t *n, struct store_result *r)
+names_add(struct names *l, uint64_t mac, enum checkin_kind k)
 {
-	*out = NULL;
-	*n = 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct name *v = realloc(l->v, cap * sizeof *v);
+		if (v == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct name){.mac = mac, .kind = (uint8_t)k};
+	return 0;
+}
+
+/*
+ * Appends the notes' names in fdir (of kind k) to l; in .fetches itself
+ * also sweeps old temp files when now > 0.
+ */
+static int
+list_names(int fdir, enum checkin_kind k, int64_t now, struct names *l)
+{
 	int fd = dup(fdir);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		fail(r, "list fetch notes");
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dir == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	uint64_t *macs = NULL;
-	size_t count = 0, cap = 0;
 	int rc = 0;
 	for (;;) {
 		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = readdir(dir);
 		if (de == NULL) {
-			if (errno != 0)
-				rc = fail(r, "list fetch notes");
+			rc = errno != 0 ? -1 : 0;
 			break;
 		}
-		if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+		if (k == CHECKIN_CONFIGURED && now > 0 && strncmp(de->d_name, ".tmp-", 5) == 0) {
 			sweep_temp(fdir, de->d_name, now);
 			continue;
 		}
-		if (!is_note_name(de->d_name))
-			continue;
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			uint64_t *grown = realloc(macs, ncap * sizeof *macs);
-			if (grown == NULL) {
-				errno = ENOMEM;
-				rc = fail(r, "list fetch notes");
-				break;
-			}
-			macs = grown;
-			cap = ncap;
+		if (is_note_name(de->d_name) && names_add(l, mac_value(de->d_name), k) != 0) {
+			rc = -1;
+			break;
 		}
-		macs[count++] = mac_value(de->d_name);
 	}
-	closedir(d);
-	if (rc != 0) {
-		free(macs);
+	int saved = errno;
+	closedir(dir);
+	errno = saved;
+	return rc;
+}
+
+static int
+by_age(const void *a, const void *b)
+{
+	const struct name *x = a, *y = b;
+	if (x->mtime_ns != y->mtime_ns)
+		return x->mtime_ns < y->mtime_ns ? -1 : 1;
+	return (x->mac > y->mac) - (x->mac < y->mac);
+}
+
+/*
+ * Keeps the names from start on in l (all in fdir) within max: when there
+ * are more, removes the least recently written down to seven eighths of
+ * max, and drops them from l. A name gone meanwhile counts as removed.
+ */
+static void
+cut_to_bound(int fdir, struct names *l, size_t start, unsigned max)
+{
+	size_t n = l->n - start;
+	if (n <= max)
+		return;
+	struct name *v = l->v + start;
+	for (size_t i = 0; i < n; i++) {
+		char mac[MAC_CANONICAL_LEN + 1];
+		struct stat st;
+		mac_from_value(v[i].mac, mac);
+		v[i].mtime_ns =
+		        fstatat(fdir, mac, &st, AT_SYMLINK_NOFOLLOW) == 0
+		                ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec
+		                : INT64_MIN; /* gone: first out */
+	}
+	qsort(v, n, sizeof *v, by_age);
+	size_t keep = max - max / 8, drop = n - keep;
+	for (size_t i = 0; i < drop; i++) {
+		char mac[MAC_CANONICAL_LEN + 1];
+		mac_from_value(v[i].mac, mac);
+		unlinkat(fdir, mac, 0);
+	}
+	memmove(v, v + drop, keep * sizeof *v);
+	l->n = start + keep;
+}
+
+/* A name was added to kind k: keeps it within max. */
+static void
+keep_bound(struct dirs *d, enum checkin_kind k, unsigned max)
+{
+	int fdir = dirs_kind(d, k, false);
+	struct names l = {0};
+	if (fdir >= 0 && list_names(fdir, k, 0, &l) == 0)
+		cut_to_bound(fdir, &l, 0, max);
+	free(l.v);
+}
+
+/* --- noting a fetch --------------------------------------------------------- */
+
+int
+checkin_note_fetch(int dirfd, const struct checkin_limits *lim, const struct checkin_fetch *f,
+                   int64_t now, struct store_result *r)
+{
+	if (lim->interval_s == 0 || (!f->has_etag && lim->missing_max == 0))
+		return store_result_set(r, STORE_OK, 0, NULL);
+	struct dirs d;
+	if (dirs_open(dirfd, true, &d, r) != 0)
+		return -1;
+	/* Where the MAC's note is: look where it most likely is first. */
+	static const enum checkin_kind served[] = {CHECKIN_CONFIGURED, CHECKIN_WAITING,
+	                                           CHECKIN_ONCE};
+	static const enum checkin_kind missing[] = {CHECKIN_WAITING, CHECKIN_ONCE,
+	                                            CHECKIN_CONFIGURED};
+	const enum checkin_kind *order = f->has_etag ? served : missing;
+	struct checkin_note note;
+	int found = -1; /* the kind the note was found in */
+	for (int i = 0; i < CHECKIN_KINDS && found < 0; i++) {
+		int rc = read_kind(&d, order[i], f->mac, &note);
+		if (rc < 0) {
+			fail(r, "read fetch note");
+			dirs_close(&d);
+			return -1;
+		}
+		if (rc == 1)
+			found = (int)order[i];
+	}
+	if (found < 0 || expired(&note, (enum checkin_kind)found, now)) {
+		memset(&note, 0, sizeof note);
+		snprintf(note.mac, sizeof note.mac, "%s", f->mac);
+	}
+	checkin_drop_older(&note, now, CHECKIN_MAX_AGE);
+	int who = checkin_update(&note, f, now, lim->interval_s);
+	if (who < 0) {
+		dirs_close(&d);
+		return store_result_set(r, STORE_OK, 0, NULL);
+	}
+	enum checkin_kind to = CHECKIN_CONFIGURED;
+	if (!f->has_etag)
+		to = found == CHECKIN_WAITING || checkin_regular(&note.client[who], lim->interval_s)
+		             ? CHECKIN_WAITING
+		             : CHECKIN_ONCE;
+	if (write_note(&d, to, &note, r) != 0) {
+		dirs_close(&d);
 		return -1;
 	}
-	if (count > 1)
-		qsort(macs, count, sizeof *macs, by_value);
-	*out = macs;
-	*n = count;
+	if (found >= 0 && found != (int)to)
+		unlinkat(d.kind[found], f->mac, 0);
+	if (to != CHECKIN_CONFIGURED && found != (int)to)
+		keep_bound(&d, to, lim->missing_max);
+	dirs_close(&d);
+	return 1;
+}
+
+/* Failures since the last log line, and when that was (monotonic ms; 0: never). */
+static uint64_t fail_unlogged;
+static int64_t fail_logged_ms;
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+checkin_seen(const char *configs_dir, const struct checkin_limits *lim,
+             const struct checkin_fetch *f)
+{
+	if (lim->interval_s == 0)
+		return;
+	struct store_result r;
+	int dirfd;
+	int rc = store_open_dir(configs_dir, &dirfd, &r);
+	if (rc == 0) {
+		rc = checkin_note_fetch(dirfd, lim, f, (int64_t)time(NULL), &r);
+		close(dirfd);
+	}
+	if (rc == 0)
+		return; /* nothing was due */
+	metrics_checkin_write(rc > 0);
+	if (rc > 0)
+		return;
+	fail_unlogged++;
+	int64_t now_ms = monotonic_ms();
+	if (fail_logged_ms == 0 || now_ms - fail_logged_ms >= (int64_t)lim->interval_s * 1000) {
+		log_msg(LOG_WARN,
+		        "fetch note not written mac=%s op=\"%s\" errno=\"%s\" failures=%llu "
+		        "(the device was answered; logged at most once per %u s)",
+		        f->mac, r.op ? r.op : "-", r.sys_errno ? strerror(r.sys_errno) : "-",
+		        (unsigned long long)fail_unlogged, lim->interval_s);
+		fail_logged_ms = now_ms;
+		fail_unlogged = 0;
+	}
+}
+
+/* --- reading ------------------------------------------------------------------ */
+
+int
+checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *out,
+             enum checkin_kind *kind, struct store_result *r)
+{
+	struct dirs d;
+	if (dirs_open(dirfd, false, &d, r) != 0)
+		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	int rc = 0;
+	for (int k = 0; k < CHECKIN_KINDS && rc == 0; k++) {
+		rc = read_kind(&d, (enum checkin_kind)k, mac, out);
+		if (rc < 0)
+			fail(r, "read fetch note");
+		else if (rc == 1 && expired(out, (enum checkin_kind)k, now))
+			rc = 0;
+		else if (rc == 1 && kind != NULL)
+			*kind = (enum checkin_kind)k;
+	}
+	dirs_close(&d);
+	return rc < 0 ? -1 : (store_result_set(r, STORE_OK, 0, NULL), rc);
+}
+
+int
+checkin_drop(int dirfd, const char *mac, struct store_result *r)
+{
+	struct dirs d;
+	if (dirs_open(dirfd, false, &d, r) != 0)
+		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	int rc = 0;
+	for (int k = 0; k < CHECKIN_KINDS; k++) {
+		int fdir = dirs_kind(&d, (enum checkin_kind)k, false);
+		if ((fdir < 0 && errno != ENOENT) ||
+		    (fdir >= 0 && unlinkat(fdir, mac, 0) != 0 && errno != ENOENT))
+			rc = fail(r, "remove fetch note");
+	}
+	dirs_close(&d);
+	return rc < 0 ? -1 : store_result_set(r, STORE_OK, 0, NULL);
+}
+
+static int
+by_mac_kind(const void *a, const void *b)
+{
+	const struct name *x = a, *y = b;
+	if (x->mac != y->mac)
+		return x->mac < y->mac ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
+/* Does any client of the note hold an ETag? */
+static bool
+holds_etag(const struct checkin_note *note)
+{
+	for (size_t i = 0; i < note->n; i++)
+		if (note->client[i].has_etag)
+			return true;
+	return false;
+}
+
+/* Every note's name, kinds without a config cut to their bound, sorted by MAC. */
+static int
+walk_names(struct dirs *d, int64_t now, unsigned missing_max, struct names *l)
+{
+	if (list_names(d->top, CHECKIN_CONFIGURED, now, l) != 0)
+		return -1;
+	for (int k = CHECKIN_WAITING; k < CHECKIN_KINDS; k++) {
+		int fdir = dirs_kind(d, (enum checkin_kind)k, false);
+		if (fdir < 0 && errno == ENOENT)
+			continue;
+		size_t start = l->n;
+		if (fdir < 0 || list_names(fdir, (enum checkin_kind)k, now, l) != 0)
+			return -1;
+		cut_to_bound(fdir, l, start, missing_max);
+	}
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, by_mac_kind);
 	return 0;
 }
 
 int
-checkin_each(int dirfd, int64_t now, int (*each)(const struct checkin_note *note, void *arg),
-             void *arg, struct store_result *r)
+checkin_each(int dirfd, int64_t now, unsigned missing_max,
+             int (*each)(const struct checkin_note *note, void *arg), void *arg,
+             struct store_result *r)
 {
-	int fdir = open_fetches(dirfd, false, r);
-	if (fdir < 0)
+	struct dirs d;
+	if (dirs_open(dirfd, false, &d, r) != 0)
 		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
-	uint64_t *macs;
-	size_t n;
-	if (note_macs(fdir, now, &macs, &n, r) != 0) {
-		close(fdir);
+	struct names l = {0};
+	if (walk_names(&d, now, missing_max, &l) != 0) {
+		fail(r, "list fetch notes");
+		free(l.v);
+		dirs_close(&d);
 		return -1;
 	}
 	store_result_set(r, STORE_OK, 0, NULL);
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char mac[MAC_CANONICAL_LEN + 1], buf[CHECKIN_NOTE_MAX];
-		size_t len;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		if (i > 0 && l.v[i].mac == l.v[i - 1].mac)
+			continue; /* in two kinds for a moment: the first one holds */
+		enum checkin_kind k = (enum checkin_kind)l.v[i].kind;
+		char mac[MAC_CANONICAL_LEN + 1];
 		struct checkin_note note;
-		mac_from_value(macs[i], mac);
-		if (read_note(fdir, mac, buf, &len) != 0 || !checkin_parse(mac, buf, len, &note))
+		mac_from_value(l.v[i].mac, mac);
+		if (read_kind(&d, k, mac, &note) != 1)
 			continue; /* gone meanwhile, or not a note of ours */
-		if (expired(&note, now)) {
-			unlinkat(fdir, mac, 0);
+		if (expired(&note, k, now)) {
+			unlinkat(d.kind[k], mac, 0);
 			continue;
+		}
+		if (k == CHECKIN_CONFIGURED && !holds_etag(&note)) {
+			/* A fetch of a missing config noted before the kinds existed. */
+			int once = dirs_kind(&d, CHECKIN_ONCE, true);
+			if (once >= 0 && renameat(d.top, mac, once, mac) == 0)
+				continue; /* counted with "once" from the next walk on */
 		}
 		rc = each(&note, arg);
 	}
-	free(macs);
-	close(fdir);
+	free(l.v);
+	dirs_close(&d);
 	return rc;
 }

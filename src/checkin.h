@@ -2,22 +2,37 @@
  * checkin.h: what each device last fetched, noted next to the configs.
  *
  * On every device fetch (raw GET/HEAD answered 200, 304, or 404 for a
- * config that does not exist yet) the responder notes, per MAC: when, the
- * ETag the device now holds (none when there was no config), whether the
- * fetch carried the device's secret (access.h), the client's address and
- * its User-Agent. With DEVICE_AUTH on, a device that has a secret is
- * answered only when it sends it, so its note only ever comes from its
- * own authenticated fetches. The notes live in the config directory, in
- * .fetches/<mac> (one small text file per MAC, replaced whole by rename),
- * so every process and every node sharing the directory sees them, and
- * they survive restarts. The list, the count, the files gauge and the
- * history never look there: only names of the form <mac>.json are configs.
+ * config that does not exist yet) the responder notes, per MAC and client
+ * (checkin_note.h): when, the ETag the client now holds (none when there
+ * was no config), its address and User-Agent. It does so after the answer
+ * has left (main.c), so the device never waits for it. The notes live in
+ * the config directory, under .fetches (one small text file per MAC,
+ * replaced whole by rename), so every process and every node sharing the
+ * directory sees them, and they survive restarts. The list, the count, the
+ * files gauge and the history never look there.
  *
- * Writing is rate-limited per process (checkin_due): at most one write per
- * MAC per CHECKIN_INTERVAL seconds, at once when the held ETag changed.
- * Noting never changes the answer to the device: a failure is counted
- * (iot_config_checkin_writes_total{status="error"}) and logged once per
- * interval.
+ * Three kinds of note, a directory each:
+ *   .fetches/<mac>           the MAC had a config when it was noted
+ *   .fetches/waiting/<mac>   no config, and a client fetched it regularly
+ *                            (checkin_regular): a device waiting for its
+ *                            first config
+ *   .fetches/once/<mac>      no config, fetched once (or only within one
+ *                            interval): a new device, or someone guessing
+ * Anyone can ask for any MAC, so the last two are each bounded by
+ * CHECKIN_MISSING_MAX notes, a bound every process, node and CGI request
+ * keeps alike since it is the count of files in the shared directory:
+ * whoever adds a note to a full one removes the least recently written
+ * (down to seven eighths, so that the count is not taken at every
+ * addition), and so does a walk that finds more. A scan of many MACs
+ * fills and churns "once" alone; a device that polls moves to "waiting"
+ * at its first fetch an interval after its first, out of the scan's reach.
+ *
+ * Whether a write is due is decided from the note on disk, for every fetch
+ * (checkin_update): a client's first fetch, a change of the ETag it holds,
+ * or CHECKIN_INTERVAL seconds since its last noted fetch. Noting never
+ * changes the answer to the device: a failure is counted
+ * (iot_config_checkin_writes_total{status="error"}) and logged at most
+ * once per interval.
  */
 #ifndef IOTCONFIG_CHECKIN_H
 #define IOTCONFIG_CHECKIN_H
@@ -26,98 +41,79 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "digest.h"
-#include "mac.h"
+#include "checkin_note.h"
 #include "store.h"
 
-#define CHECKIN_DIR      ".fetches"
-#define CHECKIN_UA_MAX   256          /* bytes of User-Agent kept, cut at a character */
-#define CHECKIN_ADDR_MAX 64           /* bytes of REMOTE_ADDR kept */
-#define CHECKIN_MAX_AGE  (90 * 86400) /* seconds: older notes are dropped */
-/*
- * A fetch of a config that does not exist is noted too (a device waiting
- * for its config), but anyone can ask for any MAC: such notes are kept 7
- * days, and a process writes at most CHECKIN_MISSING_MAX of them per
- * interval, so that guessing MACs cannot fill the directory.
- */
-#define CHECKIN_MISSING_MAX_AGE (7 * 86400)
-#define CHECKIN_MISSING_MAX     20
-#define CHECKIN_TEMP_MAX_AGE    86400  /* seconds before a left temp file is removed */
-#define CHECKIN_MEMORY_MAX      131072 /* MACs a process remembers, then starts again */
-#define CHECKIN_NOTE_MAX        512    /* bytes of a note file */
+#define CHECKIN_DIR             ".fetches"
+#define CHECKIN_MAX_AGE         (90 * 86400) /* seconds: older notes are dropped */
+#define CHECKIN_MISSING_MAX_AGE (7 * 86400)  /* the same for notes of MACs without a config */
+#define CHECKIN_TEMP_MAX_AGE    86400        /* seconds before a left temp file is removed */
 
-/* One device's last fetch. */
-struct checkin_note {
-	char mac[MAC_CANONICAL_LEN + 1];
-	int64_t at;                    /* seconds since the epoch, by the writer's clock */
-	bool has_etag;                 /* false: there was no config */
-	char etag[DIGEST_HEX_LEN + 1]; /* the held ETag's fingerprint, unquoted */
-	bool authenticated;            /* the fetch carried the device's secret */
-	char addr[CHECKIN_ADDR_MAX + 1];
-	char user_agent[CHECKIN_UA_MAX + 1];
+/* Where a note lives (the order is the precedence when a MAC is in two). */
+enum checkin_kind {
+	CHECKIN_CONFIGURED, /* .fetches/<mac> */
+	CHECKIN_WAITING,    /* .fetches/waiting/<mac> */
+	CHECKIN_ONCE,       /* .fetches/once/<mac> */
+};
+#define CHECKIN_KINDS 3
+
+/* The settings noting follows. */
+struct checkin_limits {
+	unsigned interval_s;  /* CHECKIN_INTERVAL; 0: noting is off */
+	unsigned missing_max; /* CHECKIN_MISSING_MAX: notes per kind without a config */
 };
 
 /*
- * Copies at most max bytes of in (NULL: "") to out[max + 1] as valid UTF-8
- * without control characters: bytes below 0x20 and 0x7f are removed, every
- * byte that does not start a valid UTF-8 sequence (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF) becomes "?", and the text
- * is cut at a character's start. Pure.
+ * Fills f for a fetch of mac holding etag_hex (NULL: no config), from the
+ * client's remote_addr and user_agent as sent (cleaned here), with
+ * authenticated as the caller proved it.
  */
-void checkin_clean_text(const char *in, size_t max, char *out);
-
-/* The file's bytes for a note; returns their length (< CHECKIN_NOTE_MAX). Pure. */
-size_t checkin_format(const struct checkin_note *note, char out[CHECKIN_NOTE_MAX]);
+void checkin_fetch_init(struct checkin_fetch *f, const char *mac, const char *etag_hex,
+                        bool authenticated, const char *remote_addr, const char *user_agent);
 
 /*
- * Parses a note file's bytes for mac; returns false for anything that is
- * not a complete note. A note of five lines (written before device
- * secrets) is an unauthenticated fetch. Text fields are cleaned again
- * (checkin_clean_text), so a file edited by hand cannot put control bytes
- * in an answer. Pure.
+ * A device fetch, after its answer: notes it when due, in configs_dir.
+ * Never fails: a failure is counted in the metrics and logged at most once
+ * per interval.
  */
-bool checkin_parse(const char *mac, const char *data, size_t len, struct checkin_note *out);
+void checkin_seen(const char *configs_dir, const struct checkin_limits *lim,
+                  const struct checkin_fetch *f);
 
 /*
- * The per-process rate limit: is a write due for this MAC, holding
- * etag_hex (NULL: no config), authenticated or not, at now_ms (a monotonic
- * clock)? True the first time, when the held ETag or the authentication
- * differs from the last one written by this process, or when interval_s
- * seconds have passed since; a true answer records the write as made. A
- * process that cannot remember (memory) answers true.
+ * checkin_seen's work at time now (seconds since the epoch): 1 written,
+ * 0 not due (or not to be noted), -1 with r set.
  */
-bool checkin_due(uint64_t mac_value, const char *etag_hex, bool authenticated, int64_t now_ms,
-                 unsigned interval_s);
-/* Forgets everything checkin_due remembered (tests). */
-void checkin_forget(void);
+int checkin_note_fetch(int dirfd, const struct checkin_limits *lim, const struct checkin_fetch *f,
+                       int64_t now, struct store_result *r);
+
+/* Writes one note of the given kind now (no rule). 0, or -1 with r set. */
+int checkin_write(int dirfd, enum checkin_kind kind, const struct checkin_note *note,
+                  struct store_result *r);
 
 /*
- * A device fetch: notes it when due (checkin_due), writing
- * .fetches/<mac> in configs_dir. Never fails the request: a failure is
- * counted in the metrics and logged at most once per interval.
- * interval_s 0: noting is off.
+ * Reads the note of mac, of whichever kind: 1 found, 0 none (or too old),
+ * -1 with r set. *kind (may be NULL) tells which.
  */
-void checkin_seen(const char *configs_dir, unsigned interval_s, const char *mac,
-                  const char *etag_hex, bool authenticated, const char *remote_addr,
-                  const char *user_agent);
-
-/* Writes one note now (no rate limit). 0, or -1 with r set. */
-int checkin_write(int dirfd, const struct checkin_note *note, struct store_result *r);
-
-/* Reads the note of mac: 1 found, 0 none (or dropped as too old), -1 with r set. */
 int checkin_read(int dirfd, const char *mac, int64_t now, struct checkin_note *out,
-                 struct store_result *r);
+                 enum checkin_kind *kind, struct store_result *r);
+
+/* Removes every note of mac (its config was deleted). 0, or -1 with r set. */
+int checkin_drop(int dirfd, const char *mac, struct store_result *r);
 
 /*
  * Calls each(note, arg) for every note, in MAC order, reading one note at
- * a time (memory: 8 bytes per device besides the note being handed over).
- * Notes older than CHECKIN_MAX_AGE at now are removed and skipped, and so
- * are temp files of writers that died (older than CHECKIN_TEMP_MAX_AGE).
- * No .fetches directory: no call. each returns 0 to go on; anything else
- * stops the walk and is returned. 0, or -1 with r set when the notes
- * cannot be listed.
+ * a time (memory: 24 bytes per device besides the note being handed
+ * over). On the way it keeps the notes in bounds: notes too old are
+ * removed and skipped, a kind without a config holding more than
+ * missing_max notes is cut down as an addition would, temp files of
+ * writers that died are removed, and a note in .fetches whose clients
+ * hold no ETag (a fetch of a missing config noted before the kinds
+ * existed) is moved to "once". No .fetches directory: no call.
+ * each returns 0 to go on; anything else stops the walk and is returned.
+ * 0, or -1 with r set when the notes cannot be listed.
  */
-int checkin_each(int dirfd, int64_t now, int (*each)(const struct checkin_note *note, void *arg),
-                 void *arg, struct store_result *r);
+int checkin_each(int dirfd, int64_t now, unsigned missing_max,
+                 int (*each)(const struct checkin_note *note, void *arg), void *arg,
+                 struct store_result *r);
 
 #endif

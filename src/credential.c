@@ -632,21 +632,18 @@ sweep_temp(int cdir, const char *name)
 		unlinkat(cdir, name, 0);
 }
 
-int
-credential_each(int dirfd, int (*each)(const struct credential *c, void *arg), void *arg,
-                struct store_result *r)
+/* The sorted MACs of cdir's credential files, sweeping dead writers' temp files. */
+static int
+list_macs(int cdir, uint64_t **out, size_t *n, struct store_result *r)
 {
-	int cdir = open_dir(dirfd, false, r);
-	if (cdir < 0)
-		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	*out = NULL;
+	*n = 0;
 	int fd = dup(cdir);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
-		fail(r, "list credentials");
 		if (fd >= 0)
 			close(fd);
-		close(cdir);
-		return -1;
+		return fail(r, "list credentials");
 	}
 	uint64_t *macs = NULL;
 	size_t count = 0, cap = 0;
@@ -679,18 +676,53 @@ credential_each(int dirfd, int (*each)(const struct credential *c, void *arg), v
 		macs[count++] = mac_value(de->d_name);
 	}
 	closedir(d);
-	if (rc == 0) {
-		store_result_set(r, STORE_OK, 0, NULL);
-		if (count > 1)
-			qsort(macs, count, sizeof *macs, by_value);
-		for (size_t i = 0; i < count && rc == 0; i++) {
-			char mac[MAC_CANONICAL_LEN + 1];
-			struct credential c;
-			struct store_result ignored;
-			mac_from_value(macs[i], mac);
-			if (read_in(cdir, mac, &c, &ignored) == 1)
-				rc = each(&c, arg);
-		}
+	if (rc != 0) {
+		free(macs);
+		return -1;
+	}
+	if (count > 1)
+		qsort(macs, count, sizeof *macs, by_value);
+	*out = macs;
+	*n = count;
+	return store_result_set(r, STORE_OK, 0, NULL);
+}
+
+int
+credential_macs(int dirfd, uint64_t **macs, size_t *count, struct store_result *r)
+{
+	*macs = NULL;
+	*count = 0;
+	int cdir = open_dir(dirfd, false, r);
+	if (cdir < 0)
+		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	int rc = list_macs(cdir, macs, count, r);
+	close(cdir);
+	return rc;
+}
+
+bool
+credential_in(const uint64_t *macs, size_t count, uint64_t mac)
+{
+	return count > 0 && bsearch(&mac, macs, count, sizeof *macs, by_value) != NULL;
+}
+
+int
+credential_each(int dirfd, int (*each)(const struct credential *c, void *arg), void *arg,
+                struct store_result *r)
+{
+	int cdir = open_dir(dirfd, false, r);
+	if (cdir < 0)
+		return r->sys_errno == ENOENT ? store_result_set(r, STORE_OK, 0, NULL) : -1;
+	uint64_t *macs;
+	size_t count;
+	int rc = list_macs(cdir, &macs, &count, r);
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		char mac[MAC_CANONICAL_LEN + 1];
+		struct credential c;
+		struct store_result ignored;
+		mac_from_value(macs[i], mac);
+		if (read_in(cdir, mac, &c, &ignored) == 1)
+			rc = each(&c, arg);
 	}
 	free(macs);
 	close(cdir);

@@ -129,6 +129,16 @@ int credential_note_use(int dirfd, const char *mac, const uint8_t hash[CREDENTIA
 bool credential_exists(int dirfd, const char *mac);
 
 /*
+ * The MACs (mac_value) that have a credential file, sorted, in *macs (free
+ * it; NULL when none) and *count: one listing of .credentials, for walks
+ * over many devices. 0, or -1 with r set.
+ */
+int credential_macs(int dirfd, uint64_t **macs, size_t *count, struct store_result *r);
+
+/* Is mac (mac_value) among the sorted macs of credential_macs? */
+bool credential_in(const uint64_t *macs, size_t count, uint64_t mac);
+
+/*
  * Calls each(c, arg) for every credential, in MAC order. each returns 0
  * to go on; anything else stops the walk and is returned. No directory:
  * no call. 0, or -1 with r set.

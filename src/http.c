@@ -181,6 +181,7 @@ static const struct {
         NAME("HTTP_AUTHORIZATION"),
         NAME("HTTP_HOST"),
         NAME("HTTP_REFERER"),
+        NAME("HTTP_X_IOTCONFIG_PEEK"),
 #undef NAME
 };
 #define HTTP_WANTED (sizeof http_wanted / sizeof *http_wanted)
@@ -238,6 +239,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->authorization,
 	        &req->host,
 	        &req->referer,
+	        &req->peek,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");
 	read_params(transport_params(tx), dest);
@@ -257,6 +259,10 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	}
 	req->path = uri;
 	req->path_len = strcspn(uri, "?#");
+	if (uri[req->path_len] == '?') {
+		req->query = uri + req->path_len + 1;
+		req->query_len = strcspn(req->query, "#");
+	}
 
 	if (rid != NULL && request_id_acceptable(rid)) {
 		snprintf(req->request_id, sizeof req->request_id, "%s", rid);
@@ -264,6 +270,24 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 		req->request_id_replaced = rid != NULL;
 		uuid_v4(req->request_id);
 	}
+}
+
+bool
+http_query_has(const struct http_request *req, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = req->query, *end = req->query + req->query_len;
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp != NULL ? amp : end;
+		size_t key = strcspn(p, "=&#");
+		if (key > (size_t)(stop - p))
+			key = (size_t)(stop - p);
+		if (key == n && memcmp(p, name, n) == 0)
+			return true;
+		p = amp != NULL ? amp + 1 : end;
+	}
+	return false;
 }
 
 bool

@@ -39,6 +39,8 @@ struct http_request {
 	const char *method_name; /* as sent (REQUEST_METHOD), "" when absent */
 	const char *path;        /* raw request path, not decoded, without the query */
 	size_t path_len;
+	const char *query; /* raw query after '?', not decoded (query_len bytes); NULL: none */
+	size_t query_len;
 	const char *content_type;
 	const char *content_length;
 	const char *origin;
@@ -58,6 +60,7 @@ struct http_request {
 	                                  remote_user instead. */
 	const char *host;              /* Host: the name the client addressed */
 	const char *referer;           /* Referer: the page a browser's request comes from */
+	const char *peek;              /* X-Iotconfig-Peek: a person's or a tool's read */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */
 	struct buf *body;
@@ -85,6 +88,9 @@ void http_request_load(struct http_request *req, struct transport *tx, struct bu
  * Content-Length or a body shorter than announced is ERR_BAD_REQUEST.
  */
 int http_read_body(struct http_request *req, size_t max, struct api_error *err);
+
+/* Does the query have a parameter named exactly name (with or without a value)? */
+bool http_query_has(const struct http_request *req, const char *name);
 
 /* Is the media type of a Content-Type value `type` (parameters ignored)? */
 bool http_media_type_is(const char *content_type, const char *type);

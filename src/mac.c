@@ -70,13 +70,12 @@ void
 mac_from_value(uint64_t value, char out[MAC_CANONICAL_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	for (int i = MAC_CANONICAL_LEN - 1; i >= 0; i--) {
-		if (i % 3 == 2) {
-			out[i] = '-';
-			continue;
-		}
-		out[i] = hex[value & 15];
-		value >>= 4;
+	/* Byte by byte from the last: two digits at 3 * byte and a '-' after them (the NUL below
+	 * ends the last). */
+	for (int byte = 5; byte >= 0; byte--, value >>= 8) {
+		out[3 * byte] = hex[(value >> 4) & 15];
+		out[3 * byte + 1] = hex[value & 15];
+		out[3 * byte + 2] = '-';
 	}
 	out[MAC_CANONICAL_LEN] = '\0';
 }

@@ -13,6 +13,10 @@
  * unblocks them only inside ppoll), so a stop can neither cut a request
  * short nor be lost between checking a flag and starting to wait.
  *
+ * A device fetch is noted (checkin.h) only once its answer has left: under
+ * FastCGI after FCGX_Finish_r, under CGI once stdout is closed, so the
+ * device waits for nothing of it.
+ *
  * With MQTT_URL set, the process also runs the MQTT client's network
  * thread (mqtt.c); a stop waits briefly for the broker to acknowledge what
  * is queued, and a CGI process waits so after its answer is complete.
@@ -28,6 +32,7 @@
 #include "access.h"
 #include "api.h"
 #include "buf.h"
+#include "checkin.h"
 #include "fsinfo.h"
 #include "http.h"
 #include "log.h"
@@ -134,9 +139,10 @@ struct loop_buffers {
 	struct buf body, out, file, scratch;
 };
 
-/* Serves one request; returns its method. */
+/* Serves one request; returns its method. *fetch gets a device fetch to note, if any. */
 static enum http_method
-serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b)
+serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b,
+          struct checkin_fetch *fetch)
 {
 	uint64_t t0 = monotonic_ns();
 	struct http_request req;
@@ -154,6 +160,7 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	        .res = &res,
 	        .file = &b->file,
 	        .scratch = &b->scratch,
+	        .fetch = fetch,
 	};
 	struct router_outcome outcome;
 	router_handle(&ctx, &outcome);
@@ -262,8 +269,16 @@ main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		enum http_method method = serve_one(tx, &settings, &b);
+		struct checkin_fetch fetch = {.mac = ""};
+		enum http_method method = serve_one(tx, &settings, &b, &fetch);
 		transport_finish(tx);
+		if (fetch.mac[0] != '\0') {
+			/* CGI: the web server sees the end of the answer when stdout closes. */
+			transport_cgi_detach(tx);
+			struct checkin_limits lim = {.interval_s = settings.checkin_interval,
+			                             .missing_max = settings.checkin_missing_max};
+			checkin_seen(settings.configs_dir, &lim, &fetch);
+		}
 		access_after_answer(&settings);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
 			sweep_temps(&settings, false);

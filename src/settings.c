@@ -288,8 +288,10 @@ parse_size(const char *name, const char *value, size_t min, size_t max, size_t *
 
 /*
  * A whole number of `what` from 0 to max: HISTORY_KEEP (versions, 0: history
- * off), CHECKIN_INTERVAL (seconds, 0: noting off) and DEVICE_SECRET_OVERLAP
- * (seconds, 0: a new device secret replaces the old one at once).
+ * off), CHECKIN_INTERVAL (seconds, 0: noting off), CHECKIN_MISSING_MAX
+ * (notes, 0: fetches of missing configs are not noted) and
+ * DEVICE_SECRET_OVERLAP (seconds, 0: a new device secret replaces the old
+ * one at once).
  */
 static int
 parse_count(const char *name, const char *value, unsigned max, const char *what, unsigned *out,
@@ -393,6 +395,7 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	s->max_body_bytes = SETTINGS_DEFAULT_MAX_BODY;
 	s->history_keep = SETTINGS_DEFAULT_HISTORY;
 	s->checkin_interval = SETTINGS_DEFAULT_CHECKIN;
+	s->checkin_missing_max = SETTINGS_DEFAULT_CHECKIN_MISSING;
 	s->file_mode = SETTINGS_DEFAULT_FILE_MODE;
 	s->device_auth = DEVICE_AUTH_OFF;
 	s->secret_overlap = SETTINGS_DEFAULT_OVERLAP;
@@ -415,6 +418,10 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	v = env_nonempty("CHECKIN_INTERVAL");
 	if (v != NULL && parse_count("CHECKIN_INTERVAL", v, SETTINGS_MAX_CHECKIN, "seconds",
 	                             &s->checkin_interval, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("CHECKIN_MISSING_MAX");
+	if (v != NULL && parse_count("CHECKIN_MISSING_MAX", v, SETTINGS_MAX_CHECKIN_MISSING,
+	                             "notes", &s->checkin_missing_max, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("FILE_MODE");
 	if (v != NULL && parse_file_mode(v, &s->file_mode, err, errlen) != 0)

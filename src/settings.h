@@ -12,16 +12,18 @@
 #include "fsinfo.h"
 #include "mqtt_config.h"
 
-#define SETTINGS_DEFAULT_MAX_BODY  1048576u
-#define SETTINGS_MIN_MAX_BODY      1024u
-#define SETTINGS_MAX_MAX_BODY      (64u * 1024u * 1024u)
-#define SETTINGS_DEFAULT_HISTORY   20u
-#define SETTINGS_MAX_HISTORY       1000u /* HISTORY_KEEP_MAX */
-#define SETTINGS_DEFAULT_FILE_MODE 0640u /* owner read-write, group read */
-#define SETTINGS_DEFAULT_CHECKIN   60u
-#define SETTINGS_MAX_CHECKIN       86400u   /* one day */
-#define SETTINGS_DEFAULT_OVERLAP   604800u  /* seven days */
-#define SETTINGS_MAX_OVERLAP       7776000u /* ninety days */
+#define SETTINGS_DEFAULT_MAX_BODY        1048576u
+#define SETTINGS_MIN_MAX_BODY            1024u
+#define SETTINGS_MAX_MAX_BODY            (64u * 1024u * 1024u)
+#define SETTINGS_DEFAULT_HISTORY         20u
+#define SETTINGS_MAX_HISTORY             1000u /* HISTORY_KEEP_MAX */
+#define SETTINGS_DEFAULT_FILE_MODE       0640u /* owner read-write, group read */
+#define SETTINGS_DEFAULT_CHECKIN         60u
+#define SETTINGS_MAX_CHECKIN             86400u /* one day */
+#define SETTINGS_DEFAULT_CHECKIN_MISSING 1000u
+#define SETTINGS_MAX_CHECKIN_MISSING     100000u
+#define SETTINGS_DEFAULT_OVERLAP         604800u  /* seven days */
+#define SETTINGS_MAX_OVERLAP             7776000u /* ninety days */
 
 /* DEVICE_AUTH: what the device routes ask of a device (access.h). */
 enum settings_device_auth {
@@ -40,14 +42,16 @@ struct settings {
 	 */
 	const char **allowed_hosts;
 	size_t allowed_hosts_count;
-	bool debug;                 /* DEBUG */
-	size_t max_body_bytes;      /* MAX_BODY_BYTES */
-	const char *metrics_file;   /* METRICS_FILE; NULL: metrics.c picks a default */
-	const char *swagger_dir;    /* SWAGGER_UI_DIR, or the install location */
-	enum fsinfo_mode shared_fs; /* SHARED_FS: auto (FSINFO_AUTO), true, false */
-	unsigned history_keep;      /* HISTORY_KEEP: past versions kept per MAC, 0: none */
-	unsigned checkin_interval;  /* CHECKIN_INTERVAL: seconds between fetch notes of a
-	                               MAC per process (sooner when its ETag changes), 0: off */
+	bool debug;                   /* DEBUG */
+	size_t max_body_bytes;        /* MAX_BODY_BYTES */
+	const char *metrics_file;     /* METRICS_FILE; NULL: metrics.c picks a default */
+	const char *swagger_dir;      /* SWAGGER_UI_DIR, or the install location */
+	enum fsinfo_mode shared_fs;   /* SHARED_FS: auto (FSINFO_AUTO), true, false */
+	unsigned history_keep;        /* HISTORY_KEEP: past versions kept per MAC, 0: none */
+	unsigned checkin_interval;    /* CHECKIN_INTERVAL: seconds between fetch notes of a
+	                                 client of a MAC (sooner when its ETag changes), 0: off */
+	unsigned checkin_missing_max; /* CHECKIN_MISSING_MAX: fetch notes of MACs without a
+	                                 config kept per kind (checkin.h), 0: none */
 	/*
 	 * FILE_MODE: permission bits of every file the service creates in the
 	 * config directory (configs, lock and temp files, history); never

@@ -24,6 +24,7 @@
 #define LEN(s)   (sizeof s - 1)
 
 static const char *const ota_text[] = {"null", "false", "true"};
+static const size_t ota_len[] = {4, 5, 4};
 
 static int
 append_typed(struct buf *out, json_object *config, const char *key, enum json_type type)
@@ -67,7 +68,7 @@ summary_append_values(struct buf *out, json_object *config, size_t *name_len, en
 /*
  * The JSON text of a modification time, "\"2026-05-04T10:11:12Z\"" (UTC,
  * RFC 3339), or null when there is none (0) or it cannot be shown; returns
- * its length. Entry and length both come from here, so they agree.
+ * its length.
  */
 static size_t
 saved_text(int64_t saved_ns, char out[40])
@@ -85,9 +86,12 @@ saved_text(int64_t saved_ns, char out[40])
 }
 
 int
-summary_append_verdict(struct buf *out, const char *schema, size_t errors)
+summary_append_tail(struct buf *out, int64_t saved_ns, const char *schema, size_t errors)
 {
-	if (buf_puts(out, F_SCHEMA) != 0)
+	char saved[40];
+	size_t saved_len = saved_text(saved_ns, saved);
+	if (buf_puts(out, F_SAVED) != 0 || buf_append(out, saved, saved_len) != 0 ||
+	    buf_puts(out, F_SCHEMA) != 0)
 		return -1;
 	if (schema == NULL) {
 		if (buf_puts(out, "null") != 0)
@@ -107,11 +111,9 @@ summary_append_verdict(struct buf *out, const char *schema, size_t errors)
 
 int
 summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-                     size_t id_len, size_t verdict_len, enum summary_ota ota, int64_t saved_ns)
+                     size_t id_len, size_t tail_len, enum summary_ota ota)
 {
-	char saved[40];
-	size_t saved_len = saved_text(saved_ns, saved);
-	if (buf_reserve(out, summary_entry_len(name_len, id_len, verdict_len, ota, saved_ns)) != 0)
+	if (buf_reserve(out, summary_entry_len(name_len, id_len, tail_len, ota)) != 0)
 		return -1;
 	char *p = out->data + out->len;
 #define PUT(s, n) (memcpy(p, s, n), p += (n))
@@ -122,10 +124,8 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 	PUT(F_ID, LEN(F_ID));
 	PUT(values + name_len, id_len);
 	PUT(F_OTA, LEN(F_OTA));
-	PUT(ota_text[ota], strlen(ota_text[ota]));
-	PUT(F_SAVED, LEN(F_SAVED));
-	PUT(saved, saved_len);
-	PUT(values + name_len + id_len, verdict_len);
+	PUT(ota_text[ota], ota_len[ota]);
+	PUT(values + name_len + id_len, tail_len);
 	PUT("}", 1);
 #undef PUT
 	out->len = (size_t)(p - out->data);
@@ -134,13 +134,10 @@ summary_append_entry(struct buf *out, const char *mac, const char *values, size_
 }
 
 size_t
-summary_entry_len(size_t name_len, size_t id_len, size_t verdict_len, enum summary_ota ota,
-                  int64_t saved_ns)
+summary_entry_len(size_t name_len, size_t id_len, size_t tail_len, enum summary_ota ota)
 {
-	char saved[40];
 	return 1 + LEN(F_MAC) + MAC_CANONICAL_LEN + LEN(F_NAME) + name_len + LEN(F_ID) + id_len +
-	       LEN(F_OTA) + strlen(ota_text[ota]) + LEN(F_SAVED) + saved_text(saved_ns, saved) +
-	       verdict_len + 1;
+	       LEN(F_OTA) + ota_len[ota] + tail_len + 1;
 }
 
 int

@@ -34,25 +34,25 @@ int summary_append_values(struct buf *out, json_object *config, size_t *name_len
                           enum summary_ota *ota);
 
 /*
- * Appends `,"schema":…,"schema_errors":…`: the name of the schema that
- * applies to the config (a string, or null when none does) and how many
- * errors the config has against it, for summary_append_entry.
+ * Appends the fields after enable_ota, `,"saved_at":…,"schema":…,
+ * "schema_errors":…`: the file's modification time (saved_ns, nanoseconds
+ * since the epoch; 0: unknown, null) in UTC to the second, the name of
+ * the schema that applies to the config (a string, or null when none
+ * does) and how many errors the config has against it. All of them hold
+ * as long as the file and the schemas are unchanged, so the list cache
+ * renders them once per file.
  */
-int summary_append_verdict(struct buf *out, const char *schema, size_t errors);
+int summary_append_tail(struct buf *out, int64_t saved_ns, const char *schema, size_t errors);
 
 /*
- * Appends the list-entry object `{"mac_address":…,…,"enable_ota":…,
- * "saved_at":…,"schema":…,"schema_errors":…}` from values kept by
- * summary_append_values and summary_append_verdict (values holds name_len
- * + id_len + verdict_len bytes); saved_at is the file's modification time
- * (saved_ns, nanoseconds since the epoch; 0: unknown, null) in UTC to the
- * second.
+ * Appends the list-entry object `{"mac_address":…,…,"schema_errors":…}`
+ * from values kept by summary_append_values and summary_append_tail
+ * (values holds name_len + id_len + tail_len bytes).
  */
 int summary_append_entry(struct buf *out, const char *mac, const char *values, size_t name_len,
-                         size_t id_len, size_t verdict_len, enum summary_ota ota, int64_t saved_ns);
+                         size_t id_len, size_t tail_len, enum summary_ota ota);
 
 /* The length of what summary_append_entry appends. */
-size_t summary_entry_len(size_t name_len, size_t id_len, size_t verdict_len, enum summary_ota ota,
-                         int64_t saved_ns);
+size_t summary_entry_len(size_t name_len, size_t id_len, size_t tail_len, enum summary_ota ota);
 
 #endif

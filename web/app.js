@@ -48,7 +48,8 @@ async function loadList() {
 function showDevice(mac, creating) {
   const url = new URL(fileUrl(mac), location.href).href;
   $('device-url').value = url;
-  $('device-curl').value = `curl -s '${url}'`;
+  // A person's read of the device URL: ?peek keeps it out of the fleet view.
+  $('device-curl').value = `curl -s '${url}?peek'`;
   device = { mac, etag: null, loaded: null, creating };
   $('device-state').textContent = 'Loading…';
   showServerError(null);

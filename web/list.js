@@ -71,8 +71,9 @@ export function setConfigs(configs, fetches, secrets) {
       ...c,
       last_fetch_at: f ? f.last_fetch_at : null,
       old_version: f ? f.current === false : false,
-      // A device that has a secret: did its last noted fetch carry it?
-      fetch_secret: f && f.has_secret ? Boolean(f.authenticated) : null,
+      // A device that has a secret: true when the fetch shown carried it,
+      // else when it last fetched with it (false: never yet).
+      fetch_secret: f && f.has_secret ? (f.authenticated ? true : f.last_authenticated_fetch_at || false) : null,
       secret: secretOf.get(c.mac_address) || null,
       digits: macDigits(c.mac_address),
       hay: `${c.device_name || ''}\n${c.device_entity_id || ''}`.toLowerCase(),
@@ -186,6 +187,9 @@ function row(r) {
     const td = el('td', {}, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
     if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
     if (r.fetch_secret === true) td.append(' ', el('span', { class: 'badge', text: 'with its secret' }));
+    if (typeof r.fetch_secret === 'string') {
+      td.append(' ', el('span', { class: 'badge' }, 'with its secret ', el('time', { datetime: r.fetch_secret, text: formatTime(r.fetch_secret) })));
+    }
     if (r.fetch_secret === false && r.last_fetch_at) td.append(' ', el('span', { class: 'badge', text: 'not yet with its secret' }));
     cells.push(td);
   }

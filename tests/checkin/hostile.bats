@@ -28,6 +28,7 @@ teardown_file() {
 # ua_is MAC EXPECTED: the note's user_agent in the JSON, and the label.
 ua_is() {
 	local mac="$1" want="$2" esc
+	noted "$mac"
 	fetch_of "$mac"
 	assert_code 200
 	[ "$(jq -j .user_agent <<<"$body")" = "$want" ] ||

@@ -5,9 +5,10 @@
 # served ETag, current; a PUT makes it not current (and the outdated gauge
 # 1) until the device's next GET, which is noted at once; 304 polls write
 # nothing inside the interval and move the time once it has passed; a 404
-# is noted with a null ETag; a delete keeps the note; the notes never show
-# in the list, the count or the files gauge; CHECKIN_INTERVAL=0 notes
-# nothing.
+# is noted with a null ETag; a delete forgets the device; the notes never
+# show in the list, the count or the files gauge; CHECKIN_INTERVAL=0 notes
+# nothing. A device sends the same User-Agent at every poll, as firmware
+# does (another one would be another client of the MAC).
 
 bats_require_minimum_version 1.5.0
 
@@ -59,7 +60,7 @@ teardown_file() {
 	# is noted at once (the held ETag changed), well inside the interval.
 	local before
 	before="$(sample "$m" 'iot_config_checkin_writes_total{status="success"}')"
-	device_get "$mac" -H "If-None-Match: $e1"
+	device_get "$mac" -H "If-None-Match: $e1" -A 'ESP32HTTPClient'
 	assert_code 200
 	[ "$(header ETag)" = "$e2" ]
 	fetch_of "$mac"
@@ -118,6 +119,7 @@ teardown_file() {
 	local mac=aa-00-00-00-00-03
 	call GET "/esp32/config/$mac.json" -A 'fw/0.1'
 	assert_error 404 RECORD_NOT_FOUND
+	[ -f "$CONFIG_DIR/.fetches/once/$mac" ]
 	fetch_of "$mac"
 	assert_code 200
 	assert_json '[.etag, .current, .user_agent]' '[null,true,"fw/0.1"]'
@@ -125,24 +127,42 @@ teardown_file() {
 	assert_code 200
 	fetch_of "$mac"
 	assert_json '[.etag, .current]' '[null,false]'
-	# HEAD on the legacy path is a fetch too, noted at once (a new ETag).
-	call HEAD "/esp32/config/$mac.json" -I
+	# HEAD on the legacy path is a fetch too, noted at once (a new ETag),
+	# and the note moves next to the configured devices' notes.
+	call HEAD "/esp32/config/$mac.json" -I -A 'fw/0.1'
 	assert_code 200
 	fetch_of "$mac"
-	assert_json '.current' true
+	assert_json '[.current, .user_agent, (.clients | length)]' '[true,"fw/0.1",1]'
+	[ -f "$CONFIG_DIR/.fetches/$mac" ]
+	[ ! -e "$CONFIG_DIR/.fetches/once/$mac" ]
 }
 
-@test "a delete keeps the note, now outdated; the notes never show in the list, count or files gauge" {
+@test "a delete forgets the device: no note, not outdated, no series; the notes never show in the list, count or files gauge" {
 	local mac=aa-00-00-00-00-04
 	put_json "$mac" '{"content":{"d":1}}'
 	device_get "$mac"
 	assert_code 200
+	[ -f "$(note_file "$mac")" ]
+	put_json "$mac" '{"content":{"d":2}}'
+	local outdated
+	outdated="$(sample "$(scrape)" iot_config_devices_outdated)"
+	[ "$outdated" -ge 1 ]
+	# The device is retired: its config is deleted.
 	call DELETE "/api/configs/$mac"
 	assert_code 204
 	fetch_of "$mac"
-	assert_code 200
-	assert_json '[.mac_address, .current]' "[\"$mac\",false]"
-	[ -f "$(note_file "$mac")" ]
+	assert_error 404 RECORD_NOT_FOUND
+	[ ! -e "$(note_file "$mac")" ]
+	call GET /api/fetches
+	assert_json "[.fetches[] | select(.mac_address == \"$mac\")] | length" 0
+	m="$(scrape)"
+	[ "$(sample "$m" iot_config_devices_outdated)" = $((outdated - 1)) ]
+	[ -z "$(sample "$m" "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"$mac\"}")" ]
+	# Still alive after all, it fetches: noted as waiting for a config, current.
+	device_get "$mac"
+	assert_error 404 RECORD_NOT_FOUND
+	fetch_of "$mac"
+	assert_json '[.etag, .current]' '[null,true]'
 	call GET /api/configs
 	local configs
 	configs="$(ls "$CONFIG_DIR" | grep -c '\.json$')"
@@ -150,8 +170,9 @@ teardown_file() {
 	[ "$(jq '[.configs[].mac_address] | length' <<<"$body")" = "$configs" ]
 	[ "$(sample "$(scrape)" iot_config_files_count)" = "$configs" ]
 	[ ! -e "$CONFIG_DIR/.history/.fetches" ]
-	# Every note is a file named by a canonical MAC, nothing else is left.
-	run ! bash -c "ls -A '$CONFIG_DIR/.fetches' | grep -vE '^([0-9a-f]{2}-){5}[0-9a-f]{2}$'"
+	# Every note is a file named by a canonical MAC, in .fetches or in its
+	# two directories for MACs without a config; nothing else is left.
+	run ! bash -c "cd '$CONFIG_DIR/.fetches' && find . -mindepth 1 | grep -vE '^\./((once|waiting)(/([0-9a-f]{2}-){5}[0-9a-f]{2})?|([0-9a-f]{2}-){5}[0-9a-f]{2})$'"
 }
 
 @test "GET /api/configs/{mac}/fetch answers 404 RECORD_NOT_FOUND for a MAC never fetched, 400 for a bad MAC" {
@@ -215,21 +236,4 @@ teardown_file() {
 	fetch_of ab-cd-ef-00-00-07
 	assert_code 200
 	assert_json .user_agent '"esp32"'
-}
-
-@test "guessed MACs cannot fill the directory: a process notes at most 20 fetches of missing configs per interval, while served configs are still noted" {
-	iot_start PROCS=1 CHECKIN_INTERVAL=3600
-	local i
-	# 30 fetches of configs that do not exist.
-	for i in $(seq 10 39); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/api/configs/ab-00-00-00-00-$i.json")" = 404 ]
-	done
-	[ "$(find "$CONFIG_DIR/.fetches" -name 'ab-00-00-00-00-*' | wc -l)" = 20 ]
-	# A served config is noted whatever that budget says.
-	printf '{"v":1}' >"$CONFIG_DIR/ab-00-00-00-01-00.json"
-	call GET /api/configs/ab-00-00-00-01-00.json
-	assert_code 200
-	[ -f "$CONFIG_DIR/.fetches/ab-00-00-00-01-00" ]
-	call GET /api/fetches
-	assert_json .count 21
 }

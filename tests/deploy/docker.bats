@@ -87,7 +87,7 @@ responder_settings() {
 	done
 	# The image sets each of them too, with the same default.
 	for v in $(compose "$svc.environment | keys[]"); do
-		grep -qx "$v=$(compose "$svc.environment.$v")" <(image_env) || { echo "the image's $v differs" >&2; false; }
+		grep -qxF "$v=$(compose "$svc.environment.$v")" <(image_env) || { echo "the image's $v differs" >&2; false; }
 	done
 	# The healthcheck asks /api/health on the container's PORT, with a tool the image has.
 	[ "$(compose "$svc.healthcheck.test | join(\" \")")" = 'CMD-SHELL curl -fsS http://127.0.0.1:$${PORT}/api/health || exit 1' ]

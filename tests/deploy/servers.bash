@@ -15,8 +15,8 @@
 #                         container), CONTAINER its name
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
-#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, FILE_MODE, DEVICE_AUTH,
-#     DEVICE_SECRET_OVERLAP).
+#     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, CHECKIN_MISSING_MAX, FILE_MODE,
+#     DEVICE_AUTH, DEVICE_SECRET_OVERLAP).
 #     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID and SERVER_LOG
 #     (where the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
@@ -118,7 +118,7 @@ apache_start() {
 		settings=([ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
 			[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
 			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui" [SHARED_FS]=auto [HISTORY_KEEP]=20
-			[CHECKIN_INTERVAL]=60 [FILE_MODE]=0640 [DEVICE_AUTH]=off
+			[CHECKIN_INTERVAL]=60 [CHECKIN_MISSING_MAX]=1000 [FILE_MODE]=0640 [DEVICE_AUTH]=off
 			[DEVICE_SECRET_OVERLAP]=604800)
 	fi
 	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done

@@ -142,6 +142,8 @@ teardown_file() {
 	printf '{"deviceName":"noted"}' >"$CONFIG_DIR/aa-bb-cc-00-00-0b.json"
 	call GET /esp32/config/aa-bb-cc-00-00-0b.json -A 'ESP32HTTPClient'
 	assert_code 200
+	# Noted just after the answer has left.
+	wait_for test -f "$CONFIG_DIR/.fetches/aa-bb-cc-00-00-0b"
 	call GET /api/configs/aa-bb-cc-00-00-0b/fetch
 	assert_code 200
 	assert_json '[.etag, .current, .remote_addr, .user_agent]' \

@@ -109,6 +109,9 @@ CALL=rcall
 	assert_code 200
 	call GET /esp32/config/aa-bb-cc-00-20-02.json
 	assert_code 404
+	# Each is noted just after its answer has left.
+	wait_for test -f "$CONFIG_DIR/.fetches/aa-bb-cc-00-20-01"
+	wait_for test -f "$CONFIG_DIR/.fetches/once/aa-bb-cc-00-20-02"
 	rcall GET /api/fetches -H "Origin: $ORIGIN"
 	assert_code 200
 	assert_json '[.fetches[] | select(.mac_address | startswith("aa-bb-cc-00-20")) | [.etag == null, .current]]' '[[false,true],[true,true]]'

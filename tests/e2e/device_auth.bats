@@ -16,6 +16,7 @@
 
 load helpers
 load fsfault
+load ../checkin/checkin
 
 ADMIN_USER=alice
 ADMIN_PASS='s3cret word'
@@ -338,20 +339,28 @@ away_from_window_end() {
 	# Before it has a secret: noted as an unauthenticated fetch.
 	device aa-da-00-00-05-01 /api/configs -A 'old-firmware'
 	assert_code 200
+	noted aa-da-00-00-05-01 old-firmware
 	admin GET /api/configs/aa-da-00-00-05-01/fetch
 	assert_code 200
-	assert_json '[.user_agent, .authenticated, .has_secret]' '["old-firmware",false,false]'
+	assert_json '[.user_agent, .authenticated, .has_secret, .last_authenticated_fetch_at]' '["old-firmware",false,false,null]'
 	secret="$(new_secret aa-da-00-00-05-01)"
 	admin GET /api/fetches
-	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-01") | [.authenticated, .has_secret]' '[false,true]'
-	# Its first fetch with the secret is noted at once, as authenticated.
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-01") | [.authenticated, .has_secret, .last_authenticated_fetch_at]' '[false,true,null]'
+	# Its first fetch with the secret is noted at once, as authenticated, and
+	# only such fetches can be the device's from now on.
 	device aa-da-00-00-05-01 /api/configs -A 'esp32-device' -H "Authorization: Bearer $secret"
 	assert_code 200
-	admin GET /api/configs/aa-da-00-00-05-01/fetch
-	assert_json '[.user_agent, .authenticated, .has_secret, .current, .remote_addr]' '["esp32-device",true,true,true,"127.0.0.1"]'
+	noted aa-da-00-00-05-01 esp32-device
 	note="$CONFIG_DIR/.fetches/aa-da-00-00-05-01"
+	# The note's line for that client says authenticated (4th field 1).
+	awk -F'\t' '$6 == "esp32-device" && $4 == "1" { found = 1 } END { exit !found }' "$note"
+	awk -F'\t' '$6 == "old-firmware" && $4 == "0" { found = 1 } END { exit !found }' "$note"
+	admin GET /api/configs/aa-da-00-00-05-01/fetch
+	assert_json '[.user_agent, .authenticated, .has_secret, .current, .remote_addr, .last_authenticated_fetch_at == .last_fetch_at]' '["esp32-device",true,true,true,"127.0.0.1",true]'
+	assert_json '[.clients[] | [.user_agent, .authenticated, .device]] | sort' '[["esp32-device",true,true],["old-firmware",false,false]]'
+	admin GET /api/fetches
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-01") | [.user_agent, .authenticated, .has_secret, (.last_authenticated_fetch_at != null), has("clients")]' '["esp32-device",true,true,true,false]'
 	cp "$note" "$BATS_TEST_TMPDIR/note"
-	grep -qx authenticated "$note"
 	# Strays from elsewhere, without the secret or with a wrong one, change nothing.
 	local h
 	for h in "X-None: none" "Authorization: Bearer wrong" "Authorization: Basic $(printf 'aa-da-00-00-05-01:x' | base64 -w0)"; do
@@ -360,14 +369,50 @@ away_from_window_end() {
 		call HEAD /esp32/config/aa-da-00-00-05-01.json -I --interface 127.0.0.2 -A 'stray' -H "$h"
 		assert_code 401
 	done
-	cmp "$note" "$BATS_TEST_TMPDIR/note"
+	# A peek with the secret is answered and not noted either.
+	device aa-da-00-00-05-01 /api/configs --interface 127.0.0.2 -A 'stray' -H "Authorization: Bearer $secret" -H 'X-Iotconfig-Peek: 1'
+	assert_code 200
+	# The device's own next fetch (another ETag: noted at once) is the proof the
+	# notes were being written all along: the strays' would be there before it.
+	seed aa-da-00-00-05-01 '{"v":"noted again"}'
+	device aa-da-00-00-05-01 /api/configs -A 'esp32-device' -H "Authorization: Bearer $secret"
+	assert_code 200
+	wait_for eval '! cmp -s "$note" "$BATS_TEST_TMPDIR/note"'
+	[ -z "$(grep stray "$note")" ]
 	admin GET /api/configs/aa-da-00-00-05-01/fetch
-	assert_json '[.user_agent, .authenticated, .remote_addr]' '["esp32-device",true,"127.0.0.1"]'
+	assert_json '[.user_agent, .authenticated, .remote_addr, .current, (.clients | length)]' '["esp32-device",true,"127.0.0.1",true,2]'
 	# A device without a secret is noted as before, unauthenticated.
 	seed aa-da-00-00-05-02 '{"v":"open"}'
 	device aa-da-00-00-05-02 /esp32/config -A 'open-device'
+	noted aa-da-00-00-05-02 open-device
 	admin GET /api/fetches
-	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-02") | [.user_agent, .authenticated, .has_secret]' '["open-device",false,false]'
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-02") | [.user_agent, .authenticated, .has_secret, .last_authenticated_fetch_at]' '["open-device",false,false,null]'
+}
+
+@test "check-in: a revoked secret's earlier authenticated fetches no longer outrank the device's regular fetches" {
+	seed aa-da-00-00-05-03 '{"v":"revoked"}'
+	secret="$(new_secret aa-da-00-00-05-03)"
+	etag="$(curl -sf -u "$ADMIN_USER:$ADMIN_PASS" -o /dev/null -D - "$BASE_URL/api/configs/aa-da-00-00-05-03/file" | tr -d '\r' | awk -F'"' 'tolower($0) ~ /^etag:/ { print $2 }')"
+	[ -n "$etag" ]
+	now=$(date +%s)
+	# The note as the fleet would leave it: the device polled regularly
+	# before its secret ("old-firmware", an hour of fetches), and one fetch
+	# with the secret ("with-secret", a minute ago).
+	mkdir -p "$CONFIG_DIR/.fetches"
+	printf 'iotconfig-fetch 2\n%s\t%s\t%s\t0\t127.0.0.1\told-firmware\n%s\t%s\t%s\t1\t127.0.0.1\twith-secret\n' \
+		$((now - 10)) $((now - 3600)) "$etag" $((now - 60)) $((now - 60)) "$etag" >"$CONFIG_DIR/.fetches/aa-da-00-00-05-03"
+	admin GET /api/configs/aa-da-00-00-05-03/fetch
+	assert_code 200
+	assert_json '[.user_agent, .authenticated, .has_secret]' '["with-secret",true,true]'
+	curl -sf -u "$ADMIN_USER:$ADMIN_PASS" "$BASE_URL/metrics" | grep -qF 'iot_config_device_fetch_info{mac_address="aa-da-00-00-05-03",user_agent="with-secret"} 1'
+	# Revoked: nothing proves who fetches now; the regular client is the device again.
+	admin DELETE /api/configs/aa-da-00-00-05-03/credential
+	assert_code 204
+	admin GET /api/configs/aa-da-00-00-05-03/fetch
+	assert_json '[.user_agent, .authenticated, .has_secret, (.last_authenticated_fetch_at != null)]' '["old-firmware",false,false,true]'
+	admin GET /api/fetches
+	assert_json '.fetches[] | select(.mac_address == "aa-da-00-00-05-03") | .user_agent' '"old-firmware"'
+	curl -sf -u "$ADMIN_USER:$ADMIN_PASS" "$BASE_URL/metrics" | grep -qF 'iot_config_device_fetch_info{mac_address="aa-da-00-00-05-03",user_agent="old-firmware"} 1'
 }
 
 @test "required: every device needs a secret, and the 401 is the same whether the MAC has a config, a secret, or neither" {

@@ -20,6 +20,10 @@
  *                           this process first listed it, as an NFS client's
  *                           cached directory may while other nodes add and
  *                           remove entries
+ *   IOT_FAULT_NOTE_GATE=PATH  renameat(2) of a fetch note's temp file
+ *                           (".tmp-...") into place waits until PATH exists
+ *                           (at most 60 s): a note whose write takes as long
+ *                           as a test wants, to see what waits for it
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -31,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool
@@ -183,4 +188,16 @@ closedir(DIR *d)
 	find_real();
 	forget_cursor(d);
 	return real_closedir(d);
+}
+
+int
+renameat(int olddirfd, const char *oldname, int newdirfd, const char *newname)
+{
+	const char *gate = getenv("IOT_FAULT_NOTE_GATE");
+	if (gate != NULL && gate[0] != '\0' && strncmp(oldname, ".tmp-", 5) == 0) {
+		struct timespec tick = {0, 10 * 1000 * 1000};
+		for (int i = 0; i < 6000 && access(gate, F_OK) != 0; i++)
+			nanosleep(&tick, NULL);
+	}
+	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, 0);
 }

@@ -49,6 +49,7 @@ modes_under() {
 	[ "$(mode "$CONFIG_DIR/$mac.json")" = 640 ]
 	call GET "/api/configs/$mac.json" # a device fetch: noted in .fetches
 	assert_code 200
+	wait_for test -f "$CONFIG_DIR/.fetches/$mac" # just after the answer
 	# Nothing the service made is readable, let alone writable, by others.
 	run modes_under "$CONFIG_DIR"
 	echo "$output"
@@ -90,6 +91,7 @@ modes_under() {
 	assert_code 200
 	call GET "/api/configs/$mac.json"
 	assert_code 200
+	wait_for test -f "$CONFIG_DIR/.fetches/$mac"
 	run modes_under "$CONFIG_DIR"
 	echo "$output"
 	grep -qx "600 .fetches/$mac" <<<"$output"

@@ -87,3 +87,18 @@ teardown() {
 	run "$IOTCONFIG_BIN" --bogus
 	[ "$status" = 2 ]
 }
+
+@test "with MQTT off a responder loads neither libmosquitto nor the TLS libraries it brings" {
+	iot_start PROCS=1
+	call GET /api/configs
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	# libc and json-c: the map lists the libraries at all.
+	grep -q '/libc\.so' "/proc/$p/maps"
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/lib(mosquitto|ssl|crypto)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+}

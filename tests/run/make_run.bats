@@ -85,7 +85,7 @@ group_show() {
 	done
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"
-	[ -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff" ]
+	wait_for test -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff"
 	kill -INT -- -"$MAKE_PID"
 	wait_for all_gone ||
 		{ group_show; false; }
@@ -107,13 +107,21 @@ group_show() {
 	wait_for all_gone || { group_show; false; }
 }
 
-@test "make run passes CHECKIN_INTERVAL on: 0 notes no device fetch" {
+@test "make run passes CHECKIN_INTERVAL and CHECKIN_MISSING_MAX on: 0 notes no device fetch, or none of a missing config" {
 	start_make_run CHECKIN_INTERVAL=0
 	curl -sf -o /dev/null -X PUT -H 'Content-Type: application/json' -d '{"content":{}}' \
 		"http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01"
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01.json")" = 200 ]
 	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c .)" = '{"fetches":[],"count":0}' ]
 	[ ! -e "$DIR/.fetches" ]
+	kill -INT -- -"$MAKE_PID"
+	wait_for all_gone || { group_show; false; }
+	start_make_run CHECKIN_MISSING_MAX=0
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-02.json")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01.json")" = 200 ]
+	wait_for test -f "$DIR/.fetches/aa-bb-cc-dd-ee-01"
+	[ ! -e "$DIR/.fetches/once" ]
+	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c '[.fetches[].mac_address]')" = '["aa-bb-cc-dd-ee-01"]' ]
 	kill -INT -- -"$MAKE_PID"
 	wait_for all_gone || { group_show; false; }
 }

@@ -10,7 +10,9 @@
  * deletions, renames (a.json -> b.json moves the entry), new files and
  * files turning valid or invalid; an unchanged file is not re-read. The
  * cache survives growth to hundreds of entries, removal of half of them
- * and arena compaction, and follows a switch to another directory.
+ * and arena compaction, and follows a switch to another directory. Each
+ * file's ETag fingerprint (catalog_etag) is that of its bytes, valid or
+ * not, follows an in-place edit, and is absent for a file that is gone.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +23,9 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "digest.h"
 #include "jsonbody.h"
+#include "mac.h"
 #include "summary.h"
 #include "capture.h"
 #include "tap.h"
@@ -156,6 +160,17 @@ summary_of(const char *mac, const char *text)
 	return copy;
 }
 
+/* Does catalog_etag of mac say the fingerprint of text? */
+static bool
+etag_is(const char *mac, const char *text)
+{
+	uint8_t md[DIGEST_SIZE];
+	char want[DIGEST_HEX_LEN + 1], got[DIGEST_HEX_LEN + 1];
+	digest_sha256(text, strlen(text), md);
+	digest_hex(md, want);
+	return catalog_etag(mac_value(mac), got) == 1 && strcmp(got, want) == 0;
+}
+
 static int
 index_of(const char *mac)
 {
@@ -244,6 +259,17 @@ main(void)
 	TAP_CHECK(bytes_consistent(), "catalog: catalog_bytes equals the sum of entry lengths");
 	TAP_CHECK(catalog_bytes() == strlen(entry(0)) + strlen(entry(1)) + strlen(entry(2)),
 	          "catalog: catalog_bytes counts the three entries");
+	{
+		char hex[DIGEST_HEX_LEN + 1];
+		TAP_CHECK(etag_is("00-00-00-00-00-01", one) && etag_is("ff-00-00-00-00-02", two),
+		          "catalog: each config's ETag fingerprint is that of its bytes");
+		TAP_CHECK(etag_is("20-00-00-00-00-05", "[1,2]"),
+		          "catalog: a file that is not a valid config has its fingerprint too");
+		TAP_CHECK(catalog_etag(mac_value("ab-00-00-00-00-01"), hex) == 0 &&
+		                  catalog_etag(mac_value("00-00-00-00-00-00"), hex) == 0 &&
+		                  catalog_etag(mac_value("ff-ff-ff-ff-ff-ff"), hex) == 0,
+		          "catalog: a MAC without a config file has no fingerprint");
+	}
 
 	/* --- unchanged directory -------------------------------------------- */
 	{
@@ -275,14 +301,20 @@ main(void)
 		TAP_CHECK(rc == 0 && catalog_count() == 3 &&
 		                  strstr(entry(0), "\"device_name\":\"uno\"") != NULL,
 		          "catalog: a same-size in-place edit is picked up at the next refresh");
+		TAP_CHECK(etag_is("00-00-00-00-00-01", uno),
+		          "catalog: the fingerprint follows the in-place edit");
 		TAP_CHECK(bytes_consistent(), "catalog: bytes stay consistent after an edit");
 	}
 
 	/* --- delete, rename, new file ------------------------------------------ */
 	unlinkat(dfd, "aa-00-00-00-00-03.json", 0);
 	rc = refresh();
-	TAP_CHECK(rc == 0 && catalog_count() == 2 && index_of("aa-00-00-00-00-03") < 0,
-	          "catalog: a deleted file disappears");
+	{
+		char hex[DIGEST_HEX_LEN + 1];
+		TAP_CHECK(rc == 0 && catalog_count() == 2 && index_of("aa-00-00-00-00-03") < 0 &&
+		                  catalog_etag(mac_value("aa-00-00-00-00-03"), hex) == 0,
+		          "catalog: a deleted file disappears, with its fingerprint");
+	}
 	TAP_CHECK(bytes_consistent(), "catalog: bytes stay consistent after a delete");
 
 	renameat(dfd, "00-00-00-00-00-01.json", dfd, "bb-00-00-00-00-09.json");

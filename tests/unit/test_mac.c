@@ -7,7 +7,8 @@
  * trailing characters) is refused, so no request can name a file outside
  * the config directory. mac_is_config_filename accepts only
  * "<canonical>.json", and mac_value orders MACs exactly as their canonical
- * names sort, which is what the list relies on.
+ * names sort, which is what the list relies on; mac_from_value writes the
+ * canonical name back from a value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,6 +171,29 @@ main(void)
 		for (size_t i = 1; i < N; i++)
 			distinct &= mac_value(by_value[i - 1]) < mac_value(by_value[i]);
 		TAP_CHECK(distinct, "mac: distinct MACs have distinct values");
+	}
+	{
+		char out[MAC_CANONICAL_LEN + 1];
+		memset(out, 'X', sizeof out);
+		mac_from_value(0x0123456789abull, out);
+		TAP_STREQ(out, "01-23-45-67-89-ab", "mac: from value writes the canonical form");
+		mac_from_value(0, out);
+		TAP_STREQ(out, "00-00-00-00-00-00", "mac: from value of 0");
+		mac_from_value(0xffffffffffffull, out);
+		TAP_STREQ(out, "ff-ff-ff-ff-ff-ff", "mac: from value of 2^48-1");
+		/* Every digit position with every digit value, back and forth. */
+		int round_trip = 1;
+		for (int pos = 0; pos < 12; pos++)
+			for (uint64_t d = 0; d < 16; d++) {
+				uint64_t v = (d << (4 * pos)) |
+				             (0x5a5a5a5a5a5aull & ~(15ull << (4 * pos)));
+				mac_from_value(v, out);
+				char again[MAC_CANONICAL_LEN + 1];
+				round_trip &= mac_normalise(out, strlen(out), again) &&
+				              strcmp(out, again) == 0 && mac_value(out) == v;
+			}
+		TAP_CHECK(round_trip,
+		          "mac: from value is canonical and reads back as the same value");
 	}
 	return tap_done();
 }

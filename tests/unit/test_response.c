@@ -49,7 +49,7 @@ check_set_error(struct buf *body)
 	http_header(&res, "Last-Modified", "%s", "Sun, 06 Nov 1994 08:49:37 GMT");
 	http_header(&res, "Cache-Control", "no-cache");
 	buf_puts(body, "{\"half\":");
-	struct api_error err;
+	struct api_error err = {0};
 	api_error_set(&err, ERR_INTERNAL, "Out of memory", "rendering the config");
 	http_set_error(&res, &err, "req-1");
 	TAP_CHECK(res.status == 500, "set_error: the status is the error's");

@@ -25,9 +25,19 @@
 #endif
 
 static const char *const vars[] = {
-        "ESP32_CONFIGS_DIR", "CORS_ORIGINS",   "DEBUG",       "MAX_BODY_BYTES",
-        "METRICS_FILE",      "SWAGGER_UI_DIR", "SHARED_FS",   "HISTORY_KEEP",
-        "CHECKIN_INTERVAL",  "FILE_MODE",      "DEVICE_AUTH", "DEVICE_SECRET_OVERLAP",
+        "ESP32_CONFIGS_DIR",
+        "CORS_ORIGINS",
+        "DEBUG",
+        "MAX_BODY_BYTES",
+        "METRICS_FILE",
+        "SWAGGER_UI_DIR",
+        "SHARED_FS",
+        "HISTORY_KEEP",
+        "CHECKIN_INTERVAL",
+        "FILE_MODE",
+        "CHECKIN_MISSING_MAX",
+        "DEVICE_AUTH",
+        "DEVICE_SECRET_OVERLAP",
 };
 
 static void
@@ -139,6 +149,18 @@ overlap_of(const char *value)
 	if (rc != 0)
 		return strncmp(err, "DEVICE_SECRET_OVERLAP: ", 23) == 0 ? -1 : -2;
 	return (long)s.secret_overlap;
+}
+
+/* CHECKIN_MISSING_MAX as loaded, or -1 when refused with a message naming it. */
+static long
+checkin_missing_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "CHECKIN_MISSING_MAX" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "CHECKIN_MISSING_MAX: ", 21) == 0 ? -1 : -2;
+	return (long)s.checkin_missing_max;
 }
 
 /* FILE_MODE as loaded, or -1 when refused with a message naming it. */
@@ -361,6 +383,17 @@ main(void)
 	                  checkin_interval_of("99999999999999999999") == -1,
 	          "settings: CHECKIN_INTERVAL above 86400, negative or not a number is refused, "
 	          "naming it");
+	TAP_CHECK(checkin_missing_of(NULL) == 1000,
+	          "settings: default CHECKIN_MISSING_MAX is 1000");
+	TAP_CHECK(
+	        checkin_missing_of("0") == 0 && checkin_missing_of("20") == 20 &&
+	                checkin_missing_of("100000") == 100000,
+	        "settings: CHECKIN_MISSING_MAX 0 (none noted), 20 and the maximum 100000 are used");
+	TAP_CHECK(
+	        checkin_missing_of("100001") == -1 && checkin_missing_of("-1") == -1 &&
+	                checkin_missing_of("1k") == -1,
+	        "settings: CHECKIN_MISSING_MAX above 100000, negative or not a number is refused, "
+	        "naming it");
 	TAP_CHECK(history_keep_of("1001") == -1 && history_keep_of("-1") == -1 &&
 	                  history_keep_of("3x") == -1 && history_keep_of(" 3") == -1 &&
 	                  history_keep_of("99999999999999999999") == -1,

@@ -4,13 +4,15 @@
 // browser answers the Basic challenge as httpCredentials). The list shows
 // the mode and a "Secret" column; a device's panel makes a secret and
 // shows it once, with the URL and user, each copied by its button; the
-// device fetches with exactly those values; rotating asks first and keeps
+// device fetches with exactly those values, and the list says its last
+// fetch carried its secret; rotating asks first and keeps
 // the old secret working until the device uses the new one; revoking asks
 // first and opens the device again; the editor still loads the exact
 // bytes. Prints "ok <flow>" / "not ok <flow>: <why>".
 //
 //   node credential.mjs BASE_URL CONFIG_DIR USER PASSWORD
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -56,6 +58,10 @@ page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
 const secretCell = (mac) => page.$$eval('#devices-body tr', (trs, m) => {
   const tr = trs.find((t) => t.querySelector('th').textContent === m);
   return tr ? tr.lastElementChild.textContent : null;
+}, mac);
+const rowText = (mac) => page.$$eval('#devices-body tr', (trs, m) => {
+  const tr = trs.find((t) => t.querySelector('th').textContent === m);
+  return tr ? tr.textContent : '';
 }, mac);
 async function openDevice(mac) {
   await page.goto(`${BASE}/ui/#/device/${mac}`);
@@ -127,6 +133,15 @@ await flow('the device fetches with exactly the values shown, and not without th
   await page.waitForSelector('#devices-body tr');
   assert((await secretCell(MAC)) === 'set', `cell ${await secretCell(MAC)}`);
   assert((await secretCell(OTHER)) === '—', `other ${await secretCell(OTHER)}`);
+  // The fleet view counts a device's fetch with its secret as its own (curl:
+  // Node's fetch sends Sec-Fetch-Mode, which marks a browser's read).
+  execFileSync('curl', ['-sf', '-o', '/dev/null', '-A', 'esp32', '-u', `${user}:${secret}`, url]);
+  for (let i = 0; i < 50 && !/with its secret/.test(await rowText(MAC)); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await page.reload();
+    await page.waitForSelector('#devices-body tr');
+  }
+  assert(/with its secret/.test(await rowText(MAC)) && !/not yet/.test(await rowText(MAC)), `row "${await rowText(MAC)}"`);
 });
 
 await flow('rotating asks first; the old secret works until the device uses the new one', async () => {

@@ -9,6 +9,7 @@
 //
 // Seeded by web.bats: aa-bb-cc-00-00-01 "kitchen", -02 "hall", -03 "attic".
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -148,12 +149,25 @@ await flow('sorting by a column, with the keyboard, is remembered across visits'
   await axe('list');
 });
 
-await flow('opening a device shows its file exactly, its URL and curl command', async () => {
+await flow('opening a device shows its file exactly, its URL and a curl command, neither read noted as a device fetch', async () => {
+  const reads = [];
+  const onRequest = (r) => { if (r.method() === 'GET' && /\/api\/configs\/[^/]+\.json/.test(r.url())) reads.push(r); };
+  page.on('request', onRequest);
   await page.click('text=aa-bb-cc-00-00-02');
   await page.waitForFunction(() => document.getElementById('editor').value !== '');
+  page.off('request', onRequest);
   assert((await page.inputValue('#editor')) === disk('aa-bb-cc-00-00-02'), 'editor differs from the file');
   assert((await page.inputValue('#device-url')) === `${BASE}/api/configs/aa-bb-cc-00-00-02.json`, 'device URL');
-  assert((await page.inputValue('#device-curl')) === `curl -s '${BASE}/api/configs/aa-bb-cc-00-00-02.json'`, 'curl command');
+  assert((await page.inputValue('#device-curl')) === `curl -s '${BASE}/api/configs/aa-bb-cc-00-00-02.json?peek'`, 'curl command');
+  // Neither the page's read of the device URL nor the copied command is
+  // taken for the device's fetch, even where a browser sends no
+  // Sec-Fetch-Mode (a plain-http LAN address).
+  assert(reads.length > 0 && reads.every((r) => r.headers()['x-iotconfig-peek'] === '1'),
+    `the page's reads of the device URL: ${reads.map((r) => JSON.stringify(r.headers()['x-iotconfig-peek'])).join()}`);
+  const copied = execFileSync('sh', ['-c', await page.inputValue('#device-curl')], { encoding: 'utf8' });
+  assert(copied === disk('aa-bb-cc-00-00-02'), 'the copied command does not print the file');
+  await new Promise((r) => setTimeout(r, 500));
+  assert(!fs.existsSync(path.join(DIR, '.fetches', 'aa-bb-cc-00-00-02')), 'a read was noted as the device\'s fetch');
   assert((await page.textContent('#device-title')) === 'hall (aa-bb-cc-00-00-02)', `title ${await page.textContent('#device-title')}`);
 });
 

@@ -60,8 +60,8 @@ flow() {
 	flow 'sorting by a column, with the keyboard, is remembered across visits'
 }
 
-@test "opening a device shows its file exactly, its URL and curl command" {
-	flow 'opening a device shows its file exactly, its URL and curl command'
+@test "opening a device shows its file exactly, its URL and a curl command, neither read noted as a device fetch" {
+	flow 'opening a device shows its file exactly, its URL and a curl command, neither read noted as a device fetch'
 }
 
 @test "live validation points at the line and column of a syntax error" {

@@ -8,9 +8,11 @@
 # LOCAL_BASE=1` passes one built locally with debootstrap.
 ARG BASE=debian:bookworm-slim
 
-# --- assets: Swagger UI, exactly as tools/package-lock.json pins it -----------
+# --- assets: Swagger UI and the page's editor, as tools/package-lock.json pins them
 # npm ci installs what the lock file names and checks each package against
-# the integrity hash it records; only swagger-ui-dist leaves this stage.
+# the integrity hash it records; only swagger-ui-dist and the page's
+# CodeMirror bundle (made by the pinned esbuild, tools/bundle.mjs) leave
+# this stage.
 FROM ${BASE} AS assets
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm ca-certificates \
@@ -23,6 +25,9 @@ COPY tools/package.json tools/package-lock.json ./
 RUN --mount=type=secret,id=cacerts \
     if [ -s /run/secrets/cacerts ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/cacerts; fi \
  && npm ci --ignore-scripts --no-audit --no-fund
+COPY tools/bundle.mjs ./
+COPY web/vendor/codemirror.js /web/vendor/codemirror.js
+RUN node bundle.mjs /web/vendor/codemirror.js /build/web/codemirror.js
 
 # --- build: the responder and the Swagger UI files, installed for PREFIX=/usr --
 FROM ${BASE} AS build
@@ -39,7 +44,9 @@ COPY web/ web/
 COPY conf/ conf/
 COPY man/ man/
 COPY --from=assets /tools/node_modules/swagger-ui-dist/ tools/node_modules/swagger-ui-dist/
-RUN make install PREFIX=/usr DESTDIR=/out
+COPY --from=assets /build/web/codemirror.js build/web/codemirror.js
+# -o: the bundle is made above, by the assets stage; this stage has no Node.js.
+RUN make -o build/web/codemirror.js install PREFIX=/usr DESTDIR=/out
 
 # --- run: lighttpd, the libraries the responder links, tini as process 1 -----
 FROM ${BASE} AS run

@@ -74,8 +74,11 @@ LDFLAGS_asan := -fsanitize=address,undefined
 SRC := $(wildcard src/*.c)
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c).
-WEB_FILES := $(wildcard web/*)
+# The web page's files, built into the binary (src/web_blob.S, src/api_ui.c):
+# its own modules and style sheet as they are, and the one built file, the
+# CodeMirror bundle (rule below).
+WEB_BUNDLE := build/web/codemirror.js
+WEB_FILES := $(wildcard web/*.html web/*.css web/*.js) $(WEB_BUNDLE)
 
 # V=1 shows every command.
 V ?= 0
@@ -134,21 +137,21 @@ UNIT_asan := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 
 # --- dependencies ------------------------------------------------------------
 # Debian packages (mk/deps.sh), then the npm packages pinned in
-# tools/package-lock.json: the Swagger UI assets served at /api/docs/swagger/
-# and the docs tests' linter, validator and client generator. `make run`
-# goes on without the npm packages (the API works; /api/docs/swagger/ then
-# says how to install them); `make test` needs them.
+# tools/package-lock.json: the web page's editor (CodeMirror and esbuild,
+# bundled into the binary), the Swagger UI assets served at
+# /api/docs/swagger/ and the docs tests' linter, validator and client
+# generator. Every build needs them, for the page's bundle.
 .PHONY: deps deps-run deps-test deps-bench tools
 deps: deps-test
 deps-run:
 	@NEED_NPM=1 sh mk/deps.sh run
-	@$(MAKE) --no-print-directory tools || \
-		echo "deps: npm packages not installed; /api/docs/swagger/ will say how" >&2
+	@$(MAKE) --no-print-directory tools
 deps-test:
 	@NEED_NPM=1 sh mk/deps.sh test
 	@$(MAKE) --no-print-directory tools
 deps-bench:
-	@sh mk/deps.sh bench ceph
+	@NEED_NPM=1 sh mk/deps.sh bench ceph
+	@$(MAKE) --no-print-directory tools
 
 # npm ci installs exactly the lock file (no install scripts: none is needed,
 # and one would only send usage statistics); again whenever it changes.
@@ -158,6 +161,14 @@ tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
+
+# The page's editor: CodeMirror 6 from the pinned npm packages, bundled by
+# the pinned esbuild into one module (the page's only build step), again
+# whenever the entry module, the bundler script or the lock file changes.
+# It needs Node.js at build time only; the bundle is not committed.
+$(WEB_BUNDLE): web/vendor/codemirror.js tools/bundle.mjs tools/package-lock.json $(TOOLS_STAMP)
+	@echo "  BUNDLE  $@"
+	$(Q)node tools/bundle.mjs web/vendor/codemirror.js $@
 
 # --- run ---------------------------------------------------------------------
 RUN_DIR ?= $(CURDIR)/data/run
@@ -193,10 +204,13 @@ run: deps-run
 		lighttpd -D -f conf/lighttpd.conf
 
 # --- tests -------------------------------------------------------------------
-# tests/e2e/*.bats run twice: against the release build and the ASan+UBSan
-# build. Each mk/*.mk adds its own suites to TEST_SUITES; `make test` runs
-# them all, in order.
-TEST_SUITES := test-unit test-e2e test-asan
+# tests/e2e/*.bats run once, against the ASan+UBSan build (test-asan): that
+# proves the behaviour and memory safety in one pass. The release build is
+# what every other suite runs (the deployment smoke suite under each web
+# server, docs, MQTT, faults, metrics, the page); `make test-e2e` runs
+# tests/e2e against it too, outside `make test`. Each mk/*.mk adds its own
+# suites to TEST_SUITES; `make test` runs them all, in order.
+TEST_SUITES := test-unit test-asan
 -include $(sort $(wildcard mk/*.mk))
 
 .PHONY: test test-unit test-e2e test-asan

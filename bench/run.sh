@@ -53,6 +53,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/tests/e2e/procs.bash"
 OUT="$ROOT/bench/out"
 SECS="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-5}"
@@ -154,23 +155,23 @@ printf 'Status: 200 OK\r\nX-Request-ID: %s\r\nContent-Type: application/json\r\n
 	"$RID" "$ETAG" "$LASTMOD" "$TARGET_FILE" >"$OUT/floor-sendfile.head"
 
 # --- servers ----------------------------------------------------------------
+# PIDS to read, IDS to signal (tests/e2e/procs.bash: a pid read earlier
+# may be another process by now).
 PIDS=()
-# stop PID...: TERM (lighttpd stops its responders), a bounded wait, KILL.
+IDS=()
+# stop ID...: TERM (lighttpd stops its responders), a bounded wait, KILL;
+# then a bounded wait for the responders, which are never signalled here.
 stop() {
-	local pid i
-	kill -TERM "$@" 2>/dev/null || true
-	for pid in "$@"; do
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	local id tree=()
+	mapfile -t tree < <(for id in "$@"; do proc_tree "$id"; done)
+	proc_signal TERM "$@" || true
+	for id in "$@"; do proc_stop "$id" 5 || true; done
+	proc_wait_gone 30 "${tree[@]}" || echo "bench: responders still running 30 s after their server stopped" >&2
 }
 stop_servers() {
-	[ ${#PIDS[@]} -eq 0 ] || stop "${PIDS[@]}"
+	[ ${#IDS[@]} -eq 0 ] || stop "${IDS[@]}"
 	PIDS=()
+	IDS=()
 }
 # The CephFS cluster, when started: stopped after the servers using it.
 CLUSTER=""
@@ -201,7 +202,7 @@ free_port() {
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" keep="${4:-20}" device_auth="${5:-off}" port pid i attempt
+	local name="$1" conf="$2" dir="$3" keep="${4:-20}" device_auth="${5:-off}" port pid id i attempt
 	local run="$OUT/$name/run" users="" reads=false
 	mkdir -p "$run"
 	# Device secrets go with the web server's credentials for admin routes,
@@ -220,19 +221,21 @@ start() {
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
 		pid=$!
+		id="$(proc_id "$pid")"
 		for i in $(seq 1 100); do
 			# Our lighttpd bound the port (it logs that), and it answers.
-			if grep -q 'server started' "$OUT/$name/lighttpd.log" && kill -0 "$pid" 2>/dev/null &&
+			if grep -q 'server started' "$OUT/$name/lighttpd.log" && proc_running "$id" &&
 				curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; then
 				PIDS+=("$pid")
+				IDS+=("$id")
 				printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
 				printf -v "${name}_PID" '%s' "$pid"
 				return 0
 			fi
-			kill -0 "$pid" 2>/dev/null || break
+			proc_running "$id" || break
 			sleep 0.1
 		done
-		stop "$pid"
+		stop "$id"
 	done
 	cat "$OUT/$name/lighttpd.log" >&2
 	die "lighttpd ($name) did not start"

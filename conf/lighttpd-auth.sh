@@ -22,9 +22,12 @@
 #                    responder refuses them without credentials: 403)
 #
 # With AUTH_USERS_FILE alone every method but GET, HEAD and OPTIONS needs
-# credentials (the writes). OPTIONS (CORS preflights, which browsers send
-# without credentials) never does. docs/security.md says what each
-# setup exposes.
+# credentials (the writes), except the checks (POST
+# /api/configs/<mac>/validate and /api/schemas/<name>/validate), which
+# write nothing and are open like the reads they are (the web page checks
+# a config as it is typed); with AUTH_READS they need credentials like
+# every read. OPTIONS (CORS preflights, which browsers send without
+# credentials) never does. docs/security.md says what each setup exposes.
 set -eu
 
 users="${AUTH_USERS_FILE:-}"
@@ -70,6 +73,8 @@ esac
 # Paths read without credentials under AUTH_READS, matched against the
 # decoded, normalised path lighttpd checks ($HTTP["url"], no query).
 open='api/configs/[^/]+\.json|esp32/config/[^/]+\.json|api/health|ui(/.*)?'
+# The checks: POSTs that write nothing (a config or any value against a schema).
+checks='api/(configs|schemas)/[^/]+/validate'
 [ "$metrics" = true ] || open="$open|metrics"
 
 cat <<EOF
@@ -77,14 +82,24 @@ server.modules += ( "mod_auth", "mod_authn_file" )
 auth.backend = "htpasswd"
 auth.backend.htpasswd.userfile = "$users"
 var.iotconfig_auth = ( "" => ( "method" => "basic", "realm" => "iotconfig", "require" => "valid-user" ) )
-\$HTTP["request-method"] !~ "^(GET|HEAD|OPTIONS)\$" {
+\$HTTP["request-method"] !~ "^(GET|HEAD|OPTIONS|POST)\$" {
   auth.require = var.iotconfig_auth
+}
+\$HTTP["request-method"] == "POST" {
+  \$HTTP["url"] !~ "^/($checks)\$" {
+    auth.require = var.iotconfig_auth
+  }
 }
 EOF
 if [ "$reads" = true ]; then
 	cat <<EOF
 \$HTTP["request-method"] =~ "^(GET|HEAD)\$" {
   \$HTTP["url"] !~ "^/($open)?\$" {
+    auth.require = var.iotconfig_auth
+  }
+}
+\$HTTP["request-method"] == "POST" {
+  \$HTTP["url"] =~ "^/($checks)\$" {
     auth.require = var.iotconfig_auth
   }
 }

@@ -16,9 +16,20 @@
  * loaded before an upgrade) is still served, the current bytes, but with
  * "no-cache", so that no cache keeps them under a name they do not match.
  * Only the names listed below are ever served.
+ *
+ * codemirror.js is the page's editor library, bundled at build time from
+ * the pinned npm packages (tools/bundle.mjs); the rest are web/ as is.
+ * The editor injects its own style rules (a <style> element it fills at
+ * run time), which a "style-src 'self'" policy blocks: each page answer
+ * therefore carries a fresh random nonce, in the policy and in the page
+ * (index.html's csp-nonce <meta>), which the page hands to the editor
+ * (EditorView.cspNonce). Styles stay limited to the page's own files and
+ * the elements the page's scripts mark with that answer's nonce; no
+ * inline style written into the HTML applies.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "api.h"
 
@@ -35,6 +46,11 @@ WEB_ASSET(history_js)
 WEB_ASSET(diff_js)
 WEB_ASSET(mac_js)
 WEB_ASSET(dom_js)
+WEB_ASSET(codemirror_js)
+WEB_ASSET(jsontree_js)
+WEB_ASSET(schema_js)
+WEB_ASSET(device_js)
+WEB_ASSET(create_js)
 WEB_ASSET(credential_js)
 
 #define JS  "text/javascript; charset=utf-8"
@@ -50,11 +66,14 @@ static const struct ui_asset {
 	{                                                                                          \
 		name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end                 \
 	}
-        ENTRY("app.css", CSS, app_css),    ENTRY("app.js", JS, app_js),
-        ENTRY("api.js", JS, api_js),       ENTRY("list.js", JS, list_js),
-        ENTRY("editor.js", JS, editor_js), ENTRY("history.js", JS, history_js),
-        ENTRY("diff.js", JS, diff_js),     ENTRY("mac.js", JS, mac_js),
-        ENTRY("dom.js", JS, dom_js),       ENTRY("credential.js", JS, credential_js),
+        ENTRY("app.css", CSS, app_css),        ENTRY("app.js", JS, app_js),
+        ENTRY("api.js", JS, api_js),           ENTRY("list.js", JS, list_js),
+        ENTRY("editor.js", JS, editor_js),     ENTRY("history.js", JS, history_js),
+        ENTRY("diff.js", JS, diff_js),         ENTRY("mac.js", JS, mac_js),
+        ENTRY("dom.js", JS, dom_js),           ENTRY("codemirror.js", JS, codemirror_js),
+        ENTRY("jsontree.js", JS, jsontree_js), ENTRY("schema.js", JS, schema_js),
+        ENTRY("device.js", JS, device_js),     ENTRY("create.js", JS, create_js),
+        ENTRY("credential.js", JS, credential_js),
 #undef ENTRY
 };
 #define UI_ASSET_COUNT (sizeof ui_assets / sizeof *ui_assets)
@@ -62,9 +81,30 @@ static const struct ui_asset {
 /* 64 bits of fingerprint: ample to tell builds apart. */
 #define UI_VERSION_LEN 16
 
-/* The page may load only from its own origin; nothing inline, no frames. */
-static const char ui_csp[] = "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+/*
+ * The page may load only from its own origin; no inline script, no inline
+ * style but the elements carrying the answer's nonce (%s), no frames.
+ */
+static const char ui_csp[] = "default-src 'self'; style-src 'self' 'nonce-%s'; "
+                             "img-src 'self' data:; object-src 'none'; "
                              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/* 128 random bits, as hex: a CSP nonce (CSP 3, section 2.3.1: base64-value). */
+#define UI_NONCE_BYTES 16
+static int
+ui_nonce(char out[2 * UI_NONCE_BYTES + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[UI_NONCE_BYTES];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -1;
+	for (size_t i = 0; i < sizeof raw; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * UI_NONCE_BYTES] = '\0';
+	return 0;
+}
 
 /* The fingerprint of all assets: SHA-256 over each one's name and bytes digests. */
 static const char *
@@ -103,31 +143,53 @@ api_ui_redirect(struct api_ctx *ctx)
 	return 0;
 }
 
-/* index.html with every "@VERSION@" replaced by the current version. */
+/*
+ * index.html with every "@VERSION@" replaced by the current version and
+ * every "@NONCE@" by a nonce of this answer's own.
+ */
 int
 api_ui_page(struct api_ctx *ctx)
 {
-	static const char mark[] = "@VERSION@";
+	static const char mark_version[] = "@VERSION@";
+	static const char mark_nonce[] = "@NONCE@";
+	char nonce[2 * UI_NONCE_BYTES + 1];
+	if (ui_nonce(nonce) != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "No random bytes for the page",
+		              "getrandom failed");
+		return -1;
+	}
 	const char *version = ui_version();
 	const char *p = iotconfig_web_index_html_start;
 	const char *end = iotconfig_web_index_html_end;
 	struct http_response *res = ctx->res;
 	res->body->len = 0;
 	while (p < end) {
-		const char *hit = memmem(p, (size_t)(end - p), mark, sizeof mark - 1);
-		size_t n = (size_t)((hit ? hit : end) - p);
+		const char *hit = memchr(p, '@', (size_t)(end - p));
+		const char *value = NULL;
+		size_t skip = 1;
+		if (hit != NULL && (size_t)(end - hit) >= sizeof mark_version - 1 &&
+		    memcmp(hit, mark_version, sizeof mark_version - 1) == 0) {
+			value = version;
+			skip = sizeof mark_version - 1;
+		} else if (hit != NULL && (size_t)(end - hit) >= sizeof mark_nonce - 1 &&
+		           memcmp(hit, mark_nonce, sizeof mark_nonce - 1) == 0) {
+			value = nonce;
+			skip = sizeof mark_nonce - 1;
+		}
+		/* Up to the mark, or up to and including an '@' that is no mark. */
+		size_t n = (size_t)((hit ? hit + (value ? 0 : 1) : end) - p);
 		if (buf_append(res->body, p, n) != 0)
 			return out_of_memory(ctx);
 		if (hit == NULL)
 			break;
-		if (buf_puts(res->body, version) != 0)
+		if (value != NULL && buf_puts(res->body, value) != 0)
 			return out_of_memory(ctx);
-		p = hit + sizeof mark - 1;
+		p = hit + (value ? skip : 1);
 	}
 	res->status = 200;
 	res->content_type = "text/html; charset=utf-8";
 	http_header(res, "Cache-Control", "no-cache");
-	http_header(res, "Content-Security-Policy", "%s", ui_csp);
+	http_header(res, "Content-Security-Policy", ui_csp, nonce);
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * from the same bytes under every web server, in CGI, by `make run`, an
  * installed copy and the Docker image, with no setting and nothing to
  * install beside the binary; api_ui.c lists the same files. Paths are
- * relative to the source tree's root, where the Makefile assembles this.
+ * relative to the source tree's root, where the Makefile assembles this;
+ * build/web/codemirror.js is the editor library the Makefile bundles
+ * first (tools/bundle.mjs).
  */
 	.macro asset sym, file
 	.section .rodata
@@ -27,6 +29,11 @@ iotconfig_web_\sym\()_end:
 	asset diff_js, "web/diff.js"
 	asset mac_js, "web/mac.js"
 	asset dom_js, "web/dom.js"
+	asset codemirror_js, "build/web/codemirror.js"
+	asset jsontree_js, "web/jsontree.js"
+	asset schema_js, "web/schema.js"
+	asset device_js, "web/device.js"
+	asset create_js, "web/create.js"
 	asset credential_js, "web/credential.js"
 
 	.section .note.GNU-stack,"",@progbits

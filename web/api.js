@@ -12,6 +12,8 @@ export class ApiError extends Error {
     this.error = b.error || `HTTP ${status} ${statusText(status)}`;
     this.code = b.code || null;
     this.details = b.details && b.details.message ? b.details.message : null;
+    // A refusal by the schema lists every error (instancePath, message, ...).
+    this.errors = b.details && Array.isArray(b.details.errors) ? b.details.errors : [];
     this.correlationId = b.correlationId || (headers && headers.get('X-Request-ID')) || null;
   }
 }
@@ -82,6 +84,61 @@ export async function listFetches() {
     return r.json && Array.isArray(r.json.fetches) ? r.json.fetches : null;
   } catch (e) {
     if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// --- schemas, validation and the device's last fetch --------------------------
+
+// The verdict a raw PUT of text would get, nothing written: the answer's
+// JSON ({schema, valid, error_count, errors}), or an ApiError (400 for
+// text that is not a JSON object: syntax, a repeated key, ...).
+export async function validateConfig(mac, text) {
+  const r = await request('POST', `${configUrl(mac)}/validate`, {
+    headers: { 'Content-Type': 'application/json' }, body: text,
+  });
+  return r.json;
+}
+
+// The schema that applies to the stored config and its verdict, or null
+// when the MAC has no config.
+export async function getConfigSchema(mac) {
+  try {
+    return (await request('GET', `${configUrl(mac)}/schema`)).json;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// A schema's document (parsed), or null when there is none of that name.
+export async function getSchemaDocument(name) {
+  try {
+    return (await request('GET', `/api/schemas/${enc(name)}`)).json;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// The device's last fetch ({last_fetch_at, etag, current, remote_addr,
+// user_agent}); null when none was noted.
+export async function getFetch(mac) {
+  try {
+    return (await request('GET', `${configUrl(mac)}/fetch`)).json;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// Whether a MAC has a config now (the admins' summary route).
+export async function configExists(mac) {
+  try {
+    await request('GET', configUrl(mac));
+    return true;
+  } catch (e) {
+    if (e.status === 404) return false;
     throw e;
   }
 }

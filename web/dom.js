@@ -1,9 +1,8 @@
 // web/dom.js: small DOM helpers shared by the page's modules: element
 // lookup and creation, the status line, the error panel (every failed
 // request stays there, with its error, code and correlationId, until
-// dismissed), copying text, and the modal dialogs (confirm, ask for a MAC).
-
-import { macNormalise } from './mac.js';
+// dismissed), copying text, and the modal dialogs (confirm, and the
+// answer of any other).
 
 export const $ = (id) => document.getElementById(id);
 
@@ -78,35 +77,6 @@ export async function confirmDialog(title, text, okLabel) {
   const d = $('confirm-dialog');
   setTimeout(() => $('confirm-cancel').focus());
   return (await answer(d)) === 'ok';
-}
-
-// askMac(title, text, okLabel): a canonical MAC, or null when cancelled.
-// The typed MAC is shown in canonical form as it is typed; OK waits for a
-// valid one.
-export async function askMac(title, text, okLabel) {
-  const d = $('mac-dialog');
-  const input = $('mac-input');
-  const shown = $('mac-canonical');
-  const ok = $('mac-ok');
-  $('mac-dialog-title').textContent = title;
-  $('mac-dialog-text').textContent = text;
-  ok.textContent = okLabel;
-  input.value = '';
-  const update = () => {
-    const mac = macNormalise(input.value);
-    ok.disabled = !mac;
-    input.setAttribute('aria-invalid', input.value && !mac ? 'true' : 'false');
-    shown.textContent = mac ? `Will be saved as ${mac}`
-      : input.value ? 'Not a MAC address yet: six hex pairs, separated by ":" or "-"' : '';
-  };
-  input.oninput = update;
-  update();
-  for (;;) {
-    const a = await answer(d);
-    if (a !== 'ok') return null;
-    const mac = macNormalise(input.value);
-    if (mac) return mac;
-  }
 }
 
 export function openDialog(d) {

@@ -2,10 +2,13 @@
 // id, OTA flag and last change (and, where the service reports device
 // fetches, when each device last fetched, whether it holds an older
 // version and, for a device that has a secret, whether that fetch carried
-// it; where device secrets are in use, each device's, and the
-// install's DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in any form,
-// a name or an entity id) and sorting by any column, remembered in
-// localStorage. It stays quick with many thousands of configs: search
+// it; where device secrets are in use, each device's, and the install's
+// DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in
+// any form, a name or an entity id), an "outdated only" filter (devices
+// that have not fetched their current version, with their count), sorting
+// by any column (MACs in the API's order), remembered in localStorage, a
+// mark on configs that do not match their schema, and a message when
+// nothing matches. It stays quick with many thousands of configs: search
 // keys are computed once per load, a sort only when the column changes,
 // and only the first rows of a long result are put in the page (with
 // "Show more").
@@ -28,11 +31,19 @@ const COLUMNS = [
 ];
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const exactly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 export function formatTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? String(iso) : when.format(d);
+}
+
+// The same, to the second (the history and the device page).
+export function formatExact(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : exactly.format(d);
 }
 
 const state = {
@@ -81,13 +92,21 @@ export function setConfigs(configs, fetches, secrets) {
   });
   state.sorted = null;
   $('count').textContent = `(${configs.length.toLocaleString()})`;
+  const outdated = state.rows.reduce((n, r) => n + (r.old_version ? 1 : 0), 0);
+  $('outdated-filter').hidden = !state.fetches;
+  $('outdated-count').textContent = `(${outdated.toLocaleString()})`;
   renderHead();
   update();
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
-function compareValues(x, y) {
+// MACs in the API's order: canonical text, code unit by code unit (the
+// byte order of the address); other text as people sort it.
+const byCodeUnit = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+
+function compareValues(x, y, key) {
+  if (key === 'mac_address') return byCodeUnit(x, y);
   if (typeof x === 'string') return collator.compare(x, y);
   if (typeof x === 'boolean') return x === y ? 0 : x ? -1 : 1;   // on before off
   return x < y ? -1 : x > y ? 1 : 0;
@@ -105,7 +124,7 @@ function sortedRows() {
       const xe = x === null || x === undefined;
       const ye = y === null || y === undefined;
       if (xe || ye) return xe && ye ? byMac(a, b) : xe ? 1 : -1;
-      return dir * compareValues(x, y) || byMac(a, b);
+      return dir * compareValues(x, y, key) || byMac(a, b);
     });
   }
   return state.sorted;
@@ -124,13 +143,22 @@ function matcher(query) {
 export function update() {
   const t0 = performance.now();
   const query = $('filter').value;
-  const match = matcher(query);
+  const text = matcher(query);
+  const outdated = state.fetches && $('outdated-only').checked;
+  const match = text && outdated ? (r) => r.old_version && text(r) : outdated ? (r) => r.old_version : text;
   const all = sortedRows();
   state.shown = match ? all.filter(match) : all;
   state.limit = PAGE;
   renderBody();
   const n = state.shown.length;
   $('match-count').textContent = match ? `${n.toLocaleString()} of ${state.rows.length.toLocaleString()} match` : '';
+  const empty = $('list-empty');
+  empty.hidden = n > 0 || state.rows.length === 0;
+  if (n === 0) {
+    const what = [query.trim() ? `“${query.trim()}”` : '', outdated ? 'outdated' : ''].filter(Boolean).join(' and ');
+    empty.textContent = what ? `No device matches ${what}.` : '';
+  }
+  $('list-none').hidden = state.rows.length > 0;
   // A full MAC that is not listed: offer to open it (its history may hold a deleted config).
   const mac = macNormalise(query);
   const open = $('open-mac');
@@ -175,16 +203,26 @@ function text(v) {
   return v === null || v === undefined ? '' : String(v);
 }
 
+// The mark of a config that does not match its schema.
+function schemaMark(r) {
+  if (!r.schema_errors) return null;
+  const n = r.schema_errors;
+  return el('span', { class: 'badge', title: `Does not match the schema “${r.schema}”`,
+    text: `${n.toLocaleString()} schema error${n === 1 ? '' : 's'}` });
+}
+
 function row(r) {
+  const mark = schemaMark(r);
   const cells = [
-    el('th', { scope: 'row' }, el('a', { href: `#/device/${r.mac_address}`, class: 'mac', text: r.mac_address })),
+    el('th', { scope: 'row' }, el('a', { href: `#/device/${r.mac_address}`, class: 'mac', text: r.mac_address }),
+      mark ? ' ' : null, mark),
     el('td', { text: text(r.device_name) }),
-    el('td', { class: 'entity', text: text(r.device_entity_id) }),
-    el('td', { text: r.enable_ota === true ? 'on' : r.enable_ota === false ? 'off' : '' }),
-    el('td', {}, r.saved_at ? el('time', { datetime: r.saved_at, text: formatTime(r.saved_at) }) : ''),
+    el('td', { class: 'entity', 'data-label': 'Entity id', text: text(r.device_entity_id) }),
+    el('td', { 'data-label': 'OTA', text: r.enable_ota === true ? 'on' : r.enable_ota === false ? 'off' : '' }),
+    el('td', { 'data-label': 'Last change' }, r.saved_at ? el('time', { datetime: r.saved_at, text: formatTime(r.saved_at) }) : ''),
   ];
   if (state.fetches) {
-    const td = el('td', {}, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
+    const td = el('td', { 'data-label': 'Last fetch' }, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
     if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
     if (r.fetch_secret === true) td.append(' ', el('span', { class: 'badge', text: 'with its secret' }));
     if (typeof r.fetch_secret === 'string') {

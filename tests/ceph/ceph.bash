@@ -10,7 +10,8 @@
 #                      left at auto, the metrics file per node in /dev/shm.
 #                      Exports CLUSTER, A and B (base URLs), A_DIR and
 #                      B_DIR (the one directory as each node sees it),
-#                      A_PID, B_PID (the lighttpds), A_LOG, B_LOG. Where
+#                      A_PID, B_PID (the lighttpds), A_ID, B_ID (their ids,
+#                      tests/e2e/procs.bash), A_LOG, B_LOG. Where
 #                      FUSE is missing it starts nothing and sets CEPH_SKIP
 #   ceph_skip_unless_up  (setup) skips the test, saying why, when CEPH_SKIP
 #                      is set (bats 1.8 cannot skip from setup_file)
@@ -47,9 +48,9 @@ ceph_nodes_start() {
 	export A_DIR="$CLUSTER/a/configs" B_DIR="$CLUSTER/b/configs"
 	wait_for test -d "$B_DIR" || { echo "B does not see the directory A made" >&2; return 1; }
 	iot_start ESP32_CONFIGS_DIR="$A_DIR" || return 1
-	export A="$BASE_URL" A_PID="$LIGHTTPD_PID" A_LOG="$LIGHTTPD_LOG"
+	export A="$BASE_URL" A_PID="$LIGHTTPD_PID" A_ID="$LIGHTTPD_ID" A_LOG="$LIGHTTPD_LOG"
 	iot_start ESP32_CONFIGS_DIR="$B_DIR" || return 1
-	export B="$BASE_URL" B_PID="$LIGHTTPD_PID" B_LOG="$LIGHTTPD_LOG"
+	export B="$BASE_URL" B_PID="$LIGHTTPD_PID" B_ID="$LIGHTTPD_ID" B_LOG="$LIGHTTPD_LOG"
 }
 
 ceph_skip_unless_up() {

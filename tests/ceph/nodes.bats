@@ -328,15 +328,15 @@ noted() {
 
 	# The device fetches through A; B's routes and scrape see the note
 	# (written after the answer: waited for, bounded).
-	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph-a' "$A/esp32/config/$mac.json"
+	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph' "$A/esp32/config/$mac.json"
 	wait_for noted "$B" "$mac" "$etag1"
-	[ "$(fetch_entry "$B" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph-a"]' ]
+	[ "$(fetch_entry "$B" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph"]' ]
 	on "$B" GET "/api/configs/$mac/fetch"
 	assert_code 200
 	assert_json '[.etag, .current]' "[$(jq -R . <<<"$etag1"),true]"
 	at="$(jq -r .last_fetch_at <<<"$body")"
 	[ "$(node_metric "$B" "iot_config_device_last_fetch_timestamp_seconds{mac_address=\"$mac\"}")" = "$(date -u -d "$at" +%s)" ]
-	[ "$(node_metric "$B" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph-a\"}")" = 1 ]
+	[ "$(node_metric "$B" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph\"}")" = 1 ]
 	out0="$(node_metric "$A" iot_config_devices_outdated)"
 	[ "$(node_metric "$B" iot_config_devices_outdated)" = "$out0" ]
 
@@ -348,12 +348,13 @@ noted() {
 	[ "$(node_metric "$A" iot_config_devices_outdated)" = "$((out0 + 1))" ]
 	[ "$(node_metric "$B" iot_config_devices_outdated)" = "$((out0 + 1))" ]
 
-	# It fetches the new version through B: A sees it current again.
-	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph-b' -H "If-None-Match: $etag1" "$B/api/configs/$mac.json"
+	# It fetches the new version through B (the same client: one address, one
+	# User-Agent): A sees it current again.
+	curl -sf -o /dev/null -A 'ESP32HTTPClient/ceph' -H "If-None-Match: $etag1" "$B/api/configs/$mac.json"
 	wait_for noted "$A" "$mac" "$etag2"
-	[ "$(fetch_entry "$A" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph-b"]' ]
+	[ "$(fetch_entry "$A" "$mac" | jq -c '[.current, .user_agent]')" = '[true,"ESP32HTTPClient/ceph"]' ]
 	[ "$(node_metric "$A" iot_config_devices_outdated)" = "$out0" ]
-	[ "$(node_metric "$A" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph-b\"}")" = 1 ]
+	[ "$(node_metric "$A" "iot_config_device_fetch_info{mac_address=\"$mac\",user_agent=\"ESP32HTTPClient/ceph\"}")" = 1 ]
 
 	# Counters stay per node: each counted the one fetch it served.
 	[ "$(node_metric "$A" 'iot_config_operations_total{operation="get_raw",status="success"}')" = "$((ga0 + 1))" ]
@@ -417,7 +418,9 @@ crash_writer() {
 	done
 	# What an idle responder is doing: waiting in accept().
 	local idle_syscall
-	read -r idle_syscall _ <"/proc/$(pgrep -P "$A_PID" | head -1)/syscall"
+	local -a victims
+	mapfile -t victims < <(proc_children "$A_ID")
+	read -r idle_syscall _ <"/proc/${victims[0]%%:*}/syscall"
 	local -a writers=()
 	for w in 1 2 3 4; do
 		if [ $((w % 2)) = 1 ]; then crash_writer "$w" "$A" 3>&- & else crash_writer "$w" "$B" 3>&- & fi
@@ -427,25 +430,25 @@ crash_writer() {
 	# Kill a responder at random moments, of node A and node B in turn, a
 	# busy one when there is one; lighttpd respawns it. Until enough kills,
 	# or the time is up (a busy machine fits fewer kills in it).
-	local kills=0 kills_a=0 kills_b=0 busy_kills=0 deadline=$((SECONDS + seconds)) victim syscall node_pid
-	local -a victims busy
+	local kills=0 kills_a=0 kills_b=0 busy_kills=0 deadline=$((SECONDS + seconds)) victim syscall node_id
+	local -a busy
 	while [ "$kills" -lt "${CEPH_CRASH_KILLS:-30}" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
-		node_pid="$A_PID"
-		[ $((kills % 2)) = 1 ] && node_pid="$B_PID"
-		mapfile -t victims < <(pgrep -P "$node_pid")
+		node_id="$A_ID"
+		[ $((kills % 2)) = 1 ] && node_id="$B_ID"
+		mapfile -t victims < <(proc_children "$node_id")
 		[ "${#victims[@]}" -gt 0 ] || continue
 		busy=()
 		for p in "${victims[@]}"; do
 			syscall=
-			read -r syscall _ 2>/dev/null <"/proc/$p/syscall" || true
+			read -r syscall _ 2>/dev/null <"/proc/${p%%:*}/syscall" || true
 			[ "$syscall" = "$idle_syscall" ] || busy+=("$p")
 		done
 		if [ "${#busy[@]}" -gt 0 ]; then victims=("${busy[@]}"); fi
 		victim="${victims[RANDOM % ${#victims[@]}]}"
-		if kill -KILL "$victim" 2>/dev/null; then
+		if proc_signal KILL "$victim"; then
 			kills=$((kills + 1))
-			if [ "$node_pid" = "$A_PID" ]; then kills_a=$((kills_a + 1)); else kills_b=$((kills_b + 1)); fi
+			if [ "$node_id" = "$A_ID" ]; then kills_a=$((kills_a + 1)); else kills_b=$((kills_b + 1)); fi
 			if [ "${#busy[@]}" -gt 0 ]; then busy_kills=$((busy_kills + 1)); fi
 		fi
 	done
@@ -520,8 +523,9 @@ crash_writer() {
 	left_before="$(temp_files "$A_DIR" | wc -l)"
 	wait_for curl -sf -o /dev/null "$A/api/health"
 	wait_for curl -sf -o /dev/null "$B/api/health"
-	mapfile -t victims < <(pgrep -P "$A_PID"; pgrep -P "$B_PID")
-	kill -KILL "${victims[@]}" 2>/dev/null || true
+	local -a victims
+	mapfile -t victims < <(proc_children "$A_ID"; proc_children "$B_ID")
+	proc_signal KILL "${victims[@]}" || true
 	wait_for curl -sf -o /dev/null "$A/api/health"
 	wait_for curl -sf -o /dev/null "$B/api/health"
 	[ -z "$(temp_files "$B_DIR")" ] || { temp_files "$B_DIR" >&2; false; }

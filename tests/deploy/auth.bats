@@ -2,12 +2,13 @@
 # tests/deploy/auth.bats: the shipped auth snippets, switched on the
 # Debian way (lighttpd-enable-mod iotconfig-auth, a2enconf iotconfig-auth)
 # over a `make install`: writes need credentials from the htpasswd file,
-# reads and health checks do not, the responder logs who wrote, and the
-# history names them (a restore needs credentials like any write).
+# reads, health checks and the checks (POST .../validate, which write
+# nothing) do not, the responder logs who wrote, and the history names
+# them (a restore needs credentials like any write).
 # With the read snippets (iotconfig-read-auth) and with conf/lighttpd.conf's
 # AUTH_USERS_FILE + AUTH_READS (`make run`, the Docker image), the list,
-# the wrapped GET, the history, the documentation, the fetch notes and
-# /metrics (unless AUTH_METRICS=false) need credentials too, while device
+# the wrapped GET, the history, the documentation, the fetch notes, the
+# checks and /metrics (unless AUTH_METRICS=false) need credentials too, while device
 # fetches, health, preflights and the admin page's files stay open, and
 # the log names the reader. With DEVICE_AUTH in the Debian lighttpd
 # snippets, the device's secret reaches the responder past mod_auth.
@@ -66,6 +67,15 @@ check_writes_need_credentials() {
 	v="$(grep -o 'src="[0-9a-f]*/app.js"' "$IOT_TMP/last.body" | cut -d'"' -f2)"
 	call GET "/ui/$v"
 	assert_code 200
+
+	# So do the checks, which write nothing (the page checks a config as it is typed).
+	call POST "/api/configs/$mac/validate" -H 'Content-Type: application/json' --data-binary '{"deviceName":"check"}'
+	assert_code 200
+	assert_json .valid true
+	call POST /api/schemas/none/validate -H 'Content-Type: application/json' --data-binary '1'
+	assert_code 404
+	assert_json .code '"RECORD_NOT_FOUND"'
+	cmp "$file" "$DEB_ROOT/before.json"
 
 	# Writes without (valid) credentials are refused before the responder.
 	call PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"v":"anon"}}'
@@ -187,6 +197,13 @@ check_reads_need_credentials() {
 		[[ "$body" != *'"revisions"'* && "$body" != *'"configs"'* && "$body" != *'"device_name"'* ]] ||
 			{ echo "GET $p: $code $body" >&2; false; }
 	done
+	# The checks are reads: they need credentials too.
+	for p in "/api/configs/$mac/validate" /api/schemas/none/validate; do
+		call POST "$p" -H 'Content-Type: application/json' --data-binary '{}'
+		[ "$code" = 401 ] || { echo "POST $p: $code" >&2; false; }
+	done
+	call POST "/api/configs/$mac/validate" "${auth[@]}" -H 'Content-Type: application/json' --data-binary '{}'
+	assert_code 200
 	# Writes on the open paths still need credentials.
 	call PUT "/api/configs/$mac.json" -H 'Content-Type: application/json' --data-binary '{"v":"anon"}'
 	assert_code 401
@@ -317,6 +334,10 @@ check_writes_need_credentials_only() {
 	call GET /api/configs
 	assert_code 200
 	call PUT /api/configs/aa-bb-cc-00-03-09 -H 'Content-Type: application/json' --data-binary '{"content":{}}'
+	assert_code 401
+	call POST /api/configs/aa-bb-cc-00-03-09/validate -H 'Content-Type: application/json' --data-binary '{}'
+	assert_code 200
+	call POST /api/configs/aa-bb-cc-00-03-09/history/0000000001-00000000/restore -H 'Content-Type: application/json' --data-binary ''
 	assert_code 401
 	run ! grep -q 'no AUTH_USERS_FILE' "$LIGHTTPD_LOG"
 	iot_stop

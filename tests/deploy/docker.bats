@@ -202,7 +202,7 @@ responder_settings() {
 	local -a vars=()
 	for name in "${!env[@]}"; do vars+=("$name=${env[$name]}"); done
 	env -i PATH="$PATH" "${vars[@]}" lighttpd -D -f "$IOT_ROOT/conf/lighttpd.conf" >"$d/lighttpd.log" 2>&1 3>&- &
-	echo "$! $d" >>"$BATS_FILE_TMPDIR/iot.instances"
+	echo "$(proc_id $!) $d" >>"$BATS_FILE_TMPDIR/iot.instances"
 	# compose's healthcheck (CMD-SHELL form; compose turns $$ into $), with this PORT
 	local check
 	check="$(compose '.services.iotconfig.healthcheck.test[1]')"

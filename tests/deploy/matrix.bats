@@ -108,13 +108,13 @@ for _ in range(60):
 print(len(held), flush=True)
 time.sleep(60)
 ' "$IOT_PORT" >"$BATS_TEST_TMPDIR/held" 2>&1 3>&- &
-	local holder=$! start
+	local holder start
+	holder="$(proc_id $!)"
 	wait_for grep -q . "$BATS_TEST_TMPDIR/held"
 	[ "$(cat "$BATS_TEST_TMPDIR/held")" -ge 40 ]
 	start=$SECONDS
 	run curl -s --max-time 40 -o /dev/null -w "%{http_code}" "$BASE_URL/api/configs/aa-bb-cc-00-21-06.json"
-	kill "$holder" 2>/dev/null || true
-	wait "$holder" 2>/dev/null || true
+	proc_stop "$holder" || true
 	[ "$output" = 200 ] || { echo "device fetch: $output after $((SECONDS - start)) s" >&2; false; }
 	[ $((SECONDS - start)) -le 25 ] || { echo "device fetch took $((SECONDS - start)) s" >&2; false; }
 }

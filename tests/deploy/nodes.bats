@@ -7,17 +7,22 @@
 
 load servers
 
-setup() {
+# One pair of nodes for the file: each test works on its own MACs.
+setup_file() {
 	SHARED="$(mktemp -d "$BATS_FILE_TMPDIR/shared.XXXXXX")"
 	export SHARED CONFIG_DIR="$SHARED"
-	iot_start ESP32_CONFIGS_DIR="$SHARED" PROCS=2
+	iot_start_file ESP32_CONFIGS_DIR="$SHARED" PROCS=2
 	export A="$BASE_URL"
-	iot_start ESP32_CONFIGS_DIR="$SHARED" PROCS=2
+	iot_start_file ESP32_CONFIGS_DIR="$SHARED" PROCS=2
 	export B="$BASE_URL"
 }
 
 teardown() {
 	iot_cleanup_extra
+}
+
+teardown_file() {
+	iot_stop_file
 }
 
 # on NODE METHOD PATH [curl args]: `call` through one node.
@@ -56,8 +61,7 @@ on() {
 		printf '{"writer":%d,"pad":"%s"}\n' "$i" "$pad" >"$dir/w$i.json"
 	done
 	cp "$dir/w1.json" "$SHARED/$mac.json"
-	# Readers through both nodes while the writers run. (Only these are
-	# waited for: the web servers are background jobs of this shell too.)
+	# Readers through both nodes while the writers run.
 	local -a jobs=()
 	for node in "$A" "$B"; do
 		(for r in $(seq 1 40); do curl -s -o "$dir/read.$r.${node##*:}" "$node/api/configs/$mac.json"; done) &

@@ -17,8 +17,9 @@
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
 #     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, CHECKIN_MISSING_MAX, FILE_MODE,
 #     DEVICE_AUTH, DEVICE_SECRET_OVERLAP).
-#     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID and SERVER_LOG
-#     (where the responder's log lines land). The helpers' teardown
+#     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID, SERVER_ID (its id,
+#     tests/e2e/procs.bash: signal it through that) and SERVER_LOG (where
+#     the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
 #   server_start_file KIND [VAR=value ...]   the same, for setup_file
 #   apache_start fcgid|cgid [VAR=value ...]  as above (APACHE_CONFS: more
@@ -82,12 +83,12 @@ server_start() {
 		return 1
 		;;
 	esac || return 1
-	case "$kind" in lighttpd-*) export SERVER_PID="$LIGHTTPD_PID" SERVER_LOG="$LIGHTTPD_LOG" ;; esac
+	case "$kind" in lighttpd-*) export SERVER_PID="$LIGHTTPD_PID" SERVER_ID="$LIGHTTPD_ID" SERVER_LOG="$LIGHTTPD_LOG" ;; esac
 }
 
 server_start_file() {
 	server_start "$@" || return 1
-	export IOT_FILE_PID="$SERVER_PID"
+	export IOT_FILE_ID="${IOT_FILE_ID:+$IOT_FILE_ID }$SERVER_ID"
 }
 
 apache_start() {
@@ -172,8 +173,9 @@ image_start() {
 # serve_on_free_port DIR LOG START: START PORT must exec the web server on
 # that loopback port; it runs in the background with its output in LOG.
 # Tries up to five free ports, waiting (bounded) for the server to answer;
-# exports BASE_URL, IOT_PORT, SERVER_PID and LIGHTTPD_PID (the helpers'
-# name for this test's server, which iot_stop and the cleanup use).
+# exports BASE_URL, IOT_PORT, SERVER_PID and LIGHTTPD_PID, and their id
+# SERVER_ID and LIGHTTPD_ID (the helpers' name for this test's server,
+# which iot_stop and the cleanup use).
 serve_on_free_port() {
 	local dir="$1" log="$2" start="$3" attempt port
 	for attempt in 1 2 3 4 5; do
@@ -181,13 +183,13 @@ serve_on_free_port() {
 		# 3>&-: bats waits for every process holding its fd 3.
 		"$start" "$port" >"$log" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
-		export LIGHTTPD_PID SERVER_PID=$! IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
-		echo "$LIGHTTPD_PID $dir" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
+		LIGHTTPD_ID="$(proc_id "$LIGHTTPD_PID")"
+		export LIGHTTPD_PID LIGHTTPD_ID SERVER_PID=$! SERVER_ID="$LIGHTTPD_ID" IOT_PORT="$port" BASE_URL="http://127.0.0.1:$port"
+		echo "$LIGHTTPD_ID $dir" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
 		if wait_for curl -sf -o /dev/null ${IOT_PROBE_AUTH:+-u "$IOT_PROBE_AUTH"} "$BASE_URL/api/docs/openapi.json"; then
 			return 0
 		fi
-		kill "$LIGHTTPD_PID" 2>/dev/null || true
-		wait "$LIGHTTPD_PID" 2>/dev/null || true
+		stop_instance "$LIGHTTPD_ID" "$dir" || true
 	done
 	echo "the web server did not start" >&2
 	return 1

@@ -282,14 +282,17 @@ scrapes_agree() {
 	assert_code 200
 	[[ "$(header Content-Type)" == text/html* ]]
 	[ "$(header Cache-Control)" = no-cache ]
-	[[ "$(header Content-Security-Policy)" == "default-src 'self';"* ]]
+	[[ "$(header Content-Security-Policy)" == "default-src 'self'; style-src 'self' 'nonce-"* ]]
+	grep -q '<meta name="csp-nonce" content="" nonce="[0-9a-f]\{32\}">' "$IOT_TMP/last.body"
 	local v
 	v="$(grep -o 'src="[0-9a-f]\{16\}/app.js"' "$IOT_TMP/last.body" | cut -c6-21)"
 	[ -n "$v" ]
 	grep -qF "href=\"$v/app.css\"" "$IOT_TMP/last.body"
+	# The page's own files, and the editor bundled from the pinned npm
+	# packages (the same bytes wherever it was built).
 	local f n=0
-	for f in "$IOT_ROOT"/web/*; do
-		[ "${f##*/}" != index.html ] || continue
+	for f in "$IOT_ROOT"/web/*.js "$IOT_ROOT"/web/*.css "$IOT_ROOT"/build/web/codemirror.js; do
+		[ -f "$f" ] || continue
 		call GET "/ui/$v/${f##*/}"
 		assert_code 200
 		cmp "$IOT_TMP/last.body" "$f"

@@ -4,11 +4,15 @@
 #   iot_start [VAR=value ...]   start (settings as in conf/lighttpd.conf, or
 #                               the file IOT_LIGHTTPD_CONF names);
 #                               exports BASE_URL, CONFIG_DIR, IOT_TMP, IOT_PORT,
-#                               LIGHTTPD_PID, LIGHTTPD_LOG
+#                               LIGHTTPD_PID, LIGHTTPD_ID (its id, procs.bash:
+#                               signal it through that), LIGHTTPD_LOG
 #                               IOT_USER=name: lighttpd drops to that user after
 #                               binding, so the responders run unprivileged
 #                               (chmod-based tests while running as root)
-#   iot_stop                    stop it (bounded wait), fail on sanitizer reports
+#   iot_stop                    stop it and wait (bounded) for it and for every
+#                               process it started; fail on sanitizer reports
+#   responder_pids / responder_ids  the running lighttpd's responders (pids
+#                               to read, ids to signal)
 #   iot_cleanup_extra           (teardown) stop instances a test started itself
 #
 # setup_file starts the file's shared instance (iot_start_file); a test
@@ -26,6 +30,7 @@
 # reads need them).
 
 IOT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$IOT_ROOT/tests/e2e/procs.bash"
 : "${IOTCONFIG_BIN:=$IOT_ROOT/cgi-bin/iotconfig.fcgi}"
 
 # A port nothing listens on, in the ephemeral-free range.
@@ -48,15 +53,17 @@ free_port() {
 	return 1
 }
 
-# wait_for CMD...: retry every 0.2 s until CMD succeeds, for up to 30 s.
+# wait_for CMD...: retry until CMD succeeds, for up to 30 s: after 0.05 s,
+# then 0.1 s, then every 0.2 s (most waits are over within a few tenths).
 wait_for() {
 	# A loaded machine (several suites at once) can take over 10 s to stop
 	# a server; success returns at once, so the bound costs nothing.
-	local deadline=$((SECONDS + 30))
+	local deadline=$((SECONDS + 30)) delay=0.05
 	while :; do
 		if "$@" >/dev/null 2>&1; then return 0; fi
 		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
+		sleep "$delay"
+		case "$delay" in 0.05) delay=0.1 ;; *) delay=0.2 ;; esac
 	done
 }
 
@@ -90,22 +97,22 @@ iot_start() {
 		# 3>&-: bats waits for every process holding its fd 3.
 		lighttpd -D -f "$conf" >"$LIGHTTPD_LOG" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
-		export LIGHTTPD_PID
-		echo "$LIGHTTPD_PID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
+		LIGHTTPD_ID="$(proc_id "$LIGHTTPD_PID")"
+		export LIGHTTPD_PID LIGHTTPD_ID
+		echo "$LIGHTTPD_ID $IOT_TMP" >>"${BATS_FILE_TMPDIR:-/tmp}/iot.instances"
 		export BASE_URL="http://127.0.0.1:$PORT"
 		local i
 		for i in $(seq 1 100); do
 			if curl -sf --max-time 5 -o /dev/null ${IOT_PROBE_AUTH:+-u "$IOT_PROBE_AUTH"} "$BASE_URL/api/docs/openapi.json"; then
 				return 0
 			fi
-			kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
+			proc_running "$LIGHTTPD_ID" || break
 			# A responder that refused its settings never serves: lighttpd
 			# would respawn it for as long as we wait.
 			grep -q ' ERROR - invalid setting: ' "$LIGHTTPD_LOG" && break
 			sleep 0.1
 		done
-		kill "$LIGHTTPD_PID" 2>/dev/null || true
-		wait "$LIGHTTPD_PID" 2>/dev/null || true
+		stop_instance "$LIGHTTPD_ID" "$IOT_TMP" || true
 		# Only a port taken meanwhile is worth another try.
 		grep -q 'Address already in use' "$LIGHTTPD_LOG" || break
 	done
@@ -123,6 +130,9 @@ iot_user_setup() {
 	printf 'include "%s"\nserver.username = "%s"\nserver.groupname = "%s"\n' \
 		"$IOT_ROOT/conf/lighttpd.conf" "$IOT_USER" "$group" >"$conf"
 	chown "$IOT_USER:$group" "$CONFIG_DIR" "$RUN_DIR"
+	# Closed to others, the sockets' directory is used as it is by the
+	# root lighttpd that drops to its owner (conf/lighttpd-rundir.sh).
+	chmod 0700 "$RUN_DIR"
 	if [ -n "${BATS_RUN_TMPDIR:-}" ]; then chmod o+x "$BATS_RUN_TMPDIR"; fi
 	if ! runuser -u "$IOT_USER" -- test -w "$CONFIG_DIR"; then
 		echo "iot_start: $CONFIG_DIR is not reachable by $IOT_USER" >&2
@@ -130,9 +140,15 @@ iot_user_setup() {
 	fi
 }
 
-# Responder processes of the running lighttpd.
+# Responder processes of the running lighttpd: pids (to read) and ids
+# (to signal). None once that lighttpd has stopped.
+responder_ids() {
+	proc_children "$LIGHTTPD_ID"
+}
+
 responder_pids() {
-	pgrep -P "$LIGHTTPD_PID" 2>/dev/null || true
+	local id
+	for id in $(responder_ids); do echo "${id%%:*}"; done
 }
 
 # Signals NAME... are all in the SigIgn mask of /proc/PID/status.
@@ -145,58 +161,77 @@ signals_ignored() {
 	done
 }
 
+# iot_start_file [VAR=value ...]: an instance that lasts for the whole file
+# (setup_file); a file may start several (IOT_FILE_ID lists their ids).
 iot_start_file() {
-	iot_start "$@"
-	export IOT_FILE_PID="$LIGHTTPD_PID"
+	iot_start "$@" || return 1
+	export IOT_FILE_ID="${IOT_FILE_ID:+$IOT_FILE_ID }$LIGHTTPD_ID"
 }
 
-# stop_instance PID TMPDIR: TERM, bounded wait, KILL; then sanitizer check.
+# stop_instance ID DIR: stops the web server ID names by its own stop
+# (SIGTERM: it stops its responders), then waits (bounded) for it and for
+# every process it had started. A responder may outlive the server by its
+# own stop (an MQTT flush): it is waited for, never cut short. What still
+# runs 30 s on is reported and killed (by id), and the stop fails. Then
+# the sanitizer reports in DIR, once every process that could write one
+# has exited.
 stop_instance() {
-	local pid="$1" dir="$2" i
-	if kill -0 "$pid" 2>/dev/null; then
-		local kids
-		kids="$(pgrep -P "$pid" 2>/dev/null || true)"
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+	local id="$1" dir="$2" tree p rc=0
+	tree="$(proc_tree "$id")"
+	proc_stop "$id" || rc=1
+	# shellcheck disable=SC2086 # one id per word
+	if [ -n "$tree" ] && ! proc_wait_gone 30 $tree; then
+		echo "still running 30 s after the web server stopped (now killed):" >&2
+		for p in $tree; do
+			if proc_running "$p"; then ps -o pid=,ppid=,args= -p "${p%%:*}" >&2; fi
 		done
-		kill -KILL "$pid" $kids 2>/dev/null || true
+		proc_signal KILL $tree
+		rc=1
 	fi
-	wait "$pid" 2>/dev/null || true
 	if [ "${IOTCONFIG_SANITIZED:-0}" = 1 ]; then
-		sleep 0.3
 		if ls "$dir"/asan.* "$dir"/ubsan.* >/dev/null 2>&1; then
 			echo "sanitizer reports:" >&2
 			cat "$dir"/asan.* "$dir"/ubsan.* >&2
-			return 1
+			rc=1
 		fi
 	fi
+	return $rc
 }
 
 iot_stop() {
-	[ -n "${LIGHTTPD_PID:-}" ] || return 0
-	local pid="$LIGHTTPD_PID"
-	LIGHTTPD_PID=""
-	stop_instance "$pid" "$IOT_TMP"
+	[ -n "${LIGHTTPD_ID:-}" ] || return 0
+	local id="$LIGHTTPD_ID"
+	LIGHTTPD_ID=""
+	stop_instance "$id" "$IOT_TMP"
 }
 
+# Stops the instances this test started itself (all but the file's).
+# Stopped ones are listed too: their ids name nothing any more.
 iot_cleanup_extra() {
-	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" pid dir rc=0
+	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" id dir rc=0
 	[ -f "$list" ] || return 0
-	while read -r pid dir; do
-		[ "$pid" = "${IOT_FILE_PID:-}" ] && continue
-		stop_instance "$pid" "$dir" || rc=1
+	: >"$list.keep"
+	while read -r id dir; do
+		case " ${IOT_FILE_ID:-} " in
+		*" $id "*) echo "$id $dir" >>"$list.keep" ;;
+		*) stop_instance "$id" "$dir" || rc=1 ;;
+		esac
 	done <"$list"
-	grep "^${IOT_FILE_PID:-none} " "$list" >"$list.keep" || true
 	mv "$list.keep" "$list"
 	return $rc
 }
 
+# Stops the file's instances (teardown_file), and any a test left.
 iot_stop_file() {
+	local list="${BATS_FILE_TMPDIR:-/tmp}/iot.instances" id dir rc=0
 	iot_cleanup_extra || true
-	LIGHTTPD_PID="$IOT_FILE_PID"
-	iot_stop
+	[ -f "$list" ] || return 0
+	while read -r id dir; do
+		stop_instance "$id" "$dir" || rc=1
+	done <"$list"
+	: >"$list"
+	LIGHTTPD_ID=""
+	return $rc
 }
 
 # call METHOD PATH [curl args...]
@@ -207,7 +242,7 @@ call() {
 	local out="$IOT_TMP/last.body"
 	: >"$out" # curl leaves the file alone when there is no body (304, HEAD)
 	code="$(curl -s --path-as-is -X "$method" -o "$out" -D "$hdrs" -w '%{http_code}' "$@" "$BASE_URL$path")"
-	body="$(cat "$out")"
+	body="$(<"$out")" # read by bash itself: no process per call
 }
 
 # put_json MAC BODY [curl args...]: wrapped PUT of BODY as application/json,
@@ -219,8 +254,18 @@ put_json() {
 }
 
 # header NAME: value of NAME in the last response (case-insensitive), no CR.
+# Plain bash: tests call it after most requests, and five processes per
+# call added up.
 header() {
-	grep -i "^$1:" "$hdrs" | head -1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'
+	local line want="${1,,}:"
+	while IFS= read -r line || [ -n "$line" ]; do
+		line="${line%$'\r'}"
+		if [[ "${line,,}" == "$want"* ]]; then
+			line="${line:${#want}}"
+			printf '%s\n' "${line#"${line%%[! ]*}"}"
+			return 0
+		fi
+	done <"$hdrs"
 }
 
 # backdate FILE: a config written just now has no Last-Modified until its
@@ -239,7 +284,7 @@ assert_code() {
 
 assert_json() { # assert_json JQ_FILTER EXPECTED
 	local got
-	got="$(printf '%s' "$body" | jq -c "$1" 2>/dev/null)"
+	got="$(jq -c "$1" 2>/dev/null <<<"$body")"
 	if [ "$got" != "$2" ]; then
 		echo "jq '$1': expected $2, got $got; body: $body" >&2
 		return 1
@@ -250,7 +295,7 @@ assert_error() { # assert_error STATUS CODE
 	assert_code "$1"
 	assert_json .code "\"$2\""
 	[ "$(header Content-Type)" = "application/json" ] || { echo "not JSON: $(header Content-Type)" >&2; return 1; }
-	printf '%s' "$body" | jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null ||
+	jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null <<<"$body" ||
 		{ echo "error body shape wrong: $body" >&2; return 1; }
 }
 
@@ -267,14 +312,4 @@ raw_body_bytes() {
 	total="$(wc -c <"$f")"
 	head="$(grep -abo $'\r$' "$f" | awk -F: 'prev+2==$1{print $1+2; exit} {prev=$1}')"
 	echo $((total - head))
-}
-
-# proc_gone PID...: every process has exited (gone, or a zombie its parent
-# has not reaped yet).
-proc_gone() {
-	local p state
-	for p in "$@"; do
-		state="$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)"
-		[ -z "$state" ] || [ "$state" = Z ] || return 1
-	done
 }

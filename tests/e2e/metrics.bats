@@ -96,10 +96,11 @@ traffic() { # traffic N: N config operations of every kind
 	traffic 5
 	before="$(ops_total)"
 	[ "$before" -ge 20 ]
-	victim="$(responder_pids | head -1)"
-	kill -KILL "$victim"
+	victim="$(responder_ids | head -1)"
+	proc_signal KILL "$victim"
 	# lighttpd notices the dead backend and starts a new one.
-	wait_for bash -c "[ \$(pgrep -P $LIGHTTPD_PID | wc -l) = 4 ] && ! kill -0 $victim"
+	respawned() { [ "$(responder_ids | wc -l)" = 4 ] && proc_gone "$victim"; }
+	wait_for respawned
 	for i in $(seq 1 20); do
 		got="$(ops_total)"
 		[ "$got" -ge "$before" ] || { echo "scrape $i: $got < $before" >&2; return 1; }
@@ -203,22 +204,22 @@ traffic() { # traffic N: N config operations of every kind
 
 	iot_start PATH="$bin:$PATH" ESP32_CONFIGS_DIR="$dir"
 	local web1
-	web1="$(pgrep -P "$LIGHTTPD_PID")"
+	web1="$(responder_ids)" # lighttpd, under unshare
 	traffic 2
 	[ "$(ops_total)" = 8 ]
 	PIDNS_METRICS_FILE="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
 	case "$PIDNS_METRICS_FILE" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
 	[ -s "$PIDNS_METRICS_FILE" ]
 	start1="$(start_time)"
-	near "$start1" "$(lighttpd_start_epoch "$web1")"
-	kill -TERM "$web1"
-	wait_for bash -c "! kill -0 $LIGHTTPD_PID"
+	near "$start1" "$(lighttpd_start_epoch "${web1%%:*}")"
+	proc_signal TERM "$web1"
+	wait_for proc_gone "$LIGHTTPD_ID"
 	iot_stop
 	[ -s "$PIDNS_METRICS_FILE" ] # the old instance's file is still there
 
 	iot_start PATH="$bin:$PATH" ESP32_CONFIGS_DIR="$dir"
 	local web2
-	web2="$(pgrep -P "$LIGHTTPD_PID")"
+	web2="$(responder_ids)"
 	[ "$(ops_total)" = 0 ]
 	PIDNS_METRICS_FILE2="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
 	case "$PIDNS_METRICS_FILE2" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
@@ -229,11 +230,11 @@ traffic() { # traffic N: N config operations of every kind
 	[ ! -e "$PIDNS_METRICS_FILE" ]
 	start2="$(start_time)"
 	[ "$start2" != "$start1" ]
-	near "$start2" "$(lighttpd_start_epoch "$web2")"
+	near "$start2" "$(lighttpd_start_epoch "${web2%%:*}")"
 	curl -s -o /dev/null "$BASE_URL/api/configs"
 	[ "$(ops_total)" = 1 ]
-	kill -TERM "$web2"
-	wait_for bash -c "! kill -0 $LIGHTTPD_PID"
+	proc_signal TERM "$web2"
+	wait_for proc_gone "$LIGHTTPD_ID"
 }
 
 @test "an instance in another pid namespace sharing /dev/shm leaves a live instance's file and counters alone" {
@@ -263,9 +264,10 @@ traffic() { # traffic N: N config operations of every kind
 	# The live file is where it was, the same file.
 	[ "$(stat -c %i "$live")" = "$ino" ]
 	# A responder started now (killed and respawned) opens it and counts on.
-	victim="$(responder_pids | head -1)"
-	kill -KILL "$victim"
-	wait_for bash -c "[ \$(pgrep -P $LIGHTTPD_PID | wc -l) = 4 ] && ! kill -0 $victim"
+	victim="$(responder_ids | head -1)"
+	proc_signal KILL "$victim"
+	respawned() { [ "$(responder_ids | wc -l)" = 4 ] && proc_gone "$victim"; }
+	wait_for respawned
 	for i in $(seq 1 12); do
 		got="$(ops_total)"
 		[ "$got" -ge "$before" ] || { echo "scrape $i: $got < $before" >&2; return 1; }

@@ -23,14 +23,14 @@ teardown() {
 	putter=$!
 	# Find the responder waiting for the lock and signal every responder.
 	wait_for bash -c "grep -q ' FLOCK ' /proc/locks && [ \$(grep -c '\\-> FLOCK' /proc/locks) -ge 1 ]"
-	pids="$(responder_pids)"
-	[ -n "$pids" ]
-	kill -TERM $pids
+	ids="$(responder_ids)"
+	[ -n "$ids" ]
+	proc_signal TERM $ids
 	wait "$putter"
 	wait "$holder" || true
 	[ "$(cat "$IOT_TMP/put.code")" = 200 ]
 	[ "$(jq -c . "$CONFIG_DIR/$mac.json")" = '{"survived":true}' ]
-	wait_for proc_gone $pids
+	wait_for proc_gone $ids
 	# lighttpd starts new responders for the next requests.
 	call GET "/api/configs/$mac"
 	assert_code 200
@@ -39,9 +39,9 @@ teardown() {
 
 @test "SIGUSR1 and SIGINT stop an idle responder cleanly" {
 	iot_start PROCS=2
-	set -- $(responder_pids)
-	kill -USR1 "$1"
-	kill -INT "$2"
+	set -- $(responder_ids)
+	proc_signal USR1 "$1"
+	proc_signal INT "$2"
 	wait_for proc_gone "$1" "$2"
 	call GET /api/health
 	assert_code 200
@@ -50,16 +50,16 @@ teardown() {
 @test "SIGINT and SIGHUP ignored by the starter stay ignored (nohup, make run); SIGTERM still stops" {
 	iot_start PROCS=1 IOTCONFIG_BIN="/usr/bin/env --ignore-signal=INT --ignore-signal=HUP $IOTCONFIG_BIN"
 	local p
-	p="$(responder_pids)"
+	p="$(responder_ids)"
 	[ -n "$p" ]
-	signals_ignored "$p" INT HUP
-	! signals_ignored "$p" TERM || false
-	kill -INT "$p"
-	kill -HUP "$p"
+	signals_ignored "${p%%:*}" INT HUP
+	! signals_ignored "${p%%:*}" TERM || false
+	proc_signal INT "$p"
+	proc_signal HUP "$p"
 	call GET /api/health
 	assert_code 200
-	[ "$(responder_pids)" = "$p" ] # the same process answered
-	kill -TERM "$p"
+	[ "$(responder_ids)" = "$p" ] # the same process answered
+	proc_signal TERM "$p"
 	wait_for proc_gone "$p"
 }
 

@@ -97,22 +97,22 @@ writer() {
 	# those alive at a random moment until CRASH_ROUNDS kills (bounded time).
 	# A responder busy with a request is preferred: one waiting in accept()
 	# shows the same syscall as an idle one at start.
-	local kills=0 busy_kills=0 victims busy victim p syscall deadline=$((SECONDS + 150))
+	local kills=0 busy_kills=0 victims busy victim id syscall deadline=$((SECONDS + 150))
 	while [ "$kills" -lt "$rounds" ] && [ "$SECONDS" -lt "$deadline" ]; do
 		sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
-		mapfile -t victims < <(responder_pids)
+		mapfile -t victims < <(responder_ids)
 		[ "${#victims[@]}" -gt 0 ] || continue
 		busy=()
 		# read, not cut: a fork per responder per round, with the writers
 		# using both cores, made the rounds slow.
-		for p in "${victims[@]}"; do
+		for id in "${victims[@]}"; do
 			syscall=
-			read -r syscall _ 2>/dev/null <"/proc/$p/syscall" || true
-			[ "$syscall" = "$IDLE_SYSCALL" ] || busy+=("$p")
+			read -r syscall _ 2>/dev/null <"/proc/${id%%:*}/syscall" || true
+			[ "$syscall" = "$IDLE_SYSCALL" ] || busy+=("$id")
 		done
 		if [ "${#busy[@]}" -gt 0 ]; then victims=("${busy[@]}"); fi
 		victim="${victims[RANDOM % ${#victims[@]}]}"
-		if kill -KILL "$victim" 2>/dev/null; then
+		if proc_signal KILL "$victim"; then
 			kills=$((kills + 1))
 			if [ "${#busy[@]}" -gt 0 ]; then busy_kills=$((busy_kills + 1)); fi
 		fi
@@ -203,8 +203,8 @@ writer() {
 	local left_before swept
 	left_before="$(find "$CONFIG_DIR" -name '*.tmp' | wc -l)"
 	wait_for curl -sf -o /dev/null "$BASE_URL/api/health"
-	mapfile -t victims < <(responder_pids)
-	kill -KILL "${victims[@]}" 2>/dev/null || true
+	mapfile -t victims < <(responder_ids)
+	proc_signal KILL "${victims[@]}" || true
 	wait_for curl -sf -o /dev/null "$BASE_URL/api/health"
 	[ -z "$(find "$CONFIG_DIR" -name '*.tmp')" ] || { find "$CONFIG_DIR" -name '*.tmp' >&2; return 1; }
 	swept="$(grep -o 'removed abandoned temp files count=[0-9]*' "$LIGHTTPD_LOG" | awk -F= '{ n += $2 } END { print n + 0 }')"

@@ -86,15 +86,10 @@ vg_clean() {
 	wait_lines valgrind 11
 	# lighttpd stops the responders with SIGTERM; valgrind then writes its
 	# summary: wait for them (bounded) rather than kill them.
-	local pids p
-	pids="$(responder_pids)"
-	kill -TERM "$LIGHTTPD_PID"
-	for p in $pids; do
-		for i in $(seq 1 300); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.2
-		done
-	done
+	local ids
+	ids="$(responder_ids)"
+	proc_signal TERM "$LIGHTTPD_ID"
+	proc_wait_gone 60 $ids || true
 	iot_stop
 	vg_clean "$vg/fcgi"
 

@@ -11,14 +11,24 @@
 load ../e2e/helpers
 load helpers
 
+# One instance for the file; each test gets a fresh directory (the
+# service notices a directory replaced as a whole at the next request).
+setup_file() {
+	iot_start_file IOT_USER=nobody
+}
+
 setup() {
-	iot_start IOT_USER=nobody
+	restore_dir
 	put_json ee-ee-ee-ee-00-01 '{"content":{"v":1}}'
 	assert_code 200
 }
 
 teardown() {
 	iot_cleanup_extra
+}
+
+teardown_file() {
+	iot_stop_file
 }
 
 # restore_dir: the directory back as it was, owned by the responders' user.

@@ -109,9 +109,9 @@ EOF
 		fi
 	done
 
-	local pids c total=0 clients=()
-	pids="$(responder_pids)"
-	[ -n "$pids" ]
+	local ids c total=0 clients=()
+	ids="$(responder_ids)"
+	[ -n "$ids" ]
 	for c in 0 1; do
 		cfg_finish "$VG/requests.$c.cfg"
 		curl -s -K "$VG/requests.$c.cfg" >"$VG/got.$c" 3>&- &
@@ -126,23 +126,20 @@ EOF
 		fi
 	done
 	# The same processes served everything: none crashed or was restarted.
-	[ "$(responder_pids)" = "$pids" ]
+	[ "$(responder_ids)" = "$ids" ]
 
 	# lighttpd stops the responders with SIGTERM; valgrind then writes its
-	# summary. Wait for each of them (bounded), then check every log.
-	kill -TERM "$LIGHTTPD_PID"
-	local p t
-	for p in $pids; do
-		for t in $(seq 1 300); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.2
-		done
-		if kill -0 "$p" 2>/dev/null; then echo "responder $p still running" >&2; return 1; fi
+	# summary. Wait for them (bounded), then check every log.
+	proc_signal TERM "$LIGHTTPD_ID"
+	proc_wait_gone 60 $ids || { echo "responders still running 60 s after the stop" >&2; return 1; }
+	local id p
+	for id in $ids; do
+		p="${id%%:*}"
 		assert_clean_log "$VG/memcheck.$p.log"
 		# It did serve requests (json-c allocates on each).
 		[ "$(grep -o 'total heap usage: [0-9,]*' "$VG/memcheck.$p.log" | tr -dc 0-9)" -gt 1000 ]
 	done
-	echo "# valgrind: $total requests over $(echo "$pids" | wc -w) responders, 0 errors, 0 bytes definitely or indirectly lost" >&3
+	echo "# valgrind: $total requests over $(echo "$ids" | wc -w) responders, 0 errors, 0 bytes definitely or indirectly lost" >&3
 }
 
 # cgi METHOD URI [BODY-FILE]: one request in CGI mode under valgrind; sets

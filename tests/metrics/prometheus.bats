@@ -11,10 +11,7 @@ setup_file() {
 
 teardown() {
 	iot_cleanup_extra
-	if [ -n "${PROM_PID:-}" ]; then
-		kill "$PROM_PID" 2>/dev/null || true
-		wait "$PROM_PID" 2>/dev/null || true
-	fi
+	if [ -n "${PROM_ID:-}" ]; then proc_stop "$PROM_ID" || true; fi
 }
 
 teardown_file() {
@@ -69,7 +66,7 @@ YAML
 	curl -s -o /dev/null "$BASE_URL/api/configs/ac-00-00-00-00-99"
 	prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$dir/log" 2>&1 3>&- &
-	PROM_PID=$!
+	PROM_ID="$(proc_id $!)"
 	# A loaded machine can make a scrape time out now and then, and a failed
 	# scrape marks every series stale: ask for the last sample of the last
 	# minute instead of the instant value, and wait up to 120 s (Prometheus

@@ -10,6 +10,8 @@
 #                     sign it). Sessions persist across a restart.
 #   broker_stop       SIGTERM, bounded wait (the broker saves its sessions)
 #   broker_restart    stop, then start again on the same ports
+#   broker_signal SIG the running broker (by its id: a test may have
+#                     restarted it), e.g. STOP and CONT to hold its acks
 #   sub_start NAME    a subscriber to $TOPIC (QoS 1, a persistent session
 #                     named NAME) writing each payload on a line of
 #                     $BROKER_DIR/NAME.out; returns once it is subscribed
@@ -90,38 +92,41 @@ broker_run() {
 	# 3>&-: bats waits for every process holding its fd 3.
 	mosquitto -c "$BROKER_DIR/mosquitto.conf" >>"$BROKER_DIR/stdout.log" 2>&1 3>&- &
 	BROKER_PID=$!
-	export BROKER_PID
-	echo "$BROKER_PID" >"$BROKER_DIR/broker.pid"
+	# By id (tests/e2e/procs.bash): a test restarts the broker, and the
+	# file's teardown stops it, long after.
+	BROKER_ID="$(proc_id "$BROKER_PID")"
+	export BROKER_PID BROKER_ID
+	echo "$BROKER_ID" >"$BROKER_DIR/broker.id"
 	local i
 	for i in $(seq 1 100); do
 		broker_listening && return 0
-		kill -0 "$BROKER_PID" 2>/dev/null || break
+		proc_running "$BROKER_ID" || break
 		sleep 0.1
 	done
-	kill "$BROKER_PID" 2>/dev/null || true
-	wait "$BROKER_PID" 2>/dev/null || true
+	proc_stop "$BROKER_ID" || true
 	echo "mosquitto did not start:" >&2
 	cat "$BROKER_DIR/stdout.log" "$BROKER_DIR/mosquitto.log" >&2
 	return 1
 }
 
+# SIGTERM, bounded wait (the broker saves its sessions), SIGKILL.
 broker_stop() {
-	local pid i
-	pid="$(cat "$BROKER_DIR/broker.pid" 2>/dev/null)" || return 0
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	: >"$BROKER_DIR/broker.pid"
+	local id
+	id="$(cat "$BROKER_DIR/broker.id" 2>/dev/null)" || return 0
+	[ -n "$id" ] || return 0
+	proc_stop "$id" 5 || true
+	: >"$BROKER_DIR/broker.id"
 	! broker_listening_any
 }
 
 broker_listening_any() {
 	ss -Hltn "sport = :$MQTT_PORT" | grep -q .
+}
+
+broker_signal() {
+	local id
+	id="$(cat "$BROKER_DIR/broker.id" 2>/dev/null)" && [ -n "$id" ] || return 1
+	proc_signal "$1" "$id"
 }
 
 broker_restart() {
@@ -134,7 +139,7 @@ sub_start() {
 	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -V 5 -q 1 -c -i "test-$name" \
 		-t "$TOPIC" -t "$READY_TOPIC/$name" -v \
 		>"$BROKER_DIR/$name.raw" 2>"$BROKER_DIR/$name.err" 3>&- &
-	echo $! >"$BROKER_DIR/$name.pid"
+	proc_id $! >"$BROKER_DIR/$name.id"
 	# Subscribed once a message on its own ready topic comes back.
 	for i in $(seq 1 100); do
 		mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$READY_TOPIC/$name" -m "ready $i"
@@ -166,16 +171,15 @@ wait_lines() {
 }
 
 sub_stop() {
-	local pid
-	pid="$(cat "$BROKER_DIR/$1.pid" 2>/dev/null)" || return 0
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	local id
+	id="$(cat "$BROKER_DIR/$1.id" 2>/dev/null)" || return 0
+	proc_stop "$id" || true
 }
 
 sub_stop_all() {
 	local f
-	for f in "$BROKER_DIR"/*.pid; do
-		[ "$f" = "$BROKER_DIR/broker.pid" ] && continue
-		sub_stop "$(basename "$f" .pid)"
+	for f in "$BROKER_DIR"/*.id; do
+		[ "$f" = "$BROKER_DIR/broker.id" ] && continue
+		sub_stop "$(basename "$f" .id)"
 	done
 }

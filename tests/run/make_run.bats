@@ -9,6 +9,8 @@
 # responders are found by the config directory in their environment.
 # Settings given on its command line reach the responder (CHECKIN_INTERVAL,
 # DEVICE_AUTH, DEVICE_SECRET_OVERLAP) and lighttpd (AUTH_*).
+# Signals go through ids (tests/e2e/procs.bash): make's group is signalled
+# only while make runs, and what is left is found afresh.
 
 load ../e2e/helpers
 
@@ -19,17 +21,25 @@ setup() {
 }
 
 teardown() {
-	[ -n "${MAKE_PID:-}" ] && kill -KILL -- -"$MAKE_PID" 2>/dev/null
-	kill -KILL $(responders) 2>/dev/null || true
+	if [ -n "${MAKE_ID:-}" ]; then proc_group_signal KILL "$MAKE_ID" || true; fi
+	# lighttpd too carries the directory in its environment.
+	proc_signal KILL $(serving_ids lighttpd) $(serving_ids iotconfig.fcgi) || true
 }
 
-# The responders serving this test's directory (zombies have no environment).
-responders() {
+# serving_ids NAME: ids of the processes called NAME serving this test's
+# directory (zombies have no environment).
+serving_ids() {
 	local p
-	for p in $(pgrep -x iotconfig.fcgi); do
-		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "ESP32_CONFIGS_DIR=$DIR" && echo "$p"
+	for p in $(pgrep -x "$1"); do
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "ESP32_CONFIGS_DIR=$DIR" && proc_id "$p"
 	done
 	return 0
+}
+
+# The responders serving this test's directory.
+responders() {
+	local id
+	for id in $(serving_ids iotconfig.fcgi); do echo "${id%%:*}"; done
 }
 
 start_make_run() {
@@ -39,6 +49,7 @@ start_make_run() {
 	setsid env --default-signal=INT,QUIT make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=3 \
 		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" "$@" >"$IOT_TMP/make.log" 2>&1 3>&- &
 	MAKE_PID=$!
+	MAKE_ID="$(proc_id "$MAKE_PID")"
 	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; return 1; }
 	[ "$(ps -o pgid= -p "$MAKE_PID" | tr -d ' ')" = "$MAKE_PID" ]
 }
@@ -86,7 +97,7 @@ group_show() {
 	# A device fetch is noted (CHECKIN_INTERVAL defaults to 60).
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-ff.json"
 	wait_for test -f "$DIR/.fetches/aa-bb-cc-dd-ee-ff"
-	kill -INT -- -"$MAKE_PID"
+	proc_group_signal INT "$MAKE_ID"
 	wait_for all_gone ||
 		{ group_show; false; }
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")" = 000 ]
@@ -95,7 +106,7 @@ group_show() {
 @test "SIGTERM to make stops lighttpd and every responder" {
 	start_make_run
 	[ -n "$(responders)" ]
-	kill -TERM "$MAKE_PID"
+	proc_signal TERM "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 }
 
@@ -103,7 +114,7 @@ group_show() {
 	ulimit -c 0 # no core files from the SIGQUIT
 	start_make_run
 	[ -n "$(responders)" ]
-	kill -QUIT -- -"$MAKE_PID"
+	proc_group_signal QUIT "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 }
 
@@ -114,7 +125,7 @@ group_show() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-01.json")" = 200 ]
 	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c .)" = '{"fetches":[],"count":0}' ]
 	[ ! -e "$DIR/.fetches" ]
-	kill -INT -- -"$MAKE_PID"
+	proc_group_signal INT "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 	start_make_run CHECKIN_MISSING_MAX=0
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs/aa-bb-cc-dd-ee-02.json")" = 404 ]
@@ -122,7 +133,7 @@ group_show() {
 	wait_for test -f "$DIR/.fetches/aa-bb-cc-dd-ee-01"
 	[ ! -e "$DIR/.fetches/once" ]
 	[ "$(curl -s "http://127.0.0.1:$PORT/api/fetches" | jq -c '[.fetches[].mac_address]')" = '["aa-bb-cc-dd-ee-01"]' ]
-	kill -INT -- -"$MAKE_PID"
+	proc_group_signal INT "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 }
 
@@ -132,18 +143,19 @@ group_show() {
 	echo "$output"
 	[ "$(awk '{ print $4 }' <<<"$output")" = "127.0.0.1:$PORT" ]
 	grep -q "WARN - no AUTH_USERS_FILE: anyone who can reach 127.0.0.1:$PORT can read and change every config" "$IOT_TMP/make.log"
-	kill -TERM -- -"$MAKE_PID"
+	proc_group_signal TERM "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 	htpasswd -cbB "$IOT_TMP/users" alice 'pw' 2>/dev/null
 	setsid env --default-signal=INT,QUIT make -C "$IOT_ROOT" --no-print-directory run PORT="$PORT" PROCS=2 \
 		ESP32_CONFIGS_DIR="$DIR" RUN_DIR="$IOT_TMP/run" AUTH_USERS_FILE="$IOT_TMP/users" AUTH_READS=true \
 		>"$IOT_TMP/make.log" 2>&1 3>&- &
 	MAKE_PID=$!
+	MAKE_ID="$(proc_id "$MAKE_PID")"
 	wait_for curl -sf "http://127.0.0.1:$PORT/api/health" || { cat "$IOT_TMP/make.log" >&2; false; }
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/configs")" = 401 ]
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -u alice:pw "http://127.0.0.1:$PORT/api/configs")" = 200 ]
 	[ -z "$(grep 'no AUTH_USERS_FILE' "$IOT_TMP/make.log")" ]
-	kill -TERM -- -"$MAKE_PID"
+	proc_group_signal TERM "$MAKE_ID"
 	wait_for all_gone || { group_show; false; }
 }
 

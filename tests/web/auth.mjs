@@ -1,6 +1,7 @@
 // tests/web/auth.mjs: the web page with the shipped write-auth snippet on
-// (auth.bats starts that server). The page reads everything without being
-// asked; when a write's Basic challenge is answered wrongly the service's
+// (auth.bats starts that server). The page reads everything, and checks
+// the config as it is typed, without being asked; when a write's Basic
+// challenge is answered wrongly the service's
 // 401 is shown and nothing changes; answered rightly (as a person does in
 // the browser's prompt, which playwright-core's httpCredentials stands in
 // for) the config is saved and the history names the user. Prints
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { setEditor, verdict } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
@@ -39,7 +41,10 @@ async function editAndSave(page, text) {
   await page.waitForSelector('#devices-body tr');
   await page.click(`text=${MAC}`);
   await page.waitForFunction(() => document.getElementById('device-state').textContent.startsWith('Version'));
-  await page.fill('#editor', text);
+  await setEditor(page, text);
+  // The check as one types writes nothing and needs no credentials.
+  const v = await verdict(page);
+  assert(v.state === 'valid', `verdict ${v.state}: ${v.text}`);
   await page.click('#save');
 }
 
@@ -68,7 +73,7 @@ await flow('answering the credentials prompt saves, and the history names the us
   const page = await context.newPage();
   const text = '{\n  "deviceName": "kitchen",\n  "by": "alice"\n}\n';
   await editAndSave(page, text);
-  await page.waitForFunction(() => /^Saved/.test(document.getElementById('status').textContent));
+  await page.waitForFunction(() => /^Saved at/.test(document.getElementById('save-status').textContent));
   assert(fs.readFileSync(file, 'utf8') === text, 'file on disk differs');
   await page.waitForSelector('#history-body tr');
   const by = await page.textContent('#history-body tr:first-child td:nth-child(4)');

@@ -5,7 +5,7 @@
 // the mode and a "Secret" column; a device's panel makes a secret and
 // shows it once, with the URL and user, each copied by its button; the
 // device fetches with exactly those values, and the list says its last
-// fetch carried its secret; rotating asks first and keeps
+// fetch carried its secret, and so does the device page; rotating asks first and keeps
 // the old secret working until the device uses the new one; revoking asks
 // first and opens the device again; the editor still loads the exact
 // bytes. Prints "ok <flow>" / "not ok <flow>: <why>".
@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { editorText } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
@@ -64,9 +65,11 @@ const rowText = (mac) => page.$$eval('#devices-body tr', (trs, m) => {
   return tr ? tr.textContent : '';
 }, mac);
 async function openDevice(mac) {
+  await page.goto('about:blank');
   await page.goto(`${BASE}/ui/#/device/${mac}`);
-  await page.waitForFunction(() => document.getElementById('editor').value !== '' &&
-    !['', 'Loading…'].includes(document.getElementById('credential-state').textContent));
+  await page.waitForFunction((m) => document.getElementById('device-url').value.endsWith(`/${m}.json`) &&
+    !['', 'Loading…'].includes(document.getElementById('device-state').textContent) &&
+    !['', 'Loading…'].includes(document.getElementById('credential-state').textContent), mac);
 }
 async function copied(button) {
   await page.click(button);
@@ -88,7 +91,7 @@ await flow('the list shows the mode and a Secret column', async () => {
 await flow('making a secret shows it once with the URL and user, each copied by its button', async () => {
   await openDevice(MAC);
   assert(/No secret/.test(await page.textContent('#credential-state')), 'state before');
-  assert((await page.inputValue('#editor')) === fs.readFileSync(file, 'utf8'), 'editor differs from the file');
+  assert((await editorText(page)) === fs.readFileSync(file, 'utf8'), 'editor differs from the file');
   await page.click('#credential-create');
   await page.waitForSelector('#secret-dialog[open]');
   const url = await page.inputValue('#secret-url');
@@ -120,7 +123,7 @@ await flow('the device fetches with exactly the values shown, and not without th
   assert(no.status === 401, `without: ${no.status}`);
   // The page still reads the exact bytes, through the admins' route.
   await openDevice(MAC);
-  assert((await page.inputValue('#editor')) === fs.readFileSync(file, 'utf8'), 'editor differs from the file');
+  assert((await editorText(page)) === fs.readFileSync(file, 'utf8'), 'editor differs from the file');
   // The device's use is noted once its answer is sent: look again until it shows.
   for (let i = 0; i < 50 && !/last sent it/.test(await page.textContent('#credential-state')); i++) {
     await new Promise((r) => setTimeout(r, 200));
@@ -142,6 +145,10 @@ await flow('the device fetches with exactly the values shown, and not without th
     await page.waitForSelector('#devices-body tr');
   }
   assert(/with its secret/.test(await rowText(MAC)) && !/not yet/.test(await rowText(MAC)), `row "${await rowText(MAC)}"`);
+  await openDevice(MAC);
+  await page.waitForFunction(() => !['', '…'].includes(document.getElementById('device-fetch').textContent));
+  const facts = await page.textContent('#device-fetch');
+  assert(/Made with its secret/.test(facts) && /esp32/.test(facts), `device page "${facts}"`);
 });
 
 await flow('rotating asks first; the old secret works until the device uses the new one', async () => {

@@ -60,21 +60,18 @@ setup_file() {
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)"
 		python3 -m http.server --bind 127.0.0.1 --directory "$dir/evil" "$port" >"$dir/evil.log" 2>&1 3>&- &
-		echo $! >"$dir/evil.pid"
+		proc_id $! >"$dir/evil.id"
 		wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/form-empty.html" && break
-		kill "$(cat "$dir/evil.pid")" 2>/dev/null || true
+		proc_stop "$(cat "$dir/evil.id")" || true
 	done
 	timeout 120 node "$IOT_ROOT/tests/web/csrf.mjs" "$IOT_PORT" "$port" "$CONFIG_DIR" "$MAC" "$rev" alice 's3cret word' \
 		>"$BATS_FILE_TMPDIR/csrf.out" 2>&1 || true
 }
 
 teardown_file() {
-	local pid
-	pid="$(cat "$BATS_FILE_TMPDIR/csrf/evil.pid" 2>/dev/null)" || true
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	local id
+	id="$(cat "$BATS_FILE_TMPDIR/csrf/evil.id" 2>/dev/null)" || true
+	if [ -n "$id" ]; then proc_stop "$id" || true; fi
 	iot_stop_file
 }
 

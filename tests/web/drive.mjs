@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { editorText, verdict } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
@@ -85,12 +86,25 @@ async function waitStatus(re) {
   await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status').textContent), re.source);
 }
 async function openDevice(mac) {
+  await page.goto('about:blank');
   await page.goto(`${BASE}/ui/#/device/${mac}`);
   await page.waitForFunction((m) => document.getElementById('device-url').value.endsWith(`/${m}.json`) &&
     !['', 'Loading…'].includes(document.getElementById('device-state').textContent), mac);
+  await verdict(page);
 }
+// Replaces the editor's text in one change, as a paste would (lib.mjs).
 async function setEditor(text) {
-  await page.fill('#editor', text);
+  await page.evaluate(async (t) => {
+    const src = document.querySelector('script[type=module]').src.replace(/app\.js$/, 'codemirror.js');
+    const { EditorView } = await import(src);
+    const v = EditorView.findFromDOM(document.querySelector('#editor-box .cm-editor'));
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t }, userEvent: 'input.paste' });
+  }, text);
+  return verdict(page);
+}
+const saveStatus = () => page.textContent('#save-status');
+async function waitSaved() {
+  await page.waitForFunction(() => /^(Saved|Created) at/.test(document.getElementById('save-status').textContent));
 }
 async function axe(what) {
   await page.evaluate(AXE);
@@ -134,8 +148,11 @@ await flow('the filter matches a MAC in any form, a name and an entity id as one
 
 await flow('sorting by a column, with the keyboard, is remembered across visits', async () => {
   await page.focus('#filter');
+  // Past the "Outdated only" box (where the service reports fetches) to the MAC column, then Device name.
+  for (let i = 0; i < 3 && (await page.evaluate(() => document.activeElement.dataset.key)) !== 'mac_address'; i++) {
+    await page.keyboard.press('Tab');
+  }
   await page.keyboard.press('Tab');
-  await page.keyboard.press('Tab');   // MAC address, then Device name
   assert((await page.evaluate(() => document.activeElement.dataset.key)) === 'device_name', 'Tab did not reach the name column');
   await page.keyboard.press('Enter');
   assert(JSON.stringify(await rows()) === JSON.stringify(['aa-bb-cc-00-00-03', 'aa-bb-cc-00-00-02', 'aa-bb-cc-00-00-01']), `ascending ${await rows()}`);
@@ -151,19 +168,20 @@ await flow('sorting by a column, with the keyboard, is remembered across visits'
 
 await flow('opening a device shows its file exactly, its URL and a curl command, neither read noted as a device fetch', async () => {
   const reads = [];
-  const onRequest = (r) => { if (r.method() === 'GET' && /\/api\/configs\/[^/]+\.json/.test(r.url())) reads.push(r); };
+  const onRequest = (r) => { if (r.method() === 'GET' && /\/api\/configs\/[^/?]+(\.json|\/file)/.test(r.url())) reads.push(r); };
   page.on('request', onRequest);
   await page.click('text=aa-bb-cc-00-00-02');
-  await page.waitForFunction(() => document.getElementById('editor').value !== '');
+  await page.waitForFunction(() => document.getElementById('validation').dataset.state === 'valid');
   page.off('request', onRequest);
-  assert((await page.inputValue('#editor')) === disk('aa-bb-cc-00-00-02'), 'editor differs from the file');
+  assert((await editorText(page)) === disk('aa-bb-cc-00-00-02'), 'editor differs from the file');
   assert((await page.inputValue('#device-url')) === `${BASE}/api/configs/aa-bb-cc-00-00-02.json`, 'device URL');
   assert((await page.inputValue('#device-curl')) === `curl -s '${BASE}/api/configs/aa-bb-cc-00-00-02.json?peek'`, 'curl command');
-  // Neither the page's read of the device URL nor the copied command is
-  // taken for the device's fetch, even where a browser sends no
-  // Sec-Fetch-Mode (a plain-http LAN address).
-  assert(reads.length > 0 && reads.every((r) => r.headers()['x-iotconfig-peek'] === '1'),
-    `the page's reads of the device URL: ${reads.map((r) => JSON.stringify(r.headers()['x-iotconfig-peek'])).join()}`);
+  // Neither the page's read of the file nor the copied command is taken
+  // for the device's fetch, even where a browser sends no Sec-Fetch-Mode
+  // (a plain-http LAN address): the page reads through the admins' /file
+  // route, never noted, and any read of the device URL says it is a peek.
+  assert(reads.length > 0 && reads.every((r) => /\/file$/.test(new URL(r.url()).pathname) || r.headers()['x-iotconfig-peek'] === '1'),
+    `the page's reads of the file: ${reads.map((r) => `${new URL(r.url()).pathname} ${JSON.stringify(r.headers()['x-iotconfig-peek'])}`).join()}`);
   const copied = execFileSync('sh', ['-c', await page.inputValue('#device-curl')], { encoding: 'utf8' });
   assert(copied === disk('aa-bb-cc-00-00-02'), 'the copied command does not print the file');
   await new Promise((r) => setTimeout(r, 500));
@@ -172,24 +190,22 @@ await flow('opening a device shows its file exactly, its URL and a curl command,
 });
 
 await flow('live validation points at the line and column of a syntax error', async () => {
-  await setEditor('{\n  "deviceName": "hall",\n  "x": tru\n}\n');
-  const v = await page.textContent('#validation');
+  const v = (await setEditor('{\n  "deviceName": "hall",\n  "x": tru\n}\n')).text;
   assert(/^Line 3, column \d+: /.test(v), `validation "${v}"`);
   assert((await page.getAttribute('#editor', 'aria-invalid')) === 'true', 'aria-invalid');
-  assert((await page.$$eval('#gutter .bad', (s) => s.map((x) => x.textContent.trim()))).join() === '3', 'gutter mark');
+  const marked = await page.$$eval('#editor-box .cm-gutter-lint .cm-gutterElement', (g) => g.filter((x) => x.querySelector('.cm-lint-marker-error')).length);
+  assert(marked === 1, 'gutter mark');
   await page.click('#save');
-  await waitStatus(/Not saved/);
-  await setEditor('[1, 2]');
-  assert(/must be a JSON object/.test(await page.textContent('#validation')), 'array accepted');
+  await page.waitForFunction(() => /^Not saved/.test(document.getElementById('save-status').textContent));
+  assert(/must be a JSON object/.test((await setEditor('[1, 2]')).text), 'array accepted');
 });
 
 await flow('save sends If-Match and the file on disk becomes exactly the text', async () => {
   const text = '{\n  "deviceName": "hall",\n  "deviceEntityId": "light.hall",\n  "enableOTA": false,\n  "brightness": 0.25\n}\n';
-  await setEditor(text);
-  assert((await page.textContent('#validation')) === 'Valid JSON.', 'not valid');
+  assert((await setEditor(text)).state === 'valid', 'not valid');
   const [req] = await Promise.all([page.waitForRequest((r) => r.method() === 'PUT'), page.click('#save')]);
   assert(/^"[0-9a-f]{32}"$/.test(req.headers()['if-match'] || ''), `If-Match ${req.headers()['if-match']}`);
-  await waitStatus(/^Saved aa-bb-cc-00-00-02/);
+  await waitSaved();
   assert(disk('aa-bb-cc-00-00-02') === text, 'file on disk differs');
   await page.waitForSelector('#history-body tr');
   await shot('editor-desktop');
@@ -198,12 +214,23 @@ await flow('save sends If-Match and the file on disk becomes exactly the text', 
 
 await flow('the service\'s VALIDATION_FAILED is shown next to the editor with code and correlationId', async () => {
   const before = disk('aa-bb-cc-00-00-02');
-  await setEditor('{"deviceName": "a", "deviceName": "b"}');
+  const text = '{\n  "deviceName": "hall",\n  "brightness": "high"\n}\n';
+  assert((await setEditor(text)).state === 'valid', 'not valid before the schema');
+  // A schema stored meanwhile (by another admin) refuses the text the page judged valid.
+  const schema = { type: 'object', properties: { brightness: { type: 'number' }, deviceName: { maxLength: 2 } } };
+  const put = await page.request.put(`${BASE}/api/schemas/default`, { data: JSON.stringify(schema) });
+  assert(put.status() === 201, `PUT schema ${put.status()}`);
   await page.click('#save');
   await page.waitForSelector('#server-error:not([hidden])');
   const t = await page.textContent('#server-error');
-  assert(/VALIDATION_FAILED/.test(t) && /correlationId [0-9a-f-]{36}/.test(t) && /repeats a key/.test(t), `server error "${t}"`);
+  assert(/VALIDATION_FAILED/.test(t) && /correlationId [0-9a-f-]{36}/.test(t) && /\/brightness: must be of type number/.test(t) &&
+    /\/deviceName: must be at most 2 characters/.test(t), `server error "${t}"`);
+  assert(/^Not saved/.test(await saveStatus()), `save status "${await saveStatus()}"`);
   assert(disk('aa-bb-cc-00-00-02') === before, 'file changed');
+  // The editor asks again and marks both.
+  await page.waitForFunction(() => document.querySelectorAll('#editor-box .cm-lintRange-error').length === 2);
+  const del = await page.request.delete(`${BASE}/api/schemas/default`);
+  assert(del.status() === 204, `DELETE schema ${del.status()}`);
 });
 
 await flow('a 412 shows the conflict; the other version can be seen and overwritten deliberately', async () => {
@@ -217,9 +244,10 @@ await flow('a 412 shows the conflict; the other version can be seen and overwrit
   assert(/changed elsewhere since you opened it/i.test(await page.textContent('#conflict-title')), 'title');
   assert(disk('aa-bb-cc-00-00-01') === theirs, 'the 412 changed the file');
   await page.click('#conflict-show');
-  await page.waitForSelector('#conflict-diff:not([hidden]) .diff-del');
-  const diff = await page.textContent('#conflict-diff');
-  assert(diff.includes('-   "changedBy": "script"') && diff.includes('+   "changedBy": "me"'), `diff ${diff}`);
+  await page.waitForSelector('#conflict-diff:not([hidden]) .cm-mergeView');
+  const a = await page.$$eval('#conflict-diff .cm-merge-a .cm-changedLine', (l) => l.map((x) => x.textContent));
+  const b = await page.$$eval('#conflict-diff .cm-merge-b .cm-changedLine', (l) => l.map((x) => x.textContent));
+  assert(a.join() === '  "changedBy": "script"' && b.join() === '  "changedBy": "me"', `diff ${a} / ${b}`);
   await shot('conflict-desktop');
   await axe('conflict dialog');
   await page.click('#conflict-overwrite');
@@ -235,7 +263,7 @@ await flow('after a 412, reload discards the edits and shows the other version',
   await page.waitForSelector('#conflict-dialog[open]');
   await page.click('#conflict-reload');
   await waitStatus(/Reloaded/);
-  assert((await page.inputValue('#editor')) === theirs, 'editor not reloaded');
+  assert((await editorText(page)) === theirs, 'editor not reloaded');
   assert(disk('aa-bb-cc-00-00-01') === theirs, 'file changed');
 });
 
@@ -243,20 +271,22 @@ await flow('create with a colon-form MAC: shown canonical, saved with If-None-Ma
   await page.goto(`${BASE}/ui/`);
   await page.click('#new-config');
   await page.fill('#mac-input', 'AA:BB:CC:DD:EE:0F');
-  assert((await page.textContent('#mac-canonical')) === 'Will be saved as aa-bb-cc-dd-ee-0f', await page.textContent('#mac-canonical'));
+  await page.waitForFunction(() => document.getElementById('mac-canonical').textContent === 'Will be saved as aa-bb-cc-dd-ee-0f.');
   await page.click('#mac-ok');
   await page.waitForFunction(() => location.hash === '#/new/aa-bb-cc-dd-ee-0f');
   const text = '{\n  "deviceName": "porch",\n  "enableOTA": true\n}\n';
   await setEditor(text);
   const [req] = await Promise.all([page.waitForRequest((r) => r.method() === 'PUT'), page.click('#save')]);
   assert(req.headers()['if-none-match'] === '*', `If-None-Match ${req.headers()['if-none-match']}`);
-  await waitStatus(/Created the config of aa-bb-cc-dd-ee-0f/);
+  await waitSaved();
+  assert(/^Created at/.test(await saveStatus()), `save status "${await saveStatus()}"`);
   assert(disk('aa-bb-cc-dd-ee-0f') === text, 'created file differs');
 });
 
 await flow('creating a MAC that has a config says so and changes nothing', async () => {
   await page.goto(`${BASE}/ui/#/new/aa-bb-cc-00-00-03`);
   await page.waitForFunction(() => document.getElementById('save').textContent === 'Create');
+  await verdict(page);
   const before = disk('aa-bb-cc-00-00-03');
   await page.click('#save');
   await page.waitForSelector('#server-error:not([hidden])');
@@ -270,11 +300,12 @@ await flow('duplicate copies a config to a new MAC', async () => {
   const source = disk('aa-bb-cc-dd-ee-0f');
   await page.click('#duplicate');
   await page.fill('#mac-input', '11-22-33-44-55-66');
+  await page.waitForFunction(() => !document.getElementById('mac-ok').disabled);
   await page.click('#mac-ok');
   await page.waitForFunction(() => location.hash === '#/device/11-22-33-44-55-66');
   await page.waitForFunction(() => document.getElementById('device-state').textContent.startsWith('Version'));
   assert(disk('11-22-33-44-55-66') === source, 'copy differs');
-  assert((await page.inputValue('#editor')) === source, 'editor of the copy');
+  assert((await editorText(page)) === source, 'editor of the copy');
 });
 
 await flow('delete asks, naming the device, and removes the file', async () => {
@@ -296,16 +327,17 @@ await flow('history restores a deleted config in one click', async () => {
   const ops = await page.$$eval('#history-body tr td:nth-child(5)', (t) => t.map((x) => x.textContent));
   assert(ops[0] === 'deleted', `history ${ops}`);
   await page.click('#history-body tr:first-child button:has-text("Restore")');
+  await page.click('#confirm-ok');
   await waitStatus(/Restored version/);
   assert(disk('aa-bb-cc-00-00-03') === '{\n  "deviceName": "attic",\n  "deviceEntityId": "light.attic",\n  "enableOTA": false\n}\n', 'restored bytes');
-  assert((await page.inputValue('#editor')) === disk('aa-bb-cc-00-00-03'), 'editor after restore');
+  assert((await editorText(page)) === disk('aa-bb-cc-00-00-03'), 'editor after restore');
 });
 
 await flow('history shows a diff of any two versions', async () => {
   await openDevice('aa-bb-cc-00-00-01');
   await setEditor('{\n  "deviceName": "kitchen",\n  "changedBy": "page"\n}\n');
   await page.click('#save');
-  await waitStatus(/^Saved aa-bb-cc-00-00-01/);
+  await waitSaved();
   await page.waitForSelector('#history-body tr:nth-child(2)');
   // Options: the current config, then the versions, newest first.
   const revs = await page.$$eval('#diff-from option', (o) => o.map((x) => x.value));
@@ -313,14 +345,15 @@ await flow('history shows a diff of any two versions', async () => {
   await page.selectOption('#diff-from', revs[2]);
   await page.selectOption('#diff-to', revs[1]);
   await page.click('#diff-show');
-  await page.waitForSelector('#diff-out:not([hidden]) pre');
-  const d = await page.textContent('#diff-out');
-  assert(d.includes('-   "changedBy": "script"\n') && d.includes('+   "changedBy": "script again"'), `diff ${d}`);
+  await page.waitForSelector('#diff-out:not([hidden]) .cm-mergeView');
+  const changed = (side) => page.$$eval(`#diff-out .cm-merge-${side} .cm-changedLine`, (l) => l.map((x) => x.textContent).join('|'));
+  assert((await changed('a')) === '  "changedBy": "script"' && (await changed('b')) === '  "changedBy": "script again"',
+    `diff ${await changed('a')} / ${await changed('b')}`);
   // A version against the current config.
   await page.click('#history-body tr:first-child button:has-text("Compare with current")');
-  await page.waitForFunction(() => document.querySelector('#diff-out .diff-summary').textContent.includes('→ current config'));
-  const c = await page.textContent('#diff-out');
-  assert(c.includes('-   "changedBy": "script again"') && c.includes('+   "changedBy": "page"'), `diff with current ${c}`);
+  await page.waitForFunction(() => document.querySelector('#diff-out .diff-summary')?.textContent.includes('→ current config'));
+  assert((await changed('a')) === '  "changedBy": "script again"' && (await changed('b')) === '  "changedBy": "page"',
+    `diff with current ${await changed('a')} / ${await changed('b')}`);
 });
 
 await flow('a failed request shows error, code and correlationId', async () => {
@@ -337,6 +370,7 @@ await flow('a failed request shows error, code and correlationId', async () => {
   await page.click('#reload');
   await page.waitForFunction(() => document.getElementById('device-state').textContent.startsWith('This MAC has no config'));
   await page.click('#history-body tr:first-child button:has-text("Restore")');
+  await page.click('#confirm-ok');
   await waitStatus(/Restored version/);
 });
 
@@ -354,7 +388,7 @@ await flow('phone width: list, editor and conflict dialog fit and stay usable', 
   await page.click('#save');
   await page.waitForSelector('#conflict-dialog[open]');
   await page.click('#conflict-show');
-  await page.waitForSelector('#conflict-diff:not([hidden]) .diff-del');
+  await page.waitForSelector('#conflict-diff:not([hidden]) .cm-deletedChunk');
   await shot('conflict-phone');
   await page.click('#conflict-reload');
   await waitStatus(/Reloaded/);

@@ -34,7 +34,7 @@ FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       make gcc libc6-dev pkg-config libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev \
-      libpcre2-dev libgmp-dev \
+      libpcre2-dev libgmp-dev libarchive-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile VERSION ./
@@ -52,7 +52,7 @@ RUN make -o build/web/codemirror.js install PREFIX=/usr DESTDIR=/out
 FROM ${BASE} AS run
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 libpcre2-8-0 libgmp10 ca-certificates curl tini \
+      lighttpd libfcgi0ldbl libjson-c5 libnettle8 libmosquitto1 libssl3 libpcre2-8-0 libgmp10 libarchive13 ca-certificates curl tini \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/libexec/iotconfig/iotconfig.fcgi /usr/libexec/iotconfig/iotconfig.fcgi
 COPY --from=build /out/usr/share/iotconfig/swagger-ui/ /usr/share/iotconfig/swagger-ui/

@@ -53,10 +53,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp
-# libmosquitto is compiled against but not linked: src/mqtt_lib.c loads it
-# when MQTT is on (it brings libssl and libcrypto, 1.8 MB per process).
-LINKED_PKGS := $(filter-out libmosquitto,$(PKGS))
+PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp libarchive
+# libmosquitto and libarchive are compiled against but not linked:
+# src/mqtt_lib.c loads the first when MQTT is on (it brings libssl and
+# libcrypto, 1.8 MB per process), src/archive_lib.c the second for an
+# export or import (it brings libxml2 and ICU's 30 MB of data).
+LINKED_PKGS := $(filter-out libmosquitto libarchive,$(PKGS))
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'
@@ -112,13 +114,17 @@ build/$(1)/lib.a: $$(patsubst src/%.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/ope
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/lib.a tests/unit/tap.h tests/unit/capture.h | build/$(1)/tests/.dir
 	@echo "  CCLD    $$@"
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(PKG_CFLAGS) $$(CFLAGS_$(1)) -Isrc $$< build/$(1)/lib.a -o $$@ \
-		$$(LDFLAGS_$(1)) $$(PKG_LIBS)
+		$$(LDFLAGS_$(1)) $$(PKG_LIBS) $$(UNIT_LIBS)
 -include $$(patsubst src/%.c,build/$(1)/%.d,$$(SRC))
 # IOTCONFIG_VERSION comes from the VERSION file through CPPFLAGS.
 build/$(1)/main.o build/$(1)/metrics.o: VERSION
 endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
+# The archive tests craft hostile archives with libarchive itself (links,
+# devices, a bomb), besides the functions tarball.c loads (archive_lib.c).
+build/release/tests/test_tarball build/asan/tests/test_tarball: \
+	UNIT_LIBS = $(shell pkg-config --libs libarchive)
 
 .PRECIOUS: %/.dir
 %/.dir:

@@ -436,13 +436,22 @@ fi
 ROWS+=("raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC")
 # The fleet view at N=10,000 takes a good part of a second per request:
 # too long for wrk's rows. One request at a time instead, FLEET_TRIES each,
-# interleaved like the rows: name | instance | path.
+# interleaved like the rows: name | instance | path | POST body (JSON; @N@
+# is a number new to each request, so that every fleet change writes).
+# The searches read every config; the fleet change patches the 1,000
+# configs of N=1000 (all have "qos": 1), previewed, then applied.
 FLEET=(
-	"/api/fetches N=10000|fleet|/api/fetches"
-	"/metrics N=10000|fleet|/metrics"
-	"/api/fetches N=10000 after scan|scanned|/api/fetches"
-	"/metrics N=10000 after scan|scanned|/metrics"
+	"/api/fetches N=10000|fleet|/api/fetches|"
+	"/metrics N=10000|fleet|/metrics|"
+	"/api/fetches N=10000 after scan|scanned|/api/fetches|"
+	"/metrics N=10000 after scan|scanned|/metrics|"
+	"search text N=10000|fleet|/api/configs?q=garage_99|"
+	"search pointer N=10000|fleet|/api/configs?q=/updateInterval=42|"
+	"export N=10000|fleet|/api/export|"
+	"fleet change preview N=1000|n1000|/api/changes|{\"q\":\"/mqtt/qos=1\",\"patch\":{\"benchRound\":@N@},\"dry_run\":true}"
+	"fleet change N=1000|n1000|/api/changes|{\"q\":\"/mqtt/qos=1\",\"patch\":{\"benchRound\":@N@}}"
 )
+FLEET_SEQ=0
 FLEET_TRIES=3
 
 # measure ROUND INDEX: one wrk run of one row; appends to rounds/all.tsv.
@@ -541,12 +550,16 @@ visible "local disk" "$n1000_URL" "$n1000b_URL"
 # fleet_once INDEX: one request of a FLEET row; appends its seconds and the
 # responders' CPU ticks to fleet.tsv.
 fleet_once() {
-	local name inst path lpid_var url_var pids t r0 r1
-	IFS='|' read -r name inst path <<<"${FLEET[$1]}"
+	local name inst path body lpid_var url_var pids t r0 r1 post=()
+	IFS='|' read -r name inst path body <<<"${FLEET[$1]}"
 	lpid_var="${inst}_PID" url_var="${inst}_URL"
+	if [ -n "$body" ]; then
+		FLEET_SEQ=$((FLEET_SEQ + 1))
+		post=(-X POST -H 'Content-Type: application/json' --data-binary "${body//@N@/$FLEET_SEQ}")
+	fi
 	mapfile -t pids < <(pool "${!lpid_var}" "$BIN")
 	r0="$(ticks 14-15 "${pids[@]}")"
-	t="$(curl -sf -o /dev/null -w '%{time_total}' "${!url_var}$path")" || die "$name failed"
+	t="$(curl -sf -o /dev/null -w '%{time_total}' "${post[@]}" "${!url_var}$path")" || die "$name failed"
 	r1="$(ticks 14-15 "${pids[@]}")"
 	printf '%d\t%s\t%d\n' "$1" "$t" "$((r1 - r0))" >>"$OUT/rounds/fleet.tsv"
 }

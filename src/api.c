@@ -332,6 +332,7 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	struct history_note note = {
 	        .keep = ctx->settings->history_keep,
 	        .user = ctx->req->remote_user,
+	        .change = ctx->change_id,
 	        .op = bytes == NULL    ? HISTORY_DELETE
 	              : ctx->restoring ? HISTORY_RESTORE
 	                               : HISTORY_SAVE,
@@ -375,6 +376,25 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 		return api_store_error(ctx, &r);
 	}
 	return 0;
+}
+
+int
+api_change_config_from(struct api_ctx *ctx, const char *etag, const char *bytes, size_t len,
+                       bool *created)
+{
+	/* The one write path, with the version read as the only precondition. */
+	struct http_request *sent = ctx->req;
+	struct http_request req = *sent;
+	req.if_match = etag;
+	req.if_none_match = etag == NULL ? "*" : NULL;
+	req.if_unmodified_since = NULL;
+	req.if_modified_since = NULL;
+	if (bytes == NULL)
+		req.method = HTTP_DELETE; /* for the words of an error */
+	ctx->req = &req;
+	int rc = api_change_config(ctx, bytes, len, true, created);
+	ctx->req = sent;
+	return rc;
 }
 
 int

@@ -36,6 +36,7 @@ struct api_ctx {
 	struct buf *file;                   /* scratch: a config file's bytes */
 	struct buf *scratch;                /* scratch: precondition reads, rendering */
 	bool restoring;                     /* the change is a restore (for the history) */
+	const char *change_id;              /* the fleet change a write is part of, or NULL */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
 	/* A device route's check (access.h): */
@@ -53,9 +54,39 @@ typedef int (*api_handler)(struct api_ctx *ctx);
 
 /* api_configs.c: the wrapped JSON routes */
 int api_configs_list(struct api_ctx *ctx);
+struct search;
+/* The search of the request's q parameters (search.h); VALIDATION_FAILED for a bad one. */
+int api_search_from_query(struct api_ctx *ctx, struct search *s);
+/*
+ * The MACs of the configs matching s, in MAC order, in a malloc'ed array
+ * (*macs, free it); VALIDATION_FAILED when more than max match.
+ */
+int api_configs_matching(struct api_ctx *ctx, const struct search *s, size_t max,
+                         char (**macs)[MAC_CANONICAL_LEN + 1], size_t *n);
 int api_config_get(struct api_ctx *ctx);
 int api_config_put(struct api_ctx *ctx);
 int api_config_delete(struct api_ctx *ctx);
+/* api_patch.c: JSON Merge Patch of one config */
+int api_config_patch(struct api_ctx *ctx);
+/* The request body as a merge patch: a JSON object, or VALIDATION_FAILED. */
+int api_read_merge_patch(struct api_ctx *ctx, json_object **patch);
+/*
+ * Applies patch to current (a config's bytes) into out (mergepatch.h),
+ * then checks the result as a PUT would (size, RFC 8259, depth). diff
+ * (may be NULL) gets the changes; *changed whether out differs from
+ * current; *result (may be NULL) the parsed result. Errors: CONFIG_UNREADABLE
+ * (current is not a JSON object), VALIDATION_FAILED, PAYLOAD_TOO_LARGE.
+ */
+int api_patch_text(struct api_ctx *ctx, const struct buf *current, json_object *patch,
+                   struct buf *out, json_object *diff, bool *changed, json_object **result);
+/* api_changes.c: fleet changes (api_fleet.h) */
+int api_changes_apply(struct api_ctx *ctx);
+int api_changes_list(struct api_ctx *ctx);
+int api_change_get(struct api_ctx *ctx);
+int api_change_undo(struct api_ctx *ctx);
+/* api_transfer.c: export and import of the whole fleet (tarball.h) */
+int api_export(struct api_ctx *ctx);
+int api_import(struct api_ctx *ctx);
 /* api_raw.c: what devices fetch */
 int api_raw_get(struct api_ctx *ctx);
 int api_raw_put(struct api_ctx *ctx);
@@ -160,6 +191,15 @@ int api_precond_error(struct api_ctx *ctx, const struct api_precond *p);
  */
 int api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                       bool *created);
+/*
+ * api_change_config for a change computed from a version of the config
+ * the caller read: made only if the config is still that version (etag,
+ * a quoted ETag), or, with etag NULL, only if there is still none. The
+ * request's own preconditions are the caller's to have checked. A
+ * refusal is PRECONDITION_FAILED.
+ */
+int api_change_config_from(struct api_ctx *ctx, const char *etag, const char *bytes, size_t len,
+                           bool *created);
 /* Reads ctx->mac's config file into ctx->file. */
 int api_read_config(struct api_ctx *ctx, struct store_file_info *info);
 /* Sets CONFIG_UNREADABLE for a stored file that is not a JSON object. */

@@ -1,18 +1,21 @@
 /*
  * api_configs.c: the wrapped JSON routes the admin UI and scripts use:
  *   GET    /api/configs                list of summaries, sorted by MAC, each with
- *                                      its schema's verdict (schemas.h)
+ *                                      its schema's verdict (schemas.h); ?q=… (repeated:
+ *                                      AND) only those matching (search.h)
  *   GET    /api/configs/{mac_address}  summary fields plus "content"
  *   PUT    /api/configs/{mac_address}  {"content":{...},"allow_overwrite":bool}
  *   DELETE /api/configs/{mac_address}  204
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "catalog.h"
 #include "jsonbody.h"
+#include "search.h"
 #include "summary.h"
 
 #define LIST_CHUNK 16384 /* bytes of list rendered before each write */
@@ -53,14 +56,141 @@ write_list(struct transport *tx, void *arg)
 }
 
 int
+api_search_from_query(struct api_ctx *ctx, struct search *s)
+{
+	search_init(s);
+	size_t pos = 0, len;
+	char term[SEARCH_TERM_MAX + 2], why[96];
+	int got;
+	while ((got = http_query_param(ctx->req, "q", &pos, term, sizeof term, &len)) != 0) {
+		if (got < 0 || search_add(s, term, len, why, sizeof why) != 0) {
+			api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Invalid search", "%s",
+			              got < 0 ? "a search term is longer than 256 bytes or "
+			                        "holds a NUL byte"
+			                      : why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does the i-th listed config match the search? It is read and, unless
+ * its text rules it out at a glance, parsed and matched. A file that
+ * cannot be read or parsed now (removed or replaced since the refresh)
+ * does not match.
+ */
+static bool
+listed_matches(struct api_ctx *ctx, int dirfd, const struct search *s, size_t i)
+{
+	char mac[MAC_CANONICAL_LEN + 1];
+	catalog_mac(i, mac);
+	struct store_result r;
+	if (store_read(dirfd, mac, ctx->file, NULL, &r) != 0 ||
+	    !search_may_match(s, ctx->file->data ? ctx->file->data : "", ctx->file->len))
+		return false;
+	json_object *config = NULL;
+	struct jsonbody_error je;
+	if (jsonbody_parse_object(ctx->file->data, ctx->file->len, &config, &je) != 0)
+		return false;
+	bool m = search_matches(s, config);
+	json_object_put(config);
+	return m;
+}
+
+/* The configs matching a search, in MAC order, rendered into the response body. */
+static int
+list_matching(struct api_ctx *ctx, int dirfd, const struct search *s)
+{
+	struct http_response *res = ctx->res;
+	struct buf *out = res->body;
+	out->len = 0;
+	int rc = buf_puts(out, "{\"configs\":[");
+	size_t n = catalog_count(), found = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!listed_matches(ctx, dirfd, s, i))
+			continue;
+		if (found++ > 0)
+			rc |= buf_puts(out, ",");
+		rc |= catalog_append_entry(i, out);
+	}
+	rc |= buf_printf(out, "],\"count\":%zu}", found);
+	if (rc != 0) {
+		api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory", "rendering the list");
+		return -1;
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	return 0;
+}
+
+int
+api_configs_matching(struct api_ctx *ctx, const struct search *s, size_t max,
+                     char (**macs)[MAC_CANONICAL_LEN + 1], size_t *n)
+{
+	*macs = NULL;
+	*n = 0;
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	struct store_result r;
+	const struct schemas *schemas = schemas_load(dirfd, &r);
+	if (schemas == NULL || catalog_refresh(dirfd, schemas, ctx->file, &r) != 0) {
+		close(dirfd);
+		return api_store_error(ctx, &r);
+	}
+	size_t count = catalog_count();
+	for (size_t i = 0; i < count; i++) {
+		if (!listed_matches(ctx, dirfd, s, i))
+			continue;
+		if (*n == max) {
+			free(*macs);
+			*macs = NULL;
+			*n = 0;
+			close(dirfd);
+			api_error_set(&ctx->err, ERR_VALIDATION_FAILED, "Too many devices",
+			              "the search matches more than %zu configs; a change takes at "
+			              "most that many",
+			              max);
+			return -1;
+		}
+		if (*n % 256 == 0) {
+			char(*grown)[MAC_CANONICAL_LEN + 1] =
+			        realloc(*macs, (*n + 256) * sizeof **macs);
+			if (grown == NULL) {
+				free(*macs);
+				*macs = NULL;
+				*n = 0;
+				close(dirfd);
+				api_error_set(&ctx->err, ERR_INTERNAL, "Out of memory",
+				              "searching");
+				return -1;
+			}
+			*macs = grown;
+		}
+		catalog_mac(i, (*macs)[(*n)++]);
+	}
+	close(dirfd);
+	return 0;
+}
+
+int
 api_configs_list(struct api_ctx *ctx)
 {
+	struct search search;
+	if (api_search_from_query(ctx, &search) != 0)
+		return -1;
 	int dirfd;
 	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
 	struct store_result r;
 	const struct schemas *schemas = schemas_load(dirfd, &r);
 	int rc = schemas ? catalog_refresh(dirfd, schemas, ctx->file, &r) : -1;
+	if (rc == 0 && search.n > 0) {
+		rc = list_matching(ctx, dirfd, &search);
+		close(dirfd);
+		return rc;
+	}
 	close(dirfd);
 	if (rc != 0)
 		return api_store_error(ctx, &r);

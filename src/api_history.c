@@ -52,6 +52,8 @@ revision_json(struct api_ctx *ctx, int dirfd, const struct history_entry *e)
 	                       e->has_user ? json_object_new_string(e->user) : NULL);
 	json_object_object_add(o, "replaced_by_operation",
 	                       json_object_new_string(history_op_name(e->op)));
+	json_object_object_add(o, "replaced_by_change",
+	                       e->change[0] ? json_object_new_string(e->change) : NULL);
 	return o;
 }
 

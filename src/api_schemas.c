@@ -597,6 +597,9 @@ api_schema_history_list(struct api_ctx *ctx)
 		                       e->has_user ? json_object_new_string(e->user) : NULL);
 		json_object_object_add(o, "replaced_by_operation",
 		                       json_object_new_string(history_op_name(e->op)));
+		/* The shape of a config's entry; no fleet change writes a schema. */
+		json_object_object_add(o, "replaced_by_change",
+		                       e->change[0] ? json_object_new_string(e->change) : NULL);
 		json_object_array_add(revisions, o);
 	}
 	close(sfd);

@@ -529,6 +529,12 @@ catalog_bytes(void)
 	return catalog_cache.rendered;
 }
 
+void
+catalog_mac(size_t i, char out[MAC_CANONICAL_LEN + 1])
+{
+	mac_from_value(catalog_cache.v[catalog_cache.listed[i]].mac, out);
+}
+
 int
 catalog_etag(uint64_t mac, char hex[DIGEST_HEX_LEN + 1])
 {

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "mac.h"
 #include "schemas.h"
 #include "store.h"
 
@@ -39,6 +40,9 @@ size_t catalog_count(void);
 
 /* Appends the i-th valid entry in MAC order (0 <= i < catalog_count()) as JSON. */
 int catalog_append_entry(size_t i, struct buf *out);
+
+/* The MAC of the i-th valid entry, canonical. */
+void catalog_mac(size_t i, char out[MAC_CANONICAL_LEN + 1]);
 
 /* Sum of the lengths of all valid entries as catalog_append_entry writes them. */
 size_t catalog_bytes(void);

@@ -132,8 +132,18 @@ history_parse_name(const char *name, struct history_entry *e)
 	if (!parse_seconds(&p, '.', &e->saved_at) || !parse_seconds(&p, '.', &e->replaced_at))
 		return false;
 	const char *user_end = strchr(p, '.');
-	if (user_end == NULL || strcmp(user_end, ".json") != 0)
+	if (user_end == NULL)
 		return false;
+	/* An entry made by a fleet change names it after the user (history.h). */
+	e->change[0] = '\0';
+	if (strcmp(user_end, ".json") != 0) {
+		const char *change = user_end + 1;
+		size_t clen = strspn(change, "0123456789abcdefghijklmnopqrstuvwxyz-");
+		if (clen == 0 || clen > HISTORY_CHANGE_MAX || strcmp(change + clen, ".json") != 0)
+			return false;
+		memcpy(e->change, change, clen);
+		e->change[clen] = '\0';
+	}
 	size_t ulen = (size_t)(user_end - p);
 	if (ulen == 1 && p[0] == '-') {
 		e->has_user = false;
@@ -161,7 +171,7 @@ history_parse_name(const char *name, struct history_entry *e)
 
 static void
 format_name(char out[256], const char *rev, enum history_op op, int64_t saved, int64_t replaced,
-            const char *user)
+            const char *user, const char *change)
 {
 	char uhex[2 * HISTORY_USER_MAX + 1] = "-";
 	if (user != NULL && user[0] != '\0') {
@@ -179,9 +189,12 @@ format_name(char out[256], const char *rev, enum history_op op, int64_t saved, i
 		}
 		uhex[2 * n] = '\0';
 	}
-	snprintf(out, 256, "%s.%c.%lld.%lld.%s.json", rev, (char)op,
-	         (long long)(saved > 0 ? saved : 0), (long long)(replaced > 0 ? replaced : 0),
-	         uhex);
+	bool has_change = change != NULL && change[0] != '\0' &&
+	                  strlen(change) <= HISTORY_CHANGE_MAX &&
+	                  strspn(change, "0123456789abcdefghijklmnopqrstuvwxyz-") == strlen(change);
+	snprintf(out, 256, "%s.%c.%lld.%lld.%s%s%s.json", rev, (char)op,
+	         (long long)(saved > 0 ? saved : 0), (long long)(replaced > 0 ? replaced : 0), uhex,
+	         has_change ? "." : "", has_change ? change : "");
 }
 
 /*
@@ -478,7 +491,7 @@ history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct h
 		snprintf(note->revision, sizeof note->revision, "%010llu-%s",
 		         (unsigned long long)seq, rnd);
 		format_name(hc->name, note->revision, note->op, (int64_t)st.st_mtim.tv_sec,
-		            (int64_t)time(NULL), note->user);
+		            (int64_t)time(NULL), note->user, note->change);
 		if (add_entry(dirfd, cfg, fd, src, &st, hc->name, r) == 0)
 			break;
 		if (r->sys_errno != EEXIST || attempt == 7)

@@ -20,6 +20,11 @@
  *     replaced_at  seconds since the epoch when it was replaced
  *     user         REMOTE_USER of the replacing request as lowercase hex
  *                  (its first HISTORY_USER_MAX bytes), or "-" for none
+ * and, for a version replaced by a fleet change (changeset.h), that
+ * change's id as one more field before ".json":
+ *   <revision>.<op>.<saved_at>.<replaced_at>.<user>.<change>.json
+ *     change       1 to HISTORY_CHANGE_MAX of [0-9a-z-]
+ * (entries without it, as every earlier version wrote them, still parse)
  * plus ".tmp-<hex>" files while a copy is made (where link(2) is not
  * supported), which the next change of that MAC removes.
  */
@@ -33,10 +38,11 @@
 #include "buf.h"
 #include "store.h"
 
-#define HISTORY_DIR      ".history"
-#define HISTORY_REV_LEN  19 /* "0000000001-0123abcd" */
-#define HISTORY_USER_MAX 64 /* bytes of REMOTE_USER kept */
-#define HISTORY_KEEP_MAX 1000
+#define HISTORY_DIR        ".history"
+#define HISTORY_REV_LEN    19 /* "0000000001-0123abcd" */
+#define HISTORY_USER_MAX   64 /* bytes of REMOTE_USER kept */
+#define HISTORY_KEEP_MAX   1000
+#define HISTORY_CHANGE_MAX 32 /* characters of a fleet change's id */
 
 enum history_op {
 	HISTORY_SAVE = 's',
@@ -46,8 +52,9 @@ enum history_op {
 
 /* What a change tells the history; revision is filled in. */
 struct history_note {
-	unsigned keep;    /* versions kept per MAC; 0: history off (change.c) */
-	const char *user; /* REMOTE_USER, or NULL */
+	unsigned keep;      /* versions kept per MAC; 0: history off (change.c) */
+	const char *user;   /* REMOTE_USER, or NULL */
+	const char *change; /* the fleet change making it (changeset.h), or NULL */
 	enum history_op op;
 	char revision[HISTORY_REV_LEN + 1]; /* out: id the replaced version got, "" if none */
 };
@@ -61,7 +68,8 @@ struct history_entry {
 	int64_t replaced_at;
 	bool has_user;
 	char user[HISTORY_USER_MAX + 1];
-	char name[256]; /* its file name in .history/<mac>/ */
+	char change[HISTORY_CHANGE_MAX + 1]; /* the fleet change that replaced it, "" if none */
+	char name[256];                      /* its file name in .history/<mac>/ */
 };
 
 /* Is s a well-formed revision id? Checked before any file is looked at. */

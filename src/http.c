@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
 
 /* Process-owned: generator for request UUIDs, seeded once from getrandom. */
@@ -270,6 +271,48 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 		req->request_id_replaced = rid != NULL;
 		uuid_v4(req->request_id);
 	}
+}
+
+int
+http_query_param(const struct http_request *req, const char *name, size_t *pos, char *out,
+                 size_t cap, size_t *len)
+{
+	const char *q = req->query ? req->query : "";
+	size_t qlen = req->query ? req->query_len : 0;
+	size_t nlen = strlen(name);
+	while (*pos < qlen) {
+		const char *item = q + *pos;
+		const char *amp = memchr(item, '&', qlen - *pos);
+		size_t ilen = amp ? (size_t)(amp - item) : qlen - *pos;
+		*pos += ilen + (amp ? 1 : 0);
+		const char *eq = memchr(item, '=', ilen);
+		size_t klen = eq ? (size_t)(eq - item) : ilen;
+		if (klen != nlen || memcmp(item, name, nlen) != 0)
+			continue;
+		const char *v = eq ? eq + 1 : item + ilen;
+		size_t vlen = (size_t)(item + ilen - v), o = 0;
+		for (size_t i = 0; i < vlen; i++) {
+			int c = (unsigned char)v[i];
+			if (c == '+') {
+				c = ' ';
+			} else if (c == '%' && i + 2 < vlen &&
+			           hex_value((unsigned char)v[i + 1]) >= 0 &&
+			           hex_value((unsigned char)v[i + 2]) >= 0) {
+				c = hex_value((unsigned char)v[i + 1]) * 16 +
+				    hex_value((unsigned char)v[i + 2]);
+				i += 2;
+				if (c == 0)
+					return -1;
+			}
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = (char)c;
+		}
+		out[o] = '\0';
+		*len = o;
+		return 1;
+	}
+	return 0;
 }
 
 bool
@@ -616,9 +659,11 @@ http_send(const struct http_request *req, struct http_response *res)
 	 */
 	head_str(&h, "\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n");
 	if (!bodiless) {
-		head_str(&h, "Content-Length: ");
-		head_uint(&h, body_len);
-		head_str(&h, "\r\n");
+		if (body_len != HTTP_LENGTH_UNKNOWN) {
+			head_str(&h, "Content-Length: ");
+			head_uint(&h, body_len);
+			head_str(&h, "\r\n");
+		}
 		if (res->content_type != NULL) {
 			head_str(&h, "Content-Type: ");
 			head_str(&h, res->content_type);

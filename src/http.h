@@ -31,6 +31,8 @@ enum http_method {
 };
 #define HTTP_METHOD_COUNT 8
 
+#define HTTP_LENGTH_UNKNOWN ((size_t)-1) /* stream_len of a body made as it is sent */
+
 #define HTTP_REQUEST_ID_MAX LOG_REQUEST_ID_MAX /* log lines carry the id whole */
 
 struct http_request {
@@ -73,7 +75,11 @@ struct http_response {
 	size_t hlen;
 	bool headers_overflow;
 	struct buf *body;
-	/* Instead of body: a writer producing exactly stream_len bytes. */
+	/*
+	 * Instead of body: a writer producing exactly stream_len bytes, or
+	 * with HTTP_LENGTH_UNKNOWN as many as it makes (no Content-Length is
+	 * sent; the web server frames them, chunked or until the close).
+	 */
 	int (*stream)(struct transport *tx, void *arg);
 	void *stream_arg;
 	size_t stream_len;
@@ -88,6 +94,16 @@ void http_request_load(struct http_request *req, struct transport *tx, struct bu
  * Content-Length or a body shorter than announced is ERR_BAD_REQUEST.
  */
 int http_read_body(struct http_request *req, size_t max, struct api_error *err);
+
+/*
+ * The values of the query parameters named name, one per call, decoded
+ * (percent-escapes, and '+' as a space, as HTML forms send it): *pos
+ * starts at 0. Returns 1 with the value in out (NUL-terminated, *len
+ * bytes), 0 when there are no more, -1 when one does not fit in cap bytes
+ * or decodes to a NUL byte.
+ */
+int http_query_param(const struct http_request *req, const char *name, size_t *pos, char *out,
+                     size_t cap, size_t *len);
 
 /* Does the query have a parameter named exactly name (with or without a value)? */
 bool http_query_has(const struct http_request *req, const char *name);

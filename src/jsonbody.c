@@ -23,6 +23,7 @@ struct scan {
 	const unsigned char *start;
 	const unsigned char *end;
 	size_t members;
+	size_t neg_zeros; /* integers written "-0", which json-c reads as 0 */
 	struct jsonbody_error *e;
 };
 
@@ -238,6 +239,8 @@ scan_number(struct scan *s)
 			s->p++;
 	}
 	size_t len = (size_t)(s->p - start);
+	if (is_int && len == 2 && start[0] == '-')
+		s->neg_zeros++;
 	if (is_int && !integer_fits(start, len)) {
 		s->p = start;
 		return fail(s, JSONBODY_NUMBER, "integer outside the 64-bit range");
@@ -351,14 +354,16 @@ scan_value(struct scan *s, int depth)
 	}
 }
 
-int
-jsonbody_validate(const char *text, size_t len, size_t *members, struct jsonbody_error *e)
+/* jsonbody_validate, also counting the "-0" integers into *neg_zeros. */
+static int
+validate(const char *text, size_t len, size_t *members, size_t *neg_zeros, struct jsonbody_error *e)
 {
 	struct scan s = {
 	        .p = (const unsigned char *)text,
 	        .start = (const unsigned char *)text,
 	        .end = (const unsigned char *)text + len,
 	        .members = 0,
+	        .neg_zeros = 0,
 	        .e = e,
 	};
 	e->status = JSONBODY_OK;
@@ -374,7 +379,15 @@ jsonbody_validate(const char *text, size_t len, size_t *members, struct jsonbody
 	if (s.p != s.end)
 		return fail(&s, JSONBODY_SYNTAX, "unexpected data after the JSON value");
 	*members = s.members;
+	*neg_zeros = s.neg_zeros;
 	return 0;
+}
+
+int
+jsonbody_validate(const char *text, size_t len, size_t *members, struct jsonbody_error *e)
+{
+	size_t neg_zeros;
+	return validate(text, len, members, &neg_zeros, e);
 }
 
 /* Members in the tree json-c built; fewer than in the text means duplicates. */
@@ -396,12 +409,77 @@ tree_members(json_object *o)
 	return n;
 }
 
+/* Whitespace of validated text. */
+static const char *
+skip_blank(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A validated string token: returns the byte after its closing quote. */
+static const char *
+skip_string_token(const char *p)
+{
+	for (p++; *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p + 1;
+}
+
 /*
- * Builds the tree of validated text (members: its object member count);
- * a JSON null is *out == NULL.
+ * Walks validated text and the tree json-c built from it side by side
+ * (objects keep their members in the order of the text, as duplicates are
+ * refused) and gives each integer written "-0" a serializer that writes it
+ * so: json-c keeps every other number's text (int64, uint64, and doubles
+ * with their original string), but reads "-0" as the integer 0.
+ */
+static const char *
+restore_neg_zeros(const char *p, json_object *o)
+{
+	p = skip_blank(p);
+	if (*p == '{') {
+		p = skip_blank(p + 1);
+		struct lh_entry *e = lh_table_head(json_object_get_object(o));
+		while (*p != '}') {
+			p = skip_blank(skip_string_token(p)) + 1; /* the key and ':' */
+			p = skip_blank(restore_neg_zeros(p, (json_object *)lh_entry_v(e)));
+			e = lh_entry_next(e);
+			if (*p == ',')
+				p = skip_blank(p + 1);
+		}
+		return p + 1;
+	}
+	if (*p == '[') {
+		p = skip_blank(p + 1);
+		for (size_t i = 0; *p != ']'; i++) {
+			p = skip_blank(restore_neg_zeros(p, json_object_array_get_idx(o, i)));
+			if (*p == ',')
+				p = skip_blank(p + 1);
+		}
+		return p + 1;
+	}
+	if (*p == '"')
+		return skip_string_token(p);
+	const char *start = p;
+	while (*p != '\0' && strchr("-+.0123456789eEtrufalsn", *p) != NULL)
+		p++;
+	if (p - start == 2 && start[0] == '-' && start[1] == '0') {
+		char *text = strdup("-0");
+		if (text != NULL)
+			json_object_set_serializer(o, json_object_userdata_to_json_string, text,
+			                           json_object_free_userdata);
+	}
+	return p;
+}
+
+/*
+ * Builds the tree of validated text (members: its object member count,
+ * neg_zeros: its integers written -0); a JSON null is *out == NULL.
  */
 static int
-build_tree(const char *text, size_t len, size_t members, json_object **out,
+build_tree(const char *text, size_t len, size_t members, size_t neg_zeros, json_object **out,
            struct jsonbody_error *e)
 {
 	/*
@@ -438,6 +516,18 @@ build_tree(const char *text, size_t len, size_t members, json_object **out,
 		snprintf(e->message, sizeof e->message, "an object repeats a key");
 		return -1;
 	}
+	if (neg_zeros > 0 && obj != NULL) {
+		/* The walk reads up to a NUL: a copy ends the text with one. */
+		char *copy = strndup(text, len);
+		if (copy == NULL) {
+			json_object_put(obj);
+			e->status = JSONBODY_NOMEM;
+			snprintf(e->message, sizeof e->message, "out of memory");
+			return -1;
+		}
+		restore_neg_zeros(copy, obj);
+		free(copy);
+	}
 	*out = obj;
 	return 0;
 }
@@ -446,8 +536,8 @@ int
 jsonbody_parse_object(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
 {
 	*out = NULL;
-	size_t members = 0;
-	if (jsonbody_validate(text, len, &members, e) != 0)
+	size_t members = 0, neg_zeros = 0;
+	if (validate(text, len, &members, &neg_zeros, e) != 0)
 		return -1;
 	size_t i = 0;
 	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
@@ -458,17 +548,17 @@ jsonbody_parse_object(const char *text, size_t len, json_object **out, struct js
 		snprintf(e->message, sizeof e->message, "the JSON value is not an object");
 		return -1;
 	}
-	return build_tree(text, len, members, out, e);
+	return build_tree(text, len, members, neg_zeros, out, e);
 }
 
 int
 jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e)
 {
 	*out = NULL;
-	size_t members = 0;
-	if (jsonbody_validate(text, len, &members, e) != 0)
+	size_t members = 0, neg_zeros = 0;
+	if (validate(text, len, &members, &neg_zeros, e) != 0)
 		return -1;
-	return build_tree(text, len, members, out, e);
+	return build_tree(text, len, members, neg_zeros, out, e);
 }
 
 int

@@ -51,7 +51,12 @@ int jsonbody_validate(const char *text, size_t len, size_t *members, struct json
 int jsonbody_parse_object(const char *text, size_t len, json_object **out,
                           struct jsonbody_error *e);
 
-/* The same for any JSON value; a JSON null is *out == NULL. */
+/*
+ * The same for any JSON value (a null value gives *out NULL). Numbers keep
+ * their text when serialised again (json-c keeps int64 and uint64 exact
+ * and the string of each double; an integer written "-0" gets its own
+ * serializer).
+ */
 int jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e);
 
 /* Appends the pretty form we store: 2-space indent, '/' unescaped, final newline. */

@@ -23,8 +23,9 @@
  *
  * A POST (the one changing method an HTML form or a no-cors fetch can send
  * to another origin without a CORS preflight) must carry
- * Content-Type: application/json, which neither can: with it, a browser
- * asks first (preflight), and only CORS_ORIGINS can say yes.
+ * Content-Type: application/json (or, on the one route that takes an
+ * archive, an archive type), which neither can: with it, a browser asks
+ * first (preflight), and only CORS_ORIGINS can say yes.
  */
 #include "origin.h"
 
@@ -177,8 +178,26 @@ listed(const struct settings *s, const char *origin)
 	return strcmp(origin, "null") != 0 && cors_origin_allowed(s, origin);
 }
 
+/*
+ * The body types a POST may have: JSON, or on a route that takes an
+ * archive, the archive types and those only. None is one an HTML form or
+ * a no-cors fetch can send (those are text/plain, multipart/form-data and
+ * application/x-www-form-urlencoded, the CORS-safelisted types): a page
+ * of another origin must ask first.
+ */
+static bool
+post_type_allowed(const char *ct, enum origin_body body)
+{
+	if (body == ORIGIN_BODY_ARCHIVE)
+		return http_media_type_is(ct, "application/gzip") ||
+		       http_media_type_is(ct, "application/x-gzip") ||
+		       http_media_type_is(ct, "application/x-tar");
+	return http_media_type_is(ct, "application/json");
+}
+
 int
-origin_check_write(const struct settings *s, const struct http_request *req, struct api_error *err)
+origin_check_write(const struct settings *s, const struct http_request *req, enum origin_body body,
+                   struct api_error *err)
 {
 	const char *site = req->sec_fetch_site;
 	bool browser_says_other =
@@ -216,11 +235,13 @@ origin_check_write(const struct settings *s, const struct http_request *req, str
 			              name, refused_by);
 		return -1;
 	}
-	if (req->method == HTTP_POST &&
-	    !http_media_type_is(req->content_type, "application/json")) {
-		api_error_set(err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type",
-		              "a POST must be sent as application/json (with an empty body "
-		              "where none is needed), which no HTML form can send");
+	if (req->method == HTTP_POST && !post_type_allowed(req->content_type, body)) {
+		api_error_set(err, ERR_UNSUPPORTED_MEDIA, "Unsupported Content-Type", "%s",
+		              body == ORIGIN_BODY_ARCHIVE
+		                      ? "send the archive as application/gzip (a .tar.gz) or "
+		                        "application/x-tar, which no HTML form can send"
+		                      : "a POST must be sent as application/json (with an empty "
+		                        "body where none is needed), which no HTML form can send");
 		return -1;
 	}
 	return 0;

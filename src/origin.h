@@ -25,11 +25,19 @@ int origin_check_host(const struct settings *s, const struct http_request *req,
 /* GET, HEAD and OPTIONS change nothing; every other method may. */
 bool origin_method_is_safe(enum http_method m);
 
+/* What a route's POST body is: JSON (most), or an archive (an import). */
+enum origin_body {
+	ORIGIN_BODY_JSON = 0,
+	ORIGIN_BODY_ARCHIVE,
+};
+
 /*
  * For a state-changing request: 0, or -1 with err set, ERR_ORIGIN_NOT_ALLOWED
- * (another origin) or ERR_UNSUPPORTED_MEDIA (a POST a form could send).
+ * (another origin) or ERR_UNSUPPORTED_MEDIA (a POST whose Content-Type is
+ * not body's: application/json, or application/gzip, application/x-gzip,
+ * application/x-tar for an archive).
  */
 int origin_check_write(const struct settings *s, const struct http_request *req,
-                       struct api_error *err);
+                       enum origin_body body, struct api_error *err);
 
 #endif

@@ -29,7 +29,8 @@ enum param_kind {
 	PARAM_ASSET,
 	PARAM_VERSION_ASSET,
 	PARAM_SCHEMA,
-	PARAM_SCHEMA_REVISION
+	PARAM_SCHEMA_REVISION,
+	PARAM_CHANGE, /* {change_id}: the handler checks it (changeset_id_valid) */
 };
 
 struct route_method {
@@ -43,7 +44,7 @@ struct route_method {
 struct route {
 	const char *path;
 	enum param_kind param;
-	struct route_method methods[3];
+	struct route_method methods[4];
 };
 
 #define PUBLIC ACCESS_PUBLIC
@@ -69,7 +70,8 @@ static const struct route routes[] = {
          PARAM_MAC,
          {{HTTP_GET, api_config_get, METRICS_OP_GET, "get", ADMIN},
           {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save", ADMIN},
-          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete", ADMIN}}},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete", ADMIN},
+          {HTTP_PATCH, api_config_patch, METRICS_OP_PATCH, "patch", ADMIN}}},
         {"/api/configs/{mac_address}/file",
          PARAM_MAC,
          {{HTTP_GET, api_file_get, METRICS_OP_GET_FILE, "get", ADMIN}}},
@@ -127,6 +129,18 @@ static const struct route routes[] = {
         {"/api/fetches",
          PARAM_NONE,
          {{HTTP_GET, api_fetches_list, METRICS_OP_LIST_FETCHES, "list fetches", ADMIN}}},
+        {"/api/changes",
+         PARAM_NONE,
+         {{HTTP_GET, api_changes_list, METRICS_OP_LIST_CHANGES, "list changes", ADMIN},
+          {HTTP_POST, api_changes_apply, METRICS_OP_CHANGE, "change", ADMIN}}},
+        {"/api/changes/{change_id}",
+         PARAM_CHANGE,
+         {{HTTP_GET, api_change_get, METRICS_OP_GET_CHANGE, "get change", ADMIN}}},
+        {"/api/changes/{change_id}/undo",
+         PARAM_CHANGE,
+         {{HTTP_POST, api_change_undo, METRICS_OP_UNDO, "undo change", ADMIN}}},
+        {"/api/export", PARAM_NONE, {{HTTP_GET, api_export, METRICS_OP_EXPORT, "export", ADMIN}}},
+        {"/api/import", PARAM_NONE, {{HTTP_POST, api_import, METRICS_OP_IMPORT, "import", ADMIN}}},
         {"/esp32/config/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get", DEVICE}}},
@@ -155,6 +169,13 @@ static const struct route routes[] = {
 #undef DEVICE
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
+
+/* What a POST to the route takes: an import takes an archive, all others JSON. */
+static enum origin_body
+body_of(const struct route_method *m)
+{
+	return m->op == METRICS_OP_IMPORT ? ORIGIN_BODY_ARCHIVE : ORIGIN_BODY_JSON;
+}
 _Static_assert(ROUTE_COUNT <= METRICS_MAX_ROUTES, "metrics reserve METRICS_MAX_ROUTES labels");
 
 static const char *const *
@@ -465,7 +486,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			        SCHEMA_NAME_MAX);
 			rc = -1;
 		}
-	} else if (r->param == PARAM_ASSET) {
+	} else if (r->param == PARAM_ASSET || r->param == PARAM_CHANGE) {
 		snprintf(ctx->param, sizeof ctx->param, "%s", param);
 	} else if (r->param == PARAM_VERSION_ASSET) {
 		snprintf(ctx->version, sizeof ctx->version, "%s", param);
@@ -475,7 +496,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	}
 	/* Whatever the route: a change must come from a page allowed to make it. */
 	if (rc == 0 && !origin_method_is_safe(req->method))
-		rc = origin_check_write(ctx->settings, req, &ctx->err);
+		rc = origin_check_write(ctx->settings, req, body_of(m), &ctx->err);
 	if (rc == 0)
 		rc = access_check(ctx, m->access);
 	if (rc == 0)

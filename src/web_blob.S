@@ -34,6 +34,10 @@ iotconfig_web_\sym\()_end:
 	asset schema_js, "web/schema.js"
 	asset device_js, "web/device.js"
 	asset create_js, "web/create.js"
+	asset fleet_js, "web/fleet.js"
+	asset search_js, "web/search.js"
+	asset transfer_js, "web/transfer.js"
+	asset waiting_js, "web/waiting.js"
 	asset credential_js, "web/credential.js"
 
 	.section .note.GNU-stack,"",@progbits

@@ -15,8 +15,12 @@ import { $, clearErrors, confirmDialog, copyFrom, openDialog, showError, status 
 import { deleteFile, fileUrl, getFile, getRevision, listConfigs, listCredentials, listFetches, putFile, restoreRevision } from './api.js';
 import { clearCredential, initCredential, loadCredential } from './credential.js';
 import { clearFacts, loadFacts } from './device.js';
-import { knownMac, setConfigs, showMore, update } from './list.js';
+import { knownMac, onSelectionChange, setConfigs, showMore, update } from './list.js';
 import { macNormalise } from './mac.js';
+import { initFleet, refreshChanges, selectionChanged } from './fleet.js';
+import { initSearch } from './search.js';
+import { initTransfer } from './transfer.js';
+import { showWaiting } from './waiting.js';
 
 const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOTA": false\n}\n';
 
@@ -72,6 +76,8 @@ async function loadList() {
   const [list, fetches, creds] = await Promise.all([listConfigs(), fetching, secrets]);
   mode = creds ? creds.mode : null;
   setConfigs(list.json.configs, fetches, creds);
+  showWaiting(list.json.configs, fetches);
+  if ($('changes').open) refreshChanges().catch((e) => showError(e, 'Recent changes'));
   status(`${list.json.count.toLocaleString()} devices.`);
 }
 
@@ -400,6 +406,10 @@ function start() {
   $('list-title').tabIndex = -1;
   $('filter').addEventListener('input', update);
   $('outdated-only').addEventListener('change', update);
+  onSelectionChange(selectionChanged);
+  initSearch();
+  initFleet({ reload: loadList });
+  initTransfer({ reload: loadList });
   $('show-more').addEventListener('click', showMore);
   $('new-config').addEventListener('click', () => newConfig().catch(fail('New config')));
   $('save').addEventListener('click', () => save().catch(fail('Saving')));

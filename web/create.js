@@ -1,5 +1,6 @@
-// web/create.js: the two dialogs that make a config for a new MAC. New
-// config asks for the MAC; Duplicate asks for the MAC and, before
+// web/create.js: the dialogs that make a config for a new MAC. New
+// config asks for the MAC; Copy from… (a device that asked and has no
+// config) asks for the MAC of the config to copy; Duplicate asks for the MAC and, before
 // anything is copied, the fields that name a device and must not be
 // shared by two of them: the device name, the Home Assistant entity id
 // (which must differ from every other config's) and any host name in the
@@ -23,18 +24,24 @@ const TOP_FIELDS = [
 ];
 
 // The dialog's MAC field: canonical form, existence check (null: not
-// checked yet), and the OK button's state, as `ready()` decides.
-function macField(ready, dialog) {
+// checked yet), and the OK button's state, as `ready()` decides. A new
+// MAC is wanted (New config, Duplicate) unless `existing`: then one that
+// has a config (the source of a copy).
+function macField(ready, dialog, existing = false) {
   const input = $('mac-input');
   const shown = $('mac-canonical');
   const state = { mac: null, exists: null };
   let asked = 0;
   const render = () => {
     const { mac, exists } = state;
-    input.setAttribute('aria-invalid', (input.value && !mac) || exists ? 'true' : 'false');
+    const wrong = existing ? exists === false : exists === true;
+    input.setAttribute('aria-invalid', (input.value && !mac) || wrong ? 'true' : 'false');
     if (!input.value) shown.replaceChildren();
     else if (!mac) shown.textContent = 'Not a MAC address yet: six hex pairs (with ":" or "-" between them, or none).';
-    else if (exists === true) {
+    else if (existing) {
+      shown.textContent = exists === true ? `Will copy the config of ${mac}.`
+        : exists === false ? `${mac} has no config to copy.` : `${mac}: checking whether it has a config…`;
+    } else if (exists === true) {
       shown.replaceChildren(`A config for ${mac} already exists. `,
         el('a', { href: `#/device/${mac}`, text: `Open ${mac}`, onclick: () => dialog.close('cancel') }));
     } else if (exists === false) shown.textContent = `Will be saved as ${mac}.`;
@@ -82,6 +89,21 @@ export async function askNewMac() {
   for (;;) {
     if ((await openDialog(d)) !== 'ok') return null;
     if (mac.mac && mac.exists === false) return mac.mac;
+  }
+}
+
+// Copy from…: the canonical MAC of a device that has a config, or null
+// when cancelled.
+export async function askSourceMac(title, text, okLabel) {
+  const d = $('mac-dialog');
+  openMacDialog(title, text, okLabel);
+  const ok = $('mac-ok');
+  let mac = null;
+  mac = macField(() => { ok.disabled = !mac || !mac.mac || mac.exists !== true; }, d, true);
+  ok.disabled = true;
+  for (;;) {
+    if ((await openDialog(d)) !== 'ok') return null;
+    if (mac.mac && mac.exists === true) return mac.mac;
   }
 }
 

@@ -4,14 +4,16 @@
 // version and, for a device that has a secret, whether that fetch carried
 // it; where device secrets are in use, each device's, and the install's
 // DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in
-// any form, a name or an entity id), an "outdated only" filter (devices
+// any form, a name or an entity id, and the configs the service found with
+// that text inside: setContentMatches), an "outdated only" filter (devices
 // that have not fetched their current version, with their count), sorting
 // by any column (MACs in the API's order), remembered in localStorage, a
-// mark on configs that do not match their schema, and a message when
-// nothing matches. It stays quick with many thousands of configs: search
-// keys are computed once per load, a sort only when the column changes,
-// and only the first rows of a long result are put in the page (with
-// "Show more").
+// mark on configs that do not match their schema, a message when nothing
+// matches, and the selection of devices (a checkbox per row, one for
+// every row the filter shows) that fleet changes work on. It stays quick
+// with many thousands of configs: search keys are computed once per load,
+// a sort only when the column changes, and only the first rows of a long
+// result are put in the page (with "Show more").
 
 import { credentialCell, credentialState, modeText } from './credential.js';
 import { $, el, status } from './dom.js';
@@ -54,6 +56,9 @@ const state = {
   fetches: false,    // does the service report fetches?
   credentials: false, // are device secrets in use (a mode other than off, or any secret)?
   sort: loadSort(),
+  content: null,     // {query, macs: Set}: configs the service found with the filter's text inside
+  selected: new Set(),
+  onSelect: () => {},
 };
 
 function loadSort() {
@@ -91,6 +96,8 @@ export function setConfigs(configs, fetches, secrets) {
     };
   });
   state.sorted = null;
+  const known = new Set(state.rows.map((r) => r.mac_address));
+  for (const mac of state.selected) if (!known.has(mac)) state.selected.delete(mac);
   $('count').textContent = `(${configs.length.toLocaleString()})`;
   const outdated = state.rows.reduce((n, r) => n + (r.old_version ? 1 : 0), 0);
   $('outdated-filter').hidden = !state.fetches;
@@ -136,7 +143,49 @@ function matcher(query) {
   const digits = macDigits(q);
   // Text that is only hex digits and separators may be (part of) a MAC.
   const macLike = digits.length >= 2 && /^[0-9a-f:\-. ]+$/.test(q);
-  return (r) => r.hay.includes(q) || (macLike && r.digits.includes(digits)) || r.mac_address.includes(q);
+  const inside = state.content && state.content.query === query.trim() ? state.content.macs : null;
+  return (r) => r.hay.includes(q) || (macLike && r.digits.includes(digits)) || r.mac_address.includes(q) ||
+    (inside !== null && inside.has(r.mac_address));
+}
+
+// The configs the service found with the filter's text inside (null: none
+// known); shown with the others while the filter still says query.
+export function setContentMatches(query, macs) {
+  state.content = macs ? { query, macs } : null;
+  if ($('filter').value.trim() === query) update();
+}
+
+// --- selection ------------------------------------------------------------------
+export const selection = () => [...state.selected].sort();
+
+export function onSelectionChange(fn) {
+  state.onSelect = fn;
+}
+
+function selectionChanged() {
+  const all = $('select-all');
+  if (all) {
+    const shown = state.shown.filter((r) => state.selected.has(r.mac_address)).length;
+    all.checked = shown > 0 && shown === state.shown.length;
+    all.indeterminate = shown > 0 && shown < state.shown.length;
+  }
+  state.onSelect(state.selected.size);
+}
+
+export function setSelection(macs) {
+  state.selected = new Set(macs);
+  renderBody();
+  selectionChanged();
+}
+
+// Selects (or, when all are, clears) every row the filter shows.
+function selectShown(on) {
+  for (const r of state.shown) {
+    if (on) state.selected.add(r.mac_address);
+    else state.selected.delete(r.mac_address);
+  }
+  renderBody();
+  selectionChanged();
 }
 
 // Filters, then renders the first rows. Returns the rendering time (ms).
@@ -159,6 +208,7 @@ export function update() {
     empty.textContent = what ? `No device matches ${what}.` : '';
   }
   $('list-none').hidden = state.rows.length > 0;
+  selectionChanged();
   // A full MAC that is not listed: offer to open it (its history may hold a deleted config).
   const mac = macNormalise(query);
   const open = $('open-mac');
@@ -179,7 +229,12 @@ function renderHead() {
     if ((c.fetches && !state.fetches) || (c.credentials && !state.credentials)) continue;
     const active = state.sort.key === c.key;
     const dir = active ? (state.sort.dir === 1 ? 'ascending' : 'descending') : null;
-    const th = el('th', { scope: 'col', 'aria-sort': dir || 'none' },
+    // The MAC column also holds the box that selects every row shown.
+    const all = c.key === 'mac_address'
+      ? el('input', { type: 'checkbox', id: 'select-all', class: 'select', 'aria-label': 'Select every device shown',
+        onchange: (e) => selectShown(e.target.checked) })
+      : null;
+    const th = el('th', { scope: 'col', 'aria-sort': dir || 'none', class: all ? 'with-select' : null }, all,
       el('button', {
         type: 'button', class: 'sort', 'data-key': c.key,
         onclick: () => sortBy(c.key),
@@ -214,7 +269,10 @@ function schemaMark(r) {
 function row(r) {
   const mark = schemaMark(r);
   const cells = [
-    el('th', { scope: 'row' }, el('a', { href: `#/device/${r.mac_address}`, class: 'mac', text: r.mac_address }),
+    el('th', { scope: 'row' },
+      el('input', { type: 'checkbox', class: 'select', 'data-mac': r.mac_address, 'aria-label': `Select ${r.mac_address}`,
+        checked: state.selected.has(r.mac_address), onchange: (e) => toggle(r.mac_address, e.target.checked) }),
+      el('a', { href: `#/device/${r.mac_address}`, class: 'mac', text: r.mac_address }),
       mark ? ' ' : null, mark),
     el('td', { text: text(r.device_name) }),
     el('td', { class: 'entity', 'data-label': 'Entity id', text: text(r.device_entity_id) }),
@@ -233,6 +291,12 @@ function row(r) {
   }
   if (state.credentials) cells.push(credentialCell(r.secret));
   return el('tr', {}, ...cells);
+}
+
+function toggle(mac, on) {
+  if (on) state.selected.add(mac);
+  else state.selected.delete(mac);
+  selectionChanged();
 }
 
 function renderBody() {

@@ -308,6 +308,45 @@ writer() {
 	[ "$(etag_header)" = "$e1" ]
 }
 
+@test "a fleet change and its undo through one node are seen by the other, with the change's record" {
+	local m1=aa-bb-cc-00-c7-01 m2=aa-bb-cc-00-c7-02 id mac
+	for mac in "$m1" "$m2"; do
+		on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"mqtt":{"port":1883},"name":"'"$mac"'"}}'
+		assert_code 200
+	done
+
+	# Applied through A: B serves each patched file, with A's record.
+	on "$A" POST /api/changes -H 'Content-Type: application/json' --data-binary '{"devices":["'"$m1"'","'"$m2"'"],"patch":{"mqtt":{"port":8883}}}'
+	assert_code 200
+	assert_json '[.state, .summary.changed]' '["done",2]'
+	id="$(jq -r .id <<<"$body")"
+	for mac in "$m1" "$m2"; do
+		on "$B" GET "/api/configs/$mac.json"
+		assert_code 200
+		assert_json . '{"mqtt":{"port":8883},"name":"'"$mac"'"}'
+		[ "$(jq -c . "$B_DIR/$mac.json")" = '{"mqtt":{"port":8883},"name":"'"$mac"'"}' ]
+	done
+	on "$B" GET "/api/changes/$id"
+	assert_code 200
+	assert_json '[.state, ([.devices[].result] | sort)]' '["done",["changed","changed"]]'
+	on "$B" GET "/api/configs/$m1/history"
+	assert_json '.revisions[0].replaced_by_change' "\"$id\""
+
+	# Undone through B: A serves the first versions again, and the record
+	# says who undid it.
+	on "$B" POST "/api/changes/$id/undo" -H 'Content-Type: application/json' --data ''
+	assert_code 200
+	assert_json '[.devices[].result] | sort' '["restored","restored"]'
+	for mac in "$m1" "$m2"; do
+		on "$A" GET "/api/configs/$mac.json"
+		assert_code 200
+		assert_json . '{"mqtt":{"port":1883},"name":"'"$mac"'"}'
+	done
+	on "$A" GET /api/changes
+	assert_code 200
+	[ "$(jq -r --arg id "$id" '.changes[] | select(.id == $id) | .undone_by' <<<"$body")" != null ]
+}
+
 # fetch_entry NODE MAC: that device's entry in NODE's /api/fetches (or null).
 fetch_entry() {
 	curl -s "$1/api/fetches" | jq -c --arg m "$2" '[.fetches[] | select(.mac_address == $m)][0]'

@@ -199,7 +199,7 @@ teardown_file() {
 @test "CORS: a preflight from an allowed origin is 204 with Allow and the CORS headers; other origins get none" {
 	call OPTIONS /api/configs/aa-bb-cc-00-00-01 -H 'Origin: http://ui.example' -H 'Access-Control-Request-Method: PUT'
 	assert_code 204
-	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, PATCH, OPTIONS" ]
 	[ "$(header Access-Control-Allow-Origin)" = http://ui.example ]
 	[[ "$(header Access-Control-Allow-Methods)" == *PUT* ]]
 	call GET /api/health -H 'Origin: http://other.example'

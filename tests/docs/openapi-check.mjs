@@ -305,11 +305,17 @@ async function cmdContract(docFile, base, origin) {
     let body;
     if (m === 'options') headers['Access-Control-Request-Method'] = 'GET';
     if (op.requestBody) {
+      // The first media type documented; a binary one (an archive) gives
+      // its example as x-iotconfig-example-base64.
       const [rb] = deref(doc, op.requestBody, '');
-      const media = rb.content['application/json'];
-      const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
-      body = JSON.stringify(ex);
-      headers['Content-Type'] = 'application/json';
+      const [type, media] = Object.entries(rb.content)[0];
+      if (media['x-iotconfig-example-base64'] !== undefined) {
+        body = Buffer.from(media['x-iotconfig-example-base64'], 'base64');
+      } else {
+        const ex = exampleOf(media) ?? exampleOf(deref(doc, media.schema, '')[0]);
+        body = JSON.stringify(ex);
+      }
+      headers['Content-Type'] = type;
     }
     const res = await request(base, m.toUpperCase(), path, headers, body);
     const problems = checker.check({ method: m.toUpperCase(), path, ...res });

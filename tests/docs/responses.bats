@@ -95,7 +95,7 @@ CALL=rcall
 	rcall OPTIONS /api/configs/aa-bb-cc-00-10-01 -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: PUT'
 	assert_code 204
 	[ "$(header Access-Control-Allow-Origin)" = "$ORIGIN" ]
-	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, PATCH, OPTIONS" ]
 	rcall OPTIONS /api/health -H 'Origin: http://other.test'
 	assert_code 204
 	[ -z "$(header Access-Control-Allow-Origin)" ]
@@ -159,8 +159,71 @@ CALL=rcall
 	rcall POST /api/configs -H 'Content-Type: application/json' --data-binary '{}'
 	assert_error 405 METHOD_NOT_ALLOWED
 	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
-	rcall PATCH /api/configs/aa-bb-cc-00-10-04 -H "Origin: $ORIGIN"
+	rcall PATCH /api/configs/aa-bb-cc-00-10-04.json -H "Origin: $ORIGIN"
 	assert_error 405 METHOD_NOT_ALLOWED
+	validate_recorded
+}
+
+@test "patch, search, fleet changes, export and import validate, successes and refusals" {
+	put_json aa-bb-cc-00-30-01 '{"content":{"deviceName":"One","mqtt":{"port":1883}}}'
+	put_json aa-bb-cc-00-30-02 '{"content":{"deviceName":"Two","mqtt":{"port":1883}}}'
+	rcall PATCH /api/configs/aa-bb-cc-00-30-01 -H 'Content-Type: application/merge-patch+json' --data-binary '{"mqtt":{"tls":true}}' -H "Origin: $ORIGIN"
+	assert_code 200
+	rcall PATCH /api/configs/aa-bb-cc-00-30-01 -H 'Content-Type: application/json' --data-binary '{}'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	rcall PATCH /api/configs/aa-bb-cc-00-30-09 -H 'Content-Type: application/merge-patch+json' --data-binary '{}'
+	assert_error 404 RECORD_NOT_FOUND
+	rcall PATCH /api/configs/aa-bb-cc-00-30-01 -H 'Content-Type: application/merge-patch+json' --data-binary '[1]'
+	assert_error 400 VALIDATION_FAILED
+	rcall PATCH /api/configs/aa-bb-cc-00-30-01 -H 'Content-Type: application/merge-patch+json' -H 'If-Match: "0"' --data-binary '{}'
+	assert_error 412 PRECONDITION_FAILED
+	rcall GET '/api/configs?q=/mqtt/port=1883&q=one'
+	assert_json '[.configs[].mac_address]' '["aa-bb-cc-00-30-01"]'
+	rcall GET '/api/configs?q='
+	assert_error 400 VALIDATION_FAILED
+	rcall POST /api/changes -H 'Content-Type: application/json' --data-binary '{"q":"/mqtt/port=1883","patch":{"mqtt":{"port":8883}},"dry_run":true}'
+	assert_code 200
+	local devices
+	devices="$(jq -c '[.devices[] | {mac_address, etag}]' <<<"$body")"
+	put_json aa-bb-cc-00-30-02 '{"content":{"deviceName":"Two","mqtt":{"port":1883},"x":1}}'
+	rcall POST /api/changes -H 'Content-Type: application/json' --data-binary "{\"devices\":$devices,\"patch\":{\"mqtt\":{\"port\":8883}}}"
+	assert_json '[.devices[] | select(.mac_address | startswith("aa-bb-cc-00-30")) | .result]' '["changed","conflict"]'
+	local id
+	id="$(jq -r .id <<<"$body")"
+	rcall POST /api/changes -H 'Content-Type: application/json' --data-binary '{"patch":{}}'
+	assert_error 400 VALIDATION_FAILED
+	rcall GET /api/changes
+	assert_code 200
+	rcall GET "/api/changes/$id"
+	assert_code 200
+	rcall GET /api/changes/20000101-000000-00000000
+	assert_error 404 RECORD_NOT_FOUND
+	rcall POST "/api/changes/$id/undo" -H 'Content-Type: application/json' --data-binary '{"dry_run":true}'
+	assert_code 200
+	rcall POST "/api/changes/$id/undo" -H 'Content-Type: application/json' -H 'Content-Length: 0'
+	assert_json '[.devices[].result]' '["restored"]'
+	jq '.state = "applying"' "$CONFIG_DIR/.changes/$id.json" >"$BATS_TEST_TMPDIR/unfinished"
+	mv "$BATS_TEST_TMPDIR/unfinished" "$CONFIG_DIR/.changes/$id.json"
+	rcall POST "/api/changes/$id/undo" -H 'Content-Type: application/json' -H 'Content-Length: 0'
+	assert_error 412 PRECONDITION_FAILED
+	rcall GET /api/export
+	assert_code 200
+	cp "$IOT_TMP/last.body" "$BATS_TEST_TMPDIR/fleet.tar.gz"
+	rcall HEAD /api/export -I
+	assert_code 200
+	rcall POST '/api/import?dry_run=true' -H 'Content-Type: application/gzip' --data-binary @"$BATS_TEST_TMPDIR/fleet.tar.gz"
+	assert_code 200
+	rcall POST '/api/import?existing=overwrite' -H 'Content-Type: application/gzip' --data-binary @"$BATS_TEST_TMPDIR/fleet.tar.gz"
+	assert_code 200
+	rcall POST /api/import -H 'Content-Type: application/gzip' --data-binary 'not an archive'
+	assert_error 400 VALIDATION_FAILED
+	rcall POST /api/import -H 'Content-Type: application/zip' --data-binary 'PK'
+	assert_error 415 UNSUPPORTED_MEDIA_TYPE
+	mkdir "$BATS_TEST_TMPDIR/big"
+	head -c 2000000 /dev/zero >"$BATS_TEST_TMPDIR/big/aa-bb-cc-00-30-03.json"
+	tar -czf "$BATS_TEST_TMPDIR/big.tgz" -C "$BATS_TEST_TMPDIR/big" .
+	rcall POST /api/import -H 'Content-Type: application/gzip' --data-binary @"$BATS_TEST_TMPDIR/big.tgz"
+	assert_error 413 PAYLOAD_TOO_LARGE
 	validate_recorded
 }
 

@@ -217,9 +217,11 @@ teardown_file() {
 	call POST /api/configs -H 'Content-Type: application/json' -d '{}'
 	assert_error 405 METHOD_NOT_ALLOWED
 	[ "$(header Allow)" = "GET, HEAD, OPTIONS" ]
-	call PATCH /api/configs/aa-bb-cc-dd-ee-ff
+	call POST /api/configs/aa-bb-cc-dd-ee-ff -H 'Content-Type: application/json' -d '{}'
 	assert_error 405 METHOD_NOT_ALLOWED
-	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, PATCH, OPTIONS" ]
+	call PATCH /api/configs/aa-bb-cc-dd-ee-ff.json
+	assert_error 405 METHOD_NOT_ALLOWED
 	call PUT /api/health
 	assert_error 405 METHOD_NOT_ALLOWED
 	call PROPFIND /api/configs

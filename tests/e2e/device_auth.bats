@@ -496,7 +496,7 @@ away_from_window_end() {
 	local p
 	for p in /api/configs /api/configs/aa-da-00-00-04-01 /api/configs/aa-da-00-00-04-01/file \
 		/api/configs/aa-da-00-00-04-01/history /api/fetches /api/credentials \
-		/api/configs/aa-da-00-00-04-01/credential; do
+		/api/configs/aa-da-00-00-04-01/credential /api/export /api/changes; do
 		cgi "$d" GET "$p" '' DEVICE_AUTH=per-device
 		assert_error 403 FORBIDDEN
 		[[ "$body" != *'"pw"'* ]]

@@ -576,7 +576,7 @@ FIXED_EARLY='Tue, 14 Nov 2023 22:13:19 GMT'
 		[[ "$(header Vary)" == *Origin* ]]
 	done
 	call OPTIONS /api/configs/aa-00-00-00-00-11 -H "Origin: $UI_ORIGIN"
-	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	[ "$(header Access-Control-Allow-Methods)" = "GET, HEAD, PUT, DELETE, PATCH, OPTIONS" ]
 }
 
 @test "a preflight for a method the route does not answer gets no Access-Control-Allow headers" {
@@ -645,7 +645,7 @@ FIXED_EARLY='Tue, 14 Nov 2023 22:13:19 GMT'
 	call OPTIONS /api/configs/aa-00-00-00-01-07 -H "Origin: $long" -H 'Access-Control-Request-Method: PUT'
 	assert_code 204
 	no_header '^access-control-'
-	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, OPTIONS" ]
+	[ "$(header Allow)" = "GET, HEAD, PUT, DELETE, PATCH, OPTIONS" ]
 }
 
 @test "an error answer carries none of the success answer's headers, but X-Request-ID and CORS" {

@@ -102,3 +102,22 @@ teardown() {
 	run grep -E '/lib(mosquitto|ssl|crypto)\.so' "/proc/$p/maps"
 	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
 }
+
+@test "a responder loads libarchive (and libxml2, ICU) only for an export or an import" {
+	iot_start PROCS=1
+	printf '{"v":1}' >"$CONFIG_DIR/aa-bb-cc-00-77-01.json"
+	call GET /api/configs
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/lib(archive|xml2|icu[a-z]*)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	# The export loads it, in the same process, and the archive is whole.
+	curl -sSf -o "$IOT_TMP/export.tgz" "$BASE_URL/api/export"
+	[ "$(tar -xOzf "$IOT_TMP/export.tgz" aa-bb-cc-00-77-01.json)" = '{"v":1}' ]
+	[ "$(responder_pids)" = "$p" ]
+	grep -q '/libarchive\.so' "/proc/$p/maps"
+}

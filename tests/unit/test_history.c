@@ -219,6 +219,22 @@ main(void)
 		                !history_parse_name(".tmp-0123abcd", &e) &&
 		                !history_parse_name("aa-bb-cc-dd-ee-ff.json", &e),
 		        "history: other names in a history directory are not entries");
+		ok = history_parse_name(
+		        "0000000007-0123abcd.s.1.2.616c696365.20260504-110203-9f3a1c2b.json", &e);
+		TAP_CHECK(
+		        ok && strcmp(e.change, "20260504-110203-9f3a1c2b") == 0 && e.has_user &&
+		                strcmp(e.user, "alice") == 0 && e.replaced_at == 2,
+		        "history: an entry made by a fleet change names the change after the user");
+		ok = history_parse_name("0000000007-0123abcd.s.1.2.-.json", &e);
+		TAP_CHECK(ok && e.change[0] == '\0',
+		          "history: an entry of another change names none");
+		TAP_CHECK(!history_parse_name("0000000007-0123abcd.s.1.2.-.Change.json", &e) &&
+		                  !history_parse_name("0000000007-0123abcd.s.1.2.-..json", &e) &&
+		                  !history_parse_name("0000000007-0123abcd.s.1.2.-.a.b.json", &e) &&
+		                  !history_parse_name("0000000007-0123abcd.s.1.2.-."
+		                                      "0123456789012345678901234567890123.json",
+		                                      &e),
+		          "history: a change field of other characters or length is no entry");
 	}
 
 	/* --- keeping versions -------------------------------------------------- */
@@ -535,6 +551,29 @@ main(void)
 		free(b.data);
 		close(dfd);
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	{
+		/* A change made as part of a fleet change: its entry names it. */
+		char *cdir = make_dir();
+		int cfd = open(cdir, O_RDONLY | O_DIRECTORY);
+		struct store_result cr;
+		struct history_note note = {
+		        .keep = 5, .op = HISTORY_SAVE, .change = "20260504-110203-9f3a1c2b"};
+		struct change_outcome out;
+		int rc = change_apply(cfd, MAC, "{\"v\":1}", 7, NULL, &note, &out, &cr);
+		rc |= change_apply(cfd, MAC, "{\"v\":2}", 7, NULL, &note, &out, &cr);
+		struct history_entry *list = NULL;
+		size_t n = 0;
+		rc |= history_list(cfd, MAC, 5, &list, &n, &cr);
+		TAP_CHECK(rc == 0 && n == 1 &&
+		                  strcmp(list[0].change, "20260504-110203-9f3a1c2b") == 0 &&
+		                  strstr(list[0].name, ".-.20260504-110203-9f3a1c2b.json") != NULL,
+		          "history: a version replaced by a fleet change records its id");
+		free(list);
+		close(cfd);
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", cdir);
+		TAP_CHECK(system(cmd) == 0, "history: temp dir removed");
 	}
 	return tap_done();
 }

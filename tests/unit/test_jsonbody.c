@@ -443,5 +443,45 @@ main(void)
 		free(pretty1);
 		free(pretty2);
 	}
+
+	/* --- "-0" and values of any type -------------------------------------- */
+	{
+		json_object *o = NULL;
+		struct jsonbody_error e;
+		int rc = jsonbody_parse_object(
+		        LIT("{\"z\":-0,\"a\":[-0, 0, -0.0],\"n\":{\"m\":-0}}"), &o, &e);
+		TAP_STREQ(rc == 0 ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)
+		                  : NULL,
+		          "{\"z\":-0,\"a\":[-0,0,-0.0],\"n\":{\"m\":-0}}",
+		          "jsonbody: an integer written -0 keeps its sign, at every depth");
+		json_object *copy = NULL;
+		if (rc == 0)
+			json_object_deep_copy(o, &copy, NULL);
+		TAP_STREQ(copy ? json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN)
+		               : NULL,
+		          "{\"z\":-0,\"a\":[-0,0,-0.0],\"n\":{\"m\":-0}}",
+		          "jsonbody: a deep copy keeps -0 too");
+		json_object_put(copy);
+		json_object_put(o);
+		o = NULL;
+		rc = jsonbody_parse_value(LIT("1883"), &o, &e);
+		TAP_STREQ(rc == 0 ? json_object_to_json_string(o) : NULL, "1883",
+		          "jsonbody: a lone number is a value");
+		json_object_put(o);
+		o = (json_object *)&e;
+		rc = jsonbody_parse_value(LIT(" null "), &o, &e);
+		TAP_CHECK(rc == 0 && o == NULL, "jsonbody: null is a value, given as NULL");
+		rc = jsonbody_parse_value(LIT("\"a\\u0041\""), &o, &e);
+		TAP_STREQ(rc == 0 ? json_object_get_string(o) : NULL, "aA",
+		          "jsonbody: a string value is decoded");
+		json_object_put(o);
+		rc = jsonbody_parse_value(LIT("-0"), &o, &e);
+		TAP_STREQ(rc == 0 ? json_object_to_json_string(o) : NULL, "-0",
+		          "jsonbody: a lone -0 keeps its sign");
+		json_object_put(o);
+		rc = jsonbody_parse_value(LIT("[1,]"), &o, &e);
+		TAP_CHECK(rc != 0 && o == NULL && e.status == JSONBODY_SYNTAX,
+		          "jsonbody: a value is validated like an object");
+	}
 	return tap_done();
 }

@@ -40,8 +40,8 @@ host(const char *allowed, const char *h)
 
 /* 0, or the status the write would get. */
 static int
-write_from(enum http_method m, const char *h, const char *site, const char *origin,
-           const char *referer, const char *ct)
+write_as(enum http_method m, const char *h, const char *site, const char *origin,
+         const char *referer, const char *ct, enum origin_body body)
 {
 	static const char *cors[] = {"http://ui.example:3000"};
 	s.cors_origins = cors;
@@ -55,10 +55,18 @@ write_from(enum http_method m, const char *h, const char *site, const char *orig
 	req.referer = referer;
 	req.content_type = ct;
 	struct api_error e = {0};
-	int rc = origin_check_write(&s, &req, &e);
+	int rc = origin_check_write(&s, &req, body, &e);
 	s.cors_origins = NULL;
 	s.cors_count = 0;
 	return rc == 0 ? 0 : api_error_status(e.kind);
+}
+
+/* write_as for a route whose POST takes JSON. */
+static int
+write_from(enum http_method m, const char *h, const char *site, const char *origin,
+           const char *referer, const char *ct)
+{
+	return write_as(m, h, site, origin, referer, ct, ORIGIN_BODY_JSON);
 }
 
 int
@@ -120,6 +128,21 @@ main(void)
 	TAP_CHECK(write_from(HTTP_POST, h, NULL, NULL, NULL, "application/json; charset=utf-8") ==
 	                  0,
 	          "write: a JSON POST");
+	TAP_CHECK(write_from(HTTP_POST, h, NULL, NULL, NULL, "application/gzip") == 415,
+	          "write: an archive POST to a JSON route");
+	TAP_CHECK(write_as(HTTP_POST, h, NULL, NULL, NULL, "application/gzip",
+	                   ORIGIN_BODY_ARCHIVE) == 0 &&
+	                  write_as(HTTP_POST, h, NULL, NULL, NULL, "application/x-tar",
+	                           ORIGIN_BODY_ARCHIVE) == 0,
+	          "write: an archive POST to the archive route");
+	TAP_CHECK(write_as(HTTP_POST, h, NULL, NULL, NULL, "application/json",
+	                   ORIGIN_BODY_ARCHIVE) == 415 &&
+	                  write_as(HTTP_POST, h, NULL, NULL, NULL, "text/plain",
+	                           ORIGIN_BODY_ARCHIVE) == 415,
+	          "write: the archive route takes archives only");
+	TAP_CHECK(write_as(HTTP_POST, h, NULL, "http://evil.test", NULL, "application/gzip",
+	                   ORIGIN_BODY_ARCHIVE) == 403,
+	          "write: an archive from another origin (403)");
 	TAP_CHECK(origin_method_is_safe(HTTP_GET) && origin_method_is_safe(HTTP_HEAD) &&
 	                  origin_method_is_safe(HTTP_OPTIONS) &&
 	                  !origin_method_is_safe(HTTP_POST) && !origin_method_is_safe(HTTP_PATCH) &&

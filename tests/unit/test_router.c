@@ -90,7 +90,7 @@ main(void)
 	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 32, "router: the table has the 32 documented routes");
+	TAP_CHECK(router_count() == 37, "router: the table has the 37 documented routes");
 	{
 		char name[128];
 		const char *p = "/api/schemas/esp32-cam/history/0000000001-0123abcd/restore";
@@ -102,6 +102,19 @@ main(void)
 		got = router_match(p, strlen(p), name, sizeof name);
 		TAP_CHECK(got >= 0 && got == route_of("/api/configs/{mac_address}/schema"),
 		          "router: a config's schema is its own route");
+	}
+	{
+		const int changes = route_of("/api/changes");
+		const int change = route_of("/api/changes/{change_id}");
+		const int undo = route_of("/api/changes/{change_id}/undo");
+		TAP_CHECK(changes >= 0 && change >= 0 && undo >= 0 &&
+		                  route_of("/api/export") >= 0 && route_of("/api/import") >= 0,
+		          "router: the fleet change, export and import routes are in the table");
+		char id[128];
+		int got = router_match("/api/changes/..%2Fx/undo",
+		                       strlen("/api/changes/..%2Fx/undo"), id, sizeof id);
+		TAP_CHECK(got == undo && strcmp(id, "../x") == 0,
+		          "router: a change id is one segment, checked by its handler");
 	}
 	TAP_CHECK(history >= 0 && revision >= 0 && restore >= 0,
 	          "router: the history routes are in the table");
@@ -173,8 +186,9 @@ main(void)
 		static const char one_line[] =
 		        "{\"path\": \"/api/configs/{mac_address}\", \"methods\": "
 		        "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
-		        "\"OPTIONS\"], \"access\": {\"GET\": \"admin\", \"HEAD\": \"admin\", "
-		        "\"PUT\": \"admin\", \"DELETE\": \"admin\"}}";
+		        "\"PATCH\", \"OPTIONS\"], \"access\": {\"GET\": \"admin\", \"HEAD\": "
+		        "\"admin\", "
+		        "\"PUT\": \"admin\", \"DELETE\": \"admin\", \"PATCH\": \"admin\"}}";
 		static const char list_line[] = "{\"path\": \"/api/configs\", \"methods\": "
 		                                "[\"GET\", \"HEAD\", \"OPTIONS\"], \"access\": "
 		                                "{\"GET\": \"admin\", \"HEAD\": \"admin\"}}";

@@ -148,8 +148,9 @@ await flow('the filter matches a MAC in any form, a name and an entity id as one
 
 await flow('sorting by a column, with the keyboard, is remembered across visits', async () => {
   await page.focus('#filter');
-  // Past the "Outdated only" box (where the service reports fetches) to the MAC column, then Device name.
-  for (let i = 0; i < 3 && (await page.evaluate(() => document.activeElement.dataset.key)) !== 'mac_address'; i++) {
+  // Past the "Outdated only" box (where the service reports fetches) and the
+  // box that selects every device shown, to the MAC column, then Device name.
+  for (let i = 0; i < 5 && (await page.evaluate(() => document.activeElement.dataset.key)) !== 'mac_address'; i++) {
     await page.keyboard.press('Tab');
   }
   await page.keyboard.press('Tab');

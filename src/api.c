@@ -452,3 +452,18 @@ api_send_file(struct api_ctx *ctx)
 	ctx->res->content_type = "application/json";
 	return 0;
 }
+
+int
+api_send_revision(struct api_ctx *ctx)
+{
+	char etag[40];
+	api_etag(ctx->file, etag);
+	http_header(ctx->res, "ETag", "%s", etag);
+	http_header(ctx->res, "Cache-Control", "no-cache");
+	bool not_modified;
+	if (api_conditional_get(ctx, etag, 0, &not_modified) != 0)
+		return -1;
+	if (not_modified)
+		return 0;
+	return api_send_file(ctx);
+}

@@ -162,6 +162,11 @@ void api_validator_headers(struct api_ctx *ctx, const char *etag, time_t mtime);
 /* Answers 200 with the bytes in ctx->file as JSON, handing the buffer over (no copy). */
 int api_send_file(struct api_ctx *ctx);
 /*
+ * Answers a past version read into ctx->file: its ETag, no-cache, and 304
+ * or 412 as its preconditions say, else its bytes (api_send_file).
+ */
+int api_send_revision(struct api_ctx *ctx);
+/*
  * Precondition for PUT/DELETE from If-Match / If-Unmodified-Since /
  * If-None-Match / allow_overwrite, checked under the MAC's lock.
  */

@@ -131,16 +131,7 @@ api_history_get(struct api_ctx *ctx)
 {
 	if (read_revision(ctx) != 0)
 		return -1;
-	char etag[40];
-	api_etag(ctx->file, etag);
-	http_header(ctx->res, "ETag", "%s", etag);
-	http_header(ctx->res, "Cache-Control", "no-cache");
-	bool not_modified;
-	if (api_conditional_get(ctx, etag, 0, &not_modified) != 0)
-		return -1;
-	if (not_modified)
-		return 0;
-	return api_send_file(ctx);
+	return api_send_revision(ctx);
 }
 
 /*

@@ -1,6 +1,6 @@
 /*
- * hex.h: the value of one hexadecimal digit, shared by the MAC grammar and
- * the router's percent-decoding.
+ * hex.h: the value of one hexadecimal digit, shared by the MAC grammar,
+ * the router's percent-decoding and the schemas' JSON Pointer fragments.
  */
 #ifndef IOTCONFIG_HEX_H
 #define IOTCONFIG_HEX_H

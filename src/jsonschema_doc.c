@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "uri.h"
 
 struct js_doc {
@@ -165,8 +166,8 @@ jsonschema_errors_clear(struct jsonschema_errors *e)
 }
 
 int
-jsonschema_errors_add(struct jsonschema_errors *e, const char *instance_path, const char *schema_path,
-              const char *keyword, const char *message)
+jsonschema_errors_add(struct jsonschema_errors *e, const char *instance_path,
+                      const char *schema_path, const char *keyword, const char *message)
 {
 	e->total++;
 	if (e->n >= JSONSCHEMA_MAX_ERRORS)
@@ -1044,18 +1045,6 @@ js_node_of(struct jsonschema_set *set, json_object *schema, const struct js_node
 	return compile(&w, schema, like->base, like->dialect, like->pointer, 0, 0);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s in place; -1 for a bad or NUL escape. */
 static int
 percent_decode(char *s)
@@ -1066,7 +1055,8 @@ percent_decode(char *s)
 			*o++ = *p;
 			continue;
 		}
-		int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
+		int hi = hex_value((unsigned char)p[1]),
+		    lo = hi >= 0 ? hex_value((unsigned char)p[2]) : -1;
 		if (lo < 0 || (hi | lo) == 0)
 			return -1;
 		*o++ = (char)(hi * 16 + lo);
@@ -1200,7 +1190,8 @@ jsonschema_check(struct jsonschema_set *set, const char *uri, struct jsonschema_
 	size_t before = out->total;
 	for (size_t i = 0; i < d->problems.n; i++) {
 		const struct jsonschema_error *e = &d->problems.v[i];
-		if (jsonschema_errors_add(out, e->instance_path, e->schema_path, e->keyword, e->message))
+		if (jsonschema_errors_add(out, e->instance_path, e->schema_path, e->keyword,
+		                          e->message))
 			return -1;
 	}
 	/* Resolving may compile more nodes (and grow the hash): list first. */
@@ -1240,7 +1231,7 @@ jsonschema_check(struct jsonschema_set *set, const char *uri, struct jsonschema_
 		qsort(refs.v, refs.n, sizeof *refs.v, by_instance_path);
 	for (size_t i = 0; i < refs.n && rc == 0; i++)
 		if (jsonschema_errors_add(out, refs.v[i].instance_path, "", refs.v[i].keyword,
-		                  refs.v[i].message) != 0)
+		                          refs.v[i].message) != 0)
 			rc = -1;
 	jsonschema_errors_clear(&refs);
 	if (rc != 0)

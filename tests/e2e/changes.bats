@@ -9,18 +9,7 @@
 # test uses its own MACs.
 
 load helpers
-
-setup_file() {
-	iot_start_file
-}
-
-teardown() {
-	iot_cleanup_extra
-}
-
-teardown_file() {
-	iot_stop_file
-}
+load one_instance
 
 # change JSON [curl args]: POST /api/changes
 change() {

@@ -4,18 +4,7 @@
 # forms, storage format and durability, configuration and process model.
 
 load helpers
-
-setup_file() {
-	iot_start_file
-}
-
-teardown() {
-	iot_cleanup_extra
-}
-
-teardown_file() {
-	iot_stop_file
-}
+load one_instance
 
 @test "health answers 200 healthy as JSON" {
 	call GET /api/health

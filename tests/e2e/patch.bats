@@ -8,18 +8,7 @@
 # Pointer, several terms together; the list keeps its shape.
 
 load helpers
-
-setup_file() {
-	iot_start_file
-}
-
-teardown() {
-	iot_cleanup_extra
-}
-
-teardown_file() {
-	iot_stop_file
-}
+load one_instance
 
 # patch MAC BODY [curl args]
 patch() {

@@ -9,18 +9,7 @@
 # with a clear error and nothing written.
 
 load helpers
-
-setup_file() {
-	iot_start_file
-}
-
-teardown() {
-	iot_cleanup_extra
-}
-
-teardown_file() {
-	iot_stop_file
-}
+load one_instance
 
 # import FILE [QUERY] [curl args]: POST /api/import with FILE as application/gzip.
 import() {

@@ -5,13 +5,10 @@
 # credentials, the browser is asked for them on the first write, and the
 # history names who saved. Driven by auth.mjs in Debian's Chromium.
 
-load ../e2e/helpers
+load helpers
 
 setup_file() {
-	[ -f "$IOT_ROOT/tools/node_modules/playwright-core/package.json" ] || {
-		echo "npm packages missing: run make deps" >&2
-		return 1
-	}
+	web_need_npm || return 1
 	local dir="$BATS_FILE_TMPDIR/auth"
 	mkdir -p "$dir"
 	htpasswd -cbB "$dir/htpasswd" alice 's3cret word' 2>/dev/null
@@ -25,19 +22,11 @@ setup_file() {
 	} >"$dir/lighttpd.conf"
 	IOT_LIGHTTPD_CONF="$dir/lighttpd.conf" iot_start_file
 	printf '{\n  "deviceName": "kitchen"\n}\n' >"$CONFIG_DIR/aa-bb-cc-00-00-01.json"
-	timeout 120 node "$IOT_ROOT/tests/web/auth.mjs" "$BASE_URL" "$CONFIG_DIR" alice 's3cret word' \
-		>"$BATS_FILE_TMPDIR/auth.out" 2>&1 || true
+	web_drive 120 auth "$BASE_URL" "$CONFIG_DIR" alice 's3cret word'
 }
 
 teardown_file() {
 	iot_stop_file
-}
-
-flow() {
-	grep -qxF "ok $1" "$BATS_FILE_TMPDIR/auth.out" || {
-		cat "$BATS_FILE_TMPDIR/auth.out" >&2
-		return 1
-	}
 }
 
 @test "the server asks for credentials on writes only" {
@@ -54,5 +43,5 @@ flow() {
 
 @test "answering the credentials prompt saves, and the history names the user" {
 	flow 'answering the credentials prompt saves, and the history names the user'
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/auth.out"
+	grep -qx 'all flows passed' "$WEB_OUT"
 }

@@ -7,15 +7,12 @@
 # restores. One service (conf/lighttpd.conf with write credentials) and
 # one other-origin page server (python3 http.server) for the file.
 
-load ../e2e/helpers
+load helpers
 
 MAC=aa-bb-cc-00-23-01
 
 setup_file() {
-	[ -f "$IOT_ROOT/tools/node_modules/playwright-core/package.json" ] || {
-		echo "npm packages missing: run make deps" >&2
-		return 1
-	}
+	web_need_npm || return 1
 	local dir="$BATS_FILE_TMPDIR/csrf"
 	mkdir -p "$dir/evil"
 	htpasswd -cbB "$dir/htpasswd" alice 's3cret word' 2>/dev/null
@@ -64,8 +61,7 @@ setup_file() {
 		wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/form-empty.html" && break
 		proc_stop "$(cat "$dir/evil.id")" || true
 	done
-	timeout 120 node "$IOT_ROOT/tests/web/csrf.mjs" "$IOT_PORT" "$port" "$CONFIG_DIR" "$MAC" "$rev" alice 's3cret word' \
-		>"$BATS_FILE_TMPDIR/csrf.out" 2>&1 || true
+	web_drive 120 csrf "$IOT_PORT" "$port" "$CONFIG_DIR" "$MAC" "$rev" alice 's3cret word'
 }
 
 teardown_file() {
@@ -73,13 +69,6 @@ teardown_file() {
 	id="$(cat "$BATS_FILE_TMPDIR/csrf/evil.id" 2>/dev/null)" || true
 	if [ -n "$id" ]; then proc_stop "$id" || true; fi
 	iot_stop_file
-}
-
-flow() {
-	grep -qxF "ok $1" "$BATS_FILE_TMPDIR/csrf.out" || {
-		cat "$BATS_FILE_TMPDIR/csrf.out" >&2
-		return 1
-	}
 }
 
 @test "an empty form POST from another origin does not restore" {
@@ -96,6 +85,6 @@ flow() {
 
 @test "the same restore from the service's own page is made, with the credentials" {
 	flow "the same restore from the service's own page is made, with the credentials"
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/csrf.out"
+	grep -qx 'all flows passed' "$WEB_OUT"
 	[ "$(jq -c . "$CONFIG_DIR/$MAC.json")" = '{"v":"old"}' ]
 }

@@ -9,24 +9,16 @@
 # page and the dialogs in both setups land in
 # build/test-artifacts/web/defects/.
 
-load ../e2e/helpers
+load helpers
 
 ARTIFACTS="$IOT_ROOT/build/test-artifacts/web/defects"
 SETUPS=("desktop, light" "phone, dark")
 
 setup_file() {
-	local tools="$IOT_ROOT/tools/node_modules"
-	if [ ! -f "$tools/playwright-core/package.json" ] || [ ! -f "$tools/axe-core/axe.min.js" ]; then
-		echo "npm packages missing in $tools: run make deps" >&2
-		return 1
-	fi
+	web_need_npm || return 1
 	iot_start_file
-	rm -rf "$ARTIFACTS"
-	mkdir -p "$ARTIFACTS"
-	# One bounded run for every flow; a hang fails the file, not the suite.
-	timeout 480 node "$IOT_ROOT/tests/web/defects.mjs" "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS" \
-		>"$BATS_FILE_TMPDIR/defects.out" 2>&1 || true
-	cp "$BATS_FILE_TMPDIR/defects.out" "$ARTIFACTS/defects.out"
+	web_artifacts
+	web_drive 480 defects "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS"
 }
 
 teardown_file() {
@@ -37,8 +29,8 @@ teardown_file() {
 flow() {
 	local s
 	for s in "${SETUPS[@]}"; do
-		if ! grep -qxF "ok $1 ($s)" "$BATS_FILE_TMPDIR/defects.out"; then
-			grep -F "$1 ($s)" "$BATS_FILE_TMPDIR/defects.out" >&2 || cat "$BATS_FILE_TMPDIR/defects.out" >&2
+		if ! grep -qxF "ok $1 ($s)" "$WEB_OUT"; then
+			grep -F "$1 ($s)" "$WEB_OUT" >&2 || cat "$WEB_OUT" >&2
 			return 1
 		fi
 	done
@@ -121,12 +113,12 @@ flow() {
 }
 
 @test "the driver ran every flow in both setups and reported no failure" {
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/defects.out" || {
-		cat "$BATS_FILE_TMPDIR/defects.out" >&2
+	grep -qx 'all flows passed' "$WEB_OUT" || {
+		cat "$WEB_OUT" >&2
 		return 1
 	}
 	local want
 	want=$(($(grep -c '^@test' "$BATS_TEST_FILENAME") - 1))
-	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/defects.out")" -eq $((want * 2)) ]
-	grep -qx "flows run: $((want * 2))" "$BATS_FILE_TMPDIR/defects.out"
+	[ "$(grep -c '^ok ' "$WEB_OUT")" -eq $((want * 2)) ]
+	grep -qx "flows run: $((want * 2))" "$WEB_OUT"
 }

@@ -6,35 +6,19 @@
 # schemas and configs, and each test below checks that flow's line of its
 # output. Screenshots land in build/test-artifacts/web/editor/.
 
-load ../e2e/helpers
+load helpers
 
 ARTIFACTS="$IOT_ROOT/build/test-artifacts/web/editor"
 
 setup_file() {
-	local tools="$IOT_ROOT/tools/node_modules"
-	if [ ! -f "$tools/playwright-core/package.json" ] || [ ! -f "$tools/axe-core/axe.min.js" ]; then
-		echo "npm packages missing in $tools: run make deps" >&2
-		return 1
-	fi
+	web_need_npm || return 1
 	iot_start_file
-	rm -rf "$ARTIFACTS"
-	mkdir -p "$ARTIFACTS"
-	# One bounded run for every flow; a hang fails the file, not the suite.
-	timeout 300 node "$IOT_ROOT/tests/web/editor.mjs" "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS" \
-		>"$BATS_FILE_TMPDIR/editor.out" 2>&1 || true
-	cp "$BATS_FILE_TMPDIR/editor.out" "$ARTIFACTS/editor.out"
+	web_artifacts
+	web_drive 300 editor "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS"
 }
 
 teardown_file() {
 	iot_stop_file
-}
-
-# flow NAME: the driver reported NAME as passed.
-flow() {
-	if ! grep -qxF "ok $1" "$BATS_FILE_TMPDIR/editor.out"; then
-		cat "$BATS_FILE_TMPDIR/editor.out" >&2
-		return 1
-	fi
 }
 
 @test "the editor highlights JSON, numbers its lines and folds an object" {
@@ -94,9 +78,9 @@ flow() {
 }
 
 @test "the driver ran every flow and reported no failure" {
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/editor.out" || {
-		cat "$BATS_FILE_TMPDIR/editor.out" >&2
+	grep -qx 'all flows passed' "$WEB_OUT" || {
+		cat "$WEB_OUT" >&2
 		return 1
 	}
-	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/editor.out")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 1}')" ]
+	[ "$(grep -c '^ok ' "$WEB_OUT")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 1}')" ]
 }

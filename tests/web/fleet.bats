@@ -8,16 +8,12 @@
 # the file; fleet.mjs drives Debian's Chromium (playwright-core) through
 # every flow once and checks the files on disk; each test checks its line.
 
-load ../e2e/helpers
+load helpers
 
 ARTIFACTS="$IOT_ROOT/build/test-artifacts/web-fleet"
 
 setup_file() {
-	local tools="$IOT_ROOT/tools/node_modules"
-	if [ ! -f "$tools/playwright-core/package.json" ] || [ ! -f "$tools/axe-core/axe.min.js" ]; then
-		echo "npm packages missing in $tools: run make deps" >&2
-		return 1
-	fi
+	web_need_npm || return 1
 	iot_start_file
 	local i
 	for i in 0 1 2 3; do
@@ -35,22 +31,12 @@ setup_file() {
 	cp "$CONFIG_DIR/cc-00-00-00-00-03.json" "$BATS_FILE_TMPDIR/import/"
 	printf '{"broken":' >"$BATS_FILE_TMPDIR/import/cc-00-00-00-00-21.json"
 	tar -czf "$BATS_FILE_TMPDIR/import.tar.gz" -C "$BATS_FILE_TMPDIR/import" .
-	rm -rf "$ARTIFACTS"
-	mkdir -p "$ARTIFACTS"
-	timeout 240 node "$IOT_ROOT/tests/web/fleet.mjs" "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS" \
-		"$BATS_FILE_TMPDIR/import.tar.gz" >"$BATS_FILE_TMPDIR/fleet.out" 2>&1 || true
-	cp "$BATS_FILE_TMPDIR/fleet.out" "$ARTIFACTS/fleet.out"
+	web_artifacts
+	web_drive 240 fleet "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS" "$BATS_FILE_TMPDIR/import.tar.gz"
 }
 
 teardown_file() {
 	iot_stop_file
-}
-
-flow() {
-	if ! grep -qxF "ok $1" "$BATS_FILE_TMPDIR/fleet.out"; then
-		cat "$BATS_FILE_TMPDIR/fleet.out" >&2
-		return 1
-	fi
 }
 
 @test "devices are selected one by one, and all the filter shows at once" {
@@ -102,9 +88,9 @@ flow() {
 }
 
 @test "the driver ran every flow and reported no failure" {
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/fleet.out" || {
-		cat "$BATS_FILE_TMPDIR/fleet.out" >&2
+	grep -qx 'all flows passed' "$WEB_OUT" || {
+		cat "$WEB_OUT" >&2
 		return 1
 	}
-	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/fleet.out")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 1}')" ]
+	[ "$(grep -c '^ok ' "$WEB_OUT")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 1}')" ]
 }

@@ -6,16 +6,12 @@
 # of its output. Screenshots of the list, the editor and the conflict
 # dialog at desktop and phone width land in build/test-artifacts/web/.
 
-load ../e2e/helpers
+load helpers
 
 ARTIFACTS="$IOT_ROOT/build/test-artifacts/web"
 
 setup_file() {
-	local tools="$IOT_ROOT/tools/node_modules"
-	if [ ! -f "$tools/playwright-core/package.json" ] || [ ! -f "$tools/axe-core/axe.min.js" ]; then
-		echo "npm packages missing in $tools: run make deps" >&2
-		return 1
-	fi
+	web_need_npm || return 1
 	iot_start_file
 	local n name entity ota
 	for n in 1 2 3; do
@@ -24,24 +20,12 @@ setup_file() {
 		printf '{\n  "deviceName": "%s",\n  "deviceEntityId": "light.%s",\n  "enableOTA": %s\n}\n' \
 			"${name[$n]}" "${name[$n]}" "${ota[$n]}" >"$CONFIG_DIR/aa-bb-cc-00-00-0$n.json"
 	done
-	rm -rf "$ARTIFACTS"
-	mkdir -p "$ARTIFACTS"
-	# One bounded run for every flow; a hang fails the file, not the suite.
-	timeout 240 node "$IOT_ROOT/tests/web/drive.mjs" "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS" \
-		>"$BATS_FILE_TMPDIR/drive.out" 2>&1 || true
-	cp "$BATS_FILE_TMPDIR/drive.out" "$ARTIFACTS/drive.out"
+	web_artifacts
+	web_drive 240 drive "$BASE_URL" "$CONFIG_DIR" "$ARTIFACTS"
 }
 
 teardown_file() {
 	iot_stop_file
-}
-
-# flow NAME: the driver reported NAME as passed.
-flow() {
-	if ! grep -qxF "ok $1" "$BATS_FILE_TMPDIR/drive.out"; then
-		cat "$BATS_FILE_TMPDIR/drive.out" >&2
-		return 1
-	fi
 }
 
 @test "/ redirects to the page, which lists the seeded configs with their count" {
@@ -122,7 +106,7 @@ flow() {
 
 @test "10,000 configs: the list renders and a filter keystroke updates it within the bounds" {
 	flow '10,000 configs: the list renders and a filter keystroke updates it within the bounds'
-	grep '^timing ' "$BATS_FILE_TMPDIR/drive.out" >&3
+	grep '^timing ' "$WEB_OUT" >&3
 }
 
 @test "every request went to the test's own host, and the page logged no error" {
@@ -147,9 +131,9 @@ flow() {
 }
 
 @test "the driver ran every flow and reported no failure" {
-	grep -qx 'all flows passed' "$BATS_FILE_TMPDIR/drive.out" || {
-		cat "$BATS_FILE_TMPDIR/drive.out" >&2
+	grep -qx 'all flows passed' "$WEB_OUT" || {
+		cat "$WEB_OUT" >&2
 		return 1
 	}
-	[ "$(grep -c '^ok ' "$BATS_FILE_TMPDIR/drive.out")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 3}')" ]
+	[ "$(grep -c '^ok ' "$WEB_OUT")" -eq "$(grep -c '^@test' "$BATS_TEST_FILENAME" | awk '{print $1 - 3}')" ]
 }

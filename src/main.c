@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "api.h"
 #include "buf.h"
 #include "checkin.h"
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 			                             .missing_max = settings.checkin_missing_max};
 			checkin_seen(settings.configs_dir, &lim, &fetch);
 		}
+		access_after_answer(&settings);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))
 			sweep_temps(&settings, false);
 	}

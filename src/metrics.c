@@ -92,10 +92,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "authlimit.h"
 #include "log.h"
 
 #ifndef IOTCONFIG_VERSION
@@ -115,18 +117,42 @@ static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 #define NBUCKETS ((int)(sizeof metrics_buckets / sizeof *metrics_buckets))
 
-static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404,
-                                    405, 409, 412, 413, 415, 500, 503, 507};
+static const int metrics_codes[] = {200, 204, 302, 304, 400, 401, 403, 404, 405,
+                                    409, 412, 413, 415, 429, 500, 503, 507};
 #define NCODES   ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
 #define NMETHODS 8
 #define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
 
 static const char *const metrics_op_names[METRICS_OP_COUNT] = {
-        "list",      "get",          "save",         "delete",      "get_raw",
-        "save_raw",  "history",      "get_revision", "restore",     "list_fetches",
-        "get_fetch", "list_schemas", "get_schema",   "save_schema", "delete_schema",
-        "validate",  "get_schema_of", "patch",       "change",      "list_changes",
-        "get_change", "undo",        "export",       "import",
+        "list",
+        "get",
+        "save",
+        "delete",
+        "get_raw",
+        "save_raw",
+        "history",
+        "get_revision",
+        "restore",
+        "list_fetches",
+        "get_fetch",
+        "list_schemas",
+        "get_schema",
+        "save_schema",
+        "delete_schema",
+        "validate",
+        "get_schema_of",
+        "patch",
+        "change",
+        "list_changes",
+        "get_change",
+        "undo",
+        "export",
+        "import",
+        "get_file",
+        "list_credentials",
+        "get_credential",
+        "create_credential",
+        "revoke_credential",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {
@@ -152,6 +178,9 @@ struct metrics_shm {
 	_Atomic uint64_t http[NROUTES][NMETHODS][NCODES];
 	_Atomic uint64_t mqtt_publish[METRICS_MQTT_COUNT];
 	_Atomic uint64_t checkin_writes[2]; /* [0 success, 1 error] */
+	_Atomic uint64_t device_auth[METRICS_AUTH_COUNT];
+	/* Not metrics: failed device authentications, shared the same way (authlimit.h). */
+	struct authlimit_table authlimit;
 };
 
 /*
@@ -170,9 +199,13 @@ static const char metrics_schema[] = "iot_config_operations_total{operation,stat
                                      "iot_config_http_requests_total{method,route,code} "
                                      "iot_mqtt_publish_total{status} "
                                      "iot_mqtt_connected iot_mqtt_enabled "
-                                     "iot_config_checkin_writes_total{status}";
+                                     "iot_config_checkin_writes_total{status} "
+                                     "iot_device_auth_total{result} authlimit";
 static const char *const metrics_outcomes[2] = {"success", "error"};
 static const char *const metrics_mqtt_names[METRICS_MQTT_COUNT] = {"success", "error", "dropped"};
+static const char *const metrics_auth_names[METRICS_AUTH_COUNT] = {
+        "ok", "open", "missing", "wrong", "throttled", "error",
+};
 
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
@@ -241,6 +274,9 @@ layout_signature(void)
 	h = hash_str(h, "other");
 	for (int i = 0; i < METRICS_MQTT_COUNT; i++)
 		h = hash_str(h, metrics_mqtt_names[i]);
+	for (int i = 0; i < METRICS_AUTH_COUNT; i++)
+		h = hash_str(h, metrics_auth_names[i]);
+	h = hash_num(h, AUTHLIMIT_SLOTS);
 	h = hash_num(h, NROUTES);
 	h = hash_num(h, metrics_route_count);
 	for (int i = 0; i < metrics_route_count; i++)
@@ -479,13 +515,18 @@ create_file(const char *path, bool replace)
 	struct metrics_shm *m = NULL;
 	if (rc == 0 && (ftruncate(fd, sizeof(struct metrics_shm)) != 0 || (m = map_fd(fd)) == NULL))
 		rc = -1;
+	/* The key of the failure table's hash (authlimit.h), made with the file. */
+	if (m != NULL && getrandom(m->authlimit.seed, sizeof m->authlimit.seed, 0) !=
+	                         (ssize_t)sizeof m->authlimit.seed)
+		rc = -1;
 	if (m != NULL) {
 		m->layout = metrics_layout;
 		m->start_time_ms = metrics_me_start_ms;
 		m->owner = metrics_me;
 		atomic_thread_fence(memory_order_release);
 		m->magic = METRICS_MAGIC;
-		rc = munmap(m, sizeof *m);
+		if (munmap(m, sizeof *m) != 0)
+			rc = -1;
 	}
 	bool placed = false;
 	if (rc == 0 && replace) {
@@ -674,6 +715,10 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	metrics_private.owner = metrics_me;
 	metrics_map = &metrics_private;
 	metrics_path[0] = '\0';
+	if (getrandom(metrics_private.authlimit.seed, sizeof metrics_private.authlimit.seed,
+	              GRND_NONBLOCK) != (ssize_t)sizeof metrics_private.authlimit.seed)
+		log_msg(LOG_WARN, "no random seed for the table of failed device authentications");
+	authlimit_use(&metrics_private.authlimit);
 	if (metrics_fd >= 0)
 		close(metrics_fd); /* its locks go with it */
 	metrics_fd = -1;
@@ -701,6 +746,7 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	}
 	atomic_thread_fence(memory_order_acquire);
 	metrics_map = m;
+	authlimit_use(&m->authlimit);
 	return true;
 }
 
@@ -830,6 +876,28 @@ render_checkin(struct buf *out, struct metrics_shm *m)
 		rc = buf_printf(out, "iot_config_checkin_writes_total{status=\"%s\"} %llu\n",
 		                metrics_outcomes[s],
 		                (unsigned long long)atomic_load_explicit(&m->checkin_writes[s],
+		                                                         memory_order_relaxed));
+	return rc;
+}
+
+void
+metrics_device_auth(enum metrics_auth_result result)
+{
+	if (result < 0 || result >= METRICS_AUTH_COUNT)
+		return;
+	atomic_fetch_add_explicit(&metrics_map->device_auth[result], 1, memory_order_relaxed);
+}
+
+static int
+render_device_auth(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_device_auth_total Checks of device routes by result "
+	                       "(DEVICE_AUTH).\n"
+	                       "# TYPE iot_device_auth_total counter\n");
+	for (int i = 0; i < METRICS_AUTH_COUNT && rc == 0; i++)
+		rc = buf_printf(out, "iot_device_auth_total{result=\"%s\"} %llu\n",
+		                metrics_auth_names[i],
+		                (unsigned long long)atomic_load_explicit(&m->device_auth[i],
 		                                                         memory_order_relaxed));
 	return rc;
 }
@@ -1003,5 +1071,7 @@ metrics_render(struct buf *out, size_t files_count)
 		rc = render_mqtt(out, m);
 	if (rc == 0)
 		rc = render_checkin(out, m);
+	if (rc == 0)
+		rc = render_device_auth(out, m);
 	return rc;
 }

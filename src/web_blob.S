@@ -38,5 +38,6 @@ iotconfig_web_\sym\()_end:
 	asset search_js, "web/search.js"
 	asset transfer_js, "web/transfer.js"
 	asset waiting_js, "web/waiting.js"
+	asset credential_js, "web/credential.js"
 
 	.section .note.GNU-stack,"",@progbits

@@ -25,9 +25,19 @@
 #endif
 
 static const char *const vars[] = {
-        "ESP32_CONFIGS_DIR",   "CORS_ORIGINS", "DEBUG",        "MAX_BODY_BYTES",   "METRICS_FILE",
-        "SWAGGER_UI_DIR",      "SHARED_FS",    "HISTORY_KEEP", "CHECKIN_INTERVAL", "FILE_MODE",
+        "ESP32_CONFIGS_DIR",
+        "CORS_ORIGINS",
+        "DEBUG",
+        "MAX_BODY_BYTES",
+        "METRICS_FILE",
+        "SWAGGER_UI_DIR",
+        "SHARED_FS",
+        "HISTORY_KEEP",
+        "CHECKIN_INTERVAL",
+        "FILE_MODE",
         "CHECKIN_MISSING_MAX",
+        "DEVICE_AUTH",
+        "DEVICE_SECRET_OVERLAP",
 };
 
 static void
@@ -115,6 +125,30 @@ checkin_interval_of(const char *value)
 	if (rc != 0)
 		return strncmp(err, "CHECKIN_INTERVAL: ", 18) == 0 ? -1 : -2;
 	return (long)s.checkin_interval;
+}
+
+/* DEVICE_AUTH as loaded, or -1 when refused with a message naming it. */
+static long
+device_auth_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "DEVICE_AUTH" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "DEVICE_AUTH: ", 13) == 0 ? -1 : -2;
+	return (long)s.device_auth;
+}
+
+/* DEVICE_SECRET_OVERLAP as loaded, or -1 when refused with a message naming it. */
+static long
+overlap_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "DEVICE_SECRET_OVERLAP" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "DEVICE_SECRET_OVERLAP: ", 23) == 0 ? -1 : -2;
+	return (long)s.secret_overlap;
 }
 
 /* CHECKIN_MISSING_MAX as loaded, or -1 when refused with a message naming it. */
@@ -324,6 +358,21 @@ main(void)
 	TAP_CHECK(history_keep_of("3") == 3, "settings: HISTORY_KEEP=3 is used");
 	TAP_CHECK(history_keep_of("1000") == 1000,
 	          "settings: HISTORY_KEEP maximum 1000 is accepted");
+	TAP_CHECK(device_auth_of(NULL) == DEVICE_AUTH_OFF, "settings: default DEVICE_AUTH is off");
+	TAP_CHECK(device_auth_of("off") == DEVICE_AUTH_OFF &&
+	                  device_auth_of("per-device") == DEVICE_AUTH_PER_DEVICE &&
+	                  device_auth_of("required") == DEVICE_AUTH_REQUIRED,
+	          "settings: DEVICE_AUTH off, per-device and required are used");
+	TAP_CHECK(device_auth_of("on") == -1 && device_auth_of("Required") == -1 &&
+	                  device_auth_of("per_device") == -1 && device_auth_of("false") == -1,
+	          "settings: any other DEVICE_AUTH is refused, naming it");
+	TAP_CHECK(strcmp(settings_device_auth_name(DEVICE_AUTH_PER_DEVICE), "per-device") == 0,
+	          "settings: the mode's name is the setting's spelling");
+	TAP_CHECK(overlap_of(NULL) == 604800, "settings: default DEVICE_SECRET_OVERLAP is 7 days");
+	TAP_CHECK(overlap_of("0") == 0 && overlap_of("7776000") == 7776000,
+	          "settings: DEVICE_SECRET_OVERLAP 0 and the maximum of 90 days are used");
+	TAP_CHECK(overlap_of("7776001") == -1 && overlap_of("-1") == -1 && overlap_of("7d") == -1,
+	          "settings: DEVICE_SECRET_OVERLAP above 90 days or not a number is refused");
 	TAP_CHECK(checkin_interval_of(NULL) == 60, "settings: default CHECKIN_INTERVAL is 60");
 	TAP_CHECK(checkin_interval_of("0") == 0,
 	          "settings: CHECKIN_INTERVAL=0 (noting off) is accepted");

@@ -29,6 +29,10 @@ HISTORY_KEEP ?= 20
 CHECKIN_INTERVAL ?= 60
 CHECKIN_MISSING_MAX ?= 1000
 FILE_MODE ?= 0640
+# Device secrets: off, per-device or required (README "Device secrets"),
+# and the seconds a replaced secret keeps working.
+DEVICE_AUTH ?= off
+DEVICE_SECRET_OVERLAP ?= 604800
 # HTTP Basic credentials (conf/lighttpd-auth.sh): htpasswd file, and
 # whether reads (all but devices' and probes' paths) and /metrics need them.
 AUTH_USERS_FILE ?=
@@ -208,6 +212,7 @@ run: deps-run
 		DEBUG="$(DEBUG)" MAX_BODY_BYTES="$(MAX_BODY_BYTES)" METRICS_FILE="$(abspath $(METRICS_FILE))" \
 		SHARED_FS="$(SHARED_FS)" HISTORY_KEEP="$(HISTORY_KEEP)" CHECKIN_INTERVAL="$(CHECKIN_INTERVAL)" \
 		CHECKIN_MISSING_MAX="$(CHECKIN_MISSING_MAX)" FILE_MODE="$(FILE_MODE)" \
+		DEVICE_AUTH='$(DEVICE_AUTH)' DEVICE_SECRET_OVERLAP='$(DEVICE_SECRET_OVERLAP)' \
 		IOTCONFIG_CONF_DIR="$(CURDIR)/conf" IOTCONFIG_BIN="$(RUN_BIN)" RUN_DIR="$(RUN_DIR)" \
 		SWAGGER_UI_DIR="$(abspath $(SWAGGER_UI_DIR))" MQTT_URL='$(MQTT_URL)' MQTT_USERNAME='$(MQTT_USERNAME)' \
 		MQTT_PASSWORD='$(MQTT_PASSWORD)' MQTT_PASSWORD_FILE='$(abspath $(MQTT_PASSWORD_FILE))' \

@@ -28,6 +28,11 @@
 #               devices updating at once (50 connections, one after another
 #               4 KiB chunks of the whole image, each device its own MAC),
 #               with the responder's RSS after it
+#   secret      the raw GET of a device that has a secret, sent as HTTP Basic
+#               the way esp_http_client sends it (DEVICE_AUTH=per-device,
+#               its own instance on the N=200 directory, with the admin
+#               credentials DEVICE_AUTH goes with: AUTH_USERS_FILE,
+#               AUTH_READS=true)
 #   CephFS      a throwaway cluster on loopback (tests/ceph/cluster.sh) with
 #               two ceph-fuse mounts, one node of the service on each, over
 #               a copy of the N=1,000 directory: raw GET, 304 poll, list of
@@ -82,7 +87,7 @@ die() {
 	exit 1
 }
 
-for tool in lighttpd wrk gnuplot curl sha256sum awk ss; do
+for tool in lighttpd wrk gnuplot curl sha256sum awk ss htpasswd; do
 	command -v "$tool" >/dev/null || die "$tool is missing (make deps-bench installs it)"
 done
 [ -x "$BIN" ] || die "$BIN is missing (make builds it)"
@@ -200,21 +205,27 @@ free_port() {
 	return 1
 }
 
-# start NAME CONF CONFIG_DIR [HISTORY_KEEP]: starts lighttpd, sets ${NAME}_URL
+# start NAME CONF CONFIG_DIR [HISTORY_KEEP] [DEVICE_AUTH]: starts lighttpd, sets ${NAME}_URL
 # and ${NAME}_PID.
 # A port found free can be taken by someone else before lighttpd binds it:
 # then it tries another.
 start() {
-	local name="$1" conf="$2" dir="$3" keep="${4:-20}" port pid id i attempt
-	local run="$OUT/$name/run"
+	local name="$1" conf="$2" dir="$3" keep="${4:-20}" device_auth="${5:-off}" port pid id i attempt
+	local run="$OUT/$name/run" users="" reads=false
 	mkdir -p "$run"
+	# Device secrets go with the web server's credentials for admin routes,
+	# as lighttpd-auth.sh demands (the device route itself asks none).
+	if [ "$device_auth" != off ]; then
+		users="$OUT/$name/htpasswd" reads=true
+		htpasswd -cbB "$users" bench bench 2>/dev/null || die "htpasswd could not write $users"
+	fi
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)" || die "no free port"
 		env HOST=127.0.0.1 PORT="$port" PROCS="$PROCS" ESP32_CONFIGS_DIR="$dir" CORS_ORIGINS= \
 			ALLOWED_HOSTS= DEBUG=false MAX_BODY_BYTES=1048576 METRICS_FILE="$run/metrics" SHARED_FS=auto \
 			MQTT_URL= MQTT_USERNAME= MQTT_PASSWORD= MQTT_PASSWORD_FILE= MQTT_CA_FILE= MQTT_TOPIC= MQTT_FIRMWARE_TOPIC= MQTT_CLIENT_ID= \
 			FIRMWARE_MAX_BYTES=8388608 FIRMWARE_KEEP=5 FIRMWARE_FAIL_AFTER=900 FIRMWARE_SENDFILE="${FIRMWARE_SENDFILE:-true}" FIRMWARE_BASE_URL= \
-			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 CHECKIN_MISSING_MAX=1000 FILE_MODE=0640 SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
+			HISTORY_KEEP="$keep" CHECKIN_INTERVAL=60 CHECKIN_MISSING_MAX=1000 FILE_MODE=0640 DEVICE_AUTH="$device_auth" DEVICE_SECRET_OVERLAP=604800 AUTH_USERS_FILE="$users" AUTH_READS="$reads" SWAGGER_UI_DIR="$run" IOTCONFIG_BIN="$BIN" IOTCONFIG_CONF_DIR="$ROOT/conf" RUN_DIR="$run" \
 			FLOOR_BIN="$FLOOR" FLOOR_HEAD="$OUT/floor.head" FLOOR_FILE="$TARGET_FILE" \
 			FLOOR_SENDFILE_HEAD="$OUT/floor-sendfile.head" \
 			lighttpd -D -f "$conf" >"$OUT/$name/lighttpd.log" 2>&1 &
@@ -249,6 +260,7 @@ mkdir -p "$OUT/fw/configs"
 rm -rf "$OUT/fw/configs/.firmware"
 start fw "$ROOT/bench/lighttpd.conf" "$OUT/fw/configs"
 FIRMWARE_SENDFILE=false start fwstream "$ROOT/bench/lighttpd.conf" "$OUT/fw/configs"
+start secret "$ROOT/bench/lighttpd.conf" "$OUT/n200/configs" 20 per-device
 # The other build, when compared: the same directory, the same settings.
 if [ -n "$BASE" ]; then
 	BIN_MEASURED="$BIN"
@@ -304,6 +316,18 @@ check_body "$n200_URL/floor/$MAC.json" "$TARGET_FILE"
 check_body "$n200_URL/floor-sendfile/$MAC.json" "$TARGET_FILE"
 check_body "$n200_URL/api/configs/$MAC.json" "$TARGET_FILE"
 check_body "$cgi_URL/api/configs/$MAC.json" "$TARGET_FILE"
+# The target device's secret, made as an admin would (the responder run once
+# as CGI, authenticated as the web server would say); the instances with
+# DEVICE_AUTH off go on ignoring it.
+SECRET="$(env -i REQUEST_METHOD=POST REQUEST_URI="/api/configs/$MAC/credential" REMOTE_USER=bench CONTENT_TYPE=application/json \
+	DEVICE_AUTH=per-device ESP32_CONFIGS_DIR="$C200" METRICS_FILE="$OUT/secret.metrics" "$BIN" </dev/null 2>/dev/null |
+	grep -o '"secret":"[A-Za-z0-9_-]*"' | cut -d'"' -f4)"
+[ -n "$SECRET" ] || die "no secret could be made for $MAC"
+DEVICE_BASIC="Authorization: Basic $(printf '%s:%s' "$MAC" "$SECRET" | base64 -w0)"
+curl -sf -H "$DEVICE_BASIC" "$secret_URL/api/configs/$MAC.json" | cmp -s - "$TARGET_FILE" ||
+	die "the device with its secret does not get the bytes of $TARGET_FILE"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$secret_URL/api/configs/$MAC.json")" = 401 ] ||
+	die "the device without its secret is not refused"
 [ -z "$BASE" ] || check_body "$base_URL/api/configs/$MAC.json" "$TARGET_FILE"
 got="$(curl -sf -D - -o /dev/null "$n200_URL/api/configs/$MAC.json" | tr -d '\r')"
 grep -qxF "ETag: $ETAG" <<<"$got" || die "the service's ETag is not the floor's ($ETAG)"
@@ -449,6 +473,8 @@ if [ "$CEPH" = 1 ]; then
 		"CephFS list N=1000|cephA|service|/api/configs|GET||"
 	)
 fi
+# The device secret row: the raw GET through the instance with DEVICE_AUTH on.
+ROWS+=("raw GET, secret checked|secret|service|/api/configs/$MAC.json|GET||$DEVICE_BASIC")
 # The fleet view at N=10,000 takes a good part of a second per request:
 # too long for wrk's rows. One request at a time instead, FLEET_TRIES each,
 # interleaved like the rows: name | instance | path | POST body (JSON; @N@
@@ -534,10 +560,10 @@ rss_report() { # LIGHTTPD_PID: max VmRSS (kB) of its service responders, with th
 echo "bench: ${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, wrk -t1 -c$CONNS, $PROCS responder processes"
 # Warm-up: caches filled and every process started before anything counts.
 for idx in "${!ROWS[@]}"; do
-	IFS='|' read -r name inst kind path method _ _ <<<"${ROWS[$idx]}"
+	IFS='|' read -r name inst kind path method _ header <<<"${ROWS[$idx]}"
 	url_var="${inst}_URL"
 	[ "$kind" != replace ] && [ "$method" != PUT ] || continue
-	wrk -t1 -c"$CONNS" -d1s "${!url_var}$path" >/dev/null
+	BENCH_HEADER="$header" wrk -t1 -c"$CONNS" -d1s -s "$ROOT/bench/wrk.lua" "${!url_var}$path" >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
 	for idx in "${!ROWS[@]}"; do
@@ -656,6 +682,7 @@ RATIOS=(
 	"sendfile floor / floor|sendfile floor|floor"
 	"cgi raw GET / raw GET|cgi raw GET|raw GET"
 	"responder CPU per request, raw GET / floor|raw GET|floor|cpu"
+	"raw GET with a secret checked / without (goal >= 0.85)|raw GET, secret checked|raw GET"
 	"PUT (history on) / durable replace (goal >= 0.65)|PUT|durable replace"
 	"PUT (history on) / durable replace with history link|PUT|durable replace with history link"
 	"durable replace with history link / durable replace|durable replace with history link|durable replace"
@@ -691,7 +718,7 @@ function us(v) { return v >= 10000 ? sprintf("%.1f ms", v / 1000) : sprintf("%d 
 function cpu(v) { return v < 0 ? "-" : sprintf("%.1f", v) }
 # The value of ratio "a|b|how" in round r.
 function value(a, b, how, r,    o) {
-	if (how == "time") return rps[row[b], r] / rps[row[a], r]
+	if (how == "time") return rps[row[a], r] / rps[row[b], r] # time per request of b over a
 	if (how == "cpu") return resp[row[a], r] / resp[row[b], r]
 	if (how ~ /^over:/) { split(how, o, ":"); return (rps[row[a], r] / rps[row[b], r]) / (rps[row[o[2]], r] / rps[row[o[3]], r]) }
 	return rps[row[a], r] / rps[row[b], r]

@@ -16,6 +16,11 @@
 #   AUTH_METRICS     true: /metrics needs credentials too (with AUTH_READS);
 #                    false: it stays open; empty (the default): as
 #                    AUTH_READS, since /metrics names every device's MAC
+#   DEVICE_AUTH      the responder's setting, checked here too: anything
+#                    but off needs AUTH_USERS_FILE and AUTH_READS=true,
+#                    since the admin routes would otherwise hand every
+#                    config, and new device secrets, to anyone (the
+#                    responder refuses them without credentials: 403)
 #
 # With AUTH_USERS_FILE alone every method but GET, HEAD and OPTIONS needs
 # credentials (the writes), except the checks (POST
@@ -29,6 +34,7 @@ set -eu
 users="${AUTH_USERS_FILE:-}"
 reads="${AUTH_READS:-false}"
 metrics="${AUTH_METRICS:-$reads}"
+device="${DEVICE_AUTH:-off}"
 
 fail() {
 	printf 'iotconfig: %s\n' "$*" >&2
@@ -41,6 +47,11 @@ for kv in "AUTH_READS=$reads" "AUTH_METRICS=$metrics"; do
 	*) fail "${kv%%=*}: '${kv#*=}' is not true or false" ;;
 	esac
 done
+
+if [ "$device" != off ]; then
+	[ -n "$users" ] && [ "$reads" = true ] ||
+		fail "DEVICE_AUTH=$device needs AUTH_USERS_FILE and AUTH_READS=true: without them the admin routes show every config, and make device secrets, for anyone"
+fi
 
 if [ -z "$users" ]; then
 	[ "$reads" = false ] || fail "AUTH_READS=true needs AUTH_USERS_FILE (an htpasswd file)"

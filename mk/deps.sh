@@ -11,7 +11,7 @@ set -eu
 
 pkgs_run="make gcc pkg-config libc6-dev lighttpd libfcgi-dev libjson-c-dev nettle-dev libmosquitto-dev libpcre2-dev libgmp-dev libarchive-dev curl ca-certificates"
 pkgs_test="bats jq json-schema-test-suite python3-yaml libfcgi-bin mosquitto mosquitto-clients openssl clang libclang-rt-14-dev valgrind apache2 libapache2-mod-fcgid libapache2-mod-xsendfile apache2-utils prometheus chromium man-db groff-base util-linux procps iproute2 psmisc"
-pkgs_bench="wrk gnuplot-nox fonts-dejavu-core procps iproute2"
+pkgs_bench="wrk gnuplot-nox fonts-dejavu-core procps iproute2 apache2-utils"
 # `make test-image` when neither docker nor podman works: podman with runc
 # (crun refuses hybrid cgroup hierarchies), its network plugins, and
 # debootstrap for a local base image (LOCAL_BASE=1).

@@ -1,6 +1,7 @@
 # mk/fuzz.mk: libFuzzer harnesses (tests/fuzz/) for the MAC parser, the
 # request-body validator, the JSON Schema validator, the router with the
-# request path behind it, the firmware image reader and the Range grammar.
+# request path behind it, the firmware image reader, the Range grammar,
+# and the Authorization header devices send.
 #
 #   make fuzz [FUZZ_SECONDS=60]   fuzz each harness for FUZZ_SECONDS, keeping
 #                                 what it learns in build/fuzz/corpus/
@@ -25,7 +26,7 @@ LDFLAGS_fuzz := -fsanitize=fuzzer $(FUZZ_SAN)
 build/fuzz/%: CC := $(FUZZ_CC)
 $(eval $(call variant,fuzz))
 
-FUZZ_HARNESSES := fuzz_mac fuzz_jsonbody fuzz_jsonschema fuzz_router fuzz_espimage fuzz_byterange
+FUZZ_HARNESSES := fuzz_mac fuzz_jsonbody fuzz_jsonschema fuzz_router fuzz_espimage fuzz_byterange fuzz_authheader
 FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_HARNESSES))
 FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 # The router harness replaces src/transport.c with an in-memory transport.

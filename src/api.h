@@ -41,6 +41,10 @@ struct api_ctx {
 	const char *change_id;              /* the fleet change a write is part of, or NULL */
 	char replaced[HISTORY_REV_LEN + 1]; /* out: revision of the version a change
 	                                       replaced, "" when none was kept */
+	/* A device route's check (access.h): */
+	bool device_has_secret;    /* the MAC has a secret */
+	bool device_authenticated; /* the request presented it */
+	unsigned retry_after;      /* seconds, for a 429 */
 	/*
 	 * out: a device fetch to note once the answer has left (its mac set),
 	 * or left empty; NULL when the caller notes nothing.
@@ -88,6 +92,13 @@ int api_import(struct api_ctx *ctx);
 /* api_raw.c: what devices fetch */
 int api_raw_get(struct api_ctx *ctx);
 int api_raw_put(struct api_ctx *ctx);
+/* The exact bytes of a config for admins and the page (no device check, no fetch note). */
+int api_file_get(struct api_ctx *ctx);
+/* api_credential.c: the devices' secrets (credential.h) */
+int api_credentials_list(struct api_ctx *ctx);
+int api_credential_get(struct api_ctx *ctx);
+int api_credential_create(struct api_ctx *ctx);
+int api_credential_revoke(struct api_ctx *ctx);
 /* api_history.c: past versions, restore */
 int api_history_list(struct api_ctx *ctx);
 int api_history_get(struct api_ctx *ctx);

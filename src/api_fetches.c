@@ -19,6 +19,15 @@
  * while there is still none; a device holding an ETag is not current once
  * its config is gone. A config that cannot be read counts as not current:
  * nothing proves the device holds it.
+ *
+ * Device secrets (access.h): each fetch says whether it was
+ * `authenticated` (carried the device's secret); `has_secret` says whether
+ * the device has one now, `last_authenticated_fetch_at` when it last
+ * fetched with it (any client's, null: never). While DEVICE_AUTH is on and
+ * the device has a secret, only its authenticated clients can be the
+ * device (checkin_device_client), and nobody else's fetch is noted for it
+ * at all (a fetch without the secret is refused). Which devices have one
+ * is read once per walk, from one listing of .credentials.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +38,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "checkin.h"
+#include "credential.h"
 
 /* Is the config's ETag (have: 1 known, 0 no config, -1 unknown) what client c holds? */
 static bool
@@ -77,21 +87,46 @@ client_fields(struct buf *out, const struct checkin_client *c, bool current)
 		rc = json_text(out, c->addr);
 	if (rc == 0)
 		rc = buf_puts(out, ",\"user_agent\":");
-	return rc == 0 ? json_text(out, c->user_agent) : -1;
+	if (rc == 0)
+		rc = json_text(out, c->user_agent);
+	return rc == 0 ? buf_printf(out, ",\"authenticated\":%s",
+	                            c->authenticated ? "true" : "false")
+	               : -1;
+}
+
+/* Appends when any client of note last fetched authenticated, or null. */
+static int
+last_authenticated(struct buf *out, const struct checkin_note *note)
+{
+	int64_t t = -1;
+	for (size_t i = 0; i < note->n; i++)
+		if (note->client[i].authenticated && note->client[i].at > t)
+			t = note->client[i].at;
+	if (t < 0)
+		return buf_puts(out, "null");
+	char at[32];
+	api_rfc3339(t, at);
+	return buf_printf(out, "\"%s\"", at);
 }
 
 /*
  * Appends one note as the JSON object the routes answer: the device's
- * fetch, and with all set every client's too.
+ * fetch, whether it has a secret now, and with all set every client's
+ * fetch too.
  */
 static int
 note_json(struct buf *out, const struct checkin_note *note, int device, int have, const char *hex,
-          bool all)
+          bool has_secret, bool all)
 {
 	const struct checkin_client *d = &note->client[device];
 	int rc = buf_printf(out, "{\"mac_address\":\"%s\",", note->mac);
 	if (rc == 0)
 		rc = client_fields(out, d, holds_current(d, have, hex));
+	if (rc == 0)
+		rc = buf_printf(out, ",\"has_secret\":%s,\"last_authenticated_fetch_at\":",
+		                has_secret ? "true" : "false");
+	if (rc == 0)
+		rc = last_authenticated(out, note);
 	if (rc == 0 && all) {
 		rc = buf_puts(out, ",\"clients\":[");
 		for (size_t i = 0; i < note->n && rc == 0; i++) {
@@ -146,23 +181,34 @@ rule_interval(const struct settings *s)
 /* The walk over the notes (checkin_each) that GET /api/fetches and /metrics share. */
 struct walk {
 	unsigned interval_s;
+	bool checked;      /* DEVICE_AUTH is on: secrets are asked for */
+	uint64_t *secrets; /* the MACs that have a secret (credential_macs) */
+	size_t secrets_n;
 	struct buf *out;  /* JSON, or the timestamp series */
 	struct buf *info; /* /metrics: the info series, appended after the walk */
 	size_t count, outdated;
 };
 
+/* Does the device of note have a secret? */
+static bool
+walk_has_secret(const struct walk *w, const struct checkin_note *note)
+{
+	return credential_in(w->secrets, w->secrets_n, mac_value(note->mac));
+}
+
 static int
 list_one(const struct checkin_note *note, void *arg)
 {
 	struct walk *w = arg;
-	int device = checkin_device_client(note, w->interval_s);
+	bool has_secret = walk_has_secret(w, note);
+	int device = checkin_device_client(note, w->interval_s, w->checked && has_secret);
 	if (device < 0)
 		return 0;
 	char hex[DIGEST_HEX_LEN + 1];
 	int have = catalog_etag(mac_value(note->mac), hex);
 	int rc = w->count > 0 ? buf_puts(w->out, ",") : 0;
 	w->count++;
-	return rc == 0 ? note_json(w->out, note, device, have, hex, false) : -1;
+	return rc == 0 ? note_json(w->out, note, device, have, hex, has_secret, false) : -1;
 }
 
 /* The list cache, fresh, for each device's current ETag. */
@@ -186,12 +232,19 @@ api_fetches_list(struct api_ctx *ctx)
 	}
 	struct buf *out = ctx->res->body;
 	out->len = 0;
-	struct walk w = {.interval_s = rule_interval(ctx->settings), .out = out};
+	struct walk w = {.interval_s = rule_interval(ctx->settings),
+	                 .checked = ctx->settings->device_auth != DEVICE_AUTH_OFF,
+	                 .out = out};
+	if (credential_macs(dirfd, &w.secrets, &w.secrets_n, &r) != 0) {
+		close(dirfd);
+		return api_store_error(ctx, &r);
+	}
 	int rc = buf_puts(out, "{\"fetches\":[");
 	if (rc == 0)
 		rc = checkin_each(dirfd, (int64_t)time(NULL), ctx->settings->checkin_missing_max,
 		                  list_one, &w, &r);
 	close(dirfd);
+	free(w.secrets);
 	if (rc != 0 && r.status != STORE_OK)
 		return api_store_error(ctx, &r);
 	if (rc == 0)
@@ -208,7 +261,11 @@ api_fetch_get(struct api_ctx *ctx)
 	struct checkin_note note;
 	struct store_result r;
 	int found = checkin_read(dirfd, ctx->mac, (int64_t)time(NULL), &note, NULL, &r);
-	int device = found == 1 ? checkin_device_client(&note, rule_interval(ctx->settings)) : -1;
+	bool has_secret = credential_exists(dirfd, ctx->mac);
+	bool checked = ctx->settings->device_auth != DEVICE_AUTH_OFF;
+	int device = found == 1 ? checkin_device_client(&note, rule_interval(ctx->settings),
+	                                                checked && has_secret)
+	                        : -1;
 	if (found < 0) {
 		close(dirfd);
 		return api_store_error(ctx, &r);
@@ -234,7 +291,7 @@ api_fetch_get(struct api_ctx *ctx)
 	}
 	close(dirfd);
 	ctx->res->body->len = 0;
-	return answer(ctx, note_json(ctx->res->body, &note, device, have, hex, true));
+	return answer(ctx, note_json(ctx->res->body, &note, device, have, hex, has_secret, true));
 }
 
 /* One device's series: its timestamp, and its info line kept for later. */
@@ -242,7 +299,8 @@ static int
 metrics_one(const struct checkin_note *note, void *arg)
 {
 	struct walk *w = arg;
-	int device = checkin_device_client(note, w->interval_s);
+	int device =
+	        checkin_device_client(note, w->interval_s, w->checked && walk_has_secret(w, note));
 	if (device < 0)
 		return 0;
 	const struct checkin_client *d = &note->client[device];
@@ -275,7 +333,12 @@ api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf
 		usable = false; /* an unreadable directory just shows no device */
 	}
 	scratch->len = 0;
-	struct walk w = {.interval_s = rule_interval(settings), .out = out, .info = scratch};
+	struct walk w = {.interval_s = rule_interval(settings),
+	                 .checked = settings->device_auth != DEVICE_AUTH_OFF,
+	                 .out = out,
+	                 .info = scratch};
+	if (usable && w.checked && credential_macs(dirfd, &w.secrets, &w.secrets_n, &r) != 0)
+		w.secrets_n = 0; /* unreadable: every device shown by the rule without secrets */
 	struct checkin_limits lim = limits_of(settings);
 	int rc = buf_puts(out, "# HELP iot_config_device_last_fetch_timestamp_seconds When each "
 	                       "device last fetched its config, seconds since the epoch.\n"
@@ -299,5 +362,6 @@ api_fetches_metrics(const struct settings *settings, struct buf *out, struct buf
 		                w.outdated);
 	if (usable)
 		close(dirfd);
+	free(w.secrets);
 	return rc;
 }

@@ -2,6 +2,8 @@
  * api_raw.c: what devices fetch and how their file is uploaded as is.
  *   GET /api/configs/{mac_address}.json   the stored bytes, with ETag/Last-Modified
  *   GET /esp32/config/{mac_address}.json  the same, at the old static server's path
+ *   GET /api/configs/{mac_address}/file   the same for admins and the page: an
+ *                                         admin route (access.h), never noted
  *   PUT /api/configs/{mac_address}.json   the body is stored byte for byte
  * A poll whose If-None-Match matches costs a 304 with headers only; the
  * other preconditions (If-Match, If-Unmodified-Since, If-Modified-Since)
@@ -32,6 +34,9 @@
  * their own where the page is served from a trustworthy origin. Nothing
  * of this is proof: a device can be mimicked; checkin_note.h's rule keeps
  * an unmarked read by another client from replacing the device's own.
+ * The proof is the device's secret (access.h): a fetch that carried it is
+ * noted as authenticated, and with DEVICE_AUTH on, a device that has one
+ * gets here only with it, so nobody else's read is noted for it at all.
  */
 #include <string.h>
 
@@ -74,17 +79,17 @@ note_fetch(struct api_ctx *ctx, const char *etag)
 		memcpy(hex, etag + 1, DIGEST_HEX_LEN); /* without the quotes */
 		hex[DIGEST_HEX_LEN] = '\0';
 	}
-	/* Devices have no credentials of their own yet: no fetch is authenticated. */
-	checkin_fetch_init(ctx->fetch, ctx->mac, etag != NULL ? hex : NULL, false,
-	                   ctx->req->remote_addr, ctx->req->user_agent);
+	checkin_fetch_init(ctx->fetch, ctx->mac, etag != NULL ? hex : NULL,
+	                   ctx->device_authenticated, ctx->req->remote_addr, ctx->req->user_agent);
 }
 
-int
-api_raw_get(struct api_ctx *ctx)
+/* The stored bytes with their validators; device: a device's fetch, noted. */
+static int
+serve_file(struct api_ctx *ctx, bool device)
 {
 	struct store_file_info info;
 	if (api_read_config(ctx, &info) != 0) {
-		if (ctx->err.kind == ERR_RECORD_NOT_FOUND)
+		if (device && ctx->err.kind == ERR_RECORD_NOT_FOUND)
 			note_fetch(ctx, NULL);
 		return -1;
 	}
@@ -107,10 +112,23 @@ api_raw_get(struct api_ctx *ctx)
 	bool not_modified;
 	if (api_conditional_get(ctx, etag, info.mtime, &not_modified) != 0)
 		return -1;
-	note_fetch(ctx, etag);
+	if (device)
+		note_fetch(ctx, etag);
 	if (not_modified)
 		return 0;
 	return api_send_file(ctx);
+}
+
+int
+api_raw_get(struct api_ctx *ctx)
+{
+	return serve_file(ctx, true);
+}
+
+int
+api_file_get(struct api_ctx *ctx)
+{
+	return serve_file(ctx, false);
 }
 
 int

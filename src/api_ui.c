@@ -56,6 +56,7 @@ WEB_ASSET(search_js)
 WEB_ASSET(transfer_js)
 WEB_ASSET(waiting_js)
 WEB_ASSET(firmware_js)
+WEB_ASSET(credential_js)
 
 #define JS  "text/javascript; charset=utf-8"
 #define CSS "text/css; charset=utf-8"
@@ -70,15 +71,25 @@ static const struct ui_asset {
 	{                                                                                          \
 		name, type, iotconfig_web_##sym##_start, iotconfig_web_##sym##_end                 \
 	}
-        ENTRY("app.css", CSS, app_css),        ENTRY("app.js", JS, app_js),
-        ENTRY("api.js", JS, api_js),           ENTRY("list.js", JS, list_js),
-        ENTRY("editor.js", JS, editor_js),     ENTRY("history.js", JS, history_js),
-        ENTRY("diff.js", JS, diff_js),         ENTRY("mac.js", JS, mac_js),
-        ENTRY("dom.js", JS, dom_js),           ENTRY("codemirror.js", JS, codemirror_js),
-        ENTRY("jsontree.js", JS, jsontree_js), ENTRY("schema.js", JS, schema_js),
-        ENTRY("device.js", JS, device_js),     ENTRY("create.js", JS, create_js),
-        ENTRY("fleet.js", JS, fleet_js),       ENTRY("search.js", JS, search_js),
-        ENTRY("transfer.js", JS, transfer_js), ENTRY("waiting.js", JS, waiting_js),
+        ENTRY("app.css", CSS, app_css),
+        ENTRY("app.js", JS, app_js),
+        ENTRY("api.js", JS, api_js),
+        ENTRY("list.js", JS, list_js),
+        ENTRY("editor.js", JS, editor_js),
+        ENTRY("history.js", JS, history_js),
+        ENTRY("diff.js", JS, diff_js),
+        ENTRY("mac.js", JS, mac_js),
+        ENTRY("dom.js", JS, dom_js),
+        ENTRY("codemirror.js", JS, codemirror_js),
+        ENTRY("jsontree.js", JS, jsontree_js),
+        ENTRY("schema.js", JS, schema_js),
+        ENTRY("device.js", JS, device_js),
+        ENTRY("create.js", JS, create_js),
+        ENTRY("fleet.js", JS, fleet_js),
+        ENTRY("search.js", JS, search_js),
+        ENTRY("transfer.js", JS, transfer_js),
+        ENTRY("waiting.js", JS, waiting_js),
+        ENTRY("credential.js", JS, credential_js),
         ENTRY("firmware.js", JS, firmware_js),
 #undef ENTRY
 };

@@ -254,10 +254,10 @@ checkin_regular(const struct checkin_client *c, unsigned interval_s)
 }
 
 int
-checkin_device_client(const struct checkin_note *note, unsigned interval_s)
+checkin_device_client(const struct checkin_note *note, unsigned interval_s, bool secret)
 {
 	bool any_auth = false;
-	for (size_t i = 0; i < note->n; i++)
+	for (size_t i = 0; i < note->n && secret; i++)
 		any_auth |= note->client[i].authenticated;
 	int regular = -1, first = -1;
 	for (size_t i = 0; i < note->n; i++) {
@@ -292,11 +292,11 @@ same_client(const struct checkin_client *c, const struct checkin_fetch *f)
 
 /* The place a new client takes: a free one, or one given up (see checkin_update). */
 static size_t
-place_for_new(struct checkin_note *note, unsigned interval_s)
+place_for_new(struct checkin_note *note, unsigned interval_s, bool secret)
 {
 	if (note->n < CHECKIN_CLIENTS)
 		return note->n++;
-	int device = checkin_device_client(note, interval_s);
+	int device = checkin_device_client(note, interval_s, secret);
 	int pick = -1;
 	for (size_t i = 0; i < note->n; i++) {
 		if ((int)i == device)
@@ -333,7 +333,8 @@ checkin_update(struct checkin_note *note, const struct checkin_fetch *f, int64_t
 		if (now < c->first_at)
 			c->first_at = now; /* another node's clock was ahead */
 	} else {
-		c = &note->client[place_for_new(note, interval_s)];
+		/* An authenticated fetch proves the device has a secret, checked. */
+		c = &note->client[place_for_new(note, interval_s, f->authenticated)];
 		memset(c, 0, sizeof *c);
 		c->first_at = now;
 		c->authenticated = f->authenticated;

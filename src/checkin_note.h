@@ -86,15 +86,20 @@ bool checkin_parse(const char *mac, const char *data, size_t len, struct checkin
 bool checkin_regular(const struct checkin_client *c, unsigned interval_s);
 
 /*
- * Which client is the device (an index below note->n; -1 when n is 0):
- *   - when a client fetched authenticated, only those are candidates;
+ * Which client is the device (an index below note->n; -1 when n is 0);
+ * secret: the device has a secret that its fetches are checked against
+ * (DEVICE_AUTH on):
+ *   - with secret, when a client fetched authenticated, only those are
+ *     candidates (without: every client is, since an authenticated fetch
+ *     from before a revocation, or from before DEVICE_AUTH was turned
+ *     off, proves nothing about who fetches now);
  *   - of the candidates that fetch regularly (checkin_regular), the one
  *     that fetched last: a device that changed its address or firmware is
  *     followed once its new client is regular too;
  *   - when none is regular yet, the one seen first: a read by someone
  *     else after the device's first fetch does not replace it.
  */
-int checkin_device_client(const struct checkin_note *note, unsigned interval_s);
+int checkin_device_client(const struct checkin_note *note, unsigned interval_s, bool secret);
 
 /* The newest fetch of any client of the note (0 when it has none). */
 int64_t checkin_newest(const struct checkin_note *note);
@@ -108,7 +113,8 @@ int64_t checkin_newest(const struct checkin_note *note);
  * one), or its last noted fetch is more than interval_s seconds away
  * from now (either way: the note may come from another node's clock; in
  * whole seconds, so a write is never early). A new client takes a free
- * place, or replaces one: never the device's (checkin_device_client), first
+ * place, or replaces one: never the device's (checkin_device_client, with
+ * a secret when f is authenticated), first
  * those not regular, the oldest first.
  */
 int checkin_update(struct checkin_note *note, const struct checkin_fetch *f, int64_t now,

@@ -25,6 +25,10 @@ enum api_error_kind {
 	ERR_STORAGE_UNAVAILABLE,   /* 503 STORAGE_UNAVAILABLE */
 	ERR_INSUFFICIENT_STORAGE,  /* 507 INSUFFICIENT_STORAGE */
 	ERR_STORAGE_NOT_DURABLE,   /* 500 STORAGE_NOT_DURABLE (the change is made) */
+	ERR_UNAUTHORIZED,          /* 401 UNAUTHORIZED (a device route without its secret) */
+	ERR_FORBIDDEN,             /* 403 FORBIDDEN (an admin route without the web
+	                              server's credentials while DEVICE_AUTH is on) */
+	ERR_TOO_MANY_REQUESTS,     /* 429 TOO_MANY_REQUESTS (wrong secrets, slowed down) */
 	ERR_ORIGIN_NOT_ALLOWED,    /* 403 ORIGIN_NOT_ALLOWED (a change from another origin) */
 	ERR_HOST_NOT_ALLOWED,      /* 421 HOST_NOT_ALLOWED (Host not in ALLOWED_HOSTS) */
 	ERR_FIRMWARE_IN_USE,       /* 409 FIRMWARE_IN_USE (a target, or no room for another) */

@@ -179,6 +179,7 @@ static const struct {
         NAME("HTTP_USER_AGENT"),
         NAME("HTTP_SEC_FETCH_MODE"),
         NAME("HTTP_SEC_FETCH_SITE"),
+        NAME("HTTP_AUTHORIZATION"),
         NAME("HTTP_HOST"),
         NAME("HTTP_REFERER"),
         NAME("HTTP_RANGE"),
@@ -243,6 +244,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->user_agent,
 	        &req->sec_fetch_mode,
 	        &req->sec_fetch_site,
+	        &req->authorization,
 	        &req->host,
 	        &req->referer,
 	        &req->range,
@@ -614,6 +616,8 @@ reason_phrase(int status)
 		return "Range Not Satisfiable";
 	case 421:
 		return "Misdirected Request";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 503:

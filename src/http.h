@@ -57,6 +57,9 @@ struct http_request {
 	const char *user_agent;        /* User-Agent, as sent */
 	const char *sec_fetch_mode;    /* Sec-Fetch-Mode: set by browsers, never by devices */
 	const char *sec_fetch_site;    /* Sec-Fetch-Site: where a browser's request comes from */
+	const char *authorization;     /* Authorization: a device's secret (access.h); never
+	                                  logged. The web server's own credentials show as
+	                                  remote_user instead. */
 	const char *host;              /* Host: the name the client addressed */
 	const char *referer;           /* Referer: the page a browser's request comes from */
 	const char *range;             /* Range (byterange.h) */

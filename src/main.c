@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "api.h"
 #include "buf.h"
 #include "checkin.h"
@@ -285,6 +286,7 @@ main(int argc, char **argv)
 			                             .missing_max = settings.checkin_missing_max};
 			checkin_seen(settings.configs_dir, &lim, &fetch);
 		}
+		access_after_answer(&settings);
 		/* Answer first, keep books after: a device waits for no note. */
 		api_ota_after_answer(&settings, delivered);
 		if (transport_is_cgi(tx) && (method == HTTP_PUT || method == HTTP_DELETE))

@@ -92,10 +92,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "authlimit.h"
 #include "log.h"
 
 #ifndef IOTCONFIG_VERSION
@@ -116,7 +118,7 @@ static const double metrics_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
 #define NBUCKETS ((int)(sizeof metrics_buckets / sizeof *metrics_buckets))
 
 static const int metrics_codes[] = {200, 201, 204, 206, 302, 304, 400, 401, 403, 404,
-                                    405, 409, 412, 413, 415, 416, 500, 503, 507};
+                                    405, 409, 412, 413, 415, 416, 429, 500, 503, 507};
 #define NCODES   ((int)(sizeof metrics_codes / sizeof *metrics_codes) + 1) /* + other */
 #define NMETHODS 8
 #define NROUTES  (METRICS_MAX_ROUTES + 1) /* + unmatched */
@@ -155,6 +157,11 @@ static const char *const metrics_op_names[METRICS_OP_COUNT] = {
         "get_firmware_state",
         "download_firmware",
         "get_firmware_manifest",
+        "get_file",
+        "list_credentials",
+        "get_credential",
+        "create_credential",
+        "revoke_credential",
 };
 
 static const char *const metrics_method_names[NMETHODS] = {
@@ -182,6 +189,9 @@ struct metrics_shm {
 	_Atomic uint64_t checkin_writes[2]; /* [0 success, 1 error] */
 	_Atomic uint64_t fw_downloads[METRICS_FW_COUNT];
 	_Atomic uint64_t fw_bytes[METRICS_FW_COUNT];
+	_Atomic uint64_t device_auth[METRICS_AUTH_COUNT];
+	/* Not metrics: failed device authentications, shared the same way (authlimit.h). */
+	struct authlimit_table authlimit;
 };
 
 /*
@@ -202,11 +212,15 @@ static const char metrics_schema[] = "iot_config_operations_total{operation,stat
                                      "iot_mqtt_connected iot_mqtt_enabled "
                                      "iot_config_checkin_writes_total{status} "
                                      "iot_firmware_downloads_total{result} "
-                                     "iot_firmware_download_bytes_total{result}";
+                                     "iot_firmware_download_bytes_total{result} "
+                                     "iot_device_auth_total{result} authlimit";
 static const char *const metrics_outcomes[2] = {"success", "error"};
 static const char *const metrics_mqtt_names[METRICS_MQTT_COUNT] = {"success", "error", "dropped"};
 static const char *const metrics_fw_names[METRICS_FW_COUNT] = {"complete", "partial",
                                                                "not_modified", "aborted"};
+static const char *const metrics_auth_names[METRICS_AUTH_COUNT] = {
+        "ok", "open", "missing", "wrong", "throttled", "error",
+};
 
 static struct metrics_shm metrics_private;
 static struct metrics_shm *metrics_map = &metrics_private;
@@ -277,6 +291,9 @@ layout_signature(void)
 		h = hash_str(h, metrics_mqtt_names[i]);
 	for (int i = 0; i < METRICS_FW_COUNT; i++)
 		h = hash_str(h, metrics_fw_names[i]);
+	for (int i = 0; i < METRICS_AUTH_COUNT; i++)
+		h = hash_str(h, metrics_auth_names[i]);
+	h = hash_num(h, AUTHLIMIT_SLOTS);
 	h = hash_num(h, NROUTES);
 	h = hash_num(h, metrics_route_count);
 	for (int i = 0; i < metrics_route_count; i++)
@@ -515,13 +532,18 @@ create_file(const char *path, bool replace)
 	struct metrics_shm *m = NULL;
 	if (rc == 0 && (ftruncate(fd, sizeof(struct metrics_shm)) != 0 || (m = map_fd(fd)) == NULL))
 		rc = -1;
+	/* The key of the failure table's hash (authlimit.h), made with the file. */
+	if (m != NULL && getrandom(m->authlimit.seed, sizeof m->authlimit.seed, 0) !=
+	                         (ssize_t)sizeof m->authlimit.seed)
+		rc = -1;
 	if (m != NULL) {
 		m->layout = metrics_layout;
 		m->start_time_ms = metrics_me_start_ms;
 		m->owner = metrics_me;
 		atomic_thread_fence(memory_order_release);
 		m->magic = METRICS_MAGIC;
-		rc = munmap(m, sizeof *m);
+		if (munmap(m, sizeof *m) != 0)
+			rc = -1;
 	}
 	bool placed = false;
 	if (rc == 0 && replace) {
@@ -710,6 +732,10 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	metrics_private.owner = metrics_me;
 	metrics_map = &metrics_private;
 	metrics_path[0] = '\0';
+	if (getrandom(metrics_private.authlimit.seed, sizeof metrics_private.authlimit.seed,
+	              GRND_NONBLOCK) != (ssize_t)sizeof metrics_private.authlimit.seed)
+		log_msg(LOG_WARN, "no random seed for the table of failed device authentications");
+	authlimit_use(&metrics_private.authlimit);
 	if (metrics_fd >= 0)
 		close(metrics_fd); /* its locks go with it */
 	metrics_fd = -1;
@@ -737,6 +763,7 @@ metrics_open(const char *path, const char *configs_dir, const char *const *route
 	}
 	atomic_thread_fence(memory_order_acquire);
 	metrics_map = m;
+	authlimit_use(&m->authlimit);
 	return true;
 }
 
@@ -898,6 +925,28 @@ render_firmware(struct buf *out, struct metrics_shm *m)
 		rc = buf_printf(out, "iot_firmware_download_bytes_total{result=\"%s\"} %llu\n",
 		                metrics_fw_names[i],
 		                (unsigned long long)atomic_load_explicit(&m->fw_bytes[i],
+		                                                         memory_order_relaxed));
+	return rc;
+}
+
+void
+metrics_device_auth(enum metrics_auth_result result)
+{
+	if (result < 0 || result >= METRICS_AUTH_COUNT)
+		return;
+	atomic_fetch_add_explicit(&metrics_map->device_auth[result], 1, memory_order_relaxed);
+}
+
+static int
+render_device_auth(struct buf *out, struct metrics_shm *m)
+{
+	int rc = buf_puts(out, "# HELP iot_device_auth_total Checks of device routes by result "
+	                       "(DEVICE_AUTH).\n"
+	                       "# TYPE iot_device_auth_total counter\n");
+	for (int i = 0; i < METRICS_AUTH_COUNT && rc == 0; i++)
+		rc = buf_printf(out, "iot_device_auth_total{result=\"%s\"} %llu\n",
+		                metrics_auth_names[i],
+		                (unsigned long long)atomic_load_explicit(&m->device_auth[i],
 		                                                         memory_order_relaxed));
 	return rc;
 }
@@ -1073,5 +1122,7 @@ metrics_render(struct buf *out, size_t files_count)
 		rc = render_checkin(out, m);
 	if (rc == 0)
 		rc = render_firmware(out, m);
+	if (rc == 0)
+		rc = render_device_auth(out, m);
 	return rc;
 }

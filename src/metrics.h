@@ -48,6 +48,11 @@ enum metrics_op {
 	METRICS_OP_GET_FIRMWARE_STATE,
 	METRICS_OP_DOWNLOAD_FIRMWARE,
 	METRICS_OP_GET_MANIFEST,
+	METRICS_OP_GET_FILE,
+	METRICS_OP_LIST_CREDENTIALS,
+	METRICS_OP_GET_CREDENTIAL,
+	METRICS_OP_CREATE_CREDENTIAL,
+	METRICS_OP_REVOKE_CREDENTIAL,
 	METRICS_OP_COUNT
 };
 
@@ -61,6 +66,17 @@ enum metrics_mqtt_status {
 	METRICS_MQTT_COUNT
 };
 #define METRICS_MQTT_PROCS 64 /* processes iot_mqtt_connected can count */
+
+/* Outcomes of a device route's check (iot_device_auth_total's result; access.h). */
+enum metrics_auth_result {
+	METRICS_AUTH_OK = 0,    /* the device's secret */
+	METRICS_AUTH_OPEN,      /* per-device: no secret, served without one */
+	METRICS_AUTH_MISSING,   /* no usable credentials where a secret is needed */
+	METRICS_AUTH_WRONG,     /* credentials that are not the device's secret */
+	METRICS_AUTH_THROTTLED, /* refused unchecked after too many wrong ones */
+	METRICS_AUTH_ERROR,     /* the secret could not be read */
+	METRICS_AUTH_COUNT
+};
 
 /*
  * Maps the shared file: `path`, or when NULL a default that is distinct per
@@ -96,6 +112,8 @@ enum metrics_fw_result {
 };
 /* One such answer, with the image bytes it held (0 for HEAD and 304). */
 void metrics_firmware_download(enum metrics_fw_result result, uint64_t bytes);
+/* A device route's check ended so (iot_device_auth_total). */
+void metrics_device_auth(enum metrics_auth_result result);
 
 /*
  * Appends the exposition text (format 0.0.4). files_count is the files

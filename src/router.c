@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "cors.h"
 #include "hex.h"
 #include "log.h"
@@ -41,6 +42,7 @@ struct route_method {
 	api_handler handler;
 	enum metrics_op op;
 	const char *verb;
+	enum access_class access; /* who may call it (access.h), checked before handler */
 };
 
 struct route {
@@ -49,133 +51,169 @@ struct route {
 	struct route_method methods[4];
 };
 
-/* Order matters where templates overlap: "{mac_address}.json" before "{mac_address}". */
+#define PUBLIC ACCESS_PUBLIC
+#define ADMIN  ACCESS_ADMIN
+#define DEVICE ACCESS_DEVICE
+
+/*
+ * Order matters where templates overlap: "{mac_address}.json" before "{mac_address}".
+ * Every method names its access class: a device route added later is
+ * checked like the others by being marked DEVICE here.
+ */
 static const struct route routes[] = {
-        {"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL}}},
-        {"/api/configs", PARAM_NONE, {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list"}}},
+        {"/api/health", PARAM_NONE, {{HTTP_GET, api_health, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/api/configs",
+         PARAM_NONE,
+         {{HTTP_GET, api_configs_list, METRICS_OP_LIST, "list", ADMIN}}},
         {"/api/configs/{mac_address}.json",
          PARAM_MAC,
-         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"},
-          {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save"},
-          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"}}},
+         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get", DEVICE},
+          {HTTP_PUT, api_raw_put, METRICS_OP_SAVE_RAW, "save", ADMIN},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete", ADMIN}}},
         {"/api/configs/{mac_address}",
          PARAM_MAC,
-         {{HTTP_GET, api_config_get, METRICS_OP_GET, "get"},
-          {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save"},
-          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete"},
-          {HTTP_PATCH, api_config_patch, METRICS_OP_PATCH, "patch"}}},
+         {{HTTP_GET, api_config_get, METRICS_OP_GET, "get", ADMIN},
+          {HTTP_PUT, api_config_put, METRICS_OP_SAVE, "save", ADMIN},
+          {HTTP_DELETE, api_config_delete, METRICS_OP_DELETE, "delete", ADMIN},
+          {HTTP_PATCH, api_config_patch, METRICS_OP_PATCH, "patch", ADMIN}}},
+        {"/api/configs/{mac_address}/file",
+         PARAM_MAC,
+         {{HTTP_GET, api_file_get, METRICS_OP_GET_FILE, "get", ADMIN}}},
         {"/api/configs/{mac_address}/history",
          PARAM_MAC,
-         {{HTTP_GET, api_history_list, METRICS_OP_HISTORY, "list history of"}}},
+         {{HTTP_GET, api_history_list, METRICS_OP_HISTORY, "list history of", ADMIN}}},
         {"/api/configs/{mac_address}/history/{revision}",
          PARAM_MAC_REVISION,
-         {{HTTP_GET, api_history_get, METRICS_OP_GET_REVISION, "get revision of"}}},
+         {{HTTP_GET, api_history_get, METRICS_OP_GET_REVISION, "get revision of", ADMIN}}},
         {"/api/configs/{mac_address}/history/{revision}/restore",
          PARAM_MAC_REVISION,
-         {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore"}}},
+         {{HTTP_POST, api_history_restore, METRICS_OP_RESTORE, "restore", ADMIN}}},
         {"/api/configs/{mac_address}/schema",
          PARAM_MAC,
-         {{HTTP_GET, api_config_schema, METRICS_OP_GET_SCHEMA_OF, "get the schema of"}}},
+         {{HTTP_GET, api_config_schema, METRICS_OP_GET_SCHEMA_OF, "get the schema of", ADMIN}}},
         {"/api/configs/{mac_address}/validate",
          PARAM_MAC,
-         {{HTTP_POST, api_config_validate, METRICS_OP_VALIDATE, "validate"}}},
+         {{HTTP_POST, api_config_validate, METRICS_OP_VALIDATE, "validate", ADMIN}}},
         {"/api/schemas",
          PARAM_NONE,
-         {{HTTP_GET, api_schemas_list, METRICS_OP_LIST_SCHEMAS, "list schemas"}}},
+         {{HTTP_GET, api_schemas_list, METRICS_OP_LIST_SCHEMAS, "list schemas", ADMIN}}},
         {"/api/schemas/{name}",
          PARAM_SCHEMA,
-         {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get"},
-          {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save"},
-          {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete"}}},
+         {{HTTP_GET, api_schema_get, METRICS_OP_GET_SCHEMA, "get", ADMIN},
+          {HTTP_PUT, api_schema_put, METRICS_OP_SAVE_SCHEMA, "save", ADMIN},
+          {HTTP_DELETE, api_schema_delete, METRICS_OP_DELETE_SCHEMA, "delete", ADMIN}}},
         {"/api/schemas/{name}/preview",
          PARAM_SCHEMA,
-         {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try"}}},
+         {{HTTP_POST, api_schema_dry_run, METRICS_OP_SAVE_SCHEMA, "try", ADMIN}}},
         {"/api/schemas/{name}/validate",
          PARAM_SCHEMA,
-         {{HTTP_POST, api_schema_validate, METRICS_OP_VALIDATE, "validate against"}}},
+         {{HTTP_POST, api_schema_validate, METRICS_OP_VALIDATE, "validate against", ADMIN}}},
         {"/api/schemas/{name}/history",
          PARAM_SCHEMA,
-         {{HTTP_GET, api_schema_history_list, METRICS_OP_HISTORY, "list history of"}}},
+         {{HTTP_GET, api_schema_history_list, METRICS_OP_HISTORY, "list history of", ADMIN}}},
         {"/api/schemas/{name}/history/{revision}",
          PARAM_SCHEMA_REVISION,
-         {{HTTP_GET, api_schema_history_get, METRICS_OP_GET_REVISION, "get revision of"}}},
+         {{HTTP_GET, api_schema_history_get, METRICS_OP_GET_REVISION, "get revision of", ADMIN}}},
         {"/api/schemas/{name}/history/{revision}/restore",
          PARAM_SCHEMA_REVISION,
-         {{HTTP_POST, api_schema_history_restore, METRICS_OP_RESTORE, "restore"}}},
+         {{HTTP_POST, api_schema_history_restore, METRICS_OP_RESTORE, "restore", ADMIN}}},
         {"/api/configs/{mac_address}/fetch",
          PARAM_MAC,
-         {{HTTP_GET, api_fetch_get, METRICS_OP_GET_FETCH, "get the last fetch of"}}},
+         {{HTTP_GET, api_fetch_get, METRICS_OP_GET_FETCH, "get the last fetch of", ADMIN}}},
+        {"/api/configs/{mac_address}/credential",
+         PARAM_MAC,
+         {{HTTP_GET, api_credential_get, METRICS_OP_GET_CREDENTIAL, "get the secret of", ADMIN},
+          {HTTP_POST, api_credential_create, METRICS_OP_CREATE_CREDENTIAL, "make a secret for",
+           ADMIN},
+          {HTTP_DELETE, api_credential_revoke, METRICS_OP_REVOKE_CREDENTIAL, "revoke the secret of",
+           ADMIN}}},
+        {"/api/credentials",
+         PARAM_NONE,
+         {{HTTP_GET, api_credentials_list, METRICS_OP_LIST_CREDENTIALS, "list secrets", ADMIN}}},
         {"/api/fetches",
          PARAM_NONE,
-         {{HTTP_GET, api_fetches_list, METRICS_OP_LIST_FETCHES, "list fetches"}}},
+         {{HTTP_GET, api_fetches_list, METRICS_OP_LIST_FETCHES, "list fetches", ADMIN}}},
         {"/api/changes",
          PARAM_NONE,
-         {{HTTP_GET, api_changes_list, METRICS_OP_LIST_CHANGES, "list changes"},
-          {HTTP_POST, api_changes_apply, METRICS_OP_CHANGE, "change"}}},
+         {{HTTP_GET, api_changes_list, METRICS_OP_LIST_CHANGES, "list changes", ADMIN},
+          {HTTP_POST, api_changes_apply, METRICS_OP_CHANGE, "change", ADMIN}}},
         {"/api/changes/{change_id}",
          PARAM_CHANGE,
-         {{HTTP_GET, api_change_get, METRICS_OP_GET_CHANGE, "get change"}}},
+         {{HTTP_GET, api_change_get, METRICS_OP_GET_CHANGE, "get change", ADMIN}}},
         {"/api/changes/{change_id}/undo",
          PARAM_CHANGE,
-         {{HTTP_POST, api_change_undo, METRICS_OP_UNDO, "undo change"}}},
-        {"/api/export", PARAM_NONE, {{HTTP_GET, api_export, METRICS_OP_EXPORT, "export"}}},
-        {"/api/import", PARAM_NONE, {{HTTP_POST, api_import, METRICS_OP_IMPORT, "import"}}},
+         {{HTTP_POST, api_change_undo, METRICS_OP_UNDO, "undo change", ADMIN}}},
+        {"/api/export", PARAM_NONE, {{HTTP_GET, api_export, METRICS_OP_EXPORT, "export", ADMIN}}},
+        {"/api/import", PARAM_NONE, {{HTTP_POST, api_import, METRICS_OP_IMPORT, "import", ADMIN}}},
         {"/api/configs/{mac_address}/firmware",
          PARAM_MAC,
          {{HTTP_GET, api_firmware_device_get, METRICS_OP_GET_FIRMWARE_STATE,
-           "get the firmware state of"}}},
+           "get the firmware state of", ADMIN}}},
         {"/api/firmware",
          PARAM_NONE,
-         {{HTTP_GET, api_firmware_list, METRICS_OP_LIST_FIRMWARE, "list firmware"}}},
+         {{HTTP_GET, api_firmware_list, METRICS_OP_LIST_FIRMWARE, "list firmware", ADMIN}}},
         {"/api/firmware/{model}",
          PARAM_MODEL,
-         {{HTTP_GET, api_firmware_model_get, METRICS_OP_GET_FIRMWARE, "get the firmware of"}}},
+         {{HTTP_GET, api_firmware_model_get, METRICS_OP_GET_FIRMWARE, "get the firmware of",
+           ADMIN}}},
         {"/api/firmware/{model}/target",
          PARAM_MODEL,
-         {{HTTP_GET, api_firmware_target_get, METRICS_OP_GET_TARGET, "get the target of"},
-          {HTTP_PUT, api_firmware_target_put, METRICS_OP_SET_TARGET, "set the target of"}}},
+         {{HTTP_GET, api_firmware_target_get, METRICS_OP_GET_TARGET, "get the target of", ADMIN},
+          {HTTP_PUT, api_firmware_target_put, METRICS_OP_SET_TARGET, "set the target of", ADMIN}}},
         {"/api/firmware/{model}/versions/{version}",
          PARAM_MODEL_VERSION,
-         {{HTTP_GET, api_firmware_version_get, METRICS_OP_GET_FIRMWARE, "get firmware of"},
-          {HTTP_PUT, api_firmware_version_put, METRICS_OP_SAVE_FIRMWARE, "upload firmware of"},
+         {{HTTP_GET, api_firmware_version_get, METRICS_OP_GET_FIRMWARE, "get firmware of", ADMIN},
+          {HTTP_PUT, api_firmware_version_put, METRICS_OP_SAVE_FIRMWARE, "upload firmware of",
+           ADMIN},
           {HTTP_DELETE, api_firmware_version_delete, METRICS_OP_DELETE_FIRMWARE,
-           "delete firmware of"}}},
+           "delete firmware of", ADMIN}}},
         {"/esp32/config/{mac_address}.json",
          PARAM_MAC,
-         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get"}}},
-        /* Device routes, like the one above (the web servers' snippets let
-         * devices reach /esp32/ without admin credentials). */
+         {{HTTP_GET, api_raw_get, METRICS_OP_GET_RAW, "get", DEVICE}}},
+        /*
+         * Update clients' routes: device routes like the one above. The
+         * model's routes name no device in the path; access.h says how a
+         * device names itself there.
+         */
         {"/esp32/firmware/{mac_address}.bin",
          PARAM_MAC,
-         {{HTTP_GET, api_ota_device_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get the firmware of"}}},
+         {{HTTP_GET, api_ota_device_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get the firmware of",
+           DEVICE}}},
         {"/esp32/firmware/{mac_address}.json",
          PARAM_MAC,
          {{HTTP_GET, api_ota_device_manifest, METRICS_OP_GET_MANIFEST,
-           "get the firmware manifest of"}}},
+           "get the firmware manifest of", DEVICE}}},
         {"/esp32/firmware/{model}/manifest.json",
          PARAM_MODEL,
          {{HTTP_GET, api_ota_model_manifest, METRICS_OP_GET_MANIFEST,
-           "get the firmware manifest of"}}},
+           "get the firmware manifest of", DEVICE}}},
         {"/esp32/firmware/{model}/{version}.bin",
          PARAM_MODEL_VERSION,
-         {{HTTP_GET, api_ota_version_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get firmware of"}}},
-        {"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL}}},
-        {"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
-        {"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL}}},
+         {{HTTP_GET, api_ota_version_image, METRICS_OP_DOWNLOAD_FIRMWARE, "get firmware of",
+           DEVICE}}},
+        {"/metrics", PARAM_NONE, {{HTTP_GET, api_metrics, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/api/docs", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/api/docs/", PARAM_NONE, {{HTTP_GET, api_docs_redirect, METRICS_OP_NONE, NULL, PUBLIC}}},
         {"/api/docs/openapi.json",
          PARAM_NONE,
-         {{HTTP_GET, api_docs_openapi, METRICS_OP_NONE, NULL}}},
-        {"/api/docs/swagger/", PARAM_NONE, {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
+         {{HTTP_GET, api_docs_openapi, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/api/docs/swagger/",
+         PARAM_NONE,
+         {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL, PUBLIC}}},
         {"/api/docs/swagger/{asset}",
          PARAM_ASSET,
-         {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL}}},
-        {"/", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL}}},
-        {"/ui", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL}}},
-        {"/ui/", PARAM_NONE, {{HTTP_GET, api_ui_page, METRICS_OP_NONE, NULL}}},
+         {{HTTP_GET, api_docs_swagger, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/ui", PARAM_NONE, {{HTTP_GET, api_ui_redirect, METRICS_OP_NONE, NULL, PUBLIC}}},
+        {"/ui/", PARAM_NONE, {{HTTP_GET, api_ui_page, METRICS_OP_NONE, NULL, PUBLIC}}},
         {"/ui/{version}/{asset}",
          PARAM_VERSION_ASSET,
-         {{HTTP_GET, api_ui_asset, METRICS_OP_NONE, NULL}}},
+         {{HTTP_GET, api_ui_asset, METRICS_OP_NONE, NULL, PUBLIC}}},
 };
+
+#undef PUBLIC
+#undef ADMIN
+#undef DEVICE
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof *routes))
 
@@ -239,7 +277,21 @@ router_print(FILE *out)
 				fputc(*p, out);
 			}
 		}
-		fprintf(out, "\"]}%s\n", i + 1 < ROUTE_COUNT ? "," : "");
+		/* Who may call each method (access.h); OPTIONS is always answered. */
+		fputs("\"], \"access\": {", out);
+		const char *sep = "";
+		for (size_t k = 0; k < sizeof routes[i].methods / sizeof *routes[i].methods; k++) {
+			const struct route_method *m = &routes[i].methods[k];
+			if (m->handler == NULL)
+				continue;
+			static const char *const names[] = {"public", "admin", "device"};
+			fprintf(out, "%s\"%s\": \"%s\"", sep, http_method_name(m->method),
+			        names[m->access]);
+			if (m->method == HTTP_GET)
+				fprintf(out, ", \"HEAD\": \"%s\"", names[m->access]);
+			sep = ", ";
+		}
+		fprintf(out, "}}%s\n", i + 1 < ROUTE_COUNT ? "," : "");
 	}
 	fputs("]\n", out);
 }
@@ -513,6 +565,8 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 	if (rc == 0 && !origin_method_is_safe(req->method))
 		rc = origin_check_write(ctx->settings, req, body_of(m), &ctx->err);
 	if (rc == 0)
+		rc = access_check(ctx, m->access);
+	if (rc == 0)
 		rc = m->handler(ctx);
 	if (rc != 0) {
 		if (ctx->err.kind == ERR_NONE)
@@ -522,6 +576,7 @@ router_handle(struct api_ctx *ctx, struct router_outcome *out)
 			log_msg(LOG_ERROR, "request failed route=%s code=%s detail=%s", r->path,
 			        api_error_code(ctx->err.kind), LOG_VALUE(ctx->err.detail));
 		http_set_error(res, &ctx->err, req->request_id);
+		access_error_headers(ctx);
 	}
 	api_error_release(&ctx->err);
 	cors_apply(ctx->settings, req, res);

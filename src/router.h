@@ -23,7 +23,10 @@ void router_handle(struct api_ctx *ctx, struct router_outcome *out);
 int router_count(void);
 /* Path templates by index, for metrics labels. */
 const char *const *router_templates(void);
-/* Every route with every method it answers (HEAD and OPTIONS included), as JSON. */
+/*
+ * Every route with every method it answers (HEAD and OPTIONS included) and
+ * the access class of each but OPTIONS ("public", "admin", "device"), as JSON.
+ */
 void router_print(FILE *out);
 
 /*

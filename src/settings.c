@@ -290,8 +290,10 @@ parse_size(const char *name, const char *value, size_t min, size_t max, size_t *
 
 /*
  * A whole number of `what` from 0 to max: HISTORY_KEEP (versions, 0: history
- * off), CHECKIN_INTERVAL (seconds, 0: noting off) and CHECKIN_MISSING_MAX
- * (notes, 0: fetches of missing configs are not noted).
+ * off), CHECKIN_INTERVAL (seconds, 0: noting off), CHECKIN_MISSING_MAX
+ * (notes, 0: fetches of missing configs are not noted) and
+ * DEVICE_SECRET_OVERLAP (seconds, 0: a new device secret replaces the old
+ * one at once).
  */
 static int
 parse_count(const char *name, const char *value, unsigned max, const char *what, unsigned *out,
@@ -394,6 +396,32 @@ parse_base_url(const char *value, const char **out, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const device_auth_names[] = {
+        [DEVICE_AUTH_OFF] = "off",
+        [DEVICE_AUTH_PER_DEVICE] = "per-device",
+        [DEVICE_AUTH_REQUIRED] = "required",
+};
+
+const char *
+settings_device_auth_name(enum settings_device_auth mode)
+{
+	return device_auth_names[mode];
+}
+
+/* DEVICE_AUTH: off, per-device or required, exactly. */
+static int
+parse_device_auth(const char *value, enum settings_device_auth *out, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof device_auth_names / sizeof *device_auth_names; i++) {
+		if (strcmp(value, device_auth_names[i]) == 0) {
+			*out = (enum settings_device_auth)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "DEVICE_AUTH: '%.64s' is not off, per-device or required", value);
+	return -1;
+}
+
 int
 settings_load(struct settings *s, char *err, size_t errlen)
 {
@@ -407,6 +435,8 @@ settings_load(struct settings *s, char *err, size_t errlen)
 	s->firmware_max_bytes = SETTINGS_DEFAULT_FW_BYTES;
 	s->firmware_keep = SETTINGS_DEFAULT_FW_KEEP;
 	s->firmware_fail_after = SETTINGS_DEFAULT_FW_FAIL;
+	s->device_auth = DEVICE_AUTH_OFF;
+	s->secret_overlap = SETTINGS_DEFAULT_OVERLAP;
 	s->metrics_file = env_nonempty("METRICS_FILE");
 	s->swagger_dir = env_nonempty("SWAGGER_UI_DIR");
 	if (s->swagger_dir == NULL)
@@ -433,6 +463,13 @@ settings_load(struct settings *s, char *err, size_t errlen)
 		return -1;
 	v = env_nonempty("FILE_MODE");
 	if (v != NULL && parse_file_mode(v, &s->file_mode, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("DEVICE_AUTH");
+	if (v != NULL && parse_device_auth(v, &s->device_auth, err, errlen) != 0)
+		return -1;
+	v = env_nonempty("DEVICE_SECRET_OVERLAP");
+	if (v != NULL && parse_count("DEVICE_SECRET_OVERLAP", v, SETTINGS_MAX_OVERLAP, "seconds",
+	                             &s->secret_overlap, err, errlen) != 0)
 		return -1;
 	v = env_nonempty("SHARED_FS");
 	if (v != NULL && parse_shared_fs(v, &s->shared_fs, err, errlen) != 0)

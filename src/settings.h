@@ -30,6 +30,15 @@
 #define SETTINGS_MAX_CHECKIN             86400u /* one day */
 #define SETTINGS_DEFAULT_CHECKIN_MISSING 1000u
 #define SETTINGS_MAX_CHECKIN_MISSING     100000u
+#define SETTINGS_DEFAULT_OVERLAP         604800u  /* seven days */
+#define SETTINGS_MAX_OVERLAP             7776000u /* ninety days */
+
+/* DEVICE_AUTH: what the device routes ask of a device (access.h). */
+enum settings_device_auth {
+	DEVICE_AUTH_OFF = 0,    /* nothing: anyone who knows a MAC reads its config */
+	DEVICE_AUTH_PER_DEVICE, /* a device that has a secret must present it */
+	DEVICE_AUTH_REQUIRED,   /* every device must present its secret */
+};
 
 struct settings {
 	const char *configs_dir;   /* ESP32_CONFIGS_DIR; NULL when unset or empty */
@@ -58,6 +67,10 @@ struct settings {
 	 * hands it to store_set_file_mode(), where other modules read it.
 	 */
 	unsigned file_mode;
+	enum settings_device_auth device_auth; /* DEVICE_AUTH: off, per-device, required */
+	unsigned secret_overlap;               /* DEVICE_SECRET_OVERLAP: seconds a replaced device
+	                                          secret keeps working, unless the device uses the
+	                                          new one sooner */
 
 	/* Firmware updates (firmware.h, api_ota.c): */
 	size_t firmware_max_bytes;     /* FIRMWARE_MAX_BYTES: the largest image upload */
@@ -78,6 +91,9 @@ struct settings {
  * for the life of the process.
  */
 int settings_load(struct settings *s, char *err, size_t errlen);
+
+/* "off", "per-device", "required": DEVICE_AUTH as the setting spells it. */
+const char *settings_device_auth_name(enum settings_device_auth mode);
 
 /*
  * Parses one CORS_ORIGINS value (JSON array or comma list); exposed for

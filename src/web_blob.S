@@ -39,5 +39,6 @@ iotconfig_web_\sym\()_end:
 	asset transfer_js, "web/transfer.js"
 	asset waiting_js, "web/waiting.js"
 	asset firmware_js, "web/firmware.js"
+	asset credential_js, "web/credential.js"
 
 	.section .note.GNU-stack,"",@progbits

@@ -49,10 +49,9 @@ export async function request(method, url, opts = {}) {
 
 export const listConfigs = () => request('GET', '/api/configs');
 
-// The stored file's exact bytes (as text) and its ETag. The page reads the
-// device's own URL, so it says it is not the device (X-Iotconfig-Peek):
-// the fleet view must not take the admin's look for the device's fetch.
-export const getFile = (mac) => request('GET', fileUrl(mac), { headers: { 'X-Iotconfig-Peek': '1' } });
+// The stored file's exact bytes (as text) and its ETag, through the admins'
+// route, which no device secret guards.
+export const getFile = (mac) => request('GET', `${configUrl(mac)}/file`);
 
 // Saves text as the file, byte for byte. etag: If-Match (the version the
 // editor loaded); null: create only (If-None-Match: *).
@@ -163,3 +162,31 @@ export function putTarget(model, target) {
   return request('PUT', `${fwModelUrl(model)}/target`,
     { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(target) });
 }
+// Null when the answer is 404; the answer otherwise.
+async function orNull(promise) {
+  try {
+    return await promise;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// The devices' secrets and the install's mode ({mode, credentials}), or
+// null where the service has no such route.
+export async function listCredentials() {
+  const r = await orNull(request('GET', '/api/credentials'));
+  return r && r.json ? r.json : null;
+}
+
+// What may be shown of a device's secret, or null when it has none.
+export async function getCredential(mac) {
+  const r = await orNull(request('GET', `${configUrl(mac)}/credential`));
+  return r ? r.json : null;
+}
+
+// A new secret (answered once, in .json.secret); an existing one becomes the previous.
+// An empty JSON body: every POST must say application/json, which no form can send.
+export const createCredential = (mac) => request('POST', `${configUrl(mac)}/credential`,
+  { headers: { 'Content-Type': 'application/json' }, body: '' });
+export const revokeCredential = (mac) => request('DELETE', `${configUrl(mac)}/credential`);

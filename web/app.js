@@ -8,10 +8,13 @@
 // overwrite on purpose), create (If-None-Match: *), duplicate (asking for
 // the copy's MAC, name, entity id and host names first), delete after a
 // confirmation naming the device, and restore from the history after one
-// too. Leaving a device with unsaved edits asks first.
+// too. Leaving a device with unsaved edits asks first. The device's secret
+// has its own panel (credential.js); the install's DEVICE_AUTH mode comes
+// with the list.
 
 import { $, clearErrors, confirmDialog, copyFrom, openDialog, showError, status } from './dom.js';
-import { deleteFile, fileUrl, getFile, getRevision, listConfigs, listFetches, putFile, restoreRevision } from './api.js';
+import { deleteFile, fileUrl, getFile, getRevision, listConfigs, listCredentials, listFetches, putFile, restoreRevision } from './api.js';
+import { clearCredential, initCredential, loadCredential } from './credential.js';
 import { clearFacts, loadFacts } from './device.js';
 import { initFirmware, loadFirmware, showDeviceFirmware } from './firmware.js';
 import { knownMac, onSelectionChange, setConfigs, showMore, update } from './list.js';
@@ -29,6 +32,7 @@ const NEW_CONFIG = '{\n  "deviceName": "",\n  "deviceEntityId": "",\n  "enableOT
 let device = null;
 let route = '';
 let flash = '';   // a message for the next view (navigation clears the status line)
+let mode = null;  // DEVICE_AUTH, as the last list said (null: unknown)
 
 // The device view's modules: the editor and everything built on
 // CodeMirror (codemirror.js, some 460 kB), loaded when the first device
@@ -68,10 +72,12 @@ function saveStatus(text, bad = false) {
 // --- the list ---------------------------------------------------------------
 async function loadList() {
   status('Loading the devices…');
-  // The fetch column is extra: its failure is shown, and the list still comes.
+  // The fetch and secret columns are extra: a failure is shown, and the list still comes.
   const fetching = listFetches().catch((e) => { showError(e, 'Device fetches'); return null; });
-  const [list, fetches] = await Promise.all([listConfigs(), fetching]);
-  setConfigs(list.json.configs, fetches);
+  const secrets = listCredentials().catch((e) => { showError(e, 'Device secrets'); return null; });
+  const [list, fetches, creds] = await Promise.all([listConfigs(), fetching, secrets]);
+  mode = creds ? creds.mode : null;
+  setConfigs(list.json.configs, fetches, creds);
   showWaiting(list.json.configs, fetches);
   if ($('changes').open) refreshChanges().catch((e) => showError(e, 'Recent changes'));
   status(`${list.json.count.toLocaleString()} devices.`);
@@ -92,7 +98,24 @@ async function showDevice(mac, creating) {
   clearFacts();
   dv.forgetSchemas();
   showDeviceFirmware(mac).catch(fail('Firmware'));
+  clearCredential();
+  loadSecret(mac);
   return creating ? startNew() : loadDevice();
+}
+
+// The device's secret panel; the mode comes with the list, fetched here
+// when the page opened on a device.
+async function loadSecret(mac) {
+  try {
+    if (mode === null) {
+      const creds = await listCredentials();
+      if (!creds) return;   // a service without device secrets
+      mode = creds.mode;
+    }
+    await loadCredential(mac, mode);
+  } catch (e) {
+    showError(e, 'Device secret');
+  }
 }
 
 // The heading and the tab's title: the device's name (as the editor has
@@ -388,6 +411,7 @@ async function navigate() {
 }
 
 function start() {
+  initCredential((e, what) => showError(e, what));
   $('device-title').tabIndex = -1;
   $('list-title').tabIndex = -1;
   $('firmware-title').tabIndex = -1;

@@ -3,7 +3,8 @@
 // the default, and why) and whether the config matches it
 // (GET /api/configs/{mac}/schema), and when the device last fetched its
 // config, from where, and whether it holds the current version
-// (GET /api/configs/{mac}/fetch). Refreshed on opening and after each change.
+// (GET /api/configs/{mac}/fetch), and for a device that has a secret
+// whether it fetched with it. Refreshed on opening and after each change.
 
 import { $, el } from './dom.js';
 import { getConfigSchema, getFetch } from './api.js';
@@ -41,8 +42,15 @@ function fetchFacts(f, etag) {
   if (f.current) holds = el('span', { class: 'ok', text: f.etag ? 'It holds the current version.' : 'There was no config then, nor is there now.' });
   else if (!etag) holds = el('span', { class: 'bad', text: 'It holds a version that has since been deleted.' });
   else holds = el('span', { class: 'bad', text: f.etag ? 'It holds an older version: it has not fetched since the last change.' : 'It fetched when there was no config yet.' });
+  // A device that has a secret: was this fetch made with it, or when was one?
+  const secret = [];
+  if (f.has_secret && f.authenticated) secret.push(' Made with its secret.');
+  else if (f.has_secret && f.last_authenticated_fetch_at) {
+    secret.push(' Last fetch with its secret: ',
+      el('time', { datetime: f.last_authenticated_fetch_at, text: formatExact(f.last_authenticated_fetch_at) }), '.');
+  } else if (f.has_secret) secret.push(' Not yet made with its secret.');
   box.replaceChildren(el('time', { datetime: f.last_fetch_at, text: formatExact(f.last_fetch_at) }),
-    from ? ` from ${from}. ` : '. ', holds);
+    from ? ` from ${from}. ` : '. ', holds, ...secret);
 }
 
 // loadFacts(mac, etag): fills both lines; etag: the current config's

@@ -1,9 +1,11 @@
 // web/list.js: the device list: every config with its MAC, name, entity
 // id, OTA flag and last change (and, where the service reports device
-// fetches, when each device last fetched and whether it holds an older
-// version), the count, a filter applied as one types (a MAC in any form,
-// a name or an entity id, and the configs the service found with that
-// text inside: setContentMatches), an "outdated only" filter (devices
+// fetches, when each device last fetched, whether it holds an older
+// version and, for a device that has a secret, whether that fetch carried
+// it; where device secrets are in use, each device's, and the install's
+// DEVICE_AUTH mode), the count, a filter applied as one types (a MAC in
+// any form, a name or an entity id, and the configs the service found with
+// that text inside: setContentMatches), an "outdated only" filter (devices
 // that have not fetched their current version, with their count), sorting
 // by any column (MACs in the API's order), remembered in localStorage, a
 // mark on configs that do not match their schema, a message when nothing
@@ -13,6 +15,7 @@
 // a sort only when the column changes, and only the first rows of a long
 // result are put in the page (with "Show more").
 
+import { credentialCell, credentialState, modeText } from './credential.js';
 import { $, el, status } from './dom.js';
 import { macDigits, macNormalise } from './mac.js';
 
@@ -26,6 +29,7 @@ const COLUMNS = [
   { key: 'enable_ota', label: 'OTA' },
   { key: 'saved_at', label: 'Last change' },
   { key: 'last_fetch_at', label: 'Last fetch', fetches: true },
+  { key: 'secret', label: 'Secret', credentials: true },
 ];
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -50,6 +54,7 @@ const state = {
   shown: [],         // rows matching the filter
   limit: PAGE,
   fetches: false,    // does the service report fetches?
+  credentials: false, // are device secrets in use (a mode other than off, or any secret)?
   sort: loadSort(),
   content: null,     // {query, macs: Set}: configs the service found with the filter's text inside
   selected: new Set(),
@@ -64,17 +69,28 @@ function loadSort() {
   return { key: 'mac_address', dir: 1 };
 }
 
-// setConfigs(configs, fetches): new data (fetches: the /api/fetches list, or null).
-export function setConfigs(configs, fetches) {
+// setConfigs(configs, fetches, secrets): new data (fetches: the
+// /api/fetches list, or null; secrets: the /api/credentials answer, or null).
+export function setConfigs(configs, fetches, secrets) {
   const byMac = new Map();
   if (fetches) for (const f of fetches) byMac.set(macNormalise(f.mac_address) || f.mac_address, f);
+  const secretOf = new Map();
+  if (secrets) for (const c of secrets.credentials) secretOf.set(c.mac_address, credentialState(c));
   state.fetches = Boolean(fetches);
+  state.credentials = Boolean(secrets) && (secrets.mode !== 'off' || secrets.credentials.length > 0);
+  const mode = $('list-mode');
+  mode.hidden = !secrets;
+  mode.textContent = secrets ? modeText(secrets.mode) : '';
   state.rows = configs.map((c) => {
     const f = byMac.get(c.mac_address);
     return {
       ...c,
       last_fetch_at: f ? f.last_fetch_at : null,
       old_version: f ? f.current === false : false,
+      // A device that has a secret: true when the fetch shown carried it,
+      // else when it last fetched with it (false: never yet).
+      fetch_secret: f && f.has_secret ? (f.authenticated ? true : f.last_authenticated_fetch_at || false) : null,
+      secret: secretOf.get(c.mac_address) || null,
       digits: macDigits(c.mac_address),
       hay: `${c.device_name || ''}\n${c.device_entity_id || ''}`.toLowerCase(),
     };
@@ -210,7 +226,7 @@ function renderHead() {
   const tr = $('devices-head');
   tr.replaceChildren();
   for (const c of COLUMNS) {
-    if (c.fetches && !state.fetches) continue;
+    if ((c.fetches && !state.fetches) || (c.credentials && !state.credentials)) continue;
     const active = state.sort.key === c.key;
     const dir = active ? (state.sort.dir === 1 ? 'ascending' : 'descending') : null;
     // The MAC column also holds the box that selects every row shown.
@@ -266,8 +282,14 @@ function row(r) {
   if (state.fetches) {
     const td = el('td', { 'data-label': 'Last fetch' }, r.last_fetch_at ? el('time', { datetime: r.last_fetch_at, text: formatTime(r.last_fetch_at) }) : 'never');
     if (r.old_version) td.append(' ', el('span', { class: 'badge', text: 'old version' }));
+    if (r.fetch_secret === true) td.append(' ', el('span', { class: 'badge', text: 'with its secret' }));
+    if (typeof r.fetch_secret === 'string') {
+      td.append(' ', el('span', { class: 'badge' }, 'with its secret ', el('time', { datetime: r.fetch_secret, text: formatTime(r.fetch_secret) })));
+    }
+    if (r.fetch_secret === false && r.last_fetch_at) td.append(' ', el('span', { class: 'badge', text: 'not yet with its secret' }));
     cells.push(td);
   }
+  if (state.credentials) cells.push(credentialCell(r.secret));
   return el('tr', {}, ...cells);
 }
 

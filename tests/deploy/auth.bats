@@ -10,10 +10,12 @@
 # the wrapped GET, the history, the documentation, the fetch notes, the
 # checks and /metrics (unless AUTH_METRICS=false) need credentials too, while device
 # fetches, health, preflights and the admin page's files stay open, and
-# the log names the reader.
+# the log names the reader. With DEVICE_AUTH in the Debian lighttpd
+# snippets, the device's secret reaches the responder past mod_auth.
 
 bats_require_minimum_version 1.5.0
 load servers
+load device_auth
 
 setup_file() {
 	debian_install
@@ -233,6 +235,18 @@ check_reads_need_credentials() {
 	debian_lighttpd_start
 	check_reads_need_credentials aa-bb-cc-00-03-05
 	metrics_need_credentials
+}
+
+@test "lighttpd: the Debian snippets with DEVICE_AUTH=per-device in 50-iotconfig.conf: the device's secret reaches the responder, admins keep their credentials" {
+	require_mount_namespace
+	in_debian_etc lighttpd-enable-mod iotconfig iotconfig-auth iotconfig-read-auth || true
+	local conf="$DEB_ROOT/etc/lighttpd/conf-available/50-iotconfig.conf"
+	cp "$conf" "$DEB_ROOT/50-iotconfig.conf.orig"
+	sed -i 's/"DEVICE_AUTH"       => "off"/"DEVICE_AUTH"       => "per-device"/' "$conf"
+	grep -q '"DEVICE_AUTH"       => "per-device"' "$conf"
+	debian_lighttpd_start
+	da_check_per_device aa-bb-cc-00-03-21
+	cp "$DEB_ROOT/50-iotconfig.conf.orig" "$conf"
 }
 
 @test "Apache: with iotconfig-read-auth enabled, the list, wrapped GET, history and docs need credentials; device routes and health do not" {

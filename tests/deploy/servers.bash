@@ -16,14 +16,17 @@
 #     Settings are the responder's variables (ESP32_CONFIGS_DIR,
 #     CORS_ORIGINS, DEBUG, MAX_BODY_BYTES, METRICS_FILE, SWAGGER_UI_DIR,
 #     SHARED_FS, HISTORY_KEEP, CHECKIN_INTERVAL, CHECKIN_MISSING_MAX, FILE_MODE,
-#     FIRMWARE_*); for Apache, FIRMWARE_SENDFILE=true loads mod_xsendfile
-#     (the snippet then turns the setting on by itself).
+#     DEVICE_AUTH, DEVICE_SECRET_OVERLAP, FIRMWARE_*); for Apache,
+#     FIRMWARE_SENDFILE=true loads mod_xsendfile (the snippet then turns the
+#     setting on by itself).
 #     Exports BASE_URL, CONFIG_DIR, IOT_TMP, SERVER_PID, SERVER_ID (its id,
 #     tests/e2e/procs.bash: signal it through that) and SERVER_LOG (where
 #     the responder's log lines land). The helpers' teardown
 #     functions (iot_cleanup_extra, iot_stop_file) stop it.
 #   server_start_file KIND [VAR=value ...]   the same, for setup_file
-#   apache_start fcgid|cgid [VAR=value ...]  as above; with APACHE_ROOT
+#   apache_start fcgid|cgid [VAR=value ...]  as above (APACHE_CONFS: more
+#     snippets of conf/apache/ to enable, e.g. "iotconfig-read-auth", with
+#     HTPASSWD=file among the settings for their htpasswd file); with APACHE_ROOT
 #     set to a Debian-style directory (conf-available/, conf-enabled/), it
 #     serves what is enabled there, with only the settings given, instead
 #     of the repository's snippet (CONFIG_DIR is then the caller's)
@@ -106,6 +109,10 @@ apache_start() {
 		mkdir -p "$CONFIG_DIR"
 		give_to_server "$CONFIG_DIR"
 		ln -s "$IOT_ROOT/conf/apache/iotconfig.conf" "$root/conf-enabled/iotconfig.conf"
+		local c
+		for c in ${APACHE_CONFS:-}; do
+			ln -s "$IOT_ROOT/conf/apache/$c.conf" "$root/conf-enabled/$c.conf"
+		done
 		# The binary may live under a directory only root can enter.
 		mkdir -p "$IOT_TMP/libexec"
 		cp "$IOTCONFIG_BIN" "$IOT_TMP/libexec/iotconfig.fcgi"
@@ -114,7 +121,9 @@ apache_start() {
 		settings=([ESP32_CONFIGS_DIR]="$CONFIG_DIR" [CORS_ORIGINS]="[]" [DEBUG]=false
 			[MAX_BODY_BYTES]=1048576 [METRICS_FILE]="$IOT_TMP/shm/iotconfig.metrics"
 			[SWAGGER_UI_DIR]="$IOT_TMP/no-swagger-ui" [SHARED_FS]=auto [HISTORY_KEEP]=20
-			[CHECKIN_INTERVAL]=60 [CHECKIN_MISSING_MAX]=1000 [FILE_MODE]=0640)
+			[CHECKIN_INTERVAL]=60 [CHECKIN_MISSING_MAX]=1000 [FILE_MODE]=0640 [DEVICE_AUTH]=off
+			[DEVICE_SECRET_OVERLAP]=604800 [FIRMWARE_MAX_BYTES]=8388608 [FIRMWARE_KEEP]=5
+			[FIRMWARE_FAIL_AFTER]=900)
 	fi
 	for kv in "$@"; do settings[${kv%%=*}]="${kv#*=}"; done
 	# FIRMWARE_SENDFILE=true: Apache with mod_xsendfile, which the snippet

@@ -3,10 +3,14 @@
 //
 //   openapi-check.mjs routes   DOC ROUTES_JSON
 //       every path+method of `iotconfig.fcgi --routes` is in the document,
-//       and every path+method of the document is a route
+//       and every path+method of the document is a route; each operation's
+//       security says who may call it as the router's access class does
+//       (device: deviceBasic and deviceBearer, admin: webServer, public:
+//       none), and lists the 401 and 429 (device) or 403 (admin) refusals
 //   openapi-check.mjs contract DOC BASE_URL ORIGIN
 //       calls every operation of the document with its documented examples
-//       (all writes first, deletes last): each must succeed with a status
+//       (all PUTs first, then each path's POST before its reads, deletes
+//       last): each must succeed with a status
 //       the operation lists, its response must validate (as `validate`),
 //       and OPTIONS must announce in Allow exactly the documented methods;
 //       an application/octet-stream body (a firmware image) is the file
@@ -220,6 +224,27 @@ function cmdRoutes(docFile, routesFile) {
   let bad = 0;
   for (const x of fromRouter) if (!fromDoc.has(x)) { console.log(`not documented: ${x}`); bad++; }
   for (const x of fromDoc) if (!fromRouter.has(x)) { console.log(`documented but not a route: ${x}`); bad++; }
+  // Who may call each operation: the router's access class, as security and refusals.
+  const WANT = {
+    device: { schemes: ['deviceBasic', 'deviceBearer'], refusals: ['401', '429'] },
+    admin: { schemes: ['webServer'], refusals: ['403'] },
+    public: { schemes: [], refusals: [] },
+  };
+  for (const r of routes) {
+    for (const [method, access] of Object.entries(r.access || {})) {
+      const op = doc.paths[r.path]?.[method.toLowerCase()];
+      if (!op) continue;
+      const want = WANT[access];
+      const schemes = (op.security || []).flatMap((s) => Object.keys(s)).sort().join(',');
+      if (schemes !== want.schemes.join(',')) {
+        console.log(`${method} ${r.path} is ${access} in the router, the document's security names ${schemes || 'nothing'}`);
+        bad++;
+      }
+      for (const status of want.refusals) {
+        if (!op.responses[status]) { console.log(`${method} ${r.path} is ${access} in the router, the document lacks its ${status}`); bad++; }
+      }
+    }
+  }
   console.log(`${fromRouter.size} route methods, ${fromDoc.size} documented operations, ${bad} differences`);
   return bad === 0 ? 0 : 1;
 }
@@ -314,8 +339,10 @@ async function cmdContract(docFile, base, origin) {
   };
   const templates = Object.keys(doc.paths);
   for (const t of templates) if (doc.paths[t].put) await call(t, 'put');
+  // A POST first: what it makes (a device secret) is what the path's reads show.
+  const READS_AFTER_POST = ['post', ...METHODS.filter((x) => x !== 'post')];
   for (const t of templates) {
-    for (const m of METHODS) if (doc.paths[t][m] && m !== 'put' && m !== 'delete') await call(t, m);
+    for (const m of READS_AFTER_POST) if (doc.paths[t][m] && m !== 'put' && m !== 'delete') await call(t, m);
   }
   for (const t of templates) {
     if (!doc.paths[t].delete) continue;

@@ -4,7 +4,8 @@
 # CGI where lighttpd would not pass the request on), each validated against
 # conf/openapi.json by openapi-check.mjs with Ajv: status listed for the
 # operation, headers documented and well-formed, JSON body valid against
-# the response's schema (whose code enum is narrowed per status).
+# the response's schema (whose code enum is narrowed per status), device
+# secrets and their refusals included.
 
 load ../e2e/helpers
 load ../e2e/fsfault
@@ -444,6 +445,59 @@ CALL=rcall
 	rcall DELETE /api/firmware/rsp/versions/1.1.0
 	assert_code 204
 	[ ! -e "$CONFIG_DIR/.firmware/rsp/1.1.0.meta" ]
+}
+
+@test "device secrets validate: make, show, list, rotate, revoke; the admin file route; UNAUTHORIZED, TOO_MANY_REQUESTS, FORBIDDEN" {
+	local users="$BATS_TEST_TMPDIR/htpasswd" admin=(-u 'alice:pw')
+	htpasswd -cbB "$users" alice pw 2>/dev/null
+	IOT_PROBE_AUTH=alice:pw iot_start DEVICE_AUTH=per-device AUTH_USERS_FILE="$users" AUTH_READS=true
+	call PUT /api/configs/aa-bb-cc-00-10-21.json "${admin[@]}" -H 'Content-Type: application/json' --data-binary '{"n":1}'
+	assert_code 200
+	rcall GET /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
+	assert_error 404 RECORD_NOT_FOUND
+	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Type: application/json' --data-binary ''
+	assert_code 201
+	secret="$(jq -r .secret <<<"$body")"
+	rcall POST /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -H 'Content-Type: application/json' --data-binary ''
+	assert_code 201
+	assert_json .rotation_pending true
+	rcall GET /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
+	assert_code 200
+	rcall HEAD /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}" -I
+	assert_code 200
+	rcall GET /api/credentials "${admin[@]}"
+	assert_code 200
+	rcall HEAD /api/credentials "${admin[@]}" -I
+	assert_code 200
+	rcall GET /api/configs/aa-bb-cc-00-10-21/file "${admin[@]}"
+	assert_code 200
+	rcall HEAD /api/configs/aa-bb-cc-00-10-21/file "${admin[@]}" -I
+	assert_code 200
+	rcall GET /api/configs/aa-bb-cc-00-10-21.json -H "Authorization: Bearer $secret"
+	assert_code 200
+	rcall GET /api/configs/aa-bb-cc-00-10-21.json
+	assert_error 401 UNAUTHORIZED
+	rcall HEAD /esp32/config/aa-bb-cc-00-10-21.json -I
+	assert_code 401
+	local i
+	while [ $(($(date +%s) % 60)) -ge 45 ]; do sleep 1; done
+	for i in $(seq 1 10); do
+		call GET /esp32/config/aa-bb-cc-00-10-21.json -H "Authorization: Bearer wrong$i"
+	done
+	rcall GET /esp32/config/aa-bb-cc-00-10-21.json -H "Authorization: Bearer $secret"
+	assert_error 429 TOO_MANY_REQUESTS
+	rcall DELETE /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
+	assert_code 204
+	rcall DELETE /api/configs/aa-bb-cc-00-10-21/credential "${admin[@]}"
+	assert_error 404 RECORD_NOT_FOUND
+	iot_stop
+	# Without the web server's credentials, as plain CGI shows it.
+	local dir="$BATS_TEST_TMPDIR/cgi"
+	mkdir -p "$dir"
+	cgi_call GET /api/credentials ESP32_CONFIGS_DIR="$dir" DEVICE_AUTH=required </dev/null
+	assert_error 403 FORBIDDEN
+	cgi_call POST /api/configs/aa-bb-cc-00-10-22/credential CONTENT_TYPE=application/json ESP32_CONFIGS_DIR="$dir" DEVICE_AUTH=required </dev/null
+	assert_error 403 FORBIDDEN
 	validate_recorded
 }
 

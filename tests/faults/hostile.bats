@@ -166,7 +166,8 @@ request id with markup            | GET    | /api/configs/bad                   
 request id percent-encoded CRLF   | GET    | /api/configs/bad                            | X-Request-ID: a%0d%0aSet-Cookie:x=1 | - | 400 INVALID_OPERATION | svc
 request id with spaces            | GET    | /api/configs/bad                            | X-Request-ID: INJECTED 2026-01-01T00:00:00Z ERROR forged | - | 400 INVALID_OPERATION | svc
 method POST on a config           | POST   | /api/configs/aa-bb-cc-dd-ee-01              | json | {"content":{}} | 405 METHOD_NOT_ALLOWED | svc
-method PATCH on a config          | PATCH  | /api/configs/aa-bb-cc-dd-ee-01              | json | {"content":{}} | 405 METHOD_NOT_ALLOWED | svc
+method PATCH on the list          | PATCH  | /api/configs                                | Content-Type: application/merge-patch+json | {} | 405 METHOD_NOT_ALLOWED | svc
+PATCH that is not a merge patch   | PATCH  | /api/configs/aa-bb-cc-dd-ee-01              | json | {"content":{}} | 415 UNSUPPORTED_MEDIA_TYPE | svc
 method TRACE                      | TRACE  | /api/health                                 | -    | - | 405 METHOD_NOT_ALLOWED | svc
 method unknown to lighttpd        | BREW   | /api/health                                 | -    | - | 501 NOT_IMPLEMENTED | web
 Content-Length negative           | PUT    | /api/configs/aa-bb-cc-dd-ee-01              | json;;Content-Length: -1 | {} | 400 BAD_REQUEST | web
@@ -191,8 +192,8 @@ request id with a raw LF           | GET /api/health HTTP/1.1\r\nHost: x\r\nX-Re
 request id with a control byte     | GET /api/health HTTP/1.1\r\nHost: x\r\nX-Request-ID: a\001b\r\nConnection: close\r\n\r\n | 400 BAD_REQUEST | web
 request id folded over two lines   | GET /api/configs/bad HTTP/1.1\r\nHost: x\r\nX-Request-ID: a\r\n Set-Cookie: x=1\r\nConnection: close\r\n\r\n | 400 INVALID_OPERATION | svc
 request id with 8-bit bytes        | GET /api/configs/bad HTTP/1.1\r\nHost: x\r\nX-Request-ID: a\xff\xfeb\r\nConnection: close\r\n\r\n | 400 INVALID_OPERATION | svc
-raw NUL in the path                | GET /api/configs/a\000/../../secret.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n | 400 INVALID_OPERATION | svc
-raw control byte in the path       | GET /api/configs/a\001b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n | 400 INVALID_OPERATION | svc
+raw NUL in the path                | GET /api/configs/a\000/../../secret.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n | 400 BAD_REQUEST | web
+raw control byte in the path       | GET /api/configs/a\001b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n | 400 BAD_REQUEST | web
 header line without a colon        | GET /api/health HTTP/1.1\r\nHost: x\r\nnot a header\r\nConnection: close\r\n\r\n | 400 BAD_REQUEST | web
 bare LF line ends                  | GET /api/health HTTP/1.1\nHost: x\nConnection: close\n\n | 400 BAD_REQUEST | web
 HTTP/1.1 without Host              | GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n | 400 BAD_REQUEST | web

@@ -16,7 +16,9 @@
  * symlink to a secret outside the directory, and one that is a directory;
  * with history on (HISTORY_KEEP=3), one past version of the valid config
  * and, for the symlinked one, a history entry that is a symlink to the
- * secret.
+ * secret. The valid config holds a password and has a device secret
+ * (.credentials/), and the input's length picks DEVICE_AUTH: off,
+ * per-device or required.
  *
  * Checked on every input:
  *   - router_match never reports a parameter longer than its buffer;
@@ -26,7 +28,10 @@
  *   - every error is a JSON object carrying "code" and the request id;
  *   - nothing outside the config directory is created or removed, the
  *     secret's content never appears in a response (unless the input
- *     itself spells it), and no temp file survives.
+ *     itself spells it), and no temp file survives;
+ *   - with DEVICE_AUTH on, the protected config's password appears in no
+ *     response to an input that does not hold the device's secret,
+ *     whatever the route, path spelling or headers.
  *
  * The service logs to stderr; run with -close_fd_mask=2 to keep the
  * fuzzer's output readable (failed properties are printed to stdout).
@@ -42,13 +47,16 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "credential.h"
 #include "fake_transport.h"
 #include "fuzz_check.h"
 #include "http.h"
 #include "router.h"
 #include "settings.h"
 
-#define SECRET "fuzz-secret-4f1d2c9b"
+#define SECRET    "fuzz-secret-4f1d2c9b"
+#define GUARDED   "guarded-9e3b77"
+#define PROTECTED "aa-bb-cc-dd-ee-ff"
 
 /* Process-owned: the sandbox and the buffers reused across inputs. */
 static char fuzz_root[256];
@@ -58,6 +66,8 @@ static struct settings fuzz_settings;
 static const char *fuzz_origins[] = {"http://allowed.example"};
 static struct transport fuzz_tx;
 static struct buf fuzz_body, fuzz_out, fuzz_file, fuzz_scratch;
+static char fuzz_device_secret[CREDENTIAL_SECRET_LEN + 1];
+static char fuzz_credential[CREDENTIAL_FILE_MAX]; /* the protected MAC's credential file */
 
 static void
 write_file(const char *dir, const char *name, const char *text)
@@ -102,7 +112,8 @@ static void
 reset_configs(void)
 {
 	FUZZ_CHECK(empty_dir(fuzz_configs) == 0, "config directory emptied");
-	write_file(fuzz_configs, "aa-bb-cc-dd-ee-ff.json", "{\n  \"deviceName\": \"fuzz\"\n}\n");
+	write_file(fuzz_configs, PROTECTED ".json",
+	           "{\n  \"deviceName\": \"fuzz\",\n  \"wifiPassword\": \"" GUARDED "\"\n}\n");
 	write_file(fuzz_configs, "00-00-00-00-00-01.json", "{\"broken\":");
 	char link[512], target[512];
 	snprintf(link, sizeof link, "%s/00-00-00-00-00-02.json", fuzz_configs);
@@ -110,6 +121,10 @@ reset_configs(void)
 	FUZZ_CHECK(symlink(target, link) == 0, "symlink planted");
 	snprintf(link, sizeof link, "%s/00-00-00-00-00-03.json", fuzz_configs);
 	FUZZ_CHECK(mkdir(link, 0755) == 0, "directory planted");
+	char cred[512];
+	snprintf(cred, sizeof cred, "%s/" CREDENTIAL_DIR, fuzz_configs);
+	FUZZ_CHECK(mkdir(cred, 0700) == 0, "credentials planted");
+	write_file(cred, PROTECTED, fuzz_credential);
 	char hist[512];
 	snprintf(hist, sizeof hist, "%s/.history", fuzz_configs);
 	FUZZ_CHECK(mkdir(hist, 0755) == 0, "history planted");
@@ -158,6 +173,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_settings.metrics_file = NULL;
 	fuzz_settings.swagger_dir = fuzz_swagger;
 	fuzz_settings.history_keep = 3;
+	fuzz_settings.secret_overlap = 600;
+	/* The device secret, made once; its file is put back for every input. */
+	int dirfd = open(fuzz_configs, O_RDONLY | O_DIRECTORY);
+	struct credential c;
+	struct store_result r;
+	bool rotated;
+	FUZZ_CHECK(dirfd >= 0 && credential_create(dirfd, PROTECTED, 1700000000, 600,
+	                                           fuzz_device_secret, &c, &rotated, &r) == 0,
+	           "device secret made");
+	close(dirfd);
+	FUZZ_CHECK(credential_format(&c, fuzz_credential) > 0, "credential file kept");
 	buf_init(&fuzz_tx.out);
 	buf_init(&fuzz_body);
 	buf_init(&fuzz_out);
@@ -232,8 +258,8 @@ load_request(char *text, size_t size, char names[][64], char *length)
 static bool
 known_status(int s)
 {
-	static const int known[] = {200, 204, 302, 304, 400, 404, 405,
-	                            409, 412, 413, 415, 500, 503, 507};
+	static const int known[] = {200, 204, 302, 304, 400, 401, 403, 404, 405,
+	                            409, 412, 413, 415, 429, 500, 503, 507};
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		if (known[i] == s)
 			return true;
@@ -256,7 +282,8 @@ request_id_ok(const char *s, size_t n)
 
 /* Parses and checks what http_send wrote; see the properties above. */
 static void
-check_response(enum http_method method, const struct buf *out, bool may_echo_secret)
+check_response(enum http_method method, const struct buf *out, bool may_echo_secret,
+               bool may_show_guarded)
 {
 	const char *p = out->data;
 	FUZZ_CHECK(out->len > 0 && p != NULL, "a response was written");
@@ -308,6 +335,8 @@ check_response(enum http_method method, const struct buf *out, bool may_echo_sec
 	FUZZ_CHECK((size_t)content_length == body_len, "Content-Length matches the body");
 	FUZZ_CHECK(may_echo_secret || memmem(body, body_len, SECRET, strlen(SECRET)) == NULL,
 	           "a file outside the directory never shows");
+	FUZZ_CHECK(may_show_guarded || memmem(body, body_len, GUARDED, strlen(GUARDED)) == NULL,
+	           "a protected device's config never shows without its secret");
 	if (strcmp(content_type, "application/json") != 0) {
 		FUZZ_CHECK(status < 400 || status == 503, "errors are JSON (Swagger 503 is text)");
 		return;
@@ -387,6 +416,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_response res;
 	http_request_load(&req, &fuzz_tx, &fuzz_body);
 	http_response_init(&res, &fuzz_out);
+	/* The input's length picks the mode, so mutations try each. */
+	fuzz_settings.device_auth = (enum settings_device_auth)(size % 3);
 	struct api_ctx ctx = {
 	        .settings = &fuzz_settings,
 	        .req = &req,
@@ -399,8 +430,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(outcome.route >= -1 && outcome.route < router_count(), "outcome route in range");
 	FUZZ_CHECK(http_send(&req, &res) == 0, "the response fits and is sent");
 	/* An input naming the secret may see it echoed in an error message. */
-	check_response(req.method, &fuzz_tx.out,
-	               memmem(data, size, SECRET, strlen(SECRET)) != NULL);
+	check_response(req.method, &fuzz_tx.out, memmem(data, size, SECRET, strlen(SECRET)) != NULL,
+	               fuzz_settings.device_auth == DEVICE_AUTH_OFF ||
+	                       memmem(data, size, fuzz_device_secret, CREDENTIAL_SECRET_LEN) !=
+	                               NULL ||
+	                       memmem(data, size, GUARDED, strlen(GUARDED)) != NULL);
 	check_sandbox();
 
 	buf_reset(&fuzz_body, 65536);

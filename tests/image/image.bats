@@ -6,13 +6,16 @@
 # it serves as www-data with no capability and writes only the volume and
 # the tmpfs; headless Chromium renders the image's own Swagger UI; both
 # healthchecks pass on the configured PORT; without credentials it warns at
-# start, with AUTH_USERS_FILE + AUTH_READS reads need them; and a stop with
+# start, with AUTH_USERS_FILE + AUTH_READS reads need them; DEVICE_AUTH
+# per-device and required reach the responder and the devices' secrets
+# reach it past lighttpd's credentials; and a stop with
 # writes in flight ends the container cleanly (exit 0, within the grace
 # period) with every acknowledged write on disk and no temp file after the
 # next start.
 
 bats_require_minimum_version 1.5.0
 load ../deploy/servers
+load ../deploy/device_auth
 load ../deploy/matrix
 
 HOSTNAME_UNDER_TEST=iotconfig.test
@@ -129,6 +132,20 @@ in_container() {
 	assert_json '[.configs[].mac_address]' '["aa-bb-cc-00-16-03"]'
 	wait_for grep -q 'image-list request method=GET route=/api/configs status=200 .*user=alice' "$SERVER_LOG"
 	run ! grep -q 'no AUTH_USERS_FILE' "$SERVER_LOG"
+}
+
+@test "DEVICE_AUTH=per-device in the container: devices that have a secret must send it, Basic or Bearer; rotation and revocation" {
+	da_setup
+	chown 33 "$DA_HTPASSWD"
+	da_start image per-device
+	da_check_per_device aa-bb-cc-00-16-11
+}
+
+@test "DEVICE_AUTH=required in the container: every device needs its secret, the same 401 for every MAC" {
+	da_setup
+	chown 33 "$DA_HTPASSWD"
+	da_start image required
+	da_check_required aa-bb-cc-00-16-21
 }
 
 @test "a stop (the image's STOPSIGNAL) with writes in flight: the container exits 0 within the grace period, every 200 is on disk, no temp file after the next start" {

@@ -7,6 +7,8 @@
 # kills the whole group (Ctrl-\) kills them too. A responder lighttpd
 # restarted as it stopped would have been left behind, with parent 1, so
 # responders are found by the config directory in their environment.
+# Settings given on its command line reach the responder (CHECKIN_INTERVAL,
+# DEVICE_AUTH, DEVICE_SECRET_OVERLAP) and lighttpd (AUTH_*).
 # Signals go through ids (tests/e2e/procs.bash): make's group is signalled
 # only while make runs, and what is left is found afresh.
 
@@ -154,5 +156,19 @@ group_show() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -u alice:pw "http://127.0.0.1:$PORT/api/configs")" = 200 ]
 	[ -z "$(grep 'no AUTH_USERS_FILE' "$IOT_TMP/make.log")" ]
 	proc_group_signal TERM "$MAKE_ID"
+	wait_for all_gone || { group_show; false; }
+}
+
+@test "make run passes DEVICE_AUTH and DEVICE_SECRET_OVERLAP on to the responder" {
+	htpasswd -cbB "$IOT_TMP/users" alice 'pw' 2>/dev/null
+	start_make_run DEVICE_AUTH=required DEVICE_SECRET_OVERLAP=120 AUTH_USERS_FILE="$IOT_TMP/users" AUTH_READS=true
+	local base="http://127.0.0.1:$PORT"
+	curl -sf -o /dev/null -u alice:pw -X PUT -H 'Content-Type: application/json' -d '{"content":{}}' \
+		"$base/api/configs/aa-bb-cc-dd-ee-02"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/configs/aa-bb-cc-dd-ee-02.json")" = 401 ]
+	[ "$(curl -s -u alice:pw "$base/api/credentials" | jq -c '[.mode, .overlap_seconds]')" = '["required",120]' ]
+	secret="$(curl -sf -u alice:pw -H 'Content-Type: application/json' --data '' "$base/api/configs/aa-bb-cc-dd-ee-02/credential" | jq -r .secret)"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -u "aa-bb-cc-dd-ee-02:$secret" "$base/api/configs/aa-bb-cc-dd-ee-02.json")" = 200 ]
+	kill -TERM -- -"$MAKE_PID"
 	wait_for all_gone || { group_show; false; }
 }

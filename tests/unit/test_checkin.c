@@ -83,12 +83,18 @@ fetch_of(const char *mac, const char *etag, const char *addr, const char *ua)
 	return f;
 }
 
-/* The device client's User-Agent ("" when none). */
+/* The device client's User-Agent ("" when none); secret: the device's secret is checked. */
+static const char *
+device_ua_of(const struct checkin_note *n, unsigned interval, bool secret)
+{
+	int d = checkin_device_client(n, interval, secret);
+	return d < 0 ? "" : n->client[d].user_agent;
+}
+
 static const char *
 device_ua(const struct checkin_note *n, unsigned interval)
 {
-	int d = checkin_device_client(n, interval);
-	return d < 0 ? "" : n->client[d].user_agent;
+	return device_ua_of(n, interval, true);
 }
 
 /* checkin_each into an array, as the old list did. */
@@ -277,8 +283,15 @@ test_rule(void)
 	n.client[0].at = 20000;
 	TAP_STREQ(device_ua(&n, iv), "curl/8",
 	          "rule: when a client fetched authenticated, only such clients count");
+	TAP_STREQ(device_ua_of(&n, iv, false), "device",
+	          "rule: once no secret is checked (revoked, DEVICE_AUTH off), an earlier "
+	          "authenticated client is one like the others: the regular one wins");
+	n.client[1].at = n.client[1].first_at = 30000;
+	TAP_STREQ(device_ua_of(&n, iv, false), "device",
+	          "rule: without a secret checked, a newer single authenticated fetch does not "
+	          "replace the regular device either");
 	n.n = 0;
-	TAP_CHECK(checkin_device_client(&n, iv) == -1,
+	TAP_CHECK(checkin_device_client(&n, iv, true) == -1,
 	          "rule: a note without clients has no device");
 }
 

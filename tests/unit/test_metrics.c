@@ -569,7 +569,7 @@ main(void)
 		metrics_firmware_download(METRICS_FW_PARTIAL, 4096);
 		metrics_firmware_download(METRICS_FW_COMPLETE, 1000);
 		metrics_firmware_download(METRICS_FW_PARTIAL, 4096);
-		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 12,
+		TAP_CHECK(text != NULL && families_declared(text, &families) && families == 13,
 		          "metrics: every family has # HELP and # TYPE and owns its samples");
 		TAP_CHECK(
 		        text != NULL &&
@@ -726,6 +726,22 @@ main(void)
 		                sample(text, "iot_config_checkin_writes_total{status=\"error\"}") ==
 		                        1,
 		        "metrics: fetch notes written and not written are counted apart");
+		free(text);
+
+		metrics_device_auth(METRICS_AUTH_OK);
+		metrics_device_auth(METRICS_AUTH_WRONG);
+		metrics_device_auth(METRICS_AUTH_WRONG);
+		metrics_device_auth(METRICS_AUTH_COUNT); /* out of range: ignored */
+		text = render(0);
+		TAP_CHECK(text != NULL && has_line(text, "# TYPE iot_device_auth_total counter") &&
+		                  sample(text, "iot_device_auth_total{result=\"ok\"}") == 1 &&
+		                  sample(text, "iot_device_auth_total{result=\"wrong\"}") == 2 &&
+		                  sample(text, "iot_device_auth_total{result=\"open\"}") == 0 &&
+		                  sample(text, "iot_device_auth_total{result=\"missing\"}") == 0 &&
+		                  sample(text, "iot_device_auth_total{result=\"throttled\"}") ==
+		                          0 &&
+		                  sample(text, "iot_device_auth_total{result=\"error\"}") == 0,
+		          "metrics: device route checks are counted by result, every result shown");
 		free(text);
 
 		/* Another process connects, then dies without saying so. */

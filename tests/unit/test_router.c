@@ -90,7 +90,7 @@ main(void)
 	const int ui_asset = route_of("/ui/{version}/{asset}");
 
 	/* --- the table ---------------------------------------------------- */
-	TAP_CHECK(router_count() == 43, "router: the table has the 43 documented routes");
+	TAP_CHECK(router_count() == 46, "router: the table has the 46 documented routes");
 	{
 		char name[128];
 		const char *p = "/api/firmware/esp32-cam/versions/1.2.0-rc1+g1a2b";
@@ -212,12 +212,32 @@ main(void)
 		static const char one_line[] =
 		        "{\"path\": \"/api/configs/{mac_address}\", \"methods\": "
 		        "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", "
-		        "\"PATCH\", \"OPTIONS\"]}";
+		        "\"PATCH\", \"OPTIONS\"], \"access\": {\"GET\": \"admin\", \"HEAD\": "
+		        "\"admin\", "
+		        "\"PUT\": \"admin\", \"DELETE\": \"admin\", \"PATCH\": \"admin\"}}";
 		static const char list_line[] = "{\"path\": \"/api/configs\", \"methods\": "
-		                                "[\"GET\", \"HEAD\", \"OPTIONS\"]}";
+		                                "[\"GET\", \"HEAD\", \"OPTIONS\"], \"access\": "
+		                                "{\"GET\": \"admin\", \"HEAD\": \"admin\"}}";
 		TAP_CHECK(text != NULL && strstr(text, one_line) != NULL &&
 		                  strstr(text, list_line) != NULL,
-		          "router: router_print adds HEAD to GET and OPTIONS to every route");
+		          "router: router_print adds HEAD to GET and OPTIONS to every route, and "
+		          "names who may call each");
+		/* The device routes are exactly the raw GET/HEAD of a config, old and new paths. */
+		static const char raw_line[] =
+		        "{\"path\": \"/api/configs/{mac_address}.json\", \"methods\": "
+		        "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", \"OPTIONS\"], \"access\": "
+		        "{\"GET\": \"device\", \"HEAD\": \"device\", \"PUT\": \"admin\", "
+		        "\"DELETE\": \"admin\"}}";
+		static const char old_line[] =
+		        "{\"path\": \"/esp32/config/{mac_address}.json\", \"methods\": "
+		        "[\"GET\", \"HEAD\", \"OPTIONS\"], \"access\": {\"GET\": \"device\", "
+		        "\"HEAD\": \"device\"}}";
+		int devices = 0;
+		for (const char *p = text; p != NULL && (p = strstr(p, "\"device\"")) != NULL; p++)
+			devices++;
+		TAP_CHECK(text != NULL && strstr(text, raw_line) != NULL &&
+		                  strstr(text, old_line) != NULL && devices == 4,
+		          "router: the device routes are the raw GET and HEAD, at both paths");
 		json_object_put(o);
 		free(text);
 	}

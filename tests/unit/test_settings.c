@@ -14,6 +14,7 @@
  * schemes, ports and paths. settings_free releases the lists, so the
  * sanitizer build checks there are no leaks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +26,24 @@
 #endif
 
 static const char *const vars[] = {
-        "ESP32_CONFIGS_DIR",   "CORS_ORIGINS", "DEBUG",        "MAX_BODY_BYTES",   "METRICS_FILE",
-        "SWAGGER_UI_DIR",      "SHARED_FS",    "HISTORY_KEEP", "CHECKIN_INTERVAL", "FILE_MODE",
+        "ESP32_CONFIGS_DIR",
+        "CORS_ORIGINS",
+        "DEBUG",
+        "MAX_BODY_BYTES",
+        "METRICS_FILE",
+        "SWAGGER_UI_DIR",
+        "SHARED_FS",
+        "HISTORY_KEEP",
+        "CHECKIN_INTERVAL",
+        "FILE_MODE",
         "CHECKIN_MISSING_MAX",
+        "DEVICE_AUTH",
+        "DEVICE_SECRET_OVERLAP",
+        "FIRMWARE_MAX_BYTES",
+        "FIRMWARE_KEEP",
+        "FIRMWARE_FAIL_AFTER",
+        "FIRMWARE_SENDFILE",
+        "FIRMWARE_BASE_URL",
 };
 
 static void
@@ -115,6 +131,65 @@ checkin_interval_of(const char *value)
 	if (rc != 0)
 		return strncmp(err, "CHECKIN_INTERVAL: ", 18) == 0 ? -1 : -2;
 	return (long)s.checkin_interval;
+}
+
+/*
+ * One firmware setting as loaded: which 0 FIRMWARE_MAX_BYTES, 1
+ * FIRMWARE_KEEP, 2 FIRMWARE_FAIL_AFTER, 3 FIRMWARE_SENDFILE (0 or 1); -1
+ * when refused with a message naming it.
+ */
+static long
+firmware_of(int which, const char *value)
+{
+	static const char *const names[] = {"FIRMWARE_MAX_BYTES", "FIRMWARE_KEEP",
+	                                    "FIRMWARE_FAIL_AFTER", "FIRMWARE_SENDFILE"};
+	struct settings s;
+	int rc = load_with(value ? names[which] : NULL, value ? value : "", &s);
+	long got = which == 0   ? (long)s.firmware_max_bytes
+	           : which == 1 ? (long)s.firmware_keep
+	           : which == 2 ? (long)s.firmware_fail_after
+	                        : (long)s.firmware_sendfile;
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, names[which], strlen(names[which])) == 0 ? -1 : -2;
+	return got;
+}
+
+/* FIRMWARE_BASE_URL as loaded into out ("" unset); -1 when refused naming it. */
+static int
+base_url_of(const char *value, char *out, size_t cap)
+{
+	struct settings s;
+	int rc = load_with(value ? "FIRMWARE_BASE_URL" : NULL, value ? value : "", &s);
+	snprintf(out, cap, "%s", rc == 0 && s.firmware_base_url ? s.firmware_base_url : "");
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "FIRMWARE_BASE_URL: ", 19) == 0 ? -1 : -2;
+	return 0;
+}
+
+/* DEVICE_AUTH as loaded, or -1 when refused with a message naming it. */
+static long
+device_auth_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "DEVICE_AUTH" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "DEVICE_AUTH: ", 13) == 0 ? -1 : -2;
+	return (long)s.device_auth;
+}
+
+/* DEVICE_SECRET_OVERLAP as loaded, or -1 when refused with a message naming it. */
+static long
+overlap_of(const char *value)
+{
+	struct settings s;
+	int rc = load_with(value ? "DEVICE_SECRET_OVERLAP" : NULL, value ? value : "", &s);
+	settings_free(&s);
+	if (rc != 0)
+		return strncmp(err, "DEVICE_SECRET_OVERLAP: ", 23) == 0 ? -1 : -2;
+	return (long)s.secret_overlap;
 }
 
 /* CHECKIN_MISSING_MAX as loaded, or -1 when refused with a message naming it. */
@@ -324,6 +399,44 @@ main(void)
 	TAP_CHECK(history_keep_of("3") == 3, "settings: HISTORY_KEEP=3 is used");
 	TAP_CHECK(history_keep_of("1000") == 1000,
 	          "settings: HISTORY_KEEP maximum 1000 is accepted");
+	TAP_CHECK(device_auth_of(NULL) == DEVICE_AUTH_OFF, "settings: default DEVICE_AUTH is off");
+	TAP_CHECK(device_auth_of("off") == DEVICE_AUTH_OFF &&
+	                  device_auth_of("per-device") == DEVICE_AUTH_PER_DEVICE &&
+	                  device_auth_of("required") == DEVICE_AUTH_REQUIRED,
+	          "settings: DEVICE_AUTH off, per-device and required are used");
+	TAP_CHECK(device_auth_of("on") == -1 && device_auth_of("Required") == -1 &&
+	                  device_auth_of("per_device") == -1 && device_auth_of("false") == -1,
+	          "settings: any other DEVICE_AUTH is refused, naming it");
+	TAP_CHECK(strcmp(settings_device_auth_name(DEVICE_AUTH_PER_DEVICE), "per-device") == 0,
+	          "settings: the mode's name is the setting's spelling");
+	TAP_CHECK(overlap_of(NULL) == 604800, "settings: default DEVICE_SECRET_OVERLAP is 7 days");
+	TAP_CHECK(overlap_of("0") == 0 && overlap_of("7776000") == 7776000,
+	          "settings: DEVICE_SECRET_OVERLAP 0 and the maximum of 90 days are used");
+	TAP_CHECK(overlap_of("7776001") == -1 && overlap_of("-1") == -1 && overlap_of("7d") == -1,
+	          "settings: DEVICE_SECRET_OVERLAP above 90 days or not a number is refused");
+	TAP_CHECK(firmware_of(0, NULL) == 8388608 && firmware_of(1, NULL) == 5 &&
+	                  firmware_of(2, NULL) == 900 && firmware_of(3, NULL) == 0,
+	          "settings: firmware defaults: 8 MiB uploads, 5 versions, 900 s, no X-Sendfile");
+	TAP_CHECK(firmware_of(0, "65536") == 65536 && firmware_of(1, "100") == 100 &&
+	                  firmware_of(2, "10") == 10 && firmware_of(3, "true") == 1,
+	          "settings: FIRMWARE_* values within bounds are used");
+	TAP_CHECK(firmware_of(0, "65535") == -1 && firmware_of(0, "67108865") == -1 &&
+	                  firmware_of(1, "0") == -1 && firmware_of(1, "101") == -1 &&
+	                  firmware_of(2, "9") == -1 && firmware_of(2, "604801") == -1 &&
+	                  firmware_of(3, "yes please") == -1,
+	          "settings: FIRMWARE_* out of bounds or not a value is refused, naming it");
+	{
+		char url[256];
+		TAP_CHECK(base_url_of(NULL, url, sizeof url) == 0 && url[0] == '\0' &&
+		                  base_url_of("http://iot.example.org:8080/", url, sizeof url) ==
+		                          0 &&
+		                  strcmp(url, "http://iot.example.org:8080") == 0,
+		          "settings: FIRMWARE_BASE_URL is used without its trailing slash");
+		TAP_CHECK(base_url_of("ftp://x", url, sizeof url) == -1 &&
+		                  base_url_of("http://", url, sizeof url) == -1 &&
+		                  base_url_of("http://a/?q", url, sizeof url) == -1,
+		          "settings: a FIRMWARE_BASE_URL that is no http(s) URL is refused");
+	}
 	TAP_CHECK(checkin_interval_of(NULL) == 60, "settings: default CHECKIN_INTERVAL is 60");
 	TAP_CHECK(checkin_interval_of("0") == 0,
 	          "settings: CHECKIN_INTERVAL=0 (noting off) is accepted");

@@ -107,6 +107,9 @@ await flow('the editor highlights JSON, numbers its lines and folds an object', 
   const shown = await page.textContent('#editor-box .cm-content');
   assert(!shown.includes('"ssid"') && shown.includes('"wifi"'), `folded text ${shown}`);
   await page.click('#editor-box .cm-foldPlaceholder');
+  // The editor redraws on its next frame: wait (bounded) for the unfolded text.
+  await page.waitForFunction(() => document.querySelector('#editor-box .cm-content').textContent.includes('"ssid"'),
+    null, { timeout: 5000 }).catch(() => {});
   assert((await page.textContent('#editor-box .cm-content')).includes('"ssid"'), 'not unfolded');
   assert((await editorText(page)) === CONFIG, 'folding changed the text');
 });

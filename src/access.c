@@ -69,6 +69,32 @@ refuse_device(struct api_ctx *ctx, enum metrics_auth_result why, uint64_t key, i
 	return -1;
 }
 
+/*
+ * A device route whose path names no device (a firmware model's image or
+ * manifest): the device names itself, by its Basic user or else by the
+ * x-ESP32-STA-MAC header Arduino's HTTPUpdate sends, into ctx->mac, and
+ * is then checked like any device. Returns 1 when named, 0 when not (no
+ * Basic credential, no such header, or a header that is no MAC), -1 when
+ * a Basic user is no MAC (the credential is wrong whatever its secret).
+ */
+static int
+name_device(struct api_ctx *ctx)
+{
+	struct authheader cred;
+	int named = 0;
+	if (authheader_parse(ctx->req->authorization, &cred) && cred.scheme == AUTHHEADER_BASIC)
+		named = mac_normalise(cred.user, cred.user_len, ctx->mac) ? 1 : -1;
+	else if (ctx->req->esp32_sta_mac != NULL)
+		named = mac_normalise(ctx->req->esp32_sta_mac, strlen(ctx->req->esp32_sta_mac),
+		                      ctx->mac)
+		                ? 1
+		                : 0;
+	memset(cred.secret, 0, sizeof cred.secret);
+	if (named != 1)
+		ctx->mac[0] = '\0';
+	return named;
+}
+
 static int
 check_device(struct api_ctx *ctx)
 {
@@ -78,6 +104,20 @@ check_device(struct api_ctx *ctx)
 	if (s->configs_dir == NULL) {
 		store_result_set(&r, STORE_NOT_CONFIGURED, 0, "ESP32_CONFIGS_DIR");
 		return api_store_error(ctx, &r);
+	}
+	if (ctx->mac[0] == '\0') {
+		int named = name_device(ctx);
+		int64_t now = (int64_t)time(NULL);
+		uint64_t key = authlimit_key(ctx->mac, ctx->req->remote_addr);
+		if (named < 0)
+			return refuse_device(ctx, METRICS_AUTH_WRONG, key, now);
+		if (named == 0 && s->device_auth == DEVICE_AUTH_PER_DEVICE) {
+			/* Nobody to ask for a secret: what a model serves is the same for all. */
+			metrics_device_auth(METRICS_AUTH_OPEN);
+			return 0;
+		}
+		if (named == 0)
+			return refuse_device(ctx, METRICS_AUTH_MISSING, key, now);
 	}
 	int found = credential_read_path(s->configs_dir, ctx->mac, &c, &r);
 	if (found < 0) {

@@ -13,12 +13,19 @@
  *                  config, or a new device secret, to anyone, and device
  *                  secrets would protect nothing.
  *   ACCESS_DEVICE  what devices fetch (a config's raw GET/HEAD, old and new
- *                  paths): DEVICE_AUTH per-device asks a device that has a
- *                  secret for it, required asks every device. The secret
- *                  comes as HTTP Basic (user: the route's MAC in any form
- *                  the service accepts) or as a Bearer token
- *                  (authheader.h), and is checked against the hashes in
- *                  .credentials/ (credential.h).
+ *                  paths; firmware images and manifests): DEVICE_AUTH
+ *                  per-device asks a device that has a secret for it,
+ *                  required asks every device. The secret comes as HTTP
+ *                  Basic (user: the route's MAC in any form the service
+ *                  accepts) or as a Bearer token (authheader.h), and is
+ *                  checked against the hashes in .credentials/
+ *                  (credential.h). A route with no MAC in its path (a
+ *                  firmware model's image or manifest) learns the device
+ *                  from the Basic user, or else from x-ESP32-STA-MAC (which
+ *                  goes with a Bearer token), and checks it the same way;
+ *                  a request naming no device is refused under required
+ *                  and let through under per-device, where there is no
+ *                  device to ask (what a model serves is the same for all).
  *
  * A device route refuses the same way whatever the reason: 401 with the
  * same body and WWW-Authenticate (Basic and Bearer in one field, realm

@@ -189,6 +189,7 @@ static const struct {
         NAME("HTTP_X_ESP32_SKETCH_SHA256"),
         NAME("HTTP_X_ESP32_SKETCH_MD5"),
         NAME("HTTP_X_FIRMWARE_VERSION"),
+        NAME("HTTP_X_ESP32_STA_MAC"),
         NAME("HTTP_X_IOTCONFIG_PEEK"),
 #undef NAME
 };
@@ -254,6 +255,7 @@ http_request_load(struct http_request *req, struct transport *tx, struct buf *bo
 	        &req->esp32_sketch_sha256,
 	        &req->esp32_sketch_md5,
 	        &req->firmware_version,
+	        &req->esp32_sta_mac,
 	        &req->peek,
 	};
 	_Static_assert(sizeof dest / sizeof *dest == HTTP_WANTED, "one destination per name");

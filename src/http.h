@@ -70,6 +70,8 @@ struct http_request {
 	const char *esp32_sketch_sha256; /* x-ESP32-sketch-sha256 */
 	const char *esp32_sketch_md5;    /* x-ESP32-sketch-md5 */
 	const char *firmware_version;    /* X-Firmware-Version (ESP-IDF clients, documented) */
+	const char *esp32_sta_mac;       /* x-ESP32-STA-MAC: the MAC HTTPUpdate sends; names
+	                                    a device, proves nothing (access.h) */
 	const char *peek;                /* X-Iotconfig-Peek: a person's or a tool's read */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	bool request_id_replaced; /* the client sent one we could not echo */

@@ -19,6 +19,7 @@
 #       new one.
 #       Prints one JSON line: what happened, each status seen, the bytes.
 #   fwtool.py arduino URL --mac MAC [--version V] [--sha256 HEX] [--md5 HEX]
+#             [--header 'Name: value' ...]
 #             [--out FILE]
 #       behaves like Arduino-ESP32's HTTPUpdate: one HTTP/1.0 GET with its
 #       User-Agent and x-ESP32-* headers; 304 means no update; 200 needs a
@@ -238,6 +239,9 @@ def cmd_arduino(a):
         h["x-ESP32-sketch-md5"] = a.md5
     if a.version:
         h["x-ESP32-version"] = a.version
+    for line in a.header or []:  # what the sketch adds (setAuthorization)
+        k, v = line.split(":", 1)
+        h[k.strip()] = v.strip()
     conn.request("GET", path, headers=h)
     r = conn.getresponse()
     res = {"status": r.status}
@@ -308,6 +312,7 @@ def main():
     d.add_argument("--sha256")
     d.add_argument("--md5")
     d.add_argument("--out")
+    d.add_argument("--header", action="append")
     e = sub.add_parser("desc")
     e.add_argument("file")
     a = p.parse_args()

@@ -5,7 +5,9 @@
 # with mod_fcgid streaming the image itself, Apache with mod_fcgid and
 # mod_xsendfile sending it, and Apache's plain CGI (mod_cgid). Every
 # download is compared byte for byte with the upload, the headers the
-# clients read are checked, and the device's state is read back.
+# clients read are checked, and the device's state is read back. With
+# DEVICE_AUTH, a device's secret reaches the responder on the firmware
+# routes under lighttpd's CGI and Apache.
 
 load ../e2e/helpers
 load ../deploy/servers
@@ -113,4 +115,47 @@ clients() {
 	# file Apache sends itself keeps an exact length (docs/firmware.md).
 	server_start apache-cgid FIRMWARE_SENDFILE=true
 	clients aa-bb-cc-00-30-04 cgid
+}
+
+# secrets KIND [settings]: DEVICE_AUTH=per-device under KIND, admins with
+# the web server's credentials (as tests/deploy/device_auth.bash gives
+# them); a device with a secret gets its image and its model's image with
+# it (Bearer, Basic), never without it.
+secrets() {
+	local kind="$1" d secret mac=aa-bb-cc-00-30-11 admin=(-u 'alice:pw here')
+	shift
+	d="$(deploy_tmpdir)"
+	htpasswd -cbB "$d/htpasswd" alice 'pw here' 2>/dev/null
+	chmod 644 "$d/htpasswd"
+	case "$kind" in
+	apache-*) APACHE_CONFS=iotconfig-read-auth IOT_PROBE_AUTH='alice:pw here' server_start "$kind" DEVICE_AUTH=per-device HTPASSWD="$d/htpasswd" "$@" ;;
+	*) IOT_PROBE_AUTH='alice:pw here' server_start "$kind" DEVICE_AUTH=per-device AUTH_USERS_FILE="$d/htpasswd" AUTH_READS=true "$@" ;;
+	esac
+	fw_upload sec 1.0.0 "$IMG/1.0.bin" "${admin[@]}"
+	assert_code 201
+	call PUT /api/firmware/sec/target "${admin[@]}" -H 'Content-Type: application/json' --data-binary '{"version":"1.0.0"}'
+	assert_code 200
+	put_json "$mac" '{"content":{"deviceModel":"sec"}}' "${admin[@]}"
+	assert_code 200
+	call POST "/api/configs/$mac/credential" "${admin[@]}" -H 'Content-Type: application/json' --data-binary ''
+	assert_code 201
+	secret="$(jq -er .secret <<<"$body")"
+	call GET "/esp32/firmware/$mac.bin"
+	assert_error 401 UNAUTHORIZED
+	call GET /esp32/firmware/sec/1.0.0.bin -H "x-ESP32-STA-MAC: $mac"
+	assert_error 401 UNAUTHORIZED
+	curl -sf -H "Authorization: Bearer $secret" "$BASE_URL/esp32/firmware/$mac.bin" | cmp - "$IMG/1.0.bin"
+	curl -sf -u "$mac:$secret" "$BASE_URL/esp32/firmware/sec/1.0.0.bin" | cmp - "$IMG/1.0.bin"
+	curl -sf -u "$mac:$secret" -r 100-199 "$BASE_URL/esp32/firmware/sec/1.0.0.bin" | cmp - <(tail -c +101 "$IMG/1.0.bin" | head -c 100)
+	call GET "/esp32/firmware/$mac.json" -u "$mac:$secret"
+	assert_code 200
+	assert_json .version '"1.0.0"'
+}
+
+@test "lighttpd, plain CGI, DEVICE_AUTH=per-device: a device's secret reaches the responder on its image, manifest and its model's image" {
+	secrets lighttpd-cgi
+}
+
+@test "Apache with mod_fcgid and mod_xsendfile, DEVICE_AUTH=per-device: a device's secret reaches the responder on the firmware routes" {
+	secrets apache-fcgid FIRMWARE_SENDFILE=true
 }

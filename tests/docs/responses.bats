@@ -445,6 +445,7 @@ CALL=rcall
 	rcall DELETE /api/firmware/rsp/versions/1.1.0
 	assert_code 204
 	[ ! -e "$CONFIG_DIR/.firmware/rsp/1.1.0.meta" ]
+	validate_recorded
 }
 
 @test "device secrets validate: make, show, list, rotate, revoke; the admin file route; UNAUTHORIZED, TOO_MANY_REQUESTS, FORBIDDEN" {

@@ -26,6 +26,9 @@ teardown_file() {
 }
 
 # render URL: the DOM Chromium builds for URL, in $BATS_TEST_TMPDIR/dom.html.
+# Swagger UI draws only the operations in view once the document has 150
+# tags and operations or more (a virtual list): the window is tall enough
+# to hold them all.
 # Virtual time runs only while no request is pending, so the budget is
 # reached after the page has fetched and rendered the document.
 render() {
@@ -35,7 +38,7 @@ render() {
 		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$profile" \
 		--host-resolver-rules="MAP $HOSTNAME_UNDER_TEST 127.0.0.1, MAP * ~NOTFOUND" \
-		--virtual-time-budget=30000 --dump-dom "$1" \
+		--virtual-time-budget=30000 --window-size=1280,40000 --dump-dom "$1" \
 		>"$BATS_TEST_TMPDIR/dom.html" 2>"$BATS_TEST_TMPDIR/chromium.log"
 }
 

@@ -235,9 +235,24 @@ main(void)
 		int devices = 0;
 		for (const char *p = text; p != NULL && (p = strstr(p, "\"device\"")) != NULL; p++)
 			devices++;
+		/* And what update clients fetch: the four firmware routes' GET and HEAD. */
+		static const char fw_model_line[] =
+		        "{\"path\": \"/esp32/firmware/{model}/{version}.bin\", \"methods\": "
+		        "[\"GET\", \"HEAD\", \"OPTIONS\"], \"access\": {\"GET\": \"device\", "
+		        "\"HEAD\": \"device\"}}";
+		static const char fw_admin_line[] =
+		        "{\"path\": \"/api/firmware/{model}/versions/{version}\", \"methods\": "
+		        "[\"GET\", \"HEAD\", \"PUT\", \"DELETE\", \"OPTIONS\"], \"access\": "
+		        "{\"GET\": \"admin\", \"HEAD\": \"admin\", \"PUT\": \"admin\", "
+		        "\"DELETE\": \"admin\"}}";
 		TAP_CHECK(text != NULL && strstr(text, raw_line) != NULL &&
-		                  strstr(text, old_line) != NULL && devices == 4,
-		          "router: the device routes are the raw GET and HEAD, at both paths");
+		                  strstr(text, old_line) != NULL &&
+		                  strstr(text, fw_model_line) != NULL && devices == 12,
+		          "router: the device routes are the raw GET and HEAD, at both paths, and "
+		          "the "
+		          "four firmware routes update clients fetch");
+		TAP_CHECK(text != NULL && strstr(text, fw_admin_line) != NULL,
+		          "router: the firmware API is admin-only");
 		json_object_put(o);
 		free(text);
 	}

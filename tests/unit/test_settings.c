@@ -238,7 +238,7 @@ debug_of(const char *value)
 int
 main(void)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 
 	/* --- settings_parse_hosts ------------------------------------------ */
 	{

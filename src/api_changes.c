@@ -356,8 +356,10 @@ api_changes_list(struct api_ctx *ctx)
 			continue;
 		for (size_t j = 0; j < count; j++) {
 			json_object *c = json_object_array_get_idx(changes, j);
-			if (strcmp(json_object_get_string(json_object_object_get(c, "id")),
-			           json_object_get_string(undoes)) == 0)
+			const char *id = json_object_get_string(json_object_object_get(c, "id"));
+			const char *undone = json_object_get_string(undoes);
+			/* A record without an id (not one the service wrote) undoes nothing. */
+			if (id != NULL && undone != NULL && strcmp(id, undone) == 0)
 				json_object_array_add(
 				        json_object_object_get(c, "undone_by"),
 				        json_object_get(json_object_object_get(

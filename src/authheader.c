@@ -46,18 +46,10 @@ after_scheme(const char *s, const char *name)
 	return s;
 }
 
+/* Splits a decoded "user:secret" into out; false when it is not one. */
 static bool
-parse_basic(const char *p, size_t n, struct authheader *out)
+split_pair(const uint8_t *pair, size_t plen, struct authheader *out)
 {
-	size_t tlen = token68_len(p, n);
-	if (tlen == 0)
-		return false;
-	uint8_t pair[BASE64_DECODE_LENGTH(AUTHHEADER_VALUE_MAX)];
-	size_t plen = sizeof pair;
-	struct base64_decode_ctx b64;
-	base64_decode_init(&b64);
-	if (!base64_decode_update(&b64, &plen, pair, tlen, p) || !base64_decode_final(&b64))
-		return false;
 	/*
 	 * At the last colon, not the first (RFC 7617 section 2): the user is a
 	 * MAC, which may be written with colons, and no secret holds one.
@@ -78,8 +70,24 @@ parse_basic(const char *p, size_t n, struct authheader *out)
 	memcpy(out->secret, colon + 1, slen);
 	out->secret[slen] = '\0';
 	out->secret_len = slen;
-	memset(pair, 0, sizeof pair);
 	return true;
+}
+
+static bool
+parse_basic(const char *p, size_t n, struct authheader *out)
+{
+	size_t tlen = token68_len(p, n);
+	if (tlen == 0)
+		return false;
+	uint8_t pair[BASE64_DECODE_LENGTH(AUTHHEADER_VALUE_MAX)];
+	size_t plen = sizeof pair;
+	struct base64_decode_ctx b64;
+	base64_decode_init(&b64);
+	bool ok = base64_decode_update(&b64, &plen, pair, tlen, p) && base64_decode_final(&b64) &&
+	          split_pair(pair, plen, out);
+	/* The decoded secret is wiped whatever the outcome. */
+	explicit_bzero(pair, sizeof pair);
+	return ok;
 }
 
 bool

@@ -297,7 +297,11 @@ fail(struct store_result *r, const char *op)
 	return store_result_set(r, store_classify(err), err, op);
 }
 
-/* Opens .credentials (creating it, 0700, when asked), never through a symlink. */
+/*
+ * Opens .credentials, never through a symlink. For a write (create), makes
+ * it when missing and sets its mode 0700 either way: a directory restored
+ * from a backup or made by hand is made private by the next secret written.
+ */
 static int
 open_dir(int dirfd, bool create, struct store_result *r)
 {
@@ -306,14 +310,14 @@ open_dir(int dirfd, bool create, struct store_result *r)
 		if (mkdirat(dirfd, CREDENTIAL_DIR, DIR_MODE) != 0 && errno != EEXIST)
 			return fail(r, "create credentials directory");
 		fd = openat(dirfd, CREDENTIAL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 && store_set_mode(fd, DIR_MODE) != 0) {
-			fail(r, "set credentials directory mode");
-			close(fd);
-			return -1;
-		}
 	}
 	if (fd < 0)
 		return fail(r, "open credentials directory");
+	if (create && store_set_mode(fd, DIR_MODE) != 0) {
+		fail(r, "set credentials directory mode");
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

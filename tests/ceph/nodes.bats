@@ -309,7 +309,7 @@ writer() {
 }
 
 @test "a fleet change and its undo through one node are seen by the other, with the change's record" {
-	local m1=aa-bb-cc-00-c7-01 m2=aa-bb-cc-00-c7-02 id mac
+	local m1=aa-bb-cc-00-c9-01 m2=aa-bb-cc-00-c9-02 id mac
 	for mac in "$m1" "$m2"; do
 		on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"mqtt":{"port":1883},"name":"'"$mac"'"}}'
 		assert_code 200

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # tests/docs/document.bats: conf/openapi.json against the code it describes:
 # the pinned linter, the version, the error codes and their statuses, the
-# limits, the router's table (both directions), and the bytes served.
+# limits, the router's table (both directions), the page's files, and the
+# bytes served.
 
 load ../e2e/helpers
 load docs
@@ -45,6 +46,13 @@ teardown() {
 	echo "doc: $from_doc"
 	[ "$(printf '%s\n' "$from_code" | wc -l)" -ge 15 ]
 	[ "$from_code" = "$from_doc" ]
+}
+
+@test "the page's files the document names are exactly those src/api_ui.c serves, in its order" {
+	local doc code
+	doc="$(jq -c '.components.parameters.ui_asset.schema.enum' "$DOC")"
+	code="$(grep -o 'ENTRY("[^"]*"' "$IOT_ROOT/src/api_ui.c" | cut -d'"' -f2 | jq -R . | jq -cs .)"
+	[ "$doc" = "$code" ] || { echo "document: $doc"; echo "served:   $code"; false; }
 }
 
 @test "each error response lists only codes that src/error.c gives its status" {

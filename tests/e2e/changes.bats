@@ -219,3 +219,15 @@ fleet() {
 	assert_json '[.devices[].result]' '["invalid"]'
 	[ ! -e "$CONFIG_DIR/aa-00-00-00-36-09.json" ]
 }
+
+@test "a change record the service did not write (no id) is listed as it is and crashes nothing" {
+	mkdir -p "$CONFIG_DIR/.changes"
+	printf '{"undoes":"20260101-000000-0000000a","kind":"undo"}\n' >"$CONFIG_DIR/.changes/20260101-000001-0000000b.json"
+	printf '{"kind":"patch"}\n' >"$CONFIG_DIR/.changes/20260101-000002-0000000c.json"
+	call GET /api/changes
+	assert_code 200
+	[ "$(jq '[.changes[] | select(.id == null)] | length' <<<"$body")" = 2 ]
+	rm -f "$CONFIG_DIR/.changes/20260101-000001-0000000b.json" "$CONFIG_DIR/.changes/20260101-000002-0000000c.json"
+	call GET /api/health
+	assert_code 200
+}

@@ -284,6 +284,11 @@ away_from_window_end() {
 	[ "$(stat -c %a "$CONFIG_DIR/.credentials/aa-da-00-00-00-0b")" = 600 ]
 	# The log says who made it, not what it is.
 	grep -q "device secret created mac=aa-da-00-00-00-0b user=$ADMIN_USER" "$LIGHTTPD_LOG"
+	# A directory opened up by hand (or restored so) is private again once
+	# a secret is written.
+	chmod 0755 "$CONFIG_DIR/.credentials"
+	new_secret aa-da-00-00-00-0b >/dev/null
+	[ "$(stat -c %a "$CONFIG_DIR/.credentials")" = 700 ]
 }
 
 @test "wrong secrets are slowed per MAC and client (429); the device itself, from its own address, goes on" {

@@ -60,6 +60,7 @@ COPY conf/lighttpd.conf /etc/iotconfig/lighttpd.conf
 COPY conf/lighttpd-auth.sh /etc/iotconfig/lighttpd-auth.sh
 COPY conf/lighttpd-defences.conf /etc/iotconfig/lighttpd-defences.conf
 COPY conf/lighttpd-rundir.sh /etc/iotconfig/lighttpd-rundir.sh
+COPY conf/lighttpd-firmware.sh /etc/iotconfig/lighttpd-firmware.sh
 COPY conf/errors/ /etc/iotconfig/errors/
 # The config directory is a volume; the sockets (and request bodies being
 # received) go to RUN_DIR, the one other place written: a tmpfs under

@@ -179,8 +179,13 @@ responder_settings() {
 	grep -qx "IOTCONFIG_BIN=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" && $3 ~ /iotconfig.fcgi$/ { print $4 }')" <(image_env)
 	# The Swagger UI files go where SWAGGER_UI_DIR points.
 	grep -qx "SWAGGER_UI_DIR=$(instructions | awk '$1 == "COPY" && $2 == "--from=build" && $3 ~ /swagger-ui\/$/ { sub(/\/$/, "", $4); print $4 }')" <(image_env)
-	# conf/lighttpd.conf's credentials script is next to it.
-	instructions | grep -qx "COPY conf/lighttpd-auth.sh ${conf_dest%/*}/lighttpd-auth.sh"
+	# Every file conf/lighttpd.conf includes (its scripts, its bounds) is
+	# next to it.
+	local inc
+	for inc in $(grep -o 'IOTCONFIG_CONF_DIR + "/[^"]*"' "$IOT_ROOT/conf/lighttpd.conf" | sed 's|.*"/||; s|"$||'); do
+		[ "$inc" = errors/status- ] && continue
+		instructions | grep -qx "COPY conf/$inc ${conf_dest%/*}/$inc" || { echo "the image lacks conf/$inc" >&2; false; }
+	done
 }
 
 @test "the image's environment is all conf/lighttpd.conf needs: lighttpd serves with exactly it, and both healthchecks pass" {

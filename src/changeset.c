@@ -37,15 +37,23 @@ random32(void)
 	return v;
 }
 
+/*
+ * The hex part starts with the microseconds within the second (20 bits),
+ * then 12 random bits: ids sort by time also within one second (a change
+ * and its undo), and two made in the same microsecond still differ.
+ */
 void
 changeset_new_id(char out[CHANGESET_ID_LEN + 1])
 {
-	time_t now = time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
-	gmtime_r(&now, &tm);
+	gmtime_r(&ts.tv_sec, &tm);
 	char when[32];
 	strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
-	snprintf(out, CHANGESET_ID_LEN + 1, "%.15s-%08x", when, random32());
+	unsigned usec = (unsigned)(ts.tv_nsec / 1000);
+	snprintf(out, CHANGESET_ID_LEN + 1, "%.15s-%08x", when,
+	         (usec << 12) | (random32() & 0xfffu));
 }
 
 bool

@@ -120,8 +120,9 @@ responder_settings() {
 	done < <(instructions | awk '$1 == "COPY" && $2 !~ /^--from/ { for (i = 2; i < NF; i++) print $i }')
 	# The build stage's `make install` works with only what the stage
 	# copies (into WORKDIR /src), and makes what the run stage takes.
-	install_cmd="$(instructions | awk '$1 == "RUN" && /make install/ { sub(/^RUN /, ""); print }')"
-	[[ "$install_cmd" == "make install PREFIX=/usr DESTDIR=/out" ]]
+	install_cmd="$(instructions | awk '$1 == "RUN" && / install PREFIX=/ { sub(/^RUN /, ""); print }')"
+	# (-o: the editor bundle comes made from the assets stage, which has Node.js)
+	[[ "$install_cmd" == "make -o build/web/codemirror.js install PREFIX=/usr DESTDIR=/out" ]]
 	stage build | grep -qx 'WORKDIR /src'
 	local tmp ctx dest
 	tmp="$(deploy_tmpdir)"
@@ -150,7 +151,11 @@ responder_settings() {
 	for f in $(sed -n 's/^SWAGGER_FILES := //p; s/^\t\(favicon.*\)$/\1/p' "$IOT_ROOT/mk/deploy.mk"); do
 		echo stub >"$ctx/tools/node_modules/swagger-ui-dist/$f"
 	done
-	make -s -C "$ctx" install PREFIX=/usr DESTDIR="$tmp/out" >"$tmp/build.log" 2>&1 ||
+	stage build | grep -qx 'COPY --from=assets /build/web/codemirror.js build/web/codemirror.js'
+	stage assets | grep -qx 'RUN node bundle.mjs /web/vendor/codemirror.js /build/web/codemirror.js'
+	mkdir -p "$ctx/build/web"
+	echo 'export const stub = 1;' >"$ctx/build/web/codemirror.js"
+	make -s -C "$ctx" -o build/web/codemirror.js install PREFIX=/usr DESTDIR="$tmp/out" >"$tmp/build.log" 2>&1 ||
 		{ cat "$tmp/build.log" >&2; false; }
 	[ -f "$tmp/out/usr/share/iotconfig/swagger-ui/swagger-ui-bundle.js" ]
 	while read -r src; do
@@ -162,6 +167,15 @@ responder_settings() {
 		pkg="$(for p in "$lib" "/usr$lib" "$(readlink -f "$lib")"; do dpkg -S "$p" 2>/dev/null; done | head -1 | cut -d: -f1)"
 		[ -n "$pkg" ] || { echo "no package owns $lib" >&2; false; }
 		[ "$pkg" = libc6 ] || stage_packages run | grep -qx "$pkg" || { echo "runtime stage lacks $pkg ($lib)" >&2; false; }
+	done
+	# ... and the ones it loads only when used (dlopen: MQTT, export and import).
+	local soname sonames
+	sonames="$(sed -n 's/^#define [A-Z_]*_LIB_SONAME "\(.*\)"$/\1/p' "$IOT_ROOT"/src/*.c)"
+	[ "$(wc -w <<<"$sonames")" -ge 2 ]
+	for soname in $sonames; do
+		pkg="$(dpkg -S "*/$soname" 2>/dev/null | head -1 | cut -d: -f1)"
+		[ -n "$pkg" ] || { echo "no package owns $soname" >&2; false; }
+		stage_packages run | grep -qx "$pkg" || { echo "runtime stage lacks $pkg ($soname, loaded when used)" >&2; false; }
 	done
 	stage_packages run | grep -qx lighttpd
 	# tini is process 1 and starts lighttpd; the stop is lighttpd's graceful one.

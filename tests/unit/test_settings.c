@@ -71,7 +71,7 @@ origins(const char *value, struct settings *s)
 static bool
 origins_refused(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	memset(&s, 0, sizeof s);
 	long n = origins(value, &s);
 	if (n >= 0)
@@ -94,7 +94,7 @@ load_with(const char *name, const char *value, struct settings *s)
 static bool
 max_body_refused(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with("MAX_BODY_BYTES", value, &s);
 	settings_free(&s);
 	return rc == -1 && strncmp(err, "MAX_BODY_BYTES: ", 16) == 0;
@@ -103,7 +103,7 @@ max_body_refused(const char *value)
 static long
 max_body(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with("MAX_BODY_BYTES", value, &s);
 	settings_free(&s);
 	return rc == 0 ? (long)s.max_body_bytes : -1;
@@ -113,7 +113,7 @@ max_body(const char *value)
 static long
 history_keep_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "HISTORY_KEEP" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -125,7 +125,7 @@ history_keep_of(const char *value)
 static long
 checkin_interval_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "CHECKIN_INTERVAL" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -172,7 +172,7 @@ base_url_of(const char *value, char *out, size_t cap)
 static long
 device_auth_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "DEVICE_AUTH" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -184,7 +184,7 @@ device_auth_of(const char *value)
 static long
 overlap_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "DEVICE_SECRET_OVERLAP" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -196,7 +196,7 @@ overlap_of(const char *value)
 static long
 checkin_missing_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "CHECKIN_MISSING_MAX" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -208,7 +208,7 @@ checkin_missing_of(const char *value)
 static long
 file_mode_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with(value ? "FILE_MODE" : NULL, value ? value : "", &s);
 	settings_free(&s);
 	if (rc != 0)
@@ -220,7 +220,7 @@ file_mode_of(const char *value)
 static int
 shared_fs_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with("SHARED_FS", value, &s);
 	settings_free(&s);
 	return rc != 0 ? -1 : (int)s.shared_fs;
@@ -229,7 +229,7 @@ shared_fs_of(const char *value)
 static int
 debug_of(const char *value)
 {
-	struct settings s;
+	struct settings s = {0}; /* settings_free reads every field it owns */
 	int rc = load_with("DEBUG", value, &s);
 	settings_free(&s);
 	return rc != 0 ? -1 : s.debug ? 1 : 0;

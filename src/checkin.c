@@ -16,11 +16,11 @@
  *     sharing the directory meet in the same files.
  *   - No fsync: a note lost in a crash costs one interval of staleness and
  *     the device's next fetch writes it again.
- *   - The temp file has one name per process (".tmp-" and a random token,
- *     in .fetches, renamed into the note's own directory), reused for every
- *     write, so a process that dies leaves at most one; checkin_each
- *     removes those older than a day (no writer takes that long, whatever
- *     the clocks of the nodes say).
+ *   - The temp file has one name per process (notefile.c: ".tmp-" and a
+ *     random token, in .fetches, renamed into the note's own directory),
+ *     reused for every write, so a process that dies leaves at most one;
+ *     checkin_each removes those older than a day (no writer takes that
+ *     long, whatever the clocks of the nodes say).
  *   - A note whose newest fetch is older than 90 days (7 without a config,
  *     which anyone can ask for) is removed when the notes are walked. The
  *     removal races with a write of that MAC only when a device silent for
@@ -32,8 +32,7 @@
  *     time, which the file system keeps (on NFS, the server's clock): no
  *     index to keep in step, nothing to repair after a crash.
  *
- * Process-owned state: the temp name, and when the last failure was
- * logged.
+ * Process-owned state: when the last failure was logged.
  */
 #include "checkin.h"
 
@@ -43,13 +42,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "notefile.h"
 
 /* The directory of each kind, inside .fetches ("" is .fetches itself). */
 static const char *const kind_dir[CHECKIN_KINDS] = {"", "waiting", "once"};
@@ -183,20 +182,6 @@ read_kind(struct dirs *d, enum checkin_kind k, const char *mac, struct checkin_n
 	return checkin_parse(mac, buf, len, out) ? 1 : 0;
 }
 
-/* ".tmp-" and 16 hex digits, the same for the life of the process. */
-static const char *
-temp_name(void)
-{
-	static char name[32];
-	if (name[0] == '\0') {
-		uint64_t v = 0;
-		if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
-			v = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-		snprintf(name, sizeof name, ".tmp-%016llx", (unsigned long long)v);
-	}
-	return name;
-}
-
 static int
 write_note(struct dirs *d, enum checkin_kind k, const struct checkin_note *note,
            struct store_result *r)
@@ -206,34 +191,7 @@ write_note(struct dirs *d, enum checkin_kind k, const struct checkin_note *note,
 	int fdir = dirs_kind(d, k, true);
 	if (fdir < 0)
 		return fail(r, "create fetch notes directory");
-	const char *tmp = temp_name();
-	int fd = openat(d->top, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                store_file_mode());
-	if (fd < 0)
-		return fail(r, "create fetch note");
-	const char *op = NULL;
-	/* FILE_MODE exactly, as for configs: not less the umask, and a
-	 * reused temp file from before a change of the setting gets it too. */
-	ssize_t w;
-	if (store_set_mode(fd, store_file_mode()) != 0) {
-		op = "set fetch note mode";
-	} else if ((w = write(fd, text, len)) != (ssize_t)len) {
-		if (w >= 0)
-			errno = ENOSPC; /* a short write of a few hundred bytes: the disk is full */
-		op = "write fetch note";
-	}
-	if (close(fd) != 0 && op == NULL)
-		op = "close fetch note";
-	if (op == NULL && renameat(d->top, tmp, fdir, note->mac) != 0)
-		op = "rename fetch note";
-	if (op != NULL) {
-		fail(r, op);
-		int saved = errno;
-		unlinkat(d->top, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	return store_result_set(r, STORE_OK, 0, NULL);
+	return notefile_replace(d->top, fdir, note->mac, text, len, r);
 }
 
 int
@@ -320,7 +278,7 @@ list_names(int fdir, enum checkin_kind k, int64_t now, struct names *l)
 			rc = errno != 0 ? -1 : 0;
 			break;
 		}
-		if (k == CHECKIN_CONFIGURED && now > 0 && strncmp(de->d_name, ".tmp-", 5) == 0) {
+		if (k == CHECKIN_CONFIGURED && now > 0 && notefile_is_temp(de->d_name)) {
 			sweep_temp(fdir, de->d_name, now);
 			continue;
 		}

@@ -16,10 +16,11 @@
  */
 #include "checkin_note.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "notefile.h"
 
 #define NOTE_MAGIC_1 "iotconfig-fetch 1"
 #define NOTE_MAGIC_2 "iotconfig-fetch 2"
@@ -114,26 +115,6 @@ is_etag_hex(const char *s, size_t n)
 	return true;
 }
 
-/* A time: decimal digits only, no sign, fits in int64. */
-static bool
-parse_time(const char *s, size_t n, int64_t *out)
-{
-	char num[24];
-	if (n == 0 || n >= sizeof num)
-		return false;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (num[0] < '0' || num[0] > '9')
-		return false;
-	char *e = NULL;
-	errno = 0;
-	long long v = strtoll(num, &e, 10);
-	if (errno != 0 || *e != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool
 parse_etag(const char *s, size_t n, struct checkin_client *c)
 {
@@ -187,7 +168,7 @@ parse_v1(const char **line, const size_t *llen, size_t count, struct checkin_not
 	if (count != 4)
 		return false;
 	struct checkin_client *c = &out->client[0];
-	if (!parse_time(line[0], llen[0], &c->at) || !parse_etag(line[1], llen[1], c))
+	if (!notefile_time(line[0], llen[0], &c->at) || !parse_etag(line[1], llen[1], c))
 		return false;
 	c->first_at = c->at;
 	clean_field(line[2], llen[2], CHECKIN_ADDR_MAX, c->addr);
@@ -212,8 +193,8 @@ parse_client_line(const char *s, size_t n, struct checkin_client *c)
 	}
 	if (memchr(field[5], '\t', flen[5]) != NULL)
 		return false;
-	if (!parse_time(field[0], flen[0], &c->at) ||
-	    !parse_time(field[1], flen[1], &c->first_at) || c->first_at > c->at ||
+	if (!notefile_time(field[0], flen[0], &c->at) ||
+	    !notefile_time(field[1], flen[1], &c->first_at) || c->first_at > c->at ||
 	    !parse_etag(field[2], flen[2], c) || flen[3] != 1 ||
 	    (field[3][0] != '0' && field[3][0] != '1'))
 		return false;

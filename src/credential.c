@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "hex.h"
+#include "notefile.h"
 
 #define MAGIC        "iotconfig-credential 1"
 #define SECRET_BYTES 24 /* random bytes of a secret: 32 base64url characters */
@@ -202,23 +203,6 @@ split_words(const char *line, size_t n, const char *word[], size_t wlen[], size_
 }
 
 static bool
-get_time(const char *s, size_t n, int64_t *out)
-{
-	char num[24];
-	if (n == 0 || n >= sizeof num || s[0] < '0' || s[0] > '9')
-		return false;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(num, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
 word_is(const char *w, size_t n, const char *lit)
 {
 	return n == strlen(lit) && memcmp(w, lit, n) == 0;
@@ -227,7 +211,7 @@ word_is(const char *w, size_t n, const char *lit)
 static bool
 get_key(const char *w[], const size_t wl[], struct credential_key *k)
 {
-	return get_time(w[1], wl[1], &k->created_at) &&
+	return notefile_time(w[1], wl[1], &k->created_at) &&
 	       get_hex(w[2], wl[2], k->salt, CREDENTIAL_SALT_SIZE) &&
 	       get_hex(w[3], wl[3], k->hash, CREDENTIAL_HASH_SIZE);
 }
@@ -261,7 +245,7 @@ credential_parse(const char *mac, const char *data, size_t len, struct credentia
 	if (n == 2 && word_is(w[1], wl[1], "-")) {
 		out->has_previous = false;
 	} else if (n == 5 && get_key(w, wl, &out->previous) &&
-	           get_time(w[4], wl[4], &out->previous_until)) {
+	           notefile_time(w[4], wl[4], &out->previous_until)) {
 		out->has_previous = true;
 	} else {
 		return false;
@@ -271,7 +255,8 @@ credential_parse(const char *mac, const char *data, size_t len, struct credentia
 		return false;
 	if (n == 2 && word_is(w[1], wl[1], "-")) {
 		out->used = CREDENTIAL_NONE;
-	} else if (n == 4 && get_time(w[2], wl[2], &out->used_at) && wl[3] <= CREDENTIAL_ADDR_MAX) {
+	} else if (n == 4 && notefile_time(w[2], wl[2], &out->used_at) &&
+	           wl[3] <= CREDENTIAL_ADDR_MAX) {
 		if (word_is(w[1], wl[1], "current"))
 			out->used = CREDENTIAL_CURRENT;
 		else if (word_is(w[1], wl[1], "previous"))

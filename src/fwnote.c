@@ -1,8 +1,8 @@
 /*
  * fwnote.c: the device notes of fwnote.h. The file format and the state
  * rules are pure functions (unit tested); the files are written like the
- * fetch notes (checkin.c): one temp name per process, renamed over the
- * note, no fsync, no lock. Notes of one device come from its own requests,
+ * fetch notes (checkin.c, by notefile.c): one temp name per process,
+ * renamed over the note, no fsync, no lock. Notes of one device come from its own requests,
  * which it makes one at a time, so the read-merge-write of one request
  * does not race with another's; where two did (a device on two nodes at
  * once), the later rename wins and the next request notes again.
@@ -14,10 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "notefile.h"
 
 #define NOTE_MAGIC "iotconfig-firmware 1"
 #define NOTE_LINES 8
@@ -41,23 +42,6 @@ fwnote_format(const struct fwnote *n, char out[FWNOTE_MAX])
 	                   (long long)n->reported_at, n->download[0] ? n->download : "-",
 	                   (long long)n->started_at, (long long)n->completed_at);
 	return len > 0 && len < FWNOTE_MAX ? (size_t)len : 0;
-}
-
-static bool
-parse_time(const char *s, size_t n, int64_t *out)
-{
-	char num[24];
-	if (n == 0 || n >= sizeof num || s[0] < '0' || s[0] > '9')
-		return false;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	char *e = NULL;
-	errno = 0;
-	long long v = strtoll(num, &e, 10);
-	if (errno != 0 || *e != '\0')
-		return false;
-	*out = v;
-	return true;
 }
 
 /* A version line: "-" for none, else a valid version. */
@@ -97,12 +81,12 @@ fwnote_parse(const char *mac, const char *data, size_t len, struct fwnote *out)
 		return false;
 	memcpy(out->model, line[1], llen[1]);
 	out->model[llen[1]] = '\0';
-	return firmware_model_valid(out->model) && parse_time(line[2], llen[2], &out->seen_at) &&
+	return firmware_model_valid(out->model) && notefile_time(line[2], llen[2], &out->seen_at) &&
 	       parse_version(line[3], llen[3], out->reported) &&
-	       parse_time(line[4], llen[4], &out->reported_at) &&
+	       notefile_time(line[4], llen[4], &out->reported_at) &&
 	       parse_version(line[5], llen[5], out->download) &&
-	       parse_time(line[6], llen[6], &out->started_at) &&
-	       parse_time(line[7], llen[7], &out->completed_at);
+	       notefile_time(line[6], llen[6], &out->started_at) &&
+	       notefile_time(line[7], llen[7], &out->completed_at);
 }
 
 const char *
@@ -227,20 +211,6 @@ fwnote_read(int dirfd, const char *mac, struct fwnote *out, struct store_result 
 	return n > 0 && fwnote_parse(mac, buf, (size_t)n, out) ? 1 : 0;
 }
 
-/* ".tmp-" and 16 hex digits, the same for the life of the process. */
-static const char *
-temp_name(void)
-{
-	static char name[32];
-	if (name[0] == '\0') {
-		uint64_t v = 0;
-		if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
-			v = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-		snprintf(name, sizeof name, ".tmp-%016llx", (unsigned long long)v);
-	}
-	return name;
-}
-
 int
 fwnote_write(int dirfd, const struct fwnote *n, struct store_result *r)
 {
@@ -249,34 +219,7 @@ fwnote_write(int dirfd, const struct fwnote *n, struct store_result *r)
 	int fd_dir = open_devices(dirfd, true, r);
 	if (fd_dir < 0)
 		return -1;
-	const char *tmp = temp_name();
-	int fd = openat(fd_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                store_file_mode());
-	const char *op = NULL;
-	if (fd < 0) {
-		op = "create firmware note";
-	} else {
-		ssize_t w;
-		if (store_set_mode(fd, store_file_mode()) != 0)
-			op = "set firmware note mode";
-		else if ((w = write(fd, text, len)) != (ssize_t)len) {
-			if (w >= 0)
-				errno = ENOSPC;
-			op = "write firmware note";
-		}
-		if (close(fd) != 0 && op == NULL)
-			op = "close firmware note";
-		if (op == NULL && renameat(fd_dir, tmp, fd_dir, n->mac) != 0)
-			op = "rename firmware note";
-	}
-	if (op != NULL) {
-		fail(r, op);
-		int saved = errno;
-		unlinkat(fd_dir, tmp, 0);
-		errno = saved;
-		close(fd_dir);
-		return -1;
-	}
+	int rc = notefile_replace(fd_dir, fd_dir, n->mac, text, len, r);
 	close(fd_dir);
-	return store_result_set(r, STORE_OK, 0, NULL);
+	return rc;
 }

@@ -296,9 +296,8 @@ struct device_target {
 };
 
 static int
-device_target(struct api_ctx *ctx, int dirfd, struct device_target *dt)
+target_in(struct api_ctx *ctx, int dirfd, struct device_target *dt)
 {
-	dt->mfd = -1;
 	struct store_result r;
 	if (store_read(dirfd, ctx->mac, ctx->file, NULL, &r) != 0) {
 		if (r.status == STORE_NOT_FOUND)
@@ -329,6 +328,23 @@ device_target(struct api_ctx *ctx, int dirfd, struct device_target *dt)
 		return no_firmware(ctx, "Model %s has no target version", dt->model,
 		                   "set one with PUT /api/firmware/{model}/target");
 	return read_meta(ctx, dt->mfd, dt->model, version, &dt->meta);
+}
+
+/* The request's device's target: 0 with dt->mfd open, or -1 with ctx->err set and nothing open. */
+static int
+device_target(struct api_ctx *ctx, struct device_target *dt)
+{
+	dt->mfd = -1;
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
+		return -1;
+	int rc = target_in(ctx, dirfd, dt);
+	close(dirfd);
+	if (rc != 0 && dt->mfd >= 0) {
+		close(dt->mfd);
+		dt->mfd = -1;
+	}
+	return rc;
 }
 
 /* Is s (case-insensitively) the hex digest want? */
@@ -419,21 +435,13 @@ int
 api_ota_device_image(struct api_ctx *ctx)
 {
 	ota_reset();
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
-		return -1;
 	struct device_target dt;
-	int rc = device_target(ctx, dirfd, &dt);
-	close(dirfd);
-	if (rc != 0) {
-		if (dt.mfd >= 0)
-			close(dt.mfd);
+	if (device_target(ctx, &dt) != 0)
 		return -1;
-	}
 	char reported[FIRMWARE_VERSION_MAX + 1];
 	bool current;
 	identify(ctx, dt.mfd, &dt.meta, reported, &current);
-	rc = serve_image(ctx, dt.model, &dt.meta, dt.mfd, current);
+	int rc = serve_image(ctx, dt.model, &dt.meta, dt.mfd, current);
 	close(dt.mfd);
 	if (rc == 0)
 		note_device(ctx, dt.model, reported);
@@ -524,19 +532,13 @@ int
 api_ota_device_manifest(struct api_ctx *ctx)
 {
 	ota_reset();
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
-		return -1;
 	struct device_target dt;
-	int rc = device_target(ctx, dirfd, &dt);
-	close(dirfd);
-	if (dt.mfd >= 0)
-		close(dt.mfd);
-	if (rc != 0)
+	if (device_target(ctx, &dt) != 0)
 		return -1;
+	close(dt.mfd);
 	char path[64];
 	snprintf(path, sizeof path, "/esp32/firmware/%s.bin", ctx->mac);
-	rc = manifest(ctx, dt.model, &dt.meta, path);
+	int rc = manifest(ctx, dt.model, &dt.meta, path);
 	if (rc == 0)
 		note_device(ctx, dt.model, "");
 	return rc;

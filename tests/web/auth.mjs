@@ -11,30 +11,15 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { setEditor, verdict } from './lib.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../tools/package.json'));
-const { chromium } = require('playwright-core');
+import { assert, finish, flows, launch, setEditor, verdict } from './lib.mjs';
 
 const [BASE, DIR, USER, PASSWORD] = process.argv.slice(2);
 const MAC = 'aa-bb-cc-00-00-01';
 const file = path.join(DIR, `${MAC}.json`);
-let failures = 0;
-const assert = (c, why) => { if (!c) throw new Error(why); };
-async function flow(name, fn) {
-  try { await fn(); console.log(`ok ${name}`); } catch (e) {
-    failures++;
-    console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-  }
-}
+const { run, failures } = flows();
+const flow = (name, fn) => run(name, null, fn);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 
 async function editAndSave(page, text) {
   await page.goto(`${BASE}/`);
@@ -82,5 +67,4 @@ await flow('answering the credentials prompt saves, and the history names the us
 });
 
 await browser.close();
-console.log(failures === 0 ? 'all flows passed' : `${failures} flows failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish(failures());

@@ -17,25 +17,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { editorText } from './lib.mjs';
+import { assert, editorText, finish, flows, launch } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
-const { chromium } = require('playwright-core');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const [BASE, DIR, USER, PASSWORD] = process.argv.slice(2);
 const MAC = 'aa-bb-cc-00-00-01';
 const OTHER = 'aa-bb-cc-00-00-02';
 const file = path.join(DIR, `${MAC}.json`);
-let failures = 0;
-const assert = (c, why) => { if (!c) throw new Error(why); };
-async function flow(name, fn) {
-  try { await fn(); console.log(`ok ${name}`); } catch (e) {
-    failures++;
-    console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-  }
-}
+const { run, failures } = flows();
+const flow = (name, fn) => run(name, null, fn);
 
 // A device's fetch, outside the browser: the status and the body.
 async function deviceFetch(url, headers = {}) {
@@ -44,10 +37,7 @@ async function deviceFetch(url, headers = {}) {
 }
 const basic = (user, secret) => ({ Authorization: `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}` });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD } });
 context.setDefaultTimeout(15000);
 await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
@@ -194,5 +184,4 @@ await flow('revoking asks first and opens the device again (per-device)', async 
 });
 
 await browser.close();
-console.log(failures === 0 ? 'all flows passed' : `${failures} flows failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish(failures());

@@ -13,12 +13,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../tools/package.json'));
-const { chromium } = require('playwright-core');
+import { assert, finish, flows, launch } from './lib.mjs';
 
 const [PORT, EVIL_PORT, DIR, MAC, REV, USER, PASSWORD] = process.argv.slice(2);
 const SERVICE = `http://iot.test:${PORT}`;
@@ -26,21 +21,10 @@ const EVIL = `http://evil.test:${EVIL_PORT}`;
 const file = path.join(DIR, `${MAC}.json`);
 const historyDir = path.join(DIR, '.history', MAC);
 const state = () => [fs.readFileSync(file, 'utf8'), fs.readdirSync(historyDir).sort().join(',')].join('\n');
-let failures = 0;
-const assert = (c, why) => { if (!c) throw new Error(why); };
-async function flow(name, fn) {
-  try { await fn(); console.log(`ok ${name}`); } catch (e) {
-    failures++;
-    console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-  }
-}
+const { run, failures } = flows();
+const flow = (name, fn) => run(name, null, fn);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--host-resolver-rules=MAP iot.test 127.0.0.1, MAP evil.test 127.0.0.1, MAP * ~NOTFOUND'],
-});
+const browser = await launch(['--host-resolver-rules=MAP iot.test 127.0.0.1, MAP evil.test 127.0.0.1, MAP * ~NOTFOUND']);
 const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD } });
 context.setDefaultTimeout(15000);
 // What reached the service, as the browser saw it.
@@ -97,4 +81,4 @@ await flow('the same restore from the service\'s own page is made, with the cred
 });
 
 await browser.close();
-console.log(failures === 0 ? 'all flows passed' : `${failures} flows failed`);
+finish(failures());

@@ -14,11 +14,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { editorText, verdict } from './lib.mjs';
+import { assert, editorText, finish, flows, launch, verdict } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
-const { chromium } = require('playwright-core');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const [BASE, DIR, ARTIFACTS] = process.argv.slice(2);
@@ -37,26 +36,10 @@ function writeBehind(mac, text) {
   fs.renameSync(tmp, file(mac));
 }
 
-let failures = 0;
-function assert(cond, why) {
-  if (!cond) throw new Error(why);
-}
-async function flow(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-    await page.screenshot({ path: path.join(ARTIFACTS, `failed-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
-}
+const { run, failures } = flows(ARTIFACTS);
+const flow = (name, fn) => run(name, page, fn);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
 context.setDefaultTimeout(STEP_TIMEOUT);
 // Every request must go to the test's own host; anything else is refused
@@ -476,5 +459,4 @@ await flow('every request went to the test\'s own host, and the page logged no e
 });
 
 await browser.close();
-console.log(`${failures === 0 ? 'all flows passed' : `${failures} flows failed`}`);
-process.exit(failures === 0 ? 0 : 1);
+finish(failures());

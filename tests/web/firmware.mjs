@@ -13,28 +13,14 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../tools/package.json'));
-const { chromium } = require('playwright-core');
+import { assert, finish, flows, launch } from './lib.mjs';
 
 const [STAGE, BASE, DIR, IMG10, IMG11, BAD] = process.argv.slice(2);
 const sha = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-let failures = 0;
-const assert = (c, why) => { if (!c) throw new Error(why); };
-async function flow(name, fn) {
-  try { await fn(); console.log(`ok ${name}`); } catch (e) {
-    failures++;
-    console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-  }
-}
+const { run, failures } = flows();
+const flow = (name, fn) => run(name, null, fn);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 context.setDefaultTimeout(15000);
 const page = await context.newPage();
@@ -126,5 +112,4 @@ await flow('the device view shows the device\'s firmware and links to its model'
 
 await browser.close();
 console.log(consoleErrors.length ? `console errors: ${consoleErrors.join(' | ')}` : 'no console errors');
-console.log(failures === 0 ? 'all flows passed' : `${failures} flows failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish(failures());

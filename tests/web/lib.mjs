@@ -37,11 +37,12 @@ export function configDir(dir) {
   };
 }
 
-export async function launch() {
+// Debian's Chromium, headless; extra flags after the common ones.
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
 
@@ -80,8 +81,9 @@ export async function openPage(browser, base, { width = 1280, height = 800, colo
   return { context, page, seen };
 }
 
-// flow(name, fn, page, artifacts): runs one flow and prints its line.
-export function flows(artifacts) {
+// run(name, page, fn): runs one flow and prints its line; a failure is
+// counted and, when there are a page and an artifacts folder, shot.
+export function flows(artifacts = null) {
   let failures = 0;
   const run = async (name, page, fn) => {
     try {
@@ -90,11 +92,19 @@ export function flows(artifacts) {
     } catch (e) {
       failures++;
       console.log(`not ok ${name}: ${String(e.message).split('\n')[0]}`);
-      await page.screenshot({ path: path.join(artifacts, `failed-${name.replace(/\W+/g, '-').slice(0, 80)}.png`), fullPage: true })
-        .catch(() => {});
+      if (page && artifacts) {
+        await page.screenshot({ path: path.join(artifacts, `failed-${name.replace(/\W+/g, '-').slice(0, 80)}.png`), fullPage: true })
+          .catch(() => {});
+      }
     }
   };
   return { run, failures: () => failures };
+}
+
+// The end of a script: its summary line and its exit status.
+export function finish(failures) {
+  console.log(failures === 0 ? 'all flows passed' : `${failures} flows failed`);
+  process.exit(failures === 0 ? 0 : 1);
 }
 
 // The editor's text, and replacing it (one change, as a paste would be).

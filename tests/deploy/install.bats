@@ -94,7 +94,7 @@ tree_of() {
 	local page="$IOT_ROOT/man/iotconfig.fcgi.8" text p
 	text="$(MANWIDTH=1000 man --warnings -l "$page" 2>"$BATS_TEST_TMPDIR/man.err")"
 	[ ! -s "$BATS_TEST_TMPDIR/man.err" ] || { cat "$BATS_TEST_TMPDIR/man.err" >&2; false; }
-	for p in $("$IOTCONFIG_BIN" --routes | jq -r '.[].path' | sed 's/{mac_address}/mac_address/; s/{revision}/revision/; s/{name}/name/; s/{change_id}/change_id/; s|{version}/{asset}|version/asset|; s/{asset}/[asset]/'); do
+	for p in $("$IOTCONFIG_BIN" --routes | jq -r '.[].path' | sed 's|{version}/{asset}|version/asset|; s/{asset}/[asset]/; s/{\([a-z_]*\)}/\1/g'); do
 		grep -qF -- "$p" <<<"$text" || { echo "route $p missing" >&2; false; }
 	done
 	for p in $(grep -o 'strcmp(argv\[1\], "--[a-z]*")' "$IOT_ROOT/src/main.c" | grep -o -- '--[a-z]*'); do

@@ -5,8 +5,8 @@
 # it is durable: a real mosquitto broker and subscriber on loopback. An
 # upload alone, or a target set to what it already is, publishes nothing;
 # a canary is published with its devices; FIRMWARE_BASE_URL makes the URL.
-# Also the alert rule docs/firmware.md shows, read from the document and
-# run through promtool's rule tests.
+# Also the alert rule the README and docs/firmware.md show, read from each
+# document and run through promtool's rule tests.
 
 bats_require_minimum_version 1.5.0
 
@@ -82,16 +82,20 @@ payload() {
 	sub_stop own
 }
 
-# The rule docs/firmware.md shows (the yaml block after its marker line).
+# doc_rules FILE: the rule FILE shows (the yaml block after its marker line).
 doc_rules() {
 	awk '/^<!-- alert rule: checked by tests\/firmware\/push.bats -->$/ { marked = 1; next }
 		marked && /^```yaml$/ { inside = 1; next }
 		inside && /^```$/ { exit }
-		inside { print }' "$IOT_ROOT/docs/firmware.md"
+		inside { print }' "$1"
 }
 
 @test "the documented firmware alert passes promtool, fires for a device failed 10 minutes, not before nor after it recovers" {
-	doc_rules >"$BATS_TEST_TMPDIR/rules.yml"
+	# The README's copy is the one docs/firmware.md shows.
+	doc_rules "$IOT_ROOT/README.md" >"$BATS_TEST_TMPDIR/readme.yml"
+	doc_rules "$IOT_ROOT/docs/firmware.md" >"$BATS_TEST_TMPDIR/rules.yml"
+	[ -s "$BATS_TEST_TMPDIR/readme.yml" ]
+	cmp "$BATS_TEST_TMPDIR/readme.yml" "$BATS_TEST_TMPDIR/rules.yml"
 	[ "$(grep -c 'alert:' "$BATS_TEST_TMPDIR/rules.yml")" = 1 ]
 	run promtool check rules "$BATS_TEST_TMPDIR/rules.yml"
 	echo "$output"

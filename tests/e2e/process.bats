@@ -121,3 +121,35 @@ teardown() {
 	[ "$(responder_pids)" = "$p" ]
 	grep -q '/libarchive\.so' "/proc/$p/maps"
 }
+
+
+# The schema validator's regex library, PCRE2 ("pattern",
+# "patternProperties"), is loaded by the first schema that has a regex.
+@test "a responder loads libpcre2-8 for a schema's pattern, and the pattern is checked" {
+	iot_start PROCS=1
+	mkdir "$CONFIG_DIR/.schemas"
+	printf '%s' '{"properties":{"deviceName":{"type":"string","pattern":"^[a-z]+-[0-9]{2}$"}}}' \
+		>"$CONFIG_DIR/.schemas/default.json"
+	call GET /api/health
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/libpcre2-8\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	put_json aa-bb-cc-00-78-03 '{"content":{"deviceName":"Hall 7"},"allow_overwrite":true}'
+	assert_code 400
+	assert_json '.code' '"VALIDATION_FAILED"'
+	assert_json '.details.schema' '"default"'
+	assert_json '[.details.errors[] | [.instancePath, .keyword, .schemaPath]]' \
+		'[["/deviceName","pattern","/properties/deviceName/pattern"]]'
+	assert_json '.details.errors[0].message' '"must match the pattern ^[a-z]+-[0-9]{2}$"'
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-03.json" ]
+	[ "$(responder_pids)" = "$p" ]
+	grep -q '/libpcre2-8\.so' "/proc/$p/maps"
+	put_json aa-bb-cc-00-78-03 '{"content":{"deviceName":"hall-07"},"allow_overwrite":true}'
+	assert_code 200
+	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-00-78-03.json")" = '{"deviceName":"hall-07"}' ]
+}

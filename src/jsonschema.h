@@ -99,7 +99,8 @@ enum jsonschema_dialect jsonschema_dialect_of(struct jsonschema_set *set, const 
 /*
  * Validates instance against the schema at uri (an added document's URI,
  * possibly with a fragment), appending every error to out. 0: valid;
- * 1: invalid; -1: out of memory (out may then be incomplete).
+ * 1: invalid; -1: out of memory, or "multipleOf" needed GMP and it
+ * cannot be loaded (out may then be incomplete).
  */
 int jsonschema_validate(struct jsonschema_set *set, const char *uri, json_object *instance,
                         struct jsonschema_errors *out);

@@ -230,6 +230,7 @@ teardown() {
 	put_json aa-bb-cc-00-78-06 '{"content":{"deviceName":"hall"},"allow_overwrite":true}'
 	assert_code 500
 	assert_json '.code' '"STORAGE_ERROR"'
+	assert_json '.details.message' '"compile schemas: Can not access a needed shared library"'
 	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-06.json" ]
 	call GET /api/configs
 	assert_code 500

@@ -48,7 +48,7 @@ COPY --from=assets /build/web/codemirror.js build/web/codemirror.js
 # -o: the bundle is made above, by the assets stage; this stage has no Node.js.
 RUN make -o build/web/codemirror.js install PREFIX=/usr DESTDIR=/out
 
-# --- run: lighttpd, the libraries the responder links, tini as process 1 -----
+# --- run: lighttpd, the libraries the responder links or loads, tini as process 1
 FROM ${BASE} AS run
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -65,11 +65,13 @@ DESTDIR ?=
 
 CC ?= cc
 PKGS := fcgi json-c nettle libmosquitto libpcre2-8 gmp libarchive
-# libmosquitto and libarchive are compiled against but not linked:
-# src/mqtt_lib.c loads the first when MQTT is on (it brings libssl and
-# libcrypto, 1.8 MB per process), src/archive_lib.c the second for an
-# export or import (it brings libxml2 and ICU's 30 MB of data).
-LINKED_PKGS := $(filter-out libmosquitto libarchive,$(PKGS))
+# libmosquitto, libarchive, PCRE2 and GMP are compiled against but not
+# linked: src/mqtt_lib.c loads the first when MQTT is on (it brings libssl
+# and libcrypto, 1.8 MB per process), src/archive_lib.c the second for an
+# export or import (it brings libxml2 and ICU's 30 MB of data),
+# src/pcre2_lib.c and src/gmp_lib.c the last two when a schema's regex or
+# "multipleOf" needs them (some 300 kB per process together).
+LINKED_PKGS := $(filter-out libmosquitto libarchive libpcre2-8 gmp,$(PKGS))
 # _GNU_SOURCE, said once here: getrandom(2), strptime/timegm, O_NOFOLLOW & co.
 CPPFLAGS := -D_GNU_SOURCE -DIOTCONFIG_VERSION='"$(VERSION)"' \
 	-DIOTCONFIG_SWAGGER_DIR='"$(PREFIX)/share/iotconfig/swagger-ui"'

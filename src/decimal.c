@@ -2,12 +2,15 @@
  * decimal.c: exact comparison and divisibility of decimal numbers. The
  * comparisons work on the digit strings; divisibility scales both numbers
  * to integers with a common power of ten and asks GMP (already on every
- * machine that has nettle) whether one divides the other.
+ * machine that has nettle; loaded on first use, gmp_lib.c) whether one
+ * divides the other.
  */
 #include "decimal.h"
 
 #include <gmp.h>
 #include <string.h>
+
+#include "gmp_lib.h"
 
 int
 decimal_parse(const char *s, size_t len, struct decimal *d)
@@ -138,8 +141,13 @@ decimal_is_multiple(const struct decimal *x, const struct decimal *m)
 	ax.neg = am.neg = false;
 	if (cmp_abs(&ax, &am) < 0)
 		return 0;
+	if (!gmp_lib_load())
+		return -2;
+	/* One by one: the variadic mpz_inits cannot be forwarded (gmp_lib.c). */
 	mpz_t a, b, p;
-	mpz_inits(a, b, p, NULL);
+	mpz_init(a);
+	mpz_init(b);
+	mpz_init(p);
 	mpz_set_str(a, x->digits, 10);
 	mpz_set_str(b, m->digits, 10);
 	mpz_ui_pow_ui(p, 10, (unsigned long)sx);
@@ -147,6 +155,8 @@ decimal_is_multiple(const struct decimal *x, const struct decimal *m)
 	mpz_ui_pow_ui(p, 10, (unsigned long)sm);
 	mpz_mul(b, b, p);
 	int r = mpz_divisible_p(a, b) != 0;
-	mpz_clears(a, b, p, NULL);
+	mpz_clear(a);
+	mpz_clear(b);
+	mpz_clear(p);
 	return r;
 }

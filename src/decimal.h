@@ -41,7 +41,8 @@ bool decimal_is_integer(const struct decimal *d);
 /*
  * Whether x divided by m (m > 0) is an integer, exactly. -1 when the
  * numbers are too far apart in magnitude to work out (beyond
- * DECIMAL_MAX_SPREAD powers of ten), or out of memory.
+ * DECIMAL_MAX_SPREAD powers of ten); -2 when the library that works it
+ * out (GMP) cannot be loaded.
  */
 #define DECIMAL_MAX_SPREAD 100000L
 int decimal_is_multiple(const struct decimal *x, const struct decimal *m);

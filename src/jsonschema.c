@@ -39,7 +39,7 @@ struct ev {
 	unsigned depth;
 	unsigned long steps;
 	int mute;
-	int stop; /* 1: a bound was reached; 2: out of memory */
+	int stop; /* 1: a bound was reached; 2: out of memory (or GMP not loadable) */
 };
 
 static void
@@ -402,6 +402,11 @@ check_number(struct ev *E, struct js_node *n, json_object *inst)
 	}
 	if (js_has(n, KW_MULTIPLE_OF) && decimal_from_json(n->kw[KW_MULTIPLE_OF], &b) == 0) {
 		int m = decimal_is_multiple(&x, &b);
+		if (m == -2) {
+			/* GMP cannot be loaded: no answer, as when out of memory. */
+			oom(E);
+			return false;
+		}
 		if (m < 0) {
 			/* Magnitudes too far apart to scale: the quotient in doubles. */
 			double q = json_object_get_double(inst) /

@@ -79,8 +79,9 @@ void jsonschema_set_free(struct jsonschema_set *set);
  * "$id" and anchor inside it, and takes a reference to doc. Problems found
  * in it (a keyword with a value of the wrong kind, a regex that does not
  * compile, an unknown "$schema") are kept for jsonschema_check, and the
- * keyword in question is then ignored. -1: out of memory, or uri is
- * already in the set.
+ * keyword in question is then ignored. -1: out of memory, a regex to
+ * compile and PCRE2 cannot be loaded (errno ELIBACC), or uri is already
+ * in the set.
  */
 int jsonschema_set_add(struct jsonschema_set *set, const char *uri, json_object *doc);
 
@@ -98,7 +99,8 @@ enum jsonschema_dialect jsonschema_dialect_of(struct jsonschema_set *set, const 
 /*
  * Validates instance against the schema at uri (an added document's URI,
  * possibly with a fragment), appending every error to out. 0: valid;
- * 1: invalid; -1: out of memory (out may then be incomplete).
+ * 1: invalid; -1: out of memory, or "multipleOf" needed GMP and it
+ * cannot be loaded (out may then be incomplete).
  */
 int jsonschema_validate(struct jsonschema_set *set, const char *uri, json_object *instance,
                         struct jsonschema_errors *out);

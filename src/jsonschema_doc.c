@@ -44,9 +44,9 @@ struct jsonschema_set {
 	size_t nslots, nnodes;
 	char **strings; /* base URIs the nodes point to */
 	size_t nstrings, strings_cap;
+	/* For matching; made with the set's first regex (PCRE2 is loaded then). */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	pcre2_compile_context *cctx;
 };
 
 /* What value a keyword takes. */
@@ -283,29 +283,43 @@ pointer_index(const char *base, size_t i)
  * \C. \d, \w and \b stay ASCII as in JavaScript; \s is ASCII here where
  * JavaScript also counts Unicode spaces.
  */
-pcre2_code *
-js_regex_compile(const char *pattern, size_t len, char *why, size_t why_len)
+int
+js_regex_compile(struct jsonschema_set *set, const char *pattern, size_t len, pcre2_code **re,
+                 char *why, size_t why_len)
 {
-	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
-	if (cc == NULL) {
-		snprintf(why, why_len, "out of memory");
-		return NULL;
+	*re = NULL;
+	if (set->md == NULL) {
+		set->md = pcre2_match_data_create(1, NULL);
+		if (set->md == NULL)
+			return -1;
 	}
+	if (set->mctx == NULL) {
+		set->mctx = pcre2_match_context_create(NULL);
+		if (set->mctx == NULL)
+			return -1;
+		/* Bounds on one match, so a pattern cannot take the process's time. */
+		pcre2_set_match_limit(set->mctx, 1000000);
+		pcre2_set_depth_limit(set->mctx, 10000);
+		pcre2_set_heap_limit(set->mctx, 20000); /* KiB */
+	}
+	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+	if (cc == NULL)
+		return -1;
 	pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
 	int err;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len,
-	                               PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY |
-	                                       PCRE2_ALT_BSUX | PCRE2_NEVER_BACKSLASH_C,
-	                               &err, &off, cc);
+	*re = pcre2_compile((PCRE2_SPTR)pattern, len,
+	                    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY |
+	                            PCRE2_ALT_BSUX | PCRE2_NEVER_BACKSLASH_C,
+	                    &err, &off, cc);
 	pcre2_compile_context_free(cc);
-	if (re == NULL) {
-		PCRE2_UCHAR msg[160];
-		if (pcre2_get_error_message(err, msg, sizeof msg) < 0)
-			snprintf((char *)msg, sizeof msg, "error %d", err);
-		snprintf(why, why_len, "%s at offset %zu", (const char *)msg, (size_t)off);
-	}
-	return re;
+	if (*re != NULL)
+		return 0;
+	PCRE2_UCHAR msg[160];
+	if (pcre2_get_error_message(err, msg, sizeof msg) < 0)
+		snprintf((char *)msg, sizeof msg, "error %d", err);
+	snprintf(why, why_len, "%s at offset %zu", (const char *)msg, (size_t)off);
+	return 1;
 }
 
 int
@@ -326,16 +340,6 @@ jsonschema_set_new(enum jsonschema_dialect dialect)
 	if (set == NULL)
 		return NULL;
 	set->dialect = dialect;
-	set->md = pcre2_match_data_create(1, NULL);
-	set->mctx = pcre2_match_context_create(NULL);
-	if (set->md == NULL || set->mctx == NULL) {
-		jsonschema_set_free(set);
-		return NULL;
-	}
-	/* Bounds on one match, so a pattern cannot take the process's time. */
-	pcre2_set_match_limit(set->mctx, 1000000);
-	pcre2_set_depth_limit(set->mctx, 10000);
-	pcre2_set_heap_limit(set->mctx, 20000); /* KiB */
 	return set;
 }
 
@@ -733,8 +737,14 @@ keyword(struct walk *w, struct js_node *n, const struct kwdef *d, json_object *v
 			json_object_object_foreach(v, key, sub)
 			{
 				(void)sub;
-				n->pprops[i] = js_regex_compile(key, strlen(key), why, sizeof why);
-				if (n->pprops[i] == NULL) {
+				int rc = js_regex_compile(w->set, key, strlen(key), &n->pprops[i],
+				                          why, sizeof why);
+				if (rc < 0) {
+					w->oom = 1;
+					ok = 0;
+					break;
+				}
+				if (rc > 0) {
 					char *at = pointer_child(where, key);
 					problem(w, at ? at : where, d->name,
 					        "'%.100s' is not a valid regular expression: %s",
@@ -813,11 +823,14 @@ keyword(struct walk *w, struct js_node *n, const struct kwdef *d, json_object *v
 			problem(w, where, d->name, "must be a string");
 			break;
 		}
-		n->pattern =
-		        js_regex_compile(json_object_get_string(v),
-		                         (size_t)json_object_get_string_len(v), why, sizeof why);
-		if (!(ok = n->pattern != NULL))
+		int rc = js_regex_compile(w->set, json_object_get_string(v),
+		                          (size_t)json_object_get_string_len(v), &n->pattern, why,
+		                          sizeof why);
+		if (rc < 0)
+			w->oom = 1;
+		else if (rc > 0)
 			problem(w, where, d->name, "is not a valid regular expression: %s", why);
+		ok = rc == 0;
 		break;
 	case SH_TYPE:
 		if (json_object_get_type(v) == json_type_string) {

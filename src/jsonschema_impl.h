@@ -115,11 +115,16 @@ struct js_node *js_ref_target(struct jsonschema_set *set, struct js_node *n);
 /* The node an absolute URI (with fragment) names; NULL when none. */
 struct js_node *js_lookup(struct jsonschema_set *set, const char *uri);
 
-/* Regex matching: 1 match, 0 no match, -1 gave up (PCRE2's limits). */
+/* Regex matching (re compiled for set): 1 match, 0 no match, -1 gave up (PCRE2's limits). */
 int js_regex_match(struct jsonschema_set *set, pcre2_code *re, const char *s, size_t len);
 
-/* Compiles an ECMA-262 regex as PCRE2 reads it closest; NULL (message in why) when it cannot. */
-pcre2_code *js_regex_compile(const char *pattern, size_t len, char *why, size_t why_len);
+/*
+ * Compiles an ECMA-262 regex as PCRE2 reads it closest, for matching in
+ * set, into *re. 0: done; 1: not a regex (message in why); -1: out of
+ * memory, or PCRE2 cannot be loaded (errno ELIBACC).
+ */
+int js_regex_compile(struct jsonschema_set *set, const char *pattern, size_t len, pcre2_code **re,
+                     char *why, size_t why_len);
 
 /* Appends "/" and the RFC 6901 escape of s[0..n) to a malloc'ed path string. */
 int js_pointer_push(char **path, size_t *len, size_t *cap, const char *s, size_t n);

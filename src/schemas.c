@@ -240,8 +240,10 @@ schemas_load(int dirfd, struct store_result *r)
 		return schemas_cache;
 	}
 	if (build_set(s) != 0) {
+		/* Out of memory, or a schema has a regex and PCRE2 cannot be loaded. */
+		int why = errno == ELIBACC ? ELIBACC : ENOMEM;
 		schemas_free(s);
-		store_result_set(r, STORE_IO, ENOMEM, "compile schemas");
+		store_result_set(r, STORE_IO, why, "compile schemas");
 		return NULL;
 	}
 	schemas_clear();

@@ -121,3 +121,124 @@ teardown() {
 	[ "$(responder_pids)" = "$p" ]
 	grep -q '/libarchive\.so' "/proc/$p/maps"
 }
+
+# The schema validator's libraries, PCRE2 ("pattern", "patternProperties")
+# and GMP (exact "multipleOf"), are loaded by the first schema that needs
+# them: a responder whose schemas use neither never maps them.
+@test "a responder serving configs, lists and schemas without pattern or multipleOf maps neither libpcre2-8 nor libgmp" {
+	iot_start PROCS=1
+	call PUT /api/schemas/default -H 'Content-Type: application/json' \
+		--data-binary '{"type":"object","required":["deviceName"],"properties":{"deviceName":{"type":"string","minLength":1},"port":{"type":"integer","minimum":1,"maximum":65535}}}'
+	assert_code 201
+	printf '{"deviceName":"hall","port":80}' >"$CONFIG_DIR/aa-bb-cc-00-78-01.json"
+	put_json aa-bb-cc-00-78-02 '{"content":{"deviceName":"porch","port":70000},"allow_overwrite":true}'
+	assert_code 400
+	assert_json '[.details.errors[].keyword]' '["maximum"]'
+	put_json aa-bb-cc-00-78-02 '{"content":{"deviceName":"porch","port":8080},"allow_overwrite":true}'
+	assert_code 200
+	call GET /api/configs/aa-bb-cc-00-78-01.json
+	assert_code 200
+	[ "$body" = '{"deviceName":"hall","port":80}' ]
+	call GET /api/configs
+	assert_code 200
+	assert_json '[.configs[] | [.mac_address, .schema, .schema_errors]] | sort' \
+		'[["aa-bb-cc-00-78-01","default",0],["aa-bb-cc-00-78-02","default",0]]'
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/lib(pcre2-8|gmp)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+}
+
+@test "a responder loads libpcre2-8 for a schema's pattern, and the pattern is checked" {
+	iot_start PROCS=1
+	mkdir "$CONFIG_DIR/.schemas"
+	printf '%s' '{"properties":{"deviceName":{"type":"string","pattern":"^[a-z]+-[0-9]{2}$"}}}' \
+		>"$CONFIG_DIR/.schemas/default.json"
+	call GET /api/health
+	assert_code 200
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/libpcre2-8\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	put_json aa-bb-cc-00-78-03 '{"content":{"deviceName":"Hall 7"},"allow_overwrite":true}'
+	assert_code 400
+	assert_json '.code' '"VALIDATION_FAILED"'
+	assert_json '.details.schema' '"default"'
+	assert_json '[.details.errors[] | [.instancePath, .keyword, .schemaPath]]' \
+		'[["/deviceName","pattern","/properties/deviceName/pattern"]]'
+	assert_json '.details.errors[0].message' '"must match the pattern ^[a-z]+-[0-9]{2}$"'
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-03.json" ]
+	[ "$(responder_pids)" = "$p" ]
+	grep -q '/libpcre2-8\.so' "/proc/$p/maps"
+	put_json aa-bb-cc-00-78-03 '{"content":{"deviceName":"hall-07"},"allow_overwrite":true}'
+	assert_code 200
+	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-00-78-03.json")" = '{"deviceName":"hall-07"}' ]
+}
+
+@test "a responder loads libgmp for a schema's multipleOf, and the multiple is checked exactly" {
+	iot_start PROCS=1
+	call PUT /api/schemas/default -H 'Content-Type: application/json' \
+		--data-binary '{"properties":{"gain":{"type":"number","multipleOf":0.1}}}'
+	assert_code 201
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
+	grep -q '/libjson-c\.so' "/proc/$p/maps"
+	run grep -E '/libgmp\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	put_json aa-bb-cc-00-78-04 '{"content":{"gain":0.35},"allow_overwrite":true}'
+	assert_code 400
+	assert_json '.code' '"VALIDATION_FAILED"'
+	assert_json '[.details.errors[] | [.instancePath, .keyword]]' '[["/gain","multipleOf"]]'
+	assert_json '.details.errors[0].message' '"must be a multiple of 0.1"'
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-04.json" ]
+	[ "$(responder_pids)" = "$p" ]
+	grep -q '/libgmp\.so' "/proc/$p/maps"
+	# 0.3 is 3 x 0.1 exactly, though not in doubles.
+	put_json aa-bb-cc-00-78-04 '{"content":{"gain":0.3},"allow_overwrite":true}'
+	assert_code 200
+	[ "$(jq -c . "$CONFIG_DIR/aa-bb-cc-00-78-04.json")" = '{"gain":0.3}' ]
+}
+
+@test "a responder that cannot load libpcre2-8 or libgmp answers 500, says which once, and keeps serving" {
+	# Files of those names that are no libraries, found first by dlopen(3).
+	local libs="$BATS_TEST_TMPDIR/libs"
+	mkdir -p "$libs"
+	: >"$libs/libpcre2-8.so.0"
+	: >"$libs/libgmp.so.10"
+	iot_start PROCS=1 IOTCONFIG_BIN="/usr/bin/env LD_LIBRARY_PATH=$libs $IOTCONFIG_BIN"
+	mkdir "$CONFIG_DIR/.schemas"
+	printf '%s' '{"properties":{"gain":{"multipleOf":0.1}}}' >"$CONFIG_DIR/.schemas/default.json"
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ]
+	put_json aa-bb-cc-00-78-05 '{"content":{"gain":0.3},"allow_overwrite":true}'
+	assert_code 500
+	assert_json '.code' '"INTERNAL_ERROR"'
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-05.json" ]
+	# A config the keyword does not reach is still checked and saved.
+	put_json aa-bb-cc-00-78-05 '{"content":{"gain":"loud"},"allow_overwrite":true}'
+	assert_code 200
+	printf '%s' '{"properties":{"deviceName":{"pattern":"^[a-z]+$"}}}' >"$CONFIG_DIR/.schemas/default.json"
+	put_json aa-bb-cc-00-78-06 '{"content":{"deviceName":"hall"},"allow_overwrite":true}'
+	assert_code 500
+	assert_json '.code' '"STORAGE_ERROR"'
+	assert_json '.details.message' '"compile schemas: Can not access a needed shared library"'
+	[ ! -e "$CONFIG_DIR/aa-bb-cc-00-78-06.json" ]
+	call GET /api/configs
+	assert_code 500
+	call GET /api/health
+	assert_code 200
+	[ "$(responder_pids)" = "$p" ]
+	[ "$(grep -c 'cannot load libgmp\.so\.10' "$LIGHTTPD_LOG")" = 1 ]
+	[ "$(grep -c 'cannot load libpcre2-8\.so\.0' "$LIGHTTPD_LOG")" = 1 ]
+	run grep -E '/lib(pcre2-8|gmp)\.so' "/proc/$p/maps"
+	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+}

@@ -15,35 +15,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "change.h"
 #include "tap.h"
+#define TESTFS_FSYNCS
+#include "testfs.h"
 
 #define MAC "aa-bb-cc-dd-ee-01"
-
-static int fsyncs; /* fsync(2) calls made */
-
-int
-fsync(int fd)
-{
-	fsyncs++;
-	return (int)syscall(SYS_fsync, fd);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Files in dir/.history/MAC, or 0 when there is no such directory. */
 static int
@@ -211,6 +193,6 @@ main(void)
 	          "change: a delete removes the config");
 
 	close(dfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	return tap_done();
 }

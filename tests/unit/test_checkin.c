@@ -18,35 +18,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checkin.h"
 #include "metrics.h"
 #include "tap.h"
-
-static int fsyncs;
-
-int
-fsync(int fd)
-{
-	fsyncs++;
-	return (int)syscall(SYS_fsync, fd);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#define TESTFS_FSYNCS
+#include "testfs.h"
 
 static void
 write_file(const char *path, const char *text)
@@ -544,7 +526,7 @@ test_files(void)
 
 	/* A file where the directory should be: writing fails, and says why. */
 	close(dirfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	TAP_CHECK(mkdir(dir, 0755) == 0, "files: a fresh directory");
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 	snprintf(path, sizeof path, "%s/.fetches", dir);
@@ -553,7 +535,7 @@ test_files(void)
 	                  r.sys_errno == ENOTDIR,
 	          "files: .fetches that is not a directory fails the write with its reason");
 	close(dirfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 }
 
 /* Names in dir/.fetches/sub that are notes. */
@@ -672,7 +654,7 @@ test_noting(void)
 	                  checkin_read(dirfd, "c0-00-00-00-00-01", t + 500, &got, NULL, &r) == 0,
 	          "noting: CHECKIN_MISSING_MAX=0 notes no fetch of a missing config");
 	close(dirfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 }
 
 int

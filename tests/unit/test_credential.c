@@ -14,34 +14,16 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "credential.h"
 #include "tap.h"
-
-static int fsyncs;
-
-int
-fsync(int fd)
-{
-	fsyncs++;
-	return (int)syscall(SYS_fsync, fd);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#define TESTFS_FSYNCS
+#include "testfs.h"
 
 static const char *const MAC = "aa-bb-cc-dd-ee-01";
 
@@ -320,6 +302,6 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	verification(dir);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	return tap_done();
 }

@@ -13,7 +13,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +22,7 @@
 #include "espbuild.h"
 #include "firmware.h"
 #include "tap.h"
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "testfs.h"
 
 static char dir[] = "/tmp/iotconfig-test-firmware.XXXXXX";
 
@@ -232,6 +223,6 @@ main(void)
 	          "firmware: the models are listed sorted, .devices and locks left out");
 	free(names);
 	close(dirfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	return tap_done();
 }

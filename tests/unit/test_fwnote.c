@@ -11,34 +11,16 @@
  * older than the interval); a note written without fsync and read back.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fwnote.h"
 #include "tap.h"
-
-static int fsyncs;
-
-int
-fsync(int fd)
-{
-	fsyncs++;
-	return (int)syscall(SYS_fsync, fd);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#define TESTFS_FSYNCS
+#include "testfs.h"
 
 /* As a request does it: the note changes only when it is written. */
 static bool
@@ -186,6 +168,6 @@ main(void)
 	TAP_CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode),
 	          "fwnote: notes live in .firmware/.devices");
 	close(dirfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	return tap_done();
 }

@@ -88,19 +88,32 @@ teardown() {
 	[ "$status" = 2 ]
 }
 
+# the_responder: the pid of the one responder (PROCS=1), checked to run
+# this binary and to list its libraries (json-c) in its map.
+the_responder() {
+	local p
+	p="$(responder_pids)"
+	[ -n "$p" ] || { echo "no responder" >&2; return 1; }
+	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ] || { echo "responder $p runs another binary" >&2; return 1; }
+	grep -q '/libjson-c\.so' "/proc/$p/maps" || { echo "responder $p: no libraries in its map" >&2; return 1; }
+	echo "$p"
+}
+
+# maps_none PID REGEX: no library of PID's map matches REGEX (a path part).
+maps_none() {
+	local loaded
+	loaded="$(grep -E "$2" "/proc/$1/maps")" || return 0
+	echo "loaded: $loaded" >&2
+	return 1
+}
+
 @test "with MQTT off a responder loads neither libmosquitto nor the TLS libraries it brings" {
 	iot_start PROCS=1
 	call GET /api/configs
 	assert_code 200
 	local p
-	p="$(responder_pids)"
-	[ -n "$p" ]
-	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
-	# libc and json-c: the map lists the libraries at all.
-	grep -q '/libc\.so' "/proc/$p/maps"
-	grep -q '/libjson-c\.so' "/proc/$p/maps"
-	run grep -E '/lib(mosquitto|ssl|crypto)\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	p="$(the_responder)"
+	maps_none "$p" '/lib(mosquitto|ssl|crypto)\.so'
 }
 
 @test "a responder loads libarchive (and libxml2, ICU) only for an export or an import" {
@@ -109,12 +122,8 @@ teardown() {
 	call GET /api/configs
 	assert_code 200
 	local p
-	p="$(responder_pids)"
-	[ -n "$p" ]
-	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
-	grep -q '/libjson-c\.so' "/proc/$p/maps"
-	run grep -E '/lib(archive|xml2|icu[a-z]*)\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	p="$(the_responder)"
+	maps_none "$p" '/lib(archive|xml2|icu[a-z]*)\.so'
 	# The export loads it, in the same process, and the archive is whole.
 	curl -sSf -o "$IOT_TMP/export.tgz" "$BASE_URL/api/export"
 	[ "$(tar -xOzf "$IOT_TMP/export.tgz" aa-bb-cc-00-77-01.json)" = '{"v":1}' ]
@@ -144,12 +153,8 @@ teardown() {
 	assert_json '[.configs[] | [.mac_address, .schema, .schema_errors]] | sort' \
 		'[["aa-bb-cc-00-78-01","default",0],["aa-bb-cc-00-78-02","default",0]]'
 	local p
-	p="$(responder_pids)"
-	[ -n "$p" ]
-	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
-	grep -q '/libjson-c\.so' "/proc/$p/maps"
-	run grep -E '/lib(pcre2-8|gmp)\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	p="$(the_responder)"
+	maps_none "$p" '/lib(pcre2-8|gmp)\.so'
 }
 
 @test "a responder loads libpcre2-8 for a schema's pattern, and the pattern is checked" {
@@ -160,12 +165,8 @@ teardown() {
 	call GET /api/health
 	assert_code 200
 	local p
-	p="$(responder_pids)"
-	[ -n "$p" ]
-	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
-	grep -q '/libjson-c\.so' "/proc/$p/maps"
-	run grep -E '/libpcre2-8\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	p="$(the_responder)"
+	maps_none "$p" '/libpcre2-8\.so'
 	put_json aa-bb-cc-00-78-03 '{"content":{"deviceName":"Hall 7"},"allow_overwrite":true}'
 	assert_code 400
 	assert_json '.code' '"VALIDATION_FAILED"'
@@ -187,12 +188,8 @@ teardown() {
 		--data-binary '{"properties":{"gain":{"type":"number","multipleOf":0.1}}}'
 	assert_code 201
 	local p
-	p="$(responder_pids)"
-	[ -n "$p" ]
-	[ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$IOTCONFIG_BIN")" ]
-	grep -q '/libjson-c\.so' "/proc/$p/maps"
-	run grep -E '/libgmp\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	p="$(the_responder)"
+	maps_none "$p" '/libgmp\.so'
 	put_json aa-bb-cc-00-78-04 '{"content":{"gain":0.35},"allow_overwrite":true}'
 	assert_code 400
 	assert_json '.code' '"VALIDATION_FAILED"'
@@ -239,6 +236,5 @@ teardown() {
 	[ "$(responder_pids)" = "$p" ]
 	[ "$(grep -c 'cannot load libgmp\.so\.10' "$LIGHTTPD_LOG")" = 1 ]
 	[ "$(grep -c 'cannot load libpcre2-8\.so\.0' "$LIGHTTPD_LOG")" = 1 ]
-	run grep -E '/lib(pcre2-8|gmp)\.so' "/proc/$p/maps"
-	[ "$status" -eq 1 ] || { echo "loaded: $output" >&2; return 1; }
+	maps_none "$p" '/lib(pcre2-8|gmp)\.so'
 }

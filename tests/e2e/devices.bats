@@ -47,6 +47,22 @@ seed() { # seed MAC BODY: store a config through the wrapped PUT
 	[ "$(header Content-Length)" = "$(stat -c %s "$CONFIG_DIR/aa-00-00-00-00-01.json")" ]
 }
 
+@test "a Range on a config route is ignored: the whole file, 200, on every config GET route (ranges are for firmware images)" {
+	seed aa-00-00-00-00-02 '{"deviceName":"Shed","enableOTA":true}'
+	local r p
+	for r in 'bytes=0-3' 'bytes=5-3' 'bytes=-1' 'bytes=99999-'; do
+		for p in /api/configs/aa-00-00-00-00-02.json /esp32/config/aa-00-00-00-00-02.json; do
+			call GET "$p" -H "Range: $r"
+			assert_code 200
+			cmp "$IOT_TMP/last.body" "$CONFIG_DIR/aa-00-00-00-00-02.json"
+			[ -z "$(header Content-Range)" ]
+		done
+		call GET /api/configs/aa-00-00-00-00-02 -H "Range: $r"
+		assert_code 200
+		assert_json '.content.deviceName' '"Shed"'
+	done
+}
+
 @test "raw routes accept the same MAC forms and errors as the others" {
 	seed aa-00-00-00-00-02 '{"a":1}'
 	call GET /api/configs/AA:00:00:00:00:02.json

@@ -94,19 +94,31 @@ clients() {
 	assert_json '[.state,.running,.target]' '["current","1.1.0","1.1.0"]'
 }
 
+# sender MAC: who sent a kept image's bytes, "server" (X-Sendfile: the web
+# server dates the file it sends, Last-Modified) or "responder" (its own
+# answers carry none).
+sender() {
+	curl -s -D "$BATS_TEST_TMPDIR/sender.h" -o /dev/null -H 'Range: bytes=0-9' "$BASE_URL/esp32/firmware/srv/1.1.0.bin"
+	grep -q '^HTTP/1.1 206' "$BATS_TEST_TMPDIR/sender.h" || { echo "no 206" >&2; return 1; }
+	if grep -qi '^Last-Modified:' "$BATS_TEST_TMPDIR/sender.h"; then echo server; else echo responder; fi
+}
+
 @test "lighttpd, plain CGI (conf/lighttpd-cgi.conf): uploads kept, every client served the exact bytes" {
 	server_start lighttpd-cgi
 	clients aa-bb-cc-00-30-01
+	[ "$(sender)" = responder ]
 }
 
 @test "Apache with mod_fcgid, the responder streaming: every client served the exact bytes, never compressed" {
 	server_start apache-fcgid FIRMWARE_SENDFILE=false
 	clients aa-bb-cc-00-30-02
+	[ "$(sender)" = responder ]
 }
 
 @test "Apache with mod_fcgid and mod_xsendfile sending the files: every client served the exact bytes, ranges exact" {
 	server_start apache-fcgid FIRMWARE_SENDFILE=true
 	clients aa-bb-cc-00-30-03
+	[ "$(sender)" = server ]
 	grep -q 'iot_firmware_downloads_total{result="complete"} [1-9]' <(curl -s "$BASE_URL/metrics")
 }
 
@@ -115,6 +127,7 @@ clients() {
 	# file Apache sends itself keeps an exact length (docs/firmware.md).
 	server_start apache-cgid FIRMWARE_SENDFILE=true
 	clients aa-bb-cc-00-30-04 cgid
+	[ "$(sender)" = server ]
 }
 
 # secrets KIND [settings]: DEVICE_AUTH=per-device under KIND, admins with

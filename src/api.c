@@ -314,9 +314,14 @@ int
 api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow_overwrite,
                   bool *created)
 {
-	/* Every write, whichever route, matches its schema or is not made. */
-	if (bytes != NULL && api_schemas_guard(ctx, bytes, len) != 0)
+	int dirfd;
+	if (api_open_dir(ctx, &dirfd) != 0)
 		return -1;
+	/* Every write, whichever route, matches its schema or is not made. */
+	if (bytes != NULL && api_schemas_guard(ctx, dirfd, bytes, len) != 0) {
+		close(dirfd);
+		return -1;
+	}
 	struct api_precond pre = {
 	        .if_match = ctx->req->if_match,
 	        .if_unmodified_since = ctx->req->if_unmodified_since,
@@ -338,9 +343,6 @@ api_change_config(struct api_ctx *ctx, const char *bytes, size_t len, bool allow
 	                               : HISTORY_SAVE,
 	};
 	ctx->replaced[0] = '\0';
-	int dirfd;
-	if (api_open_dir(ctx, &dirfd) != 0)
-		return -1;
 	struct store_result r;
 	struct change_outcome out;
 	int rc = change_apply(dirfd, ctx->mac, bytes, len, use, &note, &out, &r);

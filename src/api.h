@@ -118,9 +118,10 @@ int api_config_validate(struct api_ctx *ctx);
 /*
  * The check every config write passes (api_change_config): the bytes must
  * match the schema that applies to them; otherwise VALIDATION_FAILED with
- * every error in details.errors.
+ * every error in details.errors. dirfd is the config directory, which the
+ * caller opened for the write.
  */
-int api_schemas_guard(struct api_ctx *ctx, const char *bytes, size_t len);
+int api_schemas_guard(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len);
 /* api_fetches.c: what each device last fetched (checkin.h) */
 int api_fetches_list(struct api_ctx *ctx);
 int api_fetch_get(struct api_ctx *ctx);

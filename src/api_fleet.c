@@ -122,7 +122,12 @@ fleet_write(struct fleet *f, struct api_ctx *dctx, json_object *dev, const char 
 	char message[600];
 	if (f->dry_run) {
 		/* What the write path would refuse first: a config against its schema. */
-		if (bytes != NULL && api_schemas_guard(dctx, bytes, len) != 0) {
+		int dirfd = -1;
+		bool refused = bytes != NULL && (api_open_dir(dctx, &dirfd) != 0 ||
+		                                 api_schemas_guard(dctx, dirfd, bytes, len) != 0);
+		if (dirfd >= 0)
+			close(dirfd);
+		if (refused) {
 			json_object_object_add(dev, "new_etag", NULL);
 			error_message(dctx, message, sizeof message);
 			enum fleet_result r = dctx->err.kind == ERR_VALIDATION_FAILED

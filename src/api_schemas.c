@@ -125,13 +125,12 @@ refuse(struct api_ctx *ctx, const char *message, const char *schema, struct json
 }
 
 int
-api_schemas_guard(struct api_ctx *ctx, const char *bytes, size_t len)
+api_schemas_guard(struct api_ctx *ctx, int dirfd, const char *bytes, size_t len)
 {
-	int dirfd;
-	const struct schemas *s = load(ctx, &dirfd);
+	struct store_result r;
+	const struct schemas *s = schemas_load(dirfd, &r);
 	if (s == NULL)
-		return -1;
-	close(dirfd);
+		return api_store_error(ctx, &r);
 	if (s->n == 0)
 		return 0; /* no schema, nothing to check */
 	json_object *config;

@@ -33,6 +33,7 @@ look_at_current(int dirfd, const char *mac, const void *data, size_t len,
 {
 	cur->exists = false;
 	cur->same = false;
+	cur->mode = -1;
 	if (pre == NULL || pre->check == NULL) {
 		if (data != NULL)
 			store_compare(dirfd, mac, data, len, cur);
@@ -40,12 +41,17 @@ look_at_current(int dirfd, const char *mac, const void *data, size_t len,
 	}
 	struct store_result rr;
 	const struct buf *current = pre->scratch;
-	if (store_read(dirfd, mac, pre->scratch, pre->info, &rr) != 0) {
+	struct store_file_info info;
+	if (store_read(dirfd, mac, pre->scratch, &info, &rr) != 0) {
 		if (rr.status != STORE_NOT_FOUND) {
 			*r = rr;
 			return -1;
 		}
 		current = NULL;
+	} else {
+		cur->mode = (int)info.mode;
+		if (pre->info != NULL)
+			*pre->info = info;
 	}
 	cur->exists = current != NULL;
 	cur->same = current != NULL && data != NULL && current->len == len &&
@@ -55,13 +61,16 @@ look_at_current(int dirfd, const char *mac, const void *data, size_t len,
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
-/* Step 5 of a write. */
+/*
+ * Step 5 of a write. replaced_mode: the current config's permission bits
+ * as step 3 found them under the lock (-1: none), which the new file keeps.
+ */
 static int
-write_config(int dirfd, const char *mac, const void *data, size_t len, struct history_change *hc,
-             struct store_result *r)
+write_config(int dirfd, const char *mac, const void *data, size_t len, int replaced_mode,
+             struct history_change *hc, struct store_result *r)
 {
 	struct store_temp t;
-	if (store_temp_write(dirfd, mac, data, len, &t, r) != 0)
+	if (store_temp_write(dirfd, mac, data, len, replaced_mode, &t, r) != 0)
 		return -1;
 	if (history_commit(hc, r) != 0) {
 		store_temp_discard(dirfd, &t);
@@ -115,7 +124,7 @@ change_apply(int dirfd, const char *mac, const void *data, size_t len,
 		return -1;
 	}
 	int rc = deleting ? remove_config(dirfd, mac, &hc, r)
-	                  : write_config(dirfd, mac, data, len, &hc, r);
+	                  : write_config(dirfd, mac, data, len, cur.mode, &hc, r);
 	/* STORE_NOT_DURABLE: the change is made (and visible), so its history stays. */
 	bool made = rc == 0 || r->status == STORE_NOT_DURABLE;
 	history_end(&hc, made, note != NULL ? note->keep : 0);

@@ -241,9 +241,14 @@ open_mac_dir(int dirfd, const char *mac, bool create, struct store_result *r)
 	return fd;
 }
 
-/* Every entry of an open history directory, in no order (*out malloc'ed). */
+/*
+ * Every entry of an open history directory, in no order, in *out
+ * (malloc'ed, with room for one entry more; NULL when there is none).
+ * With sweep set (the MAC's lock held, so no copy is under way) the
+ * ".tmp-" files a crashed copy left are removed on the way.
+ */
 static int
-read_entries(int hfd, struct history_entry **out, size_t *n, struct store_result *r)
+read_entries(int hfd, bool sweep, struct history_entry **out, size_t *n, struct store_result *r)
 {
 	*out = NULL;
 	*n = 0;
@@ -267,10 +272,14 @@ read_entries(int hfd, struct history_entry **out, size_t *n, struct store_result
 				rc = sys_fail(r, "list history");
 			break;
 		}
+		if (sweep && strncmp(de->d_name, ".tmp-", 5) == 0) {
+			unlinkat(hfd, de->d_name, 0);
+			continue;
+		}
 		struct history_entry e;
 		if (!history_parse_name(de->d_name, &e))
 			continue;
-		if (*n == cap) {
+		if (*n + 1 >= cap) { /* room for this one and one more */
 			size_t ncap = cap ? cap * 2 : 32;
 			struct history_entry *grown = realloc(list, ncap * sizeof *list);
 			if (grown == NULL) {
@@ -446,6 +455,8 @@ history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct h
 {
 	hc->hfd = -1;
 	hc->name[0] = '\0';
+	hc->listed = NULL;
+	hc->n_listed = 0;
 	note->revision[0] = '\0';
 	char cfg[256]; /* "<name>.json": a MAC, or a schema name (schemas.h) */
 	snprintf(cfg, sizeof cfg, "%s.json", mac);
@@ -470,9 +481,10 @@ history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct h
 		close(src);
 		return -1;
 	}
+	/* The one listing of this change: prune() decides from it too. */
 	struct history_entry *list;
 	size_t n;
-	if (read_entries(fd, &list, &n, r) != 0) {
+	if (read_entries(fd, true, &list, &n, r) != 0) {
 		close(src);
 		close(fd);
 		return -1;
@@ -481,7 +493,6 @@ history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct h
 	for (size_t i = 0; i < n; i++)
 		if (list[i].seq > seq)
 			seq = list[i].seq;
-	free(list);
 	seq = (seq + 1) % 10000000000ull;
 	int rc = store_lock_set_value(lk, seq, r);
 	/* The same name by chance (EEXIST): another random part. */
@@ -501,10 +512,13 @@ history_keep_current(int dirfd, const char *mac, struct store_lock *lk, struct h
 	if (rc != 0) {
 		note->revision[0] = '\0';
 		hc->name[0] = '\0';
+		free(list);
 		close(fd);
 		return -1;
 	}
 	hc->hfd = fd;
+	hc->listed = list;
+	hc->n_listed = n;
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
@@ -523,33 +537,30 @@ history_commit(struct history_change *hc, struct store_result *r)
 	return store_result_set(r, STORE_OK, 0, NULL);
 }
 
-/* Removes all but the newest keep entries, and copies a crashed writer left. */
+/*
+ * Removes all but the newest keep entries. The directory holds what the
+ * listing of history_keep_current() showed plus this change's entry, so
+ * no second listing is needed: that listing was taken with the MAC's lock
+ * held, which is still held, and every change of the MAC (the only writer
+ * of its history directory) takes that lock first. A stale listing (an
+ * NFS client's cached view) misses only entries another node made since,
+ * all newer than the ones listed (their numbers come from the lock file):
+ * what is removed here is then older than keep entries all the same, and
+ * what is left over a later change removes.
+ */
 static void
-prune(int hfd, unsigned keep)
+prune(struct history_change *hc, unsigned keep)
 {
-	struct history_entry *list;
-	size_t n;
-	struct store_result r;
-	if (read_entries(hfd, &list, &n, &r) != 0)
+	/* With this change's entry at most keep (change.c keeps nothing with 0). */
+	if (hc->listed == NULL || hc->n_listed < keep)
 		return;
+	struct history_entry *list = hc->listed;
+	size_t n = hc->n_listed;
+	if (history_parse_name(hc->name, &list[n])) /* read_entries left room for it */
+		n++;
 	sort_newest_first(list, n);
 	for (size_t i = keep; i < n; i++)
-		unlinkat(hfd, list[i].name, 0);
-	free(list);
-	/* Nobody else writes this MAC while we hold its lock. */
-	int fd = dup(hfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	rewinddir(d);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".tmp-", 5) == 0)
-			unlinkat(hfd, de->d_name, 0);
-	closedir(d);
+		unlinkat(hc->hfd, list[i].name, 0);
 }
 
 void
@@ -558,9 +569,12 @@ history_end(struct history_change *hc, bool made, unsigned keep)
 	if (hc->hfd < 0)
 		return;
 	if (made)
-		prune(hc->hfd, keep);
+		prune(hc, keep);
 	else if (hc->name[0] != '\0')
 		unlinkat(hc->hfd, hc->name, 0);
+	free(hc->listed);
+	hc->listed = NULL;
+	hc->n_listed = 0;
 	close(hc->hfd);
 	hc->hfd = -1;
 }
@@ -576,7 +590,7 @@ history_list(int dirfd, const char *mac, unsigned keep, struct history_entry **o
 	int fd = open_mac_dir(dirfd, mac, false, r);
 	if (fd < 0)
 		return r->status == STORE_NOT_FOUND ? store_result_set(r, STORE_OK, 0, NULL) : -1;
-	int rc = read_entries(fd, out, n, r);
+	int rc = read_entries(fd, false, out, n, r);
 	close(fd);
 	if (rc != 0)
 		return -1;

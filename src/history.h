@@ -83,8 +83,10 @@ const char *history_op_name(enum history_op op);
 
 /* An entry made for a change that is under way. */
 struct history_change {
-	int hfd;        /* the MAC's history directory, -1 when nothing was kept */
-	char name[256]; /* the entry's file name */
+	int hfd;                      /* the MAC's history directory, -1 when nothing was kept */
+	char name[256];               /* the entry's file name */
+	struct history_entry *listed; /* the directory's entries before it was made */
+	size_t n_listed;
 };
 
 /*
@@ -98,6 +100,10 @@ struct history_change {
  * directory listing on a shared file system may be older than another
  * node's last change (NFS caches it), the lock's value cannot be, so two
  * entries of a MAC never share a number, whichever node made them.
+ *
+ * The history directory is listed once, here: the number, the pruning
+ * in history_end() and the removal of a crashed copy's temp file all
+ * come from that listing (history.c says why it is enough).
  *
  * Nothing is left behind on failure. The entry is durable only once
  * history_commit() succeeded, which must come before the change is made;

@@ -195,6 +195,7 @@ fill_info(struct store_file_info *info, const struct stat *st)
 	info->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	info->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 	info->mtime = st->st_mtim.tv_sec;
+	info->mode = (unsigned)st->st_mode & 0777;
 }
 
 /*
@@ -371,23 +372,6 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/*
- * Gives the new temp file its mode: that of the config it replaces less
- * what FILE_MODE does not grant, or FILE_MODE for a new config, whatever
- * the umask took away (store_set_mode).
- */
-static int
-set_temp_mode(int dirfd, const char *mac, int fd)
-{
-	char name[64];
-	struct stat st;
-	config_name(name, sizeof name, mac);
-	unsigned mode = store_mode;
-	if (stat_name(dirfd, name, &st, fsinfo_is_shared(dirfd)) == 0 && S_ISREG(st.st_mode))
-		mode = store_replace_mode((unsigned)st.st_mode & 0777);
-	return store_set_mode(fd, mode);
-}
-
 int
 store_set_mode(int fd, unsigned mode)
 {
@@ -398,7 +382,7 @@ store_set_mode(int fd, unsigned mode)
 }
 
 static int
-create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_result *r)
+create_temp(int dirfd, const char *mac, unsigned mode, char *name, size_t n, struct store_result *r)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
 		unsigned rnd = 0;
@@ -412,7 +396,7 @@ create_temp(int dirfd, const char *mac, char *name, size_t n, struct store_resul
 		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		                (mode_t)store_mode);
 		if (fd >= 0) {
-			if (set_temp_mode(dirfd, mac, fd) == 0)
+			if (store_set_mode(fd, mode) == 0)
 				return fd;
 			sys_fail(r, "set temp file mode");
 			close(fd);
@@ -539,6 +523,7 @@ store_compare(int dirfd, const char *mac, const void *data, size_t len, struct s
 	config_name(name, sizeof name, mac);
 	out->exists = true;
 	out->same = false;
+	out->mode = -1;
 	/* Opened, not stat'ed by name: on a shared file system this is the server's answer. */
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -546,7 +531,12 @@ store_compare(int dirfd, const char *mac, const void *data, size_t len, struct s
 		return;
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	out->mode = (int)(st.st_mode & 0777);
+	if ((uint64_t)st.st_size != len) {
 		close(fd);
 		return;
 	}
@@ -569,10 +559,12 @@ store_compare(int dirfd, const char *mac, const void *data, size_t len, struct s
 }
 
 int
-store_temp_write(int dirfd, const char *mac, const void *data, size_t len, struct store_temp *t,
-                 struct store_result *r)
+store_temp_write(int dirfd, const char *mac, const void *data, size_t len, int replaced_mode,
+                 struct store_temp *t, struct store_result *r)
 {
-	int fd = create_temp(dirfd, mac, t->name, sizeof t->name, r);
+	unsigned mode =
+	        replaced_mode < 0 ? store_mode : store_replace_mode((unsigned)replaced_mode);
+	int fd = create_temp(dirfd, mac, mode, t->name, sizeof t->name, r);
 	if (fd < 0)
 		return -1;
 	const char *failed = NULL;

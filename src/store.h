@@ -64,7 +64,8 @@ struct store_file_info {
 	int64_t size;
 	int64_t mtime_ns;
 	int64_t ctime_ns;
-	time_t mtime; /* seconds, by this machine's clock; 0 on a shared file system */
+	time_t mtime;  /* seconds, by this machine's clock; 0 on a shared file system */
+	unsigned mode; /* permission bits */
 };
 
 /*
@@ -116,6 +117,7 @@ int store_read_file(int dirfd, const char *name, struct buf *out, struct store_f
 struct store_compare {
 	bool exists; /* something has the config's name (a symlink, a FIFO, ... too) */
 	bool same;   /* it is a regular file holding exactly the bytes compared */
+	int mode;    /* its permission bits when it is a regular file, else -1 */
 };
 
 /*
@@ -178,12 +180,14 @@ struct store_temp {
 
 /*
  * Writes data to a fresh temp file (O_EXCL, never a fixed name) and
- * fsyncs it. It gets store_file_mode(), or store_replace_mode() of the
- * config it will replace, exactly (fchmod, whatever the umask). On
- * failure nothing is left.
+ * fsyncs it. It gets store_replace_mode(replaced_mode), the permission
+ * bits of the regular config it will replace (the caller looked at it
+ * under the MAC's lock), or store_file_mode() when replaced_mode is -1
+ * (there is none), exactly (fchmod, whatever the umask). On failure
+ * nothing is left.
  */
-int store_temp_write(int dirfd, const char *mac, const void *data, size_t len, struct store_temp *t,
-                     struct store_result *r);
+int store_temp_write(int dirfd, const char *mac, const void *data, size_t len, int replaced_mode,
+                     struct store_temp *t, struct store_result *r);
 
 /*
  * Renames the temp file over <mac>.json, then fsyncs the directory so the

@@ -15,10 +15,14 @@
  * MAC's lock file, so the newest version stays first and pruning removes
  * only older ones.
  *
- * fsync(), linkat(), renameat() and readdir() are interposed (as in
- * test_store.c) so that a failing fsync of a regular file (the config's
- * temp file), a file system without hard links (the copy path) and a stale
- * listing can be injected.
+ * A change lists the MAC's history directory once: the sequence number,
+ * the pruning and the removal of a crashed copy's temp file all come from
+ * that one listing, taken under the lock.
+ *
+ * fsync(), linkat(), renameat(), fdopendir() and readdir() are interposed
+ * (as in test_store.c) so that a failing fsync of a regular file (the
+ * config's temp file), a file system without hard links (the copy path)
+ * and a stale listing can be injected, and listings counted.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -111,6 +115,20 @@ readdir(DIR *d)
 			return de;
 	}
 	return NULL;
+}
+
+/* Listings of the MAC's history directory (directory streams opened on it). */
+static int history_listings;
+
+DIR *
+fdopendir(int fd)
+{
+	static DIR *(*real)(int);
+	if (real == NULL)
+		real = (DIR * (*)(int)) dlsym(RTLD_NEXT, "fdopendir");
+	if (is_history_dir(fd))
+		history_listings++;
+	return real(fd);
 }
 
 static int
@@ -504,6 +522,61 @@ main(void)
 		rc = change(dfd, "{\"v\":9}", 3, HISTORY_SAVE, NULL, rev, &r);
 		TAP_CHECK(rc == 0 && strncmp(rev, "0000000102-", 11) == 0,
 		          "history: an empty lock file leaves the number to the listing");
+		close(dfd);
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	{
+		/*
+		 * One listing per change, whatever it has to prune: KEEP=20 for
+		 * 30 changes, then KEEP=5 (one change removes sixteen), then many
+		 * more changes; on disk, exactly the newest KEEP entries remain,
+		 * each holding the version it names. A temp file a crashed copy
+		 * left is removed by the next change, from that same listing.
+		 */
+		dir = make_dir();
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		int rc = 0;
+		char v[32];
+		for (int i = 1; i <= 30; i++) {
+			snprintf(v, sizeof v, "{\"v\":%d}", i);
+			rc |= change(dfd, v, 20, HISTORY_SAVE, NULL, NULL, &r);
+		}
+		TAP_CHECK(rc == 0 && count_entries(dir) == 20,
+		          "history: (setup) 30 changes with HISTORY_KEEP=20 keep 20");
+		char tmp[256];
+		snprintf(tmp, sizeof tmp, "%s/.history/%s/.tmp-0123abcd", dir, MAC);
+		FILE *f = fopen(tmp, "w");
+		if (f != NULL)
+			fclose(f);
+		history_listings = 0;
+		rc = change(dfd, "{\"v\":31}", 5, HISTORY_SAVE, NULL, rev, &r);
+		struct stat st;
+		TAP_CHECK(rc == 0 && history_listings == 1,
+		          "history: a change that prunes lists the history directory once");
+		TAP_CHECK(
+		        rc == 0 && count_entries(dir) == 5 && stat(tmp, &st) != 0 &&
+		                errno == ENOENT,
+		        "history: lowering HISTORY_KEEP to 5 leaves the 5 newest after one change, "
+		        "and no temp file");
+		history_listings = 0;
+		for (int i = 32; i <= 60; i++) {
+			snprintf(v, sizeof v, "{\"v\":%d}", i);
+			rc |= change(dfd, v, 5, HISTORY_SAVE, NULL, NULL, &r);
+		}
+		struct history_entry *list;
+		size_t n;
+		rc |= history_list(dfd, MAC, 20, &list, &n, &r);
+		bool newest = rc == 0 && n == 5 && count_entries(dir) == 5;
+		for (size_t i = 0; newest && i < n; i++) {
+			snprintf(v, sizeof v, "{\"v\":%d}", 59 - (int)i);
+			newest = list[i].seq == 59 - i && bytes_are(dfd, &list[i], v);
+		}
+		TAP_CHECK(newest,
+		          "history: after 60 changes, the 5 newest versions (59..55) are on "
+		          "disk, newest first, and nothing else");
+		TAP_CHECK(history_listings == 29 + 1, "history: 29 changes listed the history "
+		                                      "directory 29 times (+1 to list it)");
+		free(list);
 		close(dfd);
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}

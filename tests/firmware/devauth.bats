@@ -129,8 +129,7 @@ note_sum() { # the device's firmware note, as bytes on disk ("none" when absent)
 	local before
 	call GET "/esp32/firmware/$SEC.bin" -H "Authorization: Bearer $SECRET" -H 'x-ESP32-version: 1.0.0' -H 'Range: bytes=0-4095'
 	assert_code 206
-	call GET "/api/configs/$SEC/firmware" -u "$ADMIN"
-	assert_json .running '"1.0.0"'
+	wait_for fw_view_is "$SEC" .running '"1.0.0"' -u "$ADMIN"
 	before="$(note_sum "$SEC")"
 	[ "$before" != none ]
 	call GET "/esp32/firmware/$SEC.bin" -H 'x-ESP32-version: 1.1.0'
@@ -142,8 +141,7 @@ note_sum() { # the device's firmware note, as bytes on disk ("none" when absent)
 	assert_json '[.running,.state]' '["1.0.0","downloading"]'
 	call GET "/esp32/firmware/$SEC.bin" -H "$(basic "$SEC" "$SECRET")" -H 'x-ESP32-version: 1.1.0'
 	assert_code 304
-	call GET "/api/configs/$SEC/firmware" -u "$ADMIN"
-	assert_json '[.running,.state]' '["1.1.0","current"]'
+	wait_for fw_view_is "$SEC" '[.running,.state]' '["1.1.0","current"]' -u "$ADMIN"
 }
 
 @test "required: every firmware device route needs a valid secret, a device without one included, and a model's routes a named device" {

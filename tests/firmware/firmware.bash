@@ -10,7 +10,7 @@
 #   fw_note_age MAC SECONDS     moves every time in the device's note that
 #                               many seconds back (the clock is not touched:
 #                               the note says when things happened)
-#   fw_state MAC                the device's state from the API
+#   fw_view_is MAC FILTER WANT  its firmware view through FILTER is WANT
 #   ota URL [fwtool ota options]      the esp_https_ota-like client; sets
 #                               $ota (its JSON line) and $ota_status
 #   arduino URL [fwtool arduino options]  the HTTPUpdate-like client, likewise
@@ -49,8 +49,11 @@ fw_note_age() {
 		"$note" >"$note.new" && mv "$note.new" "$note"
 }
 
-fw_state() {
-	curl -s "$BASE_URL/api/configs/$1/firmware" | jq -r .state
+# fw_view_is MAC FILTER WANT [CURL_ARGS...]: the device's firmware view,
+# through FILTER (jq -c), is WANT. A device's note is written after its
+# answer, so a test waits for it: wait_for fw_view_is ...
+fw_view_is() {
+	[ "$(curl -s "${@:4}" "$BASE_URL/api/configs/$1/firmware" | jq -c "$2")" = "$3" ]
 }
 
 ota() {

@@ -281,7 +281,7 @@ seed_model() {
 	assert_json .builds[0].ota.path '"/esp32/firmware/aa-bb-cc-00-03-01.bin"'
 	curl -s "$BASE_URL/esp32/firmware/aa-bb-cc-00-03-01.bin" | cmp - "$IMG/cam-1.0.bin"
 	# ESPHome reports no version: its last complete download is what it runs.
-	[ "$(fw_state aa-bb-cc-00-03-01)" = current ]
+	wait_for fw_view_is aa-bb-cc-00-03-01 .state '"current"'
 	call GET /esp32/firmware/nofw/manifest.json
 	assert_error 404 RECORD_NOT_FOUND
 }
@@ -316,19 +316,19 @@ seed_model() {
 	fw_target st '{"version":"1.1.0","canary":null}'
 	# 01 reports 1.0.0 and only looks (HEAD): behind.
 	curl -s -I -H 'X-Firmware-Version: 1.0.0' -o /dev/null "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-01.bin"
-	[ "$(fw_state aa-bb-cc-00-05-01)" = behind ]
+	wait_for fw_view_is aa-bb-cc-00-05-01 .state '"behind"'
 	# 02 takes the first chunk only: downloading.
 	curl -s -H 'X-Firmware-Version: 1.0.0' -H 'Range: bytes=0-4095' -o /dev/null "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-02.bin"
-	[ "$(fw_state aa-bb-cc-00-05-02)" = downloading ]
+	wait_for fw_view_is aa-bb-cc-00-05-02 .state '"downloading"'
 	# 03 downloads it all, then reports 1.1.0: current.
 	arduino "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-03.bin" --mac AA:BB:CC:00:05:03 --version 1.0.0
-	[ "$(fw_state aa-bb-cc-00-05-03)" = downloading ]
+	wait_for fw_view_is aa-bb-cc-00-05-03 .state '"downloading"'
 	arduino "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-03.bin" --mac AA:BB:CC:00:05:03 --version 1.1.0
 	[ "$(ota_field .result)" = '"no-updates"' ]
-	[ "$(fw_state aa-bb-cc-00-05-03)" = current ]
+	wait_for fw_view_is aa-bb-cc-00-05-03 .state '"current"'
 	# 04 downloads it all and comes back with 1.0.0: failed once the limit has passed.
 	arduino "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-04.bin" --mac AA:BB:CC:00:05:04 --version 1.0.0
-	[ "$(fw_state aa-bb-cc-00-05-04)" = downloading ]
+	wait_for fw_view_is aa-bb-cc-00-05-04 .state '"downloading"'
 	fw_note_age aa-bb-cc-00-05-04 700
 	curl -s -I -H 'x-ESP32-version: 1.0.0' -o /dev/null "$BASE_URL/esp32/firmware/aa-bb-cc-00-05-04.bin"
 	call GET /api/configs/aa:bb:cc:00:05:04/firmware

@@ -90,8 +90,7 @@ clients() {
 	curl -s -H 'Range: bytes=100-199' "$BASE_URL/esp32/firmware/srv/1.0.0.bin" | cmp - <(tail -c +101 "$IMG/1.0.bin" | head -c 100)
 	call GET /esp32/firmware/srv/1.0.0.bin -H 'Range: bytes=900000-'
 	assert_error 416 RANGE_NOT_SATISFIABLE
-	call GET "/api/configs/$mac/firmware"
-	assert_json '[.state,.running,.target]' '["current","1.1.0","1.1.0"]'
+	wait_for fw_view_is "$mac" '[.state,.running,.target]' '["current","1.1.0","1.1.0"]'
 }
 
 # sender MAC: who sent a kept image's bytes, "server" (X-Sendfile: the web

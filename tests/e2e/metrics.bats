@@ -257,10 +257,12 @@ traffic() { # traffic N: N config operations of every kind
 		env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/api/configs \
 		ESP32_CONFIGS_DIR="$other" "$IOTCONFIG_BIN" >"$BATS_TEST_TMPDIR/cgi.out" 2>"$BATS_TEST_TMPDIR/cgi.log"
 	grep -q '^Status: 200\|^Content-Type: application/json' "$BATS_TEST_TMPDIR/cgi.out"
+	# Its own file (named for process 1), removed in teardown. Any other
+	# instance starting on this machine meanwhile (another test run) may
+	# have removed it already, as a file no process holds.
 	PIDNS_METRICS_FILE="$(ls "$(dirname "$live")" | sort | comm -13 "$BATS_TEST_TMPDIR/shm.before" - |
 		grep "^iotconfig-$(id -u)-1-.*\.metrics$" | head -1)"
-	[ -n "$PIDNS_METRICS_FILE" ]
-	PIDNS_METRICS_FILE="$(dirname "$live")/$PIDNS_METRICS_FILE"
+	if [ -n "$PIDNS_METRICS_FILE" ]; then PIDNS_METRICS_FILE="$(dirname "$live")/$PIDNS_METRICS_FILE"; fi
 	# The live file is where it was, the same file.
 	[ "$(stat -c %i "$live")" = "$ino" ]
 	# A responder started now (killed and respawned) opens it and counts on.

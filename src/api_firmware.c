@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "api_firmware.h"
 #include "espimage.h"
 #include "fwstatus.h"
 #include "log.h"
@@ -162,11 +162,11 @@ answer_json(struct api_ctx *ctx, int status, json_object *o)
 
 /* --- shared steps ------------------------------------------------------------ */
 
-static int
-model_missing(struct api_ctx *ctx)
+int
+api_firmware_model_missing(struct api_ctx *ctx, const char *model)
 {
 	char message[160];
-	snprintf(message, sizeof message, "No firmware for model %s", ctx->model);
+	snprintf(message, sizeof message, "No firmware for model %s", model);
 	api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
 	              "no image of this model was uploaded (PUT "
 	              "/api/firmware/{model}/versions/{version})");
@@ -184,7 +184,8 @@ open_model(struct api_ctx *ctx, int *mfd)
 	close(dirfd);
 	if (rc == 0)
 		return 0;
-	return r.status == STORE_NOT_FOUND ? model_missing(ctx) : api_store_error(ctx, &r);
+	return r.status == STORE_NOT_FOUND ? api_firmware_model_missing(ctx, ctx->model)
+	                                   : api_store_error(ctx, &r);
 }
 
 static int
@@ -205,15 +206,13 @@ version_grammar(struct api_ctx *ctx)
 	return -1;
 }
 
-static int
-version_missing(struct api_ctx *ctx)
+int
+api_firmware_version_missing(struct api_ctx *ctx, const char *model, const char *version)
 {
 	char message[256];
-	snprintf(message, sizeof message, "Firmware %s of model %s was not found", ctx->param,
-	         ctx->model);
+	snprintf(message, sizeof message, "Firmware %s of model %s was not found", version, model);
 	api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
-	              "the model keeps no such version (GET /api/firmware/%s lists them)",
-	              ctx->model);
+	              "the model keeps no such version (GET /api/firmware/%s lists them)", model);
 	return -1;
 }
 
@@ -434,8 +433,9 @@ api_firmware_version_get(struct api_ctx *ctx)
 	close(mfd);
 	if (rc != 0) {
 		free(t);
-		return r.status == STORE_NOT_FOUND ? version_missing(ctx)
-		                                   : api_store_error(ctx, &r);
+		return r.status == STORE_NOT_FOUND
+		               ? api_firmware_version_missing(ctx, ctx->model, ctx->param)
+		               : api_store_error(ctx, &r);
 	}
 	char etag[FIRMWARE_HEX256 + 3];
 	snprintf(etag, sizeof etag, "\"%s\"", m.sha256);
@@ -589,7 +589,7 @@ api_firmware_version_delete(struct api_ctx *ctx)
 		return -1;
 	}
 	if (rc != 0 && r.status == STORE_NOT_FOUND)
-		return version_missing(ctx);
+		return api_firmware_version_missing(ctx, ctx->model, ctx->param);
 	if (rc != 0 && r.status != STORE_NOT_DURABLE)
 		return api_store_error(ctx, &r);
 	log_msg(LOG_INFO, "firmware deleted model=%s version=%s user=%s", ctx->model, ctx->param,
@@ -793,7 +793,8 @@ api_firmware_target_put(struct api_ctx *ctx)
 			         "model %s keeps no version %s (upload it first)", ctx->model, bad);
 			return target_invalid(ctx, detail);
 		}
-		return r.status == STORE_NOT_FOUND ? model_missing(ctx) : api_store_error(ctx, &r);
+		return r.status == STORE_NOT_FOUND ? api_firmware_model_missing(ctx, ctx->model)
+		                                   : api_store_error(ctx, &r);
 	}
 	/* In place (durable or not): log it, tell the devices, answer. */
 	log_msg(LOG_INFO,

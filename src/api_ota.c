@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_firmware.h"
 #include "byterange.h"
 #include "conditional.h"
 #include "fwnote.h"
@@ -266,10 +267,8 @@ open_model(struct api_ctx *ctx, int dirfd, const char *model, int *mfd)
 	struct store_result r;
 	if (firmware_open_model(dirfd, model, mfd, &r) == 0)
 		return 0;
-	if (r.status == STORE_NOT_FOUND)
-		return no_firmware(ctx, "No firmware for model %s", model,
-		                   "no image of this model was uploaded");
-	return api_store_error(ctx, &r);
+	return r.status == STORE_NOT_FOUND ? api_firmware_model_missing(ctx, model)
+	                                   : api_store_error(ctx, &r);
 }
 
 static int
@@ -279,13 +278,8 @@ read_meta(struct api_ctx *ctx, int mfd, const char *model, const char *version,
 	struct store_result r;
 	if (firmware_read_meta(mfd, version, m, &r) == 0)
 		return 0;
-	if (r.status != STORE_NOT_FOUND)
-		return api_store_error(ctx, &r);
-	char message[200];
-	snprintf(message, sizeof message, "Firmware %s of model %s was not found", version, model);
-	api_error_set(&ctx->err, ERR_RECORD_NOT_FOUND, message,
-	              "the model keeps no such version (GET /api/firmware/%s lists them)", model);
-	return -1;
+	return r.status == STORE_NOT_FOUND ? api_firmware_version_missing(ctx, model, version)
+	                                   : api_store_error(ctx, &r);
 }
 
 /* The device's config, its model and that model's directory and target for it. */

@@ -331,12 +331,14 @@ async function remove() {
   if (!ok) return;
   try {
     await deleteFile(mac, device.etag);
-    status(`Deleted the config of ${text}.`);
-    await loadDevice();
   } catch (e) {
     if (e.status === 412) e.error = `Not deleted: ${mac} changed elsewhere since you opened it. Reload to see it.`;
     showError(e, 'Deleting');
+    return;
   }
+  // Said once the page shows the config gone, not while it still shows it.
+  await loadDevice().catch((e) => showError(e, 'Reloading'));
+  status(`Deleted the config of ${text}.`);
 }
 
 // Restores a past version (rev, its history entry r) after asking.

@@ -194,21 +194,25 @@ traffic() { # traffic N: N config operations of every kind
 		skip "a pid namespace is not permitted here (needs CAP_SYS_ADMIN)"
 	# `lighttpd` runs as process 1 of a new pid namespace with its own /proc,
 	# as in a container, so every start has the same pid; /dev/shm stays, as
-	# podman keeps a restarted container's.
-	local bin="$BATS_TEST_TMPDIR/bin" dir="$BATS_TEST_TMPDIR/configs" real
+	# podman keeps a restarted container's. That /dev/shm is the test's own
+	# folder (bound there in the namespace's own mounts), so that nothing
+	# else on the machine removes its files meanwhile.
+	local bin="$BATS_TEST_TMPDIR/bin" dir="$BATS_TEST_TMPDIR/configs" shm="$BATS_TEST_TMPDIR/shm" real
 	real="$(command -v lighttpd)"
-	mkdir -p "$bin" "$dir"
-	printf '#!/bin/sh\nexec unshare --pid --fork --mount-proc --kill-child "%s" "$@"\n' \
-		"$real" >"$bin/lighttpd"
+	mkdir -p "$bin" "$dir" "$shm"
+	printf '#!/bin/sh\nexec unshare --pid --fork --mount-proc --kill-child sh -c '"'"'mount --bind "$0" /dev/shm && exec "$@"'"'"' "%s" "%s" "$@"\n' \
+		"$shm" "$real" >"$bin/lighttpd"
 	chmod +x "$bin/lighttpd"
+	# The file a responder names in its log, as seen from here.
+	here() { case "$1" in /dev/shm/*) echo "$shm${1#/dev/shm}" ;; *) echo "$1" ;; esac; }
 
 	iot_start PATH="$bin:$PATH" ESP32_CONFIGS_DIR="$dir"
 	local web1
 	web1="$(responder_ids)" # lighttpd, under unshare
 	traffic 2
 	[ "$(ops_total)" = 8 ]
-	PIDNS_METRICS_FILE="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
-	case "$PIDNS_METRICS_FILE" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
+	PIDNS_METRICS_FILE="$(here "$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)")"
+	case "$PIDNS_METRICS_FILE" in "$shm"/iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
 	[ -s "$PIDNS_METRICS_FILE" ]
 	start1="$(start_time)"
 	near "$start1" "$(lighttpd_start_epoch "${web1%%:*}")"
@@ -221,8 +225,8 @@ traffic() { # traffic N: N config operations of every kind
 	local web2
 	web2="$(responder_ids)"
 	[ "$(ops_total)" = 0 ]
-	PIDNS_METRICS_FILE2="$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)"
-	case "$PIDNS_METRICS_FILE2" in */iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
+	PIDNS_METRICS_FILE2="$(here "$(sed -n 's/.* started pid=.* metrics=\([^ ]*\) .*/\1/p' "$LIGHTTPD_LOG" | head -1)")"
+	case "$PIDNS_METRICS_FILE2" in "$shm"/iotconfig-"$(id -u)"-1-*.metrics) ;; *) false ;; esac
 	# Another instance, another file; the old one, which no process holds
 	# any more, was removed when the new one was made.
 	[ "$PIDNS_METRICS_FILE2" != "$PIDNS_METRICS_FILE" ]

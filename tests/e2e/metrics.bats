@@ -258,9 +258,11 @@ traffic() { # traffic N: N config operations of every kind
 	# instance's web server pid names no process, as in a second container
 	# of a pod sharing /dev/shm. sh stays its parent, process 1 there.
 	unshare --pid --fork --mount-proc sh -c '"$@"; true' sh \
-		env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/api/configs \
+		env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/metrics \
 		ESP32_CONFIGS_DIR="$other" "$IOTCONFIG_BIN" >"$BATS_TEST_TMPDIR/cgi.out" 2>"$BATS_TEST_TMPDIR/cgi.log"
-	grep -q '^Status: 200\|^Content-Type: application/json' "$BATS_TEST_TMPDIR/cgi.out"
+	# It counted in a file of its own: none of the live instance's operations.
+	grep -q '^iot_config_start_time_seconds ' "$BATS_TEST_TMPDIR/cgi.out"
+	[ "$(awk '/^iot_config_operations_total\{/ {s += $2} END {print s + 0}' "$BATS_TEST_TMPDIR/cgi.out")" = 0 ]
 	# Its own file (named for process 1), removed in teardown. Any other
 	# instance starting on this machine meanwhile (another test run) may
 	# have removed it already, as a file no process holds.

@@ -119,6 +119,8 @@ async function askChange() {
 // --- preview, apply, results -------------------------------------------------------
 
 async function preview(patchTextValue, macs) {
+  // The panel still shows the last change's results: not this one's.
+  $('change-panel').hidden = true;
   status('Previewing the change…');
   const body = `{"patch":${patchTextValue},"devices":${JSON.stringify(macs)},"dry_run":true}`;
   const r = await request('POST', '/api/changes', { headers: { 'Content-Type': 'application/json' }, body });

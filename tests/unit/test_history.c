@@ -28,7 +28,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +38,7 @@
 #include "history.h"
 #include "store.h"
 #include "tap.h"
+#include "testfs.h"
 
 #define MAC "aa-bb-cc-dd-ee-ff"
 
@@ -129,15 +129,6 @@ fdopendir(int fd)
 	if (is_history_dir(fd))
 		history_listings++;
 	return real(fd);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static char *
@@ -459,7 +450,7 @@ main(void)
 		free(list);
 	}
 	close(dfd);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	{
 		/*
 		 * Another node's newest entries missing from this node's listing:
@@ -523,7 +514,7 @@ main(void)
 		TAP_CHECK(rc == 0 && strncmp(rev, "0000000102-", 11) == 0,
 		          "history: an empty lock file leaves the number to the listing");
 		close(dfd);
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	}
 	{
 		/*
@@ -578,7 +569,7 @@ main(void)
 		                                      "directory 29 times (+1 to list it)");
 		free(list);
 		close(dfd);
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	}
 	{
 		/* A history directory emptied by hand lists nothing (and sorts nothing). */
@@ -595,7 +586,7 @@ main(void)
 		TAP_CHECK(rc == 0 && n == 0, "history: an empty history directory lists nothing");
 		free(list);
 		close(dfd);
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	}
 	{
 		/* .history as a symlink to elsewhere: never followed. */
@@ -623,7 +614,7 @@ main(void)
 		          "is not made");
 		free(b.data);
 		close(dfd);
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	}
 	{
 		/* A change made as part of a fleet change: its entry names it. */

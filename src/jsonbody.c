@@ -475,6 +475,21 @@ restore_neg_zeros(const char *p, json_object *o)
 }
 
 /*
+ * Process-owned: one tokener, made at the first parse and reset for each
+ * one after, instead of allocated and freed per parse; it keeps the
+ * buffer of the longest string it has read until jsonbody_release().
+ */
+static struct json_tokener *jsonbody_tok;
+
+void
+jsonbody_release(void)
+{
+	if (jsonbody_tok != NULL)
+		json_tokener_free(jsonbody_tok);
+	jsonbody_tok = NULL;
+}
+
+/*
  * Builds the tree of validated text (members: its object member count,
  * neg_zeros: its integers written -0); a JSON null is *out == NULL.
  */
@@ -482,12 +497,8 @@ static int
 build_tree(const char *text, size_t len, size_t members, size_t neg_zeros, json_object **out,
            struct jsonbody_error *e)
 {
-	/*
-	 * Process-owned: one tokener, made at the first parse and reset for
-	 * each one after, instead of allocated and freed per parse. Depth
-	 * margin: our own limit above is the binding one.
-	 */
-	static struct json_tokener *tok;
+	/* Depth margin: our own limit above is the binding one. */
+	struct json_tokener *tok = jsonbody_tok;
 	if (tok == NULL) {
 		tok = json_tokener_new_ex(JSONBODY_MAX_DEPTH + 2);
 		if (tok == NULL) {
@@ -496,6 +507,7 @@ build_tree(const char *text, size_t len, size_t members, size_t neg_zeros, json_
 			return -1;
 		}
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		jsonbody_tok = tok;
 	}
 	json_tokener_reset(tok);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);

@@ -59,6 +59,9 @@ int jsonbody_parse_object(const char *text, size_t len, json_object **out,
  */
 int jsonbody_parse_value(const char *text, size_t len, json_object **out, struct jsonbody_error *e);
 
+/* Frees the parser's buffers (the next parse makes them again): for an idle process. */
+void jsonbody_release(void);
+
 /* Appends the pretty form we store: 2-space indent, '/' unescaped, final newline. */
 int jsonbody_append_pretty(struct buf *out, json_object *obj);
 

@@ -2,7 +2,8 @@
  * main.c: the responder process. Once per process: settings, logging, the
  * transport, the shared metrics mapping, and a sweep of temp files left by
  * writers that died. Then a single-threaded accept loop: one request at a
- * time, each read, routed, answered and counted.
+ * time, each read, routed, answered and counted. A process that has had
+ * no request for a second gives its spare memory back (release_idle).
  *
  * The web server owns the processes: it decides how many run, restarts
  * them, and stops them with SIGTERM. SIGTERM, SIGINT, SIGUSR1 and SIGHUP
@@ -22,6 +23,7 @@
  * is queued, and a CGI process waits so after its answer is complete.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@
 #include "checkin.h"
 #include "fsinfo.h"
 #include "http.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "metrics.h"
 #include "mqtt.h"
@@ -47,8 +50,9 @@
 #define IOTCONFIG_VERSION "0.0.0"
 #endif
 
-#define EXIT_CONFIG 78           /* EX_CONFIG: bad settings */
-#define BUF_KEEP    (256 * 1024) /* buffers above this are released after a request */
+#define EXIT_CONFIG 78          /* EX_CONFIG: bad settings */
+#define BUF_KEEP    (64 * 1024) /* buffers above this are released after a request */
+#define IDLE_MS     1000        /* a process this long without a request releases its buffers */
 
 /* Process-owned: set by the signal handler, read by the accept loop. */
 static volatile sig_atomic_t main_stop;
@@ -140,6 +144,26 @@ struct loop_buffers {
 };
 
 /*
+ * Gives back what a process keeps between requests only to be fast under
+ * load: the loop's buffers, the JSON parser's, and the heap's free pages
+ * (malloc keeps up to M_TRIM_THRESHOLD at its top and every free page
+ * below it). A process that serves again builds them anew in a few page
+ * faults.
+ */
+static void
+release_idle(struct loop_buffers *b)
+{
+	buf_free(&b->body);
+	buf_free(&b->out);
+	buf_free(&b->file);
+	buf_free(&b->scratch);
+	jsonbody_release();
+#ifdef M_MMAP_THRESHOLD
+	malloc_trim(0);
+#endif
+}
+
+/*
  * Serves one request; returns its method. *fetch gets a device fetch to
  * note, if any; *delivered whether the answer was handed over.
  */
@@ -208,6 +232,17 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Fixed malloc thresholds: a block of 128 KiB or more (a /metrics
+	 * answer, a large list) gets a mapping of its own, which goes back to
+	 * the system when the block is freed. Left to itself, glibc raises the
+	 * threshold to the largest such block freed so far, and the next ones
+	 * then stay in the heap for the life of the process.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
 	struct settings settings;
 	char err[512];
 	if (settings_load(&settings, err, sizeof err) != 0) {
@@ -262,8 +297,16 @@ main(int argc, char **argv)
 	buf_init(&b.file);
 	buf_init(&b.scratch);
 	int status = 0;
+	bool served_since_idle = false;
 	while (!main_stop) {
-		enum transport_event ev = transport_accept(tx, &wait_mask);
+		enum transport_event ev =
+		        transport_accept(tx, &wait_mask, served_since_idle ? IDLE_MS : -1);
+		if (ev == TRANSPORT_IDLE) {
+			release_idle(&b);
+			served_since_idle = false;
+			continue;
+		}
+		served_since_idle = true;
 		if (ev == TRANSPORT_DONE)
 			break;
 		if (ev == TRANSPORT_INTERRUPTED)

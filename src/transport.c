@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 struct transport {
@@ -68,7 +69,7 @@ transport_is_cgi(const struct transport *t)
 }
 
 enum transport_event
-transport_accept(struct transport *t, const sigset_t *wait_mask)
+transport_accept(struct transport *t, const sigset_t *wait_mask, int idle_ms)
 {
 	if (t->cgi) {
 		if (t->cgi_served)
@@ -77,11 +78,15 @@ transport_accept(struct transport *t, const sigset_t *wait_mask)
 		t->active = true;
 		return TRANSPORT_REQUEST;
 	}
+	struct timespec idle = {.tv_sec = idle_ms / 1000,
+	                        .tv_nsec = (long)(idle_ms % 1000) * 1000000};
 	for (;;) {
 		struct pollfd pfd = {.fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN};
-		int n = ppoll(&pfd, 1, NULL, wait_mask);
+		int n = ppoll(&pfd, 1, idle_ms < 0 ? NULL : &idle, wait_mask);
 		if (n < 0)
 			return errno == EINTR ? TRANSPORT_INTERRUPTED : TRANSPORT_ERROR;
+		if (n == 0)
+			return TRANSPORT_IDLE;
 		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
 			errno = EBADF;
 			return TRANSPORT_ERROR;

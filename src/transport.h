@@ -31,13 +31,15 @@ enum transport_event {
 	TRANSPORT_DONE,        /* CGI: the one request has been served */
 	TRANSPORT_INTERRUPTED, /* a signal ended the wait */
 	TRANSPORT_ERROR,       /* accept failed; errno says why */
+	TRANSPORT_IDLE,        /* no request came within idle_ms */
 };
 
 /*
  * Waits for the next request with wait_mask as the signal mask (the
- * caller's stop signals unblocked there, blocked everywhere else).
+ * caller's stop signals unblocked there, blocked everywhere else), for at
+ * most idle_ms milliseconds (-1: as long as it takes).
  */
-enum transport_event transport_accept(struct transport *t, const sigset_t *wait_mask);
+enum transport_event transport_accept(struct transport *t, const sigset_t *wait_mask, int idle_ms);
 
 /*
  * Every parameter of the current request as a "NAME=value" string, in the

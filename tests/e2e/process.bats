@@ -238,3 +238,46 @@ maps_none() {
 	[ "$(grep -c 'cannot load libpcre2-8\.so\.0' "$LIGHTTPD_LOG")" = 1 ]
 	maps_none "$p" '/lib(pcre2-8|gmp)\.so'
 }
+
+# rss_kb PID REGEX: resident kB of PID's mappings whose map line matches REGEX.
+rss_kb() {
+	awk -v re="$2" '/^[0-9a-f]+-[0-9a-f]+ / {m = ($0 ~ re)} m && /^Rss:/ {s += $2} END {print s + 0}' "/proc/$1/smaps"
+}
+
+heap_at_most() { # heap_at_most PID KB
+	[ "$(rss_kb "$1" ' \[heap\]$')" -le "$2" ]
+}
+
+@test "a responder keeps only its own pages of the shared counters after a scrape, and gives its buffers back when idle" {
+	iot_start PROCS=1
+	call GET /api/health
+	assert_code 200
+	local p
+	p="$(the_responder)"
+	# A scrape reads every counter of the shared file (over 100 KiB), then
+	# unmaps them: what stays are the pages its own counts touched since.
+	call GET /metrics
+	assert_code 200
+	# The shared file is the process's one shared writable mapping.
+	[ "$(grep -c ' rw-s ' "/proc/$p/maps")" = 1 ]
+	local counters
+	counters="$(rss_kb "$p" ' rw-s ')"
+	echo "counter pages after a scrape: $counters kB" >&2
+	[ "$counters" -le 24 ]
+	[ -n "${IOTCONFIG_SANITIZED:-}" ] && skip "the sanitizer's allocator keeps no [heap]"
+	# Idle for a second, the heap is back near where it began; a config of
+	# 48 KB then fills three of its buffers (the body, the file, the
+	# answer), which stay for the next request until it is idle again.
+	sleep 1.2
+	local base
+	base="$(rss_kb "$p" ' \[heap\]$')"
+	python3 -c 'import json; print(json.dumps({"content": {"blob": "x" * 48000}, "allow_overwrite": True}))' >"$IOT_TMP/big.json"
+	call PUT /api/configs/aa-bb-cc-00-79-01 -H 'Content-Type: application/json' --data-binary "@$IOT_TMP/big.json"
+	assert_code 200
+	call GET /api/configs/aa-bb-cc-00-79-01.json
+	assert_code 200
+	[ "${#body}" -gt 48000 ]
+	[ "$(responder_pids)" = "$p" ]
+	echo "heap: $base kB idle, $(rss_kb "$p" ' \[heap\]$') kB after the requests" >&2
+	wait_for heap_at_most "$p" "$((base + 32))"
+}

@@ -47,10 +47,11 @@ transport_is_cgi(const struct transport *t)
 }
 
 enum transport_event
-transport_accept(struct transport *t, const sigset_t *wait_mask)
+transport_accept(struct transport *t, const sigset_t *wait_mask, int idle_ms)
 {
 	(void)t;
 	(void)wait_mask;
+	(void)idle_ms;
 	return TRANSPORT_DONE;
 }
 

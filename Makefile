@@ -233,17 +233,35 @@ run: deps-run
 # what every other suite runs (the deployment smoke suite under each web
 # server, docs, MQTT, faults, metrics, the page); `make test-e2e` runs
 # tests/e2e against it too, outside `make test`. Each mk/*.mk adds its own
-# suites to TEST_SUITES; `make test` runs them all, in order.
+# suites to TEST_SUITES; `make test` runs them all.
+#
+# They run TEST_JOBS at a time (2, the machine's cores: much of a suite's
+# time is spent waiting for servers to start, stop and answer), the longest
+# first, after everything any of them needs is built once, so that no two
+# suites build the same file at the same moment. Each line a suite prints
+# starts with its name; each suite ends with a line saying how long it
+# took. TEST_JOBS=1 runs them one after another.
 TEST_SUITES := test-unit test-asan
 -include $(sort $(wildcard mk/*.mk))
+TEST_JOBS ?= 2
+TEST_PREREQS = $(UNIT_release) $(UNIT_asan) $(BIN) $(ASAN_BIN) $(TOOLS_STAMP) $(FUZZ_BINS) deps-ceph
+TEST_LONGEST_FIRST := test-deploy test-asan test-faults test-web test-docs test-firmware \
+	test-mqtt test-fuzz test-checkin test-ceph test-unit test-run test-metrics
+TEST_ORDER = $(filter $(TEST_SUITES),$(TEST_LONGEST_FIRST)) $(filter-out $(TEST_LONGEST_FIRST),$(TEST_SUITES))
 
 .PHONY: test test-unit test-e2e test-asan
 test: deps-test
-	@total=$$(date +%s); for suite in $(TEST_SUITES); do \
-		start=$$(date +%s); \
-		$(MAKE) --no-print-directory $$suite || exit 1; \
-		echo "make test: $$suite passed in $$(($$(date +%s) - start)) s"; \
-	done; echo "make test: all suites passed in $$(($$(date +%s) - total)) s"
+	@$(MAKE) --no-print-directory $(TEST_PREREQS)
+	@total=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) $(addprefix timed-,$(TEST_ORDER)) || exit 1; \
+	echo "make test: all suites passed in $$(($$(date +%s) - total)) s"
+
+# timed-SUITE: the suite, its lines prefixed with its name, then its time.
+timed-%:
+	@start=$$(date +%s); \
+	bash -o pipefail -c '$(MAKE) --no-print-directory $* 2>&1 | sed -u "s/^/$*: /"' || \
+		{ echo "make test: $* FAILED after $$(($$(date +%s) - start)) s"; exit 1; }; \
+	echo "make test: $* passed in $$(($$(date +%s) - start)) s"
 
 test-unit: $(UNIT_release)
 	sh tests/unit/run.sh $(UNIT_release)

@@ -12,7 +12,7 @@
 
 import {
   EditorState, EditorView, StateEffect, StateField, autocompletion, bracketMatching, classHighlighter, closeBrackets,
-  closeBracketsKeymap, completionKeymap, defaultKeymap, drawSelection, foldGutter, foldKeymap,
+  closeBracketsKeymap, codeFolding, completionKeymap, defaultKeymap, drawSelection, foldGutter, foldKeymap,
   highlightActiveLine, highlightActiveLineGutter, highlightSelectionMatches, highlightSpecialChars, history,
   historyKeymap, hoverTooltip, indentOnInput, indentUnit, indentWithTab, json, keymap, lineNumbers, lintGutter,
   lintKeymap, placeholder, search, searchKeymap, setDiagnostics, syntaxHighlighting, temporarilySetTabFocusMode,
@@ -48,6 +48,24 @@ let pending = null;       // {text, promise} of the check under way
 let timer = null;
 let seq = 0;
 
+// The mark that stands for a folded range: a press on it unfolds. The
+// library's own mark unfolds on 'click', which a press with the editor's
+// cursor elsewhere loses: the press moves the caret beside the mark (the
+// browser does, and the editor reads it a moment later), the brackets
+// matched there are marked, and the editor redraws that stretch of the
+// line with a new mark in the old one's place, so the release lands on
+// another element and no click follows. Taking the press itself (and
+// keeping it from the browser and the editor) leaves nothing to redraw
+// in between. 'click' stays for clicks that come without a press (a
+// screen reader's).
+function foldMark(view, unfold) {
+  return el('span', {
+    class: 'cm-foldPlaceholder', text: '…', title: view.state.phrase('unfold'), 'aria-label': view.state.phrase('folded code'),
+    onmousedown: (e) => { if (e.button === 0) unfold(e); },
+    onclick: unfold,
+  });
+}
+
 // What every editor of the page shares (this one, and the merge views of diff.js).
 export function baseExtensions() {
   return [
@@ -66,6 +84,7 @@ export function initEditor(changed) {
     lineNumbers(),
     highlightActiveLineGutter(),
     foldGutter(),
+    codeFolding({ placeholderDOM: foldMark }),
     highlightSpecialChars(),
     history(),
     drawSelection(),

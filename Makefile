@@ -245,6 +245,7 @@ TEST_SUITES := test-unit test-asan
 -include $(sort $(wildcard mk/*.mk))
 TEST_JOBS ?= 2
 TEST_PREREQS = $(UNIT_release) $(UNIT_asan) $(BIN) $(ASAN_BIN) $(TOOLS_STAMP) $(FUZZ_BINS) deps-ceph
+# A new suite runs last until it is named here, by its time in the last run.
 TEST_LONGEST_FIRST := test-deploy test-asan test-faults test-web test-docs test-firmware \
 	test-mqtt test-fuzz test-checkin test-ceph test-unit test-run test-metrics
 TEST_ORDER = $(filter $(TEST_SUITES),$(TEST_LONGEST_FIRST)) $(filter-out $(TEST_LONGEST_FIRST),$(TEST_SUITES))
@@ -257,11 +258,16 @@ test: deps-test
 	echo "make test: all suites passed in $$(($$(date +%s) - total)) s"
 
 # timed-SUITE: the suite, its lines prefixed with its name, then its time.
-timed-%:
+# -j1: the suite, and any make its tests start, runs without the jobserver
+# of the two suites at a time.
+# (FORCE, not .PHONY: make looks no pattern rule up for a phony target.)
+timed-%: FORCE
 	@start=$$(date +%s); \
-	bash -o pipefail -c '$(MAKE) --no-print-directory $* 2>&1 | sed -u "s/^/$*: /"' || \
+	bash -o pipefail -c '$(MAKE) -j1 --no-print-directory $* 2>&1 | sed -u "s/^/$*: /"' || \
 		{ echo "make test: $* FAILED after $$(($$(date +%s) - start)) s"; exit 1; }; \
 	echo "make test: $* passed in $$(($$(date +%s) - start)) s"
+
+FORCE:
 
 test-unit: $(UNIT_release)
 	sh tests/unit/run.sh $(UNIT_release)

@@ -236,9 +236,10 @@ main(int argc, char **argv)
 	/*
 	 * Fixed malloc thresholds: a block of 128 KiB or more (a /metrics
 	 * answer, a large list) gets a mapping of its own, which goes back to
-	 * the system when the block is freed. Left to itself, glibc raises the
-	 * threshold to the largest such block freed so far, and the next ones
-	 * then stay in the heap for the life of the process.
+	 * the system when the block is freed (unless realloc grew it in place
+	 * at the heap's top: the idle trim gives that back). Left to itself,
+	 * glibc raises the threshold to the largest such block freed so far,
+	 * and the next ones then stay in the heap for the life of the process.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 128 * 1024);

@@ -1125,8 +1125,8 @@ metrics_render(struct buf *out, size_t files_count)
 	if (rc == 0)
 		rc = render_device_auth(out, m);
 	/*
-	 * A scrape reads every counter, which maps every page of the shared
-	 * file into this process (over 100 KiB). The counts live in the file,
+	 * A scrape reads every counter, which maps their pages of the shared
+	 * file into this process (over 50 KiB). The counts live in the file,
 	 * not in this process's page tables, so the pages are unmapped again
 	 * once read: the process stays at the few pages its own requests
 	 * count in, each mapped again when next written. Never on the

@@ -58,11 +58,20 @@ let seq = 0;
 // keeping it from the browser and the editor) leaves nothing to redraw
 // in between. 'click' stays for clicks that come without a press (a
 // screen reader's).
+// After unfolding, the caret and the focus go where a click on the text
+// would have put them: at the start of the unfolded stretch.
 function foldMark(view, unfold) {
+  const open = (e) => {
+    if (!e.target.isConnected) return; // the press already unfolded it
+    const at = view.posAtDOM(e.target);
+    unfold(e);
+    view.dispatch({ selection: { anchor: at } });
+    view.focus();
+  };
   return el('span', {
     class: 'cm-foldPlaceholder', text: '…', title: view.state.phrase('unfold'), 'aria-label': view.state.phrase('folded code'),
-    onmousedown: (e) => { if (e.button === 0) unfold(e); },
-    onclick: unfold,
+    onmousedown: (e) => { if (e.button === 0) open(e); },
+    onclick: open,
   });
 }
 

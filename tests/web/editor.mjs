@@ -119,6 +119,7 @@ await flow('the editor highlights JSON, numbers its lines and folds an object', 
     await page.click('#editor-box .cm-foldPlaceholder', { delay: 100 });
     const shown = await page.textContent('#editor-box .cm-content');
     assert(shown.includes('"ssid"') && !(await page.$('#editor-box .cm-foldPlaceholder')), `not unfolded (${how}): ${shown}`);
+    assert(await page.evaluate(() => document.activeElement.id === 'editor'), `the editor has no focus after unfolding (${how})`);
   }
   assert((await editorText(page)) === CONFIG, 'folding changed the text');
 });

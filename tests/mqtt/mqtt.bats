@@ -397,16 +397,32 @@ cgi_put() {
 @test "mqtts:// without MQTT_CA_FILE trusts the system's CAs, and only those" {
 	sub_start oscerts
 	# OpenSSL's default CA file, pointed at the test CA for this process.
-	cgi_put aa-bb-cc-dd-ee-c0 '{"os":1}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT" \
-		SSL_CERT_FILE="$BROKER_DIR/ca.pem" DEBUG=true
-	[[ "$cgi_out" == "Status: 200"* ]]
-	wait_lines oscerts 1 || { printf '# %s\n' "$cgi_err" >&3; false; }
-	[ "$(sub_lines oscerts | jq -r .mac_address)" = aa-bb-cc-dd-ee-c0 ]
+	# A CGI process connects after its answer and waits MQTT_CGI_WAIT_MS
+	# (5 s) in all for the broker's acknowledgement, then gives up saying
+	# so. With the machine loaded far past its cores (the sanitizer build
+	# beside other suites) the broker's answer has come later than that:
+	# every try must connect over TLS and either deliver or say it ran out
+	# of time, and one of three must deliver.
+	local try delivered=0
+	for try in 1 2 3; do
+		cgi_put aa-bb-cc-dd-ee-c0 "{\"os\":$try}" MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT" \
+			SSL_CERT_FILE="$BROKER_DIR/ca.pem" DEBUG=true
+		[[ "$cgi_out" == "Status: 200"* ]]
+		[[ "$cgi_err" == *'mqtt connected broker=127.0.0.1:'*'tls=true'* ]] ||
+			{ printf '# %s\n' "$cgi_err" >&3; false; }
+		if [[ "$cgi_err" != *'mqtt stopping with unacknowledged notifications'* ]]; then
+			wait_lines oscerts 1 || { printf '# %s\n' "$cgi_err" >&3; false; }
+			delivered=1
+			break
+		fi
+		printf '# try %s: no acknowledgement within the CGI process'"'"'s wait\n' "$try" >&3
+	done
+	[ "$delivered" = 1 ]
 	# The real system CAs did not sign the test broker's certificate.
 	cgi_put aa-bb-cc-dd-ee-c1 '{"os":2}' MQTT_URL="mqtts://127.0.0.1:$MQTT_TLS_PORT"
 	[[ "$cgi_out" == "Status: 200"* ]]
 	[[ "$cgi_err" == *'mqtt not connected broker=127.0.0.1:'*'reason="A TLS error occurred."'* ]]
-	[ "$(sub_count oscerts)" = 1 ]
+	[ "$(sub_lines oscerts | jq -r .mac_address | sort -u)" = aa-bb-cc-dd-ee-c0 ]
 }
 
 # server_publishes KIND: under that server, a PUT and a DELETE each publish

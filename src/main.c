@@ -150,13 +150,20 @@ struct loop_buffers {
  * below it). A process that serves again builds them anew in a few page
  * faults.
  */
+/* Forgets the contents; releases each buffer above keep_max (0: all). */
+static void
+loop_buffers_reset(struct loop_buffers *b, size_t keep_max)
+{
+	buf_reset(&b->body, keep_max);
+	buf_reset(&b->out, keep_max);
+	buf_reset(&b->file, keep_max);
+	buf_reset(&b->scratch, keep_max);
+}
+
 static void
 release_idle(struct loop_buffers *b)
 {
-	buf_free(&b->body);
-	buf_free(&b->out);
-	buf_free(&b->file);
-	buf_free(&b->scratch);
+	loop_buffers_reset(b, 0);
 	jsonbody_release();
 #ifdef M_MMAP_THRESHOLD
 	malloc_trim(0);
@@ -204,10 +211,7 @@ serve_one(struct transport *tx, const struct settings *s, struct loop_buffers *b
 	        outcome.route >= 0 ? router_templates()[outcome.route] : "unmatched", res.status,
 	        (unsigned long long)(elapsed / 1000), LOG_VALUE(req.remote_user));
 	log_set_request_id(NULL);
-	buf_reset(&b->body, BUF_KEEP);
-	buf_reset(&b->out, BUF_KEEP);
-	buf_reset(&b->file, BUF_KEEP);
-	buf_reset(&b->scratch, BUF_KEEP);
+	loop_buffers_reset(b, BUF_KEEP);
 	return req.method;
 }
 
@@ -349,10 +353,7 @@ main(int argc, char **argv)
 	 */
 	if (!mqtt_stop())
 		_exit(status);
-	buf_free(&b.body);
-	buf_free(&b.out);
-	buf_free(&b.file);
-	buf_free(&b.scratch);
+	loop_buffers_reset(&b, 0);
 	settings_free(&settings);
 	return status;
 }

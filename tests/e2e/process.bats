@@ -254,7 +254,7 @@ heap_at_most() { # heap_at_most PID KB
 	assert_code 200
 	local p
 	p="$(the_responder)"
-	# A scrape reads every counter of the shared file (over 100 KiB), then
+	# A scrape reads every counter of the shared file (over 50 KiB), then
 	# unmaps them: what stays are the pages its own counts touched since.
 	call GET /metrics
 	assert_code 200

@@ -195,6 +195,8 @@ access_error_headers(struct api_ctx *ctx)
 		            ACCESS_REALM, ACCESS_REALM);
 	} else if (ctx->err.kind == ERR_TOO_MANY_REQUESTS) {
 		http_header(ctx->res, "Retry-After", "%u", ctx->retry_after);
+	} else if (ctx->err.kind == ERR_STORAGE_UNAVAILABLE && ctx->retry_after > 0) {
+		http_header(ctx->res, "Retry-After", "%u", ctx->retry_after); /* a held lock */
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "checkin.h"
 #include "conditional.h"
 #include "digest.h"
+#include "filelock.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "mqtt.h"
@@ -92,6 +93,15 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		              "cut may undo it",
 		              op, why,
 		              ctx->req->method == HTTP_DELETE ? "deletion" : "new version");
+		break;
+	case STORE_LOCKED:
+		/* Nothing was changed: a retry is safe, and the holder may be gone by then. */
+		snprintf(message, sizeof message,
+		         "Config %s is being written by another writer; try again", ctx->mac);
+		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message,
+		              "%s: held by another writer for over %d s", op,
+		              FILELOCK_WAIT_MS / 1000);
+		ctx->retry_after = 1;
 		break;
 	case STORE_OK:
 	case STORE_PRECONDITION:

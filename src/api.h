@@ -44,7 +44,7 @@ struct api_ctx {
 	/* A device route's check (access.h): */
 	bool device_has_secret;    /* the MAC has a secret */
 	bool device_authenticated; /* the request presented it */
-	unsigned retry_after;      /* seconds, for a 429 */
+	unsigned retry_after;      /* seconds, for a 429 or a 503 of a held lock */
 	/*
 	 * out: a device fetch to note once the answer has left (its mac set),
 	 * or left empty; NULL when the caller notes nothing.

@@ -35,12 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "filelock.h"
+#include "fsinfo.h"
 #include "hex.h"
 #include "notefile.h"
 
@@ -386,11 +387,11 @@ lock_mac(int cdir, const char *mac, struct store_result *r)
 	int fd = openat(cdir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, FILE_MODE);
 	if (fd < 0)
 		return fail(r, "open credential lock");
-	int rc;
-	while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
-		;
-	if (rc != 0) {
-		fail(r, "lock credential");
+	if (filelock_exclusive(fd, fsinfo_is_shared(cdir), true) != 0) {
+		if (errno == EWOULDBLOCK)
+			store_result_set(r, STORE_LOCKED, EWOULDBLOCK, "lock credential");
+		else
+			fail(r, "lock credential");
 		close(fd);
 		return -1;
 	}

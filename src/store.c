@@ -33,11 +33,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filelock.h"
 #include "fsinfo.h"
 #include "mac.h"
 
@@ -153,6 +153,8 @@ store_status_text(enum store_status st)
 		return "input/output error";
 	case STORE_NOT_DURABLE:
 		return "changed, but the change may not survive a crash";
+	case STORE_LOCKED:
+		return "locked by another writer for too long";
 	}
 	return "unknown";
 }
@@ -331,9 +333,12 @@ lock_mac(int dirfd, const char *mac, bool create, bool wait, struct store_result
 				sys_fail(r, "open lock file");
 			return -1;
 		}
-		int rc;
-		while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR)
-			;
+		int rc = filelock_exclusive(fd, fsinfo_is_shared(dirfd), wait);
+		if (rc != 0 && errno == EWOULDBLOCK && wait) {
+			result(r, STORE_LOCKED, EWOULDBLOCK, "lock");
+			close(fd);
+			return -1;
+		}
 		if (rc != 0 && errno != ESTALE) {
 			sys_fail(r, "lock");
 			close(fd);

@@ -47,6 +47,8 @@ enum store_status {
 	STORE_TOO_LARGE,      /* larger than the read bound */
 	STORE_NO_SPACE,       /* ENOSPC or EDQUOT */
 	STORE_PRECONDITION,   /* the caller's precondition refused the change */
+	STORE_LOCKED,         /* another writer held the config's lock longer than a
+	                         writer waits (FILELOCK_WAIT_MS, shared file systems) */
 	STORE_IO,             /* any other system error */
 	STORE_NOT_DURABLE,    /* the change is made and visible, but the directory fsync
 	                         failed: it may not survive a crash */

@@ -7,8 +7,9 @@
 # by the next request through the other; concurrent and conditional writes
 # through both stay whole and exact; the history is kept once, in order,
 # and pruned from the oldest; deletes, restores, fetch notes and metrics
-# are seen across nodes; SIGKILLed responders of both nodes lose nothing
-# acknowledged; a full quota, a missing directory and a dead client are
+# are seen across nodes; a writer waiting for a lock never waits inside
+# flock(2), and gives up after 10 s; SIGKILLed responders of both nodes
+# lose nothing acknowledged; a full quota, a missing directory and a dead client are
 # answered truthfully.
 #
 # The crash test kills CEPH_CRASH_KILLS responders (30), of the two nodes
@@ -251,6 +252,68 @@ writer() {
 	assert_json . "{\"round\":$((rounds - 1)),\"node\":\"$(<"$dir/winner.$((rounds - 1))")\"}"
 	[ "$(cat "$A_DIR/.history/$mac"/*.json | jq -c .round | sort -n | tr '\n' ' ')" = "$(seq -s ' ' $((rounds - 20)) $((rounds - 1))) " ]
 	[ -z "$(temp_files "$A_DIR")" ]
+}
+
+@test "a writer waiting for a config's lock on CephFS sleeps between tries, never inside flock(2); a lock held too long answers 503 and changes nothing" {
+	local mac=aa-bb-cc-00-c9-01 release="$BATS_TEST_TMPDIR/release" out="$BATS_TEST_TMPDIR/put"
+	on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"v":"1"}}'
+	assert_code 200
+	# Another node's writer holds the config's lock (through B's mount)
+	# until told, or 90 s at most; sleep does not inherit the lock's
+	# descriptor.
+	(
+		exec 8>"$B_DIR/.$mac.lock"
+		flock -x 8
+		for n in $(seq 900); do
+			[ ! -e "$release" ] || break
+			sleep 0.1 8>&-
+		done
+	) 3>&- &
+	local holder=$!
+	wait_for bash -c '! flock -n -x "$0" true' "$A_DIR/.$mac.lock"
+	(
+		on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"v":"2"}}' --max-time 60
+		echo "$code" >"$out"
+	) 3>&- &
+	local writer=$!
+	# While it waits, A's responder is sampled 40 times: a blocking
+	# flock(2) waits for ceph-fuse's answer (request_wait_answer) all along,
+	# and a waiter SIGKILLed there can leave the lock held for good.
+	local n sleeping=0 in_fuse=0 p w
+	for n in $(seq 40); do
+		sleep 0.05
+		for p in $(proc_children "$A_ID"); do
+			w=
+			read -r w 2>/dev/null <"/proc/${p%%:*}/wchan" || true
+			case "$w" in
+			*nanosleep*) sleeping=$((sleeping + 1)) ;;
+			request_wait_answer) in_fuse=$((in_fuse + 1)) ;;
+			esac
+		done
+	done
+	echo "# lock wait, 40 samples: $sleeping sleeping between tries, $in_fuse waiting for ceph-fuse" >&3
+	[ "$sleeping" -ge 20 ] || { echo "only $sleeping of 40 samples sleeping, $in_fuse in ceph-fuse" >&2; false; }
+	[ "$in_fuse" -lt "$sleeping" ]
+	# Held past the bound: 503, which says a retry may work, and nothing changed.
+	wait "$writer"
+	code="$(<"$out")"
+	body="$(<"$IOT_TMP/last.body")"
+	assert_error 503 STORAGE_UNAVAILABLE
+	assert_json .error "\"Config $mac is being written by another writer; try again\""
+	assert_json .details.message '"lock: held by another writer for over 10 s"'
+	[ "$(header Retry-After)" = 1 ]
+	[ "$(jq -c . "$B_DIR/$mac.json")" = '{"v":"1"}' ]
+	on "$B" GET "/api/configs/$mac/history"
+	assert_code 200
+	assert_json .count 0
+	# Released: the next write goes through at once, seen by the other node.
+	touch "$release"
+	wait "$holder"
+	on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary '{"content":{"v":"3"}}' --max-time 10
+	assert_code 200
+	on "$B" GET "/api/configs/$mac"
+	assert_code 200
+	assert_json .content '{"v":"3"}'
 }
 
 @test "deletes and restores through one node are seen by the other" {
@@ -556,8 +619,10 @@ crash_writer() {
 		done
 	done
 
-	# Temp files of killed writers: gone once responders of both nodes
-	# have started since (each sweeps those whose MAC's lock is free).
+	# Temp files of killed writers: those of configs gone once responders
+	# of both nodes have started since (each sweeps those whose MAC's lock
+	# is free); those of history copies once their MAC changes again (the
+	# change sweeps them under the MAC's lock).
 	local left_before
 	left_before="$(temp_files "$A_DIR" | wc -l)"
 	wait_for curl -sf -o /dev/null "$A/api/health"
@@ -567,6 +632,11 @@ crash_writer() {
 	proc_signal KILL "${victims[@]}" || true
 	wait_for curl -sf -o /dev/null "$A/api/health"
 	wait_for curl -sf -o /dev/null "$B/api/health"
+	[ -z "$(temp_files "$B_DIR" | grep -v '/\.history/')" ] || { temp_files "$B_DIR" >&2; false; }
+	for w_mac in aa-bb-cc-00-c6-01 aa-bb-cc-00-c6-02 aa-bb-cc-00-c6-03 aa-bb-cc-00-c6-04 aa-bb-cc-00-c6-ff; do
+		on "$A" PUT "/api/configs/$w_mac" -H 'Content-Type: application/json' --data-binary '{"content":{"after":"crash"}}'
+		assert_code 200
+	done
 	[ -z "$(temp_files "$B_DIR")" ] || { temp_files "$B_DIR" >&2; false; }
 
 	# Both keep answering and writing.
@@ -579,9 +649,19 @@ crash_writer() {
 
 @test "a full CephFS quota answers 507 through both nodes, keeps every version, stays healthy, and heals" {
 	local i mac full="" rbytes before
+	# The directory's recursive size lags changes just made (the crash
+	# test's last writes pruned history entries): wait until it holds
+	# still for a second (15 s at most), so the quota is 400 kB above it.
+	local last=-1 n
 	rbytes="$(getfattr --only-values -n ceph.dir.rbytes "$A_DIR")"
+	for n in $(seq 15); do
+		[ "$rbytes" != "$last" ] || break
+		last="$rbytes"
+		sleep 1
+		rbytes="$(getfattr --only-values -n ceph.dir.rbytes "$A_DIR")"
+	done
 	setfattr -n ceph.quota.max_bytes -v $((rbytes + 400000)) "$A_DIR"
-	for i in $(seq 1 30); do
+	for i in $(seq 1 60); do
 		mac="$(printf 'aa-bb-cc-00-c7-%02x' "$i")"
 		printf '{"content":{"n":%d,"pad":"%s"}}' "$i" "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.$i"
 		on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/c.$i"

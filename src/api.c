@@ -94,15 +94,27 @@ api_store_error(struct api_ctx *ctx, const struct store_result *r)
 		              op, why,
 		              ctx->req->method == HTTP_DELETE ? "deletion" : "new version");
 		break;
-	case STORE_LOCKED:
+	case STORE_LOCKED: {
 		/* Nothing was changed: a retry is safe, and the holder may be gone by then. */
+		char what[96];
+		if (strstr(op, "credential") != NULL)
+			snprintf(what, sizeof what, "The secret of %s", ctx->mac);
+		else if (ctx->mac[0])
+			snprintf(what, sizeof what, "Config %s", ctx->mac);
+		else if (ctx->schema[0])
+			snprintf(what, sizeof what, "Schema %.64s", ctx->schema);
+		else if (ctx->model[0])
+			snprintf(what, sizeof what, "Firmware model %.64s", ctx->model);
+		else
+			snprintf(what, sizeof what, "This resource");
 		snprintf(message, sizeof message,
-		         "Config %s is being written by another writer; try again", ctx->mac);
+		         "%s is being written by another writer; try again", what);
 		api_error_set(&ctx->err, ERR_STORAGE_UNAVAILABLE, message,
 		              "%s: held by another writer for over %d s", op,
 		              FILELOCK_WAIT_MS / 1000);
 		ctx->retry_after = 1;
 		break;
+	}
 	case STORE_OK:
 	case STORE_PRECONDITION:
 	case STORE_IO:

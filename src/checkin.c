@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "notefile.h"
@@ -405,14 +406,6 @@ checkin_note_fetch(int dirfd, const struct checkin_limits *lim, const struct che
 static uint64_t fail_unlogged;
 static int64_t fail_logged_ms;
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 checkin_seen(const char *configs_dir, const struct checkin_limits *lim,
              const struct checkin_fetch *f)
@@ -432,7 +425,7 @@ checkin_seen(const char *configs_dir, const struct checkin_limits *lim,
 	if (rc > 0)
 		return;
 	fail_unlogged++;
-	int64_t now_ms = monotonic_ms();
+	int64_t now_ms = clock_ms(CLOCK_MONOTONIC);
 	if (fail_logged_ms == 0 || now_ms - fail_logged_ms >= (int64_t)lim->interval_s * 1000) {
 		log_msg(LOG_WARN,
 		        "fetch note not written mac=%s op=\"%s\" errno=\"%s\" failures=%llu "

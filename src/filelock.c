@@ -27,16 +27,10 @@
 #include <sys/file.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define POLL_FIRST_MS 1  /* the first pause, doubled after each try ... */
 #define POLL_MAX_MS   16 /* ... up to this */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 filelock_exclusive(int fd, bool shared, bool wait)
@@ -47,14 +41,14 @@ filelock_exclusive(int fd, bool shared, bool wait)
 			;
 		return rc;
 	}
-	int64_t deadline = now_ms() + FILELOCK_WAIT_MS;
+	int64_t deadline = clock_ms(CLOCK_MONOTONIC) + FILELOCK_WAIT_MS;
 	long pause_ms = POLL_FIRST_MS;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline) {
+		if (clock_ms(CLOCK_MONOTONIC) >= deadline) {
 			errno = EWOULDBLOCK;
 			return -1;
 		}

@@ -98,6 +98,7 @@
 #include <unistd.h>
 
 #include "authlimit.h"
+#include "clock.h"
 #include "log.h"
 
 #ifndef IOTCONFIG_VERSION
@@ -310,14 +311,6 @@ instance_hash(const char *configs_dir)
 	h = fnv_add(h, &metrics_me.start_ticks, sizeof metrics_me.start_ticks);
 	h = hash_str(h, metrics_me.boot_id);
 	return fnv_add(h, &metrics_me.pid_ns, sizeof metrics_me.pid_ns);
-}
-
-static int64_t
-clock_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Reads up to size-1 bytes of a small file as a string; false on failure. */

@@ -251,10 +251,15 @@ TEST_LONGEST_FIRST := test-deploy test-asan test-faults test-web test-docs test-
 TEST_ORDER = $(filter $(TEST_SUITES),$(TEST_LONGEST_FIRST)) $(filter-out $(TEST_LONGEST_FIRST),$(TEST_SUITES))
 
 .PHONY: test test-unit test-e2e test-asan
+# Each suite's whole output is also kept in $(TEST_LOGS)/SUITE.log; when one
+# fails, the run ends by repeating its failures (mk/test-failures.sh), as
+# the other suite running beside it may print on for minutes.
+TEST_LOGS := build/test-logs
 test: deps-test
 	@$(MAKE) --no-print-directory $(TEST_PREREQS)
-	@total=$$(date +%s); \
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) $(addprefix timed-,$(TEST_ORDER)) || exit 1; \
+	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); total=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) $(addprefix timed-,$(TEST_ORDER)) || \
+		{ sh mk/test-failures.sh $(TEST_LOGS); exit 1; }; \
 	echo "make test: all suites passed in $$(($$(date +%s) - total)) s"
 
 # timed-SUITE: the suite, its lines prefixed with its name, then its time.
@@ -262,9 +267,9 @@ test: deps-test
 # of the two suites at a time.
 # (FORCE, not .PHONY: make looks no pattern rule up for a phony target.)
 timed-%: FORCE
-	@start=$$(date +%s); \
-	bash -o pipefail -c '$(MAKE) -j1 --no-print-directory $* 2>&1 | sed -u "s/^/$*: /"' || \
-		{ echo "make test: $* FAILED after $$(($$(date +%s) - start)) s"; exit 1; }; \
+	@mkdir -p $(TEST_LOGS); start=$$(date +%s); \
+	bash -o pipefail -c '$(MAKE) -j1 --no-print-directory $* 2>&1 | tee $(TEST_LOGS)/$*.log | sed -u "s/^/$*: /"' || \
+		{ echo "make test: $* FAILED after $$(($$(date +%s) - start)) s"; touch $(TEST_LOGS)/$*.failed; exit 1; }; \
 	echo "make test: $* passed in $$(($$(date +%s) - start)) s"
 
 FORCE:

@@ -672,7 +672,7 @@ crash_writer() {
 }
 
 @test "a full CephFS quota answers 507 through both nodes, keeps every version, stays healthy, and heals" {
-	local i mac full="" rbytes before
+	local i mac full="" rbytes quota before start
 	# The first config is written before there is a quota.
 	printf '{"content":{"n":1,"pad":"%s"}}' "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.1"
 	on "$A" PUT /api/configs/aa-bb-cc-00-c7-01 -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/c.1"
@@ -681,8 +681,9 @@ crash_writer() {
 	# way (by 140 kB and more after the crash test): the quota is set
 	# 400 kB above it, and up to 59 more configs of 60 kB fill it.
 	QUOTA_DIR="$A_DIR"
-	rbytes="$(getfattr --only-values -n ceph.dir.rbytes "$A_DIR")"
-	setfattr -n ceph.quota.max_bytes -v $((rbytes + 400000)) "$A_DIR"
+	rbytes="$(getfattr --absolute-names --only-values -n ceph.dir.rbytes "$A_DIR")"
+	quota=$((rbytes + 400000))
+	setfattr -n ceph.quota.max_bytes -v "$quota" "$A_DIR"
 	for i in $(seq 2 60); do
 		mac="$(printf 'aa-bb-cc-00-c7-%02x' "$i")"
 		printf '{"content":{"n":%d,"pad":"%s"}}' "$i" "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.$i"
@@ -697,7 +698,14 @@ crash_writer() {
 	assert_error 507 INSUFFICIENT_STORAGE
 	[[ "$(jq -r .details.message <<<"$body")" == *"quota exceeded"* ]]
 	[ ! -e "$B_DIR/$full.json" ]
-	# Through B too: replacing a config A wrote is refused, and it is kept.
+	# Through B too, once B's client knows: each client stops writers by
+	# its own view of the directory's size, which reaches B a moment after
+	# A (CephFS quotas are imprecise by design). Replacing a config A
+	# wrote is then refused, and it is kept.
+	start=$SECONDS
+	wait_for bash -c '[ $(($(getfattr --absolute-names --only-values -n ceph.dir.rbytes "$0") + 60000)) -gt "$1" ]' \
+		"$B_DIR" "$quota"
+	echo "# quota: B's client saw the directory full within $((SECONDS - start)) s of A's 507" >&3
 	before="$(cat "$B_DIR/aa-bb-cc-00-c7-01.json")"
 	on "$B" PUT /api/configs/aa-bb-cc-00-c7-01 -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/c.2"
 	assert_error 507 INSUFFICIENT_STORAGE

@@ -276,9 +276,18 @@ backdate() {
 }
 
 # Asserts for readable failures.
+# body_excerpt: the body for a failure message, its first 600 bytes at most.
+body_excerpt() {
+	if [ "${#body}" -le 600 ]; then
+		printf '%s' "$body"
+	else
+		printf '%s… (%d characters in all)' "${body:0:600}" "${#body}"
+	fi
+}
+
 assert_code() {
 	if [ "$code" != "$1" ]; then
-		echo "expected HTTP $1, got $code; body: $body" >&2
+		echo "expected HTTP $1, got $code; body: $(body_excerpt)" >&2
 		return 1
 	fi
 }
@@ -287,7 +296,7 @@ assert_json() { # assert_json JQ_FILTER EXPECTED
 	local got
 	got="$(jq -c "$1" 2>/dev/null <<<"$body")"
 	if [ "$got" != "$2" ]; then
-		echo "jq '$1': expected $2, got $got; body: $body" >&2
+		echo "jq '$1': expected $2, got $got; body: $(body_excerpt)" >&2
 		return 1
 	fi
 }

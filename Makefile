@@ -267,7 +267,7 @@ test: deps-test
 # of the two suites at a time.
 # (FORCE, not .PHONY: make looks no pattern rule up for a phony target.)
 timed-%: FORCE
-	@mkdir -p $(TEST_LOGS); start=$$(date +%s); \
+	@mkdir -p $(TEST_LOGS); rm -f $(TEST_LOGS)/$*.failed; start=$$(date +%s); \
 	bash -o pipefail -c '$(MAKE) -j1 --no-print-directory $* 2>&1 | tee $(TEST_LOGS)/$*.log | sed -u "s/^/$*: /"' || \
 		{ echo "make test: $* FAILED after $$(($$(date +%s) - start)) s"; touch $(TEST_LOGS)/$*.failed; exit 1; }; \
 	echo "make test: $* passed in $$(($$(date +%s) - start)) s"

@@ -276,7 +276,8 @@ backdate() {
 }
 
 # Asserts for readable failures.
-# body_excerpt: the body for a failure message, its first 600 bytes at most.
+# body_excerpt: the body for a failure message, its first 600 characters at
+# most.
 body_excerpt() {
 	if [ "${#body}" -le 600 ]; then
 		printf '%s' "$body"
@@ -306,7 +307,7 @@ assert_error() { # assert_error STATUS CODE
 	assert_json .code "\"$2\""
 	[ "$(header Content-Type)" = "application/json" ] || { echo "not JSON: $(header Content-Type)" >&2; return 1; }
 	jq -e '(.error|type=="string") and (.details.message|type=="string") and (.correlationId|type=="string")' >/dev/null <<<"$body" ||
-		{ echo "error body shape wrong: $body" >&2; return 1; }
+		{ echo "error body shape wrong: $(body_excerpt)" >&2; return 1; }
 }
 
 # raw_http REQUEST_TEXT: send bytes as they are (printf escapes allowed) and

@@ -672,9 +672,11 @@ crash_writer() {
 }
 
 @test "a full CephFS quota answers 507 through both nodes, keeps every version, stays healthy, and heals" {
-	local i mac full="" rbytes quota before hist start k accepted=0
+	local i mac full="" rbytes before hist start k accepted=0
+	# padded N: a config body of 60 kB tagged n=N, in $BATS_TEST_TMPDIR/c.N.
+	padded() { printf '{"content":{"n":%d,"pad":"%s"}}' "$1" "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.$1"; }
 	# The first config is written before there is a quota.
-	printf '{"content":{"n":1,"pad":"%s"}}' "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.1"
+	padded 1
 	on "$A" PUT /api/configs/aa-bb-cc-00-c7-01 -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/c.1"
 	assert_code 200
 	# The directory's recursive size lags the changes just made, either
@@ -682,11 +684,10 @@ crash_writer() {
 	# 400 kB above it, and up to 59 more configs of 60 kB fill it.
 	QUOTA_DIR="$A_DIR"
 	rbytes="$(getfattr --absolute-names --only-values -n ceph.dir.rbytes "$A_DIR")"
-	quota=$((rbytes + 400000))
-	setfattr -n ceph.quota.max_bytes -v "$quota" "$A_DIR"
+	setfattr -n ceph.quota.max_bytes -v $((rbytes + 400000)) "$A_DIR"
 	for i in $(seq 2 60); do
 		mac="$(printf 'aa-bb-cc-00-c7-%02x' "$i")"
-		printf '{"content":{"n":%d,"pad":"%s"}}' "$i" "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.$i"
+		padded "$i"
 		on "$A" PUT "/api/configs/$mac" -H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/c.$i"
 		if [ "$code" = 507 ]; then
 			full="$mac"
@@ -704,9 +705,9 @@ crash_writer() {
 	# either way. B is asked to replace a config A wrote, 0.5 s apart and
 	# with other bytes each time, until it refuses; the refusal keeps the
 	# config and its history as they were.
-	for k in 101 102 103; do
-		printf '{"content":{"n":%d,"pad":"%s"}}' "$k" "$(head -c 60000 /dev/zero | tr '\0' x)" >"$BATS_TEST_TMPDIR/c.$k"
-	done
+	padded 101
+	padded 102
+	padded 103
 	start=$SECONDS
 	for k in $(seq 40); do
 		before="$(cat "$A_DIR/aa-bb-cc-00-c7-01.json")"
